@@ -1,0 +1,326 @@
+/**
+ * The vocabulary of the system: programs, schools, contractors, milestone state, commands and events.
+ * Every type is a zod schema first; the TypeScript type is inferred from it, so anything that crosses a
+ * boundary (API body, Lambda event, stored item read back) is validated by the same definition.
+ */
+import { z } from 'zod';
+
+// ---------- basic values ----------
+
+/** Calendar date, `YYYY-MM-DD`, checked to be a real date. */
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+  }, 'not a calendar date');
+export type IsoDate = z.infer<typeof IsoDate>;
+
+/** Instant, ISO 8601 with a zone (`2024-01-31T09:00:00.000Z` or `+06:00`). */
+export const IsoInstant = z.iso.datetime({ offset: true });
+export type IsoInstant = z.infer<typeof IsoInstant>;
+
+/** Identifiers that end up inside keys, paths and URLs: no separators, no traversal. */
+export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_" only, at most 64');
+export type Id = z.infer<typeof Id>;
+
+export const LocalizedText = z.object({ ru: z.string().min(1), en: z.string().min(1) }).strict();
+export type LocalizedText = z.infer<typeof LocalizedText>;
+
+export const MilestoneKey = z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case key, e.g. "connection"');
+export type MilestoneKey = z.infer<typeof MilestoneKey>;
+
+// ---------- organisations and people ----------
+
+/** Who does the work of a milestone. */
+export const AssigneeKind = z.enum(['internet-provider', 'equipment-supplier', 'training-provider', 'school']);
+export type AssigneeKind = z.infer<typeof AssigneeKind>;
+
+export const Role = z.enum(['program-manager', 'district-coordinator', 'contractor', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+/** The author of a command: a signed-in user (claims from the token) or the system itself. */
+export const Actor = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('program-manager'), sub: z.string().min(1), name: z.string().optional() }).strict(),
+  z.object({ role: z.literal('district-coordinator'), sub: z.string().min(1), name: z.string().optional(), district: Id }).strict(),
+  z.object({ role: z.literal('contractor'), sub: z.string().min(1), name: z.string().optional(), org: Id }).strict(),
+  z.object({ role: z.literal('viewer'), sub: z.string().min(1), name: z.string().optional() }).strict(),
+  z.object({ role: z.literal('system'), sub: z.literal('system'), name: z.string().optional() }).strict(),
+]);
+export type Actor = z.infer<typeof Actor>;
+export const SYSTEM: Actor = { role: 'system', sub: 'system' };
+
+export const District = z
+  .object({
+    id: Id,
+    nameRu: z.string().min(1),
+    nameEn: z.string().min(1),
+    centerRu: z.string().min(1),
+    centerIsTown: z.boolean(),
+  })
+  .strict();
+export type District = z.infer<typeof District>;
+
+export const Contractor = z
+  .object({
+    id: Id,
+    name: z.string().min(1),
+    kind: AssigneeKind,
+    /** Districts it serves; empty means the whole region. */
+    districts: z.array(Id).default([]),
+    email: z.string().email().optional(),
+  })
+  .strict();
+export type Contractor = z.infer<typeof Contractor>;
+
+// ---------- schools ----------
+
+/** The computer and presentation kit of the program (DESIGN.md §1). */
+export const KitItem = z.enum(['teacher-laptop', 'student-laptop', 'mfp', 'interactive-panel', 'network-equipment']);
+export type KitItem = z.infer<typeof KitItem>;
+
+export const Kit = z.partialRecord(KitItem, z.number().int().min(0).max(10_000));
+export type Kit = z.infer<typeof Kit>;
+
+export const CohortYear = z.number().int().min(2021).max(2024);
+
+export const School = z
+  .object({
+    id: Id,
+    name: z.string().min(1).max(300),
+    district: Id,
+    locality: z.string().min(1).max(120),
+    /** Urban schools need 100 Mbit/s, rural 50 Mbit/s. */
+    urban: z.boolean(),
+    cohortYear: CohortYear,
+    plannedKit: Kit,
+    teachersToTrain: z.number().int().min(0).max(1_000),
+    students: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
+export type School = z.infer<typeof School>;
+
+// ---------- the program ----------
+
+/** How a milestone's planned start or deadline is derived for a school. */
+export const DateRule = z.discriminatedUnion('kind', [
+  /** A fixed calendar date for every school. */
+  z.object({ kind: z.literal('fixed'), date: IsoDate }).strict(),
+  /** A month/day in the school's cohort year (e.g. 1 December of the cohort year). */
+  z.object({ kind: z.literal('cohort-year'), month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }).strict(),
+  /** 1 January of the school's cohort year plus an offset in days (a planned start per cohort). */
+  z.object({ kind: z.literal('cohort-start'), offsetDays: z.number().int().min(-366).max(366).default(0) }).strict(),
+  /** The same date as another milestone's rule of the same name (e.g. training "with the equipment"). */
+  z.object({ kind: z.literal('same-as'), milestone: MilestoneKey }).strict(),
+]);
+export type DateRule = z.infer<typeof DateRule>;
+
+export const EscalationLevel = z.enum(['assignee', 'district-coordinator', 'program-manager']);
+export type EscalationLevel = z.infer<typeof EscalationLevel>;
+
+export const ReminderPolicy = z
+  .object({
+    /** Reminders this many days before the deadline. */
+    daysBefore: z.array(z.number().int().min(1).max(365)).default([30, 7, 1]),
+    /** Then one every N days while overdue. */
+    overdueEveryDays: z.number().int().min(1).max(90).default(7),
+    /** Local time of day the reminders go out. */
+    localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('09:00'),
+    /** A reminder that falls on Saturday or Sunday goes out on Monday. */
+    weekendToMonday: z.boolean().default(true),
+    /** Who is told when the milestone is overdue by at least N days. */
+    escalation: z
+      .array(z.object({ afterDaysOverdue: z.number().int().min(0).max(365), to: EscalationLevel }).strict())
+      .default([
+        { afterDaysOverdue: 1, to: 'district-coordinator' },
+        { afterDaysOverdue: 14, to: 'program-manager' },
+      ]),
+  })
+  .strict();
+export type ReminderPolicy = z.infer<typeof ReminderPolicy>;
+
+export const EvidenceKind = z.enum(['connection', 'equipment', 'training', 'onboarding']);
+export type EvidenceKind = z.infer<typeof EvidenceKind>;
+
+export const MilestoneDefinition = z
+  .object({
+    key: MilestoneKey,
+    title: LocalizedText,
+    doneWhen: LocalizedText,
+    dependsOn: z.array(MilestoneKey).default([]),
+    plannedStart: DateRule,
+    deadline: DateRule,
+    evidence: EvidenceKind,
+    assignee: AssigneeKind,
+    reminders: ReminderPolicy.default(ReminderPolicy.parse({})),
+  })
+  .strict();
+export type MilestoneDefinition = z.infer<typeof MilestoneDefinition>;
+
+export const ProgramDefinition = z
+  .object({
+    id: Id,
+    title: LocalizedText,
+    timeZone: z.string().min(1),
+    /** Targets for the overview: share of schools done by a date. */
+    targets: z
+      .array(z.object({ milestone: MilestoneKey, date: IsoDate, share: z.number().min(0).max(1) }).strict())
+      .default([]),
+    milestones: z.array(MilestoneDefinition).min(1),
+  })
+  .strict();
+export type ProgramDefinition = z.infer<typeof ProgramDefinition>;
+
+// ---------- evidence ----------
+
+const Act = { actNumber: z.string().trim().min(1).max(64), actDate: IsoDate };
+
+export const Evidence = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('connection'), ...Act, bandwidthMbps: z.number().positive().max(100_000) }).strict(),
+  z
+    .object({
+      kind: z.literal('equipment'),
+      ...Act,
+      items: z.array(z.object({ item: KitItem, quantity: z.number().int().min(0).max(10_000) }).strict()).min(1),
+    })
+    .strict(),
+  z.object({ kind: z.literal('training'), ...Act, teachersTrained: z.number().int().min(0).max(1_000) }).strict(),
+  z
+    .object({
+      kind: z.literal('onboarding'),
+      ...Act,
+      teacherAccounts: z.number().int().min(0).max(10_000),
+      studentAccounts: z.number().int().min(0).max(100_000),
+    })
+    .strict(),
+]);
+export type Evidence = z.infer<typeof Evidence>;
+
+// ---------- milestone state ----------
+
+/**
+ * pending    – not started yet (dependencies not done or planned start not reached)
+ * active     – assigned, waiting for the contractor's submission
+ * submitted  – evidence submitted, waiting for the manager's acceptance
+ * on-hold    – paused by a manager; `resumeTo` says where it goes back
+ * completed  – accepted (terminal)
+ * waived     – not required for this school, with a reason (terminal)
+ */
+export const MilestoneStatus = z.enum(['pending', 'active', 'submitted', 'on-hold', 'completed', 'waived']);
+export type MilestoneStatus = z.infer<typeof MilestoneStatus>;
+export const TERMINAL_STATUSES: readonly MilestoneStatus[] = ['completed', 'waived'];
+
+export const MilestoneState = z
+  .object({
+    schoolId: Id,
+    key: MilestoneKey,
+    status: MilestoneStatus,
+    /** Optimistic-concurrency version; grows by one with every committed event. */
+    version: z.number().int().min(0),
+    assignee: Id.nullable(),
+    plannedStart: IsoDate,
+    deadline: IsoDate,
+    evidence: Evidence.nullable(),
+    resumeTo: z.enum(['pending', 'active', 'submitted']).nullable(),
+    note: z.string().nullable(),
+    startedAt: IsoInstant.nullable(),
+    submittedAt: IsoInstant.nullable(),
+    closedAt: IsoInstant.nullable(),
+    updatedAt: IsoInstant,
+    /** Number of rejections so far. */
+    rejections: z.number().int().min(0),
+  })
+  .strict();
+export type MilestoneState = z.infer<typeof MilestoneState>;
+
+// ---------- commands ----------
+
+const Reason = z.string().trim().min(3, 'give a reason (at least 3 characters)').max(2000);
+
+export const CommandBody = {
+  start: z.object({ assignee: Id.optional() }).strict(),
+  submit: z.object({ evidence: Evidence }).strict(),
+  accept: z.object({ note: z.string().max(2000).optional() }).strict(),
+  reject: z.object({ reason: Reason }).strict(),
+  hold: z.object({ reason: Reason }).strict(),
+  resume: z.object({ note: z.string().max(2000).optional() }).strict(),
+  waive: z.object({ reason: Reason }).strict(),
+  reassign: z.object({ contractor: Id, reason: z.string().max(2000).optional() }).strict(),
+  reschedule: z.object({ deadline: IsoDate, reason: Reason }).strict(),
+} as const;
+
+export const CommandType = z.enum(['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule']);
+export type CommandType = z.infer<typeof CommandType>;
+
+export const Command = z.discriminatedUnion('type', [
+  CommandBody.start.extend({ type: z.literal('start') }),
+  CommandBody.submit.extend({ type: z.literal('submit') }),
+  CommandBody.accept.extend({ type: z.literal('accept') }),
+  CommandBody.reject.extend({ type: z.literal('reject') }),
+  CommandBody.hold.extend({ type: z.literal('hold') }),
+  CommandBody.resume.extend({ type: z.literal('resume') }),
+  CommandBody.waive.extend({ type: z.literal('waive') }),
+  CommandBody.reassign.extend({ type: z.literal('reassign') }),
+  CommandBody.reschedule.extend({ type: z.literal('reschedule') }),
+]);
+export type Command = z.infer<typeof Command>;
+
+// ---------- events (the audit log) ----------
+
+const EventBase = {
+  schoolId: Id,
+  milestone: MilestoneKey,
+  at: IsoInstant,
+  actor: Actor,
+  /** The milestone version this event produced. */
+  version: z.number().int().min(1),
+};
+
+export const MilestoneEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), ...EventBase, assignee: Id.nullable(), deadline: IsoDate }).strict(),
+  z.object({ type: z.literal('submitted'), ...EventBase, evidence: Evidence }).strict(),
+  z.object({ type: z.literal('accepted'), ...EventBase, note: z.string().optional() }).strict(),
+  z.object({ type: z.literal('rejected'), ...EventBase, reason: z.string() }).strict(),
+  z.object({ type: z.literal('held'), ...EventBase, reason: z.string() }).strict(),
+  z.object({ type: z.literal('resumed'), ...EventBase, note: z.string().optional() }).strict(),
+  z.object({ type: z.literal('waived'), ...EventBase, reason: z.string() }).strict(),
+  z.object({ type: z.literal('reassigned'), ...EventBase, from: Id.nullable(), to: Id, reason: z.string().optional() }).strict(),
+  z.object({ type: z.literal('rescheduled'), ...EventBase, from: IsoDate, to: IsoDate, reason: z.string() }).strict(),
+  /** A reminder or escalation went out (the notification itself is an outbox item). */
+  z
+    .object({
+      type: z.literal('reminded'),
+      ...EventBase,
+      reminderId: z.string().min(1),
+      level: EscalationLevel,
+      daysToDeadline: z.number().int(),
+    })
+    .strict(),
+]);
+export type MilestoneEvent = z.infer<typeof MilestoneEvent>;
+export type MilestoneEventType = MilestoneEvent['type'];
+
+// ---------- notifications (outbox) ----------
+
+export const Notification = z
+  .object({
+    /** Deterministic: the same reminder computed twice has the same id, so it is sent once. */
+    id: z.string().min(1).max(200),
+    schoolId: Id,
+    milestone: MilestoneKey,
+    kind: z.enum(['reminder', 'escalation', 'status']),
+    level: EscalationLevel,
+    /** Who receives it: a contractor org, a district's coordinators, or the program managers. */
+    recipient: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('contractor'), org: Id }).strict(),
+      z.object({ type: z.literal('district-coordinator'), district: Id }).strict(),
+      z.object({ type: z.literal('program-manager') }).strict(),
+    ]),
+    subject: LocalizedText,
+    body: LocalizedText,
+    createdAt: IsoInstant,
+    deadline: IsoDate,
+  })
+  .strict();
+export type Notification = z.infer<typeof Notification>;
