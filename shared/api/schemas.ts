@@ -1,0 +1,331 @@
+/**
+ * The HTTP API's request and response shapes, as zod schemas (the OpenAPI 3.1 document at
+ * `/openapi.json` is generated from them, and any client — the dashboard, the tests — can validate
+ * what it receives with the same definitions).
+ *
+ * Paths (all JSON unless said otherwise; errors are `application/problem+json`, see `Problem`):
+ *   GET  /healthz
+ *   GET  /openapi.json, /docs
+ *   GET  /api/me                                   -> Me
+ *   GET  /api/me/assignments                       -> AssignmentList
+ *   GET  /api/schools?SchoolListQuery              -> SchoolList
+ *   GET  /api/schools/{schoolId}                   -> SchoolDetail
+ *   GET  /api/schools/{schoolId}/history           -> HistoryPage
+ *   POST /api/schools/{schoolId}/milestones/{milestone}/{action}  body CommandBody[action] -> CommandResult
+ *        headers: Idempotency-Key (optional), If-Match (optional, the milestone version, `"3"` or `3`)
+ *   POST /api/bulk/{action}                        body BulkRequest(action) -> 202 Job
+ *   GET  /api/jobs/{jobId}                         -> Job
+ *   POST /api/imports/schools                      body text/csv -> ImportResult
+ *   GET  /api/reports/progress?asOf=&groupBy=district[&format=csv]  -> ProgressReport (or text/csv)
+ *   GET  /api/notifications                        -> NotificationList
+ */
+import { z } from 'zod';
+import {
+  Actor,
+  CommandBody,
+  CommandType,
+  Id,
+  IsoDate,
+  IsoInstant,
+  LocalizedText,
+  MilestoneEvent,
+  MilestoneKey,
+  MilestoneState,
+  MilestoneStatus,
+  Notification,
+  Role,
+  School,
+} from '../program/model.js';
+
+// ---------- errors (RFC 9457) ----------
+
+export const FieldError = z
+  .object({
+    /** Where the problem is: a JSON pointer-like dotted path (`evidence.bandwidthMbps`), a header, a query field, or a CSV column. */
+    field: z.string(),
+    reason: z.string(),
+    /** For CSV imports: the 1-based line of the file the problem is on. */
+    line: z.number().int().min(1).optional(),
+    /** For CSV imports: the column name. */
+    column: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'FieldError' });
+export type FieldError = z.infer<typeof FieldError>;
+
+export const Problem = z
+  .object({
+    type: z.string().describe('A URI naming the kind of problem (e.g. `/problems/validation`), `about:blank` for plain HTTP errors'),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().optional(),
+    instance: z.string().optional().describe('The request path'),
+    /** The rejection code of the domain, when a command was refused (`forbidden`, `not-allowed`, `dependency`, `invalid-evidence`, `invalid`, `version-conflict`). */
+    code: z.string().optional(),
+    errors: z.array(FieldError).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+export type Problem = z.infer<typeof Problem>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+// ---------- common ----------
+
+export const Health = z.object({ status: z.literal('ok'), time: IsoInstant }).strict().meta({ id: 'Health' });
+export type Health = z.infer<typeof Health>;
+
+/** An opaque pagination cursor: pass `nextCursor` back as `cursor` to get the next page. */
+export const Cursor = z.string().min(1).max(2048).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor returned by this API');
+
+export const Limit = z.coerce.number().int().min(1).max(200);
+
+const BooleanParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+// ---------- me ----------
+
+export const Me = z
+  .object({
+    sub: z.string(),
+    role: Role,
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    /** District coordinators only. */
+    district: Id.nullable(),
+    /** Contractors only: the organization. */
+    org: Id.nullable(),
+  })
+  .strict()
+  .meta({ id: 'Me' });
+export type Me = z.infer<typeof Me>;
+
+// ---------- milestones and schools ----------
+
+/** A milestone as the API shows it: the stored state plus what is derived from it. */
+export const MilestoneView = MilestoneState.extend({
+  title: LocalizedText,
+  /** Past its deadline and neither completed nor waived (as of the server's clock). */
+  overdue: z.boolean(),
+}).meta({ id: 'Milestone' });
+export type MilestoneView = z.infer<typeof MilestoneView>;
+
+export const MilestoneSummary = z
+  .object({
+    key: MilestoneKey,
+    status: MilestoneStatus,
+    assignee: Id.nullable(),
+    deadline: IsoDate,
+    overdue: z.boolean(),
+    version: z.number().int().min(0),
+    closedAt: IsoInstant.nullable(),
+  })
+  .strict()
+  .meta({ id: 'MilestoneSummary' });
+export type MilestoneSummary = z.infer<typeof MilestoneSummary>;
+
+export const SchoolListItem = School.extend({ milestones: z.array(MilestoneSummary) }).meta({ id: 'SchoolListItem' });
+export type SchoolListItem = z.infer<typeof SchoolListItem>;
+
+export const SchoolListQuery = z
+  .object({
+    district: Id.optional(),
+    /** With `status` and/or `overdue`: the milestone those filters look at; alone: schools that have this milestone. */
+    milestone: MilestoneKey.optional(),
+    status: MilestoneStatus.optional(),
+    overdue: BooleanParam.optional(),
+    /** Case-insensitive substring of the school's name, id or locality. */
+    q: z.string().trim().min(1).max(100).optional(),
+    limit: Limit.default(25),
+    cursor: Cursor.optional(),
+  })
+  .strict()
+  .meta({ id: 'SchoolListQuery' });
+export type SchoolListQuery = z.infer<typeof SchoolListQuery>;
+
+export const SchoolList = z
+  .object({ items: z.array(SchoolListItem), nextCursor: z.string().nullable() })
+  .strict()
+  .meta({ id: 'SchoolList' });
+export type SchoolList = z.infer<typeof SchoolList>;
+
+export const SchoolDetail = z
+  .object({ school: School, milestones: z.array(MilestoneView) })
+  .strict()
+  .meta({ id: 'SchoolDetail' });
+export type SchoolDetail = z.infer<typeof SchoolDetail>;
+
+export const HistoryQuery = z.object({ limit: Limit.default(100), cursor: Cursor.optional() }).strict();
+export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+export const HistoryPage = z
+  .object({ items: z.array(MilestoneEvent), nextCursor: z.string().nullable() })
+  .strict()
+  .meta({ id: 'HistoryPage' });
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+export const SchoolParams = z.object({ schoolId: Id }).strict();
+
+// ---------- assignments ----------
+
+export const Assignment = z
+  .object({
+    schoolId: Id,
+    schoolName: z.string(),
+    district: Id,
+    milestone: MilestoneKey,
+    title: LocalizedText,
+    status: MilestoneStatus,
+    deadline: IsoDate,
+    overdue: z.boolean(),
+    version: z.number().int().min(0),
+  })
+  .strict()
+  .meta({ id: 'Assignment' });
+export type Assignment = z.infer<typeof Assignment>;
+
+export const AssignmentList = z.object({ items: z.array(Assignment) }).strict().meta({ id: 'AssignmentList' });
+export type AssignmentList = z.infer<typeof AssignmentList>;
+
+// ---------- commands ----------
+
+export const ActionName = CommandType;
+export type ActionName = CommandType;
+export { CommandBody };
+
+export const CommandParams = z.object({ schoolId: Id, milestone: MilestoneKey, action: CommandType }).strict();
+
+export const CommandResult = z
+  .object({
+    milestone: MilestoneView,
+    /** The events this command produced (empty when an idempotent replay answered). */
+    events: z.array(MilestoneEvent),
+  })
+  .strict()
+  .meta({ id: 'CommandResult' });
+export type CommandResult = z.infer<typeof CommandResult>;
+
+// ---------- bulk jobs ----------
+
+export const BulkFilter = z
+  .object({
+    district: Id.optional(),
+    status: MilestoneStatus.optional(),
+    overdue: z.boolean().optional(),
+    q: z.string().trim().min(1).max(100).optional(),
+    /** An explicit set of schools (still narrowed by the other filters and by the caller's authority). */
+    schoolIds: z.array(Id).min(1).max(1000).optional(),
+  })
+  .strict()
+  .meta({ id: 'BulkFilter' });
+export type BulkFilter = z.infer<typeof BulkFilter>;
+
+/** The body of `POST /api/bulk/{action}`: which milestone, which schools, and the action's own body. */
+export function bulkRequestSchema<A extends CommandType>(action: A) {
+  return z
+    .object({ milestone: MilestoneKey, filter: BulkFilter.default({}), body: CommandBody[action] })
+    .strict();
+}
+export const BulkRequest = z
+  .object({
+    milestone: MilestoneKey,
+    filter: BulkFilter.default({}),
+    body: z.record(z.string(), z.unknown()).describe('The body of the single-school action of the same name'),
+  })
+  .strict()
+  .meta({ id: 'BulkRequest' });
+export type BulkRequest = z.infer<typeof BulkRequest>;
+
+export const JobStatus = z.enum(['queued', 'running', 'done', 'failed']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const JobOutcome = z
+  .object({
+    schoolId: Id,
+    outcome: z.enum(['ok', 'rejected', 'error']),
+    /** The HTTP status the single-school command would have answered. */
+    status: z.number().int(),
+    code: z.string().optional(),
+    detail: z.string().optional(),
+    version: z.number().int().optional(),
+    milestoneStatus: MilestoneStatus.optional(),
+  })
+  .strict()
+  .meta({ id: 'JobOutcome' });
+export type JobOutcome = z.infer<typeof JobOutcome>;
+
+export const Job = z
+  .object({
+    id: Id,
+    action: CommandType,
+    milestone: MilestoneKey,
+    filter: BulkFilter,
+    status: JobStatus,
+    createdAt: IsoInstant,
+    updatedAt: IsoInstant,
+    createdBy: Actor,
+    total: z.number().int().min(0).nullable(),
+    processed: z.number().int().min(0),
+    succeeded: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    results: z.array(JobOutcome),
+    error: z.string().nullable(),
+  })
+  .strict()
+  .meta({ id: 'Job' });
+export type Job = z.infer<typeof Job>;
+
+export const JobParams = z.object({ jobId: Id }).strict();
+
+// ---------- imports ----------
+
+export const ImportResult = z
+  .object({ imported: z.number().int().min(0), schoolIds: z.array(Id) })
+  .strict()
+  .meta({ id: 'ImportResult' });
+export type ImportResult = z.infer<typeof ImportResult>;
+
+// ---------- reports ----------
+
+export const ProgressQuery = z
+  .object({
+    asOf: IsoDate.optional(),
+    groupBy: z.literal('district').default('district'),
+    format: z.enum(['json', 'csv']).optional(),
+  })
+  .strict();
+export type ProgressQuery = z.infer<typeof ProgressQuery>;
+
+export const ProgressCell = z
+  .object({ reached: z.number().int().min(0), share: z.number().min(0).max(1) })
+  .strict()
+  .meta({ id: 'ProgressCell' });
+
+export const ProgressRow = z
+  .object({
+    district: Id,
+    schools: z.number().int().min(0),
+    /** Per milestone key: schools whose milestone was completed or waived on or before `asOf`. */
+    milestones: z.record(MilestoneKey, ProgressCell),
+  })
+  .strict()
+  .meta({ id: 'ProgressRow' });
+export type ProgressRow = z.infer<typeof ProgressRow>;
+
+export const ProgressReport = z
+  .object({
+    asOf: IsoDate,
+    groupBy: z.literal('district'),
+    milestones: z.array(MilestoneKey),
+    rows: z.array(ProgressRow),
+    total: ProgressRow.omit({ district: true }),
+  })
+  .strict()
+  .meta({ id: 'ProgressReport' });
+export type ProgressReport = z.infer<typeof ProgressReport>;
+
+// ---------- notifications ----------
+
+export const NotificationList = z
+  .object({ items: z.array(Notification) })
+  .strict()
+  .meta({ id: 'NotificationList' });
+export type NotificationList = z.infer<typeof NotificationList>;
