@@ -1,0 +1,50 @@
+/**
+ * DESIGN.md §4: every arrow between folders points inward. `shared/` is the core and imports neither
+ * `functions/` nor `infra/`; `functions/` never imports `infra/`.
+ */
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...sources(full));
+    else if (/\.(ts|tsx|mts)$/.test(name)) out.push(full);
+  }
+  return out;
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)];
+  return specifiers.map((m) => path.resolve(path.dirname(file), m[1] ?? m[2] ?? '')).filter((p) => p.startsWith(root));
+}
+
+function violations(folder: string, forbidden: string[]): string[] {
+  const found: string[] = [];
+  for (const file of sources(path.join(root, folder))) {
+    for (const target of importsOf(file)) {
+      const top = path.relative(root, target).split(path.sep)[0] ?? '';
+      if (forbidden.includes(top)) found.push(`${path.relative(root, file)} -> ${path.relative(root, target)}`);
+    }
+  }
+  return found;
+}
+
+describe('dependency direction', () => {
+  it('shared/ imports neither functions/ nor infra/', () => {
+    expect(violations('shared', ['functions', 'infra'])).toEqual([]);
+  });
+  it('functions/ does not import infra/', () => {
+    expect(violations('functions', ['infra'])).toEqual([]);
+  });
+  it('the check sees relative imports (self-test on a known import)', () => {
+    const file = path.join(root, 'test/support/global-setup.ts');
+    expect(importsOf(file).some((p) => p.endsWith(path.join('infra', 'local', 'dynamodb-local.js')))).toBe(true);
+  });
+});
