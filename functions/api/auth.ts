@@ -1,0 +1,84 @@
+/**
+ * Sign-in: Bearer JWTs verified in the application with jose. In AWS the keys are the Cognito user
+ * pool's JWKS; locally the local issuer's (served by the local server). The role comes from
+ * `cognito:groups`, the district from `custom:district`, the contractor organization from `custom:org`.
+ */
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { Id, Role, type Actor } from '../../shared/program/model.js';
+
+export interface AuthConfig {
+  issuer: string;
+  /** The app client id (Cognito ID tokens carry it as `aud`). */
+  audience: string | undefined;
+  jwksUrl: string;
+}
+
+export interface Principal {
+  actor: Exclude<Actor, { role: 'system' }>;
+  name: string | null;
+  email: string | null;
+}
+
+export class AuthError extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Most powerful first: a user in several groups acts with the first one listed here. */
+const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 'contractor', 'viewer'];
+
+const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split(/[\s,]+/).filter(Boolean))]);
+
+export function createVerifier(config: AuthConfig, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000 })) {
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw new AuthError(401, 'Sign in: send an Authorization: Bearer token');
+    const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization);
+    if (!match?.[1]) throw new AuthError(401, 'The Authorization header is not a Bearer JWT');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1], keys, {
+        issuer: config.issuer,
+        ...(config.audience ? { audience: config.audience } : {}),
+        algorithms: ['RS256', 'ES256'],
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AuthError(401, 'The token has expired');
+      if (error instanceof joseErrors.JOSEError) throw new AuthError(401, `The token is not valid (${error.code})`);
+      throw error;
+    }
+    if (payload.token_use !== undefined && payload.token_use !== 'id') throw new AuthError(401, 'An ID token is required');
+    return principalFromClaims(payload);
+  };
+}
+
+export function principalFromClaims(payload: JWTPayload): Principal {
+  const sub = typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : null;
+  if (!sub) throw new AuthError(401, 'The token has no subject');
+  const groups = Groups.safeParse(payload['cognito:groups'] ?? []);
+  const names = groups.success ? groups.data : [];
+  const role = ROLE_ORDER.find((r) => names.includes(r));
+  if (!role) throw new AuthError(403, 'The account is in none of the groups program-manager, district-coordinator, contractor, viewer');
+  const name = typeof payload.name === 'string' ? payload.name : typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null;
+  const email = typeof payload.email === 'string' ? payload.email : null;
+  const base = { sub, ...(name ? { name } : {}) };
+  switch (role) {
+    case 'district-coordinator': {
+      const district = Id.safeParse(payload['custom:district']);
+      if (!district.success) throw new AuthError(403, 'A district coordinator needs the custom:district attribute');
+      return { actor: { role, ...base, district: district.data }, name, email };
+    }
+    case 'contractor': {
+      const org = Id.safeParse(payload['custom:org']);
+      if (!org.success) throw new AuthError(403, 'A contractor needs the custom:org attribute');
+      return { actor: { role, ...base, org: org.data }, name, email };
+    }
+    default:
+      return { actor: { role, ...base }, name, email };
+  }
+}
