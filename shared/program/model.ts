@@ -158,15 +158,29 @@ export const MilestoneDefinition = z
   .strict();
 export type MilestoneDefinition = z.infer<typeof MilestoneDefinition>;
 
+/**
+ * A target of the overview: `share` of the schools have completed (or been waived from) `milestone` by
+ * `date`. `scope: 'all'` counts every school of the region; `scope: 'cohorts-due'` counts only the schools
+ * whose cohort year is not after the target's year (equipment of the 2022 cohort is due in 2022, so by
+ * 2022-12-01 the target covers the 2021 and 2022 cohorts: a cumulative share of cohorts).
+ */
+export const ProgramTarget = z
+  .object({
+    milestone: MilestoneKey,
+    date: IsoDate,
+    share: z.number().min(0).max(1),
+    scope: z.enum(['all', 'cohorts-due']).default('all'),
+  })
+  .strict();
+export type ProgramTarget = z.infer<typeof ProgramTarget>;
+
 export const ProgramDefinition = z
   .object({
     id: Id,
     title: LocalizedText,
     timeZone: z.string().min(1),
     /** Targets for the overview: share of schools done by a date. */
-    targets: z
-      .array(z.object({ milestone: MilestoneKey, date: IsoDate, share: z.number().min(0).max(1) }).strict())
-      .default([]),
+    targets: z.array(ProgramTarget).default([]),
     milestones: z.array(MilestoneDefinition).min(1),
   })
   .strict();
