@@ -1,0 +1,169 @@
+/**
+ * Running a command on one milestone of one school: load the school → decide → commit (with the
+ * idempotency record in the same transaction) → the new state and its events. Used by the HTTP API, the
+ * bulk jobs, the workflow functions and the simulation alike; nothing here knows about HTTP or AWS
+ * except through the store.
+ *
+ * Outcomes are values, not exceptions: a refused command is a `rejected` outcome with the domain's code
+ * (and, under an idempotency key, it is stored and replayed like a success). Only a version conflict, a
+ * busy idempotency key or a store failure throw, so that a retry with the same key can run again.
+ */
+import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
+import type { CommitInput, MilestoneStore } from '../store/store.js';
+import type { WaitingTask } from '../store/marshall.js';
+import type { Clock } from '../clock.js';
+import { decide, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
+import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
+import { createHash } from 'node:crypto';
+
+export interface CommandDeps {
+  store: MilestoneStore;
+  program: ProgramDefinition;
+  clock: Clock;
+}
+
+export interface CommandRequest {
+  schoolId: string;
+  milestone: MilestoneKey;
+  command: Command;
+  actor: Actor;
+  /** Replays of the same key (same actor, same request) answer with the first outcome and change nothing. */
+  idempotencyKey?: string;
+  /** The milestone version the caller saw (If-Match); a different current version is a conflict. */
+  expectedVersion?: number;
+}
+
+/** Why a command was refused: the domain's codes plus the ones the orchestration adds. */
+export type OutcomeCode = RejectionCode | 'school-not-found' | 'version-conflict';
+
+export interface Accepted {
+  ok: true;
+  schoolId: string;
+  milestone: MilestoneKey;
+  /** The milestone after the command. */
+  state: MilestoneState;
+  /** The events committed (on a replay: the events of the first run). */
+  events: MilestoneEvent[];
+  /** True when an idempotency key answered with a stored outcome. */
+  replayed: boolean;
+}
+
+export interface Rejected {
+  ok: false;
+  schoolId: string;
+  milestone: MilestoneKey;
+  code: OutcomeCode;
+  /** The HTTP status the code maps to. */
+  status: number;
+  message: string;
+  issues: RejectionIssue[];
+  /** For version conflicts: the current version (null when the milestone has no stored item). */
+  currentVersion?: number | null;
+  replayed: boolean;
+}
+
+export type CommandOutcome = Accepted | Rejected;
+
+/** What the caller needs to signal the workflow after an accepted command (read before the commit). */
+export interface CommandContext {
+  school: School | null;
+  /** The workflow step that was waiting on the milestone when the command was decided, if any. */
+  task: WaitingTask | null;
+  /** Every waiting step of the school (to find its live execution). */
+  tasks: WaitingTask[];
+}
+
+export const OUTCOME_STATUS: Readonly<Record<OutcomeCode, number>> = {
+  ...REJECTION_HTTP_STATUS,
+  'school-not-found': 404,
+  'version-conflict': 409,
+};
+
+/** The idempotency scope of an actor: keys of different users never collide. */
+export function idempotencyScope(actor: Actor): string {
+  return `cmd.${createHash('sha256').update(`${actor.role}:${actor.sub}`).digest('base64url').slice(0, 32)}`;
+}
+
+type StoredOutcome = Omit<Accepted, 'replayed'> | Omit<Rejected, 'replayed'>;
+
+export async function executeCommand(deps: CommandDeps, request: CommandRequest): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
+  const context: CommandContext = { school: null, task: null, tasks: [] };
+  const decideOnce = async (lease?: IdempotencyLease): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
+    const { store, program, clock } = deps;
+    const { schoolId, milestone, command, actor } = request;
+    const record = await store.getSchool(schoolId);
+    if (!record) {
+      return reject(schoolId, milestone, 'school-not-found', `school ${schoolId} does not exist`);
+    }
+    context.school = record.school;
+    context.tasks = record.milestones.flatMap((m) => (m.task ? [m.task] : []));
+    const stored = record.milestones.find((m) => m.state.key === milestone);
+    context.task = stored?.task ?? null;
+    const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
+    const currentVersion = stored?.state.version ?? 0;
+    if (request.expectedVersion !== undefined && request.expectedVersion !== currentVersion) {
+      return {
+        ...reject(schoolId, milestone, 'version-conflict', `milestone ${milestone} of school ${schoolId} is at version ${currentVersion}, not ${request.expectedVersion}`),
+        currentVersion,
+      };
+    }
+    const needsContractors = command.type === 'start' || command.type === 'reassign';
+    const contractors = needsContractors ? await store.listContractors() : [];
+    const now = clock.now();
+    const decision = decide({ program, school: record.school, milestone, states, contractors }, command, actor, now);
+    if (!decision.ok) {
+      const { code, message, issues } = decision.rejection;
+      return { ...reject(schoolId, milestone, code, message), issues };
+    }
+    const accepted: Omit<Accepted, 'replayed'> = { ok: true, schoolId, milestone, state: decision.state, events: decision.events };
+    const commit: CommitInput = {
+      schoolId,
+      key: milestone,
+      expectedVersion: currentVersion,
+      state: decision.state,
+      events: decision.events,
+      notifications: decision.notifications,
+      ...(lease ? { idempotency: { lease, response: accepted } } : {}),
+    };
+    return { accepted, commit };
+  };
+  /** Decides and commits; a concurrent change is re-decided against the new state unless the caller pinned a version. */
+  const run = async (lease?: IdempotencyLease): Promise<StoredOutcome> => {
+    for (let attempt = 1; ; attempt++) {
+      const step = await decideOnce(lease);
+      if (!('accepted' in step)) return step;
+      try {
+        await deps.store.commit(step.commit);
+        return step.accepted;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'version-conflict' || request.expectedVersion !== undefined || attempt >= 3) throw error;
+      }
+    }
+  };
+
+  if (request.idempotencyKey === undefined) {
+    const outcome = await run();
+    return { outcome: { ...outcome, replayed: false } as CommandOutcome, context };
+  }
+  const requestHash = hashRequest({
+    schoolId: request.schoolId,
+    milestone: request.milestone,
+    command: request.command,
+    expectedVersion: request.expectedVersion ?? null,
+  });
+  const { result, replayed } = await deps.store.withIdempotency(idempotencyScope(request.actor), request.idempotencyKey, requestHash, (lease) => run(lease));
+  if (replayed) {
+    // The first run's context was not read in this call: read what the signal needs now.
+    const record = await deps.store.getSchool(request.schoolId);
+    if (record) {
+      context.school = record.school;
+      context.tasks = record.milestones.flatMap((m) => (m.task ? [m.task] : []));
+      context.task = record.milestones.find((m) => m.state.key === request.milestone)?.task ?? null;
+    }
+  }
+  return { outcome: { ...result, replayed } as CommandOutcome, context };
+}
+
+function reject(schoolId: string, milestone: MilestoneKey, code: OutcomeCode, message: string): Omit<Rejected, 'replayed'> {
+  return { ok: false, schoolId, milestone, code, status: OUTCOME_STATUS[code], message, issues: [] };
+}
