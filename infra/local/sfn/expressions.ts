@@ -1,0 +1,364 @@
+/**
+ * JSONata in Step Functions: `{% … %}` strings at any depth of a field's value, evaluated by the
+ * `jsonata` package (2.0.6, the version the service documents), with the functions Step Functions adds
+ * ($partition, $range, $hash, $random, $uuid, $parse) and without `$eval`.
+ *
+ * A field value is compiled once, when the definition is loaded, into a `Template`: constants stay
+ * constants, every expression is parsed once (syntax errors are refused at load time).
+ */
+import { createHash } from 'node:crypto';
+import jsonata from 'jsonata';
+import { SfnError, StatesErrors } from './errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface CompiledExpression {
+  /** The text between `{%` and `%}`. */
+  readonly text: string;
+  /** Where it stands in the state, for messages: `Arguments.Payload.token`. */
+  readonly field: string;
+  readonly expr: jsonata.Expression;
+  /** Names of `$states.<name>` members the expression reads (input, context, result, errorOutput, …). */
+  readonly statesMembers: ReadonlySet<string>;
+  /** True when the expression calls `$eval`. */
+  readonly usesEval: boolean;
+}
+
+/** A compiled field value. */
+export type Template =
+  | { readonly k: 'const'; readonly v: unknown }
+  | { readonly k: 'expr'; readonly e: CompiledExpression }
+  | { readonly k: 'object'; readonly keys: readonly string[]; readonly vals: readonly Template[] }
+  | { readonly k: 'array'; readonly items: readonly Template[] };
+
+/** An expression is a string that begins exactly with `{%` and ends exactly with `%}`. */
+export function isExpressionString(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 4 && value.startsWith('{%') && value.endsWith('%}');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Functions added by Step Functions
+// ---------------------------------------------------------------------------------------------------
+
+const hashAlgorithms: Record<string, string> = {
+  'MD5': 'md5',
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+function fnPartition(array: unknown, size: unknown): unknown[] {
+  if (!Array.isArray(array)) throw new Error('$partition: the first argument must be an array');
+  if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) throw new Error('$partition: the chunk size must be a positive integer');
+  const out: unknown[] = [];
+  for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
+  return out;
+}
+
+function fnRange(start: unknown, end: unknown, step: unknown = 1): number[] {
+  if (typeof start !== 'number' || typeof end !== 'number' || typeof step !== 'number' || !Number.isInteger(start) || !Number.isInteger(end) || !Number.isInteger(step)) {
+    throw new Error('$range: start, end and step must be integers');
+  }
+  if (step === 0) throw new Error('$range: step must not be 0');
+  const out: number[] = [];
+  if (step > 0) for (let v = start; v <= end; v += step) out.push(v);
+  else for (let v = start; v >= end; v += step) out.push(v);
+  if (out.length > 1000) throw new Error('$range: the result has more than 1000 items');
+  return out;
+}
+
+function fnHash(data: unknown, algorithm: unknown): string {
+  if (typeof data !== 'string') throw new Error('$hash: the data to hash must be a string');
+  const alg = typeof algorithm === 'string' ? hashAlgorithms[algorithm] : undefined;
+  if (!alg) throw new Error(`$hash: the algorithm must be one of ${Object.keys(hashAlgorithms).join(', ')}`);
+  return createHash(alg).update(data, 'utf8').digest('hex');
+}
+
+function fnParse(text: unknown): unknown {
+  if (typeof text !== 'string') throw new Error('$parse: the argument must be a string');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`$parse: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+function fnEvalUnavailable(): never {
+  throw new Error('$eval is not available in Step Functions; use $parse to read JSON text');
+}
+
+const MASK48 = (1n << 48n) - 1n;
+const MULTIPLIER = 0x5deece66dn;
+
+/**
+ * `java.util.Random(seed).nextDouble()`: what the service's `$random(seed)` returns (seed 42 →
+ * 0.7275636800328681, measured against the service).
+ */
+export function javaRandomNextDouble(seed: number): number {
+  let state = (BigInt.asIntN(64, BigInt(Math.trunc(seed))) ^ MULTIPLIER) & MASK48;
+  const next = (bits: number): bigint => {
+    state = (state * MULTIPLIER + 0xbn) & MASK48;
+    return state >> BigInt(48 - bits);
+  };
+  const hi = next(26);
+  const lo = next(27);
+  return Number((hi << 27n) + lo) / 2 ** 53;
+}
+
+/** A small deterministic generator (mulberry32) whose whole state is one 32-bit integer (checkpointable). */
+export class SeededRandom {
+  state: number;
+  constructor(state: number) {
+    this.state = state >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  uuid(): string {
+    const bytes = new Uint8Array(16);
+    for (let i = 0; i < 16; i += 4) {
+      const n = Math.floor(this.next() * 4294967296);
+      bytes[i] = n & 0xff;
+      bytes[i + 1] = (n >>> 8) & 0xff;
+      bytes[i + 2] = (n >>> 16) & 0xff;
+      bytes[i + 3] = (n >>> 24) & 0xff;
+    }
+    bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+}
+
+let fromMillisExpr: jsonata.Expression | undefined;
+
+/**
+ * The functions that depend on the execution (time and randomness), bound per execution so that
+ * executions are deterministic given the clock and the inputs: `$now()`/`$millis()` read the runtime's
+ * clock (virtual or system), `$random()`/`$uuid()` draw from the execution's checkpointed generator.
+ */
+export function executionFunctions(nowMs: () => number, rng: SeededRandom): Record<string, unknown> {
+  return {
+    now: (picture?: string, timezone?: string) => {
+      const ms = nowMs();
+      if (picture === undefined && timezone === undefined) return new Date(ms).toISOString();
+      fromMillisExpr ??= jsonata('$fromMillis($ms, $p, $tz)');
+      return fromMillisExpr.evaluate(undefined, { ms, p: picture, tz: timezone });
+    },
+    millis: () => nowMs(),
+    random: (seed?: unknown) => {
+      if (seed === undefined) return rng.next();
+      if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error('$random: the seed must be a number');
+      return javaRandomNextDouble(seed);
+    },
+    uuid: () => rng.uuid(),
+    eval: fnEvalUnavailable,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Compilation
+// ---------------------------------------------------------------------------------------------------
+
+type AstNode = { type?: string; value?: unknown; steps?: unknown; procedure?: unknown } & Record<string, unknown>;
+
+/** Walks a JSONata AST and reports `$states.<member>` reads and `$eval` calls. */
+function analyse(ast: AstNode): { members: Set<string>; usesEval: boolean } {
+  const members = new Set<string>();
+  let usesEval = false;
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const n = node as AstNode;
+    if (n.type === 'path' && Array.isArray(n.steps)) {
+      const [first, second] = n.steps as AstNode[];
+      if (first?.type === 'variable' && first.value === 'states') {
+        members.add(second?.type === 'name' && typeof second.value === 'string' ? second.value : '*');
+      }
+    }
+    if (n.type === 'variable' && n.value === 'states') members.add('*');
+    if (n.type === 'function' && (n.procedure as AstNode | undefined)?.type === 'variable' && (n.procedure as AstNode).value === 'eval') usesEval = true;
+    for (const key of Object.keys(n)) {
+      if (key === 'position' || key === 'type' || key === 'value') continue;
+      visit(n[key]);
+    }
+  };
+  visit(ast);
+  // A bare `$states` inside a path is also reported as '*' by the variable rule; keep the precise names.
+  if (members.size > 1) members.delete('*');
+  return { members, usesEval };
+}
+
+const compiledCache = new Map<string, jsonata.Expression>();
+
+function parseExpression(text: string): jsonata.Expression {
+  let expr = compiledCache.get(text);
+  if (!expr) {
+    expr = jsonata(text);
+    expr.registerFunction('partition', fnPartition);
+    expr.registerFunction('range', fnRange);
+    expr.registerFunction('hash', fnHash);
+    expr.registerFunction('parse', fnParse);
+    expr.registerFunction('eval', fnEvalUnavailable);
+    compiledCache.set(text, expr);
+  }
+  return expr;
+}
+
+/** Compiles one `{% … %}` string. Throws an Error whose message says what is wrong with the syntax. */
+export function compileExpression(source: string, field: string): CompiledExpression {
+  const text = source.slice(2, -2).trim();
+  if (text === '') throw new Error(`field '${field}': the JSONata expression is empty`);
+  let expr: jsonata.Expression;
+  try {
+    expr = parseExpression(text);
+  } catch (err) {
+    const e = err as { message?: string; code?: string; position?: number };
+    throw new Error(`field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`);
+  }
+  const { members, usesEval } = analyse(expr.ast() as unknown as AstNode);
+  return { text, field, expr, statesMembers: members, usesEval };
+}
+
+/**
+ * Compiles a field value (any JSON) into a Template. `onExpression` sees every compiled expression
+ * (the definition validator checks where `$states.result` etc. are used).
+ */
+export function compileTemplate(value: unknown, field: string, onExpression?: (e: CompiledExpression) => void): Template {
+  if (isExpressionString(value)) {
+    const e = compileExpression(value, field);
+    onExpression?.(e);
+    return { k: 'expr', e };
+  }
+  if (Array.isArray(value)) {
+    const items = value.map((item, i) => compileTemplate(item, `${field}[${i}]`, onExpression));
+    if (items.every((t) => t.k === 'const')) return { k: 'const', v: value };
+    return { k: 'array', items };
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    const vals = keys.map((key) => compileTemplate((value as Record<string, unknown>)[key], `${field}.${key}`, onExpression));
+    if (vals.every((t) => t.k === 'const')) return { k: 'const', v: value };
+    return { k: 'object', keys, vals };
+  }
+  return { k: 'const', v: value };
+}
+
+/** Every compiled expression of a template. */
+export function templateExpressions(t: Template | undefined, out: CompiledExpression[] = []): CompiledExpression[] {
+  if (!t) return out;
+  if (t.k === 'expr') out.push(t.e);
+  else if (t.k === 'object') for (const v of t.vals) templateExpressions(v, out);
+  else if (t.k === 'array') for (const v of t.items) templateExpressions(v, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------------------------------
+
+function isJsonataFunction(v: object): boolean {
+  return '_jsonata_function' in v || '_jsonata_lambda' in v || typeof v === 'function';
+}
+
+/**
+ * Turns a JSONata result into plain JSON: sequences become arrays, undefined object members are dropped
+ * (as the object constructor does), functions and non-finite numbers are errors. Returns the same
+ * reference when nothing needs changing (results often are parts of the input).
+ */
+export function toJson(value: unknown, where: () => string): unknown {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error(`${where()} produced a number that JSON cannot hold (${value})`);
+      return value;
+    case 'undefined':
+      return undefined;
+    case 'function':
+      throw new Error(`${where()} produced a function, which is not a JSON value`);
+    default:
+      break;
+  }
+  const obj = value as object;
+  if (Array.isArray(obj)) {
+    let copy: unknown[] | undefined = Object.prototype.hasOwnProperty.call(obj, 'sequence') ? [] : undefined;
+    for (let i = 0; i < obj.length; i++) {
+      const item = obj[i] as unknown;
+      const json = toJson(item, where);
+      if (copy === undefined && (json !== item || json === undefined)) copy = obj.slice(0, i);
+      if (copy !== undefined && json !== undefined) copy.push(json);
+    }
+    return copy ?? obj;
+  }
+  if (isJsonataFunction(obj)) throw new Error(`${where()} produced a function, which is not a JSON value`);
+  let copy: Record<string, unknown> | undefined;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = (obj as Record<string, unknown>)[key];
+    const json = toJson(item, where);
+    if (copy === undefined && (json !== item || json === undefined)) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]!] = (obj as Record<string, unknown>)[keys[j]!];
+    }
+    if (copy !== undefined && json !== undefined) copy[key] = json;
+  }
+  return copy ?? obj;
+}
+
+function evaluationError(e: CompiledExpression, stateName: string, detail: string): SfnError {
+  return new SfnError(
+    StatesErrors.QueryEvaluationError,
+    `An error occurred while executing the state '${stateName}'. The JSONata expression '${e.text}' specified for the field '${e.field}' ${detail}`,
+  );
+}
+
+export async function evaluateExpression(e: CompiledExpression, bindings: object, stateName: string): Promise<unknown> {
+  let raw: unknown;
+  try {
+    raw = await e.expr.evaluate(undefined, bindings as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof SfnError) throw err;
+    const x = err as { message?: string; code?: string };
+    throw evaluationError(e, stateName, `threw an error: ${x.code ? `${x.code}: ` : ''}${x.message ?? String(err)}`);
+  }
+  if (raw === undefined) throw evaluationError(e, stateName, 'returned nothing (undefined).');
+  try {
+    return toJson(raw, () => 'the expression');
+  } catch (err) {
+    throw evaluationError(e, stateName, (err as Error).message.replace(/^the expression /, ''));
+  }
+}
+
+/** Evaluates a template; every `{% %}` inside must produce a value (undefined → States.QueryEvaluationError). */
+export async function evaluateTemplate(t: Template, bindings: object, stateName: string): Promise<unknown> {
+  switch (t.k) {
+    case 'const':
+      return t.v;
+    case 'expr':
+      return evaluateExpression(t.e, bindings, stateName);
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < t.keys.length; i++) out[t.keys[i]!] = await evaluateTemplate(t.vals[i]!, bindings, stateName);
+      return out;
+    }
+    case 'array': {
+      const out: unknown[] = [];
+      for (const item of t.items) out.push(await evaluateTemplate(item, bindings, stateName));
+      return out;
+    }
+  }
+}

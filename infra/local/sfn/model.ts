@@ -1,0 +1,118 @@
+/** The records the runtime keeps (and checkpoints): state machines, executions, frames, history events. */
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface StateMachineRecord {
+  arn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD';
+  creationDate: number;
+  updateDate?: number;
+  /** Increases with every UpdateStateMachine that changes the definition. */
+  revision: number;
+}
+
+export interface ParentLink {
+  /** The execution whose Task started this one (states:startExecution). */
+  executionArn: string;
+  frameId: number;
+  seq: number;
+  /** True when the parent waits for this execution to end (.sync / .sync:2). */
+  waits: boolean;
+}
+
+export interface ExecutionHeader {
+  arn: string;
+  name: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  /** sha-256 of the definition text the execution runs (definitions are stored once, by id). */
+  definitionId: string;
+  roleArn: string;
+  /** Global start order: ties between timers due at the same instant are broken by it. */
+  ordinal: number;
+  input: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  nextEventId: number;
+  nextFrameId: number;
+  /** Per-execution counter for task attempts and timers (stale completions and tokens are detected by it). */
+  seq: number;
+  /** State transitions so far (entered states). */
+  transitions: number;
+  /** State of the execution's random generator ($random(), $uuid(), full jitter). */
+  rng: number;
+  /** Execution TimeoutSeconds deadline, if the definition sets one. */
+  timeoutAt?: number;
+  parent?: ParentLink;
+}
+
+export type Phase =
+  | 'enter' // ready to enter `state` with `input`
+  | 'attempt' // ready to start (or restart, after a retry delay) the work of a Task, Parallel or Map
+  | 'outcome' // the work ended (`outcome`); ready to apply Output/Assign or Retry/Catch
+  | 'task' // a task invocation is in flight (invoked again after a restart: at-least-once)
+  | 'callback' // waiting for SendTaskSuccess/Failure with `token`
+  | 'sync' // waiting for the child execution `child` to end
+  | 'wait' // a Wait state's timer
+  | 'retry' // a retry delay
+  | 'children' // waiting for Parallel branches / Map iterations
+  | 'done'; // a branch or iteration that ended with `output`
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; cause: string };
+
+export interface TimerRef {
+  due: number;
+  seq: number;
+}
+
+export interface FrameRecord {
+  id: number;
+  /** The frame of the Parallel or Map state that owns this branch/iteration; null for the execution's own. */
+  parentId: number | null;
+  graphId: string;
+  /** Branch index or Map item index. */
+  index: number;
+  /** Variables assigned in this scope (outer scopes are read through the parent frame). */
+  vars: Record<string, unknown> | null;
+  state: string;
+  input: unknown;
+  enteredAt: number;
+  phase: Phase;
+  retryCounts: number[] | null;
+  retryTotal: number;
+  /** Current attempt (task invocation, callback token, timer) number; see ExecutionHeader.seq. */
+  seq: number;
+  timer?: TimerRef;
+  token?: string;
+  args?: unknown;
+  timeoutAt?: number;
+  heartbeatAt?: number;
+  heartbeatSeconds?: number;
+  /** For callback and .sync tasks: the invocation (handler call or StartExecution) has returned. */
+  invoked?: boolean;
+  child?: string;
+  outcome?: Outcome;
+  // Parallel / Map
+  pending?: number;
+  items?: unknown[];
+  nextIndex?: number;
+  running?: number;
+  maxConcurrency?: number;
+  output?: unknown;
+  lastEventId: number;
+}
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}

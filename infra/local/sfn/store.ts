@@ -1,0 +1,165 @@
+/**
+ * Checkpoint stores. The runtime writes one batch per state transition (the execution header, the
+ * frames that changed, the new history events); `write` commits it as one unit.
+ *
+ * - `SqliteStore`: a `node:sqlite` database file under the data directory (WAL journal, synchronous
+ *   NORMAL: a committed transition survives the process being killed, SIGKILL included).
+ * - `MemoryStore`: same interface, nothing leaves the process (tests and simulations). It keeps the
+ *   runtime's own objects by reference, so it cannot be reopened by another runtime.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { ExecutionHeader, FrameRecord, HistoryEvent, StateMachineRecord } from './model.js';
+
+export interface WriteBatch {
+  header: ExecutionHeader;
+  frames: readonly FrameRecord[];
+  deletedFrames: readonly number[];
+  events: readonly HistoryEvent[];
+}
+
+export interface CheckpointStore {
+  readonly durable: boolean;
+  putDefinition(id: string, text: string): void;
+  getDefinition(id: string): string | undefined;
+  putStateMachine(record: StateMachineRecord): void;
+  loadStateMachines(): StateMachineRecord[];
+  /** Commits one transition of one execution. */
+  write(batch: WriteBatch): void;
+  loadExecutions(): ExecutionHeader[];
+  loadFrames(executionArn: string): FrameRecord[];
+  history(executionArn: string): HistoryEvent[];
+  close(): void;
+}
+
+export class MemoryStore implements CheckpointStore {
+  readonly durable = false;
+  readonly #definitions = new Map<string, string>();
+  readonly #machines = new Map<string, StateMachineRecord>();
+  readonly #executions = new Map<string, ExecutionHeader>();
+  readonly #frames = new Map<string, Map<number, FrameRecord>>();
+  readonly #history = new Map<string, HistoryEvent[]>();
+
+  putDefinition(id: string, text: string): void {
+    this.#definitions.set(id, text);
+  }
+  getDefinition(id: string): string | undefined {
+    return this.#definitions.get(id);
+  }
+  putStateMachine(record: StateMachineRecord): void {
+    this.#machines.set(record.arn, record);
+  }
+  loadStateMachines(): StateMachineRecord[] {
+    return [...this.#machines.values()];
+  }
+  write(batch: WriteBatch): void {
+    const arn = batch.header.arn;
+    this.#executions.set(arn, batch.header);
+    if (batch.frames.length > 0 || batch.deletedFrames.length > 0) {
+      let frames = this.#frames.get(arn);
+      if (!frames) this.#frames.set(arn, (frames = new Map()));
+      for (const f of batch.frames) frames.set(f.id, f);
+      for (const id of batch.deletedFrames) frames.delete(id);
+      if (frames.size === 0) this.#frames.delete(arn);
+    }
+    if (batch.events.length > 0) {
+      let events = this.#history.get(arn);
+      if (!events) this.#history.set(arn, (events = []));
+      for (const e of batch.events) events.push(e);
+    }
+  }
+  loadExecutions(): ExecutionHeader[] {
+    return [...this.#executions.values()];
+  }
+  loadFrames(executionArn: string): FrameRecord[] {
+    return [...(this.#frames.get(executionArn)?.values() ?? [])];
+  }
+  history(executionArn: string): HistoryEvent[] {
+    return this.#history.get(executionArn) ?? [];
+  }
+  close(): void {}
+}
+
+export class SqliteStore implements CheckpointStore {
+  readonly durable = true;
+  readonly file: string;
+  readonly #db: DatabaseSync;
+  readonly #stmt: Record<string, StatementSync>;
+
+  constructor(dataDir: string, fileName = 'stepfunctions.sqlite') {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = path.join(dataDir, fileName);
+    // Loaded on first use: node:sqlite prints an experimental-feature warning when it is imported.
+    const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof import('node:sqlite');
+    this.#db = new sqlite.DatabaseSync(this.file);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS definitions (id TEXT PRIMARY KEY, text TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS state_machines (arn TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, status TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS frames (exec TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (exec, id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS history (exec TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (exec, id)) WITHOUT ROWID;
+    `);
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#stmt = {
+      putDefinition: p('INSERT OR IGNORE INTO definitions (id, text) VALUES (?, ?)'),
+      getDefinition: p('SELECT text FROM definitions WHERE id = ?'),
+      putMachine: p('INSERT OR REPLACE INTO state_machines (arn, doc) VALUES (?, ?)'),
+      loadMachines: p('SELECT doc FROM state_machines'),
+      putExecution: p('INSERT OR REPLACE INTO executions (arn, status, doc) VALUES (?, ?, ?)'),
+      putFrame: p('INSERT OR REPLACE INTO frames (exec, id, doc) VALUES (?, ?, ?)'),
+      deleteFrame: p('DELETE FROM frames WHERE exec = ? AND id = ?'),
+      putEvent: p('INSERT OR REPLACE INTO history (exec, id, doc) VALUES (?, ?, ?)'),
+      loadExecutions: p('SELECT doc FROM executions'),
+      loadFrames: p('SELECT doc FROM frames WHERE exec = ? ORDER BY id'),
+      history: p('SELECT doc FROM history WHERE exec = ? ORDER BY id'),
+      begin: p('BEGIN'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+    };
+  }
+
+  putDefinition(id: string, text: string): void {
+    this.#stmt.putDefinition!.run(id, text);
+  }
+  getDefinition(id: string): string | undefined {
+    const row = this.#stmt.getDefinition!.get(id) as { text: string } | undefined;
+    return row?.text;
+  }
+  putStateMachine(record: StateMachineRecord): void {
+    this.#stmt.putMachine!.run(record.arn, JSON.stringify(record));
+  }
+  loadStateMachines(): StateMachineRecord[] {
+    return (this.#stmt.loadMachines!.all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as StateMachineRecord);
+  }
+  write(batch: WriteBatch): void {
+    const s = this.#stmt;
+    const arn = batch.header.arn;
+    s.begin!.run();
+    try {
+      s.putExecution!.run(arn, batch.header.status, JSON.stringify(batch.header));
+      for (const f of batch.frames) s.putFrame!.run(arn, f.id, JSON.stringify(f));
+      for (const id of batch.deletedFrames) s.deleteFrame!.run(arn, id);
+      for (const e of batch.events) s.putEvent!.run(arn, e.id, JSON.stringify(e));
+      s.commit!.run();
+    } catch (err) {
+      s.rollback!.run();
+      throw err;
+    }
+  }
+  loadExecutions(): ExecutionHeader[] {
+    return (this.#stmt.loadExecutions!.all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ExecutionHeader);
+  }
+  loadFrames(executionArn: string): FrameRecord[] {
+    return (this.#stmt.loadFrames!.all(executionArn) as { doc: string }[]).map((r) => JSON.parse(r.doc) as FrameRecord);
+  }
+  history(executionArn: string): HistoryEvent[] {
+    return (this.#stmt.history!.all(executionArn) as { doc: string }[]).map((r) => JSON.parse(r.doc) as HistoryEvent);
+  }
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
