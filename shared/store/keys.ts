@@ -1,0 +1,171 @@
+/**
+ * The single-table layout (DESIGN.md §6): every key, index and attribute name in one place. The CDK
+ * construct that declares the table reads its names from here, so the table and the code that uses it
+ * cannot drift apart.
+ *
+ * Base table (PK / SK)
+ *   SCHOOL#<id>                 PROFILE                              the school
+ *   SCHOOL#<id>                 MILESTONE#<key>                      milestone state, version, waiting task
+ *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
+ *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
+ *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
+ *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
+ *
+ * Sparse, overloaded global secondary indexes (all with projection ALL, see the construct for why)
+ *   GSI1 "due"      OPEN#<shard>              <deadline>#<school>#<key>   milestones not yet completed/waived
+ *                   PENDING#<shard>           <utc created>#<id>          notifications not yet delivered
+ *   GSI2 "party"    ASSIGNEE#<contractor>     <deadline>#<school>#<key>   open milestones of a contractor
+ *                   INBOX#<recipient>         <utc created>#<id>          notifications of a recipient
+ *   GSI3 "schools"  SCHOOLS                   <district>#<school>         every school; a district by prefix
+ *
+ * `Id` values (schools, districts, contractors) cannot contain `#`, so every prefix above is unambiguous.
+ */
+import type { MilestoneStatus, Notification } from '../program/model.js';
+import { TERMINAL_STATUSES } from '../program/model.js';
+
+export const PK = 'PK';
+export const SK = 'SK';
+/** What kind of item a row is (stream filters and validation use it). */
+export const ENTITY = 'entity';
+/** TTL attribute, epoch seconds (idempotency records only). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export const Entity = {
+  school: 'school',
+  milestone: 'milestone',
+  event: 'event',
+  contractor: 'contractor',
+  notification: 'notification',
+  idempotency: 'idempotency',
+} as const;
+export type Entity = (typeof Entity)[keyof typeof Entity];
+
+export interface IndexNames {
+  readonly name: string;
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const INDEX = {
+  /** Work that falls due: open milestones by deadline, undelivered notifications by creation time. */
+  due: { name: 'GSI1', pk: 'GSI1PK', sk: 'GSI1SK' },
+  /** What one party has: a contractor's open assignments, a recipient's notifications. */
+  party: { name: 'GSI2', pk: 'GSI2PK', sk: 'GSI2SK' },
+  /** Schools of the region, ordered by district then id. */
+  schools: { name: 'GSI3', pk: 'GSI3PK', sk: 'GSI3SK' },
+} as const satisfies Record<string, IndexNames>;
+
+/**
+ * The "due" index keys are spread over this many partition keys so that a burst of writes (a bulk action
+ * over every school, the 09:00 reminder wave) never lands on one GSI partition; reads query every shard
+ * and merge. Changing it needs a re-write of the GSI1 attributes of every open item.
+ */
+export const DUE_SHARDS = 8;
+
+export type Key = { PK: string; SK: string };
+
+/** Times inside sort keys are normalised to UTC so that string order is time order. */
+export function utc(instant: string): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) throw new RangeError(`not an instant: ${instant}`);
+  return new Date(ms).toISOString();
+}
+
+export const keys = {
+  school: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROFILE' }),
+  schoolPartition: (schoolId: string): string => `SCHOOL#${schoolId}`,
+  milestone: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `MILESTONE#${key}` }),
+  event: (e: { schoolId: string; milestone: string; at: string; version: number }): Key => ({
+    PK: `SCHOOL#${e.schoolId}`,
+    SK: `EVENT#${utc(e.at)}#${e.milestone}#${String(e.version).padStart(8, '0')}`,
+  }),
+  contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
+  contractorPartition: 'CONTRACTORS',
+  notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
+  idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+} as const;
+
+/** FNV-1a, 32 bit: a stable, cheap hash for picking a shard. */
+export function shardOf(value: string, shards = DUE_SHARDS): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    h ^= value.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+export const duePartitions = {
+  open: (shard: number): string => `OPEN#${shard}`,
+  pending: (shard: number): string => `PENDING#${shard}`,
+};
+
+export function isOpen(status: MilestoneStatus): boolean {
+  return !TERMINAL_STATUSES.includes(status);
+}
+
+type IndexAttrs = Record<string, string>;
+
+interface MilestoneIndexInput {
+  schoolId: string;
+  key: string;
+  status: MilestoneStatus;
+  deadline: string;
+  assignee: string | null;
+}
+
+const deadlineSortKey = (m: MilestoneIndexInput): string => `${m.deadline}#${m.schoolId}#${m.key}`;
+
+/**
+ * The index attributes a milestone item carries for its status: open milestones are in "due" and, when
+ * assigned, in "party"; completed and waived ones are in neither (`remove` lists what to drop).
+ */
+export function milestoneIndexAttrs(m: MilestoneIndexInput): { set: IndexAttrs; remove: string[] } {
+  const set: IndexAttrs = {};
+  const remove: string[] = [];
+  if (isOpen(m.status)) {
+    set[INDEX.due.pk] = duePartitions.open(shardOf(`${m.schoolId}#${m.key}`));
+    set[INDEX.due.sk] = deadlineSortKey(m);
+  } else {
+    remove.push(INDEX.due.pk, INDEX.due.sk);
+  }
+  if (isOpen(m.status) && m.assignee !== null) {
+    set[INDEX.party.pk] = assigneePartition(m.assignee);
+    set[INDEX.party.sk] = deadlineSortKey(m);
+  } else {
+    remove.push(INDEX.party.pk, INDEX.party.sk);
+  }
+  return { set, remove };
+}
+
+export const assigneePartition = (contractorId: string): string => `ASSIGNEE#${contractorId}`;
+
+export const SCHOOLS_PARTITION = 'SCHOOLS';
+export function schoolIndexAttrs(school: { id: string; district: string }): IndexAttrs {
+  return { [INDEX.schools.pk]: SCHOOLS_PARTITION, [INDEX.schools.sk]: `${school.district}#${school.id}` };
+}
+
+export type Recipient = Notification['recipient'];
+
+export function recipientKey(r: Recipient): string {
+  switch (r.type) {
+    case 'contractor':
+      return `contractor#${r.org}`;
+    case 'district-coordinator':
+      return `district-coordinator#${r.district}`;
+    case 'program-manager':
+      return 'program-manager';
+  }
+}
+
+export const inboxPartition = (r: Recipient): string => `INBOX#${recipientKey(r)}`;
+
+export function notificationIndexAttrs(n: Notification, pending: boolean): IndexAttrs {
+  const sortKey = `${utc(n.createdAt)}#${n.id}`;
+  const attrs: IndexAttrs = { [INDEX.party.pk]: inboxPartition(n.recipient), [INDEX.party.sk]: sortKey };
+  if (pending) {
+    attrs[INDEX.due.pk] = duePartitions.pending(shardOf(n.id));
+    attrs[INDEX.due.sk] = sortKey;
+  }
+  return attrs;
+}

@@ -1,0 +1,210 @@
+/**
+ * Marshalling: plain JSON values ↔ DynamoDB AttributeValues, and each entity ↔ its item. Entity fields
+ * are stored as top-level attributes (readable in the console, usable in filters and stream filters);
+ * key, index and bookkeeping attributes sit beside them and are stripped before the zod check on read.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import {
+  Contractor,
+  IsoInstant,
+  MilestoneEvent,
+  MilestoneState,
+  Notification,
+  School,
+} from '../program/model.js';
+import { CorruptItemError } from './errors.js';
+import {
+  ENTITY,
+  Entity,
+  INDEX,
+  PK,
+  SK,
+  keys,
+  milestoneIndexAttrs,
+  notificationIndexAttrs,
+  schoolIndexAttrs,
+} from './keys.js';
+
+export type Item = Record<string, AttributeValue>;
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
+
+// ---------- values ----------
+
+export function toAttr(value: unknown, path = 'value'): AttributeValue {
+  if (value === null) return { NULL: true };
+  switch (typeof value) {
+    case 'string':
+      return { S: value };
+    case 'boolean':
+      return { BOOL: value };
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`${path}: cannot store ${value}`);
+      return { N: String(value) };
+    case 'object': {
+      if (Array.isArray(value)) return { L: value.map((v, i) => toAttr(v, `${path}[${i}]`)) };
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects can be stored`);
+      return { M: toItem(value as Record<string, unknown>, path) };
+    }
+    default:
+      throw new TypeError(`${path}: cannot store a ${typeof value}`);
+  }
+}
+
+/** An object as an item; `undefined` properties are left out. */
+export function toItem(value: Record<string, unknown>, path = 'item'): Item {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toAttr(v, `${path}.${k}`);
+  return out;
+}
+
+export function fromAttr(av: AttributeValue, path = 'value'): Json {
+  if (av.S !== undefined) return av.S;
+  if (av.N !== undefined) {
+    const n = Number(av.N);
+    if (!Number.isFinite(n)) throw new TypeError(`${path}: number ${av.N} out of range`);
+    return n;
+  }
+  if (av.BOOL !== undefined) return av.BOOL;
+  if (av.NULL !== undefined) return null;
+  if (av.L !== undefined) return av.L.map((v, i) => fromAttr(v, `${path}[${i}]`));
+  if (av.M !== undefined) return fromItem(av.M, path);
+  throw new TypeError(`${path}: unsupported attribute type ${Object.keys(av).join(',')}`);
+}
+
+export function fromItem(item: Item, path = 'item'): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(item)) out[k] = fromAttr(v, `${path}.${k}`);
+  return out;
+}
+
+/** `PK / SK` of an item, for messages. */
+export function describeKey(item: Item): string {
+  return `${item[PK]?.S ?? '?'} / ${item[SK]?.S ?? '?'}`;
+}
+
+// ---------- entities ----------
+
+/** What a workflow execution waits for on a milestone (DESIGN.md §5). */
+export const TaskPhase = z.enum(['submission', 'acceptance', 'resume']);
+export type TaskPhase = z.infer<typeof TaskPhase>;
+
+/** The task token and execution of the workflow step waiting on a milestone. */
+export const WaitingTask = z
+  .object({ token: z.string().min(1), executionArn: z.string().min(1), phase: TaskPhase, since: IsoInstant })
+  .strict();
+export type WaitingTask = z.infer<typeof WaitingTask>;
+
+export interface StoredMilestone {
+  state: MilestoneState;
+  task: WaitingTask | null;
+}
+
+export const Delivery = z.enum(['pending', 'delivered']);
+
+export interface OutboxEntry {
+  notification: Notification;
+  deliveredAt: string | null;
+}
+
+export const TASK_ATTRS = { token: 'taskToken', executionArn: 'taskExecutionArn', phase: 'taskPhase', since: 'taskSince' } as const;
+export const DELIVERY = 'delivery';
+export const DELIVERED_AT = 'deliveredAt';
+
+const INDEX_ATTRS = Object.values(INDEX).flatMap((i) => [i.pk, i.sk]);
+const META = new Set([PK, SK, ENTITY, ...INDEX_ATTRS]);
+
+function split(item: Item, entity: Entity, extraMeta: readonly string[] = []): { fields: Record<string, Json>; meta: Record<string, Json> } {
+  const key = describeKey(item);
+  let plain: Record<string, Json>;
+  try {
+    plain = fromItem(item);
+  } catch (e) {
+    throw new CorruptItemError(key, (e as Error).message);
+  }
+  if (plain[ENTITY] !== entity) throw new CorruptItemError(key, `expected a ${entity} item, found ${JSON.stringify(plain[ENTITY] ?? null)}`);
+  const fields: Record<string, Json> = {};
+  const meta: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(plain)) {
+    if (META.has(k) || extraMeta.includes(k)) meta[k] = v;
+    else fields[k] = v;
+  }
+  return { fields, meta };
+}
+
+function check<S extends z.ZodType>(schema: S, value: unknown, item: Item): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new CorruptItemError(describeKey(item), details);
+  }
+  return result.data;
+}
+
+export function schoolToItem(school: School): Item {
+  return toItem({ ...keys.school(school.id), [ENTITY]: Entity.school, ...schoolIndexAttrs(school), ...school });
+}
+
+export function schoolFromItem(item: Item): School {
+  return check(School, split(item, Entity.school).fields, item);
+}
+
+/** A new milestone item (used by initMilestones; commits update the item in place). */
+export function milestoneToItem(state: MilestoneState): Item {
+  return toItem({ ...keys.milestone(state.schoolId, state.key), [ENTITY]: Entity.milestone, ...milestoneIndexAttrs(state).set, ...state });
+}
+
+const taskAttrs = Object.values(TASK_ATTRS);
+
+export function milestoneFromItem(item: Item): StoredMilestone {
+  const { fields, meta } = split(item, Entity.milestone, taskAttrs);
+  const state = check(MilestoneState, fields, item);
+  const hasTask = meta[TASK_ATTRS.token] !== undefined;
+  const task = hasTask
+    ? check(
+        WaitingTask,
+        { token: meta[TASK_ATTRS.token], executionArn: meta[TASK_ATTRS.executionArn], phase: meta[TASK_ATTRS.phase], since: meta[TASK_ATTRS.since] },
+        item,
+      )
+    : null;
+  return { state, task };
+}
+
+export function eventToItem(event: MilestoneEvent): Item {
+  return toItem({ ...keys.event(event), [ENTITY]: Entity.event, ...event });
+}
+
+export function eventFromItem(item: Item): MilestoneEvent {
+  return check(MilestoneEvent, split(item, Entity.event).fields, item);
+}
+
+export function contractorToItem(contractor: Contractor): Item {
+  return toItem({ ...keys.contractor(contractor.id), [ENTITY]: Entity.contractor, ...contractor });
+}
+
+export function contractorFromItem(item: Item): Contractor {
+  return check(Contractor, split(item, Entity.contractor).fields, item);
+}
+
+/** A new, undelivered outbox item: in the pending shard of "due" and in the recipient's inbox. */
+export function notificationToItem(n: Notification): Item {
+  return toItem({
+    ...keys.notification(n.id),
+    [ENTITY]: Entity.notification,
+    ...notificationIndexAttrs(n, true),
+    [DELIVERY]: 'pending',
+    [DELIVERED_AT]: null,
+    ...n,
+  });
+}
+
+const outboxMeta = z.object({ [DELIVERY]: Delivery, [DELIVERED_AT]: IsoInstant.nullable() });
+
+/** An outbox item, from the table or from a stream record's NewImage. */
+export function notificationFromItem(item: Item): OutboxEntry {
+  const { fields, meta } = split(item, Entity.notification, [DELIVERY, DELIVERED_AT]);
+  const notification = check(Notification, fields, item);
+  const m = check(outboxMeta, meta, item);
+  return { notification, deliveredAt: m[DELIVERED_AT] };
+}

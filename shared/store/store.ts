@@ -1,0 +1,777 @@
+/**
+ * The DynamoDB store (DESIGN.md §6): one table, the layout in keys.ts, every item read back checked with
+ * zod. Request paths only Query and GetItem (no Scan). A state change is one TransactWriteItems: the
+ * milestone with its version check, its audit events, its outbox notifications and, optionally, the
+ * idempotency record of the request that caused it.
+ */
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type TransactWriteItem,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { SystemClock, type Clock } from '../clock.js';
+import {
+  Contractor,
+  Id,
+  IsoDate,
+  IsoInstant,
+  MilestoneEvent,
+  MilestoneKey,
+  MilestoneState,
+  MilestoneStatus,
+  Notification,
+  School,
+} from '../program/model.js';
+import {
+  decodeCursor,
+  decodeShardCursor,
+  encodeCursor,
+  encodeShardCursor,
+  keyValues,
+  toStartKey,
+  type KeyValues,
+  type ShardPosition,
+  type StartKey,
+} from './cursor.js';
+import {
+  DuplicateNotificationError,
+  IdempotencyLeaseLostError,
+  StoreError,
+  TaskTokenRejectedError,
+  TransactionConflictError,
+  VersionConflictError,
+} from './errors.js';
+import {
+  completeInTransaction,
+  withIdempotency,
+  type IdempotencyLease,
+  type IdempotencyOptions,
+  type IdempotentResult,
+} from './idempotency.js';
+import {
+  DUE_SHARDS,
+  ENTITY,
+  Entity,
+  INDEX,
+  PK,
+  SCHOOLS_PARTITION,
+  SK,
+  assigneePartition,
+  duePartitions,
+  inboxPartition,
+  keys,
+  milestoneIndexAttrs,
+  type IndexNames,
+  type Recipient,
+} from './keys.js';
+import {
+  DELIVERED_AT,
+  DELIVERY,
+  TASK_ATTRS,
+  contractorFromItem,
+  contractorToItem,
+  eventFromItem,
+  eventToItem,
+  fromAttr,
+  milestoneFromItem,
+  milestoneToItem,
+  notificationFromItem,
+  notificationToItem,
+  schoolFromItem,
+  schoolToItem,
+  toAttr,
+  toItem,
+  type Item,
+  type OutboxEntry,
+  type StoredMilestone,
+  type TaskPhase,
+} from './marshall.js';
+
+export interface StoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Stamps task tokens and idempotency records; the system clock unless a simulation drives time. */
+  clock?: Clock;
+}
+
+export interface StoreContext {
+  client: DynamoDBClient;
+  tableName: string;
+  clock: Clock;
+}
+
+export interface PageOptions {
+  /** 1 to 1000; default 50. */
+  limit?: number;
+  /** From the previous page; absent or null for the first page. */
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; null when there is nothing more. */
+  cursor: string | null;
+}
+
+export interface SchoolRecord {
+  school: School;
+  milestones: StoredMilestone[];
+}
+
+export interface CommitInput {
+  schoolId: string;
+  key: string;
+  /** The version the command was decided against; 0 also matches a milestone not stored yet. */
+  expectedVersion: number;
+  /** The state after the events; its version is `expectedVersion + events.length`. */
+  state: MilestoneState;
+  /** The events the decision produced, versions `expectedVersion + 1` onwards. */
+  events: MilestoneEvent[];
+  notifications?: Notification[];
+  /** Stores the request's response with the state change (see idempotency.ts). */
+  idempotency?: { lease: IdempotencyLease; response: unknown };
+}
+
+export interface OpenByDeadlineOptions extends PageOptions {
+  /** Inclusive bounds on the deadline. */
+  from?: string;
+  to?: string;
+}
+
+export interface HistoryOptions extends PageOptions {
+  milestone?: string;
+  /** Default newest-first. */
+  order?: 'newest-first' | 'oldest-first';
+}
+
+export interface TaskTokenInput {
+  token: string;
+  executionArn: string;
+  phase: TaskPhase;
+  /** Also require this version (the one the workflow read before it started waiting). */
+  expectedVersion?: number;
+}
+
+/** The milestone status a workflow must find to wait in each phase. */
+export const PHASE_STATUS: Record<TaskPhase, MilestoneStatus> = {
+  submission: 'active',
+  acceptance: 'submitted',
+  resume: 'on-hold',
+};
+
+export interface MilestoneStore {
+  putSchool(school: School): Promise<void>;
+  /** Batched (25 a request, unprocessed items retried); writing the same schools again changes nothing. */
+  putSchools(schools: readonly School[]): Promise<void>;
+  putContractor(contractor: Contractor): Promise<void>;
+  getContractor(id: string): Promise<Contractor | null>;
+  listContractors(): Promise<Contractor[]>;
+  /** Creates the milestone items that do not exist yet; existing ones are left untouched. */
+  initMilestones(states: readonly MilestoneState[]): Promise<{ created: number; existing: number }>;
+
+  /** The profile and every milestone of a school, in one Query (the audit events are not read). */
+  getSchool(id: string): Promise<SchoolRecord | null>;
+  getMilestone(schoolId: string, key: string): Promise<StoredMilestone | null>;
+  listSchoolsByDistrict(district: string, page?: PageOptions): Promise<Page<School>>;
+  listAllSchools(page?: PageOptions): Promise<Page<School>>;
+  /** Open milestones assigned to a contractor, soonest deadline first. */
+  listAssignments(contractorId: string, page?: PageOptions): Promise<Page<MilestoneState>>;
+  /** Open (not completed, not waived) milestones by deadline, soonest first, merged over the shards. */
+  listOpenByDeadline(options?: OpenByDeadlineOptions): Promise<Page<MilestoneState>>;
+  history(schoolId: string, options?: HistoryOptions): Promise<Page<MilestoneEvent>>;
+
+  /** One transaction; throws VersionConflictError, DuplicateNotificationError, IdempotencyLeaseLostError. */
+  commit(input: CommitInput): Promise<{ version: number }>;
+  withIdempotency<T>(
+    scope: string,
+    key: string,
+    requestHash: string,
+    fn: (lease: IdempotencyLease) => Promise<T>,
+    options?: IdempotencyOptions,
+  ): Promise<IdempotentResult<T>>;
+
+  /** Throws TaskTokenRejectedError when the milestone is not in the phase's status (or version). */
+  setTaskToken(schoolId: string, key: string, task: TaskTokenInput): Promise<void>;
+  /** Removes the waiting task (only if it is still `token`, when given); false when there was none. */
+  clearTaskToken(schoolId: string, key: string, options?: { token?: string }): Promise<boolean>;
+
+  listPendingNotifications(page?: PageOptions): Promise<Page<OutboxEntry>>;
+  getNotification(id: string): Promise<OutboxEntry | null>;
+  /** True when this call marked it; false when it was already delivered. */
+  markDelivered(id: string, at: string): Promise<boolean>;
+  /** A recipient's notifications, newest first. */
+  listNotificationsFor(recipient: Recipient, page?: PageOptions): Promise<Page<OutboxEntry>>;
+}
+
+export function createStore(options: StoreOptions): MilestoneStore {
+  return new DynamoMilestoneStore({ client: options.client, tableName: options.tableName, clock: options.clock ?? new SystemClock() });
+}
+
+// ---------- helpers ----------
+
+const Limit = z.number().int().min(1).max(1000);
+const MAX_TRANSACTION_ITEMS = 100;
+const TRANSACTION_ATTEMPTS = 8;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function keyAttrs(index: IndexNames | null): string[] {
+  return index ? [PK, SK, index.pk, index.sk] : [PK, SK];
+}
+
+interface ListSpec {
+  /** Names the listing inside its cursors. */
+  q: string;
+  index: IndexNames | null;
+  keyCondition: string;
+  names: Record<string, string>;
+  values: Record<string, AttributeValue>;
+  forward: boolean;
+  filter?: string;
+  /** Whether a decoded cursor key belongs to this listing. */
+  allowed: (k: KeyValues) => boolean;
+}
+
+interface ShardedSpec {
+  q: string;
+  index: IndexNames;
+  partition: (shard: number) => string;
+  range?: { lo: string; hi: string };
+}
+
+class DynamoMilestoneStore implements MilestoneStore {
+  constructor(private readonly ctx: StoreContext) {}
+
+  private get table(): string {
+    return this.ctx.tableName;
+  }
+
+  // ---------- reference data ----------
+
+  async putSchool(school: School): Promise<void> {
+    await this.ctx.client.send(new PutItemCommand({ TableName: this.table, Item: schoolToItem(School.parse(school)) }));
+  }
+
+  async putSchools(schools: readonly School[]): Promise<void> {
+    const unique = [...new Map(schools.map((s) => [s.id, School.parse(s)])).values()];
+    const requests = unique.map((s): WriteRequest => ({ PutRequest: { Item: schoolToItem(s) } }));
+    await mapLimit(chunks(requests, 25), 4, (batch) => this.batchWrite(batch));
+  }
+
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 10) throw new StoreError('batch-unprocessed', `${pending.length} items still unprocessed after ${attempt} attempts`);
+        await sleep(Math.min(50 * 2 ** attempt, 2000) * Math.random());
+      }
+      const out = await this.ctx.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }));
+      pending = out.UnprocessedItems?.[this.table] ?? [];
+    }
+  }
+
+  async putContractor(contractor: Contractor): Promise<void> {
+    await this.ctx.client.send(new PutItemCommand({ TableName: this.table, Item: contractorToItem(Contractor.parse(contractor)) }));
+  }
+
+  async getContractor(id: string): Promise<Contractor | null> {
+    const item = await this.get(keys.contractor(Id.parse(id)));
+    return item ? contractorFromItem(item) : null;
+  }
+
+  async listContractors(): Promise<Contractor[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': toAttr(keys.contractorPartition), ':prefix': toAttr('CONTRACTOR#') },
+    });
+    return items.map(contractorFromItem);
+  }
+
+  async initMilestones(states: readonly MilestoneState[]): Promise<{ created: number; existing: number }> {
+    const parsed = states.map((s) => MilestoneState.parse(s));
+    const created = await mapLimit(parsed, 8, async (state) => {
+      try {
+        await this.ctx.client.send(
+          new PutItemCommand({ TableName: this.table, Item: milestoneToItem(state), ConditionExpression: 'attribute_not_exists(PK)' }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    });
+    const n = created.filter(Boolean).length;
+    return { created: n, existing: created.length - n };
+  }
+
+  // ---------- reads ----------
+
+  async getSchool(id: string): Promise<SchoolRecord | null> {
+    // 'MILESTONE#…' < 'PROFILE' and 'EVENT#…' sorts before both: one range read skips the audit log.
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: {
+        ':pk': toAttr(keys.schoolPartition(Id.parse(id))),
+        ':from': toAttr('MILESTONE#'),
+        ':to': toAttr('PROFILE'),
+      },
+      ConsistentRead: true,
+    });
+    const profile = items.find((i) => i[SK]?.S === 'PROFILE');
+    if (!profile) return null;
+    return { school: schoolFromItem(profile), milestones: items.filter((i) => i !== profile).map(milestoneFromItem) };
+  }
+
+  async getMilestone(schoolId: string, key: string): Promise<StoredMilestone | null> {
+    const item = await this.get(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key)));
+    return item ? milestoneFromItem(item) : null;
+  }
+
+  listSchoolsByDistrict(district: string, page: PageOptions = {}): Promise<Page<School>> {
+    const prefix = `${Id.parse(district)}#`;
+    return this.list(
+      {
+        q: 'district',
+        index: INDEX.schools,
+        keyCondition: '#pk = :pk AND begins_with(#sk, :prefix)',
+        names: { '#pk': INDEX.schools.pk, '#sk': INDEX.schools.sk },
+        values: { ':pk': toAttr(SCHOOLS_PARTITION), ':prefix': toAttr(prefix) },
+        forward: true,
+        allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION && k[INDEX.schools.sk]!.startsWith(prefix),
+      },
+      page,
+      schoolFromItem,
+    );
+  }
+
+  listAllSchools(page: PageOptions = {}): Promise<Page<School>> {
+    return this.list(
+      {
+        q: 'schools',
+        index: INDEX.schools,
+        keyCondition: '#pk = :pk',
+        names: { '#pk': INDEX.schools.pk },
+        values: { ':pk': toAttr(SCHOOLS_PARTITION) },
+        forward: true,
+        allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION,
+      },
+      page,
+      schoolFromItem,
+    );
+  }
+
+  listAssignments(contractorId: string, page: PageOptions = {}): Promise<Page<MilestoneState>> {
+    const partition = assigneePartition(Id.parse(contractorId));
+    return this.list(
+      {
+        q: 'assignments',
+        index: INDEX.party,
+        keyCondition: '#pk = :pk',
+        names: { '#pk': INDEX.party.pk },
+        values: { ':pk': toAttr(partition) },
+        forward: true,
+        allowed: (k) => k[INDEX.party.pk] === partition,
+      },
+      page,
+      (item) => milestoneFromItem(item).state,
+    );
+  }
+
+  listOpenByDeadline(options: OpenByDeadlineOptions = {}): Promise<Page<MilestoneState>> {
+    const lo = options.from === undefined ? '' : IsoDate.parse(options.from);
+    // '~' sorts after every character of an Id, so `<to>#~` is past every key of that day.
+    const hi = options.to === undefined ? '~' : `${IsoDate.parse(options.to)}#~`;
+    return this.listSharded(
+      { q: 'open', index: INDEX.due, partition: duePartitions.open, range: lo === '' && hi === '~' ? undefined : { lo, hi } },
+      options,
+      (item) => milestoneFromItem(item).state,
+    );
+  }
+
+  history(schoolId: string, options: HistoryOptions = {}): Promise<Page<MilestoneEvent>> {
+    const partition = keys.schoolPartition(Id.parse(schoolId));
+    const milestone = options.milestone === undefined ? undefined : MilestoneKey.parse(options.milestone);
+    return this.list(
+      {
+        q: 'history',
+        index: null,
+        keyCondition: '#pk = :pk AND begins_with(#sk, :prefix)',
+        names: { '#pk': PK, '#sk': SK, ...(milestone ? { '#milestone': 'milestone' } : {}) },
+        values: { ':pk': toAttr(partition), ':prefix': toAttr('EVENT#'), ...(milestone ? { ':milestone': toAttr(milestone) } : {}) },
+        forward: options.order === 'oldest-first',
+        ...(milestone ? { filter: '#milestone = :milestone' } : {}),
+        allowed: (k) => k[PK] === partition && k[SK]!.startsWith('EVENT#'),
+      },
+      options,
+      eventFromItem,
+    );
+  }
+
+  // ---------- the transactional commit ----------
+
+  async commit(input: CommitInput): Promise<{ version: number }> {
+    const state = MilestoneState.parse(input.state);
+    const events = input.events.map((e) => MilestoneEvent.parse(e));
+    const notifications = [...new Map((input.notifications ?? []).map((n) => [n.id, Notification.parse(n)])).values()];
+    const { schoolId, key, expectedVersion } = input;
+    checkCommitShape(schoolId, key, expectedVersion, state, events);
+
+    const stateFields = Object.entries(state);
+    const index = milestoneIndexAttrs(state);
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const sets: string[] = [];
+    stateFields.forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = toAttr(value, field);
+      sets.push(`#f${i} = :f${i}`);
+    });
+    Object.entries(index.set).forEach(([attr, value], i) => {
+      names[`#g${i}`] = attr;
+      values[`:g${i}`] = toAttr(value);
+      sets.push(`#g${i} = :g${i}`);
+    });
+    const removes = index.remove.map((attr, i) => {
+      names[`#r${i}`] = attr;
+      return `#r${i}`;
+    });
+    names['#entity'] = ENTITY;
+    values[':entity'] = toAttr(Entity.milestone);
+    sets.push('#entity = :entity');
+    names['#version'] = 'version';
+    values[':expected'] = toAttr(expectedVersion);
+
+    const items: TransactWriteItem[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: toItem(keys.milestone(schoolId, key)),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          // Version 0 is also the state of a milestone never stored (the decider's initial state).
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(PK) OR #version = :expected' : '#version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      ...events.map((e): TransactWriteItem => ({
+        Put: { TableName: this.table, Item: eventToItem(e), ConditionExpression: 'attribute_not_exists(PK)' },
+      })),
+      ...notifications.map((n): TransactWriteItem => ({
+        Put: { TableName: this.table, Item: notificationToItem(n), ConditionExpression: 'attribute_not_exists(PK)' },
+      })),
+    ];
+    const firstNotification = 1 + events.length;
+    if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        return { version: state.version };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const failed = (i: number) => reasons[i]?.Code === 'ConditionalCheckFailed';
+        if (failed(0)) {
+          const current = reasons[0]?.Item ?? (await this.get(keys.milestone(schoolId, key)));
+          const version = current?.['version'];
+          throw new VersionConflictError(schoolId, key, expectedVersion, version ? (fromAttr(version) as number) : null);
+        }
+        const duplicates = notifications.filter((_, i) => failed(firstNotification + i)).map((n) => n.id);
+        if (duplicates.length > 0) throw new DuplicateNotificationError(duplicates);
+        if (input.idempotency && failed(items.length - 1)) {
+          throw new IdempotencyLeaseLostError(input.idempotency.lease.scope, input.idempotency.lease.key);
+        }
+        if (events.some((_, i) => failed(1 + i))) {
+          throw new StoreError('audit-collision', `an audit event of ${schoolId}/${key} with the same key already exists`, { cause: error });
+        }
+        // Cancelled because another transaction held one of the items: back off and let the conditions decide.
+        if (reasons.some((r) => r.Code === 'TransactionConflict')) {
+          if (attempt >= TRANSACTION_ATTEMPTS) throw new TransactionConflictError(`commit of ${schoolId}/${key}`);
+          await sleep(Math.random() * 10 * 2 ** attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  withIdempotency<T>(
+    scope: string,
+    key: string,
+    requestHash: string,
+    fn: (lease: IdempotencyLease) => Promise<T>,
+    options?: IdempotencyOptions,
+  ): Promise<IdempotentResult<T>> {
+    return withIdempotency(this.ctx, scope, key, requestHash, fn, options);
+  }
+
+  // ---------- the waiting workflow ----------
+
+  async setTaskToken(schoolId: string, key: string, task: TaskTokenInput): Promise<void> {
+    const status = PHASE_STATUS[task.phase];
+    const values: Record<string, AttributeValue> = {
+      ':token': toAttr(z.string().min(1).parse(task.token)),
+      ':execution': toAttr(z.string().min(1).parse(task.executionArn)),
+      ':phase': toAttr(task.phase),
+      ':since': toAttr(this.ctx.clock.now().toISOString()),
+      ':status': toAttr(status),
+    };
+    let condition = 'attribute_exists(PK) AND #status = :status';
+    if (task.expectedVersion !== undefined) {
+      condition += ' AND #version = :version';
+      values[':version'] = toAttr(task.expectedVersion);
+    }
+    try {
+      await this.ctx.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: toItem(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key))),
+          UpdateExpression: 'SET #token = :token, #execution = :execution, #phase = :phase, #since = :since',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            '#token': TASK_ATTRS.token,
+            '#execution': TASK_ATTRS.executionArn,
+            '#phase': TASK_ATTRS.phase,
+            '#since': TASK_ATTRS.since,
+            '#status': 'status',
+            ...(task.expectedVersion !== undefined ? { '#version': 'version' } : {}),
+          },
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const old = error.Item ? milestoneFromItem(error.Item).state : null;
+      const reason = !old
+        ? 'the milestone does not exist'
+        : old.status !== status
+          ? `it is ${old.status}, waiting for ${task.phase} needs ${status}`
+          : `it is at version ${old.version}, not ${String(task.expectedVersion)}`;
+      throw new TaskTokenRejectedError(schoolId, key, reason);
+    }
+  }
+
+  async clearTaskToken(schoolId: string, key: string, options: { token?: string } = {}): Promise<boolean> {
+    try {
+      await this.ctx.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: toItem(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key))),
+          UpdateExpression: 'REMOVE #token, #execution, #phase, #since',
+          ConditionExpression: options.token === undefined ? 'attribute_exists(#token)' : '#token = :token',
+          ExpressionAttributeNames: {
+            '#token': TASK_ATTRS.token,
+            '#execution': TASK_ATTRS.executionArn,
+            '#phase': TASK_ATTRS.phase,
+            '#since': TASK_ATTRS.since,
+          },
+          ...(options.token === undefined ? {} : { ExpressionAttributeValues: { ':token': toAttr(options.token) } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  // ---------- outbox ----------
+
+  listPendingNotifications(page: PageOptions = {}): Promise<Page<OutboxEntry>> {
+    return this.listSharded({ q: 'pending', index: INDEX.due, partition: duePartitions.pending }, page, notificationFromItem);
+  }
+
+  async getNotification(id: string): Promise<OutboxEntry | null> {
+    const item = await this.get(keys.notification(z.string().min(1).max(200).parse(id)));
+    return item ? notificationFromItem(item) : null;
+  }
+
+  async markDelivered(id: string, at: string): Promise<boolean> {
+    try {
+      await this.ctx.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: toItem(keys.notification(id)),
+          UpdateExpression: 'SET #delivery = :delivered, #at = :at REMOVE #gpk, #gsk',
+          ConditionExpression: '#delivery = :pending',
+          ExpressionAttributeNames: { '#delivery': DELIVERY, '#at': DELIVERED_AT, '#gpk': INDEX.due.pk, '#gsk': INDEX.due.sk },
+          ExpressionAttributeValues: {
+            ':delivered': toAttr('delivered'),
+            ':pending': toAttr('pending'),
+            ':at': toAttr(IsoInstant.parse(at)),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!error.Item) throw new StoreError('not-found', `notification ${id} is not in the outbox`);
+      return false;
+    }
+  }
+
+  listNotificationsFor(recipient: Recipient, page: PageOptions = {}): Promise<Page<OutboxEntry>> {
+    const partition = inboxPartition(Notification.shape.recipient.parse(recipient));
+    return this.list(
+      {
+        q: 'inbox',
+        index: INDEX.party,
+        keyCondition: '#pk = :pk',
+        names: { '#pk': INDEX.party.pk },
+        values: { ':pk': toAttr(partition) },
+        forward: false,
+        allowed: (k) => k[INDEX.party.pk] === partition,
+      },
+      page,
+      notificationFromItem,
+    );
+  }
+
+  // ---------- query machinery ----------
+
+  private async get(key: { PK: string; SK: string }): Promise<Item | undefined> {
+    const out = await this.ctx.client.send(new GetItemCommand({ TableName: this.table, Key: toItem(key), ConsistentRead: true }));
+    return out.Item;
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: StartKey | undefined;
+    do {
+      const out = await this.ctx.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** One page of one partition. With a filter it reads on until the page is full or the partition ends. */
+  private async list<T>(spec: ListSpec, page: PageOptions, decode: (item: Item) => T): Promise<Page<T>> {
+    const limit = Limit.parse(page.limit ?? 50);
+    const attrs = keyAttrs(spec.index);
+    let start = page.cursor ? decodeCursor(page.cursor, spec.q, attrs, spec.allowed) : undefined;
+    const items: T[] = [];
+    do {
+      const out = await this.ctx.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...(spec.index ? { IndexName: spec.index.name } : {}),
+          KeyConditionExpression: spec.keyCondition,
+          ...(spec.filter ? { FilterExpression: spec.filter } : {}),
+          ExpressionAttributeNames: spec.names,
+          ExpressionAttributeValues: spec.values,
+          ScanIndexForward: spec.forward,
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(decode));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return { items, cursor: start ? encodeCursor(spec.q, keyValues(start, attrs)) : null };
+  }
+
+  /**
+   * One page merged over the shards of the "due" index: read up to `limit` items from every shard still
+   * open, merge by sort key, keep the first `limit`. Each shard's position in the cursor is the last item
+   * taken from it, so nothing is skipped or repeated.
+   */
+  private async listSharded<T>(spec: ShardedSpec, page: PageOptions, decode: (item: Item) => T): Promise<Page<T>> {
+    const limit = Limit.parse(page.limit ?? 50);
+    const attrs = keyAttrs(spec.index);
+    const positions: ShardPosition[] = page.cursor
+      ? decodeShardCursor(page.cursor, spec.q, DUE_SHARDS, attrs, (shard, k) => k[spec.index.pk] === spec.partition(shard))
+      : Array.from({ length: DUE_SHARDS }, () => null);
+
+    const reads = await Promise.all(
+      positions.map(async (position, shard) => {
+        if (position === 'done') return { shard, items: [] as Item[], more: false };
+        const out = await this.ctx.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: spec.index.name,
+            KeyConditionExpression: spec.range ? '#pk = :pk AND #sk BETWEEN :lo AND :hi' : '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': spec.index.pk, ...(spec.range ? { '#sk': spec.index.sk } : {}) },
+            ExpressionAttributeValues: {
+              ':pk': toAttr(spec.partition(shard)),
+              ...(spec.range ? { ':lo': toAttr(spec.range.lo), ':hi': toAttr(spec.range.hi) } : {}),
+            },
+            Limit: limit,
+            ExclusiveStartKey: position ? toStartKey(position) : undefined,
+          }),
+        );
+        return { shard, items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
+      }),
+    );
+
+    const sortKey = (item: Item) => item[spec.index.sk]?.S ?? '';
+    const merged = reads
+      .flatMap((r) => r.items.map((item) => ({ shard: r.shard, item })))
+      .sort((a, b) => (sortKey(a.item) < sortKey(b.item) ? -1 : sortKey(a.item) > sortKey(b.item) ? 1 : a.shard - b.shard))
+      .slice(0, limit);
+
+    const next = positions.slice();
+    for (const r of reads) {
+      if (positions[r.shard] === 'done') continue;
+      const taken = merged.filter((m) => m.shard === r.shard);
+      const last = taken.at(-1);
+      if (taken.length === r.items.length && !r.more) next[r.shard] = 'done';
+      else if (last) next[r.shard] = keyValues(last.item, attrs);
+    }
+    const cursor = next.every((p) => p === 'done') ? null : encodeShardCursor(spec.q, next);
+    return { items: merged.map((m) => decode(m.item)), cursor };
+  }
+}
+
+function checkCommitShape(schoolId: string, key: string, expectedVersion: number, state: MilestoneState, events: MilestoneEvent[]): void {
+  const problem = (message: string) => new StoreError('invalid-commit', `commit of ${schoolId}/${key}: ${message}`);
+  if (state.schoolId !== schoolId || state.key !== key) throw problem(`the state is of ${state.schoolId}/${state.key}`);
+  if (events.length === 0) throw problem('no events: every committed change is audited');
+  events.forEach((e, i) => {
+    if (e.schoolId !== schoolId || e.milestone !== key) throw problem(`event ${i} is of ${e.schoolId}/${e.milestone}`);
+    if (e.version !== expectedVersion + i + 1) throw problem(`event ${i} has version ${e.version}, expected ${expectedVersion + i + 1}`);
+  });
+  if (state.version !== expectedVersion + events.length) {
+    throw problem(`state version ${state.version}, expected ${expectedVersion + events.length}`);
+  }
+}
