@@ -5,7 +5,7 @@
  *
  *   tsx functions/web/build.ts [--out DIR] [--dev]
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ export async function buildWeb(options: BuildOptions = {}): Promise<BuildResult>
     entryPoints: { app: path.join(HERE, 'app/main.tsx') },
     outdir: path.join(outDir, 'assets'),
     entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
+    splitting: true,
     assetNames: '[name]-[hash]',
     bundle: true,
     format: 'esm',
@@ -46,7 +48,9 @@ export async function buildWeb(options: BuildOptions = {}): Promise<BuildResult>
     sourcemap: 'linked',
     legalComments: 'linked',
     metafile: true,
+    loader: { '.svg': 'dataurl' },
     logLevel: 'warning',
+    plugins: [zodEnglishOnly],
     define: { 'process.env.NODE_ENV': options.dev ? '"development"' : '"production"' },
   });
 
@@ -59,6 +63,25 @@ export async function buildWeb(options: BuildOptions = {}): Promise<BuildResult>
   writeFileSync(path.join(outDir, 'index.html'), indexHtml(script, style));
   return { outDir, files: ['index.html', 'assets/favicon.svg', ...outputs].sort() };
 }
+
+/**
+ * zod's namespace object re-exports every one of its ~50 message locales (about 260 kB minified) and a
+ * bundler cannot drop them; the dashboard words its own messages (validation.ts) and zod itself only
+ * configures English, so the locale index is replaced by English alone.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only', pluginData: path.dirname(args.importer) } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: args.pluginData as string,
+      loader: 'js',
+    }));
+  },
+};
 
 /** Paths are relative so the page also works under a path prefix (an API stage). */
 function indexHtml(script: string, style: string): string {

@@ -1,0 +1,73 @@
+/**
+ * The progress report as a table, and that table as CSV (RFC 4180, UTF-8 with a byte-order mark so that
+ * spreadsheet programs read the Cyrillic right) or XLSX (write-excel-file).
+ */
+// The XLSX writer is loaded only when a user exports (a chunk of its own).
+import type { SheetData } from 'write-excel-file/browser';
+import type { ProgressReport } from '../../../shared/api/schemas.js';
+import type { I18n } from './i18n.js';
+import { districtName, milestoneTitle } from './program.js';
+
+export interface ReportTable {
+  header: string[];
+  /** Per row: the district's name, its number of schools, then per milestone `reached`, `waived` and `share` (0…1). */
+  rows: (string | number)[][];
+}
+
+export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
+  const { t, lang } = i18n;
+  const header = [t('overview.district'), t('overview.schools')];
+  for (const k of report.milestones) {
+    const title = milestoneTitle(k, lang);
+    header.push(`${title}: ${t('report.reached')}`, `${title}: ${t('report.waived')}`, `${title}: ${t('report.share')}`);
+  }
+  const line = (name: string, row: Omit<ProgressReport['rows'][number], 'district'>) => [
+    name,
+    row.schools,
+    ...report.milestones.flatMap((k) => {
+      const c = row.milestones[k] ?? { reached: 0, waived: 0, share: 0 };
+      return [c.reached, c.waived, c.share];
+    }),
+  ];
+  return {
+    header,
+    rows: [...report.rows.map((r) => line(districtName(r.district, lang), r)), line(t('overview.total'), report.total)],
+  };
+}
+
+function csvCell(v: string | number): string {
+  const s = typeof v === 'number' ? String(Math.round(v * 10_000) / 10_000) : v;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(table: ReportTable): string {
+  return `\uFEFF${[table.header, ...table.rows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}
+
+export async function toXlsx(table: ReportTable, sheet: string): Promise<Blob> {
+  const data: SheetData = [
+    table.header.map((h) => ({ value: h, fontWeight: 'bold' as const, wrap: true })),
+    ...table.rows.map((r, i) =>
+      r.map((v, col) => {
+        if (typeof v === 'string') return { value: v, fontWeight: i === table.rows.length - 1 ? ('bold' as const) : undefined };
+        // After the first two columns, each milestone has three: reached, waived (counts) and share (a fraction, shown as %).
+        const isShare = col >= 2 && (col - 2) % 3 === 2;
+        return { value: v, type: Number, format: isShare ? '0.0%' : '0' };
+      }),
+    ),
+  ];
+  const { default: writeXlsxFile } = await import('write-excel-file/browser');
+  return writeXlsxFile(data, { sheet, columns: table.header.map((_, i) => ({ width: i === 0 ? 40 : 16 })), stickyRowsCount: 1 }).toBlob();
+}
+
+/** Saves a blob as a download with the given file name. */
+export function download(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
