@@ -1,0 +1,39 @@
+/**
+ * Who may do what (DESIGN.md §2):
+ *
+ * | actor                | may                                                                     |
+ * |----------------------|-------------------------------------------------------------------------|
+ * | program-manager      | every command except `submit`                                           |
+ * | district-coordinator | the same, only for schools of its own district                          |
+ * | contractor           | `submit`, only on a milestone assigned to its organisation              |
+ * | viewer               | nothing (read-only)                                                     |
+ * | system               | `start` (and reminders, see `remind`)                                   |
+ *
+ * Submitting is the assignee's alone: managers and coordinators never submit, so whoever accepts is never
+ * whoever submitted, and a contractor can never accept, reject or waive its own work. A school that
+ * confirms its own milestone (assignee kind `school`) signs in as the organisation with the school's id.
+ */
+import type { Actor, CommandType, MilestoneState, School } from '../program/model.js';
+import { rejection, type Rejection } from './rejection.js';
+
+export function authorize(actor: Actor, command: CommandType, school: School, state: MilestoneState): Rejection | null {
+  switch (actor.role) {
+    case 'viewer':
+      return rejection('forbidden', 'viewers have read-only access');
+    case 'system':
+      return command === 'start' ? null : rejection('forbidden', `the system may only start milestones, not ${command}`);
+    case 'contractor':
+      if (command !== 'submit') return rejection('forbidden', `contractors only submit their work; ${command} is for program managers and district coordinators`);
+      if (state.assignee !== actor.org) return rejection('forbidden', `milestone ${state.key} of school ${school.id} is not assigned to ${actor.org}`);
+      return null;
+    case 'district-coordinator':
+      if (school.district !== actor.district) return rejection('forbidden', `school ${school.id} is in district ${school.district}, not ${actor.district}`);
+      return managerMay(command);
+    case 'program-manager':
+      return managerMay(command);
+  }
+}
+
+function managerMay(command: CommandType): Rejection | null {
+  return command === 'submit' ? rejection('forbidden', 'only the assignee submits evidence; managers accept or reject it') : null;
+}

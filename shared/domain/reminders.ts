@@ -1,0 +1,137 @@
+/**
+ * Reminder schedule of an open milestone (status `active` or `submitted`; nothing is reminded while a
+ * milestone is pending, on hold or closed).
+ *
+ * - Before the deadline: `policy.daysBefore` days before it (30, 7 and 1 by default).
+ * - Overdue: on day 1 after the deadline, then every `policy.overdueEveryDays` days (1, 8, 15, 22, … by
+ *   default) until the milestone closes. `until` caps the list, since that never ends by itself.
+ * - Each goes out at `policy.localTime` (09:00) in the program's time zone; with `weekendToMonday` a
+ *   reminder that falls on Saturday or Sunday goes out on the following Monday. A before-deadline reminder
+ *   that the move would push past the deadline is dropped (the day-1 overdue reminder covers it), and when
+ *   several land on the same day only the latest of them (nearest to, or furthest past, the deadline) goes.
+ * - Reminders due before the milestone was started are not part of its schedule.
+ * - Escalation: a reminder's level is the highest `policy.escalation` level whose `afterDaysOverdue` the
+ *   reminder's nominal days overdue reach: the assignee before the deadline, the district coordinator from
+ *   day 1 overdue, the program manager from day 14 (so from the day-15 reminder on, by default).
+ * - Ids are deterministic, `${schoolId}:${key}:${deadline}:${kind}:${n}` with n the nominal days before
+ *   (`before`) or past (`overdue`) the deadline: recomputing the schedule gives the same ids, so a retried
+ *   reminder is recognised, and a rescheduled deadline starts a fresh series.
+ */
+import { addDays, daysBetween, weekendToMonday, zonedInstant } from '../calendar.js';
+import type { EscalationLevel, Id, IsoDate, MilestoneKey, MilestoneState, ReminderPolicy } from '../program/model.js';
+
+export type ReminderKind = 'before' | 'overdue';
+
+export interface Reminder {
+  id: string;
+  schoolId: Id;
+  milestone: MilestoneKey;
+  /** The deadline this reminder is about. */
+  deadline: IsoDate;
+  kind: ReminderKind;
+  /** Nominal days before (`before`) or after (`overdue`) the deadline. */
+  n: number;
+  /** Local date it goes out on (after a weekend move). */
+  date: IsoDate;
+  /** The instant it goes out, ISO 8601 UTC. */
+  at: string;
+  /** Days from the send date to the deadline; negative when overdue. */
+  daysToDeadline: number;
+  level: EscalationLevel;
+}
+
+export interface ReminderIdParts {
+  schoolId: Id;
+  milestone: MilestoneKey;
+  deadline: IsoDate;
+  kind: ReminderKind;
+  n: number;
+}
+
+export function reminderId(p: ReminderIdParts): string {
+  return `${p.schoolId}:${p.milestone}:${p.deadline}:${p.kind}:${p.n}`;
+}
+
+export function parseReminderId(id: string): ReminderIdParts | null {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9-]{1,31}):(\d{4}-\d{2}-\d{2}):(before|overdue):([1-9]\d{0,4})$/.exec(id);
+  if (!m) return null;
+  return { schoolId: m[1]!, milestone: m[2]!, deadline: m[3]!, kind: m[4] as ReminderKind, n: Number(m[5]) };
+}
+
+const LEVEL_RANK: Readonly<Record<EscalationLevel, number>> = { assignee: 0, 'district-coordinator': 1, 'program-manager': 2 };
+
+/** The escalation level for a reminder `daysOverdue` days past the deadline (negative: before it). */
+export function escalationLevel(policy: ReminderPolicy, daysOverdue: number): EscalationLevel {
+  let level: EscalationLevel = 'assignee';
+  for (const step of policy.escalation) {
+    if (daysOverdue >= step.afterDaysOverdue && LEVEL_RANK[step.to] > LEVEL_RANK[level]) level = step.to;
+  }
+  return level;
+}
+
+/** True for the statuses that have a reminder schedule: someone's turn is running against the deadline. */
+export function hasReminders(state: Pick<MilestoneState, 'status'>): boolean {
+  return state.status === 'active' || state.status === 'submitted';
+}
+
+/** Nominal reminders in time order, endless (overdue ones never stop). */
+function* nominalReminders(state: MilestoneState, policy: ReminderPolicy): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
+  const before = [...new Set(policy.daysBefore)].sort((a, b) => b - a);
+  for (const n of before) yield { kind: 'before', n, date: addDays(state.deadline, -n) };
+  for (let n = 1; ; n += policy.overdueEveryDays) yield { kind: 'overdue', n, date: addDays(state.deadline, n) };
+}
+
+/** The milestone's reminders in time order, endless for an open milestone, empty otherwise. */
+export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZone: string): Generator<Reminder> {
+  if (!hasReminders(state)) return;
+  const startedMs = state.startedAt ? Date.parse(state.startedAt) : Number.NEGATIVE_INFINITY;
+  let held: Reminder | null = null;
+  for (const nominal of nominalReminders(state, policy)) {
+    const date = policy.weekendToMonday ? weekendToMonday(nominal.date) : nominal.date;
+    if (nominal.kind === 'before' && date > state.deadline) continue;
+    const at = zonedInstant(date, policy.localTime, timeZone);
+    if (at.getTime() < startedMs) continue;
+    const reminder: Reminder = {
+      id: reminderId({ schoolId: state.schoolId, milestone: state.key, deadline: state.deadline, kind: nominal.kind, n: nominal.n }),
+      schoolId: state.schoolId,
+      milestone: state.key,
+      deadline: state.deadline,
+      kind: nominal.kind,
+      n: nominal.n,
+      date,
+      at: at.toISOString(),
+      daysToDeadline: daysBetween(date, state.deadline),
+      level: escalationLevel(policy, nominal.kind === 'overdue' ? nominal.n : -nominal.n),
+    };
+    if (held && held.date !== reminder.date) yield held;
+    held = reminder;
+  }
+}
+
+/** Default horizon of `reminderSchedule`: a year of overdue reminders after the deadline. */
+export const DEFAULT_OVERDUE_HORIZON_DAYS = 366;
+
+/**
+ * The reminders of an open milestone that go out no later than `until` (by default the end of the
+ * `DEFAULT_OVERDUE_HORIZON_DAYS`-th day after the deadline), in time order.
+ */
+export function reminderSchedule(state: MilestoneState, policy: ReminderPolicy, timeZone: string, until?: Date): Reminder[] {
+  const limit = (until ?? zonedInstant(addDays(state.deadline, DEFAULT_OVERDUE_HORIZON_DAYS + 1), '00:00', timeZone)).getTime();
+  const list: Reminder[] = [];
+  for (const r of reminders(state, policy, timeZone)) {
+    if (Date.parse(r.at) > limit) break;
+    list.push(r);
+  }
+  return list;
+}
+
+/**
+ * The first reminder not yet due at `now` (going out strictly later), or null when the milestone has no
+ * schedule. The workflow waits until its `at` (the task timeout) and then calls `remind` with its id.
+ */
+export function nextReminder(state: MilestoneState, policy: ReminderPolicy, timeZone: string, now: Date): Reminder | null {
+  for (const r of reminders(state, policy, timeZone)) {
+    if (Date.parse(r.at) > now.getTime()) return r;
+  }
+  return null;
+}
