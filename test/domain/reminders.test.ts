@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import {
+  escalationLevel,
+  nextReminder,
+  parseReminderId,
+  remind,
+  reminderId,
+  reminderRecipients,
+  reminderSchedule,
+  type Decision,
+} from '../../shared/domain/index.js';
+import { MilestoneEvent, MilestoneState, Notification, ReminderPolicy } from '../../shared/program/model.js';
+import { context, goodEvidence, program, stateWith, TZ, urbanSchool } from './fixtures.js';
+
+const policy = program.milestones[0]!.reminders;
+const STARTED = '2021-03-01T05:00:00.000Z';
+const open = (extra: Partial<MilestoneState> = {}): MilestoneState =>
+  stateWith('connection', { status: 'active', version: 1, assignee: 'omsk-net', startedAt: STARTED, ...extra });
+const brief = (state: MilestoneState, p: ReminderPolicy = policy, until = new Date('2022-01-20T00:00:00Z'), tz = TZ) =>
+  reminderSchedule(state, p, tz, until).map((r) => `${r.kind}:${r.n} ${r.date} ${r.at.slice(11, 16)} ${r.level} ${r.daysToDeadline}`);
+
+describe('reminderSchedule', () => {
+  it('30, 7 and 1 days before, then day 1 and every 7 days overdue, at 09:00 Omsk, weekends on Monday', () => {
+    // Deadline Friday 2021-12-31; 1 and 8 January 2022 are Saturdays.
+    expect(brief(open())).toEqual([
+      'before:30 2021-12-01 03:00 assignee 30',
+      'before:7 2021-12-24 03:00 assignee 7',
+      'before:1 2021-12-30 03:00 assignee 1',
+      'overdue:1 2022-01-03 03:00 district-coordinator -3',
+      'overdue:8 2022-01-10 03:00 district-coordinator -10',
+      'overdue:15 2022-01-17 03:00 program-manager -17',
+    ]);
+  });
+
+  it('09:00 is local time of the given zone', () => {
+    expect(brief(open(), policy, new Date('2021-12-02T00:00:00Z'), 'Europe/Moscow')).toEqual(['before:30 2021-12-01 06:00 assignee 30']);
+    const at1030 = ReminderPolicy.parse({ localTime: '10:30' });
+    expect(brief(open(), at1030, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 04:30 assignee 30']);
+  });
+
+  it('a Sunday deadline: the 7-day reminder moves to Monday, the 1-day one would fall after the deadline and is dropped', () => {
+    const state = open({ deadline: '2023-12-31' });
+    expect(brief(state, policy, new Date('2024-01-10T00:00:00Z'))).toEqual([
+      'before:30 2023-12-01 03:00 assignee 30',
+      'before:7 2023-12-25 03:00 assignee 6',
+      'overdue:1 2024-01-01 03:00 district-coordinator -1',
+      'overdue:8 2024-01-08 03:00 district-coordinator -8',
+    ]);
+  });
+
+  it('reminders landing on the same Monday go out once, as the latest of them', () => {
+    const twoDays = ReminderPolicy.parse({ daysBefore: [2, 1] });
+    expect(brief(open({ deadline: '2022-01-10' }), twoDays, new Date('2022-01-12T00:00:00Z'))).toEqual([
+      'before:1 2022-01-10 03:00 assignee 0',
+      'overdue:1 2022-01-11 03:00 district-coordinator -1',
+    ]);
+    const daily = ReminderPolicy.parse({ daysBefore: [1], overdueEveryDays: 1 });
+    expect(brief(open(), daily, new Date('2022-01-05T00:00:00Z'))).toEqual([
+      'before:1 2021-12-30 03:00 assignee 1',
+      'overdue:3 2022-01-03 03:00 district-coordinator -3',
+      'overdue:4 2022-01-04 03:00 district-coordinator -4',
+    ]);
+  });
+
+  it('without the weekend rule, reminders keep their day', () => {
+    const everyDay = ReminderPolicy.parse({ weekendToMonday: false });
+    expect(brief(open(), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe('overdue:1 2022-01-01 03:00 district-coordinator -1');
+  });
+
+  it('leaves out reminders due before the milestone was started', () => {
+    expect(brief(open({ startedAt: '2021-12-20T00:00:00.000Z' }), policy, new Date('2021-12-31T00:00:00Z'))).toEqual([
+      'before:7 2021-12-24 03:00 assignee 7',
+      'before:1 2021-12-30 03:00 assignee 1',
+    ]);
+    expect(brief(open({ startedAt: '2021-12-01T03:00:00.000Z' }), policy, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 03:00 assignee 30']);
+  });
+
+  it('only open milestones (active, submitted) have reminders', () => {
+    const statuses = [
+      { status: 'pending', startedAt: null },
+      { status: 'on-hold', resumeTo: 'active' },
+      { status: 'completed', closedAt: STARTED },
+      { status: 'waived', closedAt: STARTED },
+    ] as Partial<MilestoneState>[];
+    for (const extra of statuses) {
+      expect(reminderSchedule(open(extra), policy, TZ)).toEqual([]);
+      expect(nextReminder(open(extra), policy, TZ, new Date('2021-06-01T00:00:00Z'))).toBeNull();
+    }
+    expect(reminderSchedule(open({ status: 'submitted', submittedAt: STARTED, evidence: goodEvidence.connection }), policy, TZ).length).toBeGreaterThan(3);
+  });
+
+  it('overdue reminders go on until the horizon (a year after the deadline by default)', () => {
+    const all = reminderSchedule(open(), policy, TZ);
+    expect(all.length).toBeGreaterThan(50);
+    expect(all.at(-1)!.date <= '2023-01-01').toBe(true);
+    expect(all.every((r, i) => i === 0 || r.at > all[i - 1]!.at)).toBe(true);
+  });
+
+  it('ids are deterministic and carry the deadline: a rescheduled milestone starts a new series', () => {
+    const first = reminderSchedule(open(), policy, TZ).map((r) => r.id);
+    expect(reminderSchedule(open(), policy, TZ).map((r) => r.id)).toEqual(first);
+    expect(first[0]).toBe('omsk-school-17:connection:2021-12-31:before:30');
+    expect(first[3]).toBe('omsk-school-17:connection:2021-12-31:overdue:1');
+    const moved = reminderSchedule(open({ deadline: '2022-06-30' }), policy, TZ).map((r) => r.id);
+    expect(moved.some((id) => first.includes(id))).toBe(false);
+    expect(parseReminderId(first[3]!)).toEqual({ schoolId: 'omsk-school-17', milestone: 'connection', deadline: '2021-12-31', kind: 'overdue', n: 1 });
+    expect(reminderId(parseReminderId(first[0]!)!)).toBe(first[0]);
+    expect(parseReminderId('x:connection:2021-12-31:later:1')).toBeNull();
+  });
+});
+
+describe('escalation', () => {
+  it('assignee before the deadline, district coordinator from day 1, program manager from day 14', () => {
+    expect(escalationLevel(policy, -1)).toBe('assignee');
+    expect(escalationLevel(policy, 0)).toBe('assignee');
+    expect(escalationLevel(policy, 1)).toBe('district-coordinator');
+    expect(escalationLevel(policy, 13)).toBe('district-coordinator');
+    expect(escalationLevel(policy, 14)).toBe('program-manager');
+  });
+
+  it('follows the policy', () => {
+    const straightUp = ReminderPolicy.parse({ escalation: [{ afterDaysOverdue: 0, to: 'program-manager' }] });
+    expect(escalationLevel(straightUp, 0)).toBe('program-manager');
+    expect(escalationLevel(ReminderPolicy.parse({ escalation: [] }), 100)).toBe('assignee');
+  });
+
+  it('recipients: whoever has the turn, plus the coordinator, plus the managers', () => {
+    const active = { status: 'active' as const, assignee: 'omsk-net' };
+    expect(reminderRecipients('assignee', active, urbanSchool)).toEqual([{ type: 'contractor', org: 'omsk-net' }]);
+    expect(reminderRecipients('program-manager', active, urbanSchool)).toEqual([
+      { type: 'contractor', org: 'omsk-net' },
+      { type: 'district-coordinator', district: 'omsk' },
+      { type: 'program-manager' },
+    ]);
+    // A submission waits for the coordinator's acceptance: the coordinator has the turn (told once).
+    const waiting = { status: 'submitted' as const, assignee: 'omsk-net' };
+    expect(reminderRecipients('assignee', waiting, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
+    expect(reminderRecipients('district-coordinator', waiting, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
+    expect(reminderRecipients('assignee', { status: 'active', assignee: null }, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
+  });
+});
+
+describe('nextReminder', () => {
+  it('is the first reminder strictly after now', () => {
+    const state = open();
+    expect(nextReminder(state, policy, TZ, new Date('2021-11-01T00:00:00Z'))!.id).toMatch(/before:30$/);
+    expect(nextReminder(state, policy, TZ, new Date('2021-12-01T03:00:00Z'))!.id).toMatch(/before:7$/);
+    expect(nextReminder(state, policy, TZ, new Date('2022-01-03T02:59:59Z'))!.id).toMatch(/overdue:1$/);
+    const late = nextReminder(state, policy, TZ, new Date('2025-06-01T00:00:00Z'))!;
+    expect(late.at > '2025-06-01').toBe(true);
+    expect(late.level).toBe('program-manager');
+  });
+});
+
+describe('remind', () => {
+  const ctx = (state: MilestoneState) => context('connection', { connection: state });
+  const ok = (d: Decision) => {
+    if (!d.ok) throw new Error(`${d.rejection.code}: ${d.rejection.message}`);
+    for (const e of d.events) MilestoneEvent.parse(e);
+    for (const n of d.notifications) Notification.parse(n);
+    return d;
+  };
+  const code = (d: Decision) => (d.ok ? 'ok' : d.rejection.code);
+
+  it('a due reminder: a `reminded` event by the system, the next version, one notification per recipient', () => {
+    const state = open({ version: 5 });
+    const d = ok(remind(ctx(state), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T03:00:00Z')));
+    expect(d.events).toEqual([
+      {
+        type: 'reminded',
+        schoolId: 'omsk-school-17',
+        milestone: 'connection',
+        at: '2021-12-24T03:00:00.000Z',
+        actor: { role: 'system', sub: 'system' },
+        version: 6,
+        reminderId: 'omsk-school-17:connection:2021-12-31:before:7',
+        level: 'assignee',
+        daysToDeadline: 7,
+      },
+    ]);
+    expect(d.state).toMatchObject({ version: 6, status: 'active', updatedAt: '2021-12-24T03:00:00.000Z' });
+    expect(d.notifications).toHaveLength(1);
+    const n = d.notifications[0]!;
+    expect(n).toMatchObject({ id: 'omsk-school-17:connection:2021-12-31:before:7:contractor-omsk-net', kind: 'reminder', level: 'assignee', deadline: '2021-12-31' });
+    expect(n.subject.ru).toBe('Напоминание: Подключение к сети «Интернет» — срок 31.12.2021');
+    expect(n.subject.en).toBe('Reminder: Internet connection due 31 December 2021');
+    expect(n.body.ru).toContain('дней до срока: 7');
+  });
+
+  it('escalates overdue work: coordinator from day 1, program manager from day 14', () => {
+    const day1 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:1', new Date('2022-01-03T03:00:00Z')));
+    expect(day1.notifications.map((n) => [n.kind, n.level, n.recipient.type])).toEqual([
+      ['escalation', 'district-coordinator', 'contractor'],
+      ['escalation', 'district-coordinator', 'district-coordinator'],
+    ]);
+    expect(day1.notifications[0]!.subject.ru).toBe('Просрочено: Подключение к сети «Интернет» — срок был 31.12.2021');
+    expect(day1.notifications[0]!.body.ru).toContain('просрочен на 3 дн.');
+    const day15 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:15', new Date('2022-01-17T05:00:00Z')));
+    expect(day15.notifications.map((n) => n.recipient.type)).toEqual(['contractor', 'district-coordinator', 'program-manager']);
+    expect(new Set(day15.notifications.map((n) => n.id)).size).toBe(3);
+  });
+
+  it('the same reminder computed twice has the same notification ids', () => {
+    const id = 'omsk-school-17:connection:2021-12-31:overdue:8';
+    const a = ok(remind(ctx(open()), id, new Date('2022-01-10T03:00:00Z')));
+    const b = ok(remind(ctx(open()), id, new Date('2022-01-10T03:05:00Z')));
+    expect(b.notifications.map((n) => n.id)).toEqual(a.notifications.map((n) => n.id));
+  });
+
+  it('refuses a reminder that is not due yet, stale, unknown, for another milestone or for a closed one', () => {
+    const at = new Date('2022-01-20T00:00:00Z');
+    expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T02:59:59Z')))).toBe('not-allowed');
+    expect(code(remind(ctx(open({ deadline: '2022-06-30' })), 'omsk-school-17:connection:2021-12-31:overdue:1', at))).toBe('not-allowed');
+    expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:before:5', at))).toBe('not-allowed');
+    expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:2', at))).toBe('not-allowed');
+    expect(code(remind(ctx(open()), 'omsk-school-17:equipment:2021-12-31:overdue:1', at))).toBe('invalid');
+    expect(code(remind(ctx(open()), 'other-school:connection:2021-12-31:overdue:1', at))).toBe('invalid');
+    expect(code(remind(ctx(open()), 'garbage', at))).toBe('invalid');
+    expect(code(remind(ctx(open({ status: 'completed', closedAt: STARTED })), 'omsk-school-17:connection:2021-12-31:overdue:1', at))).toBe('not-allowed');
+    expect(code(remind(context('sports'), 'omsk-school-17:sports:2021-12-31:overdue:1', at))).toBe('not-found');
+  });
+
+  it('refuses a reminder the weekend rule dropped', () => {
+    const sunday = open({ deadline: '2023-12-31' });
+    const d = remind(context('connection', { connection: sunday }), 'omsk-school-17:connection:2023-12-31:before:1', new Date('2024-01-05T00:00:00Z'));
+    expect(code(d)).toBe('not-allowed');
+  });
+});
