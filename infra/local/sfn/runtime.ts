@@ -35,7 +35,7 @@ export interface RuntimeOptions {
   /** System clock (default) or a VirtualClock driven by advanceTo/runUntilIdle. */
   clock?: Clock;
   /** 'memory' (default), a data directory for the SQLite checkpoint file, or a store of your own. */
-  store?: 'memory' | { dataDir: string } | CheckpointStore;
+  store?: 'memory' | { dataDir: string; commitEveryWrite?: boolean } | CheckpointStore;
   /** Lambda handlers by function name or ARN, or a registry. */
   lambdas?: Record<string, LambdaHandler> | LambdaRegistry;
   /** Client for the dynamodb:* integrations (DynamoDB Local). */
@@ -200,7 +200,8 @@ export class Runtime implements Engine {
     this.accountId = options.accountId ?? '000000000000';
     this.#arnCtx = { region: this.region, accountId: this.accountId };
     const store = options.store ?? 'memory';
-    this.store = store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir) : store;
+    this.store =
+      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false }) : store;
     this.lambdas = options.lambdas instanceof LambdaRegistry ? options.lambdas : new LambdaRegistry(this.#arnCtx, options.lambdas);
     this.dynamodb = options.dynamodb;
     this.deterministic = options.deterministic ?? this.clock.virtual;
@@ -245,6 +246,8 @@ export class Runtime implements Engine {
   }
 
   invoke(exec: Exec, frame: FrameRecord, state: CompiledState): void {
+    // Everything up to this attempt is durable before the invocation can have an effect.
+    this.store.flush();
     const seq = frame.seq;
     const frameId = frame.id;
     const resource = state.resource!;
@@ -300,6 +303,7 @@ export class Runtime implements Engine {
   }
 
   finished(exec: Exec): void {
+    this.store.flush();
     const entry = this.#executions.get(exec.header.arn);
     if (entry) entry.exec = undefined;
     const waiters = this.#finishWaiters.get(exec.header.arn);
@@ -351,6 +355,7 @@ export class Runtime implements Engine {
           const now = Date.now();
           if (now - this.#lastYield > YIELD_EVERY_MS) {
             this.#lastYield = now;
+            this.store.flush();
             await new Promise((resolve) => setImmediate(resolve));
           }
           continue;
@@ -361,6 +366,7 @@ export class Runtime implements Engine {
         }
         if (this.#fireDueTimers()) continue;
         if (this.#inflight > 0) {
+          this.store.flush();
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
           });
@@ -369,6 +375,7 @@ export class Runtime implements Engine {
         break;
       }
     } finally {
+      if (!this.#closed) this.store.flush();
       this.#driving = false;
       this.#armRealTimer();
       const waiters = this.#idleWaiters;
@@ -598,6 +605,7 @@ export class Runtime implements Engine {
     const record: StateMachineRecord = { arn, name: input.name, definition: text, roleArn, type: 'STANDARD', creationDate: this.nowMs(), revision: 1 };
     this.store.putDefinition(id, text);
     this.store.putStateMachine(record);
+    this.store.flush();
     this.#machines.set(arn, { record, compiled, definitionId: id });
     return { stateMachineArn: arn, creationDate: new Date(record.creationDate) };
   }
@@ -621,6 +629,7 @@ export class Runtime implements Engine {
     if (input.roleArn !== undefined) record.roleArn = input.roleArn;
     record.updateDate = this.nowMs();
     this.store.putStateMachine(record);
+    this.store.flush();
     this.#machines.set(record.arn, { record, compiled, definitionId: id });
     return { updateDate: new Date(record.updateDate), revisionId: String(record.revision) };
   }
@@ -741,6 +750,7 @@ export class Runtime implements Engine {
       this.#armRealTimer();
     }
     this.schedule(exec, frame);
+    this.store.flush();
     return { executionArn: arn, startDate: new Date(now) };
   }
 
@@ -807,6 +817,7 @@ export class Runtime implements Engine {
   }
 
   describeExecution(input: { executionArn: string }): DescribeExecutionOutput {
+    this.store.flush();
     const h = this.#execution(input.executionArn).header;
     return {
       executionArn: h.arn,
@@ -828,6 +839,7 @@ export class Runtime implements Engine {
   /** ListExecutions, most recent first. */
   listExecutions(input: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string }): { executions: ExecutionSummary[]; nextToken?: string } {
     this.#machine(input.stateMachineArn);
+    this.store.flush();
     const all = (this.#byMachine.get(input.stateMachineArn) ?? []).filter((h) => !input.statusFilter || h.status === input.statusFilter);
     const offset = pageOffset(input.nextToken);
     const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
@@ -848,6 +860,7 @@ export class Runtime implements Engine {
 
   getExecutionHistory(input: { executionArn: string; maxResults?: number; nextToken?: string; reverseOrder?: boolean }): { events: ApiHistoryEvent[]; nextToken?: string } {
     const entry = this.#execution(input.executionArn);
+    this.store.flush();
     let events = this.store.history(entry.header.arn);
     const pending = entry.exec?.events ?? [];
     if (pending.length > 0) events = [...events, ...pending];
@@ -888,7 +901,11 @@ export class Runtime implements Engine {
         exec,
         run: async () => {
           try {
-            resolve(await fn());
+            const result = await fn();
+            // The caller's request is answered only once its effect is durable.
+            this.checkpoint(exec);
+            this.store.flush();
+            resolve(result);
           } catch (err) {
             reject(err);
           }
