@@ -7,7 +7,7 @@
  *   GET  /healthz
  *   GET  /openapi.json, /docs
  *   GET  /api/me                                   -> Me
- *   GET  /api/me/assignments                       -> AssignmentList
+ *   GET  /api/me/assignments?limit=&cursor=        -> AssignmentList (soonest deadline first)
  *   GET  /api/schools?SchoolListQuery              -> SchoolList
  *   GET  /api/schools/{schoolId}                   -> SchoolDetail
  *   GET  /api/schools/{schoolId}/history           -> HistoryPage
@@ -17,7 +17,7 @@
  *   GET  /api/jobs/{jobId}                         -> Job
  *   POST /api/imports/schools                      body text/csv -> ImportResult
  *   GET  /api/reports/progress?asOf=&groupBy=district[&format=csv]  -> ProgressReport (or text/csv)
- *   GET  /api/notifications                        -> NotificationList
+ *   GET  /api/notifications?limit=&cursor=         -> NotificationList (newest first)
  */
 import { z } from 'zod';
 import {
@@ -182,7 +182,13 @@ export const Assignment = z
   .meta({ id: 'Assignment' });
 export type Assignment = z.infer<typeof Assignment>;
 
-export const AssignmentList = z.object({ items: z.array(Assignment) }).strict().meta({ id: 'AssignmentList' });
+export const AssignmentQuery = z.object({ limit: Limit.default(50), cursor: Cursor.optional() }).strict();
+export type AssignmentQuery = z.infer<typeof AssignmentQuery>;
+
+export const AssignmentList = z
+  .object({ items: z.array(Assignment), nextCursor: z.string().nullable() })
+  .strict()
+  .meta({ id: 'AssignmentList' });
 export type AssignmentList = z.infer<typeof AssignmentList>;
 
 // ---------- commands ----------
@@ -240,8 +246,9 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const JobOutcome = z
   .object({
     schoolId: Id,
-    outcome: z.enum(['ok', 'rejected', 'error']),
-    /** The HTTP status the single-school command would have answered. */
+    /** `skipped`: the school's milestone did not match the filter's status/overdue when the job reached it. */
+    outcome: z.enum(['ok', 'rejected', 'skipped', 'error']),
+    /** The HTTP status the single-school command would have answered (0 when skipped). */
     status: z.number().int(),
     code: z.string().optional(),
     detail: z.string().optional(),
@@ -266,6 +273,7 @@ export const Job = z
     processed: z.number().int().min(0),
     succeeded: z.number().int().min(0),
     failed: z.number().int().min(0),
+    skipped: z.number().int().min(0),
     results: z.array(JobOutcome),
     error: z.string().nullable(),
   })
@@ -295,7 +303,14 @@ export const ProgressQuery = z
 export type ProgressQuery = z.infer<typeof ProgressQuery>;
 
 export const ProgressCell = z
-  .object({ reached: z.number().int().min(0), share: z.number().min(0).max(1) })
+  .object({
+    /** Schools whose milestone was completed on or before `asOf` (the end of that day in the program's time zone). */
+    reached: z.number().int().min(0),
+    /** Schools for which the milestone was waived on or before `asOf` (not counted as reached). */
+    waived: z.number().int().min(0),
+    /** reached / schools (0 when there are no schools). */
+    share: z.number().min(0).max(1),
+  })
   .strict()
   .meta({ id: 'ProgressCell' });
 
@@ -303,7 +318,7 @@ export const ProgressRow = z
   .object({
     district: Id,
     schools: z.number().int().min(0),
-    /** Per milestone key: schools whose milestone was completed or waived on or before `asOf`. */
+    /** Per milestone key. */
     milestones: z.record(MilestoneKey, ProgressCell),
   })
   .strict()
@@ -324,8 +339,14 @@ export type ProgressReport = z.infer<typeof ProgressReport>;
 
 // ---------- notifications ----------
 
+export const NotificationItem = Notification.extend({ deliveredAt: IsoInstant.nullable() }).meta({ id: 'NotificationItem' });
+export type NotificationItem = z.infer<typeof NotificationItem>;
+
+export const NotificationQuery = z.object({ limit: Limit.default(50), cursor: Cursor.optional() }).strict();
+export type NotificationQuery = z.infer<typeof NotificationQuery>;
+
 export const NotificationList = z
-  .object({ items: z.array(Notification) })
+  .object({ items: z.array(NotificationItem), nextCursor: z.string().nullable() })
   .strict()
   .meta({ id: 'NotificationList' });
 export type NotificationList = z.infer<typeof NotificationList>;

@@ -1,0 +1,120 @@
+/**
+ * The API Lambda function (`handler`): API Gateway HTTP API events (payload format 2.0) and the
+ * asynchronous self-invocations that run bulk jobs. The same code runs locally behind the local gateway
+ * (infra/local/http-gateway.ts), which turns each Node request into exactly such an event.
+ *
+ * Configuration (environment):
+ *   TABLE_NAME                          the milestone table (required)
+ *   AUTH_ISSUER                         the token issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<poolId> (required)
+ *   AUTH_AUDIENCE                       the app client id the ID tokens are for (optional: not checked when empty)
+ *   AUTH_JWKS_URL                       where the issuer's keys are (default `<issuer>/.well-known/jwks.json`)
+ *   SCHOOL_PROGRAM_STATE_MACHINE_ARN    the school-program state machine (optional until the workflows exist)
+ *   JOBS_FUNCTION_NAME                  the function that runs bulk jobs (default: this one, AWS_LAMBDA_FUNCTION_NAME)
+ *   API_RATE_PER_SECOND, API_RATE_BURST per-user throttling (default 50/s, burst 200; 0 turns it off)
+ * AWS endpoints and credentials come from the SDK's standard variables (AWS_REGION,
+ * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_LAMBDA, ...).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { handle } from 'hono/aws-lambda';
+import { z } from 'zod';
+import { SystemClock, type Clock } from '../../shared/clock.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
+import { createStore } from '../../shared/store/store.js';
+import { createWorkflowSignal } from '../common/workflow-signal.js';
+import { serveWeb } from '../web/serve.js';
+import { createApp } from './app.js';
+import { createVerifier } from './auth.js';
+import { createJobStore, JobEvent, lambdaJobQueue, runJob } from './jobs.js';
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const count = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : Number(v)))
+    .pipe(z.number().min(0));
+
+export const ApiEnv = z.object({
+  TABLE_NAME: z.string().min(1, 'TABLE_NAME is required'),
+  AUTH_ISSUER: z.string().min(1, 'AUTH_ISSUER is required'),
+  AUTH_AUDIENCE: optional,
+  AUTH_JWKS_URL: optional,
+  SCHOOL_PROGRAM_STATE_MACHINE_ARN: optional,
+  JOBS_FUNCTION_NAME: optional,
+  AWS_LAMBDA_FUNCTION_NAME: optional,
+  API_RATE_PER_SECOND: count(50),
+  API_RATE_BURST: count(200),
+  API_VERSION: optional,
+});
+export type ApiEnv = z.infer<typeof ApiEnv>;
+
+export interface HandlerOptions {
+  /** Default `process.env`, read at the first invocation. */
+  env?: NodeJS.ProcessEnv;
+  /** Default the system clock; a simulation passes its virtual clock. */
+  clock?: Clock;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2 | JobEvent, context: Context) => Promise<APIGatewayProxyResultV2 | { jobId: string; done: true }>;
+
+const log = (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => {
+  const line = JSON.stringify({ level: level.toUpperCase(), message, ...data });
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+};
+
+function build(options: HandlerOptions) {
+  const env = ApiEnv.parse(options.env ?? process.env);
+  const clock = options.clock ?? new SystemClock();
+  const dynamodb = new DynamoDBClient({});
+  const sfn = new SFNClient({});
+  const store = createStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
+  const signal = createWorkflowSignal({ sfn, store, stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN, log });
+  const jobs = createJobStore(dynamodb, env.TABLE_NAME, () => clock.now());
+  const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
+  const deps = { store, program: REFERENCE_PROGRAM, clock };
+  const app = createApp({
+    ...deps,
+    districts: OMSK_OBLAST_DISTRICTS,
+    authenticate: createVerifier({
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      jwksUrl: env.AUTH_JWKS_URL ?? `${env.AUTH_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
+    }),
+    signal,
+    jobs,
+    queue: jobsFunction ? lambdaJobQueue(new LambdaClient({}), jobsFunction) : null,
+    web: serveWeb,
+    rateLimit: env.API_RATE_PER_SECOND > 0 ? { perSecond: env.API_RATE_PER_SECOND, burst: Math.max(1, env.API_RATE_BURST) } : null,
+    log,
+    ...(env.API_VERSION ? { version: env.API_VERSION } : {}),
+  });
+  return {
+    http: handle(app),
+    runJob: (jobId: string) => runJob({ ...deps, jobs, signal, log }, jobId),
+  };
+}
+
+/** A handler over its own configuration (tests and simulations pass a clock; Lambda uses `handler`). */
+export function createHandler(options: HandlerOptions = {}): ApiHandler {
+  let runtime: ReturnType<typeof build> | undefined;
+  return async (event, context) => {
+    runtime ??= build(options);
+    const job = JobEvent.safeParse(event);
+    if (job.success) {
+      await runtime.runJob(job.data.jobId);
+      return { jobId: job.data.jobId, done: true };
+    }
+    return (await runtime.http(event as never, context)) as APIGatewayProxyResultV2;
+  };
+}
+
+export const handler = createHandler();

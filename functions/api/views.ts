@@ -1,0 +1,108 @@
+/**
+ * What the API shows, derived from stored items: milestone views (with title and "overdue"), list
+ * summaries, and who may see what (DESIGN.md §2): a district coordinator only its district's schools, a
+ * contractor only the milestones assigned to its organization.
+ */
+import type { MilestoneSummary, MilestoneView, SchoolListItem } from '../../shared/api/schemas.js';
+import { initialState, isOverdue } from '../../shared/domain/index.js';
+import type { MilestoneEvent, MilestoneState, ProgramDefinition, School } from '../../shared/program/model.js';
+import type { SchoolRecord } from '../../shared/store/store.js';
+import type { Principal } from './auth.js';
+import { ApiProblem, PROBLEM_TYPES } from './problem.js';
+
+/** Every milestone of the program for a school, in program order: the stored state or, if none, the initial one. */
+export function milestoneStates(program: ProgramDefinition, record: SchoolRecord, now: Date): MilestoneState[] {
+  const stored = new Map(record.milestones.map((m) => [m.state.key, m.state]));
+  return program.milestones.map((def) => stored.get(def.key) ?? initialState(program, record.school, def.key, now));
+}
+
+export function toView(program: ProgramDefinition, state: MilestoneState, now: Date): MilestoneView {
+  const def = program.milestones.find((m) => m.key === state.key);
+  return {
+    ...state,
+    title: def?.title ?? { ru: state.key, en: state.key },
+    overdue: isOverdue(state, now, program.timeZone),
+  };
+}
+
+export function toSummary(program: ProgramDefinition, state: MilestoneState, now: Date): MilestoneSummary {
+  return {
+    key: state.key,
+    status: state.status,
+    assignee: state.assignee,
+    deadline: state.deadline,
+    overdue: isOverdue(state, now, program.timeZone),
+    version: state.version,
+    closedAt: state.closedAt,
+  };
+}
+
+export function toListItem(program: ProgramDefinition, record: SchoolRecord, now: Date): SchoolListItem {
+  return { ...record.school, milestones: milestoneStates(program, record, now).map((s) => toSummary(program, s, now)) };
+}
+
+/** Refuses a school outside the caller's district (coordinators). */
+export function assertDistrict(principal: Principal, school: School): void {
+  if (principal.actor.role === 'district-coordinator' && principal.actor.district !== school.district) {
+    throw new ApiProblem(403, `school ${school.id} is in district ${school.district}; you coordinate ${principal.actor.district}`, {
+      type: PROBLEM_TYPES.forbidden,
+    });
+  }
+}
+
+/**
+ * The milestones of a school the caller may see: all of them, except for a contractor, who sees those
+ * assigned to its organization; a contractor with none there may not see the school at all.
+ */
+export function visibleMilestones(principal: Principal, school: School, states: MilestoneState[]): MilestoneState[] {
+  assertDistrict(principal, school);
+  if (principal.actor.role !== 'contractor') return states;
+  const org = principal.actor.org;
+  const mine = states.filter((s) => s.assignee === org);
+  if (mine.length === 0) {
+    throw new ApiProblem(403, `no milestone of school ${school.id} is assigned to ${org}`, { type: PROBLEM_TYPES.forbidden });
+  }
+  return mine;
+}
+
+export function visibleEvents(principal: Principal, visible: MilestoneState[], events: MilestoneEvent[]): MilestoneEvent[] {
+  if (principal.actor.role !== 'contractor') return events;
+  const keys = new Set(visible.map((s) => s.key));
+  return events.filter((e) => keys.has(e.milestone));
+}
+
+/** Case-insensitive match of a search text against a school's id, name and locality. */
+export function matchesText(school: School, q: string | undefined): boolean {
+  if (!q) return true;
+  const needle = q.toLocaleLowerCase('ru');
+  return [school.id, school.name, school.locality].some((v) => v.toLocaleLowerCase('ru').includes(needle));
+}
+
+export interface MilestoneFilter {
+  milestone?: string | undefined;
+  status?: string | undefined;
+  overdue?: boolean | undefined;
+}
+
+/** With a milestone: that milestone matches status/overdue; without: any milestone does. */
+export function matchesMilestones(program: ProgramDefinition, states: MilestoneState[], filter: MilestoneFilter, now: Date): boolean {
+  if (filter.milestone === undefined && filter.status === undefined && filter.overdue === undefined) return true;
+  const candidates = filter.milestone === undefined ? states : states.filter((s) => s.key === filter.milestone);
+  return candidates.some(
+    (s) => (filter.status === undefined || s.status === filter.status) && (filter.overdue === undefined || isOverdue(s, now, program.timeZone) === filter.overdue),
+  );
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at a time, keeping the order of the results. */
+export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return results;
+}
