@@ -56,6 +56,8 @@ export class Exec {
 /** What the interpreter needs from the runtime. */
 export interface Engine {
   readonly region: string;
+  /** The service fails an execution whose history passes 25,000 events. */
+  readonly maxHistoryEvents: number;
   nowMs(): number;
   /** Writes the execution's changes (header, changed frames, new events) as one checkpoint. */
   checkpoint(exec: Exec): void;
@@ -201,6 +203,12 @@ export class Interpreter {
 
   private async enter(exec: Exec, frame: FrameRecord): Promise<void> {
     const state = this.stateOf(exec, frame);
+    if (exec.header.nextEventId > this.engine.maxHistoryEvents) {
+      return this.finish(exec, 'FAILED', {
+        error: StatesErrors.Runtime,
+        cause: `The execution reached the limit of ${this.engine.maxHistoryEvents} history events (before entering '${state.name}'); continue as a new execution instead`,
+      });
+    }
     frame.enteredAt = this.engine.nowMs();
     frame.retryCounts = null;
     frame.retryTotal = 0;

@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   deterministic?: boolean;
   /** Longest an execution may run (the service's limit for Standard executions is one year). */
   maxExecutionSeconds?: number;
+  /** History events an execution may have before it fails (the service's limit is 25,000). */
+  maxHistoryEvents?: number;
   /** Role ARN used when a state machine is created without one. */
   defaultRoleArn?: string;
 }
@@ -169,6 +171,7 @@ export class Runtime implements Engine {
   readonly lambdas: LambdaRegistry;
   readonly dynamodb: DynamoDBClient | undefined;
   readonly deterministic: boolean;
+  readonly maxHistoryEvents: number;
   readonly #arnCtx: ArnContext;
   readonly #interp: Interpreter;
   readonly #maxExecutionSeconds: number;
@@ -206,6 +209,7 @@ export class Runtime implements Engine {
     this.dynamodb = options.dynamodb;
     this.deterministic = options.deterministic ?? this.clock.virtual;
     this.#maxExecutionSeconds = options.maxExecutionSeconds ?? ONE_YEAR_SECONDS;
+    this.maxHistoryEvents = options.maxHistoryEvents ?? 25_000;
     this.#defaultRoleArn = options.defaultRoleArn ?? `arn:aws:iam::${this.accountId}:role/StepFunctionsLocal`;
     this.#interp = new Interpreter(this);
     const maybeVirtual = this.clock as Partial<VirtualClock>;

@@ -1,0 +1,61 @@
+/**
+ * Putting a synthesized template's state machines and Lambda functions into a runtime: state machines
+ * are created (or updated) under their names, functions are registered with handlers given by logical
+ * id or name, or imported from their source file (`Metadata["cos:entry"]`, export named by the part of
+ * `Handler` after the last dot, `handler` by default).
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LocalFunction, LocalStack } from '../template.js';
+import type { LambdaHandler } from './integrations.js';
+import type { Runtime } from './runtime.js';
+
+export const ENTRY_METADATA_KEY = 'cos:entry';
+
+export interface DeployOptions {
+  /** Handlers by function logical id or name (they win over imported ones). */
+  handlers?: Record<string, LambdaHandler>;
+  /** Import each function's `cos:entry` source file, relative to this directory. */
+  importEntriesFrom?: string;
+  /** Copy each function's Environment variables into process.env when not set yet (handlers share one process). */
+  applyEnvironment?: boolean;
+}
+
+export interface DeployResult {
+  stateMachines: Record<string, string>;
+  functions: Record<string, string>;
+  /** Functions left without a handler: a task calling them fails with Lambda.ResourceNotFoundException. */
+  withoutHandler: string[];
+}
+
+async function importHandler(fn: LocalFunction, root: string): Promise<LambdaHandler | undefined> {
+  const entry = fn.metadata[ENTRY_METADATA_KEY];
+  if (typeof entry !== 'string') return undefined;
+  const exportName = fn.handler?.includes('.') ? fn.handler.slice(fn.handler.lastIndexOf('.') + 1) : 'handler';
+  const mod = (await import(pathToFileURL(path.resolve(root, entry)).href)) as Record<string, unknown>;
+  const handler = mod[exportName] ?? mod.handler ?? mod.default;
+  if (typeof handler !== 'function') throw new Error(`Function '${fn.logicalId}': ${entry} exports no function '${exportName}'`);
+  return handler as LambdaHandler;
+}
+
+export async function deployTemplate(runtime: Runtime, stack: LocalStack, options: DeployOptions = {}): Promise<DeployResult> {
+  const result: DeployResult = { stateMachines: {}, functions: {}, withoutHandler: [] };
+  if (options.applyEnvironment) {
+    for (const fn of stack.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
+  }
+  for (const fn of stack.functions) {
+    let handler = options.handlers?.[fn.logicalId] ?? options.handlers?.[fn.name];
+    if (!handler && options.importEntriesFrom) handler = await importHandler(fn, options.importEntriesFrom);
+    if (!handler) {
+      result.withoutHandler.push(fn.name);
+      continue;
+    }
+    runtime.registerLambda(fn.arn, handler, fn.timeoutSeconds !== undefined ? { timeoutSeconds: fn.timeoutSeconds } : {});
+    result.functions[fn.name] = fn.arn;
+  }
+  for (const sm of stack.stateMachines) {
+    const { stateMachineArn } = runtime.putStateMachine({ name: sm.name, definition: sm.definitionString, ...(sm.roleArn ? { roleArn: sm.roleArn } : {}) });
+    result.stateMachines[sm.name] = stateMachineArn;
+  }
+  return result;
+}
