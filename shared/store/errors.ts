@@ -1,6 +1,6 @@
 /**
  * Typed store errors. Each has a stable `code` so an adapter (the API) can map it to a status without
- * `instanceof` across module copies: invalid-cursor → 400, version-conflict / idempotency-conflict /
+ * `instanceof` across module copies: invalid-cursor, invalid-idempotency-key → 400, version-conflict / idempotency-conflict /
  * idempotency-in-progress / transaction-conflict → 409, corrupt-item → 500.
  */
 export class StoreError extends Error {

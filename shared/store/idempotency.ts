@@ -20,7 +20,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { CorruptItemError, IdempotencyConflictError, IdempotencyInProgressError } from './errors.js';
+import { CorruptItemError, IdempotencyConflictError, IdempotencyInProgressError, StoreError } from './errors.js';
 import { ENTITY, Entity, TTL_ATTRIBUTE, keys } from './keys.js';
 import { describeKey, fromItem, toAttr, toItem, type Item } from './marshall.js';
 import type { StoreContext } from './store.js';
@@ -50,7 +50,7 @@ export interface IdempotentResult<T> {
 
 const ScopeId = z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'scope: letters, digits, ":", ".", "_" and "-", at most 64');
 const IdemKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'idempotency key: 1 to 255 visible ASCII characters');
-const RequestHash = z.string().min(1).max(256);
+const RequestHash = z.string().min(1, 'request hash: required').max(256);
 
 const IdempotencyRecord = z.object({
   [ENTITY]: z.literal(Entity.idempotency),
@@ -95,9 +95,10 @@ export async function withIdempotency<T>(
   fn: (lease: IdempotencyLease) => Promise<T>,
   options: IdempotencyOptions = {},
 ): Promise<IdempotentResult<T>> {
-  ScopeId.parse(scope);
-  IdemKey.parse(key);
-  RequestHash.parse(requestHash);
+  for (const [schema, value] of [[ScopeId, scope], [IdemKey, key], [RequestHash, requestHash]] as const) {
+    const checked = schema.safeParse(value);
+    if (!checked.success) throw new StoreError('invalid-idempotency-key', checked.error.issues[0]?.message ?? 'invalid');
+  }
   const ttlSeconds = options.ttlSeconds ?? 24 * 3600;
   const leaseMs = options.leaseMs ?? 30_000;
   const giveUpAt = Date.now() + (options.waitMs ?? 10_000);

@@ -412,11 +412,13 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   listOpenByDeadline(options: OpenByDeadlineOptions = {}): Promise<Page<MilestoneState>> {
-    const lo = options.from === undefined ? '' : IsoDate.parse(options.from);
-    // '~' sorts after every character of an Id, so `<to>#~` is past every key of that day.
-    const hi = options.to === undefined ? '~' : `${IsoDate.parse(options.to)}#~`;
+    // Sort keys are `<deadline>#<school>#<key>`; '~' sorts after every character of an Id and of a date.
+    const range =
+      options.from === undefined && options.to === undefined
+        ? undefined
+        : { lo: options.from === undefined ? '0' : IsoDate.parse(options.from), hi: options.to === undefined ? '~' : `${IsoDate.parse(options.to)}#~` };
     return this.listSharded(
-      { q: 'open', index: INDEX.due, partition: duePartitions.open, range: lo === '' && hi === '~' ? undefined : { lo, hi } },
+      { q: 'open', index: INDEX.due, partition: duePartitions.open, ...(range ? { range } : {}) },
       options,
       (item) => milestoneFromItem(item).state,
     );

@@ -62,6 +62,12 @@ describe('withIdempotency', () => {
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
   });
 
+  it('refuses a malformed key or scope with a typed error', async () => {
+    for (const [scope, key] of [['cmd', ''], ['cmd', 'with space'], ['bad#scope', 'k'], ['cmd', 'x'.repeat(256)]] as const) {
+      await expect(store.withIdempotency(scope, key, 'h', async () => 1)).rejects.toMatchObject({ code: 'invalid-idempotency-key' });
+    }
+  });
+
   it('releases the key when the work fails, so that a retry runs it', async () => {
     const hash = hashRequest({ x: 1 });
     await expect(store.withIdempotency('cmd', 'key-fails', hash, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -125,6 +125,11 @@ describe('milestones', () => {
     expect(inSpring.length).toBeGreaterThan(3);
     expect(spring.items.map((s) => s.schoolId)).toEqual(inSpring.map((s) => s.schoolId));
 
+    // Only an upper bound: what is overdue on a day.
+    const overdue = (await store.listOpenByDeadline({ to: '2023-02-28', limit: 1000 })).items.filter((s) => s.schoolId.startsWith('open-'));
+    expect(overdue.map((s) => s.schoolId)).toEqual(open.filter((s) => s.deadline <= '2023-02-28').sort(order).map((s) => s.schoolId));
+    expect(overdue.length).toBeGreaterThan(0);
+
     const page = await store.listOpenByDeadline({ limit: 3, from: '2023-01-01', to: '2023-12-31' });
     const tampered = Buffer.from(JSON.stringify({ q: 'open', s: [null, 'done'] })).toString('base64url');
     await expect(store.listOpenByDeadline({ cursor: tampered })).rejects.toBeInstanceOf(InvalidCursorError);
