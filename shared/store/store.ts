@@ -29,7 +29,7 @@ import {
   MilestoneEvent,
   MilestoneKey,
   MilestoneState,
-  MilestoneStatus,
+  type MilestoneStatus,
   Notification,
   School,
 } from '../program/model.js';
