@@ -695,7 +695,8 @@ export class Interpreter {
 
   /** The child execution of a `.sync` task ended. */
   async childEnded(exec: Exec, frame: FrameRecord | undefined, seq: number, child: ExecutionHeader, describe: Record<string, unknown>): Promise<void> {
-    if (!this.live(exec, frame, seq) || frame.phase !== 'sync' || frame.child !== child.arn) return;
+    // The child may end before its StartExecution call has been recorded (frame.child still unset).
+    if (!this.live(exec, frame, seq) || frame.phase !== 'sync' || (frame.child !== undefined && frame.child !== child.arn)) return;
     const state = this.stateOf(exec, frame);
     const { resourceType, resource } = resourceParts(state);
     if (child.status === 'SUCCEEDED') {
