@@ -101,6 +101,7 @@ const defaultLog: NonNullable<WorkflowSignalOptions['log']> = (level, message, d
 export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSignal {
   const { sfn, store, stateMachineArn } = options;
   const log = options.log ?? defaultLog;
+  let warnedUnconfigured = false;
 
   async function status(executionArn: string): Promise<string | null> {
     try {
@@ -116,7 +117,7 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     for (const arn of new Set(known)) {
       if ((await status(arn)) === 'RUNNING') return { executionArn: arn, started: false };
     }
-    if (!stateMachineArn) throw new Error('no school-program state machine configured (SCHOOL_PROGRAM_ARN)');
+    if (!stateMachineArn) throw new Error('no school-program state machine configured (SCHOOL_PROGRAM_STATE_MACHINE_ARN)');
     for (let generation = 1; generation <= MAX_GENERATIONS; generation++) {
       const name = executionName(schoolId, generation);
       const arn = executionArnOf(stateMachineArn, name);
@@ -170,6 +171,11 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
           log('info', 'the waiting step is gone; the stored state will be read by the workflow', { ...where, error: (error as Error).name });
           await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch(() => undefined);
         }
+      }
+      if (!stateMachineArn) {
+        if (!warnedUnconfigured) log('warn', 'no school-program state machine configured: committed commands reach no workflow', where);
+        warnedUnconfigured = true;
+        return { kind: 'skipped', reason: 'no school-program state machine configured' };
       }
       const known = [...input.tasks.map((t) => t.executionArn), ...(input.task ? [input.task.executionArn] : [])];
       const live = await ensureExecution(input.schoolId, known);

@@ -1,0 +1,315 @@
+/**
+ * The whole system on one machine, assembled from the synthesized template (DESIGN.md §7):
+ *
+ *   synthesize the CDK app (in-process, assets not bundled) → DynamoDB Local (a data folder, or in
+ *   memory) → the template's tables → the local Step Functions runtime and its API → the local Lambda
+ *   API (asynchronous invocations) → the local issuer (tokens, JWKS) → the API function behind the local
+ *   HTTP gateway on `port` → the demo region on first start, with its workflows.
+ *
+ * `npm start` (start.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
+ * port, against the run's DynamoDB Local and a table of their own.
+ */
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SystemClock, type Clock } from '../../shared/clock.js';
+import { initialState } from '../../shared/domain/index.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { generateRegion } from '../../shared/region/demo-region.js';
+import { createStore, type MilestoneStore } from '../../shared/store/store.js';
+import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
+import { createHandler, type ApiHandler } from '../../functions/api/handler.js';
+import { createMilestoneApp } from '../aws/milestone-app.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
+import { JWKS_PATH, loadLocalIssuer, type LocalIssuer, type TokenClaims } from './issuer.js';
+import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
+import { createRuntime, type Runtime } from './sfn/runtime.js';
+import { serveSfnApi, type SfnApiServer } from './sfn/api-server.js';
+import { createTablesFromTemplate } from './tables.js';
+import { loadTemplate, type CfnTemplate } from './template.js';
+import { deployTemplate, ENTRY_METADATA_KEY } from './sfn/stack.js';
+import { startEventSources, type EventHandler, type EventSources } from './events.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const API_ENTRY = 'functions/api/handler.ts';
+export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
+const REGION = 'eu-central-1';
+const ACCOUNT = '000000000000';
+
+export interface LocalStackOptions {
+  /** Keep everything (DynamoDB, executions, issuer key) in this folder; without it, all is in memory. */
+  dataDir?: string;
+  /** System clock by default. */
+  clock?: Clock;
+  /** HTTP port of the API and dashboard; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+  /** Use this DynamoDB Local instead of starting one (tests: the run's shared instance). */
+  dynamodbEndpoint?: string;
+  /** Physical name of the milestone table (tests give each file its own). */
+  tableName?: string;
+  /** Seed the demo region when the table has no schools yet; default on. */
+  seed?: false | { seed: number | string; schools?: number };
+  /** Where to write the synthesized template (`cdk.out` for npm start); default a temporary folder. */
+  cdkOut?: string;
+  /** Per-user throttling of the API (requests/s and burst); default the handler's. */
+  rateLimit?: { perSecond: number; burst: number } | false;
+  log?: (message: string) => void;
+}
+
+export interface LocalStack {
+  /** `http://127.0.0.1:<port>`: the API and the dashboard. */
+  readonly url: string;
+  readonly port: number;
+  readonly tableName: string;
+  readonly dynamodb: DynamoDBClient;
+  readonly dynamodbEndpoint: string;
+  readonly store: MilestoneStore;
+  readonly runtime: Runtime;
+  readonly sfnEndpoint: string;
+  readonly lambdaEndpoint: string;
+  readonly issuer: LocalIssuer;
+  readonly template: CfnTemplate;
+  readonly clock: Clock;
+  /** The API function as the gateway calls it. */
+  readonly apiHandler: ApiHandler;
+  /** The school-program state machine, when the template has one. */
+  readonly schoolProgramArn: string | undefined;
+  /** The table's stream and the schedules, feeding their functions. */
+  readonly events: EventSources;
+  /** A token of the local issuer. */
+  token(claims: TokenClaims): Promise<string>;
+  /** Resolves when every asynchronous invocation (bulk jobs) started so far has finished. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Synthesizes the CDK app in-process without bundling assets (the local stack runs the TypeScript sources). */
+export function synthTemplate(outdir?: string): CfnTemplate {
+  const dir = outdir ?? mkdtempSync(path.join(tmpdir(), 'cos-synth-'));
+  try {
+    mkdirSync(dir, { recursive: true });
+    const { app, stack } = createMilestoneApp({ outdir: dir, context: { 'aws:cdk:bundling-stacks': [] } });
+    return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  } finally {
+    if (!outdir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const clock = options.clock ?? new SystemClock();
+  const log = options.log ?? (() => undefined);
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn();
+    stops.length = 0;
+  };
+
+  try {
+    // 1. The template: the contract of what runs.
+    const template = synthTemplate(options.cdkOut);
+    const local = loadTemplate(template, { region: REGION, accountId: ACCOUNT });
+    log(`synthesized ${Object.keys(template.Resources ?? {}).length} resources: ${local.functions.length} functions, ${local.stateMachines.length} state machines, ${local.tables.length} table(s)`);
+
+    // 2. DynamoDB Local and the template's tables.
+    let ddb: DynamoDbLocal | undefined;
+    if (!options.dynamodbEndpoint) {
+      ddb = await startDynamoDbLocal(dataDir ? { dataDir: path.join(dataDir, 'dynamodb') } : {});
+      stops.push(() => ddb!.stop());
+    }
+    const dynamodbEndpoint = options.dynamodbEndpoint ?? ddb!.endpoint;
+    setSdkEnvironment({ dynamodb: dynamodbEndpoint });
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint });
+    stops.push(() => dynamodb.destroy());
+    const tables = await createTablesFromTemplate(dynamodb, template, options.tableName ? { tableName: () => options.tableName! } : {});
+    const table = tables[0];
+    if (!table || tables.length !== 1) throw new Error(`expected one table in the template, found ${tables.length}`);
+    const tableName = table.tableName;
+    const store = createStore({ client: dynamodb, tableName, clock });
+
+    // 3. The local issuer, the gateway (its URL is where the API finds the issuer's keys) and the
+    //    local services' endpoints, before any handler is imported: handlers read their environment.
+    const issuer = await loadLocalIssuer(dataDir);
+    const handlers: Record<string, EventHandler> = {};
+    const handlerOf = (name: string): EventHandler | undefined => {
+      const fn = local.functions.find((f) => f.logicalId === name || f.name === name || f.arn === name || name.endsWith(`:function:${f.name}`));
+      return fn ? handlers[fn.logicalId] : undefined;
+    };
+    const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_ENTRY);
+    if (!api) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${API_ENTRY}`);
+    const gateway: HttpGateway = await startHttpGateway({
+      handler: async (event, context) => {
+        const fn = handlers[api.logicalId];
+        if (!fn) throw new Error('the API function is not loaded yet');
+        return (await fn(event, context)) as never;
+      },
+      port: options.port ?? 0,
+      ...(options.host ? { host: options.host } : {}),
+      functionName: api.name,
+      routes: [jwksRoute(issuer)],
+    });
+    stops.push(() => gateway.close());
+
+    const runtime = createRuntime({
+      clock,
+      store: dataDir ? { dataDir: path.join(dataDir, 'sfn') } : 'memory',
+      dynamodb,
+      region: REGION,
+      accountId: ACCOUNT,
+    });
+    stops.push(() => runtime.close());
+    const sfnApi: SfnApiServer = await serveSfnApi(runtime);
+    stops.push(() => sfnApi.close());
+    const lambdaApi: LambdaApiServer = await serveLambdaApi({
+      resolve: (name) => {
+        const handler = handlerOf(name);
+        const fn = local.functions.find((f) => handlers[f.logicalId] === handler);
+        return handler && fn ? { name: fn.name, handler, ...(fn.timeoutSeconds ? { timeoutSeconds: fn.timeoutSeconds } : {}) } : undefined;
+      },
+    });
+    stops.push(() => lambdaApi.close());
+    setSdkEnvironment({ sfn: sfnApi.endpoint, lambda: lambdaApi.endpoint });
+
+    // What differs from AWS, for every function: the table's local name, the local issuer, log delivery.
+    const overrides: Record<string, string> = {
+      TABLE_NAME: tableName,
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_AUDIENCE: issuer.audience,
+      AUTH_JWKS_URL: `${gateway.url}${JWKS_PATH}`,
+      NOTIFY_CHANNEL: 'log',
+    };
+    for (const [k, v] of Object.entries(overrides)) process.env[k] = v;
+
+    // 4. The functions: the API with its own environment and the stack's clock; every other function
+    //    imported from its source as Lambda would load it.
+    const apiEnv: Record<string, string> = {
+      ...api.environment,
+      ...overrides,
+      AWS_LAMBDA_FUNCTION_NAME: api.name,
+      ...(options.rateLimit === false
+        ? { API_RATE_PER_SECOND: '0' }
+        : options.rateLimit
+          ? { API_RATE_PER_SECOND: String(options.rateLimit.perSecond), API_RATE_BURST: String(options.rateLimit.burst) }
+          : {}),
+    };
+    handlers[api.logicalId] = createHandler({ env: { ...process.env, ...apiEnv }, clock }) as EventHandler;
+    for (const fn of local.functions) {
+      if (handlers[fn.logicalId]) continue;
+      const entry = fn.metadata[ENTRY_METADATA_KEY];
+      if (typeof entry !== 'string') continue;
+      const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
+      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, entry)).href)) as Record<string, unknown>;
+      const handler = mod[exportName];
+      if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
+      handlers[fn.logicalId] = handler as EventHandler;
+    }
+    if (dataDir) {
+      const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
+      if (dispatcher && handlers[dispatcher.logicalId]) {
+        handlers[dispatcher.logicalId] = recordDeliveries(handlers[dispatcher.logicalId]!, store, path.join(dataDir, 'notifications.jsonl'));
+      }
+    }
+    const deployed = await deployTemplate(runtime, local, { handlers: handlers as never, applyEnvironment: true });
+    const schoolProgramArn = apiEnv.SCHOOL_PROGRAM_STATE_MACHINE_ARN;
+    log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
+    log(`API and dashboard on ${gateway.url} (table ${tableName})`);
+
+    // 5. The demo region, once, and its workflows.
+    if (options.seed !== false) {
+      const existing = await store.listAllSchools({ limit: 1 });
+      if (existing.items.length === 0) {
+        const seed = options.seed ?? { seed: 1 };
+        const region = generateRegion({ seed: seed.seed, ...(seed.schools ? { schools: seed.schools } : {}) });
+        await store.putSchools(region.schools);
+        for (const c of region.contractors) await store.putContractor(c);
+        const now = clock.now();
+        await store.initMilestones(region.schools.flatMap((s) => REFERENCE_PROGRAM.milestones.map((m) => initialState(REFERENCE_PROGRAM, s, m.key, now))));
+        log(`seeded ${region.schools.length} schools and ${region.contractors.length} contractors`);
+        if (schoolProgramArn) {
+          const signal = createWorkflowSignal({ sfn: new SFNClient({ endpoint: sfnApi.endpoint }), store, stateMachineArn: schoolProgramArn });
+          let started = 0;
+          for (const s of region.schools) if ((await signal.ensureExecution(s.id)).started) started++;
+          log(`started ${started} school workflows`);
+        }
+      }
+    }
+
+    // 6. The event sources: the table's stream to the dispatcher, the schedules on the clock.
+    const events = await startEventSources({
+      template,
+      handlers,
+      tables: Object.fromEntries(tables.map((t) => [t.logicalId, t.tableName])),
+      dynamodb,
+      dynamodbEndpoint,
+      clock,
+      log,
+    });
+    stops.push(() => events.stop());
+    for (const line of events.describe()) log(line);
+
+    return {
+      url: gateway.url,
+      port: gateway.port,
+      tableName,
+      dynamodb,
+      dynamodbEndpoint,
+      store,
+      runtime,
+      sfnEndpoint: sfnApi.endpoint,
+      lambdaEndpoint: lambdaApi.endpoint,
+      issuer,
+      template,
+      clock,
+      apiHandler: handlers[api.logicalId] as ApiHandler,
+      schoolProgramArn,
+      events,
+      token: (claims) => issuer.sign(claims, Date.now()),
+      idle: () => lambdaApi.idle(),
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Appends every notification the dispatcher delivered to a JSON-lines file (the local mailbox). */
+function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: string): EventHandler {
+  return async (event, context) => {
+    const result = await handler(event, context);
+    const records = (event as { Records?: { dynamodb?: { Keys?: { PK?: { S?: string } } } }[] }).Records ?? [];
+    for (const r of records) {
+      const id = /^OUTBOX#(.+)$/.exec(r.dynamodb?.Keys?.PK?.S ?? '')?.[1];
+      if (!id) continue;
+      const entry = await store.getNotification(id);
+      if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);
+    }
+    return result;
+  };
+}
+
+/** The AWS SDK's own variables: every client made without options (the handlers') talks to the local services. */
+function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string }): void {
+  process.env.AWS_REGION ??= REGION;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  if (endpoints.dynamodb) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
+  if (endpoints.sfn) process.env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
+  if (endpoints.lambda) process.env.AWS_ENDPOINT_URL_LAMBDA = endpoints.lambda;
+}
+
+function jwksRoute(issuer: LocalIssuer): LocalRoute {
+  const body = JSON.stringify(issuer.jwks);
+  return (req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== JWKS_PATH) return false;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return true;
+  };
+}
+
