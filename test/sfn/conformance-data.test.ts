@@ -269,7 +269,7 @@ describe('workflow-variables (Passing data between states with variables)', () =
 
   it('reports assigned variables in the StateExited event', async () => {
     const r = await runDefinition(machine({ P: { Type: 'Pass', Assign: { a: { b: 1 } }, End: true } }));
-    const exited = r.events.find((e) => e.type === 'PassStateExited') as { stateExitedEventDetails: { assignedVariables: Record<string, string> } };
+    const exited = r.events.find((e) => e.type === 'PassStateExited') as unknown as { stateExitedEventDetails: { assignedVariables: Record<string, string> } };
     expect(exited.stateExitedEventDetails.assignedVariables).toEqual({ a: '{"b":1}' });
   });
 });

@@ -141,7 +141,7 @@ describe('state-task (Task workflow state)', () => {
       { lambdas },
     );
     expect(r.output).toEqual({ sum: 4 });
-    const first = r.events.find((e) => e.type === 'TaskSucceeded') as { taskSucceededEventDetails: { output: string; resourceType: string; resource: string } };
+    const first = r.events.find((e) => e.type === 'TaskSucceeded') as unknown as { taskSucceededEventDetails: { output: string; resourceType: string; resource: string } };
     const result = JSON.parse(first.taskSucceededEventDetails.output) as Record<string, unknown>;
     expect(result).toMatchObject({ ExecutedVersion: '$LATEST', Payload: { sum: 3 }, StatusCode: 200 });
     expect(first.taskSucceededEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke' });
@@ -248,7 +248,7 @@ describe('connect-to-resource (Discover service integration patterns: request re
     const { stateMachineArn } = runtime.createStateMachine({ name: 'cb', definition: JSON.stringify(callbackDef) });
     const { executionArn } = runtime.startExecution({ stateMachineArn, input: '{"who":"carl"}' });
     await runtime.idle();
-    const [{ token }] = runtime.waitingTaskTokens(executionArn) as [{ token: string }];
+    const [{ token }] = runtime.waitingTaskTokens(executionArn) as unknown as [{ token: string }];
     await expect(runtime.sendTaskSuccess({ taskToken: token, output: '{not json' })).rejects.toMatchObject({ code: 'InvalidOutput' });
   });
 

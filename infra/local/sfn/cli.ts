@@ -26,7 +26,7 @@ import { serveSfnApi } from './api-server.js';
 import { ApiError } from './errors.js';
 import type { LambdaHandler } from './integrations.js';
 import { createRuntime } from './runtime.js';
-import { deployTemplate } from './stack.js';
+import { deployTemplate, templateHandlers } from './stack.js';
 
 class UsageError extends Error {}
 
@@ -104,11 +104,18 @@ async function serve(flags: Record<string, string>): Promise<void> {
     if (!exported || typeof exported !== 'object') throw new UsageError(`${flags.handlers} exports no 'handlers' object`);
     handlers = exported as Record<string, LambdaHandler>;
   }
-  const runtime = createRuntime({ store: { dataDir: path.resolve(flags.data) }, region, accountId, lambdas: handlers, ...(dynamodb ? { dynamodb } : {}) });
-  if (flags.template) {
-    const stack = loadTemplate(flags.template, { region, accountId });
-    await deployTemplate(runtime, stack, { importEntriesFrom: path.resolve(flags.root ?? '.'), applyEnvironment: true, handlers });
-  }
+  // Handlers are imported before the runtime starts: resumed executions may invoke tasks at once.
+  const stack = flags.template ? loadTemplate(flags.template, { region, accountId }) : undefined;
+  const deployOptions = { importEntriesFrom: path.resolve(flags.root ?? '.'), applyEnvironment: true, handlers };
+  const imported = stack ? await templateHandlers(stack, deployOptions) : {};
+  const runtime = createRuntime({
+    store: { dataDir: path.resolve(flags.data) },
+    region,
+    accountId,
+    lambdas: { ...handlers, ...imported },
+    ...(dynamodb ? { dynamodb } : {}),
+  });
+  if (stack) await deployTemplate(runtime, stack, { ...deployOptions, handlers: { ...handlers, ...imported } });
   const api = await serveSfnApi(runtime, { port: Number(flags.port ?? 0), host: flags.host ?? '127.0.0.1' });
   process.stdout.write(`${JSON.stringify({ endpoint: api.endpoint, port: api.port, resumed: runtime.stats().running })}\n`);
   const stop = async () => {

@@ -18,7 +18,7 @@ export type { CompiledMachine } from './definition.js';
 export { ApiError, DefinitionError, SfnError, StatesErrors, errorMatches } from './errors.js';
 export { MemoryStore, SqliteStore } from './store.js';
 export type { CheckpointStore } from './store.js';
-export { deployTemplate, ENTRY_METADATA_KEY } from './stack.js';
+export { deployTemplate, templateHandlers, ENTRY_METADATA_KEY } from './stack.js';
 export type { DeployOptions, DeployResult } from './stack.js';
 export { stateMachineArn, executionArn, lambdaFunctionArn } from './arn.js';
 export { makeTaskToken, parseTaskToken } from './interpreter.js';

@@ -38,14 +38,28 @@ async function importHandler(fn: LocalFunction, root: string): Promise<LambdaHan
   return handler as LambdaHandler;
 }
 
-export async function deployTemplate(runtime: Runtime, stack: LocalStack, options: DeployOptions = {}): Promise<DeployResult> {
-  const result: DeployResult = { stateMachines: {}, functions: {}, withoutHandler: [] };
+/**
+ * The handlers of the template's functions, by function ARN (given ones, then imported ones). Call it
+ * before creating a runtime on durable data: resumed executions may invoke tasks at once.
+ */
+export async function templateHandlers(stack: LocalStack, options: DeployOptions = {}): Promise<Record<string, LambdaHandler>> {
   if (options.applyEnvironment) {
     for (const fn of stack.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
   }
+  const out: Record<string, LambdaHandler> = {};
   for (const fn of stack.functions) {
-    let handler = options.handlers?.[fn.logicalId] ?? options.handlers?.[fn.name];
+    let handler = options.handlers?.[fn.logicalId] ?? options.handlers?.[fn.name] ?? options.handlers?.[fn.arn];
     if (!handler && options.importEntriesFrom) handler = await importHandler(fn, options.importEntriesFrom);
+    if (handler) out[fn.arn] = handler;
+  }
+  return out;
+}
+
+export async function deployTemplate(runtime: Runtime, stack: LocalStack, options: DeployOptions = {}): Promise<DeployResult> {
+  const result: DeployResult = { stateMachines: {}, functions: {}, withoutHandler: [] };
+  const handlers = await templateHandlers(stack, options);
+  for (const fn of stack.functions) {
+    const handler = handlers[fn.arn];
     if (!handler) {
       result.withoutHandler.push(fn.name);
       continue;
