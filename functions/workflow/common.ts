@@ -1,0 +1,202 @@
+/**
+ * What the workflow functions share: their configuration, AWS clients, the time they act at, the
+ * horizon of an execution, error classification for the state machines' Retry, and a few small
+ * Step Functions helpers.
+ *
+ * Time is injected (DESIGN.md principle 5): every state machine passes the time its state was entered
+ * (`$states.context.State.EnteredTime`) as `now`, so a handler decides at the same instant on a retry,
+ * and the local runtime's virtual clock drives the handlers without them knowing.
+ *
+ * AWS endpoints and credentials come from the SDK's standard variables (AWS_REGION,
+ * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SFN, ...): the same code runs in Lambda and locally.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import type { Clock } from '../../shared/clock.js';
+import { IsoInstant, type ProgramDefinition } from '../../shared/program/model.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { createStore, type MilestoneStore } from '../../shared/store/index.js';
+
+/** Environment variable names (the construct sets them, the handlers read them). */
+export const WORKFLOW_ENV = {
+  table: 'TABLE_NAME',
+  schoolProgram: 'SCHOOL_PROGRAM_STATE_MACHINE_ARN',
+  milestoneLifecycle: 'MILESTONE_LIFECYCLE_STATE_MACHINE_ARN',
+} as const;
+
+const StateMachineArn = z.string().regex(/^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, 'a state machine ARN');
+
+export const WorkflowEnv = z.object({
+  [WORKFLOW_ENV.table]: z.string().min(1, 'TABLE_NAME is required'),
+  [WORKFLOW_ENV.schoolProgram]: StateMachineArn.optional(),
+  [WORKFLOW_ENV.milestoneLifecycle]: StateMachineArn.optional(),
+});
+export type WorkflowEnv = z.infer<typeof WorkflowEnv>;
+
+/**
+ * Standard executions live at most a year, so every execution hands over to a successor ("continue as
+ * new", DESIGN.md §3.1): at the first step it takes once it is `RENEW_AFTER_MS` old, and no wait lasts
+ * beyond `LATEST_WAKE_MS` after its start, so that an execution with nothing to do still wakes up to hand
+ * over well before the limit. A wake that happens anyway (a reminder, a command) between the two hands
+ * over at no extra timer.
+ */
+export const RENEW_AFTER_MS = 300 * 86_400_000;
+export const LATEST_WAKE_MS = 350 * 86_400_000;
+
+/** The instant from which an execution that started at `startTime` hands over at its next step. */
+export function renewAt(startTime: string): number {
+  return Date.parse(startTime) + RENEW_AFTER_MS;
+}
+
+/** The latest instant an execution that started at `startTime` may wait until. */
+export function latestWake(startTime: string): number {
+  return Date.parse(startTime) + LATEST_WAKE_MS;
+}
+
+/** Whole seconds from `nowMs` until `targetMs`, at least 1 (a task timeout of 0 is not allowed). */
+export function secondsUntil(targetMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((targetMs - nowMs) / 1000));
+}
+
+/** A clock that stands still at the instant the workflow acts at. */
+export function instantClock(at: string | Date): Clock {
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError(`not an instant: ${String(at)}`);
+  return { virtual: false, nowMs: () => ms, now: () => new Date(ms) };
+}
+
+/** The fields every workflow event carries about where and when it runs. */
+export const ExecutionFields = {
+  /** `$states.context.Execution.Name` */
+  executionName: z.string().min(1).max(80),
+  /** `$states.context.Execution.StartTime` */
+  executionStartTime: IsoInstant,
+  /** `$states.context.State.EnteredTime`: the instant the handler acts at. */
+  now: IsoInstant,
+};
+
+/** The error name of a failure worth retrying (the state machines retry it with back-off). */
+export const TRANSIENT_ERROR = 'Workflow.Transient';
+/** The error name of a failure that retrying cannot fix (the execution fails and is alarmed). */
+export const PERMANENT_ERROR = 'Workflow.Permanent';
+
+export class WorkflowError extends Error {
+  constructor(name: typeof TRANSIENT_ERROR | typeof PERMANENT_ERROR, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+const TRANSIENT_STORE_CODES = new Set(['version-conflict', 'transaction-conflict', 'idempotency-in-progress']);
+const TRANSIENT_AWS_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'InternalServerErrorException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TransactionInProgressException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/** True for errors a later attempt may not hit: conflicts, throttling, 5xx, network. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof WorkflowError) return error.name === TRANSIENT_ERROR;
+  const e = error as { name?: string; code?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && (TRANSIENT_STORE_CODES.has(e.code) || NETWORK_CODES.has(e.code))) return true;
+  if (e.name && TRANSIENT_AWS_NAMES.has(e.name)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 500;
+}
+
+/**
+ * Runs a handler body and reports its failures under two names the state machines understand:
+ * `Workflow.Transient` (retried) and `Workflow.Permanent` (caught and failed with a clear error).
+ */
+export async function classified<T>(what: string, logger: Logger, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof WorkflowError) {
+      logger.error(`${what} failed`, { error });
+      throw error;
+    }
+    const transient = isTransient(error);
+    const name = transient ? TRANSIENT_ERROR : PERMANENT_ERROR;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger[transient ? 'warn' : 'error'](`${what} failed`, { error: error as Error, transient });
+    throw new WorkflowError(name, `${what}: ${detail}`, { cause: error });
+  }
+}
+
+/** SendTaskSuccess/Failure errors that mean the waiting step is gone (not an error for the sender). */
+export const STALE_TASK_ERRORS = new Set(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut']);
+
+export function isStaleTask(error: unknown): boolean {
+  return STALE_TASK_ERRORS.has((error as { name?: string } | null)?.name ?? '');
+}
+
+/** Completes a waiting task; false when the task is gone already. */
+export async function sendTaskSuccess(sfn: SFNClient, token: string, output: unknown): Promise<boolean> {
+  try {
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+    return true;
+  } catch (error) {
+    if (isStaleTask(error)) return false;
+    throw error;
+  }
+}
+
+/** Lazily built dependencies, rebuilt when the environment they were built from changes. */
+export interface WorkflowContext {
+  env: WorkflowEnv;
+  dynamodb: DynamoDBClient;
+  sfn: SFNClient;
+  program: ProgramDefinition;
+  /** A store whose clock is `now` (it stamps waiting tasks and idempotency records). */
+  storeAt(now: string): MilestoneStore;
+}
+
+let cached: { key: string; context: WorkflowContext } | undefined;
+
+export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowContext {
+  const parsed = WorkflowEnv.parse(env);
+  const key = JSON.stringify([parsed, env.AWS_REGION, env.AWS_ENDPOINT_URL, env.AWS_ENDPOINT_URL_DYNAMODB, env.AWS_ENDPOINT_URL_SFN]);
+  if (cached?.key === key) return cached.context;
+  const dynamodb = new DynamoDBClient({});
+  const sfn = new SFNClient({});
+  const context: WorkflowContext = {
+    env: parsed,
+    dynamodb,
+    sfn,
+    program: REFERENCE_PROGRAM,
+    storeAt: (now) => createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: instantClock(now) }),
+  };
+  cached = { key, context };
+  return context;
+}
+
+/** The ARN the environment must carry for this handler. */
+export function requireArn(env: WorkflowEnv, name: typeof WORKFLOW_ENV.schoolProgram | typeof WORKFLOW_ENV.milestoneLifecycle): string {
+  const arn = env[name];
+  if (!arn) throw new WorkflowError(PERMANENT_ERROR, `${name} is not set`);
+  return arn;
+}
+
+/** Parses a handler's event; a malformed event is a permanent error naming the fields. */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(event);
+  if (!result.success) throw new WorkflowError(PERMANENT_ERROR, `${what}: unexpected event: ${z.prettifyError(result.error)}`);
+  return result.data;
+}

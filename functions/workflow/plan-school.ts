@@ -1,0 +1,163 @@
+/**
+ * School program step `Plan`: reads the school and its milestones and decides what the program does now.
+ *
+ * - Every milestone that is ready — pending, its dependencies completed or waived, its planned start
+ *   reached (00:00 of that day in the program's time zone) — is started with the system's `start`
+ *   command, through the same command orchestration as the API, assigned to the region's default
+ *   contractor of its kind (`assignContractor`; the school itself for the milestones it confirms).
+ * - Every open milestone (active, submitted, on hold) must have a running lifecycle: the ones started
+ *   now, and any whose lifecycle was lost, are returned in `toStart` with the execution name to start
+ *   (the program's Map starts them; a running one is left alone).
+ * - `done` when every milestone is completed or waived; otherwise the program waits `waitSeconds`: until
+ *   the next planned start, or until it must hand over to its successor (`continueAsNew`, with
+ *   `successorName`), whichever comes first — or until a lifecycle wakes it.
+ * - `fingerprint` (the statuses seen) lets `AwaitChange` notice a change that happened in between.
+ *
+ * Milestone items that do not exist yet are created in their initial state first.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { zonedInstant } from '../../shared/calendar.js';
+import { executeCommand } from '../../shared/commands/execute.js';
+import { initialState, isTerminal } from '../../shared/domain/index.js';
+import { Id, SYSTEM, type Command, type Contractor, type MilestoneDefinition, type MilestoneState, type ProgramDefinition, type School } from '../../shared/program/model.js';
+import { assignContractor } from '../../shared/region/demo-region.js';
+import type { SchoolRecord } from '../../shared/store/index.js';
+import { classified, ExecutionFields, instantClock, latestWake, parseEvent, PERMANENT_ERROR, renewAt, requireArn, secondsUntil, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import { findLifecycle, programExecutionName, successorName } from './executions.js';
+import { WAIT_PHASE } from './milestone-view.js';
+
+export const PlanEvent = z.object({ schoolId: Id, ...ExecutionFields }).strict();
+export type PlanEvent = z.infer<typeof PlanEvent>;
+
+export interface LifecycleToStart {
+  key: string;
+  name: string;
+}
+
+export interface Plan {
+  schoolId: string;
+  toStart: LifecycleToStart[];
+  done: boolean;
+  waitSeconds: number;
+  continueAsNew: boolean;
+  successorName: string | null;
+  fingerprint: string;
+  /** Milestones started by this step (for logs and tests). */
+  started: string[];
+}
+
+const logger = new Logger();
+
+/** The statuses of a school's milestones in program order: what the program's decisions depend on. */
+export function fingerprintOf(program: ProgramDefinition, states: Readonly<Record<string, Pick<MilestoneState, 'status'>>>): string {
+  return program.milestones.map((m) => `${m.key}=${states[m.key]?.status ?? 'pending'}`).join(';');
+}
+
+/** The planned start of a milestone: 00:00 of its day in the program's time zone. */
+export function plannedStartMs(program: ProgramDefinition, state: Pick<MilestoneState, 'plannedStart'>): number {
+  return zonedInstant(state.plannedStart, '00:00', program.timeZone).getTime();
+}
+
+/** The milestones that are ready to start at `nowMs`: pending, dependencies closed, planned start reached. */
+export function readyToStart(program: ProgramDefinition, states: Readonly<Record<string, MilestoneState>>, nowMs: number): string[] {
+  return program.milestones
+    .filter((def) => {
+      const state = states[def.key];
+      if (!state || state.status !== 'pending' || plannedStartMs(program, state) > nowMs) return false;
+      return def.dependsOn.every((dep) => states[dep] !== undefined && isTerminal(states[dep]));
+    })
+    .map((def) => def.key);
+}
+
+/** The start command: the region's default contractor of the milestone's kind, if one serves the school. */
+function startCommand(def: MilestoneDefinition, school: School, contractors: readonly Contractor[]): Command {
+  if (def.assignee === 'school') return { type: 'start' };
+  const chosen = assignContractor({ contractors: [...contractors] }, school, def.assignee);
+  return chosen ? { type: 'start', assignee: chosen.id } : { type: 'start' };
+}
+
+async function loadSchool(ctx: WorkflowContext, event: PlanEvent): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState> }> {
+  const store = ctx.storeAt(event.now);
+  const record = await store.getSchool(event.schoolId);
+  if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+  const states: Record<string, MilestoneState> = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
+  const missing = ctx.program.milestones.filter((m) => !states[m.key]).map((m) => initialState(ctx.program, record.school, m.key, new Date(event.now)));
+  if (missing.length > 0) {
+    await store.initMilestones(missing);
+    const again = await store.getSchool(event.schoolId);
+    if (!again) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+    return { record: again, states: Object.fromEntries(again.milestones.map((m) => [m.state.key, m.state])) };
+  }
+  return { record, states };
+}
+
+export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promise<Plan> {
+  const { program } = ctx;
+  const nowMs = Date.parse(event.now);
+  const store = ctx.storeAt(event.now);
+  const lifecycleArn = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
+  const { record, states } = await loadSchool(ctx, event);
+  const tasks = new Map(record.milestones.flatMap((m) => (m.task ? [[m.state.key, m.task] as const] : [])));
+
+  const started: string[] = [];
+  const ready = readyToStart(program, states, nowMs);
+  const contractors = ready.length > 0 ? await store.listContractors() : [];
+  for (const key of ready) {
+    const def = program.milestones.find((m) => m.key === key)!;
+    const { outcome } = await executeCommand(
+      { store, program, clock: instantClock(event.now) },
+      { schoolId: event.schoolId, milestone: def.key, command: startCommand(def, record.school, contractors), actor: SYSTEM },
+    );
+    if (outcome.ok) {
+      states[def.key] = outcome.state;
+      started.push(def.key);
+      logger.info('milestone started', { schoolId: event.schoolId, key: def.key, assignee: outcome.state.assignee, deadline: outcome.state.deadline });
+    } else {
+      // Decided against a newer state (a manager acted in between): plan with what is stored now.
+      logger.info('milestone not started', { schoolId: event.schoolId, key: def.key, code: outcome.code, message: outcome.message });
+      const current = await store.getMilestone(event.schoolId, def.key);
+      if (current) states[def.key] = current.state;
+    }
+  }
+
+  const done = program.milestones.every((m) => isTerminal(states[m.key]!));
+  const continueAsNew = !done && nowMs >= renewAt(event.executionStartTime);
+
+  const toStart: LifecycleToStart[] = [];
+  if (!done && !continueAsNew) {
+    for (const def of program.milestones) {
+      const state = states[def.key]!;
+      if (!WAIT_PHASE[state.status]) continue;
+      const lifecycle = await findLifecycle(ctx.sfn, lifecycleArn, event.schoolId, def.key, tasks.get(def.key)?.executionArn);
+      if (!lifecycle.running) toStart.push({ key: def.key, name: lifecycle.name });
+    }
+  }
+
+  const nextStart = Math.min(
+    ...program.milestones
+      .map((m) => states[m.key]!)
+      .filter((s) => s.status === 'pending')
+      .map((s) => plannedStartMs(program, s))
+      .filter((ms) => ms > nowMs),
+  );
+  const programArn = requireArn(ctx.env, WORKFLOW_ENV.schoolProgram);
+  const plan: Plan = {
+    schoolId: event.schoolId,
+    toStart,
+    done,
+    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime)), nowMs),
+    continueAsNew,
+    successorName: continueAsNew ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName) : null,
+    fingerprint: fingerprintOf(program, states),
+    started,
+  };
+  logger.info('school planned', { ...plan });
+  return plan;
+}
+
+export async function handler(event: unknown, context?: Context): Promise<Plan> {
+  if (context) logger.addContext(context);
+  return classified('plan school', logger, () => planSchool(workflowContext(), parseEvent(PlanEvent, event, 'plan school')));
+}

@@ -1,0 +1,104 @@
+/**
+ * Lifecycle step `Refresh` and `Remind`: read the milestone and say what the lifecycle does next (see
+ * milestone-view.ts); `Remind` first sends the reminder or escalation its wait timed out for.
+ *
+ * Remind goes through the decider (`remind`): a `reminded` event and the outbox notifications in one
+ * transaction with the version check. The reminder id is the one `Refresh` computed before the wait, and
+ * the notification ids are derived from it, so a retried or repeated Remind finds them in the outbox
+ * (the store refuses the whole commit) and nothing goes out twice. A reminder that stopped being due in
+ * the meantime (the milestone was submitted, held, rescheduled) is refused by the decider and skipped.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { remind } from '../../shared/domain/index.js';
+import { Id, MilestoneKey, type MilestoneState } from '../../shared/program/model.js';
+import type { MilestoneStore } from '../../shared/store/index.js';
+import { classified, ExecutionFields, parseEvent, PERMANENT_ERROR, requireArn, TRANSIENT_ERROR, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import { lifecycleExecutionName, successorName } from './executions.js';
+import { milestoneView, type MilestoneView } from './milestone-view.js';
+
+export const RefreshEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();
+export type RefreshEvent = z.infer<typeof RefreshEvent>;
+
+export const RemindEvent = RefreshEvent.extend({ reminderId: z.string().min(1).nullable() }).strict();
+export type RemindEvent = z.infer<typeof RemindEvent>;
+
+const logger = new Logger();
+
+async function readState(store: MilestoneStore, schoolId: string, key: string): Promise<MilestoneState> {
+  const stored = await store.getMilestone(schoolId, key);
+  if (!stored) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
+  return stored.state;
+}
+
+async function view(ctx: WorkflowContext, state: MilestoneState, event: RefreshEvent): Promise<MilestoneView> {
+  const v = milestoneView(ctx.program, state, event.now, event.executionStartTime);
+  if (!v.continueAsNew) return v;
+  const machine = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
+  const name = await successorName(ctx.sfn, machine, (g) => lifecycleExecutionName(event.schoolId, event.key, g), event.executionName);
+  return { ...v, successorName: name };
+}
+
+export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView> {
+  const store = ctx.storeAt(event.now);
+  return view(ctx, await readState(store, event.schoolId, event.key), event);
+}
+
+export type ReminderOutcome = 'sent' | 'already-sent' | 'not-due' | 'none';
+
+/** Sends the due reminder (at most once), then refreshes. */
+export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+  const store = ctx.storeAt(event.now);
+  const now = new Date(event.now);
+  let outcome: ReminderOutcome = 'none';
+  if (event.reminderId !== null) {
+    for (let attempt = 1; ; attempt++) {
+      const record = await store.getSchool(event.schoolId);
+      if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+      const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
+      const decision = remind({ program: ctx.program, school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
+      if (!decision.ok) {
+        logger.info('reminder not sent', { schoolId: event.schoolId, key: event.key, reminderId: event.reminderId, reason: decision.rejection.message });
+        outcome = 'not-due';
+        break;
+      }
+      const current = states[event.key];
+      try {
+        await store.commit({
+          schoolId: event.schoolId,
+          key: event.key,
+          expectedVersion: current?.version ?? 0,
+          state: decision.state,
+          events: decision.events,
+          notifications: decision.notifications,
+        });
+        outcome = 'sent';
+        logger.info('reminder sent', { schoolId: event.schoolId, key: event.key, reminderId: event.reminderId, notifications: decision.notifications.length });
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'duplicate-notification') {
+          outcome = 'already-sent';
+          break;
+        }
+        // Someone committed in between: decide again against the new state.
+        if (code === 'version-conflict' && attempt < 5) continue;
+        if (code === 'version-conflict') throw new WorkflowError(TRANSIENT_ERROR, `reminder ${event.reminderId}: the milestone kept changing`, { cause: error });
+        throw error;
+      }
+    }
+  }
+  const after = await view(ctx, await readState(store, event.schoolId, event.key), event);
+  return { ...after, reminder: outcome };
+}
+
+export async function refreshHandler(event: unknown, context?: Context): Promise<MilestoneView> {
+  if (context) logger.addContext(context);
+  return classified('refresh', logger, () => refreshMilestone(workflowContext(), parseEvent(RefreshEvent, event, 'refresh')));
+}
+
+export async function remindHandler(event: unknown, context?: Context): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+  if (context) logger.addContext(context);
+  return classified('remind', logger, () => remindMilestone(workflowContext(), parseEvent(RemindEvent, event, 'remind')));
+}

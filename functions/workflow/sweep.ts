@@ -1,0 +1,113 @@
+/**
+ * The workflow sweep, run daily (08:15 Asia/Omsk, before the 09:00 reminders) by its schedule with
+ * `{"task": "workflow-sweep", "scheduledTime": "<aws.scheduler.scheduled-time>"}`: it re-creates the
+ * drivers that were lost (DESIGN.md §3.1), so that a stopped, failed or deleted execution costs at most
+ * a day, not the rest of the milestone.
+ *
+ * For every school with an open milestone:
+ * - an active, submitted or on-hold milestone whose lifecycle is not running gets its next generation
+ *   (the same deterministic name the program would use; started twice, it is one execution);
+ * - a milestone that is ready to start (a lost program did not start it) wakes the school program, or
+ *   starts its next generation when none runs.
+ *
+ * Nothing is decided here: the re-created executions read the stored state and go on from there.
+ * A school's program that runs and a lifecycle that waits cost one DescribeExecution each.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { SystemClock } from '../../shared/clock.js';
+import { IsoInstant, type MilestoneState } from '../../shared/program/model.js';
+import { createWorkflowSignal } from '../common/workflow-signal.js';
+import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import { findLifecycle } from './executions.js';
+import { WAIT_PHASE } from './milestone-view.js';
+import { readyToStart } from './plan-school.js';
+import { programWaits } from './program-wait.js';
+
+export const SWEEP_TASK = 'workflow-sweep';
+
+export const SweepEvent = z
+  .object({
+    task: z.literal(SWEEP_TASK),
+    /** The schedule's time: "now" for this run. */
+    scheduledTime: IsoInstant.optional(),
+  })
+  .strict();
+export type SweepEvent = z.infer<typeof SweepEvent>;
+
+export interface SweepResult {
+  at: string;
+  schools: number;
+  lifecyclesRunning: number;
+  lifecyclesStarted: number;
+  programsWoken: number;
+  programsStarted: number;
+}
+
+const logger = new Logger();
+const PAGE = 500;
+
+export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<SweepResult> {
+  const lifecycleArn = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
+  const programArn = requireArn(ctx.env, WORKFLOW_ENV.schoolProgram);
+  const store = ctx.storeAt(nowIso);
+  const nowMs = Date.parse(nowIso);
+  const result: SweepResult = { at: nowIso, schools: 0, lifecyclesRunning: 0, lifecyclesStarted: 0, programsWoken: 0, programsStarted: 0 };
+
+  const schoolIds = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const page = await store.listOpenByDeadline({ limit: PAGE, cursor });
+    for (const state of page.items) schoolIds.add(state.schoolId);
+    cursor = page.cursor;
+  } while (cursor !== null);
+
+  const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
+  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, log: (level, message, data) => logger[level](message, data) });
+
+  for (const schoolId of [...schoolIds].sort()) {
+    const record = await store.getSchool(schoolId);
+    if (!record) continue;
+    result.schools++;
+    const states: Record<string, MilestoneState> = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
+    for (const { state, task } of record.milestones) {
+      if (!WAIT_PHASE[state.status]) continue;
+      const lifecycle = await findLifecycle(ctx.sfn, lifecycleArn, schoolId, state.key, task?.executionArn);
+      if (lifecycle.running) {
+        result.lifecyclesRunning++;
+        continue;
+      }
+      await ctx.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: lifecycleArn, name: lifecycle.name, input: JSON.stringify({ schoolId, key: state.key }) }),
+      );
+      result.lifecyclesStarted++;
+      logger.warn('milestone lifecycle was not running: started its next generation', { schoolId, key: state.key, status: state.status, name: lifecycle.name });
+    }
+    if (readyToStart(ctx.program, states, nowMs).length === 0) continue;
+    // A milestone is ready and not started: the program is not doing its job. Wake it, or replace it.
+    const wait = await waits.get(schoolId);
+    if (wait && (await sendTaskSuccess(ctx.sfn, wait.token, { sweep: nowIso }))) {
+      await waits.clear(schoolId, wait.token);
+      result.programsWoken++;
+      continue;
+    }
+    const live = await signal.ensureExecution(schoolId);
+    if (live.started) {
+      result.programsStarted++;
+      logger.warn('school program was not running: started its next generation', { schoolId, executionArn: live.executionArn });
+    }
+  }
+  logger.info('workflow sweep finished', { ...result });
+  return result;
+}
+
+export async function handler(event: unknown, context?: Context): Promise<SweepResult> {
+  if (context) logger.addContext(context);
+  return classified('workflow sweep', logger, async () => {
+    const request = parseEvent(SweepEvent, event, 'workflow sweep');
+    const now = request.scheduledTime ?? new SystemClock().now().toISOString();
+    return sweep(workflowContext(), now);
+  });
+}
