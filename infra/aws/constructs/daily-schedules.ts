@@ -1,0 +1,103 @@
+/**
+ * The daily jobs, on EventBridge Scheduler in the program's time zone (Asia/Omsk):
+ *
+ * - 08:30 the overdue sweep and the coordinators' digest (`functions/schedules/daily-sweep.ts`): it
+ *   finds the open milestones whose reminder is due, makes sure each of those schools has a live
+ *   workflow (re-creating a lost one), and sends every district coordinator the list of overdue
+ *   milestones of the district — before the 09:00 reminder wave;
+ * - 08:45 the outbox re-drive: the dispatcher delivers every notification that is still pending (the
+ *   stream normally delivers within seconds; this catches whatever its retries gave up on).
+ *
+ * Each target receives `{"task": ..., "scheduledTime": "<aws.scheduler.scheduled-time>"}`: the handler
+ * takes "now" from the schedule (time is injected), so a retry or a local replay sees the same day.
+ */
+import { Duration, Stack, TimeZone, type RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Schedule, ScheduleExpression, ScheduleTargetInput, ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AppFunction, AppFunctionFactory } from './app-function.js';
+import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
+import type { OperationalAlarms } from './operational-alarms.js';
+
+export const DAILY_SWEEP_ENTRY = 'functions/schedules/daily-sweep.ts';
+/** The region's time zone: schedules fire at local wall-clock times. */
+export const SCHEDULE_TIME_ZONE = TimeZone.ASIA_OMSK;
+
+export interface DailySchedulesProps {
+  readonly functions: AppFunctionFactory;
+  readonly alarms: OperationalAlarms;
+  /** The notification dispatcher, target of the re-drive. */
+  readonly dispatcher: AppFunction;
+  /** Environment that points a handler at the table. */
+  readonly tableEnvironment: Record<string, string>;
+  /** Delivery settings of the digest (the same channel as the dispatcher's). */
+  readonly deliveryEnvironment: Record<string, string>;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class DailySchedules extends Construct {
+  readonly sweep: AppFunction;
+  readonly sweepSchedule: Schedule;
+  readonly redriveSchedule: Schedule;
+  /** Invocations the scheduler could not deliver to its target. */
+  readonly deadLetterQueue: Queue;
+  readonly schedulerRole: Role;
+
+  constructor(scope: Construct, id: string, props: DailySchedulesProps) {
+    super(scope, id);
+
+    this.sweep = props.functions.create(this, 'Sweep', {
+      entry: DAILY_SWEEP_ENTRY,
+      serviceName: 'daily-sweep',
+      description: 'Daily overdue sweep: keeps school workflows alive and sends the coordinators their digest',
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+      invokedAsynchronously: true,
+      environment: { ...props.tableEnvironment, ...props.deliveryEnvironment },
+    });
+
+    this.deadLetterQueue = new Queue(this, 'TargetDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    props.alarms.watchQueue('ScheduleTargetDlq', this.deadLetterQueue);
+    acknowledgeNag(this.deadLetterQueue, 'AwsSolutions-SQS3', "This queue is the dead-letter queue of the daily schedules' targets.");
+
+    // One role for both targets, owned here (instead of one per target function created at stack level).
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Invokes the daily sweep and the outbox re-drive',
+    });
+    const target = (fn: AppFunction, task: string) => {
+      acknowledgeWildcardResource(
+        this.schedulerRole,
+        `${fn.functionArn}:*`,
+        `The scheduler target grants lambda:InvokeFunction on the ${fn.serviceName} function and its qualified ARNs (versions, aliases) only.`,
+      );
+      return new LambdaInvoke(fn, {
+        role: this.schedulerRole,
+        input: ScheduleTargetInput.fromObject({ task, scheduledTime: ContextAttribute.scheduledTime }),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+      });
+    };
+
+    this.sweepSchedule = new Schedule(this, 'SweepSchedule', {
+      description: 'Daily overdue sweep and coordinators\' digest, 08:30 Omsk time',
+      schedule: ScheduleExpression.cron({ minute: '30', hour: '8', timeZone: SCHEDULE_TIME_ZONE }),
+      target: target(this.sweep, 'daily-sweep'),
+    });
+    this.redriveSchedule = new Schedule(this, 'RedriveSchedule', {
+      description: 'Daily re-drive of undelivered outbox notifications, 08:45 Omsk time',
+      schedule: ScheduleExpression.cron({ minute: '45', hour: '8', timeZone: SCHEDULE_TIME_ZONE }),
+      target: target(props.dispatcher, 'redrive-pending'),
+    });
+  }
+}
