@@ -169,6 +169,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   }
 
   async function deliver(records: _Record[]): Promise<void> {
+    if (stopped) return;
     const matching = records.filter((rec) => patterns.length === 0 || patterns.some((pat) => matches(pat, recordForFilter(rec))));
     for (let i = 0; i < matching.length; i += batchSize) {
       let batch = matching.slice(i, i + batchSize);
@@ -183,6 +184,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
         } catch (error) {
           o.log(`${o.id}: ${o.functionName} failed on a batch of ${batch.length}: ${String(error)}`);
         }
+        if (stopped) return; // the records are read again from the stream on the next start
         if (attempt >= maxRetries) {
           o.log(`${o.id}: gave up on ${batch.length} record(s) after ${attempt + 1} attempts`);
           break;

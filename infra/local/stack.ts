@@ -184,6 +184,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       NOTIFY_CHANNEL: 'log',
     };
     for (const [k, v] of Object.entries(overrides)) process.env[k] = v;
+    // Handlers share this process: each function's own variables are there before any module is loaded
+    // (the first function to name a variable wins; the API gets its exact environment below).
+    for (const fn of local.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
 
     // 4. The functions: the API with its own environment and the stack's clock; every other function
     //    imported from its source as Lambda would load it.
