@@ -95,13 +95,13 @@ const timeline = {
   QueryLanguage: 'JSONata',
   StartAt: 'Nap',
   States: {
-    // Waits of 1 to 90 days; after three of them, continue as a new execution until four years have passed.
-    Nap: { Type: 'Wait', Seconds: '{% 86400 * (1 + ($states.input.seed * 7 + $states.input.round * 13) % 90) %}', Next: 'Count' },
-    Count: { Type: 'Pass', Output: { seed: '{% $states.input.seed %}', round: '{% $states.input.round + 1 %}', until: '{% $states.input.until %}' }, Next: 'More' },
+    // Waits of 30 to 120 days (three stay under the one-year limit); after three of them, continue as a new execution until four years have passed.
+    Nap: { Type: 'Wait', Seconds: '{% 86400 * (30 + ($states.input.seed * 7 + $states.input.round * 13) % 91) %}', Next: 'Count' },
+    Count: { Type: 'Pass', Output: '{% $merge([$states.input, {"round": $states.input.round + 1}]) %}', Next: 'More' },
     More: {
       Type: 'Choice',
       Choices: [
-        { Condition: '{% $millis() >= $toMillis($states.input.until) %}', Next: 'Done' },
+        { Condition: '{% $millis() >= $states.input.until %}', Next: 'Done' },
         { Condition: '{% $states.input.round % 3 = 0 %}', Next: 'ContinueAsNew' },
       ],
       Default: 'Nap',
@@ -118,7 +118,7 @@ const timeline = {
 
 async function fourYears(store: RuntimeOptions['store']): Promise<{ ms: number; executions: number; transitions: number; timers: number }> {
   const start = new Date('2025-01-01T00:00:00Z');
-  const until = new Date('2029-01-01T00:00:00Z').toISOString();
+  const until = Date.parse('2029-01-01T00:00:00Z');
   const clock = new VirtualClock(start);
   const rt = createRuntime({ clock, store });
   const { stateMachineArn } = rt.createStateMachine({ name: 'Timeline', definition: JSON.stringify(timeline) });
@@ -129,13 +129,16 @@ async function fourYears(store: RuntimeOptions['store']): Promise<{ ms: number; 
   await rt.runUntilIdle();
   const ms = performance.now() - t;
   const s = rt.stats();
-  if (s.running !== 0 || clock.nowMs() < Date.parse(until)) throw new Error(`timeline did not finish: ${JSON.stringify(s)} at ${clock.now().toISOString()}`);
+  if (s.running !== 0 || clock.nowMs() < until) throw new Error(`timeline did not finish: ${JSON.stringify(s)} at ${clock.now().toISOString()}`);
   await rt.close();
   return { ms, executions: s.executions, transitions: s.transitions, timers: pending };
 }
 
-console.log(`\nFour virtual years (2025-2029), ${EXECUTIONS.toLocaleString('en-US')} executions each waiting 1-90 days at a time, continuing as new every 3 waits:`);
-for (const [name, store] of [['in-memory', 'memory'], ['SQLite', { dataDir: tmp() }]] as const) {
+console.log(`\nFour virtual years (2025-2029), ${EXECUTIONS.toLocaleString('en-US')} executions each waiting 30-120 days at a time, continuing as new every 3 waits:`);
+// Pending timers count each execution's Wait and its one-year execution timeout.
+const stores: [string, RuntimeOptions['store']][] = [['in-memory', 'memory']];
+if (process.env.BENCH_TIMELINE_SQLITE) stores.push(['SQLite', { dataDir: tmp() }]);
+for (const [name, store] of stores) {
   const r = await fourYears(store);
   console.log(
     `  ${name.padEnd(10)} ${(r.ms / 1000).toFixed(1).padStart(6)} s wall for 4 years: ${r.timers.toLocaleString('en-US')} timers pending at the start, ` +
