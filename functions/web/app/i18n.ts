@@ -505,7 +505,7 @@ const TIME_ZONE = 'Asia/Omsk';
 export function createI18n(lang: Lang): I18n {
   const dict = DICTIONARIES[lang];
   const locale = lang === 'ru' ? 'ru-RU' : 'en-GB';
-  const dateFmt = new Intl.DateTimeFormat(locale, { day: 'numeric', month: lang === 'ru' ? '2-digit' : 'short', year: 'numeric', timeZone: 'UTC' });
+  const dateFmt = new Intl.DateTimeFormat(locale, lang === 'ru' ? { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' } : { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
   const dateTimeFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE });
   const pctFmt = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
   const numFmt = new Intl.NumberFormat(locale);

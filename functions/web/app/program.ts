@@ -26,14 +26,17 @@ export function evidenceKindOf(key: string): EvidenceKind | undefined {
 export function districtName(id: string | null | undefined, lang: Lang): string {
   if (!id) return '';
   const d = districtById.get(id);
-  return d ? (lang === 'ru' ? d.nameRu : d.nameEn) : id;
+  if (!d) return id;
+  // The official name of the city district starts in lower case ("городской округ город Омск").
+  const name = lang === 'ru' ? d.nameRu : d.nameEn;
+  return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
 }
 
 /** Districts sorted for a list: the city first, then by name in the current language. */
 export function sortedDistricts(lang: Lang): District[] {
   const [city, ...rest] = DISTRICTS;
   const name = (d: District) => (lang === 'ru' ? d.nameRu : d.nameEn);
-  return [...(city ? [city] : []), ...rest.sort((a, b) => name(a).localeCompare(name(b), lang))];
+  return [...(city ? [city] : []), ...[...rest].sort((a, b) => name(a).localeCompare(name(b), lang))];
 }
 
 export interface TargetPoint {

@@ -26,7 +26,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, nonce]);
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { ...state, reload };
@@ -123,7 +122,13 @@ export function AsyncView<T>({ value, children }: { value: Async<T>; children: (
   return <>{children(value.data)}</>;
 }
 
-/** The page heading; it takes the focus when the page opens, so keyboard and screen-reader users land on it. */
+/** Whether a page has been shown yet: the first one does not move the focus (the browser starts at the top). */
+let pageShown = false;
+
+/**
+ * The page heading. When the user moves to another page it takes the focus, so keyboard and
+ * screen-reader users land on the new content instead of staying on the link they followed.
+ */
 export function PageTitle({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   const i18n = useI18n();
@@ -131,7 +136,8 @@ export function PageTitle({ children, title }: { children: ComponentChildren; ti
     document.title = `${title} · ${i18n.t('appTitle')}`;
   }, [title, i18n]);
   useEffect(() => {
-    ref.current?.focus({ preventScroll: false });
+    if (pageShown) ref.current?.focus();
+    pageShown = true;
   }, []);
   return (
     <h1 ref={ref} tabIndex={-1} class="page-title">
@@ -140,8 +146,18 @@ export function PageTitle({ children, title }: { children: ComponentChildren; ti
   );
 }
 
-export function StatusBadge({ status, overdue }: { status: MilestoneStatus; overdue?: boolean }) {
+/** A milestone's status; `compact` (in tables) marks an overdue one inside the same badge. */
+export function StatusBadge({ status, overdue, compact }: { status: MilestoneStatus; overdue?: boolean; compact?: boolean }) {
   const { t, status: label } = useI18n();
+  if (compact) {
+    return (
+      <span class={`badge badge-${status}${overdue ? ' badge-late' : ''}`} title={overdue ? t('overdue') : undefined}>
+        {overdue && <span aria-hidden="true">⚠ </span>}
+        {label(status)}
+        {overdue && <span class="visually-hidden">, {t('overdueShort')}</span>}
+      </span>
+    );
+  }
   return (
     <span class="badges">
       <span class={`badge badge-${status}`}>{label(status)}</span>

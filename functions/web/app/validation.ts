@@ -1,6 +1,7 @@
 /**
- * Field errors for a form, keyed by the API's field path (`evidence.bandwidthMbps`): from the zod schemas
- * checked in the page before sending, and from the `errors[]` of the API's problem+json after.
+ * Field errors for a form, keyed by the field's path in the request body (`evidence.bandwidthMbps`): from
+ * the zod schemas checked in the page before sending, and from the `errors[]` of the API's problem+json
+ * after.
  */
 import type { z } from 'zod';
 import type { FieldError } from '../../../shared/api/schemas.js';
@@ -66,7 +67,9 @@ export function joinPath(path: readonly PropertyKey[]): string {
 export function apiFieldErrors(errors: readonly FieldError[], i18n: I18n, school?: School): FieldErrors {
   const out: FieldErrors = {};
   for (const e of errors) {
-    out[e.field] ??= i18n.lang === 'en' ? e.reason : localizeReason(e, i18n, school);
+    // The API names where a field is (`body.evidence.bandwidthMbps`); a form's fields are its body's.
+    const field = e.field.replace(/^body\./, '');
+    out[field] ??= i18n.lang === 'en' ? e.reason : localizeReason({ ...e, field }, i18n, school);
   }
   return out;
 }

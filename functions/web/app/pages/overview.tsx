@@ -41,16 +41,20 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
         <h2 id="overdue-h">{t('overview.overdue')}</h2>
         <div class="stats">
           <p class="stat">
-            <span class="stat-value" data-testid="overdue-milestones">{i18n.number(overdue.milestones)}</span>
+            <span class={`stat-value${overdue.milestones > 0 ? ' is-late' : ''}`} data-testid="overdue-milestones">
+              {i18n.number(overdue.milestones)}
+            </span>
             <span class="stat-label">{t('overview.overdueMilestones')}</span>
           </p>
           <p class="stat">
-            <span class="stat-value" data-testid="overdue-schools">{i18n.number(overdue.schools)}</span>
+            <span class={`stat-value${overdue.schools > 0 ? ' is-late' : ''}`} data-testid="overdue-schools">
+              {i18n.number(overdue.schools)}
+            </span>
             <span class="stat-label">{t('overview.overdueSchools')}</span>
           </p>
           {MILESTONES.map((m) => (
             <p class="stat stat-small" key={m.key}>
-              <a class="stat-value" href={href(['schools'], { milestone: m.key, overdue: 'true' })}>
+              <a class={`stat-value${(overdue.byMilestone[m.key] ?? 0) > 0 ? ' is-late' : ''}`} href={href(['schools'], { milestone: m.key, overdue: 'true' })}>
                 {i18n.number(overdue.byMilestone[m.key] ?? 0)}
               </a>
               <span class="stat-label">{m.title[lang]}</span>
@@ -147,7 +151,7 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
                 {report.milestones.map((k) => {
                   const c = report.total.milestones[k] ?? { reached: 0, share: 0 };
                   return (
-                    <td key={k} class={`heat heat-${heat(c.share)}`}>
+                    <td key={k} class={`heat heat-${heat(c.share)}`} data-total={k}>
                       <span class="heat-share">{i18n.percent(c.share)}</span>
                       <span class="heat-count">
                         {c.reached}/{report.total.schools}

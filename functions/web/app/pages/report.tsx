@@ -40,7 +40,7 @@ export function ReportPage({ me }: { me: Me }) {
   return (
     <>
       <PageTitle title={t('report.title')}>{t('report.title')}</PageTitle>
-      <form class="card filters" onSubmit={show} noValidate>
+      <form class="card filters filters-compact" onSubmit={show} noValidate>
         <InputField id="report-asof" label={t('report.asOf')} type="date" required value={input} onValue={setInput} error={inputError} />
         <div class="form-actions">
           <button type="submit" class="btn btn-primary">

@@ -48,7 +48,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
           value={form.district ?? ''}
           onValue={(v) => setForm({ ...form, district: v || undefined })}
           disabled={me.role === 'district-coordinator'}
-          options={[any, ...sortedDistricts(lang).map((d) => ({ value: d.id, label: lang === 'ru' ? d.nameRu : d.nameEn }))]}
+          options={[any, ...sortedDistricts(lang).map((d) => ({ value: d.id, label: districtName(d.id, lang) }))]}
         />
         <SelectField
           id="f-milestone"
@@ -116,7 +116,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
                         <td class="num">{s.cohortYear}</td>
                         {MILESTONES.map((m) => {
                           const ms = s.milestones.find((x) => x.key === m.key);
-                          return <td key={m.key}>{ms ? <StatusBadge status={ms.status} overdue={ms.overdue} /> : t('none')}</td>;
+                          return <td key={m.key}>{ms ? <StatusBadge status={ms.status} overdue={ms.overdue} compact /> : t('none')}</td>;
                         })}
                       </tr>
                     ))}
