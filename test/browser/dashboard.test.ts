@@ -1,0 +1,366 @@
+/**
+ * The dashboard in real headless Chromium against the real local stack (the API function behind the
+ * local gateway, the local Step Functions runtime running the school workflows, DynamoDB Local), on a
+ * virtual clock in September 2021 with a few months of history made through the API:
+ *
+ * a contractor submits a connection confirmation — first with nothing filled in (the page's own zod
+ * check), then with a bandwidth below the standard (the API's 422, shown at the field), then a good
+ * one; the program manager signs in by pasting a token, accepts it and sees the overview change; the
+ * language switches to English and stays; the report is built for a past date and exported.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { VirtualClock } from '../../shared/clock.js';
+import type { Evidence, School } from '../../shared/program/model.js';
+import { buildWeb } from '../../functions/web/build.js';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
+import { launchChromium, screenshot, SCREENSHOT_DIR } from '../support/browser.js';
+import { dynamodbEndpoint } from '../support/dynamodb.js';
+
+const SCHOOLS = 60;
+/** 09:00 in Omsk. */
+const at = (date: string) => new Date(`${date}T03:00:00Z`);
+const TODAY = '2021-09-15';
+
+let stack: LocalStack;
+let clock: VirtualClock;
+let browser: Browser;
+let managerToken: string;
+
+// ---------- the API, as the test's own client ----------
+
+async function call<T>(token: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${stack.url}/api/${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+async function get<T>(route: string): Promise<T> {
+  const { status, json } = await call<T>(managerToken, 'GET', route);
+  if (status !== 200) throw new Error(`GET ${route}: ${status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function allSchools(query = ''): Promise<SchoolList['items']> {
+  const items: SchoolList['items'] = [];
+  let cursor: string | null = null;
+  do {
+    const page: SchoolList = await get(`schools?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const contractorToken = (org: string) => stack.token({ role: 'contractor', sub: `user-${org}`, org, name: 'Иван Сидоров' });
+
+function evidenceFor(key: string, school: School, actDate: string): Evidence {
+  const act = { actNumber: `АКТ-${school.id}-${key}`, actDate };
+  switch (key) {
+    case 'connection':
+      return { kind: 'connection', ...act, bandwidthMbps: school.urban ? 200 : 100 };
+    case 'equipment':
+      return { kind: 'equipment', ...act, items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item, quantity })) as never };
+    case 'training':
+      return { kind: 'training', ...act, teachersTrained: school.teachersToTrain };
+    default:
+      throw new Error(`no evidence for ${key}`);
+  }
+}
+
+/** A contractor submits and the manager accepts, through the API, on the virtual clock's day. */
+async function completeViaApi(schoolId: string, key: string): Promise<void> {
+  const detail = await get<SchoolDetail>(`schools/${schoolId}`);
+  const m = detail.milestones.find((x) => x.key === key);
+  if (!m || m.status !== 'active' || !m.assignee) return;
+  const today = clock.now().toISOString().slice(0, 10);
+  const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, { evidence: evidenceFor(key, detail.school, today) });
+  if (submitted.status !== 200) throw new Error(`submit ${schoolId}/${key}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
+  const accepted = await call(managerToken, 'POST', `schools/${schoolId}/milestones/${key}/accept`, {});
+  if (accepted.status !== 200) throw new Error(`accept ${schoolId}/${key}: ${accepted.status} ${JSON.stringify(accepted.json)}`);
+}
+
+// ---------- the browser ----------
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`page error: ${e.message}`);
+  });
+  return { context, page };
+}
+
+let subject: School;
+let subjectOrg: string;
+
+beforeAll(async () => {
+  await buildWeb();
+  clock = new VirtualClock(at('2021-02-01'));
+  stack = await startLocalStack({
+    dynamodbEndpoint: dynamodbEndpoint(),
+    tableName: `browser-${randomBytes(4).toString('hex')}`,
+    clock,
+    seed: { seed: 'browser-test', schools: SCHOOLS },
+    rateLimit: false,
+  });
+  managerToken = await stack.token({ role: 'program-manager', sub: 'pm-1', name: 'Ирина Петрова' });
+
+  // The school workflows start every connection milestone (its planned start, 2021-01-01, has passed).
+  await until('the workflows to start the connection milestones', async () => {
+    const active = await allSchools('&milestone=connection&status=active');
+    return active.length === SCHOOLS ? active : undefined;
+  });
+
+  // A few months of history: each month some schools are connected, and the 2021 cohort equipped and trained.
+  const schools = await allSchools();
+  const months = ['2021-03-15', '2021-04-15', '2021-05-17', '2021-06-15', '2021-07-15', '2021-08-16', TODAY];
+  const cohort2021 = schools.filter((s) => s.cohortYear === 2021);
+  for (const [i, date] of months.entries()) {
+    clock.setTo(at(date));
+    for (const s of schools.slice(i * 6, i * 6 + 6)) await completeViaApi(s.id, 'connection');
+    for (const s of cohort2021.slice(i * 2, i * 2 + 2)) {
+      await completeViaApi(s.id, 'equipment');
+      await completeViaApi(s.id, 'training');
+    }
+  }
+
+  // The test's own school: its connection is still waiting for the contractor.
+  const open = await allSchools('&milestone=connection&status=active');
+  const pick = open[open.length - 1]!;
+  subject = pick;
+  subjectOrg = pick.milestones.find((m) => m.key === 'connection')!.assignee!;
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('dashboard', () => {
+  it('a contractor sees field errors from the page and from the API, then submits a connection confirmation', async () => {
+    const { context, page } = await newPage();
+    const submits: number[] = [];
+    page.on('response', (r) => {
+      if (r.request().method() === 'POST' && r.url().endsWith('/milestones/connection/submit')) submits.push(r.status());
+    });
+    await page.goto(`${stack.url}/#token=${await contractorToken(subjectOrg)}`);
+
+    // Signed in from the link: the token left the address bar, the header says who is signed in.
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/');
+    await page.getByRole('heading', { level: 1, name: 'Мои задачи' }).waitFor();
+    expect(await page.getByTestId('whoami').innerText()).toContain(`Подрядчик · организация ${subjectOrg}`);
+    expect(await page.evaluate(() => sessionStorage.getItem('cos.token'))).toMatch(/^eyJ/);
+
+    const card = page.locator(`li[data-school="${subject.id}"][data-milestone="connection"]`);
+    await card.getByRole('button', { name: 'Заполнить подтверждение' }).click();
+    const prefix = `as-${subject.id}-connection`;
+    const errorOf = (field: string) => page.locator(`#${prefix}-evidence-${field}-error`);
+    const submit = card.locator('form[data-action="submit"] button[type="submit"]');
+
+    // Nothing filled in: the page's zod check stops it, every field says why, nothing is sent.
+    await submit.click();
+    await expect.poll(() => errorOf('actNumber').textContent()).toBe('Обязательное поле.');
+    expect(await errorOf('actDate').textContent()).toBe('Обязательное поле.');
+    expect(await errorOf('bandwidthMbps').textContent()).toBe('Обязательное поле.');
+    expect(submits).toEqual([]);
+
+    // Below the standard: the API refuses it (422) and its error is shown at the bandwidth field.
+    const bandwidth = card.getByLabel('Измеренная скорость, Мбит/с');
+    await card.getByLabel('Номер акта').fill('АКТ-2021/417');
+    await card.getByLabel('Дата акта').fill('2021-09-10');
+    await bandwidth.fill('10');
+    await submit.click();
+    const minimum = subject.urban ? 100 : 50;
+    await expect.poll(() => errorOf('bandwidthMbps').textContent()).toBe(`Ниже норматива: для этой школы нужно не менее ${minimum} Мбит/с.`);
+    expect(submits).toEqual([422]);
+    expect(await bandwidth.getAttribute('aria-invalid')).toBe('true');
+    expect(await bandwidth.getAttribute('aria-describedby')).toContain(`${prefix}-evidence-bandwidthMbps-error`);
+    expect(await errorOf('actNumber').count()).toBe(0);
+    await screenshot(page, 'contractor-submit-error', { fullPage: false });
+
+    // A good one goes through; the assignment now waits for review.
+    await bandwidth.fill(String(minimum + 20));
+    await submit.click();
+    await page.getByText('подтверждение отправлено').waitFor();
+    expect(submits).toEqual([422, 200]);
+    await expect.poll(() => card.locator('.badge').first().textContent()).toBe('На проверке');
+    await screenshot(page, 'contractor-assignments', { fullPage: false });
+
+    // The notifications page opens for a contractor too.
+    await page.getByRole('link', { name: 'Уведомления', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Уведомления' }).waitFor();
+    await page.locator('.notification-list, .empty').first().waitFor();
+    await screenshot(page, 'contractor-notifications', { fullPage: false });
+
+    // Signing out forgets the token.
+    await page.getByRole('button', { name: 'Выйти' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Вход' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('cos.token'))).toBeNull();
+    await context.close();
+  });
+
+  it('the program manager signs in with a pasted token, accepts the confirmation and sees the overview change', async () => {
+    const { context, page } = await newPage();
+    await page.goto(stack.url);
+    await page.getByRole('heading', { level: 1, name: 'Вход' }).waitFor();
+    await screenshot(page, 'sign-in', { fullPage: false });
+
+    // A token the API does not accept is refused at the field.
+    await page.getByLabel('Токен доступа').fill('not-a-token');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await expect.poll(() => page.locator('#token-error').textContent()).toMatch(/^Токен не принят/);
+
+    await page.getByLabel('Токен доступа').fill(managerToken);
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+    expect(await page.getByTestId('whoami').innerText()).toContain('Руководитель программы');
+    const totalCell = page.locator('td[data-total="connection"] .heat-count');
+    await totalCell.waitFor();
+    const before = await totalCell.textContent();
+    const reachedBefore = Number(before!.split('/')[0]);
+    expect(before).toBe(`${reachedBefore}/${SCHOOLS}`);
+    const shareBefore = await page.getByTestId('share-connection').textContent();
+
+    // Find the school by name on the schools page and open it.
+    await page.getByRole('link', { name: 'Школы', exact: true }).click();
+    await page.getByLabel('Поиск по названию').fill(subject.name);
+    await page.getByRole('button', { name: 'Показать' }).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toContain('q=');
+    await page.locator('.schools-table').waitFor();
+    await screenshot(page, 'schools', { fullPage: false });
+    await page.locator('.schools-table').getByRole('link', { name: subject.name, exact: true }).first().click();
+    await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
+
+    const item = page.locator('li[data-milestone="connection"]');
+    await expect.poll(() => item.locator('.badge').first().textContent()).toBe('На проверке');
+    expect(await item.locator('.evidence').innerText()).toContain('АКТ-2021/417');
+    await item.getByRole('button', { name: 'Принять' }).click();
+    await item.locator('form[data-action="accept"]').getByLabel('Комментарий').fill('Акт проверен');
+    await item.locator('form[data-action="accept"] button[type="submit"]').click();
+    await page.getByText('Сохранено: работа принята.').waitFor();
+    await expect.poll(() => item.locator('.badge').first().textContent()).toBe('Выполнен');
+    await page.locator('.history-table tr[data-event="accepted"]').first().waitFor();
+    expect(await page.locator('.history-table tr[data-event="submitted"]').first().innerText()).toContain('АКТ-2021/417');
+    await screenshot(page, 'school');
+
+    // The overview counts one more connected school.
+    await page.getByRole('link', { name: 'Обзор', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+    await expect.poll(() => totalCell.textContent()).toBe(`${reachedBefore + 1}/${SCHOOLS}`);
+    expect(await page.getByTestId('share-connection').textContent()).not.toBe(shareBefore);
+    expect(await page.locator('.chart-card').count()).toBe(4);
+    await screenshot(page, 'overview');
+    // A picture of the top of the overview (targets, charts), the size of a laptop screen.
+    await page.setViewportSize({ width: 1366, height: 1200 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'dashboard-overview', { fullPage: false, file: path.join(SCREENSHOT_DIR, '..', 'dashboard-overview.png') });
+    await context.close();
+  });
+
+  it('switches to English, keeps the choice, and switches back', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.url}/#token=${managerToken}`);
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
+
+    await page.getByRole('group', { name: 'Язык' }).getByRole('button', { name: 'EN' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Program overview' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await page.getByRole('button', { name: 'EN' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByRole('navigation', { name: 'Main sections' }).innerText()).toContain('Schools');
+    expect(await page.locator('td[data-total="connection"]').count()).toBe(1);
+    await page.locator('.chart-card').first().waitFor();
+    await screenshot(page, 'overview-en');
+
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Program overview' }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('cos.lang'))).toBe('en');
+
+    await page.getByRole('group', { name: 'Language' }).getByRole('button', { name: 'RU' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+    await context.close();
+  });
+
+  it('builds the report for a past date and exports it as CSV and XLSX', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.url}/#token=${managerToken}`);
+    await page.getByRole('link', { name: 'Отчёт', exact: true }).click();
+    await page.locator('.report-table').waitFor();
+    expect(await page.getByLabel('На дату').inputValue()).toBe(TODAY);
+
+    const asOf = '2021-06-30';
+    const expected = await get<{ total: { milestones: Record<string, { reached: number }> } }>(`reports/progress?asOf=${asOf}`);
+    const reachedThen = expected.total.milestones.connection!.reached;
+    await page.getByLabel('На дату').fill(asOf);
+    await page.getByRole('button', { name: 'Сформировать' }).click();
+    await page.getByText('на 30.06.2021').waitFor();
+    const totalRow = page.locator('.report-table tr.total');
+    // District, schools, then per milestone: reached, waived, share.
+    expect(await totalRow.locator('td').nth(1).textContent()).toBe(String(reachedThen));
+    await screenshot(page, 'report', { fullPage: false });
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать CSV' }).click()]);
+    expect(csv.suggestedFilename()).toBe(`cos-otchet-${asOf}.csv`);
+    const text = readFileSync((await csv.path())!, 'utf8');
+    const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toContain('Район,Школ,Подключение к сети «Интернет»: выполнено');
+    expect(lines).toHaveLength(1 + 33 + 1);
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^Всего,${SCHOOLS},${reachedThen},`));
+
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать XLSX' }).click()]);
+    expect(xlsx.suggestedFilename()).toBe(`cos-otchet-${asOf}.xlsx`);
+    const bytes = readFileSync((await xlsx.path())!);
+    expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+    expect(bytes.includes(Buffer.from('xl/worksheets/sheet1.xml'))).toBe(true);
+    await context.close();
+  });
+
+  it('is usable from the keyboard, and a viewer gets no actions', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.url}/#token=${await stack.token({ role: 'viewer', sub: 'viewer-1', name: 'Аудитор' })}`);
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+
+    // The first Tab reaches the skip link; following it puts the focus on the content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Перейти к содержанию');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Every focused control shows a visible focus ring.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+
+    // Every form control of the schools page has a label.
+    await page.goto(`${stack.url}/#/schools`);
+    await page.locator('.schools-table').waitFor();
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('input, select, textarea')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.id),
+    );
+    expect(unlabelled).toEqual([]);
+
+    await page.goto(`${stack.url}/#/school/${subject.id}`);
+    await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
+    await page.locator('li[data-milestone="connection"]').waitFor();
+    expect(await page.locator('.timeline .actions').count()).toBe(0);
+    await context.close();
+  });
+});
