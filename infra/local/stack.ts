@@ -54,6 +54,8 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Seed the demo region when the table has no schools yet; default on. */
   seed?: false | { seed: number | string; schools?: number };
+  /** Start the seeded schools' workflows (default true); otherwise the first command of a school starts its workflow. */
+  startWorkflows?: boolean;
   /** Where to write the synthesized template (`cdk.out` for npm start); default a temporary folder. */
   cdkOut?: string;
   /** Per-user throttling of the API (requests/s and burst); default the handler's. */
@@ -233,7 +235,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const now = clock.now();
         await store.initMilestones(region.schools.flatMap((s) => REFERENCE_PROGRAM.milestones.map((m) => initialState(REFERENCE_PROGRAM, s, m.key, now))));
         log(`seeded ${region.schools.length} schools and ${region.contractors.length} contractors`);
-        if (schoolProgramArn) {
+        if (schoolProgramArn && options.startWorkflows !== false) {
           const signal = createWorkflowSignal({ sfn: new SFNClient({ endpoint: sfnApi.endpoint }), store, stateMachineArn: schoolProgramArn });
           let started = 0;
           for (const s of region.schools) if ((await signal.ensureExecution(s.id)).started) started++;

@@ -1,0 +1,150 @@
+/**
+ * For the API tests: the local stack started in-process on a free port, against the run's DynamoDB
+ * Local with a table of the test file's own, plus tokens for every kind of caller and a small HTTP
+ * client. Everything goes over real HTTP to the local gateway, which calls the Lambda handler.
+ */
+import { randomBytes } from 'node:crypto';
+import { generateKeyPair, SignJWT } from 'jose';
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { dynamodbEndpoint } from '../support/dynamodb.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
+import type { School } from '../../shared/program/model.js';
+
+export type Caller =
+  | 'manager'
+  | 'coordinator'
+  | 'otherCoordinator'
+  | 'contractor'
+  | 'otherContractor'
+  | 'viewer'
+  | 'none'
+  | 'expired'
+  | 'foreignKey';
+
+export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'none', 'expired', 'foreignKey'];
+
+export interface ApiFixture {
+  stack: LocalStack;
+  /** The school the role tests look at, its district and its connection contractor. */
+  school: School;
+  contractorOrg: string;
+  otherOrg: string;
+  otherDistrict: string;
+  tokens: Record<Caller, string | null>;
+  request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
+  /** Every item of the table, sorted by key (to show that nothing was written). */
+  items(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface RequestOptions {
+  as?: Caller;
+  token?: string | null;
+  body?: unknown;
+  /** Sent as is (with `contentType`), instead of JSON. */
+  raw?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function startApi(label: string, options: Partial<LocalStackOptions> = {}): Promise<ApiFixture> {
+  const stack = await startLocalStack({
+    dynamodbEndpoint: dynamodbEndpoint(),
+    tableName: `api-${label}-${randomBytes(3).toString('hex')}`,
+    seed: { seed: 1, schools: 40 },
+    startWorkflows: false,
+    ...options,
+  });
+  try {
+    const all = (await stack.store.listAllSchools({ limit: 1000 })).items;
+    const contractors = await stack.store.listContractors();
+    // A school whose district has a second district to compare with, and two internet providers for it.
+    const school = all.find((s) => contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(s.district))).length >= 2) ?? all[0]!;
+    const providers = contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)));
+    const otherDistrict = all.find((s) => s.district !== school.district)!.district;
+    const contractorOrg = providers[0]!.id;
+    const otherOrg = contractors.find((c) => c.kind === 'equipment-supplier')!.id;
+
+    const foreign = await generateKeyPair('ES256');
+    const tokens: Record<Caller, string | null> = {
+      manager: await stack.token({ role: 'program-manager', sub: 'manager-1' }),
+      coordinator: await stack.token({ role: 'district-coordinator', sub: 'coordinator-1', district: school.district }),
+      otherCoordinator: await stack.token({ role: 'district-coordinator', sub: 'coordinator-2', district: otherDistrict }),
+      contractor: await stack.token({ role: 'contractor', sub: 'contractor-1', org: contractorOrg }),
+      otherContractor: await stack.token({ role: 'contractor', sub: 'contractor-2', org: otherOrg }),
+      viewer: await stack.token({ role: 'viewer', sub: 'viewer-1' }),
+      none: null,
+      expired: await stack.token({ role: 'program-manager', sub: 'manager-1', ttlSeconds: -120 }),
+      // Same claims, same issuer and audience, signed by a key the issuer never published.
+      foreignKey: await new SignJWT({ 'cognito:groups': ['program-manager'], token_use: 'id' })
+        .setProtectedHeader({ alg: 'ES256', kid: stack.issuer.jwks.keys[0]!.kid!, typ: 'JWT' })
+        .setIssuer(stack.issuer.issuer)
+        .setAudience(stack.issuer.audience)
+        .setSubject('manager-1')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(foreign.privateKey),
+    };
+
+    const request = async (method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse> => {
+      const token = o.token !== undefined ? o.token : tokens[o.as ?? 'manager'];
+      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
+      let body: string | Buffer | undefined;
+      if (o.raw !== undefined) {
+        body = o.raw;
+        if (o.contentType) headers['content-type'] = o.contentType;
+      } else if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] = o.contentType ?? 'application/json';
+      }
+      const res = await fetch(`${stack.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = null;
+      }
+      return { status: res.status, headers: res.headers, text, json };
+    };
+
+    const items = async (): Promise<string[]> => {
+      const out: string[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await stack.dynamodb.send(new ScanCommand({ TableName: stack.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        for (const item of page.Items ?? []) out.push(JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out.sort();
+    };
+
+    return { stack, school, contractorOrg, otherOrg, otherDistrict, tokens, request, items, stop: () => stack.stop() };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Today in Omsk, as the API's decider sees it (YYYY-MM-DD). */
+export function todayInOmsk(now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}

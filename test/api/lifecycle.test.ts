@@ -1,0 +1,131 @@
+/**
+ * A school's connection milestone from start to completion over HTTP: the program manager starts it,
+ * the contractor submits the evidence, the program manager accepts it — and each accepted command
+ * reaches the school's workflow (started by the first command, then waiting on the milestone with a
+ * task token). Plus the conflicts: a second accept, an old If-Match, Idempotency-Key replays.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CommandResult, HistoryPage, Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
+import { executionArnOf, executionName } from '../../functions/common/workflow-signal.js';
+import { eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+
+let api: ApiFixture;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  api = await startApi('lifecycle');
+  sfn = new SFNClient({ endpoint: api.stack.sfnEndpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+});
+afterAll(async () => {
+  sfn?.destroy();
+  await api?.stop();
+});
+
+/** The task outputs the waiting steps of an execution received (SendTaskSuccess), parsed. */
+async function taskOutputs(executionArn: string): Promise<Record<string, unknown>[]> {
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  return (history.events ?? [])
+    .filter((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource?.includes('waitForTaskToken'))
+    .map((e) => JSON.parse(e.taskSucceededEventDetails?.output ?? 'null') as Record<string, unknown>);
+}
+
+describe('connection milestone, start to completion', () => {
+  it('is started by the manager, submitted by its contractor, accepted by the manager, and the workflow hears each step', async () => {
+    const { school, contractorOrg } = api;
+    const base = `/api/schools/${school.id}/milestones/connection`;
+    const before = SchoolDetail.parse((await api.request('GET', `/api/schools/${school.id}`)).json);
+    expect(before.milestones.find((m) => m.key === 'connection')).toMatchObject({ status: 'pending', version: 0 });
+
+    // start: the school has no workflow yet, so the signal starts one (deterministic name, generation 1).
+    const started = await api.request('POST', `${base}/start`, { body: { assignee: contractorOrg } });
+    expect(started.status).toBe(200);
+    expect(started.headers.get('etag')).toBe('"1"');
+    expect(CommandResult.parse(started.json).milestone).toMatchObject({ status: 'active', version: 1, assignee: contractorOrg });
+    const programArn = executionArnOf(api.stack.schoolProgramArn!, executionName(school.id, 1));
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: programArn }))).status).toBe('RUNNING');
+
+    // The workflow reads the stored state and waits for the contractor's submission with a task token.
+    const waiting = await eventually(async () => {
+      const m = await api.stack.store.getMilestone(school.id, 'connection');
+      return m?.task?.phase === 'submission' ? m.task : undefined;
+    }, 'the workflow to wait for the submission');
+
+    const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 };
+    const submitted = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence }, headers: { 'if-match': '"1"' } });
+    expect(submitted.status).toBe(200);
+    expect(CommandResult.parse(submitted.json).milestone).toMatchObject({ status: 'submitted', version: 2, evidence });
+
+    // The signal reached the waiting step: its task succeeded with the committed event, version and status.
+    await eventually(async () => (await taskOutputs(waiting.executionArn)).some((o) => o.event === 'submitted' && o.version === 2 && o.status === 'submitted'), 'the submission to reach the workflow');
+    const acceptance = await eventually(async () => {
+      const m = await api.stack.store.getMilestone(school.id, 'connection');
+      return m?.task?.phase === 'acceptance' ? m.task : undefined;
+    }, 'the workflow to wait for the acceptance');
+
+    const accepted = await api.request('POST', `${base}/accept`, { body: { note: 'Скорость подтверждена' }, headers: { 'if-match': '"2"' } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.headers.get('etag')).toBe('"3"');
+    const result = CommandResult.parse(accepted.json);
+    expect(result.milestone).toMatchObject({ status: 'completed', version: 3, overdue: false });
+    expect(result.events.map((e) => e.type)).toEqual(['accepted']);
+    await eventually(async () => (await taskOutputs(acceptance.executionArn)).some((o) => o.event === 'accepted' && o.version === 3 && o.status === 'completed'), 'the acceptance to reach the workflow');
+
+    // A second accept is a conflict, and changes nothing.
+    const again = await api.request('POST', `${base}/accept`, { body: {} });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('content-type')).toContain('application/problem+json');
+    expect(Problem.parse(again.json)).toMatchObject({ status: 409, code: 'not-allowed' });
+
+    const history = HistoryPage.parse((await api.request('GET', `/api/schools/${school.id}/history?limit=50`)).json);
+    const mine = history.items.filter((e) => e.milestone === 'connection').map((e) => [e.type, e.version, e.actor.role]);
+    expect(mine).toEqual([
+      ['accepted', 3, 'program-manager'],
+      ['submitted', 2, 'contractor'],
+      ['started', 1, 'program-manager'],
+    ]);
+
+    const report = ProgressReport.parse((await api.request('GET', '/api/reports/progress')).json);
+    const row = report.rows.find((r) => r.district === school.district)!;
+    expect(row.milestones.connection!.reached).toBeGreaterThanOrEqual(1);
+    const csv = await api.request('GET', '/api/reports/progress?format=csv');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.text).toContain(`${school.district},`);
+  });
+
+  it('answers a replayed Idempotency-Key with the first answer, and refuses the key for another request', async () => {
+    const other = (await api.stack.store.listAllSchools({ limit: 40 })).items.find((s) => s.id !== api.school.id)!;
+    const path = `/api/schools/${other.id}/milestones/connection/hold`;
+    const headers = { 'idempotency-key': 'hold-once-7f3a' };
+    const first = await api.request('POST', path, { body: { reason: 'Здание на ремонте' }, headers });
+    expect(first.status).toBe(200);
+    const versionAfterFirst = (await api.stack.store.getMilestone(other.id, 'connection'))!.state.version;
+
+    const replay = await api.request('POST', path, { body: { reason: 'Здание на ремонте' }, headers });
+    expect(replay.status).toBe(200);
+    expect(replay.json).toEqual(first.json);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api.stack.store.getMilestone(other.id, 'connection'))!.state.version).toBe(versionAfterFirst);
+
+    const misuse = await api.request('POST', path, { body: { reason: 'Другая причина' }, headers });
+    expect(misuse.status).toBe(422);
+    expect(Problem.parse(misuse.json).code).toBe('idempotency-conflict');
+  });
+
+  it('refuses a command based on an old version (If-Match) with 409 and writes nothing', async () => {
+    // A school nobody has touched: no workflow, so nothing else writes to its items meanwhile.
+    const school = (await api.stack.store.listAllSchools({ limit: 40 })).items.at(-1)!;
+    const itemsOfSchool = async () => (await api.items()).filter((i) => i.includes(`"SCHOOL#${school.id}"`));
+    const path = `/api/schools/${school.id}/milestones/equipment/reschedule`;
+    const current = (await api.stack.store.getMilestone(school.id, 'equipment'))!.state;
+    const before = await itemsOfSchool();
+    const stale = await api.request('POST', path, {
+      body: { deadline: '2030-12-01', reason: 'Поставка перенесена' },
+      headers: { 'if-match': `"${current.version + 5}"` },
+    });
+    expect(stale.status).toBe(409);
+    expect(Problem.parse(stale.json).code).toBe('version-conflict');
+    expect(stale.headers.get('etag')).toBe(`"${current.version}"`);
+    expect(await itemsOfSchool()).toEqual(before);
+  });
+});
