@@ -70,7 +70,8 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     const providers = contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)));
     const otherDistrict = all.find((s) => s.district !== school.district)!.district;
     const contractorOrg = providers[0]!.id;
-    const otherOrg = contractors.find((c) => c.kind === 'equipment-supplier')!.id;
+    // Another internet provider: it holds no milestone of the school (the connection goes to the first).
+    const otherOrg = providers[1]!.id;
 
     const foreign = await generateKeyPair('ES256');
     const tokens: Record<Caller, string | null> = {

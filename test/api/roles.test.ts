@@ -1,0 +1,203 @@
+/**
+ * Every route against every kind of caller: the program manager, the school's district coordinator and
+ * one of another district, the contractor assigned to the school's connection and one of another
+ * organization, a viewer, no token, an expired token, and a token signed by a key the issuer never
+ * published. Commands are sent where they cannot succeed for anyone (accept on an active milestone), so
+ * that 403 (not yours) and 409 (yours, but not now) tell the roles apart without changing anything.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { CALLERS, eventually, startApi, type ApiFixture, type Caller } from './helpers.js';
+
+let api: ApiFixture;
+let jobId: string;
+
+beforeAll(async () => {
+  api = await startApi('roles');
+  const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, { body: { assignee: api.contractorOrg } });
+  expect(started.status).toBe(200);
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+type Expect = Record<Caller, number>;
+const signedIn = (ok: number, overrides: Partial<Expect> = {}): Expect => ({
+  manager: ok,
+  coordinator: ok,
+  otherCoordinator: ok,
+  contractor: ok,
+  otherContractor: ok,
+  viewer: ok,
+  none: 401,
+  expired: 401,
+  foreignKey: 401,
+  ...overrides,
+});
+
+interface Case {
+  name: string;
+  method: string;
+  path: () => string;
+  body?: () => unknown;
+  raw?: { text: string; contentType: string };
+  expect: Expect;
+  /** Checks the body of a 2xx answer. */
+  check?: (json: unknown, caller: Caller) => void;
+}
+
+const cases: Case[] = [
+  { name: 'GET /healthz', method: 'GET', path: () => '/healthz', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
+  { name: 'GET /openapi.json', method: 'GET', path: () => '/openapi.json', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
+  { name: 'GET /docs', method: 'GET', path: () => '/docs', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
+  {
+    name: 'GET /api/me',
+    method: 'GET',
+    path: () => '/api/me',
+    expect: signedIn(200),
+    check: (json, caller) => {
+      const me = Me.parse(json);
+      if (caller === 'coordinator') expect(me.district).toBe(api.school.district);
+      if (caller === 'contractor') expect(me.org).toBe(api.contractorOrg);
+    },
+  },
+  {
+    name: 'GET /api/me/assignments',
+    method: 'GET',
+    path: () => '/api/me/assignments',
+    expect: signedIn(403, { contractor: 200, otherContractor: 200 }),
+    check: (json, caller) => {
+      const list = AssignmentList.parse(json);
+      const ids = list.items.map((a) => `${a.schoolId}/${a.milestone}`);
+      if (caller === 'contractor') expect(ids).toContain(`${api.school.id}/connection`);
+      if (caller === 'otherContractor') expect(ids).not.toContain(`${api.school.id}/connection`);
+      const deadlines = list.items.map((a) => a.deadline);
+      expect(deadlines).toEqual([...deadlines].sort());
+    },
+  },
+  {
+    name: 'GET /api/schools?district=',
+    method: 'GET',
+    path: () => `/api/schools?district=${api.school.district}&limit=5`,
+    expect: signedIn(200, { otherCoordinator: 403, contractor: 403, otherContractor: 403 }),
+    check: (json) => expect(SchoolList.parse(json).items.every((s) => s.district === api.school.district)).toBe(true),
+  },
+  {
+    name: 'GET /api/schools/{id}',
+    method: 'GET',
+    path: () => `/api/schools/${api.school.id}`,
+    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403 }),
+    check: (json, caller) => {
+      const detail = SchoolDetail.parse(json);
+      // A contractor sees only its own milestones of the school.
+      expect(detail.milestones.map((m) => m.key)).toEqual(caller === 'contractor' ? ['connection'] : ['connection', 'equipment', 'training', 'onboarding']);
+    },
+  },
+  {
+    name: 'GET /api/schools/{id}/history',
+    method: 'GET',
+    path: () => `/api/schools/${api.school.id}/history`,
+    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403 }),
+    check: (json, caller) => {
+      const page = HistoryPage.parse(json);
+      expect(page.items.some((e) => e.milestone === 'connection' && e.type === 'started')).toBe(true);
+      if (caller === 'contractor') expect(page.items.every((e) => e.milestone === 'connection')).toBe(true);
+    },
+  },
+  {
+    name: 'POST accept (milestone active)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/connection/accept`,
+    body: () => ({}),
+    expect: signedIn(403, { manager: 409, coordinator: 409 }),
+  },
+  {
+    name: 'POST submit (a contractor may; managers never)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/connection/submit`,
+    // Below the standard: the assigned contractor gets 422, everybody else 403 before the evidence is looked at.
+    body: () => ({ evidence: { kind: 'connection', actNumber: 'A-1', actDate: '2024-01-10', bandwidthMbps: 1 } }),
+    expect: signedIn(403, { contractor: 422 }),
+  },
+  {
+    name: 'POST /api/bulk/hold (selects nothing: no completed milestone)',
+    method: 'POST',
+    path: () => '/api/bulk/hold',
+    body: () => ({ milestone: 'connection', filter: { schoolIds: [api.school.id], status: 'completed' }, body: { reason: 'Проверка прав' } }),
+    expect: signedIn(403, { manager: 202, coordinator: 202, otherCoordinator: 202 }),
+    check: (json, caller) => {
+      const job = Job.parse(json);
+      if (caller === 'manager') jobId = job.id;
+      if (caller === 'otherCoordinator') expect(job.filter.district).toBe(api.otherDistrict);
+    },
+  },
+  {
+    name: 'GET /api/jobs/{id} (the manager’s job)',
+    method: 'GET',
+    path: () => `/api/jobs/${jobId}`,
+    expect: signedIn(403, { manager: 200 }),
+    check: (json) => expect(Job.parse(json).createdBy.sub).toBe('manager-1'),
+  },
+  {
+    name: 'POST /api/imports/schools (a bad file: nothing imported)',
+    method: 'POST',
+    path: () => '/api/imports/schools',
+    raw: { text: 'id,name\nx,y\n', contentType: 'text/csv' },
+    expect: signedIn(403, { manager: 400 }),
+  },
+  {
+    name: 'GET /api/reports/progress',
+    method: 'GET',
+    path: () => '/api/reports/progress?asOf=2024-12-31',
+    expect: signedIn(200, { contractor: 403, otherContractor: 403 }),
+    check: (json, caller) => {
+      const report = ProgressReport.parse(json);
+      if (caller === 'coordinator') expect(report.rows.map((r) => r.district)).toEqual([api.school.district]);
+      if (caller === 'manager' || caller === 'viewer') expect(report.rows.length).toBeGreaterThan(30);
+    },
+  },
+  {
+    name: 'GET /api/notifications',
+    method: 'GET',
+    path: () => '/api/notifications',
+    expect: signedIn(200, { viewer: 403 }),
+    check: (json, caller) => {
+      const list = NotificationList.parse(json);
+      if (caller === 'contractor') expect(list.items.every((n) => n.recipient.type === 'contractor' && n.recipient.org === api.contractorOrg)).toBe(true);
+    },
+  },
+];
+
+describe('every route against every caller', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const outcomes: Record<string, number> = {};
+      for (const caller of CALLERS) {
+        const res = await api.request(c.method, c.path(), {
+          as: caller,
+          ...(c.body ? { body: c.body() } : {}),
+          ...(c.raw ? { raw: c.raw.text, contentType: c.raw.contentType } : {}),
+        });
+        outcomes[caller] = res.status;
+        if (res.status >= 400) {
+          expect(res.headers.get('content-type'), `${c.name} as ${caller}`).toContain('application/problem+json');
+          expect(Problem.parse(res.json).status).toBe(res.status);
+          if (res.status === 401) expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        } else if (c.check) {
+          c.check(res.json, caller);
+        }
+      }
+      expect(outcomes).toEqual(c.expect);
+    });
+  }
+
+  it('the bulk jobs ran and changed nothing (their filter selected no school)', async () => {
+    const job = await eventually(async () => {
+      const res = await api.request('GET', `/api/jobs/${jobId}`);
+      const j = Job.parse(res.json);
+      return j.status === 'done' ? j : undefined;
+    }, 'the bulk job to finish');
+    expect(job.results.every((r) => r.outcome === 'skipped')).toBe(true);
+    expect((await api.stack.store.getMilestone(api.school.id, 'connection'))!.state.status).toBe('active');
+  });
+});
