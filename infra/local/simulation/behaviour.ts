@@ -18,6 +18,8 @@ import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
 import { hash32, Rng, type Seed } from '../../../shared/region/prng.js';
 
 export const DAY_MS = 86_400_000;
+/** The longest a piece of work takes at its own pace, in days, however far away its deadline is. */
+export const MAX_PACE_DAYS = 300;
 
 /** How an assignee keeps deadlines. */
 export type Punctuality = 'reliable' | 'average' | 'late';
@@ -205,18 +207,21 @@ export class BehaviourModel {
   }
 
   /**
-   * Day of the first submission, counted from the start, for a window of `window` days to the deadline:
-   * reliable assignees finish well inside it, average ones near the end and sometimes a little late,
-   * late ones often after the deadline.
+   * Day of the first submission, counted from the start. Work is paced to the time left to the
+   * deadline, but takes at most `MAX_PACE_DAYS` at its own pace (the onboarding of an early cohort has
+   * three years, and does not need them): reliable assignees finish well inside that span, average
+   * ones near its end and sometimes a little after, late ones often well after (past the deadline when
+   * the span is the whole window).
    */
   #submissionDay(rng: Rng, punctuality: Punctuality, window: number): number {
+    const span = Math.min(window, MAX_PACE_DAYS);
     switch (punctuality) {
       case 'reliable':
-        return rng.chance(0.03) ? window + rng.int(1, 20) : triangular(rng, 0.15, 0.6, 0.97) * window;
+        return rng.chance(0.03) ? span + rng.int(1, 20) : triangular(rng, 0.15, 0.6, 0.97) * span;
       case 'average':
-        return rng.chance(0.15) ? window + rng.int(1, 45) : triangular(rng, 0.3, 0.85, 1) * window;
+        return rng.chance(0.15) ? span + rng.int(1, 45) : triangular(rng, 0.3, 0.85, 1) * span;
       case 'late':
-        return rng.chance(0.6) ? window + rng.int(5, 150) : triangular(rng, 0.6, 0.95, 1) * window;
+        return rng.chance(0.6) ? span + rng.int(30, 180) : triangular(rng, 0.6, 0.95, 1) * span;
     }
   }
 

@@ -1,0 +1,461 @@
+/**
+ * The program simulation: the real workflows on the local runtime with a virtual clock, and the people
+ * of the behaviour model acting through the same command path as the API (load → decide → commit, then
+ * the workflow signal).
+ *
+ * One timeline. The people's actions are entries of an agenda in virtual time; the workflows' timers
+ * (planned starts, reminder timeouts, continue-as-new) are the runtime's. The loop takes the next
+ * action, advances the runtime to its time (which fires every timer due before it, in order), carries
+ * the action out, lets the workflows react until they block again, and looks at what changed.
+ *
+ * What the people know is what they could see in the application: the stored milestone states. A
+ * milestone the workflow has started is noticed when its school is read: after the import, right after
+ * a command that closes the last dependency of another milestone, and on the morning of a planned start (then again after 1, 2, 4, 7, 7 … days while it is
+ * ready by the program's rules and still not started). When it is noticed, the behaviour model draws
+ * what will happen to it (submission, review, hold, reassignment, waiver) and the agenda gets those
+ * actions. Everything is keyed by ids and the seed, so the same seed gives the same run.
+ */
+import { addDays, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
+import type { Clock } from '../../../shared/clock.js';
+import { executeCommand } from '../../../shared/commands/execute.js';
+import { eligibleAssignees, initialState } from '../../../shared/domain/index.js';
+import type {
+  Actor,
+  Command,
+  CommandType,
+  IsoDate,
+  MilestoneDefinition,
+  MilestoneEvent,
+  MilestoneState,
+  MilestoneStatus,
+  ProgramDefinition,
+  School,
+} from '../../../shared/program/model.js';
+import { generateRegion, type Region, type Seed } from '../../../shared/region/index.js';
+import type { MilestoneStore } from '../../../shared/store/index.js';
+import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
+import { Agenda } from './agenda.js';
+import { BehaviourModel, DAY_MS, type ActivationPlan, type BehaviourRates, type ReviewOutcome } from './behaviour.js';
+
+/** The parts of the local system the simulation drives. */
+export interface SimulatedSystem {
+  runtime: {
+    /** Fires every timer due up to `target` in time order, then sets the clock to `target`. */
+    advanceTo(target: number): Promise<void>;
+    /** Resolves when the executions are blocked again (nothing queued, nothing due now). */
+    idle(): Promise<void>;
+    stats(): { executions: number; running: number; transitions: number; pendingTimers: number };
+  };
+  store: MilestoneStore;
+  signal: WorkflowSignal;
+  clock: Clock;
+}
+
+export interface SimulationOptions {
+  schools: number;
+  seed: Seed;
+  /** First and last day of the period, in the program's time zone. */
+  from: IsoDate;
+  to: IsoDate;
+  program: ProgramDefinition;
+  rates?: Partial<BehaviourRates>;
+  /** Called after every action and at the end. */
+  onProgress?: (progress: SimulationProgress) => void;
+}
+
+export interface SimulationProgress {
+  /** Virtual time, epoch ms. */
+  now: number;
+  /** Share of the period simulated, 0 to 1. */
+  fraction: number;
+  actions: number;
+  commands: number;
+  activations: number;
+}
+
+export type ActionKind = 'submit' | 'review' | 'hold' | 'resume' | 'reassign' | 'waive';
+
+export interface SimulationStats {
+  /** Accepted commands by type. */
+  commands: Partial<Record<CommandType, number>>;
+  /** Commands the domain refused (each a line: time, milestone, command, why). Expected to be empty. */
+  refused: string[];
+  /** Outcomes of the workflow signal after the accepted commands. */
+  signals: Partial<Record<SignalResult['kind'], number>>;
+  /** Milestones the people noticed the workflow had started. */
+  activations: number;
+  /** School reads by the people (noticing what the workflows did). */
+  observations: number;
+  /** Agenda entries carried out (actions and observations). */
+  actions: number;
+  /** The runtime at the end. */
+  executions: number;
+  runningExecutions: number;
+  transitions: number;
+}
+
+export interface SimulationRun {
+  region: Region;
+  /** Every audit event of every school, oldest first per school. */
+  events: MilestoneEvent[];
+  stats: SimulationStats;
+}
+
+interface Tracked {
+  def: MilestoneDefinition;
+  status: MilestoneStatus;
+  assignee: string | null;
+  deadline: IsoDate;
+  plannedStart: IsoDate;
+  startedAt: number | null;
+  /** Submissions made so far; the next one is number `attempt`. */
+  attempt: number;
+  /** Bumped whenever the scheduled submission or review is replaced (stale agenda entries are skipped). */
+  gen: number;
+  /** When the pending submission is due, if one is scheduled. */
+  submitAt: number | null;
+  heldAt: number | null;
+  plan: ActivationPlan | null;
+  /** The coordinator's decision on the submission under review. */
+  review: ReviewOutcome | null;
+}
+
+interface SimSchool {
+  school: School;
+  milestones: Map<string, Tracked>;
+  /** The time of the next observation on the agenda, if any. */
+  observeAt: number | null;
+  /** Consecutive observations that found a ready milestone not yet started. */
+  misses: number;
+}
+
+type Action = { kind: 'observe'; schoolId: string } | { kind: ActionKind; schoolId: string; key: string; gen: number };
+
+const MANAGER: Actor = { role: 'program-manager', sub: 'sim-program-manager', name: 'Руководитель программы (симуляция)' };
+const MINUTE = 60_000;
+const RECHECK_DAYS = [1, 2, 4, 7];
+
+function contractorActor(org: string): Actor {
+  return { role: 'contractor', sub: `sim-${org}`, org };
+}
+
+function coordinatorActor(district: string): Actor {
+  return { role: 'district-coordinator', sub: `sim-coordinator-${district}`, district };
+}
+
+const CLOSED: readonly MilestoneStatus[] = ['completed', 'waived'];
+
+export class Simulation {
+  readonly region: Region;
+  readonly behaviour: BehaviourModel;
+  readonly stats: SimulationStats;
+  readonly #system: SimulatedSystem;
+  readonly #options: SimulationOptions;
+  readonly #program: ProgramDefinition;
+  readonly #tz: string;
+  readonly #agenda = new Agenda<Action>();
+  readonly #schools = new Map<string, SimSchool>();
+  readonly #startMs: number;
+  readonly #endMs: number;
+
+  constructor(system: SimulatedSystem, options: SimulationOptions) {
+    if (options.from > options.to) throw new RangeError(`the period ends (${options.to}) before it starts (${options.from})`);
+    this.#system = system;
+    this.#options = options;
+    this.#program = options.program;
+    this.#tz = options.program.timeZone;
+    this.region = generateRegion({ seed: options.seed, schools: options.schools });
+    this.behaviour = new BehaviourModel({
+      seed: options.seed,
+      timeZone: this.#tz,
+      contractors: this.region.contractors,
+      ...(options.rates ? { rates: options.rates } : {}),
+    });
+    this.#startMs = zonedInstant(options.from, '00:00', this.#tz).getTime();
+    this.#endMs = endOfLocalDay(options.to, this.#tz).getTime();
+    this.stats = { commands: {}, refused: [], signals: {}, activations: 0, observations: 0, actions: 0, executions: 0, runningExecutions: 0, transitions: 0 };
+  }
+
+  /** The instant the simulation starts at: the clock of the system must show it when `run` is called. */
+  static startInstant(program: ProgramDefinition, from: IsoDate): number {
+    return zonedInstant(from, '00:00', program.timeZone).getTime();
+  }
+
+  get #now(): number {
+    return this.#system.clock.nowMs();
+  }
+
+  async run(): Promise<SimulationRun> {
+    if (this.#now !== this.#startMs) {
+      throw new Error(`the clock shows ${new Date(this.#now).toISOString()}, the simulation starts at ${new Date(this.#startMs).toISOString()}`);
+    }
+    await this.#importRegion();
+    while (this.#agenda.size > 0 && this.#agenda.peek()!.at < this.#endMs) {
+      const entry = this.#agenda.pop()!;
+      await this.#system.runtime.advanceTo(entry.at);
+      await this.#carryOut(entry.item);
+      this.stats.actions++;
+      this.#progress();
+    }
+    await this.#system.runtime.advanceTo(this.#endMs);
+    const runtime = this.#system.runtime.stats();
+    this.stats.executions = runtime.executions;
+    this.stats.runningExecutions = runtime.running;
+    this.stats.transitions = runtime.transitions;
+    this.#progress();
+    return { region: this.region, events: await this.#auditLog(), stats: this.stats };
+  }
+
+  #progress(): void {
+    const span = this.#endMs - this.#startMs;
+    this.#options.onProgress?.({
+      now: this.#now,
+      fraction: span <= 0 ? 1 : Math.min(1, Math.max(0, (this.#now - this.#startMs) / span)),
+      actions: this.stats.actions,
+      commands: Object.values(this.stats.commands).reduce((a, b) => a + b, 0),
+      activations: this.stats.activations,
+    });
+  }
+
+  // ---------- setting up: the region enters the system as an import does ----------
+
+  async #importRegion(): Promise<void> {
+    const { store, signal } = this.#system;
+    const at = new Date(this.#now);
+    for (const c of this.region.contractors) await store.putContractor(c);
+    await store.putSchools(this.region.schools);
+    await store.initMilestones(this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
+    for (const school of this.region.schools) {
+      const milestones = new Map<string, Tracked>();
+      for (const def of this.#program.milestones) {
+        const state = initialState(this.#program, school, def.key, at);
+        milestones.set(def.key, {
+          def,
+          status: state.status,
+          assignee: state.assignee,
+          deadline: state.deadline,
+          plannedStart: state.plannedStart,
+          startedAt: null,
+          attempt: 0,
+          gen: 0,
+          submitAt: null,
+          heldAt: null,
+          plan: null,
+          review: null,
+        });
+      }
+      this.#schools.set(school.id, { school, milestones, observeAt: null, misses: 0 });
+    }
+    for (const school of this.region.schools) await signal.ensureExecution(school.id);
+    await this.#system.runtime.idle();
+    for (const school of this.region.schools) await this.#observe(this.#schools.get(school.id)!);
+  }
+
+  // ---------- noticing what the workflows did ----------
+
+  async #observe(s: SimSchool): Promise<void> {
+    const record = await this.#system.store.getSchool(s.school.id);
+    this.stats.observations++;
+    if (!record) throw new Error(`school ${s.school.id} is not in the store`);
+    for (const stored of record.milestones) {
+      const t = s.milestones.get(stored.state.key);
+      if (!t) continue;
+      const wasStarted = t.startedAt !== null;
+      this.#apply(t, stored.state);
+      if (!wasStarted && t.startedAt !== null) this.#activated(s, t);
+    }
+    this.#planObservation(s);
+  }
+
+  /** When to look at the school again: the morning of its next planned start, or soon if something ready has not started. */
+  #planObservation(s: SimSchool): void {
+    const now = this.#now;
+    const today = localDate(new Date(now), this.#tz);
+    let next = Infinity;
+    let stuck = false;
+    for (const t of s.milestones.values()) {
+      if (t.status !== 'pending' || t.startedAt !== null) continue;
+      const depsDone = t.def.dependsOn.every((dep) => CLOSED.includes(s.milestones.get(dep)?.status ?? 'pending'));
+      if (!depsDone) continue;
+      if (t.plannedStart > today) {
+        next = Math.min(next, zonedInstant(t.plannedStart, '08:00', this.#tz).getTime());
+      } else {
+        stuck = true;
+      }
+    }
+    if (stuck) {
+      const days = RECHECK_DAYS[Math.min(s.misses, RECHECK_DAYS.length - 1)]!;
+      s.misses++;
+      next = Math.min(next, zonedInstant(addDays(today, days), '08:00', this.#tz).getTime());
+    } else {
+      s.misses = 0;
+    }
+    if (next === Infinity || next >= this.#endMs) return;
+    if (s.observeAt !== null && s.observeAt > now && s.observeAt <= next) return;
+    s.observeAt = next;
+    this.#agenda.add(next, { kind: 'observe', schoolId: s.school.id });
+  }
+
+  /** True when closing `closed` leaves a milestone that depends on it with every dependency closed: the workflow may start it now. */
+  #unlocks(s: SimSchool, closed: Tracked): boolean {
+    for (const t of s.milestones.values()) {
+      if (t.status !== 'pending' || !t.def.dependsOn.includes(closed.def.key)) continue;
+      if (t.def.dependsOn.every((dep) => CLOSED.includes(s.milestones.get(dep)?.status ?? 'pending'))) return true;
+    }
+    return false;
+  }
+
+  #apply(t: Tracked, state: MilestoneState): void {
+    t.status = state.status;
+    t.assignee = state.assignee;
+    t.deadline = state.deadline;
+    if (state.startedAt !== null && t.startedAt === null) t.startedAt = Date.parse(state.startedAt);
+  }
+
+  #future(at: number): number {
+    return Math.max(at, this.#now + MINUTE);
+  }
+
+  #activated(s: SimSchool, t: Tracked): void {
+    this.stats.activations++;
+    const schoolId = s.school.id;
+    const key = t.def.key;
+    const plan = this.behaviour.onActivated({ schoolId, key, assignee: t.assignee, deadline: t.deadline, startedAt: t.startedAt! });
+    t.plan = plan;
+    if (plan.kind === 'waive') {
+      this.#agenda.add(this.#future(plan.at), { kind: 'waive', schoolId, key, gen: t.gen });
+      return;
+    }
+    if (t.assignee === null) {
+      // Nobody could be assigned: the manager finds someone first.
+      this.#agenda.add(this.#future(t.startedAt! + 3 * DAY_MS), { kind: 'reassign', schoolId, key, gen: t.gen });
+      return;
+    }
+    this.#scheduleSubmission(t, schoolId, plan.submitAt);
+    if (plan.hold) this.#agenda.add(this.#future(plan.hold.at), { kind: 'hold', schoolId, key, gen: t.gen });
+    if (plan.reassignAt !== null) this.#agenda.add(this.#future(plan.reassignAt), { kind: 'reassign', schoolId, key, gen: t.gen });
+  }
+
+  #scheduleSubmission(t: Tracked, schoolId: string, at: number): void {
+    t.gen++;
+    t.submitAt = this.#future(at);
+    this.#agenda.add(t.submitAt, { kind: 'submit', schoolId, key: t.def.key, gen: t.gen });
+  }
+
+  // ---------- acting ----------
+
+  async #carryOut(action: Action): Promise<void> {
+    const s = this.#schools.get(action.schoolId)!;
+    if (action.kind === 'observe') {
+      if (s.observeAt !== this.#now) return; // replaced by an earlier observation
+      s.observeAt = null;
+      await this.#observe(s);
+      return;
+    }
+    const t = s.milestones.get(action.key)!;
+    const schoolId = s.school.id;
+    const key = t.def.key;
+    switch (action.kind) {
+      case 'submit': {
+        if (action.gen !== t.gen || t.status !== 'active' || t.assignee === null) return;
+        const evidence = this.behaviour.evidence(t.def, s.school, this.#now, t.attempt);
+        const state = await this.#command(s, t, { type: 'submit', evidence }, contractorActor(t.assignee));
+        if (!state) return;
+        t.submitAt = null;
+        t.review = this.behaviour.review({ schoolId, key, assignee: t.assignee }, this.#now, t.attempt);
+        t.attempt++;
+        this.#agenda.add(this.#future(t.review.at), { kind: 'review', schoolId, key, gen: t.gen });
+        return;
+      }
+      case 'review': {
+        const review = t.review;
+        if (action.gen !== t.gen || t.status !== 'submitted' || review === null) return;
+        t.review = null;
+        const coordinator = coordinatorActor(s.school.district);
+        if (review.verdict === 'accept') {
+          if ((await this.#command(s, t, { type: 'accept' }, coordinator)) && this.#unlocks(s, t)) await this.#observe(s);
+          return;
+        }
+        if (!(await this.#command(s, t, { type: 'reject', reason: review.reason ?? 'Документы неполные' }, coordinator))) return;
+        this.#scheduleSubmission(t, schoolId, this.behaviour.resubmitAt({ schoolId, key, assignee: t.assignee }, this.#now, t.attempt));
+        return;
+      }
+      case 'hold': {
+        const plan = t.plan;
+        if (action.gen !== t.gen || t.status !== 'active' || plan?.kind !== 'work' || !plan.hold) return;
+        if (!(await this.#command(s, t, { type: 'hold', reason: plan.hold.reason }, MANAGER))) return;
+        t.heldAt = this.#now;
+        t.gen++; // the submission waits for the resume
+        this.#agenda.add(this.#future(plan.hold.resumeAt), { kind: 'resume', schoolId, key, gen: t.gen });
+        return;
+      }
+      case 'resume': {
+        if (action.gen !== t.gen || t.status !== 'on-hold') return;
+        const resumed = await this.#command(s, t, { type: 'resume', note: 'Причина приостановки устранена' }, MANAGER);
+        if (!resumed) return;
+        const remaining = t.submitAt !== null && t.heldAt !== null ? Math.max(0, t.submitAt - t.heldAt) : 14 * DAY_MS;
+        t.heldAt = null;
+        if (resumed.status === 'active') this.#scheduleSubmission(t, schoolId, this.#now + remaining);
+        return;
+      }
+      case 'reassign': {
+        if (action.gen !== t.gen || t.status !== 'active') return;
+        const school = s.school;
+        const eligible = eligibleAssignees(t.def, school, this.region.contractors);
+        const next = this.behaviour.replacement({ schoolId, key, assignee: t.assignee }, eligible);
+        if (next === null) return;
+        const reason = t.assignee === null ? 'Назначение исполнителя' : 'Исполнитель срывает сроки, работы переданы другой организации';
+        if (!(await this.#command(s, t, { type: 'reassign', contractor: next, reason }, MANAGER))) return;
+        this.#scheduleSubmission(t, schoolId, this.behaviour.submitAfterReassignment({ schoolId, key }, next, this.#now));
+        return;
+      }
+      case 'waive': {
+        const plan = t.plan;
+        if (action.gen !== t.gen || CLOSED.includes(t.status) || plan?.kind !== 'waive') return;
+        if ((await this.#command(s, t, { type: 'waive', reason: plan.reason }, MANAGER)) && this.#unlocks(s, t)) await this.#observe(s);
+        return;
+      }
+    }
+  }
+
+  /** One command through the API's path: executeCommand (load → decide → commit), then the workflow signal. */
+  async #command(s: SimSchool, t: Tracked, command: Command, actor: Actor): Promise<MilestoneState | null> {
+    const schoolId = s.school.id;
+    const key = t.def.key;
+    const deps = { store: this.#system.store, program: this.#program, clock: this.#system.clock };
+    const { outcome, context } = await executeCommand(deps, { schoolId, milestone: key, command, actor });
+    if (!outcome.ok) {
+      this.stats.refused.push(`${new Date(this.#now).toISOString()} ${schoolId}/${key} ${command.type}: ${outcome.code}: ${outcome.message}`);
+      await this.#observe(s);
+      return null;
+    }
+    this.stats.commands[command.type] = (this.stats.commands[command.type] ?? 0) + 1;
+    const signal = await this.#system.signal.afterCommit({
+      schoolId,
+      milestone: key,
+      state: outcome.state,
+      events: outcome.events,
+      task: context.task,
+      tasks: context.tasks,
+    });
+    this.stats.signals[signal.kind] = (this.stats.signals[signal.kind] ?? 0) + 1;
+    await this.#system.runtime.idle();
+    this.#apply(t, outcome.state);
+    return outcome.state;
+  }
+
+  // ---------- the record ----------
+
+  async #auditLog(): Promise<MilestoneEvent[]> {
+    const events: MilestoneEvent[] = [];
+    for (const school of this.region.schools) {
+      let cursor: string | null = null;
+      do {
+        const page = await this.#system.store.history(school.id, { order: 'oldest-first', limit: 1000, cursor });
+        events.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor);
+    }
+    return events;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Command-line options of `npm run simulate`:
+ *
+ *   --schools N      schools in the demo region (1–20000, default 750)
+ *   --seed S         seed of the region and of the behaviour model (default 1; a number or a word)
+ *   --from DATE      first simulated day (default 2021-01-01)
+ *   --to DATE        last simulated day (default 2024-12-31)
+ *   --out FILE       where the HTML report goes (default .data/simulation/report-<schools>-seed-<seed>.html)
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { IsoDate } from '../../../shared/program/model.js';
+import { MAX_DEMO_REGION_SCHOOLS } from '../../../shared/region/index.js';
+
+export interface SimulateOptions {
+  schools: number;
+  seed: number | string;
+  from: string;
+  to: string;
+  out: string;
+}
+
+export const USAGE = `Usage: npm run simulate -- [--schools N] [--seed S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
+
+Runs the school workflows of the whole program on the local runtime with a virtual clock, with seeded
+contractors and managers acting through the command path of the API; prints the yearly KPI table and
+writes an HTML report. The same seed gives the same table and report.
+
+  --schools N   schools in the demo region, 1 to ${MAX_DEMO_REGION_SCHOOLS} (default 750)
+  --seed S      seed of the region and of the people's behaviour (default 1)
+  --from DATE   first simulated day (default 2021-01-01)
+  --to DATE     last simulated day (default 2024-12-31)
+  --out FILE    the HTML report (default .data/simulation/report-<schools>-seed-<seed>.html)
+`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The seed as given: a whole number stays a number (so `--seed 1` is the demo region's seed 1), anything else is text. */
+export function parseSeed(text: string): number | string {
+  if (text.trim() === '') throw new UsageError('--seed must not be empty');
+  return /^-?\d{1,15}$/.test(text) ? Number(text) : text;
+}
+
+export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()): SimulateOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        schools: { type: 'string' },
+        seed: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const schoolsText = (values.schools as string | undefined) ?? '750';
+  if (!/^\d+$/.test(schoolsText)) throw new UsageError(`--schools must be a whole number, got "${schoolsText}"`);
+  const schools = Number(schoolsText);
+  if (schools < 1 || schools > MAX_DEMO_REGION_SCHOOLS) throw new UsageError(`--schools must be from 1 to ${MAX_DEMO_REGION_SCHOOLS}, got ${schools}`);
+  const seed = parseSeed((values.seed as string | undefined) ?? '1');
+  const date = (name: 'from' | 'to', fallback: string): string => {
+    const text = (values[name] as string | undefined) ?? fallback;
+    if (!IsoDate.safeParse(text).success) throw new UsageError(`--${name} must be a date as YYYY-MM-DD, got "${text}"`);
+    return text;
+  };
+  const from = date('from', '2021-01-01');
+  const to = date('to', '2024-12-31');
+  if (from > to) throw new UsageError(`--to (${to}) is before --from (${from})`);
+  const safeSeed = String(seed).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
+  const out = path.resolve(cwd, (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`));
+  return { schools, seed, from, to, out };
+}

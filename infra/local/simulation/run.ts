@@ -1,0 +1,168 @@
+/**
+ * A program simulation from start to finish: the local system (the synthesized app on DynamoDB Local
+ * and the local Step Functions runtime, driven by a virtual clock), the simulation on it, and its
+ * results: the KPIs, the yearly table and the HTML report.
+ */
+import './quiet-handlers.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { VirtualClock } from '../../../shared/clock.js';
+import type { IsoDate, ProgramDefinition } from '../../../shared/program/model.js';
+import type { Seed } from '../../../shared/region/index.js';
+import { createWorkflowSignal } from '../../../functions/common/workflow-signal.js';
+import { startLocalStack, type LocalStack } from '../stack.js';
+import { Simulation, type SimulatedSystem, type SimulationProgress, type SimulationRun } from './engine.js';
+import type { BehaviourRates } from './behaviour.js';
+import { computeKpis, formatKpiTable, type Kpis } from './kpi.js';
+import { renderReport } from './report.js';
+
+export interface SimulationSystem extends SimulatedSystem {
+  readonly stack: LocalStack;
+  /** Problems the workflow signal logged (it never throws): expected to stay empty. */
+  readonly signalProblems: string[];
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  program: ProgramDefinition;
+  /** First simulated day: the virtual clock starts at its midnight in the program's time zone. */
+  from: IsoDate;
+  /** An existing DynamoDB Local (tests share one); without it an in-memory one is started and stopped. */
+  dynamodbEndpoint?: string;
+  tableName?: string;
+}
+
+/**
+ * Starts the local system (`startLocalStack`, without the demo region) on a virtual clock at the first
+ * simulated day. The workflow functions run in this process (their logs: see quiet-handlers.ts).
+ */
+export async function startSimulationSystem(options: SystemOptions): Promise<SimulationSystem> {
+  const clock = new VirtualClock(Simulation.startInstant(options.program, options.from));
+  const stack = await startLocalStack({
+    clock,
+    seed: false,
+    rateLimit: false,
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    ...(options.tableName ? { tableName: options.tableName } : {}),
+  });
+  try {
+    if (!stack.schoolProgramArn) throw new Error('the synthesized template has no school-program state machine');
+    // The stack's other event sources are not part of a simulation: the stream poller (outbox delivery)
+    // runs on wall-clock time, and schedules fire asynchronously whenever the virtual clock moves, beside
+    // the runtime rather than on its timeline. Both would make runs differ; notifications stay in the
+    // outbox, where the simulation counts them.
+    await stack.events.stop();
+    const signalProblems: string[] = [];
+    const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const signal = createWorkflowSignal({
+      sfn,
+      store: stack.store,
+      stateMachineArn: stack.schoolProgramArn,
+      log: (level, message, data) => {
+        if (level !== 'info') signalProblems.push(`${level}: ${message} ${JSON.stringify(data)}`);
+      },
+    });
+    const runtime = stack.runtime;
+    return {
+      stack,
+      signalProblems,
+      clock,
+      store: stack.store,
+      signal,
+      runtime: {
+        advanceTo: (target) => runtime.advanceTo(target),
+        idle: () => runtime.idle(),
+        stats: () => runtime.stats(),
+      },
+      stop: async () => {
+        sfn.destroy();
+        await stack.stop();
+      },
+    };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+export interface ProgramSimulationOptions {
+  program: ProgramDefinition;
+  schools: number;
+  seed: Seed;
+  from: IsoDate;
+  to: IsoDate;
+  rates?: Partial<BehaviourRates>;
+  onProgress?: (p: SimulationProgress) => void;
+  /** The command line shown in the report. */
+  command?: string;
+}
+
+export interface ProgramSimulationResult {
+  run: SimulationRun;
+  kpis: Kpis;
+  /** The yearly KPI table with its heading line. */
+  table: string;
+  html: string;
+}
+
+export function commandLine(o: Pick<ProgramSimulationOptions, 'schools' | 'seed' | 'from' | 'to'>): string {
+  return `npm run simulate -- --schools ${o.schools} --seed ${String(o.seed)} --from ${o.from} --to ${o.to}`;
+}
+
+export function tableHeading(o: Pick<ProgramSimulationOptions, 'schools' | 'seed' | 'from' | 'to'>): string {
+  return `Yearly KPIs: ${o.schools} schools, seed ${String(o.seed)}, ${o.from} to ${o.to} (share of schools with the milestone completed or waived at 31 December; reminders and escalations sent in the year)`;
+}
+
+/** Runs the simulation on a started system and computes its results. */
+export async function simulateProgram(system: SimulatedSystem, options: ProgramSimulationOptions): Promise<ProgramSimulationResult> {
+  const simulation = new Simulation(system, {
+    program: options.program,
+    schools: options.schools,
+    seed: options.seed,
+    from: options.from,
+    to: options.to,
+    ...(options.rates ? { rates: options.rates } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const run = await simulation.run();
+  const kpis = computeKpis({
+    program: options.program,
+    schools: run.region.schools,
+    districts: run.region.districts,
+    events: run.events,
+    from: options.from,
+    to: options.to,
+  });
+  const table = `${tableHeading(options)}\n\n${formatKpiTable(kpis)}`;
+  const s = run.stats;
+  const commands = Object.entries(s.commands)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const events = Object.entries(kpis.events)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const html = renderReport({
+    kpis,
+    title: `${options.program.title.en} — ${options.program.title.ru}`,
+    parameters: [
+      ['Schools', String(options.schools)],
+      ['Districts with schools', String(kpis.districts.length)],
+      ['Contractors', String(run.region.contractors.length)],
+      ['Seed', String(options.seed)],
+      ['Period', `${options.from} to ${options.to}`],
+      ['Time zone', options.program.timeZone],
+      ['Program', options.program.id],
+    ],
+    facts: [
+      ['Commands by the people', commands || 'none'],
+      ['Commands refused', String(s.refused.length)],
+      ['Milestones started by the workflows', String(s.activations)],
+      ['Audit events', events || 'none'],
+      ['Workflow executions', `${s.executions} (${s.runningExecutions} still running at the end)`],
+      ['State transitions', String(s.transitions)],
+    ],
+    command: options.command ?? commandLine(options),
+  });
+  return { run, kpis, table, html };
+}
