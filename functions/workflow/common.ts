@@ -19,12 +19,9 @@ import { IsoInstant, type ProgramDefinition } from '../../shared/program/model.j
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
 
-/** Environment variable names (the construct sets them, the handlers read them). */
-export const WORKFLOW_ENV = {
-  table: 'TABLE_NAME',
-  schoolProgram: 'SCHOOL_PROGRAM_STATE_MACHINE_ARN',
-  milestoneLifecycle: 'MILESTONE_LIFECYCLE_STATE_MACHINE_ARN',
-} as const;
+import { PERMANENT_ERROR, TRANSIENT_ERROR, WORKFLOW_ENV } from './contract.js';
+
+export { PERMANENT_ERROR, TRANSIENT_ERROR, WORKFLOW_ENV };
 
 const StateMachineArn = z.string().regex(/^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, 'a state machine ARN');
 
@@ -76,11 +73,6 @@ export const ExecutionFields = {
   /** `$states.context.State.EnteredTime`: the instant the handler acts at. */
   now: IsoInstant,
 };
-
-/** The error name of a failure worth retrying (the state machines retry it with back-off). */
-export const TRANSIENT_ERROR = 'Workflow.Transient';
-/** The error name of a failure that retrying cannot fix (the execution fails and is alarmed). */
-export const PERMANENT_ERROR = 'Workflow.Permanent';
 
 export class WorkflowError extends Error {
   constructor(name: typeof TRANSIENT_ERROR | typeof PERMANENT_ERROR, message: string, options?: { cause?: unknown }) {

@@ -21,12 +21,13 @@ import { SystemClock } from '../../shared/clock.js';
 import { IsoInstant, type MilestoneState } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import { SWEEP_TASK } from './contract.js';
 import { findLifecycle } from './executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 import { readyToStart } from './plan-school.js';
 import { programWaits } from './program-wait.js';
 
-export const SWEEP_TASK = 'workflow-sweep';
+export { SWEEP_TASK };
 
 export const SweepEvent = z
   .object({

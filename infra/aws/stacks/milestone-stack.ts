@@ -20,6 +20,7 @@ import { acknowledgeWildcardResource } from '../constructs/nag.js';
 import { NotificationDelivery } from '../constructs/notification-delivery.js';
 import { OperationalAlarms } from '../constructs/operational-alarms.js';
 import { UserDirectory } from '../constructs/user-directory.js';
+import { MilestoneWorkflows } from '../constructs/workflows.js';
 import type { StageSettings } from '../settings.js';
 
 /** CloudWatch namespace of the Powertools metrics of every function. */
@@ -161,10 +162,9 @@ export class MilestoneStack extends Stack {
     this.notifications.grantDelivery(this.schedules.sweep);
 
     // ---- Extension point: the milestone workflows (infra/aws/constructs/workflows.ts) ----------------
-    // The two state machines and their Lambda functions plug in here with one line:
-    //   this.connectWorkflows(new MilestoneWorkflows(this, 'Workflows', this.workflowDependencies()));
     // connectWorkflows gives the API and the sweep the ARNs and the Step Functions permissions they need,
     // and puts the failed/timed-out/aborted alarms on both state machines.
+    this.connectWorkflows(new MilestoneWorkflows(this, 'Workflows', this.workflowDependencies()));
     // ---------------------------------------------------------------------------------------------------
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API and dashboard' });
