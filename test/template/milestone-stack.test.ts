@@ -354,10 +354,16 @@ describe('the notification path', () => {
 });
 
 describe('the daily schedules', () => {
-  const schedules = () => ofType(s.resources, 'AWS::Scheduler::Schedule').map(([, r]) => r.Properties!);
+  const all = () => ofType(s.resources, 'AWS::Scheduler::Schedule').map(([, r]) => r.Properties!);
+  const target = (p: Record<string, any>) => p.Target.Arn['Fn::GetAtt']?.[0] as string | undefined;
+  const schedules = () => all().filter((p) => [fnId(SWEEP), fnId(DISPATCHER)].includes(target(p)!));
+
+  it('all fire in the region\'s time zone', () => {
+    for (const p of all()) expect(p.ScheduleExpressionTimezone, p.Description).toBe('Asia/Omsk');
+  });
 
   it('run at 08:30 (sweep and digest) and 08:45 (re-drive), Asia/Omsk', () => {
-    const byTarget = Object.fromEntries(schedules().map((p) => [p.Target.Arn['Fn::GetAtt'][0], p]));
+    const byTarget = Object.fromEntries(schedules().map((p) => [target(p), p]));
     expect(Object.keys(byTarget).sort()).toEqual([fnId(SWEEP), fnId(DISPATCHER)].sort());
     const sweep = byTarget[fnId(SWEEP)]!;
     const redrive = byTarget[fnId(DISPATCHER)]!;
@@ -381,7 +387,8 @@ describe('the daily schedules', () => {
 });
 
 describe('dead-letter queues', () => {
-  it('exist for every asynchronous invocation, the stream and the schedules, encrypted and SSL-only', () => {
+  it('exist for every asynchronous invocation, the stream and the daily schedules, encrypted and SSL-only', () => {
+    for (const entry of [API, DISPATCHER, SWEEP]) expect(functionByEntry(s.resources, entry)[1].Properties!.DeadLetterConfig, entry).toBeDefined();
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
     const users = new Map<string, string[]>();
     const use = (queue: string, by: string) => users.set(queue, [...(users.get(queue) ?? []), by]);
@@ -389,7 +396,9 @@ describe('dead-letter queues', () => {
       if (f.Properties!.DeadLetterConfig) use(f.Properties!.DeadLetterConfig.TargetArn['Fn::GetAtt'][0], `async ${f.Metadata!['cos:entry']} (${id})`);
     }
     for (const [id, m] of ofType(s.resources, 'AWS::Lambda::EventSourceMapping')) use(m.Properties!.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0], id);
-    for (const [id, sch] of ofType(s.resources, 'AWS::Scheduler::Schedule')) use(sch.Properties!.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0], id);
+    for (const [id, sch] of ofType(s.resources, 'AWS::Scheduler::Schedule')) {
+      if (sch.Properties!.Target.DeadLetterConfig) use(sch.Properties!.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0], id);
+    }
     expect(queues.map(([id]) => id).sort()).toEqual([...users.keys()].sort());
     for (const [id, q] of queues) {
       expect(q.Properties, id).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
