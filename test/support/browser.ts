@@ -20,8 +20,6 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      // The browser's own language: date inputs show dd.mm.yyyy, as the dashboard's users see them.
-      '--lang=ru-RU',
     ],
   });
 }

@@ -6,37 +6,36 @@
 import { useRef, useState } from 'preact/hooks';
 import type { CommandResult, Me, MilestoneView } from '../../../shared/api/schemas.js';
 import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
-import { CommandBody, KitItem, type CommandType, type EvidenceKind, type MilestoneStatus, type School } from '../../../shared/program/model.js';
+import { ALLOWED_FROM } from '../../../shared/domain/decider.js';
+import { authorize } from '../../../shared/domain/permissions.js';
+import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneState, type School } from '../../../shared/program/model.js';
 import { api, ApiError } from './api.js';
 import { useI18n } from './i18n.js';
 import { evidenceKindOf } from './program.js';
 import { errorText, InputField, TextAreaField } from './ui.js';
 import { apiFieldErrors, joinPath, zodFieldErrors, type FieldErrors } from './validation.js';
 
-/** What the domain lets each status go to (the API decides; this only hides buttons that cannot work). */
-const BY_STATUS: Record<MilestoneStatus, readonly CommandType[]> = {
-  pending: ['start', 'hold', 'waive', 'reassign', 'reschedule'],
-  active: ['submit', 'hold', 'waive', 'reassign', 'reschedule'],
-  submitted: ['accept', 'reject', 'hold', 'waive', 'reschedule'],
-  'on-hold': ['resume', 'waive', 'reschedule'],
-  completed: [],
-  waived: [],
-};
-
-/** The actions the signed-in user may take on this milestone (mirrors the domain's permissions). */
-export function availableActions(me: Me, school: School, milestone: Pick<MilestoneView, 'status' | 'assignee'>): CommandType[] {
-  const possible = BY_STATUS[milestone.status];
+/** The signed-in user as the domain's permission rules see them. */
+function actorOf(me: Me): Actor | null {
   switch (me.role) {
-    case 'viewer':
-      return [];
-    case 'contractor':
-      return possible.filter((a) => a === 'submit' && milestone.assignee !== null && milestone.assignee === me.org);
-    case 'district-coordinator':
-      if (school.district !== me.district) return [];
-      return possible.filter((a) => a !== 'submit');
     case 'program-manager':
-      return possible.filter((a) => a !== 'submit');
+    case 'viewer':
+      return { role: me.role, sub: me.sub };
+    case 'district-coordinator':
+      return me.district ? { role: me.role, sub: me.sub, district: me.district } : null;
+    case 'contractor':
+      return me.org ? { role: me.role, sub: me.sub, org: me.org } : null;
   }
+}
+
+/**
+ * The actions the signed-in user may take on this milestone now: the domain's own rules (the statuses
+ * each command applies in, and who may do what). The API decides again on every request.
+ */
+export function availableActions(me: Me, school: School, milestone: MilestoneState): CommandType[] {
+  const actor = actorOf(me);
+  if (!actor) return [];
+  return CommandType.options.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone) === null);
 }
 
 type Values = Record<string, string>;

@@ -62,3 +62,8 @@ export function overdueCounts(schools: readonly SchoolListItem[]): OverdueCounts
   }
   return { schools: schoolCount, milestones: milestoneCount, byMilestone };
 }
+
+/** The heat-map class of a share: 0 (none) … 5 (all). */
+export function heat(share: number): number {
+  return share >= 1 ? 5 : Math.min(4, Math.floor(share * 5));
+}

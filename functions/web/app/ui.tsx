@@ -280,8 +280,3 @@ export function SelectField(
     </FieldShell>
   );
 }
-
-/** Today in the region (the deadlines' calendar), as `YYYY-MM-DD`. */
-export function regionToday(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}

@@ -3,7 +3,7 @@ import { allSchools, api } from '../api.js';
 import { ProgressChart } from '../chart.js';
 import { useI18n } from '../i18n.js';
 import { districtName, MILESTONES, milestoneTitle, PROGRAM, targetsFor } from '../program.js';
-import { overdueCounts, reachedSeries } from '../progress.js';
+import { heat, overdueCounts, reachedSeries } from '../progress.js';
 import { href } from '../router.js';
 import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
@@ -19,11 +19,6 @@ export function OverviewPage({ me }: { me: Me }) {
       <AsyncView value={data}>{([report, schools]) => <Overview report={report} schools={schools} />}</AsyncView>
     </>
   );
-}
-
-/** The heat-map class of a share: 0 (none) … 5 (all). */
-export function heat(share: number): number {
-  return share >= 1 ? 5 : Math.min(4, Math.floor(share * 5));
 }
 
 function Overview({ report, schools }: { report: ProgressReport; schools: SchoolListItem[] }) {

@@ -5,9 +5,9 @@ import { api } from '../api.js';
 import { download, reportTable, toCsv, toXlsx } from '../export.js';
 import { useI18n } from '../i18n.js';
 import { districtName, milestoneTitle } from '../program.js';
+import { heat } from '../progress.js';
 import { AsyncView, ErrorBox, InputField, PageTitle, useAsync } from '../ui.js';
 import { issueMessage } from '../validation.js';
-import { heat } from './overview.js';
 
 /** Progress as of any date, by district and milestone; exported as CSV or XLSX. */
 export function ReportPage({ me }: { me: Me }) {
