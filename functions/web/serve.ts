@@ -63,24 +63,27 @@ interface Asset {
   immutable: boolean;
 }
 
-/** One static-file server over a folder; files are read once and kept in memory. */
+/**
+ * One static-file server over a folder. Hashed assets are read once and kept in memory (they never
+ * change); `index.html` is read on every request, so a rebuild is served at once; misses are not
+ * remembered, so requests for made-up names cannot grow the cache.
+ */
 export function createWebServer(root: string = WEB_DIST_DIR): (request: WebRequest | string) => WebResponse | null {
-  const cache = new Map<string, Asset | null>();
+  const cache = new Map<string, Asset>();
 
   function load(relative: string): Asset | null {
-    if (cache.has(relative)) return cache.get(relative) ?? null;
+    const cached = cache.get(relative);
+    if (cached) return cached;
     const file = path.join(root, relative);
-    let asset: Asset | null = null;
-    if (existsSync(file)) {
-      const raw = readFileSync(file);
-      const contentType = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
-      const compressible = TEXT.test(contentType) && raw.length > 1024;
-      // Names written by build.ts carry a content hash (`app-3F2A5B.js`): they never change.
-      const immutable = relative.startsWith('assets/') && /-[A-Z0-9]{8,}\./.test(relative);
-      const etag = `"${raw.length.toString(16)}-${hash(raw)}"`;
-      asset = { contentType, raw, gzipped: compressible ? gzipSync(raw, { level: 9 }) : null, etag, immutable };
-    }
-    cache.set(relative, asset);
+    if (!existsSync(file)) return null;
+    const raw = readFileSync(file);
+    const contentType = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+    const compressible = TEXT.test(contentType) && raw.length > 1024;
+    // Names written by build.ts carry a content hash (`app-3F2A5B7C.js`): they never change.
+    const immutable = relative.startsWith('assets/') && /-[A-Z0-9]{8,}\./.test(relative);
+    const etag = `"${raw.length.toString(16)}-${hash(raw)}"`;
+    const asset = { contentType, raw, gzipped: compressible ? gzipSync(raw, { level: 9 }) : null, etag, immutable };
+    if (immutable) cache.set(relative, asset);
     return asset;
   }
 

@@ -2,7 +2,7 @@
  * The dashboard's build and static serving: what `serveWeb` answers for the page, its hashed assets,
  * compressed and conditional requests, and the paths it leaves to the API.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -87,6 +87,19 @@ describe('serveWeb', () => {
     expect(serve('/assets/../index.html')).toBeNull();
     expect(serve('/assets/missing-ABCDEFGH.js')!.status).toBe(404);
     expect(serve({ path: '/', method: 'POST' })!.status).toBe(405);
+  });
+
+  it('serves a rebuilt page at once and does not remember misses', () => {
+    const index = path.join(out, 'index.html');
+    const html = readFileSync(index, 'utf8');
+    serve('/');
+    writeFileSync(index, html.replace('</body>', '<!-- rebuilt --></body>'));
+    expect(bytes(serve('/')!).toString('utf8')).toContain('<!-- rebuilt -->');
+    writeFileSync(index, html);
+
+    expect(serve('/assets/late-ABCDEFGH.js')!.status).toBe(404);
+    writeFileSync(path.join(out, 'assets/late-ABCDEFGH.js'), 'export {};');
+    expect(serve('/assets/late-ABCDEFGH.js')!.status).toBe(200);
   });
 
   it('says so when the dashboard has not been built', () => {
