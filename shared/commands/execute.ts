@@ -4,9 +4,10 @@
  * bulk jobs, the workflow functions and the simulation alike; nothing here knows about HTTP or AWS
  * except through the store.
  *
- * Outcomes are values, not exceptions: a refused command is a `rejected` outcome with the domain's code
- * (and, under an idempotency key, it is stored and replayed like a success). Only a version conflict, a
- * busy idempotency key or a store failure throw, so that a retry with the same key can run again.
+ * Outcomes are values, not exceptions: a refused command is a `rejected` outcome with the domain's code.
+ * Under an idempotency key only an accepted command is recorded (and replayed); a refused one writes
+ * nothing, so the key stays free for a corrected retry. A version conflict, a busy idempotency key or a
+ * store failure throw.
  */
 import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
 import type { CommitInput, MilestoneStore } from '../store/store.js';
@@ -151,7 +152,19 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     command: request.command,
     expectedVersion: request.expectedVersion ?? null,
   });
-  const { result, replayed } = await deps.store.withIdempotency(idempotencyScope(request.actor), request.idempotencyKey, requestHash, (lease) => run(lease));
+  let result: StoredOutcome;
+  let replayed: boolean;
+  try {
+    ({ result, replayed } = await deps.store.withIdempotency(idempotencyScope(request.actor), request.idempotencyKey, requestHash, async (lease) => {
+      const outcome = await run(lease);
+      // A refused command writes nothing, not even its idempotency record: throwing releases the key.
+      if (!outcome.ok) throw new RefusedUnderKey(outcome);
+      return outcome;
+    }));
+  } catch (error) {
+    if (error instanceof RefusedUnderKey) return { outcome: { ...error.outcome, replayed: false }, context };
+    throw error;
+  }
   if (replayed) {
     // The first run's context was not read in this call: read what the signal needs now.
     const record = await deps.store.getSchool(request.schoolId);
@@ -162,6 +175,12 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     }
   }
   return { outcome: { ...result, replayed } as CommandOutcome, context };
+}
+
+class RefusedUnderKey extends Error {
+  constructor(readonly outcome: Omit<Rejected, 'replayed'>) {
+    super(outcome.message);
+  }
 }
 
 function reject(schoolId: string, milestone: MilestoneKey, code: OutcomeCode, message: string): Omit<Rejected, 'replayed'> {
