@@ -42,7 +42,7 @@ export interface RequestOptions {
   token?: string | null;
   body?: unknown;
   /** Sent as is (with `contentType`), instead of JSON. */
-  raw?: string | Buffer;
+  raw?: string;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -97,7 +97,7 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     const request = async (method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse> => {
       const token = o.token !== undefined ? o.token : tokens[o.as ?? 'manager'];
       const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
-      let body: string | Buffer | undefined;
+      let body: string | undefined;
       if (o.raw !== undefined) {
         body = o.raw;
         if (o.contentType) headers['content-type'] = o.contentType;
