@@ -52,6 +52,7 @@ export const ApiEnv = z.object({
   API_RATE_PER_SECOND: count(50),
   API_RATE_BURST: count(200),
   API_VERSION: optional,
+  POWERTOOLS_LOG_LEVEL: optional,
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
@@ -64,15 +65,24 @@ export interface HandlerOptions {
 
 export type ApiHandler = (event: APIGatewayProxyEventV2 | JobEvent, context: Context) => Promise<APIGatewayProxyResultV2 | { jobId: string; done: true }>;
 
-const log = (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => {
-  const line = JSON.stringify({ level: level.toUpperCase(), message, ...data });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-};
+type Level = 'info' | 'warn' | 'error';
+const LEVELS: Record<string, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4, CRITICAL: 4 };
+
+/** JSON log lines at or above POWERTOOLS_LOG_LEVEL (the level every function of the stack is given). */
+function logger(threshold: string | undefined) {
+  const min = LEVELS[(threshold ?? 'INFO').toUpperCase()] ?? 1;
+  return (level: Level, message: string, data: Record<string, unknown>) => {
+    if ((LEVELS[level.toUpperCase()] ?? 1) < min) return;
+    const line = JSON.stringify({ level: level.toUpperCase(), message, service: 'api', ...data });
+    if (level === 'error') console.error(line);
+    else if (level === 'warn') console.warn(line);
+    else console.log(line);
+  };
+}
 
 function build(options: HandlerOptions) {
   const env = ApiEnv.parse(options.env ?? process.env);
+  const log = logger(env.POWERTOOLS_LOG_LEVEL);
   const clock = options.clock ?? new SystemClock();
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});

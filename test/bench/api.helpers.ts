@@ -1,0 +1,113 @@
+/**
+ * The load generator of the API benchmark, run as its own process (so that the clients do not share
+ * the server's event loop): `node --import tsx test/bench/api.helpers.ts` with the plan as JSON on
+ * stdin; it prints the measurements as one JSON line. Not a benchmark by itself (the dispatcher skips
+ * `*.helpers.ts`).
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface LoadPlan {
+  url: string;
+  clients: number;
+  seconds: number;
+  phase: 'mixed' | 'healthz';
+  /** Per client: its manager token, and the schools whose connection it drives (with the contractor's token). */
+  perClient: { managerToken: string; contractorToken: string; targets: { schoolId: string; contractorToken: string }[] }[];
+  /** Schools and districts to read. */
+  schoolIds: string[];
+  districts: string[];
+}
+
+export type Kind = 'school' | 'list' | 'history' | 'assignments' | 'submit' | 'reject' | 'healthz';
+
+export interface LoadResult {
+  phase: LoadPlan['phase'];
+  seconds: number;
+  /** Latencies in ms by kind of request. */
+  latencies: Record<string, number[]>;
+  errors: Record<string, number>;
+  /** A few error descriptions, for the report. */
+  samples: string[];
+}
+
+const evidence = (date: string) => ({ evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: date, bandwidthMbps: 200 } });
+
+async function run(plan: LoadPlan): Promise<LoadResult> {
+  const latencies: Record<string, number[]> = {};
+  const errors: Record<string, number> = {};
+  const samples: string[] = [];
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const end = performance.now() + plan.seconds * 1000;
+
+  async function call(kind: Kind, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; json: unknown } | null> {
+    const started = performance.now();
+    try {
+      const res = await fetch(`${plan.url}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      const ms = performance.now() - started;
+      (latencies[kind] ??= []).push(ms);
+      if (res.status >= 400) {
+        errors[kind] = (errors[kind] ?? 0) + 1;
+        if (samples.length < 10) samples.push(`${kind} ${method} ${path} → ${res.status} ${text.slice(0, 160)}`);
+      }
+      return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null };
+    } catch (error) {
+      errors[kind] = (errors[kind] ?? 0) + 1;
+      if (samples.length < 10) samples.push(`${kind} ${method} ${path} → ${String(error)}`);
+      return null;
+    }
+  }
+
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+  async function client(i: number): Promise<void> {
+    const me = plan.perClient[i]!;
+    // The status of each of the client's milestones, as its last answer said.
+    const status = new Map(me.targets.map((t) => [t.schoolId, 'active']));
+    let turn = 0;
+    while (performance.now() < end) {
+      if (plan.phase === 'healthz') {
+        await call('healthz', 'GET', '/healthz', null);
+        continue;
+      }
+      const r = Math.random();
+      if (r < 0.35) await call('school', 'GET', `/api/schools/${pick(plan.schoolIds)}`, me.managerToken);
+      else if (r < 0.55) await call('list', 'GET', `/api/schools?district=${pick(plan.districts)}&limit=25`, me.managerToken);
+      else if (r < 0.7) await call('history', 'GET', `/api/schools/${pick(plan.schoolIds)}/history?limit=20`, me.managerToken);
+      else if (r < 0.8) await call('assignments', 'GET', '/api/me/assignments?limit=50', me.contractorToken);
+      else if (me.targets.length > 0) {
+        const target = me.targets[turn++ % me.targets.length]!;
+        const base = `/api/schools/${target.schoolId}/milestones/connection`;
+        if (status.get(target.schoolId) === 'active') {
+          const res = await call('submit', 'POST', `${base}/submit`, target.contractorToken, evidence(today));
+          if (res?.status === 200) status.set(target.schoolId, 'submitted');
+        } else {
+          const res = await call('reject', 'POST', `${base}/reject`, me.managerToken, { reason: 'Нагрузочный тест: акт не подписан' });
+          if (res?.status === 200) status.set(target.schoolId, 'active');
+        }
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: plan.clients }, (_, i) => client(i)));
+  return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples };
+}
+
+async function main(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadPlan;
+  const result = await run(plan);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run bench -- api`: the HTTP API under 50 concurrent clients for 30 s — reads (a school, a
+ * district's list, a school's history, a contractor's assignments) mixed with writes (the contractor
+ * submits evidence, the manager rejects it, again and again, each reaching the school's workflow) —
+ * against the local stack (DynamoDB Local, the Step Functions runtime, the workflows), then the same
+ * clients for the same time against the bare `/healthz` route of the same server. Prints p50/p99
+ * latency, throughput and errors of both, and their ratios. The clients run in a process of their own.
+ *
+ *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack } from '../../infra/local/stack.js';
+import type { LoadPlan, LoadResult } from './api.helpers.js';
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WRITE_SCHOOLS = Number(process.env.BENCH_WRITE_SCHOOLS ?? 100);
+const READ_KINDS = ['school', 'list', 'history', 'assignments'];
+const WRITE_KINDS = ['submit', 'reject'];
+
+function load(plan: LoadPlan): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./api.helpers.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+    child.stdin.end(JSON.stringify(plan));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Figures {
+  n: number;
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+
+function figures(result: LoadResult, kinds: string[]): Figures {
+  const all = kinds.flatMap((k) => result.latencies[k] ?? []).sort((a, b) => a - b);
+  const errors = kinds.reduce((sum, k) => sum + (result.errors[k] ?? 0), 0);
+  return { n: all.length, p50: percentile(all, 50), p99: percentile(all, 99), rps: all.length / result.seconds, errors };
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+async function main(): Promise<void> {
+  // The functions' own logs (every workflow step, every signal) would drown the figures.
+  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+  console.log(`starting the local stack (750 schools) …`);
+  const stack = await startLocalStack({ seed: { seed: 1 }, startWorkflows: false, rateLimit: { perSecond: 2000, burst: 4000 } });
+  try {
+    const schools = (await stack.store.listAllSchools({ limit: 1000 })).items;
+    const districts = [...new Set(schools.map((s) => s.district))];
+    const manager = await stack.token({ role: 'program-manager', sub: 'bench-setup' });
+
+    // Writes need active milestones: the manager starts the connection of WRITE_SCHOOLS schools (each
+    // start also starts that school's workflow, which then waits for the contractor's submission).
+    const targets: { schoolId: string; org: string }[] = [];
+    for (const school of schools.slice(0, WRITE_SCHOOLS)) {
+      const res = await fetch(`${stack.url}/api/schools/${school.id}/milestones/connection/start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const json = (await res.json()) as { milestone?: { assignee: string | null } };
+      if (res.status === 200 && json.milestone?.assignee) targets.push({ schoolId: school.id, org: json.milestone.assignee });
+    }
+    console.log(`${targets.length} connection milestones started for the writes; their workflows are running`);
+
+    const perClient: LoadPlan['perClient'] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const mine = targets.filter((_, j) => j % CLIENTS === i);
+      const someOrg = mine[0]?.org ?? targets[i % targets.length]!.org;
+      perClient.push({
+        managerToken: await stack.token({ role: 'program-manager', sub: `bench-manager-${i}` }),
+        contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}`, org: someOrg }),
+        targets: await Promise.all(mine.map(async (t) => ({ schoolId: t.schoolId, contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}-${t.org}`, org: t.org }) }))),
+      });
+    }
+    const base = { url: stack.url, clients: CLIENTS, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
+
+    console.log(`mixed load: ${CLIENTS} clients, ${SECONDS} s …`);
+    const mixed = await load({ ...base, phase: 'mixed' });
+    console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
+    const bare = await load({ ...base, phase: 'healthz' });
+
+    const rows: [string, Figures][] = [
+      ...READ_KINDS.map((k): [string, Figures] => [`read: ${k}`, figures(mixed, [k])]),
+      ...WRITE_KINDS.map((k): [string, Figures] => [`write: ${k}`, figures(mixed, [k])]),
+      ['all reads', figures(mixed, READ_KINDS)],
+      ['all writes', figures(mixed, WRITE_KINDS)],
+      ['mixed total', figures(mixed, [...READ_KINDS, ...WRITE_KINDS])],
+      ['GET /healthz (bare)', figures(bare, ['healthz'])],
+    ];
+    console.log('\n  requests                 count    req/s   p50 ms   p99 ms  errors');
+    for (const [name, f] of rows) {
+      console.log(`  ${name.padEnd(22)} ${String(f.n).padStart(7)} ${fmt(f.rps).padStart(8)} ${fmt(f.p50).padStart(8)} ${fmt(f.p99).padStart(8)} ${String(f.errors).padStart(7)}`);
+    }
+    const reads = figures(mixed, READ_KINDS);
+    const writes = figures(mixed, WRITE_KINDS);
+    const total = figures(mixed, [...READ_KINDS, ...WRITE_KINDS]);
+    const healthz = figures(bare, ['healthz']);
+    console.log('\n  ratios to the bare route (same server, same clients, same run)');
+    console.log(`    read p50 ×${fmt(reads.p50 / healthz.p50, 2)}   read p99 ×${fmt(reads.p99 / healthz.p99, 2)}   write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   write p99 ×${fmt(writes.p99 / healthz.p99, 2)}`);
+    console.log(`    throughput: mixed ${fmt(total.rps)} req/s = ${fmt((100 * total.rps) / healthz.rps)} % of the bare route's ${fmt(healthz.rps)} req/s`);
+    console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
+    const samples = [...mixed.samples, ...bare.samples];
+    if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
+    const stats = stack.runtime.stats();
+    console.log(`\n  workflows: ${stats.executions} executions (${stats.running} running), ${stats.transitions} state transitions during the run`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+let run: Promise<void> | undefined;
+export default function bench(): Promise<void> {
+  return (run ??= main());
+}
+await bench();
