@@ -195,7 +195,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 section{background:#fff;border:1px solid #dde2e8;border-radius:6px;padding:16px;margin-bottom:16px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:4px 8px;border-bottom:1px solid #e6e9ee;text-align:left;vertical-align:top}
-th{background:#f0f2f5;font-weight:600}.n{text-align:right;white-space:nowrap}
+th{background:#f0f2f5;font-weight:600}.n{text-align:right;white-space:nowrap}th.n{white-space:normal}td.n .muted{display:block}
 .muted{color:#6b7785;font-size:12px}.ru{color:#6b7785}.ok{color:#2e7d32;font-weight:600}.miss{color:#c62828;font-weight:600}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}dt{color:#6b7785}dd{margin:0}
 svg{width:100%;height:auto}.grid{stroke:#e3e7ec;stroke-width:1}.tick{font-size:11px;fill:#6b7785}
