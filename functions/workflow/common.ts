@@ -12,7 +12,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock.js';
 import { IsoInstant, type ProgramDefinition } from '../../shared/program/model.js';
@@ -147,6 +147,17 @@ export async function sendTaskSuccess(sfn: SFNClient, token: string, output: unk
   } catch (error) {
     if (isStaleTask(error)) return false;
     throw error;
+  }
+}
+
+/** Fails a waiting task with an error the state machine catches; false when the task is gone already. */
+export async function sendTaskFailure(sfn: SFNClient, token: string, error: string, cause: unknown): Promise<boolean> {
+  try {
+    await sfn.send(new SendTaskFailureCommand({ taskToken: token, error, cause: JSON.stringify(cause) }));
+    return true;
+  } catch (e) {
+    if (isStaleTask(e)) return false;
+    throw e;
   }
 }
 

@@ -17,3 +17,11 @@ export const SWEEP_TASK = 'workflow-sweep';
 /** Error names of the handlers: `Workflow.Transient` is retried by the state machines, `Workflow.Permanent` is not. */
 export const TRANSIENT_ERROR = 'Workflow.Transient';
 export const PERMANENT_ERROR = 'Workflow.Permanent';
+
+/**
+ * Errors the lifecycle's wait step reports on its own task token when there is nothing to wait for:
+ * the milestone is completed, waived or back to pending (the lifecycle ends), or the execution is old
+ * enough to hand over to its successor.
+ */
+export const LIFECYCLE_END_ERROR = 'Lifecycle.End';
+export const LIFECYCLE_RENEW_ERROR = 'Lifecycle.Renew';

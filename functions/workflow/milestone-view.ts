@@ -2,8 +2,8 @@
  * What a milestone lifecycle needs to know to take its next step, computed from the stored milestone:
  * where to go (`status`), how long to wait (`waitSeconds`: until the next reminder or escalation, or
  * until the execution must hand over to its successor), and which reminder is due when that wait
- * times out. Returned by `Refresh` and by `Remind` (which refreshes after sending), so the state machine
- * goes from either straight to its `Route` choice.
+ * times out. Returned by `Refresh` and by `Remind` (which refreshes after sending); the state machine
+ * goes from either straight to its wait step, which ends or hands over when there is nothing to wait for.
  */
 import { z } from 'zod';
 import { milestoneDefinition, nextReminder } from '../../shared/domain/index.js';

@@ -14,14 +14,15 @@
  *
  * Milestone lifecycle (`ms-<schoolId>-<key>-g<generation>`, input `{"schoolId","key"}`):
  *
- *   Refresh ─▶ Route ─┬─ completed / waived / pending ─▶ Close (wakes the program) ▶ end
- *      ▲         ▲    ├─ continueAsNew ───────────────▶ Renew (startExecution of generation + 1) ▶ end
- *      │         │    └─ otherwise ───────────────────▶ AwaitChange (token on the milestone item,
- *      │         │                                        timeout = until the next reminder)
- *      ├─────────┼──── success (a command was committed) ◀──┤
- *      ├─────────┼──── Milestone.Held ◀─────────────────────┤
- *      │         │     Milestone.Waived ──▶ Close           │
- *      │         └── Remind ◀── States.Timeout ◀────────────┘
+ *   Refresh ─▶ AwaitChange ─┬─ success (a command was committed), Milestone.Held ─▶ Refresh
+ *              (token on the  ├─ States.Timeout ─▶ Remind (the due reminder, once; reads again) ─▶ AwaitChange
+ *              milestone item;├─ Milestone.Waived, Lifecycle.End ─▶ Close (wakes the program) ▶ end
+ *              timeout = next └─ Lifecycle.Renew ─▶ Renew (startExecution of generation + 1) ▶ end
+ *              reminder)
+ *
+ * The wait step itself says when there is nothing to wait for (it fails its own token with
+ * `Lifecycle.End` or `Lifecycle.Renew`), so no Choice state sits between reading and waiting: every
+ * command and every reminder costs two state transitions, not three.
  *
  * Every Lambda step retries Lambda's transient errors (as CDK does by default) and `Workflow.Transient`;
  * any other failure goes to `Failed`, a Fail state with a clear error, and the failed-executions alarm.
@@ -39,7 +40,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { SWEEP_TASK, TRANSIENT_ERROR, WORKFLOW_ENV } from '../../../functions/workflow/contract.js';
+import { LIFECYCLE_END_ERROR, LIFECYCLE_RENEW_ERROR, SWEEP_TASK, TRANSIENT_ERROR, WORKFLOW_ENV } from '../../../functions/workflow/contract.js';
 import { INDEX } from '../../../shared/store/index.js';
 import type { WorkflowDependencies, WorkflowStateMachines } from '../stacks/milestone-stack.js';
 import type { AppFunction } from './app-function.js';
@@ -262,23 +263,21 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
           executionArn: CONTEXT.executionArn,
           status: '{% $states.input.status %}',
           version: '{% $states.input.version %}',
+          continueAsNew: '{% $states.input.continueAsNew %}',
           now: CONTEXT.now,
         }),
         taskTimeout: sfn.Timeout.jsonata('{% $states.input.waitSeconds %}'),
-        comment: 'Wait for a command on the milestone (token stored on the milestone item) or, by the timeout, for the next reminder',
+        comment: 'Wait for a command on the milestone (token stored on the milestone item) or, by the timeout, for the next reminder; ends or hands over when there is nothing to wait for',
       }),
     );
 
-    const route = sfn.Choice.jsonata(scope, 'Route', { comment: 'Ended, hand over, or wait' })
-      .when(sfn.Condition.jsonata('{% $states.input.phase = null %}'), close)
-      .when(sfn.Condition.jsonata('{% $states.input.continueAsNew %}'), renew)
-      .otherwise(awaitChange);
-
-    refresh.next(route);
-    remind.next(route);
+    refresh.next(awaitChange);
+    remind.next(awaitChange);
     awaitChange.next(refresh);
     awaitChange.addCatch(refresh, { errors: [HELD_ERROR] });
     awaitChange.addCatch(close, { errors: [WAIVED_ERROR], outputs: { status: 'waived' } });
+    awaitChange.addCatch(close, { errors: [LIFECYCLE_END_ERROR], outputs: '{% $states.input %}' });
+    awaitChange.addCatch(renew, { errors: [LIFECYCLE_RENEW_ERROR], outputs: '{% $states.input %}' });
     awaitChange.addCatch(remind, { errors: [sfn.Errors.TIMEOUT], outputs: '{% $states.input %}' });
     for (const step of [refresh, remind, close, renew, awaitChange]) step.addCatch(failed, { errors: [sfn.Errors.ALL] });
 
