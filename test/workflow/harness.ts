@@ -84,6 +84,8 @@ export interface HarnessOptions {
   /** Where the virtual clock starts. */
   start: string;
   dynamodbEndpoint: string;
+  /** Where the workflow functions' DynamoDB clients go (a counting proxy in the cost benchmark); default `dynamodbEndpoint`. */
+  functionsDynamodbEndpoint?: string;
   wrap?: HandlerWrapper;
 }
 
@@ -142,7 +144,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   process.env.AWS_REGION = REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = options.dynamodbEndpoint;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = options.functionsDynamodbEndpoint ?? options.dynamodbEndpoint;
   // The local override: this harness's table. Everything else comes from the template's environment.
   process.env.TABLE_NAME = tableName;
   // Quieter than the dev stage's DEBUG: the functions' errors only.
