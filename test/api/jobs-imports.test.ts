@@ -1,0 +1,153 @@
+/**
+ * Bulk jobs, CSV imports, the progress report's CSV, the OpenAPI document and the docs page, over HTTP
+ * against the local stack.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImportResult, Job, Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
+import { schoolsToCsv } from '../../shared/region/csv-import.js';
+import type { School } from '../../shared/program/model.js';
+import { eventually, startApi, type ApiFixture } from './helpers.js';
+
+let api: ApiFixture;
+
+beforeAll(async () => {
+  api = await startApi('jobs');
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe('bulk jobs', () => {
+  it('reschedules one milestone of every school of a district, asynchronously, with an outcome per school', async () => {
+    const district = api.school.district;
+    const schools = (await api.stack.store.listSchoolsByDistrict(district, { limit: 100 })).items;
+    expect(schools.length).toBeGreaterThan(0);
+    // One school gets the new deadline beforehand, so the job's command is refused there (not-allowed).
+    const same = schools[0]!;
+    const first = await api.request('POST', `/api/schools/${same.id}/milestones/training/reschedule`, { body: { deadline: '2031-06-30', reason: 'Заранее перенесено' } });
+    expect(first.status).toBe(200);
+
+    const created = await api.request('POST', '/api/bulk/reschedule', {
+      as: 'coordinator',
+      body: { milestone: 'training', filter: {}, body: { deadline: '2031-06-30', reason: 'Перенос обучения на лето' } },
+    });
+    expect(created.status).toBe(202);
+    const job = Job.parse(created.json);
+    expect(created.headers.get('location')).toBe(`/api/jobs/${job.id}`);
+    expect(job).toMatchObject({ status: 'queued', action: 'reschedule', milestone: 'training', filter: { district } });
+
+    const done = await eventually(async () => {
+      const res = await api.request('GET', `/api/jobs/${job.id}`, { as: 'coordinator' });
+      const j = Job.parse(res.json);
+      return j.status === 'done' ? j : undefined;
+    }, 'the bulk job to finish');
+    expect(done.total).toBe(schools.length);
+    expect(done.results.map((r) => r.schoolId).sort()).toEqual(schools.map((s) => s.id).sort());
+    expect(done.results.find((r) => r.schoolId === same.id)).toMatchObject({ outcome: 'rejected', status: 409, code: 'not-allowed' });
+    expect(done.succeeded).toBe(schools.length - 1);
+    expect(done.failed).toBe(1);
+    for (const s of schools) {
+      const detail = SchoolDetail.parse((await api.request('GET', `/api/schools/${s.id}`)).json);
+      expect(detail.milestones.find((m) => m.key === 'training')!.deadline).toBe('2031-06-30');
+    }
+    // The commands reached the schools: each has a running workflow now.
+    const execution = await api.stack.runtime.listExecutions({ stateMachineArn: api.stack.schoolProgramArn!, statusFilter: 'RUNNING' });
+    const names = new Set(execution.executions.map((e) => e.name));
+    for (const s of schools) expect(names.has(`school-${s.id}-1`)).toBe(true);
+  });
+
+  it('refuses a bulk action outside the coordinator’s district, and bad bodies', async () => {
+    const other = await api.request('POST', '/api/bulk/hold', { as: 'coordinator', body: { milestone: 'connection', filter: { district: api.otherDistrict }, body: { reason: 'Проверка' } } });
+    expect(other.status).toBe(403);
+    const bad = await api.request('POST', '/api/bulk/hold', { body: { milestone: 'connection', filter: { overdue: 'yes' }, body: { reason: 1 }, extra: true } });
+    expect(bad.status).toBe(400);
+    expect(Problem.parse(bad.json).errors!.map((e) => e.field).sort()).toEqual(['body.body.reason', 'body.extra', 'body.filter.overdue']);
+  });
+});
+
+describe('CSV import', () => {
+  const newSchool = (id: string, district: string): School => ({
+    id,
+    name: `МБОУ «Новая школа ${id}»`,
+    district,
+    locality: 'Омск',
+    urban: true,
+    cohortYear: 2024,
+    plannedKit: { 'teacher-laptop': 5, mfp: 1 },
+    teachersToTrain: 7,
+    students: 300,
+  });
+
+  it('imports all rows of a good file, with milestones and a workflow for each new school', async () => {
+    const csv = schoolsToCsv([newSchool('new-001', api.school.district), newSchool('new-002', api.otherDistrict)]);
+    const res = await api.request('POST', '/api/imports/schools', { raw: csv, contentType: 'text/csv; charset=utf-8' });
+    expect(res.status).toBe(201);
+    expect(ImportResult.parse(res.json)).toEqual({ imported: 2, schoolIds: ['new-001', 'new-002'] });
+    const detail = SchoolDetail.parse((await api.request('GET', '/api/schools/new-002')).json);
+    expect(detail.school.district).toBe(api.otherDistrict);
+    expect(detail.milestones.map((m) => m.key)).toEqual(['connection', 'equipment', 'training', 'onboarding']);
+    const running = await api.stack.runtime.listExecutions({ stateMachineArn: api.stack.schoolProgramArn!, statusFilter: 'RUNNING' });
+    expect(running.executions.some((e) => e.name === 'school-new-002-1')).toBe(true);
+  });
+
+  it('imports nothing from a file with bad rows, and lists every one with line, column and reason', async () => {
+    const good = schoolsToCsv([newSchool('new-003', api.school.district)]).trimEnd();
+    const lines = good.split('\r\n');
+    const header = lines[0]!;
+    const row = lines[1]!;
+    const csv = [header, row, row.replace('new-003', 'new-004').replace(',2024,', ',1999,'), row.replace('new-003', 'new-001')].join('\n');
+    // Workflows of earlier tests still write to their schools; what an import writes is profiles and milestones.
+    const importable = async () => (await api.items()).filter((i) => /"SK":\{"S":"(PROFILE|MILESTONE#[a-z-]+)"\}/.test(i) && !/"PK":\{"S":"SCHOOL#(sch-|new-00[12])/.test(i));
+    const schoolsBefore = (await api.stack.store.listAllSchools({ limit: 1000 })).items.map((s) => s.id);
+    const before = await importable();
+    const res = await api.request('POST', '/api/imports/schools', { raw: csv, contentType: 'text/csv' });
+    expect(res.status).toBe(400);
+    const problem = Problem.parse(res.json);
+    expect(problem.errors!.map((e) => [e.line, e.column])).toEqual([
+      [3, 'cohort_year'],
+      [4, 'id'],
+    ]);
+    expect(problem.errors!.every((e) => e.reason.length > 0)).toBe(true);
+    expect(await importable()).toEqual(before);
+    expect((await api.stack.store.listAllSchools({ limit: 1000 })).items.map((s) => s.id)).toEqual(schoolsBefore);
+  });
+
+  it('only program managers import, and only text/csv', async () => {
+    expect((await api.request('POST', '/api/imports/schools', { as: 'coordinator', raw: 'id\n', contentType: 'text/csv' })).status).toBe(403);
+    expect((await api.request('POST', '/api/imports/schools', { body: { csv: 'id' } })).status).toBe(415);
+  });
+});
+
+describe('reports and documentation', () => {
+  it('gives the progress report as JSON and, on request, as CSV', async () => {
+    const json = ProgressReport.parse((await api.request('GET', '/api/reports/progress?asOf=2031-01-01')).json);
+    expect(json.asOf).toBe('2031-01-01');
+    expect(json.total.schools).toBeGreaterThanOrEqual(40);
+    const viaAccept = await api.request('GET', '/api/reports/progress?asOf=2031-01-01', { headers: { accept: 'text/csv' } });
+    expect(viaAccept.status).toBe(200);
+    expect(viaAccept.headers.get('content-type')).toContain('text/csv');
+    expect(viaAccept.headers.get('content-disposition')).toContain('progress-2031-01-01.csv');
+    const rows = viaAccept.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(rows[0]!.split(',').slice(0, 4)).toEqual(['district', 'district_ru', 'schools', 'connection_reached']);
+    expect(rows).toHaveLength(json.rows.length + 2);
+    expect(rows.at(-1)!.startsWith(`total,Итого,${json.total.schools},`)).toBe(true);
+    expect((await api.request('GET', '/api/reports/progress', { headers: { accept: 'application/xml' } })).status).toBe(406);
+  });
+
+  it('serves the OpenAPI 3.1 document of every route and a readable page of it', async () => {
+    const doc = (await api.request('GET', '/openapi.json', { token: null })).json as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of ['/api/me', '/api/me/assignments', '/api/schools', '/api/schools/{schoolId}', '/api/schools/{schoolId}/history', '/api/jobs/{jobId}', '/api/imports/schools', '/api/reports/progress', '/api/notifications', '/healthz']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    for (const action of ['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule']) {
+      expect(doc.paths[`/api/schools/{schoolId}/milestones/{milestone}/${action}`]?.post).toBeDefined();
+      expect(doc.paths[`/api/bulk/${action}`]?.post).toBeDefined();
+    }
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Problem', 'Milestone', 'SchoolDetail', 'Job', 'ProgressReport']));
+    const page = await api.request('GET', '/docs', { token: null });
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.text).toContain('/api/schools/{schoolId}/milestones/{milestone}/submit');
+    expect(page.text).not.toMatch(/<script|https?:\/\/(?!localhost)[a-z]/i);
+  });
+});
