@@ -118,6 +118,26 @@ describe('re-created executions', () => {
   });
 });
 
+describe('the daily workflow sweep', () => {
+  it('gives a milestone a manager started by hand its lifecycle by the next morning', async () => {
+    const s = school('sch-manual-1', 2023);
+    const h = await harness(omsk('2020-12-31', '10:00'));
+    await h.seed([s], CONTRACTORS);
+    await h.ensureProgram(s.id);
+    await h.advanceTo(omsk('2021-03-01'));
+    // Equipment is planned for 2023; the manager starts it now. The signal finds the school's program running.
+    const r = await h.command(s.id, 'equipment', { type: 'start' }, MANAGER);
+    expect(r.outcome.ok).toBe(true);
+    expect(r.signal).toMatchObject({ kind: 'execution-running' });
+    expect(await running(h, h.lifecycleArn, 'ms-sch-manual-1-equipment-')).toEqual([]);
+
+    await h.advanceTo(omsk('2021-03-02', '08:15'));
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1, lifecyclesRunning: 1 });
+    expect(await running(h, h.lifecycleArn, 'ms-sch-manual-1-equipment-')).toEqual(['ms-sch-manual-1-equipment-g1']);
+    expect((await h.store.getMilestone(s.id, 'equipment'))!.task).toMatchObject({ phase: 'submission' });
+  });
+});
+
 describe('signals while no step waits', () => {
   it('does not lose a command committed between Refresh and AwaitChange', async () => {
     const s = school('sch-race-1', 2023);
