@@ -625,7 +625,9 @@ export function createApp(deps: ApiDeps) {
    */
   async function listSchools(query: z.infer<typeof SchoolListQuery>): Promise<{ items: SchoolListItem[]; nextCursor: string | null }> {
     const MAX_SCAN = 500;
-    const PAGE = 100;
+    const needsMilestones = query.milestone !== undefined || query.status !== undefined || query.overdue !== undefined;
+    // Unfiltered, a page of the index is the page asked for; filtered, bigger pages mean fewer index reads.
+    const PAGE = needsMilestones || query.q !== undefined ? 100 : query.limit;
     const fingerprint = filterFingerprint(query);
     const start = query.cursor ? decodeListCursor(query.cursor, fingerprint) : { c: null, o: 0 };
     const at = now();
@@ -638,7 +640,6 @@ export function createApp(deps: ApiDeps) {
         ? await store.listSchoolsByDistrict(query.district, { limit: PAGE, cursor: storeCursor })
         : await store.listAllSchools({ limit: PAGE, cursor: storeCursor });
       const candidates = page.items.slice(offset);
-      const needsMilestones = query.milestone !== undefined || query.status !== undefined || query.overdue !== undefined;
       let index = offset;
       for (let i = 0; i < candidates.length; ) {
         const chunk = candidates.slice(i, i + (needsMilestones ? 16 : query.limit - items.length));
@@ -656,8 +657,8 @@ export function createApp(deps: ApiDeps) {
           if (query.milestone !== undefined && !states.some((s) => s.key === query.milestone)) continue;
           items.push(toListItem(program, record, at));
           if (items.length === query.limit) {
-            const more = index < page.items.length || page.cursor !== null;
-            return { items, nextCursor: more ? encodeListCursor({ c: storeCursor, o: index }, fingerprint) : null };
+            if (index < page.items.length) return { items, nextCursor: encodeListCursor({ c: storeCursor, o: index }, fingerprint) };
+            return { items, nextCursor: page.cursor === null ? null : encodeListCursor({ c: page.cursor, o: 0 }, fingerprint) };
           }
         }
         i += chunk.length;

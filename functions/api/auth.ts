@@ -34,14 +34,30 @@ const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 
 
 const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split(/[\s,]+/).filter(Boolean))]);
 
+/** Verified tokens are remembered (by their full text) until they expire, at most this long. */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const VERIFIED_MAX = 10_000;
+
 export function createVerifier(config: AuthConfig, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000 })) {
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return async function authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) throw new AuthError(401, 'Sign in: send an Authorization: Bearer token');
     const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization);
     if (!match?.[1]) throw new AuthError(401, 'The Authorization header is not a Bearer JWT');
+    const token = match[1];
+    const known = verified.get(token);
+    if (known && known.until > Date.now()) return known.principal;
+    if (known) verified.delete(token);
+    const principal = await verify(token);
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { principal: principal.principal, until: Math.min(principal.expiresAt, Date.now() + VERIFIED_TTL_MS) });
+    return principal.principal;
+  };
+
+  async function verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         issuer: config.issuer,
         ...(config.audience ? { audience: config.audience } : {}),
         algorithms: ['RS256', 'ES256'],
@@ -53,8 +69,8 @@ export function createVerifier(config: AuthConfig, keys: JWTVerifyGetKey = creat
       throw error;
     }
     if (payload.token_use !== undefined && payload.token_use !== 'id') throw new AuthError(401, 'An ID token is required');
-    return principalFromClaims(payload);
-  };
+    return { principal: principalFromClaims(payload), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now() };
+  }
 }
 
 export function principalFromClaims(payload: JWTPayload): Principal {

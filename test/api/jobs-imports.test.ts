@@ -3,7 +3,7 @@
  * against the local stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImportResult, Job, Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
+import { ImportResult, Job, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
 import type { School } from '../../shared/program/model.js';
 import { eventually, startApi, type ApiFixture } from './helpers.js';
@@ -115,6 +115,38 @@ describe('CSV import', () => {
   it('only program managers import, and only text/csv', async () => {
     expect((await api.request('POST', '/api/imports/schools', { as: 'coordinator', raw: 'id\n', contentType: 'text/csv' })).status).toBe(403);
     expect((await api.request('POST', '/api/imports/schools', { body: { csv: 'id' } })).status).toBe(415);
+  });
+});
+
+describe('school list', () => {
+  it('pages through every school with opaque cursors, filtered or not', async () => {
+    const all = (await api.stack.store.listAllSchools({ limit: 1000 })).items.map((s) => s.id).sort();
+    const walk = async (query: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 50; pages++) {
+        const res = await api.request('GET', `/api/schools?${query}${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        const page = SchoolList.parse(res.json);
+        seen.push(...page.items.map((s) => s.id));
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      return seen;
+    };
+    const unfiltered = await walk('limit=7');
+    expect([...unfiltered].sort()).toEqual(all);
+    expect(new Set(unfiltered).size).toBe(unfiltered.length);
+    // Overdue milestones of the pending kind: every school whose connection is still pending (deadline 2021).
+    const connections = await Promise.all(all.map(async (id) => ({ id, m: await api.stack.store.getMilestone(id, 'connection') })));
+    const pendingIds = connections.filter(({ m }) => m === null || m.state.status === 'pending').map(({ id }) => id);
+    const filtered = await walk('limit=5&milestone=connection&status=pending&overdue=true');
+    expect([...filtered].sort()).toEqual([...pendingIds].sort());
+    // A cursor is bound to its filters.
+    const first = SchoolList.parse((await api.request('GET', '/api/schools?limit=3')).json);
+    const misuse = await api.request('GET', `/api/schools?limit=3&district=${api.school.district}&cursor=${first.nextCursor}`);
+    expect(misuse.status).toBe(400);
+    expect(Problem.parse(misuse.json).errors![0]!.field).toBe('query.cursor');
   });
 });
 
