@@ -4,6 +4,7 @@
  * role. Ctrl-C stops everything, child processes included.
  *
  *   PORT=3000 (default)   DATA_DIR=.data (default)
+ *   POWERTOOLS_LOG_LEVEL=WARN (default here: the functions' warnings and errors; INFO shows every step)
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import { startLocalStack } from './stack.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dataDir = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
 const port = Number(process.env.PORT ?? 3000);
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 const say = (message: string) => console.log(`[${stamp()}] ${message}`);

@@ -13,7 +13,8 @@ let api: ApiFixture;
 let jobId: string;
 
 beforeAll(async () => {
-  api = await startApi('roles');
+  // Per-user throttling low enough to reach in a test, high enough for the matrix below (16 requests a caller).
+  api = await startApi('roles', { rateLimit: { perSecond: 5, burst: 30 } });
   const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, { body: { assignee: api.contractorOrg } });
   expect(started.status).toBe(200);
 });
@@ -190,6 +191,24 @@ describe('every route against every caller', () => {
       expect(outcomes).toEqual(c.expect);
     });
   }
+
+  it('throttles one user with 429 and Retry-After, while the others go on', async () => {
+    const flood = await api.stack.token({ role: 'viewer', sub: 'flooding-viewer' });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 45; i++) {
+      const res = await api.request('GET', '/api/me', { token: flood });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(Problem.parse(res.json).type).toBe('/problems/throttled');
+      }
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    expect((await api.request('GET', '/api/me', { as: 'viewer' })).status).toBe(200);
+  });
 
   it('the bulk jobs ran and changed nothing (their filter selected no school)', async () => {
     const job = await eventually(async () => {
