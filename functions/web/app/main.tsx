@@ -16,7 +16,7 @@ import { SignInPage } from './pages/signin.js';
 import { districtName } from './program.js';
 import { href, navigate, useRoute, type Route } from './router.js';
 import { session } from './session.js';
-import { ErrorBox, Loading } from './ui.js';
+import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
 type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report';
@@ -37,8 +37,7 @@ function App() {
   const i18n = useMemo(() => createI18n(lang), [lang]);
   const [token, setToken] = useState(session.token());
   const [expired, setExpired] = useState(false);
-  const [me, setMe] = useState<Me | null>(null);
-  const [meError, setMeError] = useState<unknown>(undefined);
+  const me = useAsync(() => (token ? api.me() : Promise.resolve(null)), [token]);
 
   useEffect(() => {
     storeLang(lang);
@@ -51,32 +50,19 @@ function App() {
       }),
     [],
   );
-  useEffect(() => {
-    setMe(null);
-    setMeError(undefined);
-    if (!token) return;
-    let live = true;
-    api.me().then(
-      (m) => live && setMe(m),
-      (e: unknown) => live && setMeError(e),
-    );
-    return () => {
-      live = false;
-    };
-  }, [token]);
 
   let body;
   if (!token) body = <SignInPage expired={expired} />;
-  else if (meError !== undefined) body = <main id="main" class="container"><ErrorBox error={meError} onRetry={() => setToken(session.token())} /></main>;
-  else if (!me) body = <main id="main" class="container"><Loading /></main>;
-  else body = <SignedIn me={me} />;
+  else if (me.error !== undefined) body = <main id="main" class="container"><ErrorBox error={me.error} onRetry={me.reload} /></main>;
+  else if (!me.data || me.loading) body = <main id="main" class="container"><Loading /></main>;
+  else body = <SignedIn me={me.data} />;
 
   return (
     <I18nContext.Provider value={i18n}>
       <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
         {i18n.t('skipToContent')}
       </a>
-      <Header me={me} lang={lang} onLang={setLang} />
+      <Header me={token && !me.loading ? (me.data ?? null) : null} lang={lang} onLang={setLang} />
       {body}
     </I18nContext.Provider>
   );
