@@ -65,9 +65,9 @@ export async function buildWeb(options: BuildOptions = {}): Promise<BuildResult>
 }
 
 /**
- * zod's namespace object re-exports every one of its ~50 message locales (about 260 kB minified) and a
- * bundler cannot drop them; the dashboard words its own messages (validation.ts) and zod itself only
- * configures English, so the locale index is replaced by English alone.
+ * zod's `z` and `core` namespaces re-export every one of its message locales (about 260 kB minified)
+ * and a bundler cannot drop them; the dashboard words its own messages (validation.ts) and zod itself
+ * only configures English, so the locale index is replaced by English alone.
  */
 const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',

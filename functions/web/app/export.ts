@@ -2,7 +2,6 @@
  * The progress report as a table, and that table as CSV (RFC 4180, UTF-8 with a byte-order mark so that
  * spreadsheet programs read the Cyrillic right) or XLSX (write-excel-file).
  */
-// The XLSX writer is loaded only when a user exports (a chunk of its own).
 import type { SheetData } from 'write-excel-file/browser';
 import type { ProgressReport } from '../../../shared/api/schemas.js';
 import type { I18n } from './i18n.js';
@@ -56,6 +55,7 @@ export async function toXlsx(table: ReportTable, sheet: string): Promise<Blob> {
       }),
     ),
   ];
+  // The XLSX writer is loaded only when someone exports (esbuild puts it in a chunk of its own).
   const { default: writeXlsxFile } = await import('write-excel-file/browser');
   return writeXlsxFile(data, { sheet, columns: table.header.map((_, i) => ({ width: i === 0 ? 40 : 16 })), stickyRowsCount: 1 }).toBlob();
 }
