@@ -1,14 +1,16 @@
 /**
  * The program simulation end to end, small: 20 schools over the whole 2021–2024 timeline, on the real
- * workflows (synthesized state machines and handlers on the local runtime, virtual clock) against an
- * in-memory DynamoDB Local per run.
+ * workflows (synthesized state machines and handlers on the local runtime, virtual clock) against the
+ * test run's DynamoDB Local, a table of its own per run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { localDate } from '../../shared/calendar.js';
 import type { Notification } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/index.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
 import { simulateProgram, startSimulationSystem, type ProgramSimulationResult } from '../../infra/local/simulation/run.js';
+import { dynamodbEndpoint } from '../support/dynamodb.js';
 
 const program = REFERENCE_PROGRAM;
 const TZ = program.timeZone;
@@ -53,7 +55,12 @@ async function readStore(store: MilestoneStore, result: ProgramSimulationResult)
 }
 
 async function simulate(seed: number, inspect?: (store: MilestoneStore, result: ProgramSimulationResult) => Promise<void>) {
-  const system = await startSimulationSystem({ program, from: base.from });
+  const system = await startSimulationSystem({
+    program,
+    from: base.from,
+    dynamodbEndpoint: dynamodbEndpoint(),
+    tableName: `simulation-${seed}-${randomBytes(4).toString('hex')}`,
+  });
   try {
     const result = await simulateProgram(system, { ...base, seed });
     await inspect?.(system.store, result);
@@ -77,8 +84,6 @@ describe('program simulation, 20 schools, 2021–2024', () => {
     ({ result: again } = await simulate(11));
     ({ result: other } = await simulate(12));
   }, 600_000);
-
-  afterAll(() => undefined);
 
   it('finishes the program: people acted through the commands, the workflows drove every school', () => {
     const s = first.run.stats;

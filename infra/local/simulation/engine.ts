@@ -171,7 +171,7 @@ export class Simulation {
       contractors: this.region.contractors,
       ...(options.rates ? { rates: options.rates } : {}),
     });
-    this.#startMs = zonedInstant(options.from, '00:00', this.#tz).getTime();
+    this.#startMs = Simulation.startInstant(options.program, options.from);
     this.#endMs = endOfLocalDay(options.to, this.#tz).getTime();
     this.stats = { commands: {}, refused: [], signals: {}, activations: 0, observations: 0, actions: 0, executions: 0, runningExecutions: 0, transitions: 0 };
   }
