@@ -353,7 +353,7 @@ describe('dashboard', () => {
     await context.close();
   });
 
-  it('is usable from the keyboard, and a viewer gets no actions', async () => {
+  it('is usable from the keyboard, pages the school list, and gives a viewer no actions', async () => {
     const { context, page } = await newPage();
     await page.goto(`${stack.url}/#token=${await stack.token({ role: 'viewer', sub: 'viewer-1', name: 'Аудитор' })}`);
     await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
@@ -375,6 +375,19 @@ describe('dashboard', () => {
       Array.from(document.querySelectorAll('input, select, textarea')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.id),
     );
     expect(unlabelled).toEqual([]);
+
+    // Cursor pagination: 25 a page, forward and back.
+    const pager = page.getByRole('navigation', { name: 'Страницы списка' });
+    const firstOnPage = () => page.locator('.schools-table tbody th a').first().textContent();
+    expect(await page.locator('.schools-table tbody tr').count()).toBe(25);
+    const pageOneFirst = await firstOnPage();
+    expect(await pager.getByRole('button', { name: /Предыдущая/ }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: /Следующая/ }).click();
+    await expect.poll(() => pager.innerText()).toContain('Страница 2');
+    await expect.poll(firstOnPage).not.toBe(pageOneFirst);
+    await pager.getByRole('button', { name: /Предыдущая/ }).click();
+    await expect.poll(() => pager.innerText()).toContain('Страница 1');
+    await expect.poll(firstOnPage).toBe(pageOneFirst);
 
     await page.goto(`${stack.url}/#/school/${subject.id}`);
     await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
