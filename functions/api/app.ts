@@ -57,7 +57,7 @@ import type { JobQueue, JobStore } from './jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, problemResponse, validationProblem, type ValidationTarget } from './problem.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { progressCsv, progressReport } from './reports.js';
-import { mapLimit, matchesMilestones, matchesText, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from './views.js';
+import { assertDistrict, mapLimit, matchesMilestones, matchesText, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from './views.js';
 
 export interface WebRequest {
   path: string;
@@ -347,11 +347,18 @@ export function createApp(deps: ApiDeps) {
     async (c) => {
       const { schoolId } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
-      const record = await loadSchool(schoolId);
       const p = c.get('principal');
-      const visible = visibleMilestones(p, record.school, milestoneStates(program, record, now()));
-      const page = await store.history(schoolId, { limit, cursor: cursor ?? null });
-      return c.json({ items: visibleEvents(p, visible, page.items), nextCursor: page.cursor }, 200);
+      if (p.actor.role === 'contractor') {
+        // What a contractor may see depends on the current assignees: read the milestones.
+        const record = await loadSchool(schoolId);
+        const visible = visibleMilestones(p, record.school, milestoneStates(program, record, now()));
+        const page = await store.history(schoolId, { limit, cursor: cursor ?? null });
+        return c.json({ items: visibleEvents(p, visible, page.items), nextCursor: page.cursor }, 200);
+      }
+      // Everybody else sees the whole log of a school in their scope: the (immutable) profile is enough.
+      const [school, page] = await Promise.all([profile(schoolId), store.history(schoolId, { limit, cursor: cursor ?? null })]);
+      assertDistrict(p, school);
+      return c.json({ items: page.items, nextCursor: page.cursor }, 200);
     },
   );
 
@@ -594,6 +601,9 @@ export function createApp(deps: ApiDeps) {
   function remember(school: School): void {
     if (profileCache.size >= 20_000) profileCache.delete(profileCache.keys().next().value!);
     profileCache.set(school.id, school);
+  }
+  async function profile(schoolId: string): Promise<School> {
+    return profileCache.get(schoolId) ?? (await loadSchool(schoolId)).school;
   }
   async function profiles(ids: string[]): Promise<Map<string, School>> {
     const missing = [...new Set(ids)].filter((id) => !profileCache.has(id));
