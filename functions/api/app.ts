@@ -9,10 +9,11 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type {
+  BulkRequest} from '../../shared/api/schemas.js';
 import {
   AssignmentList,
   AssignmentQuery,
-  BulkRequest,
   CommandResult,
   Health,
   HistoryPage,

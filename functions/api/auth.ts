@@ -5,7 +5,8 @@
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { Id, Role, type Actor } from '../../shared/program/model.js';
+import type { Role} from '../../shared/program/model.js';
+import { Id, type Actor } from '../../shared/program/model.js';
 
 export interface AuthConfig {
   issuer: string;

@@ -15,7 +15,8 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryC
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { BulkFilter, Job, JobOutcome, type JobStatus } from '../../shared/api/schemas.js';
+import type { BulkFilter} from '../../shared/api/schemas.js';
+import { Job, JobOutcome, type JobStatus } from '../../shared/api/schemas.js';
 import { executeCommand, type CommandDeps } from '../../shared/commands/execute.js';
 import { isOverdue } from '../../shared/domain/index.js';
 import type { Actor, Command, CommandType, School } from '../../shared/program/model.js';

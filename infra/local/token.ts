@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (role.data === 'contractor' && !values.org) throw new Error('a contractor needs --org');
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
   if (ttl !== undefined && !Number.isInteger(ttl)) throw new Error('--ttl is a whole number of seconds');
-  const issuer = await loadLocalIssuer(path.resolve(values.data ?? DEFAULT_DATA_DIR));
+  const issuer = await loadLocalIssuer(path.resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR));
   const token = await issuer.sign({
     role: role.data,
     ...(values.district ? { district: values.district } : {}),

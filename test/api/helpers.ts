@@ -107,7 +107,7 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       }
       const res = await fetch(`${stack.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
       const text = await res.text();
-      let json: unknown = null;
+      let json: unknown;
       try {
         json = text ? JSON.parse(text) : null;
       } catch {
