@@ -113,11 +113,20 @@ function build(options: HandlerOptions) {
   };
 }
 
+/** The variables the handler is built from: when one changes (a new local stack in the same process), it is built again. */
+const ENV_KEYS = Object.keys(ApiEnv.shape);
+
 /** A handler over its own configuration (tests and simulations pass a clock; Lambda uses `handler`). */
 export function createHandler(options: HandlerOptions = {}): ApiHandler {
   let runtime: ReturnType<typeof build> | undefined;
+  let builtFrom = '';
   return async (event, context) => {
-    runtime ??= build(options);
+    const env = options.env ?? process.env;
+    const fingerprint = ENV_KEYS.map((k) => env[k] ?? '').join('\u0000');
+    if (!runtime || fingerprint !== builtFrom) {
+      runtime = build({ ...options, env });
+      builtFrom = fingerprint;
+    }
     const job = JobEvent.safeParse(event);
     if (job.success) {
       await runtime.runJob(job.data.jobId);

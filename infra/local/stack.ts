@@ -21,7 +21,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
-import { createHandler, type ApiHandler } from '../../functions/api/handler.js';
+import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
@@ -190,26 +190,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // (the first function to name a variable wins; the API gets its exact environment below).
     for (const fn of local.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
 
-    // 4. The functions: the API with its own environment and the stack's clock; every other function
-    //    imported from its source as Lambda would load it.
-    const apiEnv: Record<string, string> = {
-      ...api.environment,
-      ...overrides,
-      AWS_LAMBDA_FUNCTION_NAME: api.name,
-      ...(options.rateLimit === false
-        ? { API_RATE_PER_SECOND: '0' }
-        : options.rateLimit
-          ? { API_RATE_PER_SECOND: String(options.rateLimit.perSecond), API_RATE_BURST: String(options.rateLimit.burst) }
-          : {}),
-    };
-    handlers[api.logicalId] = createHandler({ env: { ...process.env, ...apiEnv }, clock }) as EventHandler;
+    // 4. The functions, each imported from its `cos:entry` source and called through its exported
+    //    handler, as Lambda would. The API's own settings go into the environment too (it reads it at its
+    //    first request); with a virtual clock, the API module's `createHandler` builds the same handler
+    //    on that clock instead of the system clock.
+    process.env.JOBS_FUNCTION_NAME = api.name;
+    if (options.rateLimit === false) process.env.API_RATE_PER_SECOND = '0';
+    else if (options.rateLimit) {
+      process.env.API_RATE_PER_SECOND = String(options.rateLimit.perSecond);
+      process.env.API_RATE_BURST = String(options.rateLimit.burst);
+    }
     for (const fn of local.functions) {
-      if (handlers[fn.logicalId]) continue;
       const entry = fn.metadata[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue;
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
       const mod = (await import(pathToFileURL(path.join(REPO_ROOT, entry)).href)) as Record<string, unknown>;
-      const handler = mod[exportName];
+      const handler = fn === api && clock.virtual ? (mod.createHandler as typeof createHandler)({ clock }) : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
       handlers[fn.logicalId] = handler as EventHandler;
     }
@@ -220,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never, applyEnvironment: true });
-    const schoolProgramArn = apiEnv.SCHOOL_PROGRAM_STATE_MACHINE_ARN;
+    const schoolProgramArn = process.env.SCHOOL_PROGRAM_STATE_MACHINE_ARN;
     log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
 
