@@ -29,7 +29,7 @@ export function renderDocs(doc: Obj): string {
       const id = anchor(`${method}-${path}`);
       (groups.get(tag) ?? groups.set(tag, []).get(tag)!).push(renderOperation(id, method, path, op));
       (toc.get(tag) ?? toc.set(tag, []).get(tag)!).push(
-        `<li><a href="#${id}"><span class="m ${method}">${method.toUpperCase()}</span> ${esc(path)}</a></li>`,
+        `<li><a href="#${id}" title="${esc(path)}"><span class="m ${method}">${method.toUpperCase()}</span> ${esc(shortPath(path))}</a></li>`,
       );
     }
   }
@@ -98,6 +98,22 @@ ${bodies
     .join('')}</tbody></table></article>`;
 }
 
+/** Long paths in the navigation keep their last two segments: `…/{milestone}/submit`. */
+function shortPath(path: string): string {
+  if (path.length <= 34) return path;
+  return `…/${path.split('/').slice(-2).join('/')}`;
+}
+
+/** The constant that tells the variants of a union apart (`kind: "connection"`), if any. */
+function discriminator(schema: Obj): string | null {
+  if (!isObj(schema.properties)) return null;
+  for (const [name, prop] of Object.entries(schema.properties)) {
+    if (isObj(prop) && Array.isArray(prop.enum) && prop.enum.length === 1) return `${name}: ${JSON.stringify(prop.enum[0])}`;
+    if (isObj(prop) && prop.const !== undefined) return `${name}: ${JSON.stringify(prop.const)}`;
+  }
+  return null;
+}
+
 function anchor(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-');
 }
@@ -114,7 +130,7 @@ function typeLabel(schema: Obj): string {
   if (Array.isArray(schema.enum)) return `<span class="t">${schema.enum.map((v) => esc(JSON.stringify(v))).join(' | ')}</span>`;
   if (schema.const !== undefined) return `<span class="t">${esc(JSON.stringify(schema.const))}</span>`;
   const variants = (Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : null)?.filter(isObj);
-  if (variants) return variants.map(typeLabel).join(' | ');
+  if (variants) return variants.map((v) => (discriminator(v) ? `<span class="t">{${esc(discriminator(v))}}</span>` : typeLabel(v))).join(' | ');
   const type = Array.isArray(schema.type) ? schema.type.join(' | ') : typeof schema.type === 'string' ? schema.type : 'any';
   if (type === 'array' && isObj(schema.items)) return `${typeLabel(schema.items)}[]`;
   const constraints = ['format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'default']
@@ -128,7 +144,7 @@ function schemaBlock(schema: Json, depth = 0): string {
   if (depth > 6) return typeLabel(schema);
   const variants = (Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : null)?.filter(isObj);
   if (variants && variants.some((v) => isObj(v.properties))) {
-    return `<div class="tree">one of:${variants.map((v, i) => `<details><summary>variant ${i + 1}</summary>${schemaBlock(v, depth + 1)}</details>`).join('')}</div>`;
+    return `<div class="tree">one of:${variants.map((v, i) => `<details><summary>${esc(discriminator(v) ?? `variant ${i + 1}`)}</summary>${schemaBlock(v, depth + 1)}</details>`).join('')}</div>`;
   }
   if (schema.type === 'array' && isObj(schema.items) && isObj(schema.items.properties)) {
     return `<div class="tree">array of:${schemaBlock(schema.items, depth + 1)}</div>`;
