@@ -24,6 +24,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { zonedInstant, localDate, addDays } from '../../shared/calendar.js';
 import type { CfnTemplate } from './template.js';
@@ -41,6 +43,8 @@ export interface EventSourcesOptions {
   clock: Clock;
   /** How often streams are read (default 250 ms). */
   pollMs?: number;
+  /** Where each stream mapping keeps the last record it delivered per shard, so a restart goes on from there. */
+  checkpointDir?: string;
   log?: (message: string) => void;
 }
 
@@ -84,6 +88,7 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
         dynamodb: options.dynamodb,
         streams: new DynamoDBStreamsClient({ endpoint: options.dynamodbEndpoint }),
         pollMs: options.pollMs ?? 250,
+        ...(options.checkpointDir ? { checkpointFile: path.join(options.checkpointDir, `${id}.json`) } : {}),
         log,
       });
       stoppers.push(mapping.stop);
@@ -133,6 +138,7 @@ interface MappingOptions {
   dynamodb: DynamoDBClient;
   streams: DynamoDBStreamsClient;
   pollMs: number;
+  checkpointFile?: string;
   log: (message: string) => void;
 }
 
@@ -150,6 +156,14 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   if (!streamArn) throw new Error(`${o.id}: table ${o.table} has no stream`);
 
   const iterators = new Map<string, string | null>(); // shard → iterator (null: closed and read to the end)
+  // The last delivered record of each shard (kept in the checkpoint file, when there is one).
+  const delivered: Record<string, string> = o.checkpointFile && existsSync(o.checkpointFile) ? (JSON.parse(readFileSync(o.checkpointFile, 'utf8')) as Record<string, string>) : {};
+  const saveCheckpoint = () => {
+    if (!o.checkpointFile) return;
+    mkdirSync(path.dirname(o.checkpointFile), { recursive: true });
+    writeFileSync(`${o.checkpointFile}.tmp`, JSON.stringify(delivered));
+    renameSync(`${o.checkpointFile}.tmp`, o.checkpointFile);
+  };
   let stopped = false;
   let running: Promise<void> | null = null;
 
@@ -159,9 +173,22 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       const out = await o.streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ...(exclusiveStart ? { ExclusiveStartShardId: exclusiveStart } : {}) }));
       for (const shard of out.StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || iterators.has(shard.ShardId)) continue;
-        // Shards found after the first look are new: read them from their start.
-        const type = iterators.size === 0 && start === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
-        const it = await o.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: type }));
+        // A shard seen before goes on after its last delivered record; shards found after the first look
+        // are new: read from their start.
+        const after = delivered[shard.ShardId];
+        let it;
+        try {
+          it = await o.streams.send(
+            new GetShardIteratorCommand({
+              StreamArn: streamArn,
+              ShardId: shard.ShardId,
+              ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: iterators.size === 0 && start === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON' }),
+            }),
+          );
+        } catch (error) {
+          if (!after || !(error instanceof TrimmedDataAccessException)) throw error;
+          it = await o.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+        }
         iterators.set(shard.ShardId, it.ShardIterator ?? null);
       }
       exclusiveStart = out.StreamDescription?.LastEvaluatedShardId;
@@ -213,6 +240,12 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       if (out.Records?.length) {
         any = true;
         await deliver(out.Records);
+        if (stopped) return any; // not delivered to the end: read again on the next start
+        const last = out.Records.at(-1)?.dynamodb?.SequenceNumber;
+        if (last) {
+          delivered[shard] = last;
+          saveCheckpoint();
+        }
       }
     }
     return any;

@@ -248,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       dynamodbEndpoint,
       clock,
+      ...(dataDir ? { checkpointDir: path.join(dataDir, 'streams') } : {}),
       log,
     });
     stops.push(() => events.stop());
