@@ -190,8 +190,9 @@ export function toEvent(req: IncomingMessage, body: Buffer, server?: Server): AP
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2, head: boolean): void {
   if (typeof result === 'string' || result === null || result === undefined || typeof result !== 'object' || !('statusCode' in result)) {
-    // API Gateway's rule for a result without statusCode: the value is the JSON body of a 200.
-    const text = typeof result === 'string' ? result : JSON.stringify(result);
+    // API Gateway's rule for a result without statusCode: the value, as Lambda serialises it (JSON), is
+    // the body of a 200.
+    const text = JSON.stringify(result ?? null);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(head ? undefined : text);
     return;
