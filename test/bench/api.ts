@@ -9,6 +9,7 @@
  *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100
  */
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack } from '../../infra/local/stack.js';
 import type { LoadPlan, LoadResult } from './api.helpers.js';
@@ -92,6 +93,22 @@ async function main(): Promise<void> {
     console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
     const bare = await load({ ...base, phase: 'healthz' });
 
+    // The floor under every read: the store's one-query read of a school, straight against DynamoDB
+    // Local from this process, with the same number of concurrent callers and no HTTP or API in between.
+    console.log(`store alone (getSchool, no HTTP): ${CLIENTS} callers, ${Math.min(SECONDS, 10)} s …`);
+    const direct: number[] = [];
+    const directEnd = performance.now() + Math.min(SECONDS, 10) * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < directEnd) {
+          const started = performance.now();
+          await stack.store.getSchool(schools[Math.floor(Math.random() * schools.length)]!.id);
+          direct.push(performance.now() - started);
+        }
+      }),
+    );
+    const storeOnly: LoadResult = { phase: 'mixed', seconds: Math.min(SECONDS, 10), latencies: { store: direct }, errors: {}, samples: [] };
+
     const rows: [string, Figures][] = [
       ...READ_KINDS.map((k): [string, Figures] => [`read: ${k}`, figures(mixed, [k])]),
       ...WRITE_KINDS.map((k): [string, Figures] => [`write: ${k}`, figures(mixed, [k])]),
@@ -99,6 +116,7 @@ async function main(): Promise<void> {
       ['all writes', figures(mixed, WRITE_KINDS)],
       ['mixed total', figures(mixed, [...READ_KINDS, ...WRITE_KINDS])],
       ['GET /healthz (bare)', figures(bare, ['healthz'])],
+      ['store.getSchool alone', figures(storeOnly, ['store'])],
     ];
     console.log('\n  requests                 count    req/s   p50 ms   p99 ms  errors');
     for (const [name, f] of rows) {
@@ -111,6 +129,9 @@ async function main(): Promise<void> {
     console.log('\n  ratios to the bare route (same server, same clients, same run)');
     console.log(`    read p50 ×${fmt(reads.p50 / healthz.p50, 2)}   read p99 ×${fmt(reads.p99 / healthz.p99, 2)}   write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   write p99 ×${fmt(writes.p99 / healthz.p99, 2)}`);
     console.log(`    throughput: mixed ${fmt(total.rps)} req/s = ${fmt((100 * total.rps) / healthz.rps)} % of the bare route's ${fmt(healthz.rps)} req/s`);
+    const school = figures(mixed, ['school']);
+    const store = figures(storeOnly, ['store']);
+    console.log(`    GET a school vs the store's read alone: p50 ×${fmt(school.p50 / store.p50, 2)}, p99 ×${fmt(school.p99 / store.p99, 2)}; the store alone does ${fmt(store.rps)} reads/s at this concurrency`);
     console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
     const samples = [...mixed.samples, ...bare.samples];
     if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
