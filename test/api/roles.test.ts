@@ -17,6 +17,9 @@ beforeAll(async () => {
   api = await startApi('roles', { rateLimit: { perSecond: 5, burst: 30 } });
   const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, { body: { assignee: api.contractorOrg } });
   expect(started.status).toBe(200);
+  // A closed milestone: every command on it is refused by its status (409) — for those who may command it.
+  const waived = await api.request('POST', `/api/schools/${api.school.id}/milestones/onboarding/waive`, { body: { reason: 'Школа на федеральной платформе с 2020 года' } });
+  expect(waived.status).toBe(200);
 });
 afterAll(async () => {
   await api?.stop();
@@ -112,6 +115,37 @@ const cases: Case[] = [
     body: () => ({}),
     expect: signedIn(403, { manager: 409, coordinator: 409 }),
   },
+  {
+    name: 'POST start (milestone already active)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/connection/start`,
+    body: () => ({}),
+    expect: signedIn(403, { manager: 409, coordinator: 409 }),
+  },
+  {
+    name: 'POST reject (milestone active, nothing submitted)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/connection/reject`,
+    body: () => ({ reason: 'Акт не подписан' }),
+    expect: signedIn(403, { manager: 409, coordinator: 409 }),
+  },
+  ...(
+    [
+      ['hold', { reason: 'Проверка прав' }],
+      ['resume', {}],
+      ['waive', { reason: 'Проверка прав' }],
+      ['reassign', { contractor: 'isp-priirtysh-lines' }],
+      ['reschedule', { deadline: '2031-01-31', reason: 'Проверка прав' }],
+    ] as const
+  ).map(
+    ([action, body]): Case => ({
+      name: `POST ${action} (milestone waived)`,
+      method: 'POST',
+      path: () => `/api/schools/${api.school.id}/milestones/onboarding/${action}`,
+      body: () => body,
+      expect: signedIn(403, { manager: 409, coordinator: 409 }),
+    }),
+  ),
   {
     name: 'POST submit (a contractor may; managers never)',
     method: 'POST',
