@@ -93,6 +93,35 @@ describe('connection milestone, start to completion', () => {
     expect(csv.text).toContain(`${school.district},`);
   });
 
+  it('puts a waiting milestone on hold (the workflow hears Milestone.Held) and resumes it', async () => {
+    const school = (await api.stack.store.listAllSchools({ limit: 40 })).items[2]!;
+    expect(school.id).not.toBe(api.school.id);
+    const base = `/api/schools/${school.id}/milestones/connection`;
+    expect((await api.request('POST', `${base}/start`, { body: {} })).status).toBe(200);
+    const waiting = await eventually(async () => {
+      const m = await api.stack.store.getMilestone(school.id, 'connection');
+      return m?.task?.phase === 'submission' ? m.task : undefined;
+    }, 'the workflow to wait for the submission');
+
+    const held = await api.request('POST', `${base}/hold`, { body: { reason: 'Здание закрыто на ремонт' } });
+    expect(held.status).toBe(200);
+    expect(CommandResult.parse(held.json).milestone).toMatchObject({ status: 'on-hold', resumeTo: 'active' });
+    await eventually(async () => {
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: waiting.executionArn, maxResults: 1000 }));
+      return (history.events ?? []).some((e) => e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Milestone.Held');
+    }, 'the hold to reach the workflow as Milestone.Held');
+
+    const resumeWait = await eventually(async () => {
+      const m = await api.stack.store.getMilestone(school.id, 'connection');
+      return m?.task?.phase === 'resume' ? m.task : undefined;
+    }, 'the workflow to wait for the resume');
+    const resumed = await api.request('POST', `${base}/resume`, { body: {} });
+    expect(resumed.status).toBe(200);
+    expect(CommandResult.parse(resumed.json).milestone.status).toBe('active');
+    await eventually(async () => (await taskOutputs(resumeWait.executionArn)).some((o) => o.event === 'resumed' && o.status === 'active'), 'the resume to reach the workflow');
+    await eventually(async () => (await api.stack.store.getMilestone(school.id, 'connection'))?.task?.phase === 'submission', 'the workflow to wait for the submission again');
+  });
+
   it('answers a replayed Idempotency-Key with the first answer, and refuses the key for another request', async () => {
     const other = (await api.stack.store.listAllSchools({ limit: 40 })).items.find((s) => s.id !== api.school.id)!;
     const path = `/api/schools/${other.id}/milestones/connection/hold`;
