@@ -59,15 +59,6 @@ export const KIT_CSV_COLUMNS: Readonly<Record<KitItem, SchoolCsvColumn>> = {
   'network-equipment': 'kit_network_equipment',
 };
 
-const REQUIRED_VALUES: ReadonlySet<SchoolCsvColumn> = new Set([
-  'id',
-  'name',
-  'district',
-  'locality',
-  'urban',
-  'cohort_year',
-  'teachers_to_train',
-]);
 
 export interface CsvImportError {
   /** 1-based line; the header is line 1. */

@@ -9,7 +9,8 @@ import {
   reminderSchedule,
   type Decision,
 } from '../../shared/domain/index.js';
-import { MilestoneEvent, MilestoneState, Notification, ReminderPolicy } from '../../shared/program/model.js';
+import type { MilestoneState} from '../../shared/program/model.js';
+import { MilestoneEvent, Notification, ReminderPolicy } from '../../shared/program/model.js';
 import { context, goodEvidence, program, stateWith, TZ, urbanSchool } from './fixtures.js';
 
 const policy = program.milestones[0]!.reminders;

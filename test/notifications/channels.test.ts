@@ -4,7 +4,7 @@
  * read from the environment.
  */
 import type { CognitoIdentityProviderClient, UserType } from '@aws-sdk/client-cognito-identity-provider';
-import { ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
+import type { ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
 import { channelConfigFromEnv, plainText, recipientAttributes, snsSubject, UserDirectoryRecipients } from '../../functions/notifications/channels.js';
 

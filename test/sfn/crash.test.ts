@@ -8,6 +8,7 @@
  * the kill may be invoked a second time (at-least-once), and their conditional writes keep the side
  * effect single; task tokens issued before the kill are still valid after it.
  */
+import type * as Sqlite from 'node:sqlite';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -121,7 +122,7 @@ async function referenceOutputs(): Promise<Map<string, string>> {
 
 /** Reads the checkpoint file (the process is dead): per execution, the tasks checkpointed as scheduled and as succeeded. */
 function checkpointed(): { succeeded: Set<string>; inFlight: Set<string>; waitingOnToken: Set<string>; waitingOnTimer: Set<string> } {
-  const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof import('node:sqlite');
+  const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
   const db = new sqlite.DatabaseSync(path.join(dataDir, 'stepfunctions.sqlite'));
   const rows = db.prepare('SELECT exec, doc FROM history ORDER BY exec, id').all() as { exec: string; doc: string }[];
   db.close();

@@ -80,7 +80,7 @@ function fnParse(text: unknown): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new Error(`$parse: invalid JSON: ${(err as Error).message}`);
+    throw new Error(`$parse: invalid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -224,7 +224,7 @@ export function compileExpression(source: string, field: string): CompiledExpres
     expr = parseExpression(text);
   } catch (err) {
     const e = err as { message?: string; code?: string; position?: number };
-    throw new Error(`field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`);
+    throw new Error(`field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`, { cause: err });
   }
   const { members, usesEval } = analyse(expr.ast() as unknown as AstNode);
   return { text, field, expr, statesMembers: members, usesEval };

@@ -12,6 +12,7 @@
  * - `MemoryStore`: same interface, nothing leaves the process (tests and simulations). It keeps the
  *   runtime's own objects by reference, so it cannot be reopened by another runtime.
  */
+import type * as Sqlite from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -104,7 +105,7 @@ export class SqliteStore implements CheckpointStore {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, fileName);
     // Loaded on first use: node:sqlite prints an experimental-feature warning when it is imported.
-    const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof import('node:sqlite');
+    const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
     this.#db = new sqlite.DatabaseSync(this.file);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
