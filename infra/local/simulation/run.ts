@@ -4,6 +4,7 @@
  * results: the KPIs, the yearly table and the HTML report.
  */
 import './quiet-handlers.js';
+import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../../shared/clock.js';
 import type { IsoDate, ProgramDefinition } from '../../../shared/program/model.js';
@@ -29,6 +30,8 @@ export interface SystemOptions {
   /** An existing DynamoDB Local (tests share one); without it an in-memory one is started and stopped. */
   dynamodbEndpoint?: string;
   tableName?: string;
+  /** Keep the system's data (DynamoDB, executions) in this folder, as `npm start` does; default in memory. */
+  dataDir?: string;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     rateLimit: false,
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
     ...(options.tableName ? { tableName: options.tableName } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
   try {
     if (!stack.schoolProgramArn) throw new Error('the synthesized template has no school-program state machine');
@@ -51,6 +55,10 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     // the runtime rather than on its timeline. Both would make runs differ; notifications stay in the
     // outbox, where the simulation counts them.
     await stack.events.stop();
+    // With nobody reading it, the table's stream only costs: DynamoDB Local keeps stream records for 24 h
+    // of wall-clock time, and each write gets slower with every record kept (a 750-school run writes
+    // tens of thousands of items). Switched off for this table only.
+    await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
     const signalProblems: string[] = [];
     const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const signal = createWorkflowSignal({
