@@ -62,3 +62,36 @@ export class VirtualClock implements Clock {
     return () => this.#listeners.delete(listener);
   }
 }
+
+/**
+ * Wall-clock time shifted by a fixed offset: it moves at real speed, so it is not virtual (timers and
+ * schedules wait in real time). The local demo runs on one, anchored so that the end of its generated
+ * history is the demo date; a restart continues the same timeline, the time it was stopped included.
+ */
+export class OffsetClock implements Clock {
+  readonly virtual = false;
+  readonly offsetMs: number;
+  readonly #wallMs: () => number;
+
+  constructor(offsetMs: number, wallMs: () => number = Date.now) {
+    if (!Number.isFinite(offsetMs)) throw new RangeError(`OffsetClock: invalid offset ${String(offsetMs)}`);
+    this.offsetMs = offsetMs;
+    this.#wallMs = wallMs;
+  }
+
+  /** A clock that showed `at` when the wall clock showed `wallAt`. */
+  static anchored(at: Date | number | string, wallAt: Date | number | string, wallMs: () => number = Date.now): OffsetClock {
+    const a = new Date(at).getTime();
+    const w = new Date(wallAt).getTime();
+    if (!Number.isFinite(a) || !Number.isFinite(w)) throw new RangeError(`OffsetClock: invalid anchor ${String(at)} at ${String(wallAt)}`);
+    return new OffsetClock(a - w, wallMs);
+  }
+
+  nowMs(): number {
+    return this.#wallMs() + this.offsetMs;
+  }
+
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+}

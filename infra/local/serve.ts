@@ -1,12 +1,12 @@
 /**
- * `npm start`: the whole system on this machine, data kept in `.data/` (restart resumes where it
- * stopped). Prints where to look and a ready-to-use token and sign-in link for one demo user of each
- * role. Ctrl-C stops everything, child processes included.
+ * The process of `npm start` that runs the system (started by start.ts, which keeps the console): the
+ * local stack on the data folder, on the demo clock when the data folder has a demo timeline. Its own
+ * stdout and stderr are the functions' output, as in Lambda (start.ts sends them to a log file); what is
+ * meant for the console (progress lines, the banner) goes to the parent over IPC.
  *
- *   PORT=3000 (default)   DATA_DIR=.data (default)
- *   POWERTOOLS_LOG_LEVEL=WARN (default here: the functions' warnings and errors; INFO shows every step)
+ *   PORT, DATA_DIR as for npm start; POWERTOOLS_LOG_LEVEL (default INFO: every step, in the log file)
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OMSK_CITY_DISTRICT_ID } from '../../shared/region/districts.js';
@@ -14,32 +14,35 @@ import { generateRegion } from '../../shared/region/demo-region.js';
 import type { Role } from '../../shared/program/model.js';
 import type { TokenClaims } from './issuer.js';
 import { startLocalStack } from './stack.js';
+import { SystemClock } from '../../shared/clock.js';
+import { demoClock, readDemoAnchor } from './demo.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+
+/** Messages of this process to start.ts. */
+export type ServeMessage = { type: 'log'; message: string } | { type: 'ready'; banner: string };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dataDir = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
 const port = Number(process.env.PORT ?? 3000);
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 
-const stamp = () => new Date().toISOString().slice(11, 19);
-const say = (message: string) => console.log(`[${stamp()}] ${message}`);
+const send = (m: ServeMessage) => {
+  if (process.send) process.send(m);
+  else console.log(m.type === 'log' ? m.message : m.banner);
+};
+const say = (message: string) => send({ type: 'log', message });
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
-  const webIndex = path.join(ROOT, 'functions/web/dist/index.html');
-  if (!existsSync(webIndex)) {
-    say('building the dashboard…');
-    const { buildWeb } = await import('../../functions/web/build.js');
-    await buildWeb();
-  }
-
   // Signals are handled from the start: Ctrl-C while starting waits for the start, then stops it all.
-  const starting = startLocalStack({ dataDir, port, cdkOut: path.join(dataDir, 'cdk.out'), log: say });
+  const anchor = readDemoAnchor(dataDir);
+  const clock = anchor ? demoClock(anchor) : new SystemClock();
+  const starting = startLocalStack({ dataDir, port, clock, cdkOut: path.join(dataDir, 'cdk.out'), log: say });
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping…`);
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     try {
@@ -47,12 +50,12 @@ async function main(): Promise<void> {
     } catch {
       /* a start that failed has stopped what it had started */
     } finally {
-      say('stopped; `npm start` resumes from where it stopped');
       process.exit(0);
     }
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.on('disconnect', () => void shutdown()); // start.ts is gone
   const stack = await starting;
   if (stopping) return;
 
@@ -74,7 +77,12 @@ async function main(): Promise<void> {
     `  Step Functions ${stack.sfnEndpoint}   (AWS_ENDPOINT_URL_SFN for the aws CLI / SDK)`,
     `  DynamoDB       ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
     `  Notifications  delivered ones are appended to ${path.relative(ROOT, path.join(dataDir, 'notifications.jsonl'))}`,
+    `  Function logs  ${path.relative(ROOT, path.join(dataDir, 'logs', 'functions.log'))}   (LOG_LEVEL=debug npm start: on the console)`,
     `  Data           ${path.relative(ROOT, dataDir)}/ (delete it to start from scratch)`,
+    '',
+    anchor
+      ? `  Demo time      ${demoTimeText(clock.now())} ${REFERENCE_PROGRAM.timeZone}, moving at real speed (history from the program simulation, ${anchor.schools} schools up to ${anchor.demoDate}); delete ${path.relative(ROOT, dataDir)} to start over`
+      : `  Time           the system clock (this data folder predates demo timelines; delete ${path.relative(ROOT, dataDir)} for the demo history)`,
     '',
     '  Demo users (tokens valid 30 days; more with `npm run token -- --role ROLE ...`):',
   ];
@@ -83,7 +91,13 @@ async function main(): Promise<void> {
     lines.push('', `  ${u.label}`, `    sign in: ${base}/#token=${token}`, `    curl -H "Authorization: Bearer ${token}" ${base}/api/me`);
   }
   lines.push('', '  Ctrl-C stops everything.', '');
-  console.log(lines.join('\n'));
+  send({ type: 'ready', banner: lines.join('\n') });
+}
+
+function demoTimeText(at: Date): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: REFERENCE_PROGRAM.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
 
 main().catch((error: unknown) => {

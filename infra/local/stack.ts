@@ -6,7 +6,7 @@
  *   API (asynchronous invocations) → the local issuer (tokens, JWKS) → the API function behind the local
  *   HTTP gateway on `port` → the demo region on first start, with its workflows.
  *
- * `npm start` (start.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
+ * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -192,8 +192,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 4. The functions, each imported from its `cos:entry` source and called through its exported
     //    handler, as Lambda would. The API's own settings go into the environment too (it reads it at its
-    //    first request); with a virtual clock, the API module's `createHandler` builds the same handler
-    //    on that clock instead of the system clock.
+    //    first request); given a clock (virtual, or the demo's), the API module's `createHandler` builds
+    //    the same handler on that clock instead of the system clock.
     process.env.JOBS_FUNCTION_NAME = api.name;
     if (options.rateLimit === false) process.env.API_RATE_PER_SECOND = '0';
     else if (options.rateLimit) {
@@ -205,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (typeof entry !== 'string') continue;
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
       const mod = (await import(pathToFileURL(path.join(REPO_ROOT, entry)).href)) as Record<string, unknown>;
-      const handler = fn === api && clock.virtual ? (mod.createHandler as typeof createHandler)({ clock }) : mod[exportName];
+      const handler = fn === api && options.clock ? (mod.createHandler as typeof createHandler)({ clock }) : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
       handlers[fn.logicalId] = handler as EventHandler;
     }
