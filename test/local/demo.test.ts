@@ -1,0 +1,105 @@
+/**
+ * The demo timeline of `npm start`: the first start generates the history up to the demo date with the
+ * program simulation into a data folder and runs on the demo clock; a second start on the same folder
+ * continues the timeline and loses nothing. Real components: the history process, DynamoDB Local on the
+ * data folder, the local runtime, the stack.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dataFolderState, demoClock, generateDemoHistory, historyPeriod, readDemoAnchor, type DemoAnchor } from '../../infra/local/demo.js';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
+
+const DEMO_DATE = '2023-03-15';
+
+interface Counts {
+  schools: number;
+  byStatus: Record<string, number>;
+  pendingNotifications: number;
+  kinds: Record<string, number>;
+}
+
+async function counts(stack: LocalStack): Promise<Counts> {
+  const result: Counts = { schools: 0, byStatus: {}, pendingNotifications: 0, kinds: {} };
+  let cursor: string | null = null;
+  do {
+    const page = await stack.store.listAllSchools({ limit: 100, cursor });
+    for (const school of page.items) {
+      result.schools++;
+      const record = await stack.store.getSchool(school.id);
+      for (const m of record?.milestones ?? []) {
+        result.byStatus[m.state.status] = (result.byStatus[m.state.status] ?? 0) + 1;
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  cursor = null;
+  do {
+    const page = await stack.store.listPendingNotifications({ limit: 100, cursor });
+    for (const entry of page.items) {
+      result.pendingNotifications++;
+      const kind = entry.notification.kind;
+      result.kinds[kind] = (result.kinds[kind] ?? 0) + 1;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return result;
+}
+
+describe('npm start demo timeline', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cos-demo-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  let anchor: DemoAnchor;
+  let first: Counts;
+  let firstStartedAt = 0;
+
+  it('first start: the history up to the demo date, then the demo clock', { timeout: 300_000 }, async () => {
+    expect(dataFolderState(dataDir)).toBe('fresh');
+    anchor = await generateDemoHistory({ dataDir, demoDate: DEMO_DATE, schools: 20, output: path.join(dataDir, 'logs', 'functions.log') });
+    expect(readDemoAnchor(dataDir)).toEqual(anchor);
+    expect(dataFolderState(dataDir)).toBe('anchored');
+    expect(anchor.demoTime).toBe(new Date(historyPeriod(DEMO_DATE).endsAt).toISOString());
+
+    const stack = await startLocalStack({ dataDir, clock: demoClock(anchor) });
+    try {
+      firstStartedAt = Date.now();
+      const now = stack.clock.nowMs();
+      const demoMs = Date.parse(anchor.demoTime);
+      expect(now).toBeGreaterThanOrEqual(demoMs);
+      expect(now - demoMs).toBeLessThan(Date.now() - Date.parse(anchor.wallTime) + 1000);
+      expect(now - demoMs).toBeLessThan(120_000);
+      first = await counts(stack);
+      expect(first.schools).toBe(20);
+      expect(first.byStatus.completed ?? 0).toBeGreaterThan(0);
+      expect((first.byStatus.active ?? 0) + (first.byStatus.submitted ?? 0)).toBeGreaterThan(0);
+      // Work went late in the history: reminders and escalations are in the outbox (20 schools may
+      // have nothing overdue at the demo date itself; the 750 of npm start do).
+      expect(first.kinds.reminder ?? 0).toBeGreaterThan(0);
+      expect(first.kinds.escalation ?? 0).toBeGreaterThan(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('second start: no new history, the timeline goes on, nothing lost', { timeout: 120_000 }, async () => {
+    expect(anchor).toBeDefined();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(dataFolderState(dataDir)).toBe('anchored');
+    const again = readDemoAnchor(dataDir)!;
+    expect(again).toEqual(anchor);
+    const stack = await startLocalStack({ dataDir, clock: demoClock(again) });
+    try {
+      const now = stack.clock.nowMs();
+      const passed = Date.now() - firstStartedAt;
+      const demoMs = Date.parse(anchor.demoTime);
+      expect(now - demoMs).toBeGreaterThanOrEqual(passed);
+      const second = await counts(stack);
+      expect(second.schools).toBe(first.schools);
+      expect(second.byStatus).toEqual(first.byStatus);
+      expect(second.pendingNotifications).toBeGreaterThanOrEqual(first.pendingNotifications);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
