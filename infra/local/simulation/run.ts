@@ -59,8 +59,11 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     // of wall-clock time, and a write to any table gets slower with every other table on the same
     // instance whose stream holds records (tests and the benchmark run several simulations on one
     // instance: 100 schools took 56 s, then 229 s, then 454 s on the third table). Switched off for
-    // this table only.
-    await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+    // this table only, and only when the data is thrown away afterwards: a table kept in a data folder
+    // is the one `npm start` goes on with, and its outbox dispatcher reads that stream.
+    if (!options.dataDir) {
+      await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+    }
     const signalProblems: string[] = [];
     const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const signal = createWorkflowSignal({
