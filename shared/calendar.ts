@@ -112,17 +112,36 @@ function offsetMs(instant: Date, timeZone: string): number {
 }
 
 /**
+ * Deadlines and reminder times take few distinct values: a bounded memo of `zonedInstant` spares the two
+ * Intl `formatToParts` calls each (they were the costliest part of listing schools and of planning
+ * reminders). The mapping is pure, so the memo never changes a result.
+ */
+const ZONED_MEMO_SIZE = 4096;
+const zoned = new Map<string, number>();
+
+/**
  * The instant at which the zone's clocks show `date` `time` (`HH:MM`). For a wall time that a DST change
  * skips or repeats, the result is the instant given by the offset in force just before the change.
  */
 export function zonedInstant(date: string, time: string, timeZone: string): Date {
+  const key = `${timeZone} ${date} ${time}`;
+  let ms = zoned.get(key);
+  if (ms === undefined) {
+    ms = computeZonedInstant(date, time, timeZone);
+    if (zoned.size >= ZONED_MEMO_SIZE) zoned.delete(zoned.keys().next().value!);
+    zoned.set(key, ms);
+  }
+  return new Date(ms);
+}
+
+function computeZonedInstant(date: string, time: string, timeZone: string): number {
   const [y, m, d] = parts(date);
   const t = /^(\d{2}):(\d{2})$/.exec(time);
   if (!t) throw new RangeError(`not a time (HH:MM): ${time}`);
   const wall = Date.UTC(y, m - 1, d, Number(t[1]), Number(t[2]));
   let guess = wall - offsetMs(new Date(wall), timeZone);
   guess = wall - offsetMs(new Date(guess), timeZone);
-  return new Date(guess);
+  return guess;
 }
 
 /** The first instant of the day after `date` in the zone, i.e. the end of `date`. */
