@@ -50,7 +50,7 @@ import {
   type School,
 } from '../../shared/program/model.js';
 import { parseSchoolsCsv } from '../../shared/region/csv-import.js';
-import type { MilestoneStore, SchoolRecord } from '../../shared/store/store.js';
+import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../shared/store/store.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import { AuthError, type Principal } from './auth.js';
 import { renderDocs } from './docs.js';
@@ -58,7 +58,7 @@ import type { JobQueue, JobStore } from './jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, problemResponse, validationProblem, type ValidationTarget } from './problem.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { progressCsv, progressReport } from './reports.js';
-import { assertDistrict, mapLimit, matchesMilestones, matchesText, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from './views.js';
+import { assertDistrict, mapLimit, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from './views.js';
 
 export interface WebRequest {
   path: string;
@@ -122,6 +122,7 @@ export function createApp(deps: ApiDeps) {
   const limiter = deps.rateLimit ? createRateLimiter(deps.rateLimit, Date.now) : null;
   const { program, store } = deps;
   const now = () => deps.clock.now();
+  const milestoneKeys = program.milestones.map((m) => m.key);
 
   const app = new OpenAPIHono<Env>({
     defaultHook: (result) => {
@@ -546,9 +547,8 @@ export function createApp(deps: ApiDeps) {
       const query = c.req.valid('query');
       const format = query.format ?? negotiate(c.req.header('accept'));
       const districtIds = p.actor.role === 'district-coordinator' ? [p.actor.district] : deps.districts.map((d) => d.id);
-      const schools = p.actor.role === 'district-coordinator' ? await allSchools(p.actor.district) : await allSchools();
-      const records = (await mapLimit(schools, 16, (s) => store.getSchool(s.id))).filter((r): r is SchoolRecord => r !== null);
-      const report = progressReport(program, districtIds, records, query.asOf, now());
+      const summaries = await allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
+      const report = progressReport(program, districtIds, summaries, query.asOf, now());
       if (format === 'csv') {
         c.header('content-type', 'text/csv; charset=utf-8');
         c.header('content-disposition', `attachment; filename="progress-${report.asOf}.csv"`);
@@ -608,10 +608,7 @@ export function createApp(deps: ApiDeps) {
   }
   async function profiles(ids: string[]): Promise<Map<string, School>> {
     const missing = [...new Set(ids)].filter((id) => !profileCache.has(id));
-    await mapLimit(missing, 8, async (id) => {
-      const record = await store.getSchool(id);
-      if (record) remember(record.school);
-    });
+    if (missing.length > 0) for (const record of await store.getSchools(missing, [])) if (record) remember(record.school);
     return new Map(ids.flatMap((id) => (profileCache.has(id) ? [[id, profileCache.get(id)!] as const] : [])));
   }
 
@@ -626,6 +623,19 @@ export function createApp(deps: ApiDeps) {
       cursor = page.cursor;
     } while (cursor);
     for (const s of out) remember(s);
+    return out;
+  }
+
+  /** Every school (of a district) with its milestone summary: a few pages of the schools index. */
+  async function allSummaries(district?: string): Promise<SchoolSummary[]> {
+    const out: SchoolSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<SchoolSummary> = await store.listSchoolSummaries({ ...(district ? { district } : {}), milestones: milestoneKeys, limit: 1000, cursor });
+      out.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    for (const s of out) remember(s.school);
     return out;
   }
 
@@ -647,33 +657,26 @@ export function createApp(deps: ApiDeps) {
     let offset = start.o;
     let scanned = 0;
     for (;;) {
-      const page = query.district
-        ? await store.listSchoolsByDistrict(query.district, { limit: PAGE, cursor: storeCursor })
-        : await store.listAllSchools({ limit: PAGE, cursor: storeCursor });
-      const candidates = page.items.slice(offset);
-      let index = offset;
-      for (let i = 0; i < candidates.length; ) {
-        const chunk = candidates.slice(i, i + (needsMilestones ? 16 : query.limit - items.length));
-        const textMatches = chunk.filter((s) => matchesText(s, query.q));
-        const records = await mapLimit(textMatches, 16, (s) => store.getSchool(s.id));
-        const byId = new Map(records.flatMap((r) => (r ? [[r.school.id, r] as const] : [])));
-        for (const school of chunk) {
-          index++;
-          scanned++;
-          const record = byId.get(school.id);
-          if (!record) continue;
-          remember(record.school);
-          const states = milestoneStates(program, record, at);
-          if (!matchesMilestones(program, states, query, at)) continue;
-          if (query.milestone !== undefined && !states.some((s) => s.key === query.milestone)) continue;
-          items.push(toListItem(program, record, at));
-          if (items.length === query.limit) {
-            if (index < page.items.length) return { items, nextCursor: encodeListCursor({ c: storeCursor, o: index }, fingerprint) };
-            return { items, nextCursor: page.cursor === null ? null : encodeListCursor({ c: page.cursor, o: 0 }, fingerprint) };
-          }
+      // The index page carries each school's milestone summary: no read per school.
+      const page = await store.listSchoolSummaries({
+        ...(query.district ? { district: query.district } : {}),
+        milestones: milestoneKeys,
+        limit: PAGE,
+        cursor: storeCursor,
+      });
+      for (let index = offset; index < page.items.length; ) {
+        const summary = page.items[index++]!;
+        scanned++;
+        remember(summary.school);
+        if (!matchesText(summary.school, query.q)) continue;
+        const lines = milestoneLines(program, summary, at);
+        if (!matchesMilestones(program, lines, query, at)) continue;
+        if (query.milestone !== undefined && !lines.some((s) => s.key === query.milestone)) continue;
+        items.push(toListItem(program, summary.school, lines, at));
+        if (items.length === query.limit) {
+          if (index < page.items.length) return { items, nextCursor: encodeListCursor({ c: storeCursor, o: index }, fingerprint) };
+          return { items, nextCursor: page.cursor === null ? null : encodeListCursor({ c: page.cursor, o: 0 }, fingerprint) };
         }
-        i += chunk.length;
-        if (items.length === query.limit) break;
       }
       if (page.cursor === null) return { items, nextCursor: null };
       storeCursor = page.cursor;

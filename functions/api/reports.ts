@@ -1,14 +1,15 @@
 /**
  * The progress report: per district, how many schools reached each milestone by a date, from the
- * milestones' `closedAt` (completed on or before the end of `asOf` in the program's time zone).
+ * milestones' `closedAt` (completed on or before the end of `asOf` in the program's time zone), as the
+ * schools' summaries (store.listSchoolSummaries) carry them.
  */
 import type { ProgressReport, ProgressRow } from '../../shared/api/schemas.js';
 import { endOfLocalDay, localDate } from '../../shared/calendar.js';
 import type { District, ProgramDefinition } from '../../shared/program/model.js';
 import { writeCsv } from '../../shared/region/csv.js';
-import type { SchoolRecord } from '../../shared/store/store.js';
+import type { SchoolSummary } from '../../shared/store/store.js';
 
-export function progressReport(program: ProgramDefinition, districtIds: readonly string[], records: readonly SchoolRecord[], asOf: string | undefined, now: Date): ProgressReport {
+export function progressReport(program: ProgramDefinition, districtIds: readonly string[], records: readonly SchoolSummary[], asOf: string | undefined, now: Date): ProgressReport {
   const date = asOf ?? localDate(now, program.timeZone);
   const until = endOfLocalDay(date, program.timeZone).getTime();
   const keys = program.milestones.map((m) => m.key);
@@ -20,7 +21,7 @@ export function progressReport(program: ProgramDefinition, districtIds: readonly
     if (!row) continue;
     row.schools++;
     total.schools++;
-    for (const { state } of record.milestones) {
+    for (const state of record.milestones) {
       const closed = state.closedAt !== null && Date.parse(state.closedAt) < until;
       if (!closed) continue;
       const field = state.status === 'completed' ? 'reached' : state.status === 'waived' ? 'waived' : null;

@@ -6,7 +6,8 @@
 import type { MilestoneSummary, MilestoneView, SchoolListItem } from '../../shared/api/schemas.js';
 import { initialState, isOverdue } from '../../shared/domain/index.js';
 import type { MilestoneEvent, MilestoneState, ProgramDefinition, School } from '../../shared/program/model.js';
-import type { SchoolRecord } from '../../shared/store/store.js';
+import { lineOf, type MilestoneLine } from '../../shared/store/marshall.js';
+import type { SchoolRecord, SchoolSummary } from '../../shared/store/store.js';
 import type { Principal } from './auth.js';
 import { ApiProblem, PROBLEM_TYPES } from './problem.js';
 
@@ -25,7 +26,13 @@ export function toView(program: ProgramDefinition, state: MilestoneState, now: D
   };
 }
 
-export function toSummary(program: ProgramDefinition, state: MilestoneState, now: Date): MilestoneSummary {
+/** Every milestone of the program for a school of a list: its summary line or, if none is stored, the initial state's. */
+export function milestoneLines(program: ProgramDefinition, summary: SchoolSummary, now: Date): MilestoneLine[] {
+  const stored = new Map(summary.milestones.map((m) => [m.key, m]));
+  return program.milestones.map((def) => stored.get(def.key) ?? lineOf(initialState(program, summary.school, def.key, now)));
+}
+
+export function toSummary(program: ProgramDefinition, state: MilestoneLine, now: Date): MilestoneSummary {
   return {
     key: state.key,
     status: state.status,
@@ -37,8 +44,8 @@ export function toSummary(program: ProgramDefinition, state: MilestoneState, now
   };
 }
 
-export function toListItem(program: ProgramDefinition, record: SchoolRecord, now: Date): SchoolListItem {
-  return { ...record.school, milestones: milestoneStates(program, record, now).map((s) => toSummary(program, s, now)) };
+export function toListItem(program: ProgramDefinition, school: School, lines: readonly MilestoneLine[], now: Date): SchoolListItem {
+  return { ...school, milestones: lines.map((s) => toSummary(program, s, now)) };
 }
 
 /** Refuses a school outside the caller's district (coordinators). */
@@ -85,7 +92,7 @@ export interface MilestoneFilter {
 }
 
 /** With a milestone: that milestone matches status/overdue; without: any milestone does. */
-export function matchesMilestones(program: ProgramDefinition, states: MilestoneState[], filter: MilestoneFilter, now: Date): boolean {
+export function matchesMilestones(program: ProgramDefinition, states: readonly MilestoneLine[], filter: MilestoneFilter, now: Date): boolean {
   if (filter.milestone === undefined && filter.status === undefined && filter.overdue === undefined) return true;
   const candidates = filter.milestone === undefined ? states : states.filter((s) => s.key === filter.milestone);
   return candidates.some(

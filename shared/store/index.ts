@@ -16,7 +16,9 @@ export {
 export {
   TaskPhase,
   WaitingTask,
+  MilestoneLine,
   fromItem,
+  lineOf,
   notificationFromItem,
   toItem,
   type Item,
@@ -34,6 +36,8 @@ export {
   type Page,
   type PageOptions,
   type SchoolRecord,
+  type SchoolSummary,
   type StoreOptions,
+  type SummaryListOptions,
   type TaskTokenInput,
 } from './store.js';

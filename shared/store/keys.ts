@@ -4,7 +4,8 @@
  * cannot drift apart.
  *
  * Base table (PK / SK)
- *   SCHOOL#<id>                 PROFILE                              the school
+ *   SCHOOL#<id>                 PROFILE                              the school, with a `milestone:<key>` summary
+ *                                                                    line per stored milestone (marshall.ts)
  *   SCHOOL#<id>                 MILESTONE#<key>                      milestone state, version, waiting task
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)

@@ -115,7 +115,12 @@ export const DELIVERED_AT = 'deliveredAt';
 const INDEX_ATTRS = Object.values(INDEX).flatMap((i) => [i.pk, i.sk]);
 const META = new Set([PK, SK, ENTITY, ...INDEX_ATTRS]);
 
-function split(item: Item, entity: Entity, extraMeta: readonly string[] = []): { fields: Record<string, Json>; meta: Record<string, Json> } {
+function split(
+  item: Item,
+  entity: Entity,
+  extraMeta: readonly string[] | ((attribute: string) => boolean) = [],
+): { fields: Record<string, Json>; meta: Record<string, Json> } {
+  const isExtra = typeof extraMeta === 'function' ? extraMeta : (k: string) => extraMeta.includes(k);
   const key = describeKey(item);
   let plain: Record<string, Json>;
   try {
@@ -127,7 +132,7 @@ function split(item: Item, entity: Entity, extraMeta: readonly string[] = []): {
   const fields: Record<string, Json> = {};
   const meta: Record<string, Json> = {};
   for (const [k, v] of Object.entries(plain)) {
-    if (META.has(k) || extraMeta.includes(k)) meta[k] = v;
+    if (META.has(k) || isExtra(k)) meta[k] = v;
     else fields[k] = v;
   }
   return { fields, meta };
@@ -147,7 +152,45 @@ export function schoolToItem(school: School): Item {
 }
 
 export function schoolFromItem(item: Item): School {
-  return check(School, split(item, Entity.school).fields, item);
+  return check(School, split(item, Entity.school, isSummaryAttribute).fields, item);
+}
+
+/**
+ * The school's milestone summary, on its profile item: one attribute `milestone:<key>` per stored
+ * milestone with what a school list and the progress report show. The commit that changes a milestone
+ * writes its line in the same transaction, and initMilestones writes the line of the item it creates, so
+ * a line that is there is the milestone's current one. A line can be missing (a profile written again, an
+ * item stored before lines existed): readers then read the milestone item itself.
+ */
+export const SUMMARY_PREFIX = 'milestone:';
+
+export const MilestoneLine = MilestoneState.pick({ key: true, status: true, assignee: true, deadline: true, version: true, closedAt: true }).strict();
+export type MilestoneLine = z.infer<typeof MilestoneLine>;
+
+export function isSummaryAttribute(attribute: string): boolean {
+  return attribute.startsWith(SUMMARY_PREFIX);
+}
+
+export function summaryAttribute(key: string): string {
+  return `${SUMMARY_PREFIX}${key}`;
+}
+
+export function lineOf(state: MilestoneState): MilestoneLine {
+  return { key: state.key, status: state.status, assignee: state.assignee, deadline: state.deadline, version: state.version, closedAt: state.closedAt };
+}
+
+/** A profile item with its summary lines, by milestone key. */
+export function schoolSummaryFromItem(item: Item): { school: School; lines: Map<string, MilestoneLine> } {
+  const { fields, meta } = split(item, Entity.school, isSummaryAttribute);
+  const school = check(School, fields, item);
+  const lines = new Map<string, MilestoneLine>();
+  for (const [attribute, value] of Object.entries(meta)) {
+    if (!isSummaryAttribute(attribute)) continue;
+    const line = check(MilestoneLine, value, item);
+    if (line.key !== attribute.slice(SUMMARY_PREFIX.length)) throw new CorruptItemError(describeKey(item), `${attribute} holds the line of ${line.key}`);
+    lines.set(line.key, line);
+  }
+  return { school, lines };
 }
 
 /** A new milestone item (used by initMilestones; commits update the item in place). */

@@ -1,10 +1,12 @@
 /**
  * The DynamoDB store (DESIGN.md §6): one table, the layout in keys.ts, every item read back checked with
- * zod. Request paths only Query and GetItem (no Scan). A state change is one TransactWriteItems: the
- * milestone with its version check, its audit events, its outbox notifications and, optionally, the
- * idempotency record of the request that caused it.
+ * zod. Request paths only Query, GetItem and BatchGetItem (no Scan). A state change is one
+ * TransactWriteItems: the milestone with its version check, its line in the school's summary (on the
+ * profile, so that a page of a school list is one Query of the schools index), its audit events, its
+ * outbox notifications and, optionally, the idempotency record of the request that caused it.
  */
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -14,7 +16,9 @@ import {
   TransactionCanceledException,
   UpdateItemCommand,
   type AttributeValue,
+  type BatchGetItemCommandOutput,
   type DynamoDBClient,
+  type KeysAndAttributes,
   type QueryCommandInput,
   type TransactWriteItem,
   type WriteRequest,
@@ -84,15 +88,19 @@ import {
   eventFromItem,
   eventToItem,
   fromAttr,
+  lineOf,
   milestoneFromItem,
   milestoneToItem,
   notificationFromItem,
   notificationToItem,
   schoolFromItem,
+  schoolSummaryFromItem,
   schoolToItem,
+  summaryAttribute,
   toAttr,
   toItem,
   type Item,
+  type MilestoneLine,
   type OutboxEntry,
   type StoredMilestone,
   type TaskPhase,
@@ -127,6 +135,20 @@ export interface Page<T> {
 export interface SchoolRecord {
   school: School;
   milestones: StoredMilestone[];
+}
+
+/** A school as a list shows it: the profile and the lines of its stored milestones (see marshall.ts). */
+export interface SchoolSummary {
+  school: School;
+  /** The stored ones of the milestones asked for, in key order; a milestone never stored is missing. */
+  milestones: MilestoneLine[];
+}
+
+export interface SummaryListOptions extends PageOptions {
+  /** A district's schools; all schools without. */
+  district?: string;
+  /** The milestones whose lines are wanted (the program's). */
+  milestones: readonly string[];
 }
 
 export interface CommitInput {
@@ -182,9 +204,21 @@ export interface MilestoneStore {
 
   /** The profile and every milestone of a school, in one Query (the audit events are not read). */
   getSchool(id: string): Promise<SchoolRecord | null>;
+  /**
+   * The profiles and the named milestones of many schools (a list page, a report) by BatchGetItem:
+   * strongly consistent, 100 keys a request, unprocessed keys retried. One entry per id, in the order
+   * given: null for a school that does not exist; a milestone never stored is missing, as in getSchool.
+   */
+  getSchools(ids: readonly string[], milestoneKeys: readonly string[]): Promise<(SchoolRecord | null)[]>;
   getMilestone(schoolId: string, key: string): Promise<StoredMilestone | null>;
   listSchoolsByDistrict(district: string, page?: PageOptions): Promise<Page<School>>;
   listAllSchools(page?: PageOptions): Promise<Page<School>>;
+  /**
+   * A page of schools with their milestone summaries, from the schools index alone (one Query; the index
+   * is eventually consistent). Lines missing from a profile are read from the milestone items (one
+   * BatchGetItem for the page). Its cursors are those of listSchoolsByDistrict / listAllSchools.
+   */
+  listSchoolSummaries(options: SummaryListOptions): Promise<Page<SchoolSummary>>;
   /** Open milestones assigned to a contractor, soonest deadline first. */
   listAssignments(contractorId: string, page?: PageOptions): Promise<Page<MilestoneState>>;
   /** Open (not completed, not waived) milestones by deadline, soonest first, merged over the shards. */
@@ -222,6 +256,8 @@ export function createStore(options: StoreOptions): MilestoneStore {
 
 const Limit = z.number().int().min(1).max(1000);
 const MAX_TRANSACTION_ITEMS = 100;
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_KEYS = 100;
 const TRANSACTION_ATTEMPTS = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -320,20 +356,72 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   async initMilestones(states: readonly MilestoneState[]): Promise<{ created: number; existing: number }> {
-    const parsed = states.map((s) => MilestoneState.parse(s));
-    const created = await mapLimit(parsed, 8, async (state) => {
+    const bySchool = new Map<string, Map<string, MilestoneState>>();
+    for (const state of states.map((s) => MilestoneState.parse(s))) {
+      const school = bySchool.get(state.schoolId) ?? new Map<string, MilestoneState>();
+      if (!school.has(state.key)) school.set(state.key, state);
+      bySchool.set(state.schoolId, school);
+    }
+    const counts = await mapLimit([...bySchool.values()], 8, (school) => this.initSchoolMilestones([...school.values()]));
+    return counts.reduce((sum, c) => ({ created: sum.created + c.created, existing: sum.existing + c.existing }), { created: 0, existing: 0 });
+  }
+
+  /**
+   * One transaction per school: the milestone items that do not exist yet and their lines in the school's
+   * summary. An item that exists is left out and the transaction tried again; so is the summary when the
+   * school has no profile.
+   */
+  private async initSchoolMilestones(states: MilestoneState[]): Promise<{ created: number; existing: number }> {
+    if (states.length + 1 > MAX_TRANSACTION_ITEMS) throw new RangeError(`at most ${MAX_TRANSACTION_ITEMS - 1} milestones of a school at once, got ${states.length}`);
+    const schoolId = states[0]!.schoolId;
+    let pending = states;
+    let withSummary = true;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const items: TransactWriteItem[] = pending.map((state) => ({
+        Put: { TableName: this.table, Item: milestoneToItem(state), ConditionExpression: 'attribute_not_exists(PK)' },
+      }));
+      if (withSummary) items.push({ Update: this.summaryUpdate(schoolId, pending.map(lineOf)) });
       try {
-        await this.ctx.client.send(
-          new PutItemCommand({ TableName: this.table, Item: milestoneToItem(state), ConditionExpression: 'attribute_not_exists(PK)' }),
-        );
-        return true;
+        await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        break;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const failed = (i: number) => reasons[i]?.Code === 'ConditionalCheckFailed';
+        const existing = pending.filter((_, i) => failed(i));
+        const noProfile = withSummary && failed(pending.length);
+        if (existing.length > 0 || noProfile) {
+          pending = pending.filter((_, i) => !failed(i));
+          if (noProfile) withSummary = false;
+          continue;
+        }
+        if (reasons.some((r) => r.Code === 'TransactionConflict') && attempt < TRANSACTION_ATTEMPTS) {
+          await sleep(Math.random() * 10 * 2 ** attempt);
+          continue;
+        }
         throw error;
       }
+    }
+    return { created: pending.length, existing: states.length - pending.length };
+  }
+
+  /** Writes milestone lines into the school's summary on its profile; the condition fails when there is no profile. */
+  private summaryUpdate(schoolId: string, lines: readonly MilestoneLine[]): NonNullable<TransactWriteItem['Update']> {
+    const names: Record<string, string> = { '#pk': PK };
+    const values: Record<string, AttributeValue> = {};
+    const sets = lines.map((line, i) => {
+      names[`#l${i}`] = summaryAttribute(line.key);
+      values[`:l${i}`] = toAttr(line);
+      return `#l${i} = :l${i}`;
     });
-    const n = created.filter(Boolean).length;
-    return { created: n, existing: created.length - n };
+    return {
+      TableName: this.table,
+      Key: toItem(keys.school(schoolId)),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   // ---------- reads ----------
@@ -356,42 +444,73 @@ class DynamoMilestoneStore implements MilestoneStore {
     return { school: schoolFromItem(profile), milestones: items.filter((i) => i !== profile).map(milestoneFromItem) };
   }
 
+  async getSchools(ids: readonly string[], milestoneKeys: readonly string[]): Promise<(SchoolRecord | null)[]> {
+    const schoolIds = [...new Set(ids.map((id) => Id.parse(id)))];
+    const milestones = [...new Set(milestoneKeys.map((k) => MilestoneKey.parse(k)))];
+    const wanted = schoolIds.flatMap((id) => [keys.school(id), ...milestones.map((k) => keys.milestone(id, k))]);
+    const items = (await mapLimit(chunks(wanted, BATCH_GET_KEYS), 4, (batch) => this.batchGet(batch))).flat();
+    const profiles = new Map<string, School>();
+    const stored = new Map<string, StoredMilestone[]>();
+    for (const item of items) {
+      const partition = item[PK]?.S ?? '';
+      if (item[SK]?.S === 'PROFILE') profiles.set(partition, schoolFromItem(item));
+      else stored.set(partition, [...(stored.get(partition) ?? []), milestoneFromItem(item)]);
+    }
+    return ids.map((id) => {
+      const partition = keys.schoolPartition(id);
+      const school = profiles.get(partition);
+      if (!school) return null;
+      // In key order, as getSchool's Query returns them.
+      const list = (stored.get(partition) ?? []).sort((a, b) => (a.state.key < b.state.key ? -1 : a.state.key > b.state.key ? 1 : 0));
+      return { school, milestones: list };
+    });
+  }
+
+  private async batchGet(wanted: readonly { PK: string; SK: string }[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending: KeysAndAttributes | undefined = { Keys: wanted.map((k) => toItem(k)), ConsistentRead: true };
+    for (let attempt = 0; pending?.Keys?.length; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 10) throw new StoreError('batch-unprocessed', `${pending.Keys.length} keys still unprocessed after ${attempt} attempts`);
+        await sleep(Math.min(50 * 2 ** attempt, 2000) * Math.random());
+      }
+      const out: BatchGetItemCommandOutput = await this.ctx.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: pending } }));
+      items.push(...(out.Responses?.[this.table] ?? []));
+      pending = out.UnprocessedKeys?.[this.table];
+    }
+    return items;
+  }
+
   async getMilestone(schoolId: string, key: string): Promise<StoredMilestone | null> {
     const item = await this.get(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key)));
     return item ? milestoneFromItem(item) : null;
   }
 
   listSchoolsByDistrict(district: string, page: PageOptions = {}): Promise<Page<School>> {
-    const prefix = `${Id.parse(district)}#`;
-    return this.list(
-      {
-        q: 'district',
-        index: INDEX.schools,
-        keyCondition: '#pk = :pk AND begins_with(#sk, :prefix)',
-        names: { '#pk': INDEX.schools.pk, '#sk': INDEX.schools.sk },
-        values: { ':pk': toAttr(SCHOOLS_PARTITION), ':prefix': toAttr(prefix) },
-        forward: true,
-        allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION && k[INDEX.schools.sk]!.startsWith(prefix),
-      },
-      page,
-      schoolFromItem,
-    );
+    return this.list(schoolsSpec(district), page, schoolFromItem);
   }
 
   listAllSchools(page: PageOptions = {}): Promise<Page<School>> {
-    return this.list(
-      {
-        q: 'schools',
-        index: INDEX.schools,
-        keyCondition: '#pk = :pk',
-        names: { '#pk': INDEX.schools.pk },
-        values: { ':pk': toAttr(SCHOOLS_PARTITION) },
-        forward: true,
-        allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION,
-      },
-      page,
-      schoolFromItem,
-    );
+    return this.list(schoolsSpec(undefined), page, schoolFromItem);
+  }
+
+  async listSchoolSummaries(options: SummaryListOptions): Promise<Page<SchoolSummary>> {
+    const wanted = [...new Set(options.milestones.map((k) => MilestoneKey.parse(k)))].sort();
+    const page = await this.list(schoolsSpec(options.district), options, schoolSummaryFromItem);
+    // Lines a profile lacks: read those milestone items (they may exist from before lines were kept).
+    const missing = page.items.flatMap(({ school, lines }) => wanted.filter((k) => !lines.has(k)).map((k) => keys.milestone(school.id, k)));
+    const items = missing.length > 0 ? (await mapLimit(chunks(missing, BATCH_GET_KEYS), 4, (batch) => this.batchGet(batch))).flat() : [];
+    const found = new Map(items.map((item) => [`${item[PK]?.S}|${item[SK]?.S}`, lineOf(milestoneFromItem(item).state)]));
+    return {
+      cursor: page.cursor,
+      items: page.items.map(({ school, lines }) => ({
+        school,
+        milestones: wanted.flatMap((k) => {
+          const line = lines.get(k) ?? found.get(`${keys.schoolPartition(school.id)}|${keys.milestone(school.id, k).SK}`);
+          return line ? [line] : [];
+        }),
+      })),
+    };
   }
 
   listAssignments(contractorId: string, page: PageOptions = {}): Promise<Page<MilestoneState>> {
@@ -498,30 +617,41 @@ class DynamoMilestoneStore implements MilestoneStore {
       })),
     ];
     const firstNotification = 1 + events.length;
+    // The milestone's line in the school's summary (see marshall.ts), when the school has a profile.
+    const summaryAt = items.length;
+    items.push({ Update: this.summaryUpdate(schoolId, [lineOf(state)]) });
     if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
     if (items.length > MAX_TRANSACTION_ITEMS) {
       throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
     }
 
+    let transactItems = items;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
         return { version: state.version };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         const failed = (i: number) => reasons[i]?.Code === 'ConditionalCheckFailed';
-        if (failed(0)) {
+        if (transactItems === items && failed(summaryAt)) {
+          // No profile (a milestone stored for a school not imported): commit without the summary line.
+          transactItems = items.filter((_, i) => i !== summaryAt);
+          attempt--;
+          continue;
+        }
+        const failedItem = (i: number) => failed(transactItems === items || i < summaryAt ? i : i - 1);
+        if (failedItem(0)) {
           const current = reasons[0]?.Item ?? (await this.get(keys.milestone(schoolId, key)));
           const version = current?.['version'];
           throw new VersionConflictError(schoolId, key, expectedVersion, version ? (fromAttr(version) as number) : null);
         }
-        const duplicates = notifications.filter((_, i) => failed(firstNotification + i)).map((n) => n.id);
+        const duplicates = notifications.filter((_, i) => failedItem(firstNotification + i)).map((n) => n.id);
         if (duplicates.length > 0) throw new DuplicateNotificationError(duplicates);
-        if (input.idempotency && failed(items.length - 1)) {
+        if (input.idempotency && failedItem(items.length - 1)) {
           throw new IdempotencyLeaseLostError(input.idempotency.lease.scope, input.idempotency.lease.key);
         }
-        if (events.some((_, i) => failed(1 + i))) {
+        if (events.some((_, i) => failedItem(1 + i))) {
           throw new StoreError('audit-collision', `an audit event of ${schoolId}/${key} with the same key already exists`, { cause: error });
         }
         // Cancelled because another transaction held one of the items: back off and let the conditions decide.
@@ -763,6 +893,31 @@ class DynamoMilestoneStore implements MilestoneStore {
     const cursor = next.every((p) => p === 'done') ? null : encodeShardCursor(spec.q, next);
     return { items: merged.map((m) => decode(m.item)), cursor };
   }
+}
+
+/** The schools index: every school, or a district's by its key prefix. */
+function schoolsSpec(district: string | undefined): ListSpec {
+  if (district === undefined) {
+    return {
+      q: 'schools',
+      index: INDEX.schools,
+      keyCondition: '#pk = :pk',
+      names: { '#pk': INDEX.schools.pk },
+      values: { ':pk': toAttr(SCHOOLS_PARTITION) },
+      forward: true,
+      allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION,
+    };
+  }
+  const prefix = `${Id.parse(district)}#`;
+  return {
+    q: 'district',
+    index: INDEX.schools,
+    keyCondition: '#pk = :pk AND begins_with(#sk, :prefix)',
+    names: { '#pk': INDEX.schools.pk, '#sk': INDEX.schools.sk },
+    values: { ':pk': toAttr(SCHOOLS_PARTITION), ':prefix': toAttr(prefix) },
+    forward: true,
+    allowed: (k) => k[INDEX.schools.pk] === SCHOOLS_PARTITION && k[INDEX.schools.sk]!.startsWith(prefix),
+  };
 }
 
 function checkCommitShape(schoolId: string, key: string, expectedVersion: number, state: MilestoneState, events: MilestoneEvent[]): void {
