@@ -22,7 +22,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SimulationProgress } from './simulation/engine.js';
 
 /** Mid-program: the 2021 connections and the first equipment cohort are done, later cohorts under way or late. */
-export const DEFAULT_DEMO_DATE = '2023-03-15';
+export const DEFAULT_DEMO_DATE = '2022-02-01';
 /** The program's first day: where the history starts. */
 export const HISTORY_FROM = '2021-01-01';
 /** Local time (program time zone) on the demo date at which the history ends and the demo clock starts. */

@@ -7,7 +7,7 @@
  * simulation (demo.ts); the system then runs on the demo clock, which later starts continue.
  *
  *   PORT=3000 (default)   DATA_DIR=.data (default)
- *   DEMO_DATE=2023-03-15 (default; used when the data folder is new)   DEMO_SCHOOLS=750 (default)
+ *   DEMO_DATE=2022-02-01 (default; used when the data folder is new)   DEMO_SCHOOLS=750 (default)
  *   LOG_LEVEL=debug: the functions' logs on the console instead of DATA_DIR/logs/functions.log
  *
  * This process keeps the console; the system runs in a child process (serve.ts) whose output, the
