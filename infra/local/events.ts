@@ -29,6 +29,7 @@ import path from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { zonedInstant, localDate, addDays } from '../../shared/calendar.js';
 import type { CfnTemplate } from './template.js';
+import { lambdaContext } from './lambda-context.js';
 
 export type EventHandler = (event: unknown, context: Context) => Promise<unknown> | unknown;
 
@@ -202,7 +203,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       let batch = matching.slice(i, i + batchSize);
       for (let attempt = 0; batch.length > 0; attempt++) {
         try {
-          const result = (await o.handler({ Records: batch.map(lambdaRecord(streamArn!)) }, context(o.functionName))) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+          const result = (await o.handler({ Records: batch.map(lambdaRecord(streamArn!)) }, lambdaContext(o.functionName, { timeoutMs: 900_000, memoryMb: 256 }))) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
           const failed = reportFailures ? (result?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : [];
           if (failed.length === 0) break;
           // Lambda retries from the first failed record on.
@@ -395,7 +396,7 @@ function startSchedule(o: ScheduleOptions): { stop: () => void; next: () => Date
     const input = JSON.parse(o.input.replaceAll('<aws.scheduler.scheduled-time>', at.toISOString().replace(/\.\d{3}Z$/, 'Z'))) as unknown;
     for (let attempt = 0; attempt <= o.retries; attempt++) {
       try {
-        await o.handler(input, context(o.functionName));
+        await o.handler(input, lambdaContext(o.functionName, { timeoutMs: 900_000, memoryMb: 256 }));
         o.log(`schedule ${o.id} ran ${o.functionName} for ${at.toISOString()}`);
         return;
       } catch (error) {
@@ -432,19 +433,3 @@ function startSchedule(o: ScheduleOptions): { stop: () => void; next: () => Date
   };
 }
 
-function context(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}

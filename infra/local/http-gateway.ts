@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.js';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -68,7 +69,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       if (await route(req, res, body)) return;
     }
     const event = toEvent(req, body, server);
-    const context = lambdaContext(functionName, event.requestContext.requestId, timeoutMs);
+    const context = lambdaContext(functionName, { timeoutMs, requestId: event.requestContext.requestId });
     let result: APIGatewayProxyResultV2;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -213,23 +214,6 @@ function send(res: ServerResponse, status: number, json: unknown): void {
   res.end(text);
 }
 
-function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** `12/Mar/2020:19:03:58 +0000`, the format of `requestContext.time`. */

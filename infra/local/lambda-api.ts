@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.js';
 
 export type InvokeHandler = (event: unknown, context: Context) => Promise<unknown> | unknown;
 
@@ -73,7 +74,7 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
         for (let attempt = 0; ; attempt++) {
           if (closing) return;
           try {
-            await fn.handler(event, context(fn.name, fn.timeoutSeconds ?? 900));
+            await fn.handler(event, lambdaContext(fn.name, { timeoutMs: (fn.timeoutSeconds ?? 900) * 1000 }));
             return;
           } catch (error) {
             console.error(JSON.stringify({ level: 'ERROR', message: 'asynchronous invocation failed', function: fn.name, attempt: attempt + 1, error: String(error) }));
@@ -92,7 +93,7 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
       return;
     }
     try {
-      const result = await fn.handler(event, context(fn.name, fn.timeoutSeconds ?? 900));
+      const result = await fn.handler(event, lambdaContext(fn.name, { timeoutMs: (fn.timeoutSeconds ?? 900) * 1000 }));
       const text = result === undefined ? 'null' : JSON.stringify(result);
       res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST', 'content-length': Buffer.byteLength(text) }).end(text);
     } catch (error) {
@@ -138,21 +139,3 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
 }
 
-function context(functionName: string, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  const id = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: id,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}

@@ -8,6 +8,8 @@
  * comes up (lazy deletion).
  */
 
+import { MinHeap } from '../min-heap.js';
+
 export interface TimerEntry {
   due: number;
   ordinal: number;
@@ -24,52 +26,9 @@ function before(a: TimerEntry, b: TimerEntry): boolean {
   return a.frameId < b.frameId;
 }
 
-export class TimerQueue {
-  readonly #heap: TimerEntry[] = [];
-
-  get size(): number {
-    return this.#heap.length;
-  }
-
-  push(entry: TimerEntry): void {
-    const h = this.#heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  peek(): TimerEntry | undefined {
-    return this.#heap[0];
-  }
-
-  pop(): TimerEntry | undefined {
-    const h = this.#heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  clear(): void {
-    this.#heap.length = 0;
+/** The in-memory timer index: the earliest timer first, ties broken as described above. */
+export class TimerQueue extends MinHeap<TimerEntry> {
+  constructor() {
+    super(before);
   }
 }
