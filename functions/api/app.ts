@@ -409,8 +409,9 @@ export function createApp(deps: ApiDeps) {
           milestone,
           state: outcome.state,
           events: outcome.events,
-          task: outcome.replayed ? null : context.task,
+          task: context.task,
           tasks: context.tasks,
+          replayed: outcome.replayed,
         });
         c.header('etag', `"${outcome.state.version}"`);
         if (outcome.replayed) c.header('idempotent-replayed', 'true');

@@ -9,6 +9,8 @@
  *   AUTH_AUDIENCE                       the app client id the ID tokens are for (optional: not checked when empty)
  *   AUTH_JWKS_URL                       where the issuer's keys are (default `<issuer>/.well-known/jwks.json`)
  *   SCHOOL_PROGRAM_STATE_MACHINE_ARN    the school-program state machine (optional until the workflows exist)
+ *   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN  the milestone-lifecycle state machine (a command on a milestone whose
+ *                                       lifecycle is gone wakes the school program, which re-creates it)
  *   JOBS_FUNCTION_NAME                  the function that runs bulk jobs (default: this one, AWS_LAMBDA_FUNCTION_NAME)
  *   API_RATE_PER_SECOND, API_RATE_BURST per-user throttling (default 50/s, burst 200; 0 turns it off)
  * AWS endpoints and credentials come from the SDK's standard variables (AWS_REGION,
@@ -24,6 +26,7 @@ import { SystemClock, type Clock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
 import { createStore } from '../../shared/store/store.js';
+import { programWaits } from '../common/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { serveWeb } from '../web/serve.js';
 import { createApp } from './app.js';
@@ -47,6 +50,7 @@ export const ApiEnv = z.object({
   AUTH_AUDIENCE: optional,
   AUTH_JWKS_URL: optional,
   SCHOOL_PROGRAM_STATE_MACHINE_ARN: optional,
+  MILESTONE_LIFECYCLE_STATE_MACHINE_ARN: optional,
   JOBS_FUNCTION_NAME: optional,
   AWS_LAMBDA_FUNCTION_NAME: optional,
   API_RATE_PER_SECOND: count(50),
@@ -87,7 +91,14 @@ function build(options: HandlerOptions) {
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});
   const store = createStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
-  const signal = createWorkflowSignal({ sfn, store, stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN, log });
+  const signal = createWorkflowSignal({
+    sfn,
+    store,
+    stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN,
+    lifecycleStateMachineArn: env.MILESTONE_LIFECYCLE_STATE_MACHINE_ARN,
+    programWaits: programWaits(dynamodb, env.TABLE_NAME),
+    log,
+  });
   const jobs = createJobStore(dynamodb, env.TABLE_NAME, () => clock.now());
   const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
   const deps = { store, program: REFERENCE_PROGRAM, clock };

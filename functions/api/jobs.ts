@@ -281,8 +281,9 @@ async function runOne(deps: JobRunnerDeps, job: Job, body: Record<string, unknow
       milestone: job.milestone,
       state: outcome.state,
       events: outcome.events,
-      task: outcome.replayed ? null : context.task,
+      task: context.task,
       tasks: context.tasks,
+      replayed: outcome.replayed,
     });
     return { schoolId: school.id, outcome: 'ok', status: 200, version: outcome.state.version, milestoneStatus: outcome.state.status };
   } catch (error) {

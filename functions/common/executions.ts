@@ -2,7 +2,7 @@
  * Names and generations of the workflow executions (DESIGN.md §3.1: an execution is a re-creatable
  * driver, so its name must be derivable from what is stored).
  *
- * - School program: `school-<schoolId>-<generation>` (see `executionName` in the workflow signal), input
+ * - School program: `school-<schoolId>-<generation>` (`programExecutionName`), input
  *   `{"schoolId"}`. Generation 1 is started by the first command or the sweep; each continue-as-new
  *   starts generation + 1; a lost one is replaced by the first generation whose name is unused.
  * - Milestone lifecycle: `ms-<schoolId>-<key>-g<generation>`, input `{"schoolId","key"}`, started by the
@@ -13,11 +13,26 @@
  */
 import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { executionArnOf, executionName as programExecutionName, MAX_GENERATIONS } from '../common/workflow-signal.js';
 
-export { executionArnOf, programExecutionName, MAX_GENERATIONS };
+/** How many generations of an execution are looked at before giving up. */
+export const MAX_GENERATIONS = 64;
 
 const NAME_LIMIT = 80;
+
+/** `school-<id>-<generation>`; ids too long for the 80-character limit are shortened with a hash. */
+export function programExecutionName(schoolId: string, generation: number): string {
+  const name = `school-${schoolId}-${generation}`;
+  if (name.length <= NAME_LIMIT) return name;
+  const digest = createHash('sha256').update(schoolId).digest('hex').slice(0, 12);
+  return `school-${schoolId.slice(0, NAME_LIMIT - 8 - 13 - String(generation).length - 1)}~${digest}-${generation}`;
+}
+
+/** The ARN of an execution of a state machine: `arn:aws:states:<region>:<account>:execution:<machine>:<name>`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  const parts = stateMachineArn.split(':');
+  if (parts.length < 7 || parts[5] !== 'stateMachine') throw new Error(`not a state machine ARN: ${stateMachineArn}`);
+  return [...parts.slice(0, 5), 'execution', parts[6], name].join(':');
+}
 
 /** `ms-<schoolId>-<key>-g<generation>`; too long a name keeps a prefix of the school id and a hash of both. */
 export function lifecycleExecutionName(schoolId: string, key: string, generation: number): string {

@@ -5,17 +5,22 @@
  * wait of the running one, reads it.
  *
  * The contract with the state machines:
- * - the milestone's waiting step (its task token, stored on the milestone item by the workflow) gets
+ * - the milestone's waiting step gets the command. Its task token is read from the milestone item
+ *   after the commit, so a wait that stored its token after the command read the school (and found the
+ *   milestone unchanged) is signalled too:
  *   - `hold`   → SendTaskFailure, error `Milestone.Held`
  *   - `waive`  → SendTaskFailure, error `Milestone.Waived`
  *   - anything else accepted → SendTaskSuccess, output `{"event": <event type>, "version": <new version>, "status": <new status>}`
  *   (the failures carry the same JSON as their `cause`);
  * - `TaskDoesNotExist`, `InvalidToken`, `TaskTimedOut` mean the step is gone: not an error;
- * - when no waiting step answered, the school must have a live execution: the executions named in the
- *   school's stored tasks are asked first, then the deterministic names `school-<id>-<generation>`
- *   (generation 1, 2, …): the first RUNNING one is live; the first name that does not exist yet is started
- *   with input `{"schoolId": "<id>"}`. A successor started by the workflow itself ("continue as new") takes
- *   the next generation's name (see `executionName`).
+ * - when no waiting step answered, the milestone's own lifecycle must run (it reads the stored state at
+ *   its next step): its stored execution, then its deterministic names `ms-<id>-<key>-g<n>` are asked.
+ *   If none runs, the school program plans again and starts the lifecycles that are missing: its
+ *   waiting step (the token stored on `SCHOOL#<id>` / `PROGRAM`) is woken, or, when it is not waiting,
+ *   the program must run: the first RUNNING generation `school-<id>-<n>` is live, else the first name
+ *   not used yet is started with input `{"schoolId": "<id>"}`. A successor started by the workflow
+ *   itself ("continue as new") takes the next generation's name (see executions.ts).
+ * Without the lifecycle state machine configured, any running execution of the school counts as live.
  */
 import {
   DescribeExecutionCommand,
@@ -29,15 +34,18 @@ import {
   TaskTimedOut,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { createHash } from 'node:crypto';
 import type { MilestoneEvent, MilestoneState } from '../../shared/program/model.js';
 import type { WaitingTask } from '../../shared/store/marshall.js';
 import type { MilestoneStore } from '../../shared/store/store.js';
+import { executionArnOf, findLifecycle, MAX_GENERATIONS, programExecutionName } from './executions.js';
+import type { ProgramWaits } from './program-wait.js';
+
+export { executionArnOf, MAX_GENERATIONS };
+/** `school-<id>-<generation>` (executions.ts). */
+export const executionName = programExecutionName;
 
 export const HELD_ERROR = 'Milestone.Held';
 export const WAIVED_ERROR = 'Milestone.Waived';
-/** How many generations of a school's execution are looked at before giving up. */
-export const MAX_GENERATIONS = 64;
 
 export interface SignalInput {
   schoolId: string;
@@ -46,14 +54,20 @@ export interface SignalInput {
   state: MilestoneState;
   /** The events the command committed (the last one is reported). */
   events: MilestoneEvent[];
-  /** The step that was waiting on this milestone when the command was decided (read before the commit). */
+  /**
+   * The step that was waiting on this milestone when the command was decided (read before the commit).
+   * Only a hint where its execution is: the token signalled is the one stored after the commit.
+   */
   task: WaitingTask | null;
-  /** Every waiting step of the school (their executions are candidates for the live one). */
+  /** Every waiting step of the school, as read before the commit (candidates for its live execution). */
   tasks: WaitingTask[];
+  /** An idempotent replay committed nothing now: no step is signalled, the school only gets a live driver. */
+  replayed?: boolean;
 }
 
 export type SignalResult =
   | { kind: 'task-success' | 'task-failure'; executionArn: string }
+  | { kind: 'program-woken'; executionArn: string }
   | { kind: 'execution-running'; executionArn: string }
   | { kind: 'execution-started'; executionArn: string }
   | { kind: 'skipped'; reason: string }
@@ -61,35 +75,29 @@ export type SignalResult =
 
 export interface WorkflowSignalOptions {
   sfn: SFNClient;
-  store: Pick<MilestoneStore, 'clearTaskToken'>;
+  store: Pick<MilestoneStore, 'getMilestone' | 'clearTaskToken'>;
   /** The school-program state machine; without it no execution is started (logged). */
   stateMachineArn: string | undefined;
+  /** The milestone-lifecycle state machine: with it (and `programWaits`), a lost lifecycle is re-created by the next command. */
+  lifecycleStateMachineArn?: string | undefined;
+  /** Where the school program waits (program-wait.ts). */
+  programWaits?: Pick<ProgramWaits, 'get' | 'clear'>;
   log?: (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => void;
 }
 
 export interface WorkflowSignal {
-  /** After a committed command: signal the waiting step, or make sure the school has a live execution. Never throws. */
+  /** After a committed command: signal the waiting step, or make sure something will read the stored state. Never throws. */
   afterCommit(input: SignalInput): Promise<SignalResult>;
-  /** The school's live execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
+  /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
 }
 
-/** `school-<id>-<generation>`; ids too long for the 80-character limit are shortened with a hash. */
-export function executionName(schoolId: string, generation: number): string {
-  const name = `school-${schoolId}-${generation}`;
-  if (name.length <= 80) return name;
-  const digest = createHash('sha256').update(schoolId).digest('hex').slice(0, 12);
-  return `school-${schoolId.slice(0, 80 - 8 - 13 - String(generation).length - 1)}~${digest}-${generation}`;
-}
-
-/** The ARN of an execution of a state machine: `arn:aws:states:<region>:<account>:execution:<machine>:<name>`. */
-export function executionArnOf(stateMachineArn: string, name: string): string {
-  const parts = stateMachineArn.split(':');
-  if (parts.length < 7 || parts[5] !== 'stateMachine') throw new Error(`not a state machine ARN: ${stateMachineArn}`);
-  return [...parts.slice(0, 5), 'execution', parts[6], name].join(':');
-}
-
 const STALE_TASK = [TaskDoesNotExist, InvalidToken, TaskTimedOut];
+const STALE_TASK_NAMES = ['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut'];
+
+function isStale(error: unknown): boolean {
+  return STALE_TASK.some((type) => error instanceof type) || STALE_TASK_NAMES.includes((error as { name?: string } | null)?.name ?? '');
+}
 
 const defaultLog: NonNullable<WorkflowSignalOptions['log']> = (level, message, data) => {
   const line = JSON.stringify({ level: level.toUpperCase(), message, ...data });
@@ -99,7 +107,7 @@ const defaultLog: NonNullable<WorkflowSignalOptions['log']> = (level, message, d
 };
 
 export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSignal {
-  const { sfn, store, stateMachineArn } = options;
+  const { sfn, store, stateMachineArn, lifecycleStateMachineArn, programWaits } = options;
   const log = options.log ?? defaultLog;
   let warnedUnconfigured = false;
 
@@ -119,15 +127,13 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     }
     if (!stateMachineArn) throw new Error('no school-program state machine configured (SCHOOL_PROGRAM_STATE_MACHINE_ARN)');
     for (let generation = 1; generation <= MAX_GENERATIONS; generation++) {
-      const name = executionName(schoolId, generation);
+      const name = programExecutionName(schoolId, generation);
       const arn = executionArnOf(stateMachineArn, name);
       const current = await status(arn);
       if (current === 'RUNNING') return { executionArn: arn, started: false };
       if (current !== null) continue; // ended (succeeded, failed, timed out, aborted): its successor's name is next
       try {
-        const out = await sfn.send(
-          new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ schoolId }) }),
-        );
+        const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ schoolId }) }));
         return { executionArn: out.executionArn ?? arn, started: true };
       } catch (error) {
         // Someone else started it a moment ago: that one is the live execution.
@@ -140,47 +146,92 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     throw new Error(`school ${schoolId} has ${MAX_GENERATIONS} ended executions and none running`);
   }
 
+  /** Signals the step waiting on the milestone now; null when none is stored or it is gone (then its execution, as a hint). */
+  async function signalWaitingStep(input: SignalInput, payload: string, where: Record<string, unknown>): Promise<SignalResult | { gone: string | null }> {
+    const stored = await store.getMilestone(input.schoolId, input.milestone);
+    const task = stored?.task;
+    if (!task) return { gone: null };
+    const last = input.events.at(-1)!;
+    try {
+      let kind: 'task-success' | 'task-failure';
+      if (last.type === 'held' || last.type === 'waived') {
+        const error = last.type === 'held' ? HELD_ERROR : WAIVED_ERROR;
+        await sfn.send(new SendTaskFailureCommand({ taskToken: task.token, error, cause: payload }));
+        kind = 'task-failure';
+      } else {
+        await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output: payload }));
+        kind = 'task-success';
+      }
+      // The token is used up: drop it, unless the workflow has already stored its next one.
+      await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch((error: unknown) => {
+        log('warn', 'could not clear a used task token', { ...where, error: String(error) });
+      });
+      log('info', 'workflow signalled', { ...where, kind, executionArn: task.executionArn });
+      return { kind, executionArn: task.executionArn };
+    } catch (error) {
+      if (!isStale(error)) throw error;
+      log('info', 'the waiting step is gone; the stored state will be read by the workflow', { ...where, error: (error as Error).name });
+      await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch(() => undefined);
+      return { gone: task.executionArn };
+    }
+  }
+
+  /** The school program plans again: its waiting step is woken, or its live (or next) generation runs. */
+  async function wakeProgram(input: SignalInput, where: Record<string, unknown>): Promise<SignalResult> {
+    const wait = programWaits ? await programWaits.get(input.schoolId) : null;
+    if (wait) {
+      let delivered = true;
+      try {
+        await sfn.send(new SendTaskSuccessCommand({ taskToken: wait.token, output: JSON.stringify({ milestone: input.milestone, status: input.state.status }) }));
+      } catch (error) {
+        if (!isStale(error)) throw error;
+        delivered = false;
+      }
+      await programWaits!.clear(input.schoolId, wait.token);
+      if (delivered) {
+        log('info', 'school program woken: it plans again', { ...where, executionArn: wait.executionArn });
+        return { kind: 'program-woken', executionArn: wait.executionArn };
+      }
+    }
+    const live = await ensureExecution(input.schoolId);
+    log(live.started ? 'warn' : 'info', live.started ? 'school program was not running: started its next generation' : 'school program is running', {
+      ...where,
+      executionArn: live.executionArn,
+    });
+    return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
+  }
+
   async function afterCommit(input: SignalInput): Promise<SignalResult> {
     const last = input.events.at(-1);
     if (!last) return { kind: 'skipped', reason: 'no events' };
     const payload = JSON.stringify({ event: last.type, version: input.state.version, status: input.state.status });
     const where = { schoolId: input.schoolId, milestone: input.milestone, event: last.type, version: input.state.version };
     try {
-      if (input.task) {
-        const task = input.task;
-        try {
-          let kind: 'task-success' | 'task-failure';
-          if (last.type === 'held' || last.type === 'waived') {
-            const error = last.type === 'held' ? HELD_ERROR : WAIVED_ERROR;
-            await sfn.send(new SendTaskFailureCommand({ taskToken: task.token, error, cause: payload }));
-            kind = 'task-failure';
-          } else {
-            await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output: payload }));
-            kind = 'task-success';
-          }
-          // The token is used up: drop it, unless the workflow has already stored its next one.
-          await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch((error: unknown) => {
-            log('warn', 'could not clear a used task token', { ...where, error: String(error) });
-          });
-          log('info', 'workflow signalled', { ...where, kind, executionArn: task.executionArn });
-          return { kind, executionArn: task.executionArn };
-        } catch (error) {
-          if (!STALE_TASK.some((type) => error instanceof type) && !['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut'].includes((error as { name?: string }).name ?? '')) {
-            throw error;
-          }
-          log('info', 'the waiting step is gone; the stored state will be read by the workflow', { ...where, error: (error as Error).name });
-          await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch(() => undefined);
-        }
+      let hint = input.task?.executionArn ?? null;
+      if (!input.replayed) {
+        const signalled = await signalWaitingStep(input, payload, where);
+        if (!('gone' in signalled)) return signalled;
+        hint = signalled.gone ?? hint;
       }
       if (!stateMachineArn) {
         if (!warnedUnconfigured) log('warn', 'no school-program state machine configured: committed commands reach no workflow', where);
         warnedUnconfigured = true;
         return { kind: 'skipped', reason: 'no school-program state machine configured' };
       }
-      const known = [...input.tasks.map((t) => t.executionArn), ...(input.task ? [input.task.executionArn] : [])];
-      const live = await ensureExecution(input.schoolId, known);
-      log('info', live.started ? 'workflow execution started' : 'workflow execution is running', { ...where, executionArn: live.executionArn });
-      return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
+      if (!lifecycleStateMachineArn) {
+        // Without the lifecycle's state machine: any running execution of the school counts as live.
+        const known = [...input.tasks.map((t) => t.executionArn), ...(hint ? [hint] : [])];
+        const live = await ensureExecution(input.schoolId, known);
+        log('info', live.started ? 'workflow execution started' : 'workflow execution is running', { ...where, executionArn: live.executionArn });
+        return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
+      }
+      // No step waited: the milestone's lifecycle, if it runs, reads the stored state at its next step.
+      const lifecycle = await findLifecycle(sfn, lifecycleStateMachineArn, input.schoolId, input.milestone, hint ?? undefined);
+      if (lifecycle.running) {
+        log('info', 'the milestone lifecycle is running: it reads the stored state at its next step', { ...where, executionArn: lifecycle.executionArn });
+        return { kind: 'execution-running', executionArn: lifecycle.executionArn };
+      }
+      return await wakeProgram(input, where);
     } catch (error) {
       log('error', 'workflow signal failed; the stored state stays authoritative', { ...where, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       return { kind: 'failed', error: String(error) };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Id, IsoInstant } from '../../shared/program/model.js';
 import { classified, parseEvent, PERMANENT_ERROR, sendTaskSuccess, workflowContext, WorkflowError, type WorkflowContext } from './common.js';
 import { fingerprintOf } from './plan-school.js';
-import { programWaits } from './program-wait.js';
+import { programWaits } from '../common/program-wait.js';
 
 export const AwaitProgramEvent = z
   .object({

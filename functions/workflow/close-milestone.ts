@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { Id, IsoInstant, MilestoneKey, MilestoneStatus } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
-import { programWaits } from './program-wait.js';
+import { programWaits } from '../common/program-wait.js';
 
 export const CloseEvent = z
   .object({

@@ -25,7 +25,7 @@ import { Id, SYSTEM, type Command, type Contractor, type MilestoneDefinition, ty
 import { assignContractor } from '../../shared/region/demo-region.js';
 import type { SchoolRecord } from '../../shared/store/index.js';
 import { classified, ExecutionFields, instantClock, latestWake, parseEvent, PERMANENT_ERROR, renewAt, requireArn, secondsUntil, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
-import { findLifecycle, programExecutionName, successorName } from './executions.js';
+import { findLifecycle, programExecutionName, successorName } from '../common/executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 
 export const PlanEvent = z.object({ schoolId: Id, ...ExecutionFields }).strict();

@@ -15,7 +15,7 @@ import { remind } from '../../shared/domain/index.js';
 import { Id, MilestoneKey, type MilestoneState } from '../../shared/program/model.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
 import { classified, ExecutionFields, parseEvent, PERMANENT_ERROR, requireArn, TRANSIENT_ERROR, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
-import { lifecycleExecutionName, successorName } from './executions.js';
+import { lifecycleExecutionName, successorName } from '../common/executions.js';
 import { milestoneView, type MilestoneView } from './milestone-view.js';
 
 export const RefreshEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();

@@ -22,10 +22,10 @@ import { IsoInstant, type MilestoneState } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { SWEEP_TASK } from './contract.js';
-import { findLifecycle } from './executions.js';
+import { findLifecycle } from '../common/executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 import { readyToStart } from './plan-school.js';
-import { programWaits } from './program-wait.js';
+import { programWaits } from '../common/program-wait.js';
 
 export { SWEEP_TASK };
 

@@ -65,10 +65,13 @@ export interface Rejected {
 
 export type CommandOutcome = Accepted | Rejected;
 
-/** What the caller needs to signal the workflow after an accepted command (read before the commit). */
+/** What the caller knows of the workflow after an accepted command (read before the commit). */
 export interface CommandContext {
   school: School | null;
-  /** The workflow step that was waiting on the milestone when the command was decided, if any. */
+  /**
+   * The workflow step that was waiting on the milestone when the command was decided, if any (the
+   * workflow signal reads the step waiting after the commit; this one only tells where it ran).
+   */
   task: WaitingTask | null;
   /** Every waiting step of the school (to find its live execution). */
   tasks: WaitingTask[];

@@ -18,6 +18,7 @@ import { executeCommand, type CommandOutcome } from '../../shared/commands/execu
 import type { Actor, Command, Contractor, MilestoneEvent, MilestoneKey, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
+import { programWaits } from '../../functions/common/program-wait.js';
 import { createWorkflowSignal, type SignalResult, type WorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { synthTemplate } from '../../infra/local/stack.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';
@@ -173,7 +174,15 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   let sys = await boot();
 
   const store = createStore({ client: dynamodb, tableName, clock });
-  const signalOf = (sfn: SFNClient) => createWorkflowSignal({ sfn, store, stateMachineArn: sys.programArn, log: () => undefined });
+  const signalOf = (sfn: SFNClient) =>
+    createWorkflowSignal({
+      sfn,
+      store,
+      stateMachineArn: sys.programArn,
+      lifecycleStateMachineArn: sys.lifecycleArn,
+      programWaits: programWaits(dynamodb, tableName),
+      log: () => undefined,
+    });
   let signal = signalOf(sys.sfn);
 
   const settle = () => sys.runtime.idle();

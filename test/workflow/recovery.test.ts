@@ -1,11 +1,13 @@
 /**
  * DynamoDB is the source of truth; an execution is a re-creatable driver (DESIGN.md §3.1). On the local
  * runtime with the synthesized definitions and the real handlers:
- * - a stopped lifecycle is re-created by the daily sweep, a stopped program by the lifecycle that wakes
- *   it, and executions Step Functions lost altogether by the next command, each as a new generation that
- *   goes on from the stored state;
+ * - a stopped lifecycle is re-created by the next command on its milestone (through the program's Plan)
+ *   or else by the daily sweep, a stopped program by the lifecycle that wakes it, and executions Step
+ *   Functions lost altogether by the next command, each as a new generation that goes on from the
+ *   stored state;
  * - a command committed while no step waits (between Refresh and AwaitChange, or with nothing running)
- *   is not lost: the workflow still proceeds.
+ *   is not lost: the workflow still proceeds; a wait that begins between a command's read and its
+ *   commit gets the command's signal.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -47,22 +49,19 @@ describe('re-created executions', () => {
     await h.advanceTo(omsk('2021-03-01'));
     const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
     const { assignee } = (await milestone()).state;
+    // Nobody acts on the milestone after its lifecycle is stopped: only the sweep notices.
     await stop(h, 'ms-sch-kill-ms-connection-g1', h.lifecycleArn);
-
-    // The submission is stored; its signal finds the step gone and the school's program running.
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
-    expect(r.outcome.ok).toBe(true);
-    expect(r.signal).toMatchObject({ kind: 'execution-running' });
-    expect(await milestone()).toMatchObject({ state: { status: 'submitted' }, task: null });
 
     await h.advanceTo(omsk('2021-03-02', '08:15'));
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1, programsStarted: 0 });
     expect(await running(h, h.lifecycleArn, 'ms-sch-kill-ms-connection-')).toEqual(['ms-sch-kill-ms-connection-g2']);
-    // The new generation read the stored state: it waits for the acceptance.
-    expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/:ms-sch-kill-ms-connection-g2$/) });
+    // The new generation read the stored state: it waits for the submission.
+    expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/:ms-sch-kill-ms-connection-g2$/) });
     // A second sweep finds everything running.
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 1 });
 
+    const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-02') }, contractor(assignee!));
+    expect(submitted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     expect((await milestone()).state.status).toBe('completed');
@@ -71,6 +70,35 @@ describe('re-created executions', () => {
       ['ms-sch-kill-ms-connection-g1', 'ABORTED'],
       ['ms-sch-kill-ms-connection-g2', 'SUCCEEDED'],
     ]);
+  });
+
+  it('re-creates a stopped lifecycle at the next command when the program runs: the signal wakes the program, not the sweep', async () => {
+    const s = school('sch-kill-ms-2', 2023);
+    const h = await harness(omsk('2020-12-31', '10:00'));
+    await h.seed([s], CONTRACTORS);
+    await h.ensureProgram(s.id);
+    await h.advanceTo(omsk('2021-03-01'));
+    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
+    const { assignee } = (await milestone()).state;
+    await stop(h, 'ms-sch-kill-ms-2-connection-g1', h.lifecycleArn);
+    expect(await running(h, h.programArn, 'school-sch-kill-ms-2-')).toEqual(['school-sch-kill-ms-2-1']);
+
+    // The submission's signal finds the stored token dead and the milestone's lifecycle gone; the program
+    // (alive, waiting) is woken, and its Plan starts the next generation of the lifecycle at once.
+    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    expect(r.outcome.ok).toBe(true);
+    expect(r.signal).toMatchObject({ kind: 'program-woken', executionArn: expect.stringMatching(/:school-sch-kill-ms-2-1$/) });
+    expect(await running(h, h.lifecycleArn, 'ms-sch-kill-ms-2-connection-')).toEqual(['ms-sch-kill-ms-2-connection-g2']);
+    // It read the stored state: it waits for the acceptance, the same day.
+    expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/:ms-sch-kill-ms-2-connection-g2$/) });
+    expect(h.clock.now().getTime()).toBe(omsk('2021-03-01').getTime());
+    // The morning sweep has nothing left to do.
+    await h.advanceTo(omsk('2021-03-02', '08:15'));
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 1, programsStarted: 0 });
+
+    const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
+    expect(accepted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
+    expect((await milestone()).state.status).toBe('completed');
   });
 
   it('replaces a stopped school program when a lifecycle ends; the new generation plans from the stored school', async () => {
@@ -118,23 +146,93 @@ describe('re-created executions', () => {
   });
 });
 
-describe('the daily workflow sweep', () => {
-  it('gives a milestone a manager started by hand its lifecycle by the next morning', async () => {
+describe('a milestone started by hand', () => {
+  it('gets its lifecycle at once: the command wakes the school program, whose Plan starts it', async () => {
     const s = school('sch-manual-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
     await h.seed([s], CONTRACTORS);
     await h.ensureProgram(s.id);
     await h.advanceTo(omsk('2021-03-01'));
-    // Equipment is planned for 2023; the manager starts it now. The signal finds the school's program running.
+    // Equipment is planned for 2023; the manager starts it now. No lifecycle runs for it: the signal wakes the program.
     const r = await h.command(s.id, 'equipment', { type: 'start' }, MANAGER);
     expect(r.outcome.ok).toBe(true);
-    expect(r.signal).toMatchObject({ kind: 'execution-running' });
-    expect(await running(h, h.lifecycleArn, 'ms-sch-manual-1-equipment-')).toEqual([]);
-
-    await h.advanceTo(omsk('2021-03-02', '08:15'));
-    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1, lifecyclesRunning: 1 });
+    expect(r.signal).toMatchObject({ kind: 'program-woken', executionArn: expect.stringMatching(/:school-sch-manual-1-1$/) });
     expect(await running(h, h.lifecycleArn, 'ms-sch-manual-1-equipment-')).toEqual(['ms-sch-manual-1-equipment-g1']);
     expect((await h.store.getMilestone(s.id, 'equipment'))!.task).toMatchObject({ phase: 'submission' });
+
+    // The next morning's sweep finds both lifecycles running.
+    await h.advanceTo(omsk('2021-03-02', '08:15'));
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 2 });
+  });
+});
+
+describe('signals and waits that cross', () => {
+  it('signals a wait that stored its token after the command read the school and before its commit', async () => {
+    const s = school('sch-race-2', 2023);
+    let armed = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let command: ReturnType<typeof executeCommand> | undefined;
+    // The contractor's submission reads the school just before the lifecycle's wait step stores its
+    // token, and commits just after that step checked that nothing had changed.
+    const wrap: HandlerWrapper = (fn, handler) => {
+      if (fn.entry !== WORKFLOW_ENTRIES.awaitMilestone) return handler;
+      return async (event, context) => {
+        if (armed && (event as { schoolId: string }).schoolId === s.id) {
+          armed = false;
+          let reachedCommit!: () => void;
+          const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+          const store = new Proxy(h!.store, {
+            get(target, property, receiver) {
+              if (property !== 'commit') return Reflect.get(target, property, receiver) as unknown;
+              return async (...args: Parameters<typeof target.commit>) => {
+                reachedCommit();
+                await released;
+                return target.commit(...args);
+              };
+            },
+          });
+          const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
+          command = executeCommand(
+            { store, program: REFERENCE_PROGRAM, clock: h!.clock },
+            { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
+          );
+          // (A refused command would never reach its commit.)
+          await Promise.race([atCommit, command.then((r) => Promise.reject(new Error(`the command ended before its commit: ${JSON.stringify(r.outcome)}`)))]);
+        }
+        return handler(event, context);
+      };
+    };
+    const h = await harness(omsk('2020-12-31', '10:00'), wrap);
+    await h.seed([s], CONTRACTORS);
+    await h.ensureProgram(s.id);
+    await h.advanceTo(omsk('2021-11-30'));
+    const before = (await h.store.getMilestone(s.id, 'connection'))!.task!;
+
+    // At 09:00 on 1 December the wait times out and the reminder goes out; the submission is read, the
+    // lifecycle waits again with a new token, then the submission commits.
+    armed = true;
+    await h.advanceTo(omsk('2021-12-01', '12:00'));
+    expect(armed).toBe(false);
+    const waiting = (await h.store.getMilestone(s.id, 'connection'))!;
+    expect(waiting).toMatchObject({ state: { status: 'active' }, task: { phase: 'submission' } });
+    expect(waiting.task!.token).not.toBe(before.token);
+    release();
+    const { outcome, context } = await command!;
+    if (!outcome.ok) throw new Error(`submit refused: ${outcome.message}`);
+    // What the command read before its commit is the used token of the wait that timed out.
+    expect(context.task!.token).toBe(before.token);
+
+    const signal = await h.signal.afterCommit({ schoolId: s.id, milestone: 'connection', state: outcome.state, events: outcome.events, task: context.task, tasks: context.tasks });
+    // The token stored before the commit is the one signalled: the lifecycle goes on at once, not at its next timer.
+    expect(signal).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
+    await h.settle();
+    expect(await h.store.getMilestone(s.id, 'connection')).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
+    expect(h.clock.now().getTime()).toBe(omsk('2021-12-01', '12:00').getTime());
+
+    const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
+    expect(accepted.signal).toMatchObject({ kind: 'task-success' });
+    expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([omsk('2021-12-01', '09:00').toISOString()]);
   });
 });
 
