@@ -3,6 +3,7 @@
  * integrations and callbacks. Each describe block names the guide page it follows.
  */
 import { describe, expect, it } from 'vitest';
+import { LOCAL_LAMBDA_CONCURRENCY } from '../../infra/local/sfn/integrations.js';
 import { describe as describeRun, eventTypes, machine, newRuntime, runDefinition } from './helpers.js';
 
 function failing(name: string, message = 'failed') {
@@ -320,5 +321,40 @@ describe('execution limits (service-quotas)', () => {
     const year = await runDefinition(machine({ W: { Type: 'Wait', Timestamp: '2027-01-01T00:00:00Z', End: true } }));
     expect(year.status).toBe('TIMED_OUT');
     expect(year.events.at(-1)!.timestamp.toISOString()).toBe('2026-01-06T08:00:00.000Z');
+  });
+});
+
+describe('local Lambda concurrency (a limit of the local runtime, not of the service)', () => {
+  it('runs at most LOCAL_LAMBDA_CONCURRENCY handlers at once; the others wait their turn and all complete', async () => {
+    let running = 0;
+    let most = 0;
+    const items = Array.from({ length: LOCAL_LAMBDA_CONCURRENCY * 2 + 5 }, (_, i) => i);
+    const r = await runDefinition(
+      machine({
+        M: {
+          Type: 'Map',
+          Items: items,
+          ItemProcessor: {
+            StartAt: 'T',
+            States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'slow', Payload: '{% $states.input %}' }, Output: '{% $states.result.Payload %}', End: true } },
+          },
+          End: true,
+        },
+      }),
+      {},
+      {
+        lambdas: {
+          slow: async (n: number) => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            running--;
+            return n * 2;
+          },
+        },
+      },
+    );
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.output).toEqual(items.map((n) => n * 2));
+    expect(most).toBe(LOCAL_LAMBDA_CONCURRENCY);
   });
 });

@@ -38,14 +38,42 @@ export interface RegisteredFunction {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * How many handlers of a registry run at once; further invocations wait for a turn, first come first
+ * served. In AWS every concurrent invocation has an environment of its own, with its own SDK clients;
+ * here they share one process and the clients their modules hold, so the 750 school programs that start
+ * together would queue hundreds of requests behind one client's 50 sockets (the SDK warns "socket usage
+ * at capacity"). This is Lambda's concurrency limit, scaled to one machine: DynamoDB Local serves no
+ * more at once anyway.
+ */
+export const LOCAL_LAMBDA_CONCURRENCY = 32;
+
 /** Maps Lambda function names and ARNs to in-process handlers. */
 export class LambdaRegistry {
   readonly #byName = new Map<string, RegisteredFunction>();
   readonly #ctx: ArnContext;
+  readonly #maxConcurrency: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
 
-  constructor(ctx: ArnContext, handlers?: Record<string, LambdaHandler>) {
+  constructor(ctx: ArnContext, handlers?: Record<string, LambdaHandler>, options: { maxConcurrency?: number } = {}) {
     this.#ctx = ctx;
+    this.#maxConcurrency = Math.max(1, options.maxConcurrency ?? LOCAL_LAMBDA_CONCURRENCY);
     for (const [ref, handler] of Object.entries(handlers ?? {})) this.register(ref, handler);
+  }
+
+  /** Runs a handler invocation when a turn is free (see LOCAL_LAMBDA_CONCURRENCY). */
+  async run<T>(invocation: () => Promise<T> | T): Promise<T> {
+    if (this.#running >= this.#maxConcurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#running++;
+    try {
+      return await invocation();
+    } finally {
+      // The turn passes to the next waiting invocation, or is given back.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
   }
 
   /** Registers a handler under a function name or ARN (`arn:aws:lambda:<region>:<account>:function:<name>`). */
@@ -160,12 +188,12 @@ export async function invokeLambda(call: LambdaCall): Promise<unknown> {
   if (invocationType === 'Event') {
     // Asynchronous invocation: the handler runs, its result and errors are not the task's.
     void Promise.resolve()
-      .then(() => fn.handler(event, context))
+      .then(() => call.registry.run(() => fn.handler(event, context)))
       .catch(() => undefined);
     return { Payload: '', StatusCode: 202, SdkHttpMetadata: { HttpStatusCode: 202 } };
   }
   try {
-    result = await fn.handler(event, context);
+    result = await call.registry.run(() => fn.handler(event, context));
   } catch (thrown) {
     throw lambdaErrorFromThrown(thrown);
   }
