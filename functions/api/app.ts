@@ -54,24 +54,14 @@ import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../sh
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import { AuthError, type Principal } from './auth.js';
 import { renderDocs } from './docs.js';
+import type { WebRequest, WebResponse } from '../web/serve.js';
 import type { JobQueue, JobStore } from './jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, problemResponse, validationProblem, type ValidationTarget } from './problem.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { progressCsv, progressReport } from './reports.js';
 import { assertDistrict, mapLimit, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from './views.js';
 
-export interface WebRequest {
-  path: string;
-  method?: string;
-  acceptEncoding?: string;
-  ifNoneMatch?: string;
-}
-export interface WebResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded: boolean;
-}
+export type { WebRequest, WebResponse };
 
 export interface ApiDeps {
   store: MilestoneStore;
