@@ -51,7 +51,7 @@ export interface ApiResponse {
   status: number;
   headers: Headers;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export async function startApi(label: string, options: Partial<LocalStackOptions> = {}): Promise<ApiFixture> {
