@@ -28,6 +28,8 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** A few error descriptions, for the report. */
   samples: string[];
+  /** CPU seconds this load generator used (user + system). */
+  cpuSeconds?: number;
 }
 
 const evidence = (date: string) => ({ evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: date, bandwidthMbps: 200 } });
@@ -93,8 +95,10 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     }
   }
 
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: plan.clients }, (_, i) => client(i)));
-  return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples };
+  const used = process.cpuUsage(cpu);
+  return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 async function main(): Promise<void> {

@@ -4,11 +4,14 @@
  * submits evidence, the manager rejects it, again and again, each reaching the school's workflow) —
  * against the local stack (DynamoDB Local, the Step Functions runtime, the workflows), then the same
  * clients for the same time against the bare `/healthz` route of the same server. Prints p50/p99
- * latency, throughput and errors of both, and their ratios. The clients run in a process of their own.
+ * latency, throughput and errors of both, and their ratios. The clients run in a process of their own
+ * (so they do not share the server's event loop); the CPU the server and the load generator used, and
+ * the machine's load average, are printed beside the figures (a busy machine moves them a lot).
  *
  *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100
  */
 import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack } from '../../infra/local/stack.js';
@@ -19,6 +22,29 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WRITE_SCHOOLS = Number(process.env.BENCH_WRITE_SCHOOLS ?? 100);
 const READ_KINDS = ['school', 'list', 'history', 'assignments'];
 const WRITE_KINDS = ['submit', 'reject'];
+
+interface ServerUse {
+  /** Cores the server process used (CPU seconds per second). */
+  cores: number;
+  /** Share of the time its event loop was busy. */
+  loopBusy: number;
+  /** Cores the load generator used. */
+  clientCores: number;
+}
+
+/** Runs the load generator in a process of its own and measures what this (the server's) process used meanwhile. */
+async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: ServerUse }> {
+  const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
+  const started = performance.now();
+  const result = await load(plan);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    result,
+    use: { cores: (used.user + used.system) / 1e6 / seconds, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds },
+  };
+}
 
 function load(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -88,10 +114,10 @@ async function main(): Promise<void> {
     }
     const base = { url: stack.url, clients: CLIENTS, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
 
-    console.log(`mixed load: ${CLIENTS} clients, ${SECONDS} s …`);
-    const mixed = await load({ ...base, phase: 'mixed' });
+    console.log(`mixed load: ${CLIENTS} clients (in a load-generator process of their own, not on the server's event loop), ${SECONDS} s …`);
+    const { result: mixed, use: mixedUse } = await measured({ ...base, phase: 'mixed' });
     console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
-    const bare = await load({ ...base, phase: 'healthz' });
+    const { result: bare, use: bareUse } = await measured({ ...base, phase: 'healthz' });
 
     // The floor under every read: the store's one-query read of a school, straight against DynamoDB
     // Local from this process, with the same number of concurrent callers and no HTTP or API in between.
@@ -132,6 +158,8 @@ async function main(): Promise<void> {
     const school = figures(mixed, ['school']);
     const store = figures(storeOnly, ['store']);
     console.log(`    GET a school vs the store's read alone: p50 ×${fmt(school.p50 / store.p50, 2)}, p99 ×${fmt(school.p99 / store.p99, 2)}; the store alone does ${fmt(store.rps)} reads/s at this concurrency`);
+    const use = (u: ServerUse) => `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %; load generator ${fmt(u.clientCores, 2)} cores`;
+    console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): mixed: ${use(mixedUse)}; bare: ${use(bareUse)}`);
     console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
     const samples = [...mixed.samples, ...bare.samples];
     if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
