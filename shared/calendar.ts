@@ -22,10 +22,18 @@ function fromUtcMidnight(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** True for a real calendar date such as `2024-02-29` (and false for `2023-02-29`). */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * True for a real calendar date such as `2024-02-29` (and false for `2023-02-29`). Proleptic Gregorian,
+ * by arithmetic: every stored item's dates are checked on every read, so this allocates nothing.
+ */
 export function isCalendarDate(date: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
-  return fromUtcMidnight(utcMidnight(date)) === date;
+  const [y, m, d] = parts(date);
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
 }
 
 /** `YYYY-MM-DD` of the given year, month (1–12) and day, or null when that day does not exist. */

@@ -4,6 +4,7 @@
  * boundary (API body, Lambda event, stored item read back) is validated by the same definition.
  */
 import { z } from 'zod';
+import { isCalendarDate } from '../calendar.js';
 
 // ---------- basic values ----------
 
@@ -11,10 +12,7 @@ import { z } from 'zod';
 export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
-  }, 'not a calendar date');
+  .refine(isCalendarDate, 'not a calendar date');
 export type IsoDate = z.infer<typeof IsoDate>;
 
 /** Instant, ISO 8601 with a zone (`2024-01-31T09:00:00.000Z` or `+06:00`). */

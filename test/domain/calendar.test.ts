@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays, calendarDate, daysBetween, endOfLocalDay, isCalendarDate, isTimeZone, localDate, weekday, weekendToMonday, zonedInstant } from '../../shared/calendar.js';
 
@@ -8,6 +9,21 @@ describe('calendar', () => {
     expect(isCalendarDate('2023-2-1')).toBe(false);
     expect(calendarDate(2021, 12, 1)).toBe('2021-12-01');
     expect(calendarDate(2021, 4, 31)).toBeNull();
+    for (const date of ['1900-02-29', '2100-02-29', '2021-00-10', '2021-13-01', '2021-06-00', '2021-06-31']) expect(isCalendarDate(date), date).toBe(false);
+    for (const date of ['2000-02-29', '1600-02-29', '0000-01-01', '9999-12-31']) expect(isCalendarDate(date), date).toBe(true);
+  });
+
+  it('agrees with the Gregorian calendar of Date on every YYYY-MM-DD', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), (y, m, d) => {
+        const date = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+        const parsed = new Date(`${date}T00:00:00Z`);
+        const real = !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(date);
+        expect(isCalendarDate(date)).toBe(real);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('adds and counts days across months and years', () => {
