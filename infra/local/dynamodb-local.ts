@@ -84,6 +84,8 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     '-jar', path.join(dist, 'DynamoDBLocal.jar'),
     '-port', String(port),
     '-sharedDb',
+    // A local copy has nothing to report; its telemetry would try the network on every start.
+    '-disableTelemetry',
     ...(dataPath ? ['-dbPath', dataPath] : ['-inMemory']),
   ];
   const child = spawn(watchdog, ['java', '-Xms64m', ...args], { cwd: dist, stdio: 'pipe' });
