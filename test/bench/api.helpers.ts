@@ -4,6 +4,7 @@
  * stdin; it prints the measurements as one JSON line. Not a benchmark by itself (the dispatcher skips
  * `*.helpers.ts`).
  */
+import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadPlan {
@@ -13,6 +14,8 @@ export interface LoadPlan {
   phase: 'mixed' | 'healthz';
   /** Per client: its manager token, and the schools whose connection it drives (with the contractor's token). */
   perClient: { managerToken: string; contractorToken: string; targets: { schoolId: string; contractorToken: string }[] }[];
+  /** Share of the mixed requests that are writes (the rest are reads). */
+  writeShare: number;
   /** Schools and districts to read. */
   schoolIds: string[];
   districts: string[];
@@ -41,15 +44,43 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   const end = performance.now() + plan.seconds * 1000;
 
+  // One kept-alive connection per client, as a browser tab would hold; node:http rather than fetch
+  // because the clients share the machine with the server and should take as little of it as they can.
+  const agent = new Agent({ keepAlive: true, maxSockets: plan.clients });
+  const origin = new URL(plan.url);
+
+  function send(method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; text: string }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: origin.hostname,
+          port: origin.port,
+          method,
+          path,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
   async function call(kind: Kind, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; json: unknown } | null> {
     const started = performance.now();
     try {
-      const res = await fetch(`${plan.url}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
+      const res = await send(method, path, token, body);
+      const text = res.text;
       const ms = performance.now() - started;
       (latencies[kind] ??= []).push(ms);
       if (res.status >= 400) {
@@ -76,7 +107,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
         await call('healthz', 'GET', '/healthz', null);
         continue;
       }
-      const r = Math.random();
+      // Reads split 35 : 20 : 15 : 10 among a school, a list, a history and assignments.
+      const r = Math.random() < plan.writeShare ? 1 : Math.random() * 0.8;
       if (r < 0.35) await call('school', 'GET', `/api/schools/${pick(plan.schoolIds)}`, me.managerToken);
       else if (r < 0.55) await call('list', 'GET', `/api/schools?district=${pick(plan.districts)}&limit=25`, me.managerToken);
       else if (r < 0.7) await call('history', 'GET', `/api/schools/${pick(plan.schoolIds)}/history?limit=20`, me.managerToken);
@@ -98,6 +130,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: plan.clients }, (_, i) => client(i)));
   const used = process.cpuUsage(cpu);
+  agent.destroy();
   return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 

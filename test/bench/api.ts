@@ -4,13 +4,16 @@
  * submits evidence, the manager rejects it, again and again, each reaching the school's workflow) —
  * against the local stack (DynamoDB Local, the Step Functions runtime, the workflows), then the same
  * clients for the same time against the bare `/healthz` route of the same server. Prints p50/p99
- * latency, throughput and errors of both, and their ratios. The clients run in a process of their own
- * (so they do not share the server's event loop); the CPU the server and the load generator used, and
- * the machine's load average, are printed beside the figures (a busy machine moves them a lot).
+ * latency, throughput and errors of both, and their ratios, and the same reads from a single client (the
+ * service time, with nothing waiting for a core). The clients run in a process of their own (so they do
+ * not share the server's event loop); the CPU the server, DynamoDB Local and the load generator used,
+ * and the machine's load average, are printed beside the figures (a busy machine moves them a lot).
+ * BENCH_WRITE_SHARE=0 (or 1) measures reads (or writes) alone.
  *
- *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100
+ *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100 BENCH_WRITE_SHARE=0.2
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,7 @@ import type { LoadPlan, LoadResult } from './api.helpers.js';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WRITE_SCHOOLS = Number(process.env.BENCH_WRITE_SCHOOLS ?? 100);
+const WRITE_SHARE = Number(process.env.BENCH_WRITE_SHARE ?? 0.2);
 const READ_KINDS = ['school', 'list', 'history', 'assignments'];
 const WRITE_KINDS = ['submit', 'reject'];
 
@@ -30,19 +34,56 @@ interface ServerUse {
   loopBusy: number;
   /** Cores the load generator used. */
   clientCores: number;
+  /** Cores the server's other child processes used (DynamoDB Local's JVM). */
+  childCores: number;
+}
+
+/** CPU seconds used so far by the descendants of this process (Linux /proc; NaN elsewhere). */
+function descendantsCpuSeconds(): number {
+  try {
+    const tick = 100; // USER_HZ on Linux
+    const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    const parentOf = new Map<number, number>();
+    const cpu = new Map<number, number>();
+    for (const pid of procs) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        parentOf.set(Number(pid), Number(fields[1]));
+        cpu.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / tick);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    let total = 0;
+    for (const [pid, seconds] of cpu) {
+      for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) {
+        if (p === process.pid) {
+          total += seconds;
+          break;
+        }
+      }
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs the load generator in a process of its own and measures what this (the server's) process used meanwhile. */
 async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: ServerUse }> {
   const cpu = process.cpuUsage();
   const loop = performance.eventLoopUtilization();
+  const children = descendantsCpuSeconds();
   const started = performance.now();
   const result = await load(plan);
+  // The load generator has exited by now, so it is no longer among the descendants.
+  const childSeconds = descendantsCpuSeconds() - children;
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   return {
     result,
-    use: { cores: (used.user + used.system) / 1e6 / seconds, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds },
+    use: { cores: (used.user + used.system) / 1e6 / seconds, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds, childCores: childSeconds / seconds },
   };
 }
 
@@ -64,6 +105,7 @@ function percentile(sorted: number[], p: number): number {
 
 interface Figures {
   n: number;
+  mean: number;
   p50: number;
   p99: number;
   rps: number;
@@ -73,7 +115,7 @@ interface Figures {
 function figures(result: LoadResult, kinds: string[]): Figures {
   const all = kinds.flatMap((k) => result.latencies[k] ?? []).sort((a, b) => a - b);
   const errors = kinds.reduce((sum, k) => sum + (result.errors[k] ?? 0), 0);
-  return { n: all.length, p50: percentile(all, 50), p99: percentile(all, 99), rps: all.length / result.seconds, errors };
+  return { n: all.length, mean: all.reduce((a, b) => a + b, 0) / all.length, p50: percentile(all, 50), p99: percentile(all, 99), rps: all.length / result.seconds, errors };
 }
 
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
@@ -112,8 +154,11 @@ async function main(): Promise<void> {
         targets: await Promise.all(mine.map(async (t) => ({ schoolId: t.schoolId, contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}-${t.org}`, org: t.org }) }))),
       });
     }
-    const base = { url: stack.url, clients: CLIENTS, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
+    const base = { url: stack.url, clients: CLIENTS, writeShare: WRITE_SHARE, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
 
+    // The service time: the same reads one at a time, so nothing waits for a core.
+    console.log(`unloaded: 1 client, reads only, 5 s …`);
+    const { result: unloaded } = await measured({ ...base, clients: 1, writeShare: 0, seconds: 5, phase: 'mixed' });
     console.log(`mixed load: ${CLIENTS} clients (in a load-generator process of their own, not on the server's event loop), ${SECONDS} s …`);
     const { result: mixed, use: mixedUse } = await measured({ ...base, phase: 'mixed' });
     console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
@@ -139,6 +184,7 @@ async function main(): Promise<void> {
       ...READ_KINDS.map((k): [string, Figures] => [`read: ${k}`, figures(mixed, [k])]),
       ...WRITE_KINDS.map((k): [string, Figures] => [`write: ${k}`, figures(mixed, [k])]),
       ['all reads', figures(mixed, READ_KINDS)],
+      ['reads, 1 client', figures(unloaded, READ_KINDS)],
       ['all writes', figures(mixed, WRITE_KINDS)],
       ['mixed total', figures(mixed, [...READ_KINDS, ...WRITE_KINDS])],
       ['GET /healthz (bare)', figures(bare, ['healthz'])],
@@ -158,8 +204,15 @@ async function main(): Promise<void> {
     const school = figures(mixed, ['school']);
     const store = figures(storeOnly, ['store']);
     console.log(`    GET a school vs the store's read alone: p50 ×${fmt(school.p50 / store.p50, 2)}, p99 ×${fmt(school.p99 / store.p99, 2)}; the store alone does ${fmt(store.rps)} reads/s at this concurrency`);
-    const use = (u: ServerUse) => `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %; load generator ${fmt(u.clientCores, 2)} cores`;
-    console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): mixed: ${use(mixedUse)}; bare: ${use(bareUse)}`);
+    const alone = figures(unloaded, READ_KINDS);
+    console.log(
+      `    a read takes ${fmt(alone.p50)} ms (p50) when it is alone; under load, ${CLIENTS} clients that ask again as soon as they are answered wait on average ${CLIENTS} / ${fmt(total.rps)} req/s = ${fmt((1000 * CLIENTS) / total.rps)} ms per request (Little's law; measured mean ${fmt(total.mean)} ms): the latency is the machine's throughput`,
+    );
+    const use = (u: ServerUse) => `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores`;
+    const busy = (u: ServerUse) => u.cores + u.childCores + u.clientCores;
+    console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
+    console.log(`    mixed: ${use(mixedUse)}; together ${fmt(busy(mixedUse), 2)} of ${cpus().length} cores`);
+    console.log(`    bare:  ${use(bareUse)}; together ${fmt(busy(bareUse), 2)} of ${cpus().length} cores`);
     console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
     const samples = [...mixed.samples, ...bare.samples];
     if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
