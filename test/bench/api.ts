@@ -2,7 +2,8 @@
  * `npm run bench -- api`: the HTTP API under 50 concurrent clients for 30 s — reads (a school, a
  * district's list, a school's history, a contractor's assignments) mixed with writes (the contractor
  * submits evidence, the manager rejects it, again and again, each reaching the school's workflow) —
- * against the local stack (DynamoDB Local, the Step Functions runtime, the workflows), then the same
+ * against the local stack (DynamoDB Local, the Step Functions runtime, the workflows), after an unmeasured
+ * warm-up with the same load (JIT compilation in DynamoDB Local's JVM and in V8), then the same
  * clients for the same time against the bare `/healthz` route of the same server. Prints p50/p99
  * latency, throughput and errors of both, and their ratios, and the same reads from a single client (the
  * service time, with nothing waiting for a core). The clients run in a process of their own (so they do
@@ -10,7 +11,7 @@
  * and the machine's load average, are printed beside the figures (a busy machine moves them a lot).
  * BENCH_WRITE_SHARE=0 (or 1) measures reads (or writes) alone.
  *
- *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WRITE_SCHOOLS=100 BENCH_WRITE_SHARE=0.2
+ *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WARMUP_SECONDS=20 BENCH_WRITE_SCHOOLS=100 BENCH_WRITE_SHARE=0.2
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WRITE_SCHOOLS = Number(process.env.BENCH_WRITE_SCHOOLS ?? 100);
 const WRITE_SHARE = Number(process.env.BENCH_WRITE_SHARE ?? 0.2);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
 const READ_KINDS = ['school', 'list', 'history', 'assignments'];
 const WRITE_KINDS = ['submit', 'reject'];
 
@@ -156,6 +158,10 @@ async function main(): Promise<void> {
     }
     const base = { url: stack.url, clients: CLIENTS, writeShare: WRITE_SHARE, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
 
+    // DynamoDB Local's JVM and V8 compile their hot paths during the first seconds of load (a cold JVM
+    // spends about five times the CPU per query of a warm one): the same load runs first, unmeasured.
+    console.log(`warm-up: the mixed load, ${WARMUP_SECONDS} s, not measured …`);
+    await load({ ...base, seconds: WARMUP_SECONDS, phase: 'mixed' });
     // The service time: the same reads one at a time, so nothing waits for a core.
     console.log(`unloaded: 1 client, reads only, 5 s …`);
     const { result: unloaded } = await measured({ ...base, clients: 1, writeShare: 0, seconds: 5, phase: 'mixed' });
@@ -168,6 +174,8 @@ async function main(): Promise<void> {
     // Local from this process, with the same number of concurrent callers and no HTTP or API in between.
     console.log(`store alone (getSchool, no HTTP): ${CLIENTS} callers, ${Math.min(SECONDS, 10)} s …`);
     const direct: number[] = [];
+    const directCpu = process.cpuUsage();
+    const directChildren = descendantsCpuSeconds();
     const directEnd = performance.now() + Math.min(SECONDS, 10) * 1000;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -179,6 +187,8 @@ async function main(): Promise<void> {
       }),
     );
     const storeOnly: LoadResult = { phase: 'mixed', seconds: Math.min(SECONDS, 10), latencies: { store: direct }, errors: {}, samples: [] };
+    const directUsed = process.cpuUsage(directCpu);
+    const storeUse = { cores: (directUsed.user + directUsed.system) / 1e6 / storeOnly.seconds, childCores: (descendantsCpuSeconds() - directChildren) / storeOnly.seconds };
 
     const rows: [string, Figures][] = [
       ...READ_KINDS.map((k): [string, Figures] => [`read: ${k}`, figures(mixed, [k])]),
@@ -213,6 +223,9 @@ async function main(): Promise<void> {
     console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
     console.log(`    mixed: ${use(mixedUse)}; together ${fmt(busy(mixedUse), 2)} of ${cpus().length} cores`);
     console.log(`    bare:  ${use(bareUse)}; together ${fmt(busy(bareUse), 2)} of ${cpus().length} cores`);
+    console.log(`    store alone: this process ${fmt(storeUse.cores, 2)} cores, DynamoDB Local ${fmt(storeUse.childCores, 2)} cores`);
+    const perRequest = (u: ServerUse, f: Figures) => `${fmt((1000 * u.cores) / f.rps, 2)} ms of the server's CPU and ${fmt((1000 * u.childCores) / f.rps, 2)} ms of DynamoDB Local's`;
+    console.log(`    per request: mixed ${perRequest(mixedUse, total)}; store.getSchool alone ${fmt((1000 * storeUse.cores) / store.rps, 2)} ms and ${fmt((1000 * storeUse.childCores) / store.rps, 2)} ms`);
     console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
     const samples = [...mixed.samples, ...bare.samples];
     if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
