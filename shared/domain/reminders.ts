@@ -17,7 +17,7 @@
  *   (`before`) or past (`overdue`) the deadline: recomputing the schedule gives the same ids, so a retried
  *   reminder is recognised, and a rescheduled deadline starts a fresh series.
  */
-import { addDays, daysBetween, weekendToMonday, zonedInstant } from '../calendar.js';
+import { addDays, daysBetween, localDate, weekendToMonday, zonedInstant } from '../calendar.js';
 import type { EscalationLevel, Id, IsoDate, MilestoneKey, MilestoneState, ReminderPolicy } from '../program/model.js';
 
 export type ReminderKind = 'before' | 'overdue';
@@ -74,19 +74,29 @@ export function hasReminders(state: Pick<MilestoneState, 'status'>): boolean {
   return state.status === 'active' || state.status === 'submitted';
 }
 
-/** Nominal reminders in time order, endless (overdue ones never stop). */
-function* nominalReminders(state: MilestoneState, policy: ReminderPolicy): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
+/**
+ * Nominal reminders in time order, endless (overdue ones never stop). Given `from`, the overdue ones
+ * dated before the last one on or before `from` are left out: they are computed, not walked, so a
+ * milestone years overdue costs no more than one due tomorrow.
+ */
+function* nominalReminders(state: MilestoneState, policy: ReminderPolicy, from?: IsoDate): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
   const before = [...new Set(policy.daysBefore)].sort((a, b) => b - a);
   for (const n of before) yield { kind: 'before', n, date: addDays(state.deadline, -n) };
-  for (let n = 1; ; n += policy.overdueEveryDays) yield { kind: 'overdue', n, date: addDays(state.deadline, n) };
+  const step = policy.overdueEveryDays;
+  const behind = from === undefined ? 0 : daysBetween(state.deadline, from);
+  const first = behind > 1 ? 1 + Math.floor((behind - 1) / step) * step : 1;
+  for (let n = first; ; n += step) yield { kind: 'overdue', n, date: addDays(state.deadline, n) };
 }
 
-/** The milestone's reminders in time order, endless for an open milestone, empty otherwise. */
-export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZone: string): Generator<Reminder> {
+/**
+ * The milestone's reminders in time order, endless for an open milestone, empty otherwise. Given `from`
+ * (a local date), it may start with the reminders of a few days before it rather than the first ones.
+ */
+export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZone: string, from?: IsoDate): Generator<Reminder> {
   if (!hasReminders(state)) return;
   const startedMs = state.startedAt ? Date.parse(state.startedAt) : Number.NEGATIVE_INFINITY;
   let held: Reminder | null = null;
-  for (const nominal of nominalReminders(state, policy)) {
+  for (const nominal of nominalReminders(state, policy, from)) {
     const date = policy.weekendToMonday ? weekendToMonday(nominal.date) : nominal.date;
     if (nominal.kind === 'before' && date > state.deadline) continue;
     const at = zonedInstant(date, policy.localTime, timeZone);
@@ -130,7 +140,9 @@ export function reminderSchedule(state: MilestoneState, policy: ReminderPolicy, 
  * schedule. The workflow waits until its `at` (the task timeout) and then calls `remind` with its id.
  */
 export function nextReminder(state: MilestoneState, policy: ReminderPolicy, timeZone: string, now: Date): Reminder | null {
-  for (const r of reminders(state, policy, timeZone)) {
+  // A reminder that goes out after `now` is sent on `now`'s local day or later, so its nominal date (a
+  // weekend move adds at most two days) is no earlier than two days before that.
+  for (const r of reminders(state, policy, timeZone, addDays(localDate(now, timeZone), -2))) {
     if (Date.parse(r.at) > now.getTime()) return r;
   }
   return null;

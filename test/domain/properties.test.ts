@@ -271,4 +271,33 @@ describe('reminder schedule invariants', () => {
       { numRuns: 200 },
     );
   });
+
+  it('nextReminder long after the deadline is the first reminder after now of the whole schedule', () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        dateArb(2021, 2024),
+        fc.constantFrom('Asia/Omsk', 'America/New_York', 'Pacific/Kiritimati'),
+        fc.integer({ min: -40 * 24 * 60, max: 6 * 366 * 24 * 60 }),
+        (p, deadline, tz, offsetMinutes) => {
+          const policy = ReminderPolicy.parse(p);
+          const state: MilestoneState = {
+            ...initialState(program, urbanSchool, 'connection', new Date('2020-01-01')),
+            status: 'submitted',
+            version: 3,
+            deadline,
+            startedAt: '2020-01-01T00:00:00.000Z',
+          };
+          const now = new Date(Date.parse(`${deadline}T00:00:00Z`) + offsetMinutes * 60_000);
+          // The whole schedule, walked from its first reminder, up to two months after now (the next
+          // reminder is at most 41 days away here: the deadline is at most 40 days ahead).
+          const list = reminderSchedule(state, policy, tz, new Date(now.getTime() + 60 * 86_400_000));
+          const expected = list.find((r) => Date.parse(r.at) > now.getTime());
+          expect(expected).toBeDefined();
+          expect(nextReminder(state, policy, tz, now)).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
