@@ -232,6 +232,14 @@ describe('reminder schedule invariants', () => {
     localTime: fc.constantFrom('00:00', '09:00', '23:59'),
     weekendToMonday: fc.boolean(),
   });
+  /** A connection milestone started on 2020-01-01 and open (active or submitted) against `deadline`. */
+  const openMilestone = (deadline: string, status: 'active' | 'submitted'): MilestoneState => ({
+    ...initialState(program, urbanSchool, 'connection', new Date('2020-01-01')),
+    status,
+    version: status === 'active' ? 1 : 2,
+    deadline,
+    startedAt: '2020-01-01T00:00:00.000Z',
+  });
 
   it('ordered, unique, at local time, never on a weekend when moved, split by the deadline; nextReminder agrees', () => {
     fc.assert(
@@ -242,13 +250,7 @@ describe('reminder schedule invariants', () => {
         fc.integer({ min: 0, max: 400 * 24 * 60 }),
         (p, deadline, tz, offsetMinutes) => {
           const policy = ReminderPolicy.parse(p);
-          const state: MilestoneState = {
-            ...initialState(program, urbanSchool, 'connection', new Date('2020-01-01')),
-            status: 'active',
-            version: 1,
-            deadline,
-            startedAt: '2020-01-01T00:00:00.000Z',
-          };
+          const state = openMilestone(deadline, 'active');
           const until = new Date(Date.parse(`${deadline}T00:00:00Z`) + 120 * 86_400_000);
           const list = reminderSchedule(state, policy, tz, until);
           expect(new Set(list.map((r) => r.id)).size).toBe(list.length);
@@ -281,13 +283,7 @@ describe('reminder schedule invariants', () => {
         fc.integer({ min: -40 * 24 * 60, max: 6 * 366 * 24 * 60 }),
         (p, deadline, tz, offsetMinutes) => {
           const policy = ReminderPolicy.parse(p);
-          const state: MilestoneState = {
-            ...initialState(program, urbanSchool, 'connection', new Date('2020-01-01')),
-            status: 'submitted',
-            version: 3,
-            deadline,
-            startedAt: '2020-01-01T00:00:00.000Z',
-          };
+          const state = openMilestone(deadline, 'submitted');
           const now = new Date(Date.parse(`${deadline}T00:00:00Z`) + offsetMinutes * 60_000);
           // The whole schedule, walked from its first reminder, up to two months after now (the next
           // reminder is at most 41 days away here: the deadline is at most 40 days ahead).
