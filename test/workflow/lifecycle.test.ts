@@ -4,23 +4,14 @@
  * signal: reminders and escalations at the policy's times and each exactly once, rejection and
  * resubmission, hold and resume, waive.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../shared/program/model.js';
-import { dynamodbEndpoint } from '../support/dynamodb.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
-import { createHarness, type Harness } from './harness.js';
+import { type Harness } from './harness.js';
 import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(start: Date): Promise<Harness> {
-  h = await createHarness({ start: start.toISOString(), dynamodbEndpoint: dynamodbEndpoint() });
-  return h;
-}
+const harness = harnessPerTest();
 
 const at9 = (date: string) => omsk(date, '09:00').toISOString();
 
@@ -104,14 +95,10 @@ describe('milestone lifecycle', () => {
   it('sends a rejected submission back to the contractor and accepts the resubmission', async () => {
     const s = school('sch-reject-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
-    const { assignee } = (await milestone()).state;
+    const { milestone, assignee } = await connectionUnderWay(h, s);
     expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/:ms-sch-reject-1-connection-g1$/) });
 
-    let r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    let r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     expect(await milestone()).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
 
@@ -121,7 +108,7 @@ describe('milestone lifecycle', () => {
     expect(await milestone()).toMatchObject({ state: { status: 'active', rejections: 1 }, task: { phase: 'submission' } });
 
     await h.advanceTo(omsk('2021-03-10'));
-    r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-10') }, contractor(assignee!));
+    r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-10') }, contractor(assignee));
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     await h.advanceTo(omsk('2021-03-12'));
     r = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);

@@ -9,26 +9,17 @@
  *   is not lost: the workflow still proceeds; a wait that begins between a command's read and its
  *   commit gets the command's signal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SignalResult } from '../../functions/common/workflow-signal.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
-import { dynamodbEndpoint } from '../support/dynamodb.js';
-import { createHarness, type HandlerWrapper, type Harness } from './harness.js';
+import { type HandlerWrapper, type Harness } from './harness.js';
 import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(start: Date, wrap?: HandlerWrapper): Promise<Harness> {
-  h = await createHarness({ start: start.toISOString(), dynamodbEndpoint: dynamodbEndpoint(), ...(wrap ? { wrap } : {}) });
-  return h;
-}
+const harness = harnessPerTest();
 
 async function running(h: Harness, stateMachineArn: string, prefix: string): Promise<string[]> {
   return (await h.executions(stateMachineArn)).filter((e) => e.name!.startsWith(prefix) && e.status === 'RUNNING').map((e) => e.name!);
@@ -44,11 +35,7 @@ describe('re-created executions', () => {
   it('re-creates a stopped lifecycle in the daily sweep; it goes on from the stored state', async () => {
     const s = school('sch-kill-ms', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
-    const { assignee } = (await milestone()).state;
+    const { milestone, assignee } = await connectionUnderWay(h, s);
     // Nobody acts on the milestone after its lifecycle is stopped: only the sweep notices.
     await stop(h, 'ms-sch-kill-ms-connection-g1', h.lifecycleArn);
 
@@ -60,7 +47,7 @@ describe('re-created executions', () => {
     // A second sweep finds everything running.
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 1 });
 
-    const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-02') }, contractor(assignee!));
+    const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-02') }, contractor(assignee));
     expect(submitted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
@@ -75,17 +62,13 @@ describe('re-created executions', () => {
   it('re-creates a stopped lifecycle at the next command when the program runs: the signal wakes the program, not the sweep', async () => {
     const s = school('sch-kill-ms-2', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
-    const { assignee } = (await milestone()).state;
+    const { milestone, assignee } = await connectionUnderWay(h, s);
     await stop(h, 'ms-sch-kill-ms-2-connection-g1', h.lifecycleArn);
     expect(await running(h, h.programArn, 'school-sch-kill-ms-2-')).toEqual(['school-sch-kill-ms-2-1']);
 
     // The submission's signal finds the stored token dead and the milestone's lifecycle gone; the program
     // (alive, waiting) is woken, and its Plan starts the next generation of the lifecycle at once.
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
     expect(r.outcome.ok).toBe(true);
     expect(r.signal).toMatchObject({ kind: 'program-woken', executionArn: expect.stringMatching(/:school-sch-kill-ms-2-1$/) });
     expect(await running(h, h.lifecycleArn, 'ms-sch-kill-ms-2-connection-')).toEqual(['ms-sch-kill-ms-2-connection-g2']);
@@ -104,13 +87,10 @@ describe('re-created executions', () => {
   it('replaces a stopped school program when a lifecycle ends; the new generation plans from the stored school', async () => {
     const s = school('sch-kill-prog', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const { assignee } = (await h.store.getMilestone(s.id, 'connection'))!.state;
+    const { assignee } = await connectionUnderWay(h, s);
     await stop(h, 'school-sch-kill-prog-1', h.programArn);
 
-    await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     // The lifecycle's Close found the program's token dead and started the next generation.
     expect(await running(h, h.programArn, 'school-sch-kill-prog-')).toEqual(['school-sch-kill-prog-2']);
@@ -122,17 +102,13 @@ describe('re-created executions', () => {
   it('starts a new generation on the next command when Step Functions lost every execution', async () => {
     const s = school('sch-lost-all', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
-    const { assignee } = (await milestone()).state;
+    const { milestone, assignee } = await connectionUnderWay(h, s);
     expect((await milestone()).task).not.toBeNull();
 
     await h.loseExecutions();
     expect(await h.executions(h.programArn)).toEqual([]);
 
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
     expect(r.outcome.ok).toBe(true);
     expect(r.signal).toMatchObject({ kind: 'execution-started', executionArn: expect.stringMatching(/:school-sch-lost-all-1$/) });
     // The new program started a lifecycle for the open milestone, which read that it is submitted.
@@ -150,9 +126,7 @@ describe('a milestone started by hand', () => {
   it('gets its lifecycle at once: the command wakes the school program, whose Plan starts it', async () => {
     const s = school('sch-manual-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
+    await connectionUnderWay(h, s);
     // Equipment is planned for 2023; the manager starts it now. No lifecycle runs for it: the signal wakes the program.
     const r = await h.command(s.id, 'equipment', { type: 'start' }, MANAGER);
     expect(r.outcome.ok).toBe(true);
@@ -285,16 +259,12 @@ describe('signals while no step waits', () => {
   it('does not lose a command committed while nothing runs: the signal starts the next generation', async () => {
     const s = school('sch-idle-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
-    await h.seed([s], CONTRACTORS);
-    await h.ensureProgram(s.id);
-    await h.advanceTo(omsk('2021-03-01'));
-    const milestone = async () => (await h.store.getMilestone(s.id, 'connection'))!;
-    const { assignee } = (await milestone()).state;
+    const { milestone, assignee } = await connectionUnderWay(h, s);
     await stop(h, 'ms-sch-idle-1-connection-g1', h.lifecycleArn);
     await stop(h, 'school-sch-idle-1-1', h.programArn);
     expect(h.runtime.stats().running).toBe(0);
 
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee!));
+    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
     expect(r.signal).toMatchObject({ kind: 'execution-started', executionArn: expect.stringMatching(/:school-sch-idle-1-2$/) });
     expect(await running(h, h.lifecycleArn, 'ms-sch-idle-1-')).toEqual(['ms-sch-idle-1-connection-g2']);
     expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/-g2$/) });

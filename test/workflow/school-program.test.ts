@@ -5,25 +5,15 @@
  * contractors and the manager, and the program ends when all four are completed. Over the four years
  * of the program every execution hands over to a successor before it is a year old.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
-import { dynamodbEndpoint } from '../support/dynamodb.js';
-import { createHarness, type Harness } from './harness.js';
 import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { harnessPerTest } from './per-test.js';
 
 const YEAR_MS = 365 * 86_400_000;
 const KEYS = ['connection', 'equipment', 'training', 'onboarding'];
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(start: Date): Promise<Harness> {
-  h = await createHarness({ start: start.toISOString(), dynamodbEndpoint: dynamodbEndpoint() });
-  return h;
-}
+const harness = harnessPerTest();
 
 /** The executions of a name prefix, oldest first, checked to form a chain of generations. */
 function chain(executions: readonly ExecutionListItem[], prefix: string, generation: (n: number) => string): ExecutionListItem[] {
