@@ -7,8 +7,10 @@
 const DAY_MS = 86_400_000;
 
 /** Splits `YYYY-MM-DD` into numbers (no validation beyond the shape). */
+const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
 function parts(date: string): [number, number, number] {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const m = DATE_SHAPE.exec(date);
   if (!m) throw new RangeError(`not a date (YYYY-MM-DD): ${date}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
@@ -26,10 +28,10 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * True for a real calendar date such as `2024-02-29` (and false for `2023-02-29`). Proleptic Gregorian,
- * by arithmetic: every stored item's dates are checked on every read, so this allocates nothing.
+ * by arithmetic: every stored item's dates are checked on every read, so no Date or string is built.
  */
 export function isCalendarDate(date: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
+  if (!DATE_SHAPE.test(date)) return false;
   const [y, m, d] = parts(date);
   if (m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
