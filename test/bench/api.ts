@@ -72,21 +72,26 @@ function descendantsCpuSeconds(): number {
   }
 }
 
-/** Runs the load generator in a process of its own and measures what this (the server's) process used meanwhile. */
-async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: ServerUse }> {
+/** Starts measuring; the returned function gives the cores this process and its children used since, and the seconds. */
+function cpuMeter(): () => { cores: number; childCores: number; seconds: number } {
   const cpu = process.cpuUsage();
-  const loop = performance.eventLoopUtilization();
   const children = descendantsCpuSeconds();
   const started = performance.now();
+  return () => {
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    return { cores: (used.user + used.system) / 1e6 / seconds, childCores: (descendantsCpuSeconds() - children) / seconds, seconds };
+  };
+}
+
+/** Runs the load generator in a process of its own and measures what this (the server's) process used meanwhile. */
+async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: ServerUse }> {
+  const loop = performance.eventLoopUtilization();
+  const meter = cpuMeter();
   const result = await load(plan);
   // The load generator has exited by now, so it is no longer among the descendants.
-  const childSeconds = descendantsCpuSeconds() - children;
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return {
-    result,
-    use: { cores: (used.user + used.system) / 1e6 / seconds, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds, childCores: childSeconds / seconds },
-  };
+  const { cores, childCores, seconds } = meter();
+  return { result, use: { cores, childCores, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds } };
 }
 
 function load(plan: LoadPlan): Promise<LoadResult> {
@@ -174,8 +179,7 @@ async function main(): Promise<void> {
     // Local from this process, with the same number of concurrent callers and no HTTP or API in between.
     console.log(`store alone (getSchool, no HTTP): ${CLIENTS} callers, ${Math.min(SECONDS, 10)} s …`);
     const direct: number[] = [];
-    const directCpu = process.cpuUsage();
-    const directChildren = descendantsCpuSeconds();
+    const storeMeter = cpuMeter();
     const directEnd = performance.now() + Math.min(SECONDS, 10) * 1000;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -187,8 +191,7 @@ async function main(): Promise<void> {
       }),
     );
     const storeOnly: LoadResult = { phase: 'mixed', seconds: Math.min(SECONDS, 10), latencies: { store: direct }, errors: {}, samples: [] };
-    const directUsed = process.cpuUsage(directCpu);
-    const storeUse = { cores: (directUsed.user + directUsed.system) / 1e6 / storeOnly.seconds, childCores: (descendantsCpuSeconds() - directChildren) / storeOnly.seconds };
+    const storeUse = storeMeter();
 
     const rows: [string, Figures][] = [
       ...READ_KINDS.map((k): [string, Figures] => [`read: ${k}`, figures(mixed, [k])]),
