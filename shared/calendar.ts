@@ -31,8 +31,9 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * by arithmetic: every stored item's dates are checked on every read, so no Date or string is built.
  */
 export function isCalendarDate(date: string): boolean {
-  if (!DATE_SHAPE.test(date)) return false;
-  const [y, m, d] = parts(date);
+  const shape = DATE_SHAPE.exec(date);
+  if (!shape) return false;
+  const [y, m, d] = [Number(shape[1]), Number(shape[2]), Number(shape[3])];
   if (m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
