@@ -10,6 +10,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Health } from '../../shared/api/schemas.js';
+import { createCommandService } from '../../shared/commands/execute.js';
 import { AuthError } from './auth.js';
 import { renderDocs } from './docs.js';
 import type { WebRequest, WebResponse } from '../web/serve.js';
@@ -135,7 +136,8 @@ export function createApp(deps: ApiDeps) {
 
   // ---------- one route module per resource ----------
 
-  const context: RouteContext = { deps, reads: schoolReads(store, program), log, now };
+  const commands = createCommandService({ store, program, clock: deps.clock, signals: deps.signal });
+  const context: RouteContext = { deps, commands, reads: schoolReads(store, program), log, now };
   app.route('/api', meRoutes(context));
   app.route('/api', schoolRoutes(context));
   app.route('/api', commandRoutes(context));

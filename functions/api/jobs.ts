@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { BulkFilter} from '../../shared/api/schemas.js';
 import { Job, JobOutcome, type JobStatus } from '../../shared/api/schemas.js';
-import { executeCommand, type CommandDeps } from '../../shared/commands/execute.js';
+import { createCommandService, type CommandDeps } from '../../shared/commands/execute.js';
 import { isOverdue } from '../../shared/domain/index.js';
 import type { Actor, Command, CommandType, School } from '../../shared/program/model.js';
 import { fromItem, toAttr, toItem, type Item } from '../../shared/store/marshall.js';
@@ -266,7 +266,7 @@ async function runOne(deps: JobRunnerDeps, job: Job, body: Record<string, unknow
       if (!matches) return { schoolId: school.id, outcome: 'skipped', status: 0, detail: 'the milestone does not match the filter' };
     }
     const command = { type: job.action, ...body } as Command;
-    const { outcome, context } = await executeCommand(deps, {
+    const { outcome } = await createCommandService({ ...deps, signals: deps.signal }).execute({
       schoolId: school.id,
       milestone: job.milestone,
       command,
@@ -276,15 +276,6 @@ async function runOne(deps: JobRunnerDeps, job: Job, body: Record<string, unknow
     if (!outcome.ok) {
       return { schoolId: school.id, outcome: 'rejected', status: outcome.status, code: outcome.code, detail: outcome.message };
     }
-    await deps.signal.afterCommit({
-      schoolId: school.id,
-      milestone: job.milestone,
-      state: outcome.state,
-      events: outcome.events,
-      task: context.task,
-      tasks: context.tasks,
-      replayed: outcome.replayed,
-    });
     return { schoolId: school.id, outcome: 'ok', status: 200, version: outcome.state.version, milestoneStatus: outcome.state.status };
   } catch (error) {
     const code = (error as { code?: unknown }).code;

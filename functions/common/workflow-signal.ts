@@ -34,8 +34,7 @@ import {
   TaskTimedOut,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { MilestoneEvent, MilestoneState } from '../../shared/program/model.js';
-import type { WaitingTask } from '../../shared/store/marshall.js';
+import type { PendingSignal, StoredMilestone } from '../../shared/store/marshall.js';
 import type { MilestoneStore } from '../../shared/store/store.js';
 import { executionArnOf, findLifecycle, MAX_GENERATIONS, programExecutionName } from './executions.js';
 import type { ProgramWaits } from './program-wait.js';
@@ -47,35 +46,18 @@ export const executionName = programExecutionName;
 export const HELD_ERROR = 'Milestone.Held';
 export const WAIVED_ERROR = 'Milestone.Waived';
 
-export interface SignalInput {
-  schoolId: string;
-  milestone: string;
-  /** The milestone after the commit. */
-  state: MilestoneState;
-  /** The events the command committed (the last one is reported). */
-  events: MilestoneEvent[];
-  /**
-   * The step that was waiting on this milestone when the command was decided (read before the commit).
-   * Only a hint where its execution is: the token signalled is the one stored after the commit.
-   */
-  task: WaitingTask | null;
-  /** Every waiting step of the school, as read before the commit (candidates for its live execution). */
-  tasks: WaitingTask[];
-  /** An idempotent replay committed nothing now: no step is signalled, the school only gets a live driver. */
-  replayed?: boolean;
-}
-
 export type SignalResult =
   | { kind: 'task-success' | 'task-failure'; executionArn: string }
   | { kind: 'program-woken'; executionArn: string }
   | { kind: 'execution-running'; executionArn: string }
   | { kind: 'execution-started'; executionArn: string }
+  | { kind: 'already-seen'; executionArn: string }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; error: string };
 
 export interface WorkflowSignalOptions {
   sfn: SFNClient;
-  store: Pick<MilestoneStore, 'getMilestone' | 'clearTaskToken'>;
+  store: Pick<MilestoneStore, 'getMilestone' | 'clearTaskToken' | 'clearSignal'>;
   /** The school-program state machine; without it no execution is started (logged). */
   stateMachineArn: string | undefined;
   /** The milestone-lifecycle state machine: with it (and `programWaits`), a lost lifecycle is re-created by the next command. */
@@ -86,8 +68,12 @@ export interface WorkflowSignalOptions {
 }
 
 export interface WorkflowSignal {
-  /** After a committed command: signal the waiting step, or make sure something will read the stored state. Never throws. */
-  afterCommit(input: SignalInput): Promise<SignalResult>;
+  /**
+   * Delivers a pending signal of the outbox: signals the waiting step, or makes sure something will read
+   * the stored state, then removes the signal from the outbox. Never throws: `failed` leaves the signal
+   * pending for the next attempt (the stream dispatcher's retries, then the sweep).
+   */
+  deliver(signal: PendingSignal): Promise<SignalResult>;
   /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
 }
@@ -146,24 +132,23 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     throw new Error(`school ${schoolId} has ${MAX_GENERATIONS} ended executions and none running`);
   }
 
-  /** Signals the step waiting on the milestone now; null when none is stored or it is gone (then its execution, as a hint). */
-  async function signalWaitingStep(input: SignalInput, payload: string, where: Record<string, unknown>): Promise<SignalResult | { gone: string | null }> {
-    const stored = await store.getMilestone(input.schoolId, input.milestone);
-    const task = stored?.task;
+  /** Signals the step waiting on the milestone; `gone` when none is stored or it no longer waits (then its execution, as a hint). */
+  async function signalWaitingStep(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>): Promise<SignalResult | { gone: string | null }> {
+    const { task, state } = stored;
     if (!task) return { gone: null };
-    const last = input.events.at(-1)!;
+    const payload = JSON.stringify({ event: signal.event, version: state.version, status: state.status });
     try {
       let kind: 'task-success' | 'task-failure';
-      if (last.type === 'held' || last.type === 'waived') {
-        const error = last.type === 'held' ? HELD_ERROR : WAIVED_ERROR;
-        await sfn.send(new SendTaskFailureCommand({ taskToken: task.token, error, cause: payload }));
+      const failure = state.status === 'waived' ? WAIVED_ERROR : state.status === 'on-hold' && signal.event === 'held' ? HELD_ERROR : null;
+      if (failure) {
+        await sfn.send(new SendTaskFailureCommand({ taskToken: task.token, error: failure, cause: payload }));
         kind = 'task-failure';
       } else {
         await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output: payload }));
         kind = 'task-success';
       }
       // The token is used up: drop it, unless the workflow has already stored its next one.
-      await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch((error: unknown) => {
+      await store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch((error: unknown) => {
         log('warn', 'could not clear a used task token', { ...where, error: String(error) });
       });
       log('info', 'workflow signalled', { ...where, kind, executionArn: task.executionArn });
@@ -171,18 +156,18 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     } catch (error) {
       if (!isStale(error)) throw error;
       log('info', 'the waiting step is gone; the stored state will be read by the workflow', { ...where, error: (error as Error).name });
-      await store.clearTaskToken(input.schoolId, input.milestone, { token: task.token }).catch(() => undefined);
+      await store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch(() => undefined);
       return { gone: task.executionArn };
     }
   }
 
   /** The school program plans again: its waiting step is woken, or its live (or next) generation runs. */
-  async function wakeProgram(input: SignalInput, where: Record<string, unknown>): Promise<SignalResult> {
+  async function wakeProgram(input: { schoolId: string; milestone: string; status: string }, where: Record<string, unknown>): Promise<SignalResult> {
     const wait = programWaits ? await programWaits.get(input.schoolId) : null;
     if (wait) {
       let delivered = true;
       try {
-        await sfn.send(new SendTaskSuccessCommand({ taskToken: wait.token, output: JSON.stringify({ milestone: input.milestone, status: input.state.status }) }));
+        await sfn.send(new SendTaskSuccessCommand({ taskToken: wait.token, output: JSON.stringify({ milestone: input.milestone, status: input.status }) }));
       } catch (error) {
         if (!isStale(error)) throw error;
         delivered = false;
@@ -201,42 +186,49 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
   }
 
-  async function afterCommit(input: SignalInput): Promise<SignalResult> {
-    const last = input.events.at(-1);
-    if (!last) return { kind: 'skipped', reason: 'no events' };
-    const payload = JSON.stringify({ event: last.type, version: input.state.version, status: input.state.status });
-    const where = { schoolId: input.schoolId, milestone: input.milestone, event: last.type, version: input.state.version };
+  /** Tells the workflow of the stored state: the waiting step, else the running lifecycle, else the program. */
+  async function notify(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>): Promise<SignalResult> {
+    const { state, task } = stored;
+    if (task && task.version !== undefined && task.version >= state.version) {
+      // The step waiting now started after this state was committed: it has read it.
+      return { kind: 'already-seen', executionArn: task.executionArn };
+    }
+    const signalled = await signalWaitingStep(signal, stored, where);
+    if (!('gone' in signalled)) return signalled;
+    const hint = signalled.gone ?? task?.executionArn ?? null;
+    if (!stateMachineArn) {
+      if (!warnedUnconfigured) log('warn', 'no school-program state machine configured: committed commands reach no workflow', where);
+      warnedUnconfigured = true;
+      return { kind: 'skipped', reason: 'no school-program state machine configured' };
+    }
+    if (!lifecycleStateMachineArn) {
+      // Without the lifecycle's state machine: any running execution of the school counts as live.
+      const live = await ensureExecution(signal.schoolId, hint ? [hint] : []);
+      log('info', live.started ? 'workflow execution started' : 'workflow execution is running', { ...where, executionArn: live.executionArn });
+      return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
+    }
+    // No step waited: the milestone's lifecycle, if it runs, reads the stored state at its next step.
+    const lifecycle = await findLifecycle(sfn, lifecycleStateMachineArn, signal.schoolId, signal.milestone, hint ?? undefined);
+    if (lifecycle.running) {
+      log('info', 'the milestone lifecycle is running: it reads the stored state at its next step', { ...where, executionArn: lifecycle.executionArn });
+      return { kind: 'execution-running', executionArn: lifecycle.executionArn };
+    }
+    return wakeProgram({ schoolId: signal.schoolId, milestone: signal.milestone, status: state.status }, where);
+  }
+
+  async function deliver(signal: PendingSignal): Promise<SignalResult> {
+    const where = { schoolId: signal.schoolId, milestone: signal.milestone, event: signal.event, version: signal.version };
     try {
-      let hint = input.task?.executionArn ?? null;
-      if (!input.replayed) {
-        const signalled = await signalWaitingStep(input, payload, where);
-        if (!('gone' in signalled)) return signalled;
-        hint = signalled.gone ?? hint;
-      }
-      if (!stateMachineArn) {
-        if (!warnedUnconfigured) log('warn', 'no school-program state machine configured: committed commands reach no workflow', where);
-        warnedUnconfigured = true;
-        return { kind: 'skipped', reason: 'no school-program state machine configured' };
-      }
-      if (!lifecycleStateMachineArn) {
-        // Without the lifecycle's state machine: any running execution of the school counts as live.
-        const known = [...input.tasks.map((t) => t.executionArn), ...(hint ? [hint] : [])];
-        const live = await ensureExecution(input.schoolId, known);
-        log('info', live.started ? 'workflow execution started' : 'workflow execution is running', { ...where, executionArn: live.executionArn });
-        return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
-      }
-      // No step waited: the milestone's lifecycle, if it runs, reads the stored state at its next step.
-      const lifecycle = await findLifecycle(sfn, lifecycleStateMachineArn, input.schoolId, input.milestone, hint ?? undefined);
-      if (lifecycle.running) {
-        log('info', 'the milestone lifecycle is running: it reads the stored state at its next step', { ...where, executionArn: lifecycle.executionArn });
-        return { kind: 'execution-running', executionArn: lifecycle.executionArn };
-      }
-      return await wakeProgram(input, where);
+      const stored = await store.getMilestone(signal.schoolId, signal.milestone);
+      const result: SignalResult = stored ? await notify(signal, stored, where) : { kind: 'skipped', reason: 'the milestone does not exist' };
+      // Delivered: out of the outbox, unless a later commit replaced it (that one is delivered on its own).
+      await store.clearSignal(signal.schoolId, signal.milestone, signal.version);
+      return result;
     } catch (error) {
-      log('error', 'workflow signal failed; the stored state stays authoritative', { ...where, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      log('error', 'workflow signal failed; it stays in the outbox', { ...where, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       return { kind: 'failed', error: String(error) };
     }
   }
 
-  return { afterCommit, ensureExecution };
+  return { deliver, ensureExecution };
 }

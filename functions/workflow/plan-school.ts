@@ -108,7 +108,8 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     const def = program.milestones.find((m) => m.key === key)!;
     const { outcome } = await executeCommand(
       { store, program, clock: instantClock(event.now) },
-      { schoolId: event.schoolId, milestone: def.key, command: startCommand(def, record.school, contractors), actor: SYSTEM },
+      // The program starts the lifecycle itself: the start owes no workflow signal.
+      { schoolId: event.schoolId, milestone: def.key, command: startCommand(def, record.school, contractors), actor: SYSTEM, signal: false },
     );
     if (outcome.ok) {
       states[def.key] = outcome.state;

@@ -10,6 +10,12 @@
  * - a milestone that is ready to start (a lost program did not start it) wakes the school program, or
  *   starts its next generation when none runs.
  *
+ * - every workflow signal still in the outbox is delivered (a command whose signal failed, or whose
+ *   process stopped between its commit and its signal);
+ * - a lifecycle that waits on a milestone which changed since it began waiting (its waiting step read
+ *   an older version: a signal that was lost) is signalled, so that it refreshes and waits in the
+ *   milestone's current phase.
+ *
  * Nothing is decided here: the re-created executions read the stored state and go on from there.
  * A school's program that runs and a lifecycle that waits cost one DescribeExecution each.
  */
@@ -26,6 +32,7 @@ import { findLifecycle } from '../common/executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 import { readyToStart } from './plan-school.js';
 import { programWaits } from '../common/program-wait.js';
+import type { PendingSignal } from '../../shared/store/index.js';
 
 export { SWEEP_TASK };
 
@@ -43,6 +50,9 @@ export interface SweepResult {
   schools: number;
   lifecyclesRunning: number;
   lifecyclesStarted: number;
+  /** Pending signals of the outbox delivered, and waiting lifecycles that had missed a change. */
+  signalsDelivered: number;
+  lifecyclesRepaired: number;
   programsWoken: number;
   programsStarted: number;
 }
@@ -55,7 +65,23 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
   const programArn = requireArn(ctx.env, WORKFLOW_ENV.schoolProgram);
   const store = ctx.storeAt(nowIso);
   const nowMs = Date.parse(nowIso);
-  const result: SweepResult = { at: nowIso, schools: 0, lifecyclesRunning: 0, lifecyclesStarted: 0, programsWoken: 0, programsStarted: 0 };
+  const result: SweepResult = { at: nowIso, schools: 0, lifecyclesRunning: 0, lifecyclesStarted: 0, signalsDelivered: 0, lifecyclesRepaired: 0, programsWoken: 0, programsStarted: 0 };
+  const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
+  const log = (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => logger[level](message, data);
+  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, lifecycleStateMachineArn: lifecycleArn, programWaits: waits, log });
+
+  // The outbox first: a delivered signal makes its lifecycle consistent before it is compared below.
+  const pending: PendingSignal[] = [];
+  let signalCursor: string | null = null;
+  do {
+    const page = await store.listPendingSignals({ limit: PAGE, cursor: signalCursor });
+    pending.push(...page.items);
+    signalCursor = page.cursor;
+  } while (signalCursor !== null);
+  for (const item of pending) {
+    const delivered = await signal.deliver(item);
+    if (delivered.kind !== 'failed') result.signalsDelivered++;
+  }
 
   const schoolIds = new Set<string>();
   let cursor: string | null = null;
@@ -65,8 +91,6 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
     cursor = page.cursor;
   } while (cursor !== null);
 
-  const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
-  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, log: (level, message, data) => logger[level](message, data) });
 
   for (const schoolId of [...schoolIds].sort()) {
     const record = await store.getSchool(schoolId);
@@ -78,6 +102,14 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
       const lifecycle = await findLifecycle(ctx.sfn, lifecycleArn, schoolId, state.key, task?.executionArn);
       if (lifecycle.running) {
         result.lifecyclesRunning++;
+        const phase = WAIT_PHASE[state.status];
+        const stale = task !== null && (task.version !== undefined ? task.version < state.version : task.phase !== phase);
+        if (stale) {
+          // It waits on an older state (a lost signal): tell it, so that it refreshes into the current phase.
+          const repaired = await signal.deliver({ schoolId, milestone: state.key, version: state.version, event: 'repaired', status: state.status, at: nowIso });
+          if (repaired.kind !== 'failed') result.lifecyclesRepaired++;
+          logger.warn('milestone lifecycle waited on an older state: signalled', { schoolId, key: state.key, status: state.status, taskPhase: task.phase, result: repaired.kind });
+        }
         continue;
       }
       await ctx.sfn.send(

@@ -1,8 +1,13 @@
 /**
- * Running a command on one milestone of one school: load the school → decide → commit (with the
- * idempotency record in the same transaction) → the new state and its events. Used by the HTTP API, the
- * bulk jobs, the workflow functions and the simulation alike; nothing here knows about HTTP or AWS
- * except through the store.
+ * The command service: running a command on one milestone of one school is authorise → load → decide →
+ * commit (state, audit events, notifications, the idempotency record and the workflow signal the change
+ * owes, in one transaction) → deliver the signal. The HTTP API, the bulk jobs, the simulation and the
+ * tests all go through `createCommandService`; the workflow's own `start` uses `executeCommand` without
+ * a signal (the workflow is the one acting). Nothing here knows about HTTP or AWS except through the
+ * store and the signal port.
+ *
+ * Authorisation comes first: a caller who may not act on the milestone is refused before anything tells
+ * whether the school exists or at which version the milestone is.
  *
  * Outcomes are values, not exceptions: a refused command is a `rejected` outcome with the domain's code.
  * Under an idempotency key only an accepted command is recorded (and replayed); a refused one writes
@@ -11,9 +16,9 @@
  */
 import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
 import type { CommitInput, MilestoneStore } from '../store/store.js';
-import type { WaitingTask } from '../store/marshall.js';
+import type { PendingSignal, WaitingTask } from '../store/marshall.js';
 import type { Clock } from '../clock.js';
-import { decide, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
+import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
 import { createHash } from 'node:crypto';
 
@@ -32,6 +37,11 @@ export interface CommandRequest {
   idempotencyKey?: string;
   /** The milestone version the caller saw (If-Match); a different current version is a conflict. */
   expectedVersion?: number;
+  /**
+   * Whether the change owes the school's workflow a signal (default true). False only for the workflow's
+   * own steps (the program starting a milestone starts its lifecycle itself).
+   */
+  signal?: boolean;
 }
 
 /** Why a command was refused: the domain's codes plus the ones the orchestration adds. */
@@ -95,13 +105,22 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
   const decideOnce = async (lease?: IdempotencyLease): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
     const { store, program, clock } = deps;
     const { schoolId, milestone, command, actor } = request;
+    // Refused by role alone (a viewer; a contractor doing anything but submit; a manager submitting): nothing is read.
+    const byRole = authorizeFirst(actor, command.type, null, null);
+    if (byRole && actor.role !== 'district-coordinator' && !(actor.role === 'contractor' && command.type === 'submit')) {
+      return reject(schoolId, milestone, 'forbidden', byRole.message);
+    }
     const record = await store.getSchool(schoolId);
+    const stored = record?.milestones.find((m) => m.state.key === milestone);
+    const known = record && program.milestones.some((m) => m.key === milestone);
+    const scoped = record ? (stored?.state ?? (known ? initialState(program, record.school, milestone, clock.now()) : null)) : null;
+    const denied = authorizeFirst(actor, command.type, record?.school ?? null, scoped);
+    if (denied) return reject(schoolId, milestone, 'forbidden', denied.message);
     if (!record) {
       return reject(schoolId, milestone, 'school-not-found', `school ${schoolId} does not exist`);
     }
     context.school = record.school;
     context.tasks = record.milestones.flatMap((m) => (m.task ? [m.task] : []));
-    const stored = record.milestones.find((m) => m.state.key === milestone);
     context.task = stored?.task ?? null;
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
     const currentVersion = stored?.state.version ?? 0;
@@ -120,6 +139,7 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
       return { ...reject(schoolId, milestone, code, message), issues };
     }
     const accepted: Omit<Accepted, 'replayed'> = { ok: true, schoolId, milestone, state: decision.state, events: decision.events };
+    const last = decision.events.at(-1);
     const commit: CommitInput = {
       schoolId,
       key: milestone,
@@ -128,6 +148,9 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
       events: decision.events,
       notifications: decision.notifications,
       ...(lease ? { idempotency: { lease, response: accepted } } : {}),
+      ...(request.signal !== false && last
+        ? { signal: { schoolId, milestone, version: decision.state.version, event: last.type, status: decision.state.status, at: now.toISOString() } }
+        : {}),
     };
     return { accepted, commit };
   };
@@ -188,4 +211,50 @@ class RefusedUnderKey extends Error {
 
 function reject(schoolId: string, milestone: MilestoneKey, code: OutcomeCode, message: string): Omit<Rejected, 'replayed'> {
   return { ok: false, schoolId, milestone, code, status: OUTCOME_STATUS[code], message, issues: [] };
+}
+
+// ---------- the command service ----------
+
+/** Where the workflow signal of a committed command goes (functions/common/workflow-signal.ts in the functions). */
+export interface SignalPort {
+  /** Delivers a pending signal and removes it from the outbox; never throws (`failed` leaves it pending). */
+  deliver(signal: PendingSignal): Promise<{ kind: string }>;
+}
+
+export interface CommandServiceDeps extends CommandDeps {
+  /** Without one, signals stay in the outbox for the dispatcher (a deployment's stream, the sweep). */
+  signals: SignalPort | null;
+}
+
+export interface ServiceResult {
+  outcome: CommandOutcome;
+  /** What delivering the workflow signal did, for an accepted command that owed one. */
+  signal: { kind: string } | null;
+}
+
+export interface CommandService {
+  execute(request: CommandRequest): Promise<ServiceResult>;
+}
+
+/**
+ * One command, start to end: authorise, load, decide, commit together with the signal the workflow is
+ * owed, then deliver the signal at once. A delivery that fails leaves the signal in the outbox, where the
+ * dispatcher and the sweep find it; a replay under the same idempotency key delivers a signal the first
+ * run left undelivered (for example because it crashed right after its commit).
+ */
+export function createCommandService(deps: CommandServiceDeps): CommandService {
+  return {
+    async execute(request) {
+      const { outcome } = await executeCommand(deps, request);
+      if (!outcome.ok || request.signal === false || !deps.signals) return { outcome, signal: null };
+      const last = outcome.events.at(-1);
+      const pending: PendingSignal | null = outcome.replayed
+        ? await deps.store.getSignal(request.schoolId, request.milestone)
+        : last
+          ? { schoolId: outcome.schoolId, milestone: outcome.milestone, version: outcome.state.version, event: last.type, status: outcome.state.status, at: deps.clock.now().toISOString() }
+          : null;
+      if (!pending) return { outcome, signal: null };
+      return { outcome, signal: await deps.signals.deliver(pending) };
+    },
+  };
 }

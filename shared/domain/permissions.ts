@@ -37,3 +37,29 @@ export function authorize(actor: Actor, command: CommandType, school: School, st
 function managerMay(command: CommandType): Rejection | null {
   return command === 'submit' ? rejection('forbidden', 'only the assignee submits evidence; managers accept or reject it') : null;
 }
+
+/**
+ * Authorisation before anything is read that could answer differently (DESIGN.md §2, §3.6): a caller who
+ * may not act on a milestone learns nothing of whether the school or the milestone exists, or at which
+ * version it is. `school` and `state` are what the store holds (null when absent): a scoped caller (a
+ * coordinator, a contractor) is refused for a school outside its scope and for one that does not exist
+ * alike; a program manager (who may see everything) is not refused here, and learns of a missing school
+ * from the caller's 404.
+ */
+export function authorizeFirst(actor: Actor, command: CommandType, school: School | null, state: MilestoneState | null): Rejection | null {
+  switch (actor.role) {
+    case 'viewer':
+      return rejection('forbidden', 'viewers have read-only access');
+    case 'system':
+      return command === 'start' ? null : rejection('forbidden', `the system may only start milestones, not ${command}`);
+    case 'contractor':
+      if (command !== 'submit') return rejection('forbidden', `contractors only submit their work; ${command} is for program managers and district coordinators`);
+      if (!school || !state || state.assignee !== actor.org) return rejection('forbidden', 'this milestone is not assigned to your organisation');
+      return null;
+    case 'district-coordinator':
+      if (!school || school.district !== actor.district) return rejection('forbidden', `you coordinate ${actor.district}; this school is not one of its schools`);
+      return managerMay(command);
+    case 'program-manager':
+      return managerMay(command);
+  }
+}

@@ -20,6 +20,8 @@ export {
   fromItem,
   lineOf,
   notificationFromItem,
+  PendingSignal,
+  signalFromItem,
   toItem,
   type Item,
   type OutboxEntry,

@@ -8,6 +8,8 @@
  *                                                                    line per stored milestone (marshall.ts)
  *   SCHOOL#<id>                 MILESTONE#<key>                      milestone state, version, waiting task
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
+ *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
+ *                                                                    once the workflow has it)
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
@@ -15,6 +17,7 @@
  * Sparse, overloaded global secondary indexes (all with projection ALL, see the construct for why)
  *   GSI1 "due"      OPEN#<shard>              <deadline>#<school>#<key>   milestones not yet completed/waived
  *                   PENDING#<shard>           <utc created>#<id>          notifications not yet delivered
+ *                   SIGNAL#<shard>            <utc at>#<school>#<key>     workflow signals not yet delivered
  *   GSI2 "party"    ASSIGNEE#<contractor>     <deadline>#<school>#<key>   open milestones of a contractor
  *                   INBOX#<recipient>         <utc created>#<id>          notifications of a recipient
  *   GSI3 "schools"  SCHOOLS                   <district>#<school>         every school; a district by prefix
@@ -38,6 +41,7 @@ export const Entity = {
   contractor: 'contractor',
   notification: 'notification',
   idempotency: 'idempotency',
+  signal: 'signal',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -76,6 +80,7 @@ export const keys = {
   school: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROFILE' }),
   schoolPartition: (schoolId: string): string => `SCHOOL#${schoolId}`,
   milestone: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `MILESTONE#${key}` }),
+  signal: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `SIGNAL#${key}` }),
   event: (e: { schoolId: string; milestone: string; at: string; version: number }): Key => ({
     PK: `SCHOOL#${e.schoolId}`,
     SK: `EVENT#${utc(e.at)}#${e.milestone}#${String(e.version).padStart(8, '0')}`,
@@ -99,7 +104,13 @@ export function shardOf(value: string, shards = DUE_SHARDS): number {
 export const duePartitions = {
   open: (shard: number): string => `OPEN#${shard}`,
   pending: (shard: number): string => `PENDING#${shard}`,
+  signals: (shard: number): string => `SIGNAL#${shard}`,
 };
+
+/** A pending signal's place in "due": spread over the shards, oldest first within one. */
+export function signalIndexAttrs(s: { schoolId: string; milestone: string; at: string }): IndexAttrs {
+  return { [INDEX.due.pk]: duePartitions.signals(shardOf(`${s.schoolId}#${s.milestone}`)), [INDEX.due.sk]: `${utc(s.at)}#${s.schoolId}#${s.milestone}` };
+}
 
 export function isOpen(status: MilestoneStatus): boolean {
   return !TERMINAL_STATUSES.includes(status);

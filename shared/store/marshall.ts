@@ -24,6 +24,7 @@ import {
   milestoneIndexAttrs,
   notificationIndexAttrs,
   schoolIndexAttrs,
+  signalIndexAttrs,
 } from './keys.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -92,7 +93,14 @@ export type TaskPhase = z.infer<typeof TaskPhase>;
 
 /** The task token and execution of the workflow step waiting on a milestone. */
 export const WaitingTask = z
-  .object({ token: z.string().min(1), executionArn: z.string().min(1), phase: TaskPhase, since: IsoInstant })
+  .object({
+    token: z.string().min(1),
+    executionArn: z.string().min(1),
+    phase: TaskPhase,
+    since: IsoInstant,
+    /** The milestone version the workflow had read when it started waiting (absent on items stored before it was recorded). */
+    version: z.number().int().min(0).optional(),
+  })
   .strict();
 export type WaitingTask = z.infer<typeof WaitingTask>;
 
@@ -108,7 +116,7 @@ export interface OutboxEntry {
   deliveredAt: string | null;
 }
 
-export const TASK_ATTRS = { token: 'taskToken', executionArn: 'taskExecutionArn', phase: 'taskPhase', since: 'taskSince' } as const;
+export const TASK_ATTRS = { token: 'taskToken', executionArn: 'taskExecutionArn', phase: 'taskPhase', since: 'taskSince', version: 'taskVersion' } as const;
 export const DELIVERY = 'delivery';
 export const DELIVERED_AT = 'deliveredAt';
 
@@ -207,7 +215,13 @@ export function milestoneFromItem(item: Item): StoredMilestone {
   const task = hasTask
     ? check(
         WaitingTask,
-        { token: meta[TASK_ATTRS.token], executionArn: meta[TASK_ATTRS.executionArn], phase: meta[TASK_ATTRS.phase], since: meta[TASK_ATTRS.since] },
+        {
+          token: meta[TASK_ATTRS.token],
+          executionArn: meta[TASK_ATTRS.executionArn],
+          phase: meta[TASK_ATTRS.phase],
+          since: meta[TASK_ATTRS.since],
+          ...(meta[TASK_ATTRS.version] !== undefined ? { version: meta[TASK_ATTRS.version] } : {}),
+        },
         item,
       )
     : null;
@@ -250,4 +264,33 @@ export function notificationFromItem(item: Item): OutboxEntry {
   const notification = check(Notification, fields, item);
   const m = check(outboxMeta, meta, item);
   return { notification, deliveredAt: m[DELIVERED_AT] };
+}
+
+/**
+ * The signal a committed command owes the school's workflow (DESIGN.md §3.1): written in the same
+ * transaction as the state change, deleted once the workflow has it. One per milestone: a later commit
+ * replaces it (the workflow only ever needs to hear of the latest state).
+ */
+export const PendingSignal = z
+  .object({
+    schoolId: z.string().min(1),
+    milestone: z.string().min(1),
+    /** The milestone version the signal reports. */
+    version: z.number().int().min(1),
+    /** The last event the command committed. */
+    event: z.string().min(1),
+    status: z.string().min(1),
+    /** When it was committed. */
+    at: IsoInstant,
+  })
+  .strict();
+export type PendingSignal = z.infer<typeof PendingSignal>;
+
+export function signalToItem(signal: PendingSignal): Item {
+  return toItem({ ...keys.signal(signal.schoolId, signal.milestone), [ENTITY]: Entity.signal, ...signalIndexAttrs(signal), ...signal });
+}
+
+/** A signal item, from the table or from a stream record's NewImage. */
+export function signalFromItem(item: Item): PendingSignal {
+  return check(PendingSignal, split(item, Entity.signal).fields, item);
 }

@@ -9,6 +9,7 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -80,6 +81,9 @@ import {
   type Recipient,
 } from './keys.js';
 import {
+  signalFromItem,
+  signalToItem,
+  PendingSignal,
   DELIVERED_AT,
   DELIVERY,
   TASK_ATTRS,
@@ -163,6 +167,8 @@ export interface CommitInput {
   notifications?: Notification[];
   /** Stores the request's response with the state change (see idempotency.ts). */
   idempotency?: { lease: IdempotencyLease; response: unknown };
+  /** The workflow signal the change owes, kept in the outbox until delivered (replaces an older one of the milestone). */
+  signal?: PendingSignal;
 }
 
 export interface OpenByDeadlineOptions extends PageOptions {
@@ -241,6 +247,12 @@ export interface MilestoneStore {
   clearTaskToken(schoolId: string, key: string, options?: { token?: string }): Promise<boolean>;
 
   listPendingNotifications(page?: PageOptions): Promise<Page<OutboxEntry>>;
+  /** The workflow signal a milestone's last commit owes, if not delivered yet. */
+  getSignal(schoolId: string, key: string): Promise<PendingSignal | null>;
+  /** Every undelivered workflow signal, oldest first within each shard. */
+  listPendingSignals(page?: PageOptions): Promise<Page<PendingSignal>>;
+  /** Deletes the signal if it is still the one of `version`; false when a later commit replaced it, or it is gone. */
+  clearSignal(schoolId: string, key: string, version: number): Promise<boolean>;
   getNotification(id: string): Promise<OutboxEntry | null>;
   /** True when this call marked it; false when it was already delivered. */
   markDelivered(id: string, at: string): Promise<boolean>;
@@ -621,6 +633,13 @@ class DynamoMilestoneStore implements MilestoneStore {
     const summaryAt = items.length;
     items.push({ Update: this.summaryUpdate(schoolId, [lineOf(state)]) });
     if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
+    if (input.signal) {
+      const signal = PendingSignal.parse(input.signal);
+      if (signal.schoolId !== schoolId || signal.milestone !== key || signal.version !== state.version) {
+        throw new RangeError(`the signal of a commit reports its own milestone and version (${schoolId}/${key} v${state.version})`);
+      }
+      items.push({ Put: { TableName: this.table, Item: signalToItem(signal) } });
+    }
     if (items.length > MAX_TRANSACTION_ITEMS) {
       throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
     }
@@ -696,15 +715,17 @@ class DynamoMilestoneStore implements MilestoneStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: toItem(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key))),
-          UpdateExpression: 'SET #token = :token, #execution = :execution, #phase = :phase, #since = :since',
+          // The version the workflow read is the one the item has now (the condition pins it when given).
+          UpdateExpression: 'SET #token = :token, #execution = :execution, #phase = :phase, #since = :since, #taskVersion = #version',
           ConditionExpression: condition,
           ExpressionAttributeNames: {
             '#token': TASK_ATTRS.token,
             '#execution': TASK_ATTRS.executionArn,
             '#phase': TASK_ATTRS.phase,
             '#since': TASK_ATTRS.since,
+            '#taskVersion': TASK_ATTRS.version,
             '#status': 'status',
-            ...(task.expectedVersion !== undefined ? { '#version': 'version' } : {}),
+            '#version': 'version',
           },
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -728,15 +749,45 @@ class DynamoMilestoneStore implements MilestoneStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: toItem(keys.milestone(Id.parse(schoolId), MilestoneKey.parse(key))),
-          UpdateExpression: 'REMOVE #token, #execution, #phase, #since',
+          UpdateExpression: 'REMOVE #token, #execution, #phase, #since, #taskVersion',
           ConditionExpression: options.token === undefined ? 'attribute_exists(#token)' : '#token = :token',
           ExpressionAttributeNames: {
             '#token': TASK_ATTRS.token,
             '#execution': TASK_ATTRS.executionArn,
             '#phase': TASK_ATTRS.phase,
             '#since': TASK_ATTRS.since,
+            '#taskVersion': TASK_ATTRS.version,
           },
           ...(options.token === undefined ? {} : { ExpressionAttributeValues: { ':token': toAttr(options.token) } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  // ---------- workflow signals (outbox) ----------
+
+  async getSignal(schoolId: string, key: string): Promise<PendingSignal | null> {
+    const item = await this.get(keys.signal(Id.parse(schoolId), MilestoneKey.parse(key)));
+    return item ? signalFromItem(item) : null;
+  }
+
+  listPendingSignals(page: PageOptions = {}): Promise<Page<PendingSignal>> {
+    return this.listSharded({ q: 'signals', index: INDEX.due, partition: duePartitions.signals }, page, signalFromItem);
+  }
+
+  async clearSignal(schoolId: string, key: string, version: number): Promise<boolean> {
+    try {
+      await this.ctx.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: toItem(keys.signal(Id.parse(schoolId), MilestoneKey.parse(key))),
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': toAttr(version) },
         }),
       );
       return true;

@@ -7,14 +7,14 @@
  *   from their `cos:entry` sources, running with the template's environment plus the local overrides
  *   (the table's name, the SDK endpoints).
  *
- * Commands go the way the API sends them: `executeCommand` (load → decide → commit), then the workflow
- * signal (`afterCommit`) against the runtime's Step Functions API.
+ * Commands go the way the API sends them: through the command service (authorise → load → decide →
+ * commit with the signal → deliver it) against the runtime's Step Functions API.
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../shared/clock.js';
-import { executeCommand, type CommandOutcome } from '../../shared/commands/execute.js';
+import { createCommandService, type CommandOutcome } from '../../shared/commands/execute.js';
 import type { Actor, Command, Contractor, MilestoneEvent, MilestoneKey, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
@@ -124,6 +124,11 @@ export interface Harness {
   /** The daily workflow sweep, run now as its schedule would run it. */
   sweep(): Promise<unknown>;
   /**
+   * The workflow signal over a Step Functions client of its own whose calls fail (a network error, before
+   * anything is sent) whenever `fail()` says so: for tests of signals lost after their commit.
+   */
+  failingSignal(fail: () => boolean): WorkflowSignal;
+  /**
    * Step Functions loses every execution (a new runtime with an empty checkpoint store, on the same
    * table): only DynamoDB remembers the schools.
    */
@@ -217,13 +222,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       return live;
     },
     async command(schoolId, milestone, command, actor) {
-      const { outcome, context } = await executeCommand({ store, program: REFERENCE_PROGRAM, clock }, { schoolId, milestone, command, actor });
-      let result: SignalResult | null = null;
-      if (outcome.ok && !outcome.replayed) {
-        result = await signal.afterCommit({ schoolId, milestone, state: outcome.state, events: outcome.events, task: context.task, tasks: context.tasks });
-      }
+      const { outcome, signal: result } = await createCommandService({ store, program: REFERENCE_PROGRAM, clock, signals: signal }).execute({ schoolId, milestone, command, actor });
       await settle();
-      return { outcome, signal: result };
+      return { outcome, signal: result as SignalResult | null };
     },
     async advanceTo(at) {
       await sys.runtime.advanceTo(at);
@@ -254,6 +255,17 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       const handler = fn ? handlers[fn.logicalId] : undefined;
       if (!handler) throw new Error(`no workflow function ${entry}#${exportName} in the template`);
       return handler;
+    },
+    failingSignal(fail) {
+      const sfn = new SFNClient({ endpoint: sys.api.endpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      sfn.middlewareStack.add(
+        (next) => async (args) => {
+          if (fail()) throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { name: 'NetworkingError' });
+          return next(args);
+        },
+        { step: 'initialize', name: 'injectedFailure' },
+      );
+      return signalOf(sfn);
     },
     async sweep() {
       const result = await runSweep(clock.now());

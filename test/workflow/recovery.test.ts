@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { executeCommand } from '../../shared/commands/execute.js';
+import { createCommandService, type CommandService } from '../../shared/commands/execute.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SignalResult } from '../../functions/common/workflow-signal.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
@@ -146,7 +146,7 @@ describe('signals and waits that cross', () => {
     let armed = false;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    let command: ReturnType<typeof executeCommand> | undefined;
+    let command: ReturnType<CommandService['execute']> | undefined;
     // The contractor's submission reads the school just before the lifecycle's wait step stores its
     // token, and commits just after that step checked that nothing had changed.
     const wrap: HandlerWrapper = (fn, handler) => {
@@ -167,8 +167,7 @@ describe('signals and waits that cross', () => {
             },
           });
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
-          command = executeCommand(
-            { store, program: REFERENCE_PROGRAM, clock: h!.clock },
+          command = createCommandService({ store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );
           // (A refused command would never reach its commit.)
@@ -192,13 +191,10 @@ describe('signals and waits that cross', () => {
     expect(waiting).toMatchObject({ state: { status: 'active' }, task: { phase: 'submission' } });
     expect(waiting.task!.token).not.toBe(before.token);
     release();
-    const { outcome, context } = await command!;
+    const { outcome, signal } = await command!;
     if (!outcome.ok) throw new Error(`submit refused: ${outcome.message}`);
-    // What the command read before its commit is the used token of the wait that timed out.
-    expect(context.task!.token).toBe(before.token);
-
-    const signal = await h.signal.afterCommit({ schoolId: s.id, milestone: 'connection', state: outcome.state, events: outcome.events, task: context.task, tasks: context.tasks });
-    // The token stored before the commit is the one signalled: the lifecycle goes on at once, not at its next timer.
+    // The token stored before the commit (not the used one the command read) is the one signalled: the
+    // lifecycle goes on at once, not at its next timer.
     expect(signal).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
     await h.settle();
     expect(await h.store.getMilestone(s.id, 'connection')).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
@@ -222,12 +218,11 @@ describe('signals while no step waits', () => {
         if (armed && (event as { schoolId: string }).schoolId === s.id) {
           armed = false;
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
-          const { outcome, context: read } = await executeCommand(
-            { store: h!.store, program: REFERENCE_PROGRAM, clock: h!.clock },
+          const { outcome, signal } = await createCommandService({ store: h!.store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );
           if (!outcome.ok) throw new Error(`submit refused: ${outcome.message}`);
-          raced = await h!.signal.afterCommit({ schoolId: s.id, milestone: 'connection', state: outcome.state, events: outcome.events, task: read.task, tasks: read.tasks });
+          raced = signal as SignalResult | null;
         }
         return handler(event, context);
       };

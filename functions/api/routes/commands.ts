@@ -1,7 +1,7 @@
 /** Commands on one milestone of one school: each a thin adapter over the command service. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { CommandResult } from '../../../shared/api/schemas.js';
-import { executeCommand, type CommandOutcome, type Rejected } from '../../../shared/commands/execute.js';
+import { type CommandOutcome, type Rejected } from '../../../shared/commands/execute.js';
 import { CommandBody, CommandType, Id, MilestoneKey, type Command } from '../../../shared/program/model.js';
 import { ApiProblem, PROBLEM_TYPES } from '../problem.js';
 import { toView } from '../views.js';
@@ -21,7 +21,7 @@ const COMMAND_DOCS: Record<CommandType, string> = {
 
 const BODY_REQUIRED: ReadonlySet<CommandType> = new Set(['submit', 'reject', 'hold', 'waive', 'reassign', 'reschedule']);
 
-export function commandRoutes({ deps, now }: RouteContext) {
+export function commandRoutes({ deps, commands, now }: RouteContext) {
   const { program } = deps;
   const app = router();
   for (const action of CommandType.options) {
@@ -52,7 +52,7 @@ export function commandRoutes({ deps, now }: RouteContext) {
         const headers = c.req.valid('header');
         const body = c.req.valid('json') as Record<string, unknown>;
         const expectedVersion = parseIfMatch(headers['if-match']);
-        const { outcome, context } = await executeCommand(deps, {
+        const { outcome } = await commands.execute({
           schoolId,
           milestone,
           command: { type: action, ...body } as Command,
@@ -60,17 +60,8 @@ export function commandRoutes({ deps, now }: RouteContext) {
           ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
           ...(expectedVersion !== undefined ? { expectedVersion } : {}),
         });
+        // Committed with its workflow signal: a signal that could not be delivered now stays in the outbox.
         if (!outcome.ok) throw outcomeProblem(outcome);
-        // The state is committed: now the workflow may hear of it. A failed signal is logged, not answered.
-        await deps.signal.afterCommit({
-          schoolId,
-          milestone,
-          state: outcome.state,
-          events: outcome.events,
-          task: context.task,
-          tasks: context.tasks,
-          replayed: outcome.replayed,
-        });
         c.header('etag', `"${outcome.state.version}"`);
         if (outcome.replayed) c.header('idempotent-replayed', 'true');
         return c.json({ milestone: toView(program, outcome.state, now()), events: outcome.events }, 200);

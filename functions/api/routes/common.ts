@@ -6,6 +6,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../../../shared/api/schemas.js';
 import type { Clock } from '../../../shared/clock.js';
+import type { CommandService } from '../../../shared/commands/execute.js';
 import type { District, ProgramDefinition, School } from '../../../shared/program/model.js';
 import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../../shared/store/store.js';
 import type { WorkflowSignal } from '../../common/workflow-signal.js';
@@ -168,6 +169,8 @@ export function schoolReads(store: MilestoneStore, program: ProgramDefinition): 
 /** What a route module is built from. */
 export interface RouteContext {
   deps: ApiDeps;
+  /** Every milestone command goes through it. */
+  commands: CommandService;
   reads: SchoolReads;
   log: Log;
   now(): Date;

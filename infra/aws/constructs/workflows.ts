@@ -183,8 +183,10 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     programRef.grantStartExecution(f.close);
     // The sweep reads the "due" index (open milestones) and the schools, and replaces lost executions.
     f.sweep.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn, `${table.tableArn}/index/${INDEX.due.name}`] }));
-    grantTable(table, f.sweep, ['dynamodb:GetItem', 'dynamodb:DeleteItem']);
+    // It delivers the outbox's pending signals: clears used task tokens (UpdateItem) and delivered signals (DeleteItem).
+    grantTable(table, f.sweep, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     lifecycleRef.grantStartExecution(f.sweep);
+    lifecycleRef.grantTaskResponse(f.sweep);
     programRef.grantStartExecution(f.sweep);
     programRef.grantTaskResponse(f.sweep);
     const schedulerRole = new Role(this, 'SweepSchedulerRole', {

@@ -17,7 +17,7 @@
  */
 import { addDays, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
 import type { Clock } from '../../../shared/clock.js';
-import { executeCommand } from '../../../shared/commands/execute.js';
+import { createCommandService, type CommandService } from '../../../shared/commands/execute.js';
 import { eligibleAssignees, initialState } from '../../../shared/domain/index.js';
 import type {
   Actor,
@@ -81,7 +81,7 @@ export interface SimulationStats {
   /** Commands the domain refused (each a line: time, milestone, command, why). Expected to be empty. */
   refused: string[];
   /** Outcomes of the workflow signal after the accepted commands. */
-  signals: Partial<Record<SignalResult['kind'], number>>;
+  signals: Partial<Record<SignalResult['kind'] | 'none', number>>;
   /** Milestones the people noticed the workflow had started. */
   activations: number;
   /** School reads by the people (noticing what the workflows did). */
@@ -150,6 +150,7 @@ export class Simulation {
   readonly behaviour: BehaviourModel;
   readonly stats: SimulationStats;
   readonly #system: SimulatedSystem;
+  readonly #commands: CommandService;
   readonly #options: SimulationOptions;
   readonly #program: ProgramDefinition;
   readonly #tz: string;
@@ -163,6 +164,7 @@ export class Simulation {
     this.#system = system;
     this.#options = options;
     this.#program = options.program;
+    this.#commands = createCommandService({ store: system.store, program: options.program, clock: system.clock, signals: system.signal });
     this.#tz = options.program.timeZone;
     this.region = generateRegion({ seed: options.seed, schools: options.schools });
     this.behaviour = new BehaviourModel({
@@ -418,27 +420,19 @@ export class Simulation {
     }
   }
 
-  /** One command through the API's path: executeCommand (load → decide → commit), then the workflow signal. */
+  /** One command through the API's path: the command service (authorise → load → decide → commit with its signal → deliver). */
   async #command(s: SimSchool, t: Tracked, command: Command, actor: Actor): Promise<MilestoneState | null> {
     const schoolId = s.school.id;
     const key = t.def.key;
-    const deps = { store: this.#system.store, program: this.#program, clock: this.#system.clock };
-    const { outcome, context } = await executeCommand(deps, { schoolId, milestone: key, command, actor });
+    const { outcome, signal } = await this.#commands.execute({ schoolId, milestone: key, command, actor });
     if (!outcome.ok) {
       this.stats.refused.push(`${new Date(this.#now).toISOString()} ${schoolId}/${key} ${command.type}: ${outcome.code}: ${outcome.message}`);
       await this.#observe(s);
       return null;
     }
     this.stats.commands[command.type] = (this.stats.commands[command.type] ?? 0) + 1;
-    const signal = await this.#system.signal.afterCommit({
-      schoolId,
-      milestone: key,
-      state: outcome.state,
-      events: outcome.events,
-      task: context.task,
-      tasks: context.tasks,
-    });
-    this.stats.signals[signal.kind] = (this.stats.signals[signal.kind] ?? 0) + 1;
+    const kind = (signal?.kind ?? 'none') as SignalResult['kind'] | 'none';
+    this.stats.signals[kind] = (this.stats.signals[kind] ?? 0) + 1;
     await this.#system.runtime.idle();
     this.#apply(t, outcome.state);
     return outcome.state;
