@@ -254,3 +254,31 @@ describe('every route against every caller', () => {
     expect((await api.stack.store.getMilestone(api.school.id, 'connection'))!.state.status).toBe('active');
   });
 });
+
+describe('authorisation before anything else', () => {
+  it('a caller who may not command a milestone gets 403, whatever its version or whether the school exists, and learns neither', async () => {
+    const versions = async () => ((await api.request('GET', `/api/schools/${api.school.id}`, { as: 'manager' })).json as { milestones: { key: string; version: number }[] }).milestones.map((m) => `${m.key}@${m.version}`);
+    const before = await versions();
+    const milestone = `/api/schools/${api.school.id}/milestones/connection`;
+    const missing = '/api/schools/no-such-school/milestones/connection';
+    for (const [caller, path, headers] of [
+      ['viewer', `${milestone}/accept`, { 'if-match': '"999"' }],
+      ['viewer', `${missing}/accept`, {}],
+      ['otherContractor', `${milestone}/submit`, { 'if-match': '"999"' }],
+      ['otherContractor', `${missing}/submit`, {}],
+      ['contractor', `${milestone}/accept`, { 'if-match': '"999"' }],
+      ['otherCoordinator', `${milestone}/accept`, { 'if-match': '"999"' }],
+      ['otherCoordinator', `${missing}/accept`, {}],
+    ] as const) {
+      const body = path.endsWith('/submit') ? { evidence: { kind: 'connection', actNumber: 'А-1', actDate: '2021-01-01', bandwidthMbps: 100 } } : undefined;
+      const res = await api.request('POST', path, { as: caller, headers, ...(body ? { body } : {}) });
+      expect(res.status, `${caller} ${path} ${JSON.stringify(headers)}`).toBe(403);
+      expect(res.headers.get('etag'), `${caller} learns no version`).toBeNull();
+      expect(res.json.detail).not.toMatch(/version|does not exist|no-such-school/);
+    }
+    // Who may command learns what is true: the version conflict, the missing school.
+    expect((await api.request('POST', `${milestone}/accept`, { as: 'manager', headers: { 'if-match': '"999"' } })).status).toBe(409);
+    expect((await api.request('POST', `${missing}/accept`, { as: 'manager' })).status).toBe(404);
+    expect(await versions()).toEqual(before);
+  });
+});
