@@ -39,7 +39,7 @@ export class Exec {
       Name: header.name,
       RoleArn: header.roleArn,
       StartTime: new Date(header.startDate).toISOString(),
-      RedriveCount: 0,
+      RedriveCount: header.redriveCount ?? 0,
     };
     this.ctxStateMachine = { Id: header.stateMachineArn, Name: header.stateMachineName };
   }
@@ -71,6 +71,8 @@ export interface Engine {
   dropped(exec: Exec, frame: FrameRecord): void;
   /** The execution reached a terminal status. */
   finished(exec: Exec): void;
+  /** A state's error, before its Retry and Catch apply (TestState reports it). */
+  stateError?(exec: Exec, frame: FrameRecord, error: SfnError): void;
 }
 
 export function makeTaskToken(executionArn: string, frameId: number, seq: number): string {
@@ -452,6 +454,7 @@ export class Interpreter {
 
   private async handleError(exec: Exec, frame: FrameRecord, state: CompiledState, err: SfnError): Promise<void> {
     if (!exec.running || exec.frames.get(frame.id) !== frame) return;
+    this.engine.stateError?.(exec, frame, err);
     const { error, causeText: cause } = err;
     for (let i = 0; i < state.retry.length; i++) {
       const r = state.retry[i]!;
@@ -618,6 +621,11 @@ export class Interpreter {
       const type = status === 'FAILED' ? 'ExecutionFailed' : status === 'ABORTED' ? 'ExecutionAborted' : 'ExecutionTimedOut';
       const key = status === 'FAILED' ? 'executionFailedEventDetails' : status === 'ABORTED' ? 'executionAbortedEventDetails' : 'executionTimedOutEventDetails';
       this.emit(exec, null, type, key, details);
+    }
+    if (status !== 'SUCCEEDED') {
+      // RedriveExecution restarts from the state the execution was in (a failed branch re-runs its Parallel/Map).
+      const root = [...exec.frames.values()].find((f) => f.parentId === null);
+      if (root) h.restart = { state: root.state, input: root.input, vars: root.vars };
     }
     for (const f of [...exec.frames.values()]) if (f.parentId === null) this.drop(exec, f);
     this.engine.checkpoint(exec);

@@ -12,6 +12,10 @@ export interface StateMachineRecord {
   updateDate?: number;
   /** Increases with every UpdateStateMachine that changes the definition. */
   revision: number;
+  /** Set by DeleteStateMachine: the machine is gone; its executions stay readable. */
+  deleted?: boolean;
+  /** TagResource / CreateStateMachine tags. */
+  tags?: Record<string, string>;
 }
 
 export interface ParentLink {
@@ -51,6 +55,11 @@ export interface ExecutionHeader {
   /** Execution TimeoutSeconds deadline, if the definition sets one. */
   timeoutAt?: number;
   parent?: ParentLink;
+  /** RedriveExecution: how often the execution was redriven, and when last. */
+  redriveCount?: number;
+  redriveDate?: number;
+  /** Where a redrive restarts: the state the execution's own frame was in when it failed, with its input and variables. */
+  restart?: { state: string; input: unknown; vars: Record<string, unknown> | null };
 }
 
 export type Phase =
