@@ -93,6 +93,8 @@ export interface FrameRecord {
   state: string;
   input: unknown;
   enteredAt: number;
+  /** The id of the state's StateEntered event (causes name it: "entered at the event id #N"). */
+  enteredEventId?: number;
   phase: Phase;
   retryCounts: number[] | null;
   retryTotal: number;

@@ -28,6 +28,7 @@ import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
 import type { ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome, ParentLink, StateMachineRecord } from './model.js';
+import { stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
 import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
 import { TimerQueue } from './timers.js';
@@ -175,7 +176,7 @@ function apiEvent(e: HistoryEvent): ApiHistoryEvent {
     if (k === 'timestamp' || k === 'type' || k === 'id' || k === 'previousEventId') continue;
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const details: Record<string, unknown> = {};
-      for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) details[dk] = PAYLOAD_FIELDS.has(dk) ? JSON.stringify(dv ?? null) : dv;
+      for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) details[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson(dv ?? null) : dv;
       out[k] = details;
     } else out[k] = v;
   }

@@ -26,6 +26,7 @@ import { invokeDynamoDb, invokeLambda } from './integrations.js';
 import { Exec, Interpreter, type Engine } from './interpreter.js';
 import type { ExecutionHeader, FrameRecord, Outcome } from './model.js';
 import type { Runtime } from './runtime.js';
+import { stringifyJson } from './json-text.js';
 import { invalidDefinitionMessage } from './validation.js';
 
 export type InspectionLevel = 'INFO' | 'DEBUG' | 'TRACE';
@@ -202,7 +203,7 @@ function startExecution(runtime: Runtime, args: unknown): { ExecutionArn: string
     const started = runtime.startExecution({
       stateMachineArn: a.StateMachineArn,
       ...(typeof a.Name === 'string' ? { name: a.Name } : {}),
-      input: a.Input === undefined ? '{}' : typeof a.Input === 'string' ? a.Input : JSON.stringify(a.Input),
+      input: a.Input === undefined ? '{}' : typeof a.Input === 'string' ? a.Input : stringifyJson(a.Input),
     });
     return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
   } catch (err) {
@@ -249,7 +250,7 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
     definitionId: '',
     roleArn: input.roleArn ?? `arn:aws:iam::${runtime.accountId}:role/TestState`,
     ordinal: 0,
-    input: JSON.stringify(stateInput),
+    input: stringifyJson(stateInput),
     status: 'RUNNING',
     startDate: now,
     nextEventId: 1,
@@ -278,7 +279,7 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
   } else {
     if (err) out.status = 'CAUGHT_ERROR';
     const result = engine.transition ? engine.transition.input : header.output !== undefined ? (JSON.parse(header.output) as unknown) : undefined;
-    if (result !== undefined) out.output = JSON.stringify(result);
+    if (result !== undefined) out.output = stringifyJson(result);
     if (engine.transition) out.nextState = engine.transition.state;
   }
   if (err && out.status !== 'FAILED') {
@@ -292,13 +293,13 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
   const scheduled = events.find((e) => e.type === 'TaskScheduled' || e.type === 'LambdaFunctionScheduled');
   const succeeded = events.find((e) => e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded');
   const details = (e: typeof scheduled, key: string): unknown => (e ? (Object.values(e).find((v) => isObject(v) && key in v) as Record<string, unknown> | undefined)?.[key] : undefined);
-  const data: NonNullable<TestStateOutput['inspectionData']> = { input: JSON.stringify(stateInput) };
+  const data: NonNullable<TestStateOutput['inspectionData']> = { input: stringifyJson(stateInput) };
   const afterArguments = scheduled ? (details(scheduled, 'parameters') ?? details(scheduled, 'input')) : undefined;
-  if (afterArguments !== undefined) data.afterArguments = JSON.stringify(afterArguments);
+  if (afterArguments !== undefined) data.afterArguments = stringifyJson(afterArguments);
   const result = details(succeeded, 'output') ?? (mock?.ok ? mock.value : undefined);
-  if (result !== undefined) data.result = JSON.stringify(result);
+  if (result !== undefined) data.result = stringifyJson(result);
   const vars = exec.frames.get(frame.id)?.vars ?? (engine.ended ? header.restart?.vars : undefined) ?? frame.vars;
-  if (vars && Object.keys(vars).length > 0) data.variables = JSON.stringify(vars);
+  if (vars && Object.keys(vars).length > 0) data.variables = stringifyJson(vars);
   if (err) {
     const errorDetails = errorDetailsOf(state, err, out.status, engine.retryDelaySeconds);
     if (errorDetails) data.errorDetails = errorDetails;
