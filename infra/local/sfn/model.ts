@@ -62,6 +62,11 @@ export interface ExecutionHeader {
   restart?: { state: string; input: unknown; vars: Record<string, unknown> | null };
 }
 
+/** The header of an execution that starts now: RUNNING, with its counters at their start. */
+export function newExecutionHeader(fields: Omit<ExecutionHeader, 'status' | 'nextEventId' | 'nextFrameId' | 'seq' | 'transitions'>): ExecutionHeader {
+  return { ...fields, status: 'RUNNING', nextEventId: 1, nextFrameId: 0, seq: 0, transitions: 0 };
+}
+
 export type Phase =
   | 'enter' // ready to enter `state` with `input`
   | 'attempt' // ready to start (or restart, after a retry delay) the work of a Task, Parallel or Map

@@ -27,7 +27,7 @@ import { compileDefinition, type CompiledMachine, type CompiledState } from './d
 import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
-import type { ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome, ParentLink, StateMachineRecord } from './model.js';
+import { newExecutionHeader, type ExecutionHeader, type ExecutionStatus, type FrameRecord, type HistoryEvent, type Outcome, type ParentLink, type StateMachineRecord } from './model.js';
 import { stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
 import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
@@ -747,7 +747,7 @@ export class Runtime implements Engine {
     const ordinal = this.#ordinal++;
     const compiled = machine.compiled;
     const timeoutSeconds = Math.min(compiled.timeoutSeconds ?? Infinity, this.#maxExecutionSeconds);
-    const header: ExecutionHeader = {
+    const header = newExecutionHeader({
       arn,
       name,
       stateMachineArn: machine.record.arn,
@@ -756,16 +756,11 @@ export class Runtime implements Engine {
       roleArn: machine.record.roleArn,
       ordinal,
       input: text,
-      status: 'RUNNING',
       startDate: now,
-      nextEventId: 1,
-      nextFrameId: 0,
-      seq: 0,
-      transitions: 0,
       rng: seedOf(arn),
       ...(Number.isFinite(timeoutSeconds) ? { timeoutAt: now + timeoutSeconds * 1000 } : {}),
       ...(parent ? { parent } : {}),
-    };
+    });
     const exec = new Exec(header, compiled, () => this.nowMs());
     const frame = this.#interp.start(exec);
     this.checkpoint(exec);

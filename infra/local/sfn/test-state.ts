@@ -24,7 +24,7 @@ import { compileDefinition } from './definition.js';
 import { ApiError, DefinitionError, errorMatches, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda } from './integrations.js';
 import { Exec, Interpreter, type Engine } from './interpreter.js';
-import type { ExecutionHeader, FrameRecord, Outcome } from './model.js';
+import { newExecutionHeader, type FrameRecord, type Outcome } from './model.js';
 import type { Runtime } from './runtime.js';
 import { stringifyJson } from './json-text.js';
 import { invalidDefinitionMessage } from './validation.js';
@@ -242,7 +242,7 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
   const interp = new Interpreter(engine);
   engine.interp = interp;
   const now = runtime.nowMs();
-  const header: ExecutionHeader = {
+  const header = newExecutionHeader({
     arn: `arn:aws:states:${runtime.region}:${runtime.accountId}:execution:TestState:test-state`,
     name: 'test-state',
     stateMachineArn: `arn:aws:states:${runtime.region}:${runtime.accountId}:stateMachine:TestState`,
@@ -251,14 +251,9 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
     roleArn: input.roleArn ?? `arn:aws:iam::${runtime.accountId}:role/TestState`,
     ordinal: 0,
     input: stringifyJson(stateInput),
-    status: 'RUNNING',
     startDate: now,
-    nextEventId: 1,
-    nextFrameId: 0,
-    seq: 0,
-    transitions: 0,
     rng: now >>> 0,
-  };
+  });
   const exec = new Exec(header, compiled, () => now);
   const frame = interp.start(exec);
   if (variables) frame.vars = { ...variables };
