@@ -12,7 +12,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SystemClock, type Clock } from '../../shared/clock.js';
@@ -24,6 +24,7 @@ import { createWorkflowSignal } from '../../functions/common/workflow-signal.js'
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
 import { JWKS_PATH, loadLocalIssuer, type LocalIssuer, type TokenClaims } from './issuer.js';
 import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
@@ -185,29 +186,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AUTH_JWKS_URL: `${gateway.url}${JWKS_PATH}`,
       NOTIFY_CHANNEL: 'log',
     };
-    for (const [k, v] of Object.entries(overrides)) process.env[k] = v;
-    // Handlers share this process: each function's own variables are there before any module is loaded
-    // (the first function to name a variable wins; the API gets its exact environment below).
-    for (const fn of local.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
+    // The API's own settings (it reads them at its first request).
+    overrides.JOBS_FUNCTION_NAME = api.name;
+    if (options.rateLimit === false) overrides.API_RATE_PER_SECOND = '0';
+    else if (options.rateLimit) {
+      overrides.API_RATE_PER_SECOND = String(options.rateLimit.perSecond);
+      overrides.API_RATE_BURST = String(options.rateLimit.burst);
+    }
 
     // 4. The functions, each imported from its `cos:entry` source and called through its exported
-    //    handler, as Lambda would. The API's own settings go into the environment too (it reads it at its
-    //    first request); given a clock (virtual, or the demo's), the API module's `createHandler` builds
-    //    the same handler on that clock instead of the system clock.
-    process.env.JOBS_FUNCTION_NAME = api.name;
-    if (options.rateLimit === false) process.env.API_RATE_PER_SECOND = '0';
-    else if (options.rateLimit) {
-      process.env.API_RATE_PER_SECOND = String(options.rateLimit.perSecond);
-      process.env.API_RATE_BURST = String(options.rateLimit.burst);
-    }
+    //    handler, as Lambda would, each in exactly its own environment (its template variables and the
+    //    local overrides; function-env.ts) although they share this process. Given a clock (virtual, or
+    //    the demo's), the API module's `createHandler` builds the same handler on that clock.
     for (const fn of local.functions) {
       const entry = fn.metadata[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue;
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
-      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, entry)).href)) as Record<string, unknown>;
-      const handler = fn === api && options.clock ? (mod.createHandler as typeof createHandler)({ clock }) : mod[exportName];
+      const env = { ...fn.environment, ...overrides };
+      const mod = await importInFunctionEnvironment(path.join(REPO_ROOT, entry), fn.logicalId, env);
+      const handler = fn === api && options.clock ? runInFunctionEnvironment(env, () => (mod.createHandler as typeof createHandler)({ clock })) : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
-      handlers[fn.logicalId] = handler as EventHandler;
+      handlers[fn.logicalId] = withFunctionEnvironment(env, handler as EventHandler);
     }
     if (dataDir) {
       const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
@@ -215,8 +214,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         handlers[dispatcher.logicalId] = recordDeliveries(handlers[dispatcher.logicalId]!, store, path.join(dataDir, 'notifications.jsonl'));
       }
     }
-    const deployed = await deployTemplate(runtime, local, { handlers: handlers as never, applyEnvironment: true });
-    const schoolProgramArn = process.env.SCHOOL_PROGRAM_STATE_MACHINE_ARN;
+    const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
+    const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
     log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
 

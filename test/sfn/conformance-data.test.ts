@@ -49,7 +49,7 @@ describe('transforming-data (Transforming data with JSONata)', () => {
     const missing = await runDefinition(machine({ P: { Type: 'Pass', Output: { x: '{% $states.input.nothing %}' }, End: true } }), {});
     expect(missing.status).toBe('FAILED');
     expect(missing.error).toBe('States.QueryEvaluationError');
-    expect(missing.cause).toContain("'Output.x'");
+    expect(missing.cause).toContain("'Output/x'");
     const dropped = await runDefinition(machine({ P: { Type: 'Pass', Output: '{% {"a": 1, "b": $states.input.nothing} %}', End: true } }), {});
     expect(dropped.output).toEqual({ a: 1 });
   });
@@ -304,7 +304,7 @@ describe('state-choice (Choice workflow state, JSONata rules)', () => {
   it('a Condition that evaluates to nothing (a comparison with a missing field) is a States.QueryEvaluationError', async () => {
     const r = await runDefinition(choice, { other: true });
     expect(r.error).toBe('States.QueryEvaluationError');
-    expect(r.cause).toContain("'Choices[3].Condition'");
+    expect(r.cause).toContain("'Choices[3]/Condition'");
   });
 
   it("a matched rule's Output and Assign replace the state's; those apply when Default is taken", async () => {

@@ -97,7 +97,7 @@ describe('virtual time and determinism', () => {
   const busy = machine({
     Fan: {
       Type: 'Map',
-      Items: '{% $range(1, 6) %}',
+      Items: '{% $range(1, 6, 1) %}',
       MaxConcurrency: 3,
       ItemProcessor: {
         StartAt: 'Work',

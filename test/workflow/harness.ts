@@ -26,6 +26,7 @@ import { loadTemplate, type CfnTemplate, type LocalStack } from '../../infra/loc
 import { createRuntime, type Runtime } from '../../infra/local/sfn/runtime.js';
 import { serveSfnApi, type SfnApiServer } from '../../infra/local/sfn/api-server.js';
 import { deployTemplate, ENTRY_METADATA_KEY } from '../../infra/local/sfn/stack.js';
+import { withFunctionEnvironment } from '../../infra/local/function-env.js';
 import type { LambdaHandler } from '../../infra/local/sfn/integrations.js';
 import { HANDLER_METADATA } from '../../infra/aws/constructs/app-function.js';
 import { WORKFLOW_ENTRIES, workflowStateMachineNames } from '../../infra/aws/constructs/workflows.js';
@@ -47,7 +48,7 @@ export function workflowTemplate(): { template: CfnTemplate; local: LocalStack }
 }
 
 /** The handlers of the workflow functions, imported from the sources their `cos:entry` names. */
-async function workflowHandlers(local: LocalStack, wrap?: HandlerWrapper): Promise<Record<string, LambdaHandler>> {
+async function workflowHandlers(local: LocalStack, overrides: Record<string, string>, wrap?: HandlerWrapper): Promise<Record<string, LambdaHandler>> {
   const handlers: Record<string, LambdaHandler> = {};
   for (const fn of local.functions) {
     const entry = fn.metadata[ENTRY_METADATA_KEY];
@@ -56,7 +57,9 @@ async function workflowHandlers(local: LocalStack, wrap?: HandlerWrapper): Promi
     const mod = (await import(new URL(`../../${entry}`, import.meta.url).href)) as Record<string, unknown>;
     const handler = mod[exportName];
     if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
-    handlers[fn.logicalId] = wrap ? wrap({ logicalId: fn.logicalId, entry, exportName }, handler as LambdaHandler) : (handler as LambdaHandler);
+    // Each function runs in its own environment: its template variables and the local overrides.
+    const own = withFunctionEnvironment({ ...fn.environment, ...overrides }, handler as LambdaHandler);
+    handlers[fn.logicalId] = wrap ? wrap({ logicalId: fn.logicalId, entry, exportName }, own) : own;
   }
   if (Object.keys(handlers).length === 0) throw new Error(`the template has no function from ${WORKFLOW_SOURCES}`);
   return handlers;
@@ -151,12 +154,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_ENDPOINT_URL_DYNAMODB = options.functionsDynamodbEndpoint ?? options.dynamodbEndpoint;
-  // The local override: this harness's table. Everything else comes from the template's environment.
-  process.env.TABLE_NAME = tableName;
   // Quieter than the dev stage's DEBUG: the functions' errors only.
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  const handlers = await workflowHandlers(local, options.wrap);
+  // The local override: this harness's table. Everything else comes from the template's environment.
+  const handlers = await workflowHandlers(local, { TABLE_NAME: tableName }, options.wrap);
   const runSweep = sweepInvocation(local, handlers);
 
   /** A runtime with the template's state machines and the workflow functions, and its HTTP API. */
@@ -164,11 +166,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     const runtime = createRuntime({ clock, store: 'memory', dynamodb, region: REGION, accountId: ACCOUNT });
     const api = await serveSfnApi(runtime);
     process.env.AWS_ENDPOINT_URL_SFN = api.endpoint;
-    const deployed = await deployTemplate(runtime, local, { handlers, applyEnvironment: true });
+    const deployed = await deployTemplate(runtime, local, { handlers });
     const programArn = deployed.stateMachines[names.schoolProgram];
     const lifecycleArn = deployed.stateMachines[names.milestoneLifecycle];
     if (!programArn || !lifecycleArn) throw new Error(`the template lacks the workflows: ${Object.keys(deployed.stateMachines).join(', ')}`);
-    for (const [name, value] of Object.entries(process.env)) {
+    for (const [name, value] of local.functions.flatMap((f) => Object.entries(f.environment))) {
       if (name.endsWith('_STATE_MACHINE_ARN') && value && !Object.values(deployed.stateMachines).includes(value)) {
         throw new Error(`${name}=${value} names no deployed state machine`);
       }

@@ -33,6 +33,7 @@ const operations: Record<string, Handler> = {
     definition: required(b, 'definition'),
     ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
     ...(str(b.type) ? { type: str(b.type)! } : {}),
+    ...(Array.isArray(b.tags) ? { tags: b.tags as { key?: string; value?: string }[] } : {}),
   }),
   UpdateStateMachine: (rt, b) => rt.updateStateMachine({
     stateMachineArn: required(b, 'stateMachineArn'),
@@ -74,7 +75,36 @@ const operations: Record<string, Handler> = {
     ...(str(b.cause) !== undefined ? { cause: str(b.cause)! } : {}),
   }),
   SendTaskHeartbeat: (rt, b) => rt.sendTaskHeartbeat({ taskToken: required(b, 'taskToken') }),
+  DeleteStateMachine: (rt, b) => rt.deleteStateMachine({ stateMachineArn: required(b, 'stateMachineArn') }),
+  DescribeStateMachineForExecution: (rt, b) => rt.describeStateMachineForExecution({ executionArn: required(b, 'executionArn') }),
+  TagResource: (rt, b) => rt.tagResource({ resourceArn: required(b, 'resourceArn'), tags: list(b, 'tags') as { key?: string; value?: string }[] }),
+  UntagResource: (rt, b) => rt.untagResource({ resourceArn: required(b, 'resourceArn'), tagKeys: list(b, 'tagKeys').filter((k): k is string => typeof k === 'string') }),
+  ListTagsForResource: (rt, b) => rt.listTagsForResource({ resourceArn: required(b, 'resourceArn') }),
+  RedriveExecution: (rt, b) => rt.redriveExecution({ executionArn: required(b, 'executionArn') }),
+  ValidateStateMachineDefinition: (rt, b) => {
+    if (typeof b.definition !== 'string') required(b, 'definition');
+    return rt.validateStateMachineDefinition({
+      definition: b.definition as string,
+      ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
+      ...(str(b.severity) ? { severity: str(b.severity)! } : {}),
+    });
+  },
+  TestState: (rt, b) => rt.testState({
+    definition: required(b, 'definition'),
+    ...(str(b.input) !== undefined ? { input: str(b.input)! } : {}),
+    ...(str(b.inspectionLevel) ? { inspectionLevel: str(b.inspectionLevel) as never } : {}),
+    ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
+    ...(str(b.stateName) ? { stateName: str(b.stateName)! } : {}),
+    ...(str(b.variables) !== undefined ? { variables: str(b.variables)! } : {}),
+    ...(b.mock && typeof b.mock === 'object' ? { mock: b.mock as never } : {}),
+  }),
 };
+
+function list(body: Record<string, unknown>, field: string): unknown[] {
+  const v = body[field];
+  if (!Array.isArray(v)) throw new ApiError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  return v;
+}
 
 /** Dates become epoch seconds (the AWS JSON protocol's timestamp format). */
 function toWire(value: unknown): unknown {

@@ -420,8 +420,8 @@ function compileState(
       }
       const errorEquals = checkErrorEquals(c.ErrorEquals, `${f}.ErrorEquals`, at, i === (raw.Catch as unknown[]).length - 1);
       if (typeof c.Next !== 'string') at(`${f}.Next`, 'is missing (a state name)');
-      const cOutput = template(c.Output, `${f}.Output`, { errorOutput: true });
-      const cAssign = assignTemplate(c.Assign, `${f}.Assign`, { errorOutput: true });
+      const cOutput = template(c.Output, `${f}/Output`, { errorOutput: true });
+      const cAssign = assignTemplate(c.Assign, `${f}/Assign`, { errorOutput: true });
       catchers.push({ errorEquals, next: typeof c.Next === 'string' ? c.Next : '', ...(cOutput ? { output: cOutput } : {}), ...(cAssign ? { assign: cAssign } : {}) });
     });
   }
@@ -476,9 +476,9 @@ function compileState(
           if (r.Condition === undefined) at(`${f}.Condition`, 'is required (a JSONata expression or a boolean)');
           else if (typeof r.Condition !== 'boolean' && !isExpressionString(r.Condition)) at(`${f}.Condition`, 'must be a JSONata expression {% … %} or a boolean');
           if (typeof r.Next !== 'string') at(`${f}.Next`, 'is required (a state name)');
-          const condition = template(r.Condition, `${f}.Condition`);
-          const rOutput = template(r.Output, `${f}.Output`);
-          const rAssign = assignTemplate(r.Assign, `${f}.Assign`);
+          const condition = template(r.Condition, `${f}/Condition`);
+          const rOutput = template(r.Output, `${f}/Output`);
+          const rAssign = assignTemplate(r.Assign, `${f}/Assign`);
           if (condition && typeof r.Next === 'string') rules.push({ condition, next: r.Next, ...(rOutput ? { output: rOutput } : {}), ...(rAssign ? { assign: rAssign } : {}) });
         });
         state.choices = rules;

@@ -70,3 +70,18 @@ export class ApiError extends Error {
     this.status = status;
   }
 }
+
+/** An error raised inside a JSONata evaluation, with JSONata's code (T0410, D3137, …) as the service reports it. */
+export class JsonataError extends Error {
+  readonly code: string;
+  /** What JSONata fills its message template with (`Argument {{index}} of function {{token}} …`). */
+  readonly index?: number;
+  readonly token?: string;
+  constructor(code: string, message: string, details: { index?: number; token?: string } = {}) {
+    super(message);
+    this.name = 'JsonataError';
+    this.code = code;
+    if (details.index !== undefined) this.index = details.index;
+    if (details.token !== undefined) this.token = details.token;
+  }
+}

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
-import { SfnError, StatesErrors } from './errors.js';
+import { JsonataError, SfnError, StatesErrors } from './errors.js';
+import { parseStrictJson } from './json-text.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -48,44 +49,86 @@ const hashAlgorithms: Record<string, string> = {
   'SHA-512': 'sha512',
 };
 
-function fnPartition(array: unknown, size: unknown): unknown[] {
-  if (!Array.isArray(array)) throw new Error('$partition: the first argument must be an array');
-  if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) throw new Error('$partition: the chunk size must be a positive integer');
+/**
+ * The functions Step Functions adds check their arguments as the service does (measured against the
+ * service; see test/sfn/conformance-functions.test.ts for each rule and its source): a surplus or
+ * wrongly typed argument is JSONata's own T0410/T0412, a value out of range D3137; a missing optional
+ * argument, an empty array or a zero size make the result undefined (so the field fails with
+ * "returned nothing"); a fractional number is cut towards zero.
+ */
+function signatureError(fn: string, argument: number): JsonataError {
+  return new JsonataError('T0410', `Argument ${argument} of function "${fn}" does not match function signature`, { index: argument, token: fn });
+}
+
+function noSurplus(fn: string, args: readonly unknown[], max: number): void {
+  for (let i = max; i < args.length; i++) if (args[i] !== undefined) throw signatureError(fn, i + 1);
+}
+
+/** A number argument cut towards zero (as Java's cast to long), or T0410 for anything else. */
+function towardsZero(fn: string, value: unknown, argument: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw signatureError(fn, argument);
+  return Math.trunc(value) || 0;
+}
+
+function fnPartition(...args: unknown[]): unknown {
+  noSurplus('partition', args, 2);
+  const [array, size] = args;
+  if (array === undefined) return undefined;
+  if (!Array.isArray(array)) throw new JsonataError('T0412', 'Argument 1 of function "partition" must be an array of undefined', { index: 1, token: 'partition' });
+  if (array.length === 0) return undefined;
+  if (size === undefined) return [array];
+  const n = towardsZero('partition', size, 2);
+  if (n < 0) throw new JsonataError('D3137', 'Second argument must be zero or greater');
+  if (n === 0) return undefined;
   const out: unknown[] = [];
-  for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
+  for (let i = 0; i < array.length; i += n) out.push(array.slice(i, i + n));
   return out;
 }
 
-function fnRange(start: unknown, end: unknown, step: unknown = 1): number[] {
-  if (typeof start !== 'number' || typeof end !== 'number' || typeof step !== 'number' || !Number.isInteger(start) || !Number.isInteger(end) || !Number.isInteger(step)) {
-    throw new Error('$range: start, end and step must be integers');
-  }
-  if (step === 0) throw new Error('$range: step must not be 0');
-  const out: number[] = [];
-  if (step > 0) for (let v = start; v <= end; v += step) out.push(v);
-  else for (let v = start; v >= end; v += step) out.push(v);
-  if (out.length > 1000) throw new Error('$range: the result has more than 1000 items');
+/** `$range` refuses, before allocating, a result longer than the service does (360,145 elements). */
+export const MAX_RANGE_ITEMS = 360_145;
+
+function fnRange(...args: unknown[]): unknown {
+  noSurplus('range', args, 3);
+  const start = towardsZero('range', args[0], 1);
+  const end = towardsZero('range', args[1], 2);
+  if (args[2] === undefined) return undefined;
+  const step = towardsZero('range', args[2], 3);
+  if (step === 0 || (step > 0 && start > end) || (step < 0 && start < end)) return undefined;
+  const count = Math.floor((end - start) / step) + 1;
+  if (count > MAX_RANGE_ITEMS) throw memoryLimitError();
+  // A range of one element is the bare number, as in the service.
+  if (count === 1) return start;
+  const out: number[] = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = start + i * step;
   return out;
 }
 
-function fnHash(data: unknown, algorithm: unknown): string {
-  if (typeof data !== 'string') throw new Error('$hash: the data to hash must be a string');
-  const alg = typeof algorithm === 'string' ? hashAlgorithms[algorithm] : undefined;
-  if (!alg) throw new Error(`$hash: the algorithm must be one of ${Object.keys(hashAlgorithms).join(', ')}`);
+function fnHash(...args: unknown[]): unknown {
+  noSurplus('hash', args, 2);
+  const [data, algorithm] = args;
+  if (typeof data !== 'string') throw signatureError('hash', 1);
+  if (algorithm === undefined) return undefined;
+  if (typeof algorithm !== 'string') throw signatureError('hash', 2);
+  const alg = hashAlgorithms[algorithm];
+  if (!alg) throw new JsonataError('D3137', `Hash algorithm '${algorithm}' must be one of SHA-1, SHA-384, SHA-256, SHA-512, MD5`);
   return createHash(alg).update(data, 'utf8').digest('hex');
 }
 
-function fnParse(text: unknown): unknown {
-  if (typeof text !== 'string') throw new Error('$parse: the argument must be a string');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`$parse: invalid JSON: ${(err as Error).message}`, { cause: err });
-  }
+function fnParse(...args: unknown[]): unknown {
+  noSurplus('parse', args, 1);
+  const [text] = args;
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') throw signatureError('parse', 1);
+  return parseStrictJson(text);
+}
+
+function fnUuidArguments(args: readonly unknown[]): void {
+  noSurplus('uuid', args, 0);
 }
 
 function fnEvalUnavailable(): never {
-  throw new Error('$eval is not available in Step Functions; use $parse to read JSON text');
+  throw new JsonataError('T1006', 'Attempted to invoke a non-function');
 }
 
 const MASK48 = (1n << 48n) - 1n;
@@ -151,12 +194,15 @@ export function executionFunctions(nowMs: () => number, rng: SeededRandom): Reco
       return fromMillisExpr.evaluate(undefined, { ms, p: picture, tz: timezone });
     },
     millis: () => nowMs(),
-    random: (seed?: unknown) => {
-      if (seed === undefined) return rng.next();
-      if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error('$random: the seed must be a number');
-      return javaRandomNextDouble(seed);
+    random: (...args: unknown[]) => {
+      noSurplus('random', args, 1);
+      if (args[0] === undefined) return rng.next();
+      return javaRandomNextDouble(towardsZero('random', args[0], 1));
     },
-    uuid: () => rng.uuid(),
+    uuid: (...args: unknown[]) => {
+      fnUuidArguments(args);
+      return rng.uuid();
+    },
     eval: fnEvalUnavailable,
   };
 }
@@ -210,6 +256,8 @@ function parseExpression(text: string): jsonata.Expression {
     expr.registerFunction('hash', fnHash);
     expr.registerFunction('parse', fnParse);
     expr.registerFunction('eval', fnEvalUnavailable);
+    expr.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, onEntry);
+    expr.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, onExit);
     compiledCache.set(text, expr);
   }
   return expr;
@@ -247,7 +295,7 @@ export function compileTemplate(value: unknown, field: string, onExpression?: (e
   }
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
-    const vals = keys.map((key) => compileTemplate((value as Record<string, unknown>)[key], `${field}.${key}`, onExpression));
+    const vals = keys.map((key) => compileTemplate((value as Record<string, unknown>)[key], `${field}/${key}`, onExpression));
     if (vals.every((t) => t.k === 'const')) return { k: 'const', v: value };
     return { k: 'object', keys, vals };
   }
@@ -319,45 +367,92 @@ export function toJson(value: unknown, where: () => string): unknown {
   return copy ?? obj;
 }
 
-function evaluationError(e: CompiledExpression, stateName: string, detail: string): SfnError {
+/**
+ * The evaluation limits of the service: an expression may nest 100 levels (it refuses the 101st), and
+ * a value it builds may hold 873,782 array items or 6,990,256 characters (sources in
+ * test/sfn/conformance-limits.test.ts). Past either, the state fails with States.QueryEvaluationError
+ * instead of running on (or exhausting the process's stack or memory).
+ */
+export const MAX_EVALUATION_DEPTH = 100;
+export const MAX_ARRAY_ITEMS = 873_782;
+export const MAX_STRING_CHARS = 6_990_256;
+
+function memoryLimitError(): Error {
+  return new Error('Expression evaluation memory limit exceeded: Check for excessive memory usage');
+}
+
+/** Per-evaluation depth counter, found by the entry/exit callbacks through the evaluation's bindings. */
+const LIMITS = ' sfn limits';
+type Limits = { depth: number };
+type Environment = { lookup(name: string): unknown };
+
+async function onEntry(_expr: unknown, _input: unknown, environment: Environment): Promise<void> {
+  const limits = environment.lookup(LIMITS) as Limits | undefined;
+  if (limits && ++limits.depth > MAX_EVALUATION_DEPTH) {
+    throw new JsonataError('U1001', `Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive. Depth=${limits.depth} max=${MAX_EVALUATION_DEPTH}`);
+  }
+}
+
+async function onExit(_expr: unknown, _input: unknown, environment: Environment, result: unknown): Promise<void> {
+  const limits = environment.lookup(LIMITS) as Limits | undefined;
+  if (limits) limits.depth--;
+  if ((Array.isArray(result) && result.length > MAX_ARRAY_ITEMS) || (typeof result === 'string' && result.length > MAX_STRING_CHARS)) throw memoryLimitError();
+}
+
+function evaluationError(e: CompiledExpression, where: string, detail: string): SfnError {
   return new SfnError(
     StatesErrors.QueryEvaluationError,
-    `An error occurred while executing the state '${stateName}'. The JSONata expression '${e.text}' specified for the field '${e.field}' ${detail}`,
+    `An error occurred while executing the state ${where}. The JSONata expression '${e.text}' specified for the field '${e.field}' ${detail}`,
   );
 }
 
-export async function evaluateExpression(e: CompiledExpression, bindings: object, stateName: string): Promise<unknown> {
+/**
+ * Evaluates one expression. `where` names the state as causes do: `'Name' (entered at the event id #N)`.
+ * A JSONata error keeps its code in the cause (`threw an error during evaluation. T0410: …`), as the
+ * service passes it on.
+ */
+export async function evaluateExpression(e: CompiledExpression, bindings: object, where: string): Promise<unknown> {
   let raw: unknown;
   try {
-    raw = await e.expr.evaluate(undefined, bindings as Record<string, unknown>);
+    const scoped = Object.create(bindings) as Record<string, unknown>;
+    scoped[LIMITS] = { depth: 0 } satisfies Limits;
+    raw = await e.expr.evaluate(undefined, scoped);
   } catch (err) {
     if (err instanceof SfnError) throw err;
     const x = err as { message?: string; code?: string };
-    throw evaluationError(e, stateName, `threw an error: ${x.code ? `${x.code}: ` : ''}${x.message ?? String(err)}`);
+    const message = x instanceof RangeError ? memoryOrStack(x) : (x.message ?? String(err));
+    throw evaluationError(e, where, `threw an error during evaluation. ${x.code ? `${x.code}: ` : ''}${message}`);
   }
-  if (raw === undefined) throw evaluationError(e, stateName, 'returned nothing (undefined).');
+  if (raw === undefined) throw evaluationError(e, where, 'returned nothing (undefined).');
   try {
     return toJson(raw, () => 'the expression');
   } catch (err) {
-    throw evaluationError(e, stateName, (err as Error).message.replace(/^the expression /, ''));
+    throw evaluationError(e, where, (err as Error).message.replace(/^the expression /, ''));
   }
 }
 
+/** An engine RangeError (call stack, array or string size) as the service's limit errors. */
+function memoryOrStack(err: RangeError): string {
+  return /call stack/i.test(err.message)
+    ? `Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.`
+    : memoryLimitError().message;
+}
+
 /** Evaluates a template; every `{% %}` inside must produce a value (undefined → States.QueryEvaluationError). */
-export async function evaluateTemplate(t: Template, bindings: object, stateName: string): Promise<unknown> {
+export async function evaluateTemplate(t: Template, bindings: object, where: string): Promise<unknown> {
   switch (t.k) {
     case 'const':
       return t.v;
     case 'expr':
-      return evaluateExpression(t.e, bindings, stateName);
+      return evaluateExpression(t.e, bindings, where);
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < t.keys.length; i++) out[t.keys[i]!] = await evaluateTemplate(t.vals[i]!, bindings, stateName);
+      for (let i = 0; i < t.keys.length; i++) out[t.keys[i]!] = await evaluateTemplate(t.vals[i]!, bindings, where);
       return out;
     }
     case 'array': {
       const out: unknown[] = [];
-      for (const item of t.items) out.push(await evaluateTemplate(item, bindings, stateName));
+      for (const item of t.items) out.push(await evaluateTemplate(item, bindings, where));
       return out;
     }
   }

@@ -12,6 +12,7 @@ import type { CompiledMachine, CompiledState, NumberField } from './definition.j
 import { parseTimestamp } from './definition.js';
 import { errorMatches, SfnError, StatesErrors } from './errors.js';
 import { evaluateTemplate, executionFunctions, SeededRandom, type Template } from './expressions.js';
+import { stringifyJson } from './json-text.js';
 import type { ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome } from './model.js';
 
 /** A running execution as the interpreter sees it (the runtime keeps one per RUNNING execution). */
@@ -39,7 +40,7 @@ export class Exec {
       Name: header.name,
       RoleArn: header.roleArn,
       StartTime: new Date(header.startDate).toISOString(),
-      RedriveCount: 0,
+      RedriveCount: header.redriveCount ?? 0,
     };
     this.ctxStateMachine = { Id: header.stateMachineArn, Name: header.stateMachineName };
   }
@@ -71,6 +72,8 @@ export interface Engine {
   dropped(exec: Exec, frame: FrameRecord): void;
   /** The execution reached a terminal status. */
   finished(exec: Exec): void;
+  /** A state's error, before its Retry and Catch apply (TestState reports it). */
+  stateError?(exec: Exec, frame: FrameRecord, error: SfnError): void;
 }
 
 export function makeTaskToken(executionArn: string, frameId: number, seq: number): string {
@@ -94,6 +97,10 @@ function resourceParts(state: CompiledState): { resourceType: string; resource: 
   if (r.kind === 'lambda:function') return { resourceType: 'lambda', resource: r.arn };
   const m = /^arn:[a-z-]+:states:::([a-z]+):(.+)$/.exec(r.arn)!;
   return { resourceType: m[1]!, resource: m[2]! };
+}
+
+function jsonType(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
 function iso(ms: number): string {
@@ -151,14 +158,19 @@ export class Interpreter {
     return ctx;
   }
 
-  private async evalOptional(t: Template | undefined, b: object, state: CompiledState): Promise<unknown> {
-    return t ? evaluateTemplate(t, b, state.name) : undefined;
+  /** How the service names the state in a cause: `'Name' (entered at the event id #N)`. */
+  private at(frame: FrameRecord, state: CompiledState): string {
+    return frame.enteredEventId === undefined ? `'${state.name}'` : `'${state.name}' (entered at the event id #${frame.enteredEventId})`;
   }
 
-  private async evalNumber(field: NumberField | undefined, b: object, state: CompiledState, name: string, min: number): Promise<number | undefined> {
+  private async evalOptional(t: Template | undefined, b: object, frame: FrameRecord, state: CompiledState): Promise<unknown> {
+    return t ? evaluateTemplate(t, b, this.at(frame, state)) : undefined;
+  }
+
+  private async evalNumber(field: NumberField | undefined, b: object, frame: FrameRecord, state: CompiledState, name: string, min: number): Promise<number | undefined> {
     if (!field) return undefined;
     if (field.k === 'number') return field.v;
-    const v = await evaluateTemplate(field.t, b, state.name);
+    const v = await evaluateTemplate(field.t, b, this.at(frame, state));
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 99999999) {
       throw new SfnError(
         StatesErrors.QueryEvaluationError,
@@ -213,21 +225,21 @@ export class Interpreter {
     frame.retryCounts = null;
     frame.retryTotal = 0;
     exec.header.transitions++;
-    this.emit(exec, frame, `${state.type}StateEntered`, 'stateEnteredEventDetails', { name: state.name, input: frame.input, inputDetails: { truncated: false } });
+    frame.enteredEventId = this.emit(exec, frame, `${state.type}StateEntered`, 'stateEnteredEventDetails', { name: state.name, input: frame.input, inputDetails: { truncated: false } }).id;
     try {
       switch (state.type) {
         case 'Pass':
         case 'Succeed': {
           const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
-          const assign = state.type === 'Pass' ? await this.evalOptional(state.assign, b, state) : undefined;
-          const output = state.output ? await evaluateTemplate(state.output, b, state.name) : frame.input;
+          const assign = state.type === 'Pass' ? await this.evalOptional(state.assign, b, frame, state) : undefined;
+          const output = state.output ? await evaluateTemplate(state.output, b, this.at(frame, state)) : frame.input;
           return this.exit(exec, frame, state, output, assign);
         }
         case 'Choice':
           return await this.choice(exec, frame, state);
         case 'Wait': {
           const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
-          const due = await this.waitDue(state, b);
+          const due = await this.waitDue(frame, state, b);
           frame.phase = 'wait';
           exec.touch(frame);
           this.engine.setTimer(exec, frame, due);
@@ -236,8 +248,8 @@ export class Interpreter {
         }
         case 'Fail': {
           const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
-          const error = await this.evalOptional(state.error, b, state);
-          const cause = await this.evalOptional(state.cause, b, state);
+          const error = await this.evalOptional(state.error, b, frame, state);
+          const cause = await this.evalOptional(state.cause, b, frame, state);
           if ((error !== undefined && typeof error !== 'string') || (cause !== undefined && typeof cause !== 'string')) {
             throw new SfnError(StatesErrors.QueryEvaluationError, `The Error and Cause of the Fail state '${state.name}' must be strings`);
           }
@@ -252,16 +264,16 @@ export class Interpreter {
     }
   }
 
-  private async waitDue(state: CompiledState, b: object): Promise<number> {
+  private async waitDue(frame: FrameRecord, state: CompiledState, b: object): Promise<number> {
     const now = this.engine.nowMs();
     if (state.seconds) {
-      const v = await evaluateTemplate(state.seconds, b, state.name);
+      const v = await evaluateTemplate(state.seconds, b, this.at(frame, state));
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 99999999) {
         throw new SfnError(StatesErrors.QueryEvaluationError, `The Seconds of the Wait state '${state.name}' must be an integer between 0 and 99999999, not ${JSON.stringify(v)}`);
       }
       return now + v * 1000;
     }
-    const v = await evaluateTemplate(state.timestamp!, b, state.name);
+    const v = await evaluateTemplate(state.timestamp!, b, this.at(frame, state));
     const ms = typeof v === 'string' ? parseTimestamp(v) : undefined;
     if (ms === undefined) {
       throw new SfnError(StatesErrors.QueryEvaluationError, `The Timestamp of the Wait state '${state.name}' must be an ISO 8601 timestamp, not ${JSON.stringify(v)}`);
@@ -272,22 +284,22 @@ export class Interpreter {
   private async choice(exec: Exec, frame: FrameRecord, state: CompiledState): Promise<void> {
     const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
     for (const rule of state.choices ?? []) {
-      const v = await evaluateTemplate(rule.condition, b, state.name);
+      const v = await evaluateTemplate(rule.condition, b, this.at(frame, state));
       if (typeof v !== 'boolean') {
         throw new SfnError(StatesErrors.QueryEvaluationError, `The Condition of a rule of the Choice state '${state.name}' returned ${JSON.stringify(v)}, not a boolean`);
       }
       if (v) {
         // A matched rule's Output/Assign take the place of the state's top-level ones.
-        const assign = await this.evalOptional(rule.assign, b, state);
-        const output = rule.output ? await evaluateTemplate(rule.output, b, state.name) : frame.input;
+        const assign = await this.evalOptional(rule.assign, b, frame, state);
+        const output = rule.output ? await evaluateTemplate(rule.output, b, this.at(frame, state)) : frame.input;
         return this.exit(exec, frame, state, output, assign, rule.next);
       }
     }
     if (state.default === undefined) {
       throw new SfnError(StatesErrors.NoChoiceMatched, `No Choice Rule matched and no Default is specified in the Choice state '${state.name}'`);
     }
-    const assign = await this.evalOptional(state.assign, b, state);
-    const output = state.output ? await evaluateTemplate(state.output, b, state.name) : frame.input;
+    const assign = await this.evalOptional(state.assign, b, frame, state);
+    const output = state.output ? await evaluateTemplate(state.output, b, this.at(frame, state)) : frame.input;
     return this.exit(exec, frame, state, output, assign, state.default);
   }
 
@@ -310,9 +322,9 @@ export class Interpreter {
     frame.seq = seq;
     const token = resource.pattern === 'callback' ? makeTaskToken(h.arn, frame.id, seq) : undefined;
     const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame, token ? { Task: { Token: token } } : undefined) });
-    const args = state.arguments ? await evaluateTemplate(state.arguments, b, state.name) : frame.input;
-    const timeout = await this.evalNumber(state.timeoutSeconds, b, state, 'TimeoutSeconds', 1);
-    const heartbeat = await this.evalNumber(state.heartbeatSeconds, b, state, 'HeartbeatSeconds', 1);
+    const args = state.arguments ? await evaluateTemplate(state.arguments, b, this.at(frame, state)) : frame.input;
+    const timeout = await this.evalNumber(state.timeoutSeconds, b, frame, state, 'TimeoutSeconds', 1);
+    const heartbeat = await this.evalNumber(state.heartbeatSeconds, b, frame, state, 'HeartbeatSeconds', 1);
     if (timeout !== undefined && heartbeat !== undefined && heartbeat >= timeout) {
       throw new SfnError(StatesErrors.QueryEvaluationError, `The HeartbeatSeconds (${heartbeat}) of the state '${state.name}' must be smaller than its TimeoutSeconds (${timeout})`);
     }
@@ -353,7 +365,7 @@ export class Interpreter {
 
   private async startParallel(exec: Exec, frame: FrameRecord, state: CompiledState): Promise<void> {
     const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
-    const input = state.arguments ? await evaluateTemplate(state.arguments, b, state.name) : frame.input;
+    const input = state.arguments ? await evaluateTemplate(state.arguments, b, this.at(frame, state)) : frame.input;
     const branches = state.branches ?? [];
     this.emit(exec, frame, 'ParallelStateStarted');
     frame.phase = 'children';
@@ -366,11 +378,15 @@ export class Interpreter {
 
   private async startMap(exec: Exec, frame: FrameRecord, state: CompiledState): Promise<void> {
     const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
-    const items = state.items ? await evaluateTemplate(state.items, b, state.name) : frame.input;
+    const items = state.items ? await evaluateTemplate(state.items, b, this.at(frame, state)) : frame.input;
     if (!Array.isArray(items)) {
-      throw new SfnError(StatesErrors.QueryEvaluationError, `The Items of the Map state '${state.name}' must be a JSON array, not ${items === null ? 'null' : typeof items}`);
+      const text = state.items?.k === 'expr' ? state.items.e.text : JSON.stringify(items);
+      throw new SfnError(
+        StatesErrors.QueryEvaluationError,
+        `An error occurred while executing the state ${this.at(frame, state)}. The JSONata expression '${text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '${jsonType(items)}' for value: ${JSON.stringify(items)}`,
+      );
     }
-    const maxConcurrency = (await this.evalNumber(state.maxConcurrency, b, state, 'MaxConcurrency', 0)) ?? 0;
+    const maxConcurrency = (await this.evalNumber(state.maxConcurrency, b, frame, state, 'MaxConcurrency', 0)) ?? 0;
     this.emit(exec, frame, 'MapStateStarted', 'mapStateStartedEventDetails', { length: items.length });
     if (items.length === 0) {
       this.emit(exec, frame, 'MapStateSucceeded');
@@ -401,7 +417,7 @@ export class Interpreter {
         input: frame.input,
         context: this.context(exec, frame, { Map: { Item: { Index: index, Value: item } } }),
       });
-      input = await evaluateTemplate(state.itemSelector, b, state.name);
+      input = await evaluateTemplate(state.itemSelector, b, this.at(frame, state));
     }
     frame.nextIndex = index + 1;
     frame.running = (frame.running ?? 0) + 1;
@@ -442,8 +458,8 @@ export class Interpreter {
       const states: Record<string, unknown> = { input: frame.input, context: this.context(exec, frame) };
       if (state.type !== 'Wait') states.result = o.value;
       const b = this.bindings(exec, frame, states);
-      const assign = await this.evalOptional(state.assign, b, state);
-      const output = state.output ? await evaluateTemplate(state.output, b, state.name) : state.type === 'Wait' ? frame.input : o.value;
+      const assign = await this.evalOptional(state.assign, b, frame, state);
+      const output = state.output ? await evaluateTemplate(state.output, b, this.at(frame, state)) : state.type === 'Wait' ? frame.input : o.value;
       return this.exit(exec, frame, state, output, assign);
     } catch (err) {
       return this.handleError(exec, frame, state, asSfnError(err));
@@ -452,6 +468,7 @@ export class Interpreter {
 
   private async handleError(exec: Exec, frame: FrameRecord, state: CompiledState, err: SfnError): Promise<void> {
     if (!exec.running || exec.frames.get(frame.id) !== frame) return;
+    this.engine.stateError?.(exec, frame, err);
     const { error, causeText: cause } = err;
     for (let i = 0; i < state.retry.length; i++) {
       const r = state.retry[i]!;
@@ -479,8 +496,8 @@ export class Interpreter {
       let assign: unknown;
       try {
         const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame), errorOutput });
-        assign = await this.evalOptional(c.assign, b, state);
-        if (c.output) output = await evaluateTemplate(c.output, b, state.name);
+        assign = await this.evalOptional(c.assign, b, frame, state);
+        if (c.output) output = await evaluateTemplate(c.output, b, this.at(frame, state));
       } catch (e) {
         const se = asSfnError(e);
         return this.frameFailed(exec, frame, se.error, se.causeText);
@@ -495,7 +512,7 @@ export class Interpreter {
     exec.header.rng = exec.rng.state;
     const details: Record<string, unknown> = { name: state.name, output, outputDetails: { truncated: false } };
     if (assigned) {
-      details.assignedVariables = Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, JSON.stringify(v)]));
+      details.assignedVariables = Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, stringifyJson(v)]));
       details.assignedVariablesDetails = { truncated: false };
     }
     this.emit(exec, frame, `${state.type}StateExited`, 'stateExitedEventDetails', details);
@@ -609,7 +626,7 @@ export class Interpreter {
     h.stopDate = this.engine.nowMs();
     h.rng = exec.rng.state;
     if (status === 'SUCCEEDED') {
-      h.output = JSON.stringify(result.output ?? null);
+      h.output = stringifyJson(result.output ?? null);
       this.emit(exec, null, 'ExecutionSucceeded', 'executionSucceededEventDetails', { output: result.output ?? null, outputDetails: { truncated: false } });
     } else {
       if (result.error) h.error = result.error;
@@ -618,6 +635,11 @@ export class Interpreter {
       const type = status === 'FAILED' ? 'ExecutionFailed' : status === 'ABORTED' ? 'ExecutionAborted' : 'ExecutionTimedOut';
       const key = status === 'FAILED' ? 'executionFailedEventDetails' : status === 'ABORTED' ? 'executionAbortedEventDetails' : 'executionTimedOutEventDetails';
       this.emit(exec, null, type, key, details);
+    }
+    if (status !== 'SUCCEEDED') {
+      // RedriveExecution restarts from the state the execution was in (a failed branch re-runs its Parallel/Map).
+      const root = [...exec.frames.values()].find((f) => f.parentId === null);
+      if (root) h.restart = { state: root.state, input: root.input, vars: root.vars };
     }
     for (const f of [...exec.frames.values()]) if (f.parentId === null) this.drop(exec, f);
     this.engine.checkpoint(exec);

@@ -12,6 +12,10 @@ export interface StateMachineRecord {
   updateDate?: number;
   /** Increases with every UpdateStateMachine that changes the definition. */
   revision: number;
+  /** Set by DeleteStateMachine: the machine is gone; its executions stay readable. */
+  deleted?: boolean;
+  /** TagResource / CreateStateMachine tags. */
+  tags?: Record<string, string>;
 }
 
 export interface ParentLink {
@@ -51,6 +55,16 @@ export interface ExecutionHeader {
   /** Execution TimeoutSeconds deadline, if the definition sets one. */
   timeoutAt?: number;
   parent?: ParentLink;
+  /** RedriveExecution: how often the execution was redriven, and when last. */
+  redriveCount?: number;
+  redriveDate?: number;
+  /** Where a redrive restarts: the state the execution's own frame was in when it failed, with its input and variables. */
+  restart?: { state: string; input: unknown; vars: Record<string, unknown> | null };
+}
+
+/** The header of an execution that starts now: RUNNING, with its counters at their start. */
+export function newExecutionHeader(fields: Omit<ExecutionHeader, 'status' | 'nextEventId' | 'nextFrameId' | 'seq' | 'transitions'>): ExecutionHeader {
+  return { ...fields, status: 'RUNNING', nextEventId: 1, nextFrameId: 0, seq: 0, transitions: 0 };
 }
 
 export type Phase =
@@ -84,6 +98,8 @@ export interface FrameRecord {
   state: string;
   input: unknown;
   enteredAt: number;
+  /** The id of the state's StateEntered event (causes name it: "entered at the event id #N"). */
+  enteredEventId?: number;
   phase: Phase;
   retryCounts: number[] | null;
   retryTotal: number;

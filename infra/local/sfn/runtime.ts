@@ -22,14 +22,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SystemClock, type Clock, type VirtualClock } from '../../../shared/clock.js';
-import { executionArn as makeExecutionArn, parseExecutionArn, stateMachineArn as makeStateMachineArn, validName, type ArnContext } from './arn.js';
+import { executionArn as makeExecutionArn, parseExecutionArn, parseStateMachineArn, stateMachineArn as makeStateMachineArn, validName, type ArnContext } from './arn.js';
 import { compileDefinition, type CompiledMachine, type CompiledState } from './definition.js';
 import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
-import type { ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome, ParentLink, StateMachineRecord } from './model.js';
+import { newExecutionHeader, type ExecutionHeader, type ExecutionStatus, type FrameRecord, type HistoryEvent, type Outcome, type ParentLink, type StateMachineRecord } from './model.js';
+import { stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
+import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
 import { TimerQueue } from './timers.js';
+import { invalidDefinitionMessage, validateDefinition, type ValidationResult } from './validation.js';
 
 export interface RuntimeOptions {
   /** System clock (default) or a VirtualClock driven by advanceTo/runUntilIdle. */
@@ -83,7 +86,21 @@ export interface DescribeExecutionOutput extends ExecutionSummary {
   error?: string;
   cause?: string;
   redriveCount: number;
-  redriveStatus: 'NOT_REDRIVABLE';
+  redriveStatus: 'REDRIVABLE' | 'NOT_REDRIVABLE';
+  redriveStatusReason?: string;
+  redriveDate?: Date;
+}
+
+/** Tags as TagResource takes them, merged into `into`: keys 1–128 characters, values up to 256, at most 50. */
+function checkTags(tags: readonly { key?: string; value?: string }[], into: Record<string, string>): Record<string, string> {
+  const out = { ...into };
+  for (const t of tags) {
+    if (typeof t.key !== 'string' || t.key.length < 1 || t.key.length > 128) throw new ApiError('ValidationException', `1 validation error detected: Value at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128`);
+    if (t.value !== undefined && (typeof t.value !== 'string' || t.value.length > 256)) throw new ApiError('ValidationException', `1 validation error detected: Value at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256`);
+    out[t.key] = t.value ?? '';
+  }
+  if (Object.keys(out).length > MAX_TAGS) throw new ApiError('TooManyTags', `Too many tags: a resource can have at most ${MAX_TAGS} tags`);
+  return out;
 }
 
 /** A history event as the API returns it (timestamp as a Date, input/output as JSON text). */
@@ -113,6 +130,9 @@ interface Completion {
 }
 
 const ONE_YEAR_SECONDS = 365 * 24 * 3600;
+/** The service redrives an execution up to 14 days after it stopped. */
+const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
+const MAX_TAGS = 50;
 const MAX_PAYLOAD = 256 * 1024;
 const YIELD_EVERY_MS = 20;
 
@@ -156,7 +176,7 @@ function apiEvent(e: HistoryEvent): ApiHistoryEvent {
     if (k === 'timestamp' || k === 'type' || k === 'id' || k === 'previousEventId') continue;
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const details: Record<string, unknown> = {};
-      for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) details[dk] = PAYLOAD_FIELDS.has(dk) ? JSON.stringify(dv ?? null) : dv;
+      for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) details[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson(dv ?? null) : dv;
       out[k] = details;
     } else out[k] = v;
   }
@@ -520,6 +540,7 @@ export class Runtime implements Engine {
 
   #resume(): void {
     for (const record of this.store.loadStateMachines()) {
+      if (record.deleted) continue;
       const id = definitionId(record.definition);
       this.#machines.set(record.arn, { record, compiled: this.#compile(record.definition, id), definitionId: id });
     }
@@ -593,7 +614,7 @@ export class Runtime implements Engine {
   }
 
   /** CreateStateMachine. A definition the runtime cannot run is refused (InvalidDefinition) with the state and field. */
-  createStateMachine(input: { name: string; definition: string | object; roleArn?: string; type?: string }): { stateMachineArn: string; creationDate: Date } {
+  createStateMachine(input: { name: string; definition: string | object; roleArn?: string; type?: string; tags?: readonly { key?: string; value?: string }[] }): { stateMachineArn: string; creationDate: Date } {
     if (typeof input.name !== 'string' || !validName(input.name)) throw new ApiError('InvalidName', `Invalid Name: '${String(input.name)}'`);
     if (input.type !== undefined && input.type !== 'STANDARD') throw new ApiError('ValidationException', `The local runtime runs STANDARD state machines only, not ${input.type}`);
     const text = typeof input.definition === 'string' ? input.definition : JSON.stringify(input.definition);
@@ -606,7 +627,8 @@ export class Runtime implements Engine {
       throw new ApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
     }
     const id = definitionId(text);
-    const record: StateMachineRecord = { arn, name: input.name, definition: text, roleArn, type: 'STANDARD', creationDate: this.nowMs(), revision: 1 };
+    const tags = input.tags ? checkTags(input.tags, {}) : undefined;
+    const record: StateMachineRecord = { arn, name: input.name, definition: text, roleArn, type: 'STANDARD', creationDate: this.nowMs(), revision: 1, ...(tags ? { tags } : {}) };
     this.store.putDefinition(id, text);
     this.store.putStateMachine(record);
     this.store.flush();
@@ -676,7 +698,7 @@ export class Runtime implements Engine {
       const id = definitionId(text);
       return this.#compile(text, id);
     } catch (err) {
-      if (err instanceof DefinitionError) throw new ApiError('InvalidDefinition', `Invalid State Machine Definition: ${err.message}`);
+      if (err instanceof DefinitionError) throw new ApiError('InvalidDefinition', invalidDefinitionMessage(err, text));
       throw err;
     }
   }
@@ -725,7 +747,7 @@ export class Runtime implements Engine {
     const ordinal = this.#ordinal++;
     const compiled = machine.compiled;
     const timeoutSeconds = Math.min(compiled.timeoutSeconds ?? Infinity, this.#maxExecutionSeconds);
-    const header: ExecutionHeader = {
+    const header = newExecutionHeader({
       arn,
       name,
       stateMachineArn: machine.record.arn,
@@ -734,16 +756,11 @@ export class Runtime implements Engine {
       roleArn: machine.record.roleArn,
       ordinal,
       input: text,
-      status: 'RUNNING',
       startDate: now,
-      nextEventId: 1,
-      nextFrameId: 0,
-      seq: 0,
-      transitions: 0,
       rng: seedOf(arn),
       ...(Number.isFinite(timeoutSeconds) ? { timeoutAt: now + timeoutSeconds * 1000 } : {}),
       ...(parent ? { parent } : {}),
-    };
+    });
     const exec = new Exec(header, compiled, () => this.nowMs());
     const frame = this.#interp.start(exec);
     this.checkpoint(exec);
@@ -795,8 +812,8 @@ export class Runtime implements Engine {
       Input: parse(h.input),
       InputDetails: { Included: true },
       Name: h.name,
-      RedriveCount: 0,
-      RedriveStatus: 'NOT_REDRIVABLE',
+      RedriveCount: h.redriveCount ?? 0,
+      RedriveStatus: this.#redriveStatus(h).redriveStatus,
       StartDate: h.startDate,
       StateMachineArn: h.stateMachineArn,
       Status: h.status,
@@ -835,8 +852,9 @@ export class Runtime implements Engine {
       ...(h.output !== undefined ? { output: h.output, outputDetails: { included: true } } : {}),
       ...(h.error !== undefined ? { error: h.error } : {}),
       ...(h.cause !== undefined ? { cause: h.cause } : {}),
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      redriveCount: h.redriveCount ?? 0,
+      ...this.#redriveStatus(h),
+      ...(h.redriveDate !== undefined ? { redriveDate: new Date(h.redriveDate) } : {}),
     };
   }
 
@@ -979,6 +997,136 @@ export class Runtime implements Engine {
 
   registerLambda(nameOrArn: string, handler: LambdaHandler, options?: { timeoutSeconds?: number }): void {
     this.lambdas.register(nameOrArn, handler, options);
+  }
+
+  // ================================================================================================
+  // API operations beyond running executions: DeleteStateMachine, DescribeStateMachineForExecution,
+  // tags, RedriveExecution, ValidateStateMachineDefinition, TestState
+  // ================================================================================================
+
+  /** DeleteStateMachine: new executions are refused; running ones go on; all stay readable. Idempotent. */
+  deleteStateMachine(input: { stateMachineArn: string }): Record<string, never> {
+    if (!parseStateMachineArn(input.stateMachineArn)) throw new ApiError('InvalidArn', `Invalid Arn: '${input.stateMachineArn}'`);
+    const entry = this.#machines.get(input.stateMachineArn);
+    if (entry) {
+      this.store.putStateMachine({ ...entry.record, deleted: true });
+      this.store.flush();
+      this.#machines.delete(input.stateMachineArn);
+    }
+    return {};
+  }
+
+  /** DescribeStateMachineForExecution: the definition the execution runs (not the machine's latest). */
+  describeStateMachineForExecution(input: { executionArn: string }): { stateMachineArn: string; name: string; definition: string; roleArn: string; updateDate: Date; revisionId?: string } {
+    const h = this.#execution(input.executionArn).header;
+    const definition = this.store.getDefinition(h.definitionId);
+    if (definition === undefined) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${h.arn}'`);
+    const record = this.#machines.get(h.stateMachineArn)?.record;
+    return {
+      stateMachineArn: h.stateMachineArn,
+      name: h.stateMachineName,
+      definition,
+      roleArn: h.roleArn,
+      updateDate: new Date(record?.updateDate ?? record?.creationDate ?? h.startDate),
+      ...(record && record.definition === definition ? { revisionId: String(record.revision) } : {}),
+    };
+  }
+
+  #taggable(resourceArn: string): MachineEntry {
+    const entry = this.#machines.get(resourceArn);
+    if (!entry) {
+      if (!parseStateMachineArn(resourceArn)) throw new ApiError('InvalidArn', `Invalid Arn: '${resourceArn}'`);
+      throw new ApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+    }
+    return entry;
+  }
+
+  #putRecord(entry: MachineEntry, record: StateMachineRecord): void {
+    this.store.putStateMachine(record);
+    this.store.flush();
+    this.#machines.set(record.arn, { ...entry, record });
+  }
+
+  tagResource(input: { resourceArn: string; tags: readonly { key?: string; value?: string }[] }): Record<string, never> {
+    const entry = this.#taggable(input.resourceArn);
+    this.#putRecord(entry, { ...entry.record, tags: checkTags(input.tags, entry.record.tags ?? {}) });
+    return {};
+  }
+
+  untagResource(input: { resourceArn: string; tagKeys: readonly string[] }): Record<string, never> {
+    const entry = this.#taggable(input.resourceArn);
+    const tags = { ...entry.record.tags };
+    for (const key of input.tagKeys) delete tags[key];
+    this.#putRecord(entry, { ...entry.record, tags });
+    return {};
+  }
+
+  listTagsForResource(input: { resourceArn: string }): { tags: { key: string; value: string }[] } {
+    const entry = this.#taggable(input.resourceArn);
+    return { tags: Object.entries(entry.record.tags ?? {}).map(([key, value]) => ({ key, value })) };
+  }
+
+  #redriveStatus(h: ExecutionHeader): { redriveStatus: 'REDRIVABLE' | 'NOT_REDRIVABLE'; redriveStatusReason?: string } {
+    if (h.status === 'RUNNING') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is RUNNING and cannot be redriven' };
+    if (h.status === 'SUCCEEDED') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' };
+    if (!h.restart) return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution has no state to restart from' };
+    if (h.stopDate !== undefined && this.nowMs() - h.stopDate > REDRIVE_WINDOW_MS) {
+      return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution stopped more than 14 days ago and can no longer be redriven' };
+    }
+    return { redriveStatus: 'REDRIVABLE' };
+  }
+
+  /**
+   * RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution runs again from the state it stopped in,
+   * with that state's input and the variables it had; the history goes on (ExecutionRedriven) and
+   * `$states.context.Execution.RedriveCount` counts the redrives. A failure inside a Parallel or Map
+   * re-runs that whole state.
+   */
+  redriveExecution(input: { executionArn: string }): { redriveDate: Date } {
+    const entry = this.#execution(input.executionArn);
+    const h = entry.header;
+    const status = this.#redriveStatus(h);
+    if (status.redriveStatus !== 'REDRIVABLE' || !h.restart) throw new ApiError('ExecutionNotRedrivable', `Execution ${h.arn} is not redrivable: ${status.redriveStatusReason}`);
+    const text = this.store.getDefinition(h.definitionId);
+    if (text === undefined) throw new ApiError('ExecutionNotRedrivable', `Execution ${h.arn} is not redrivable: its definition is gone`);
+    const compiled = this.#compile(text, h.definitionId);
+    const now = this.nowMs();
+    const restart = h.restart;
+    h.status = 'RUNNING';
+    delete h.stopDate;
+    delete h.output;
+    delete h.error;
+    delete h.cause;
+    delete h.restart;
+    h.redriveCount = (h.redriveCount ?? 0) + 1;
+    h.redriveDate = now;
+    const timeoutSeconds = Math.min(compiled.timeoutSeconds ?? Infinity, this.#maxExecutionSeconds);
+    if (Number.isFinite(timeoutSeconds)) h.timeoutAt = now + timeoutSeconds * 1000;
+    const exec = new Exec(h, compiled, () => this.nowMs());
+    entry.exec = exec;
+    const frame: FrameRecord = {
+      id: h.nextFrameId++, parentId: null, graphId: compiled.states.get(restart.state)?.graphId ?? '', index: 0, vars: restart.vars,
+      state: restart.state, input: restart.input, enteredAt: now, phase: 'enter', retryCounts: null, retryTotal: 0, seq: 0, lastEventId: h.nextEventId - 1,
+    };
+    exec.frames.set(frame.id, frame);
+    this.#interp.emit(exec, frame, 'ExecutionRedriven', 'executionRedrivenEventDetails', { redriveCount: h.redriveCount });
+    this.checkpoint(exec);
+    if (h.timeoutAt !== undefined) {
+      this.#timers.push({ due: h.timeoutAt, ordinal: h.ordinal, seq: 0, executionArn: h.arn, frameId: -1 });
+      this.#armRealTimer();
+    }
+    this.schedule(exec, frame);
+    this.store.flush();
+    return { redriveDate: new Date(now) };
+  }
+
+  validateStateMachineDefinition(input: { definition: string; maxResults?: number; severity?: string }): ValidationResult {
+    return validateDefinition(input.definition, input);
+  }
+
+  /** TestState: one state, run on its own (test-state.ts). */
+  testState(input: TestStateInput): Promise<TestStateOutput> {
+    return testState(this, input);
   }
 
   /** Stops the loop and closes the store. Tasks still in flight are abandoned (a durable store resumes them). */

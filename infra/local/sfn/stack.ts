@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importInFunctionEnvironment, withFunctionEnvironment, type FunctionEnvironment } from '../function-env.js';
 import type { LocalFunction, LocalStack } from '../template.js';
 import type { LambdaHandler } from './integrations.js';
 import type { Runtime } from './runtime.js';
@@ -17,8 +18,13 @@ export interface DeployOptions {
   handlers?: Record<string, LambdaHandler>;
   /** Import each function's `cos:entry` source file, relative to this directory. */
   importEntriesFrom?: string;
-  /** Copy each function's Environment variables into process.env when not set yet (handlers share one process). */
+  /**
+   * Run each function in its own environment: its template Environment (then `environment`) is what it
+   * reads from `process.env`, at import time and at call time, and no other function sees it.
+   */
   applyEnvironment?: boolean;
+  /** Variables given to every function over its template ones (with applyEnvironment). */
+  environment?: Record<string, string>;
 }
 
 export interface DeployResult {
@@ -28,11 +34,12 @@ export interface DeployResult {
   withoutHandler: string[];
 }
 
-async function importHandler(fn: LocalFunction, root: string): Promise<LambdaHandler | undefined> {
+async function importHandler(fn: LocalFunction, root: string, env: FunctionEnvironment | undefined): Promise<LambdaHandler | undefined> {
   const entry = fn.metadata[ENTRY_METADATA_KEY];
   if (typeof entry !== 'string') return undefined;
   const exportName = fn.handler?.includes('.') ? fn.handler.slice(fn.handler.lastIndexOf('.') + 1) : 'handler';
-  const mod = (await import(pathToFileURL(path.resolve(root, entry)).href)) as Record<string, unknown>;
+  const file = path.resolve(root, entry);
+  const mod = env ? await importInFunctionEnvironment(file, fn.logicalId, env) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   const handler = mod[exportName] ?? mod.handler ?? mod.default;
   if (typeof handler !== 'function') throw new Error(`Function '${fn.logicalId}': ${entry} exports no function '${exportName}'`);
   return handler as LambdaHandler;
@@ -43,14 +50,12 @@ async function importHandler(fn: LocalFunction, root: string): Promise<LambdaHan
  * before creating a runtime on durable data: resumed executions may invoke tasks at once.
  */
 export async function templateHandlers(stack: LocalStack, options: DeployOptions = {}): Promise<Record<string, LambdaHandler>> {
-  if (options.applyEnvironment) {
-    for (const fn of stack.functions) for (const [k, v] of Object.entries(fn.environment)) process.env[k] ??= v;
-  }
   const out: Record<string, LambdaHandler> = {};
   for (const fn of stack.functions) {
+    const env: FunctionEnvironment | undefined = options.applyEnvironment ? { ...fn.environment, ...options.environment } : undefined;
     let handler = options.handlers?.[fn.logicalId] ?? options.handlers?.[fn.name] ?? options.handlers?.[fn.arn];
-    if (!handler && options.importEntriesFrom) handler = await importHandler(fn, options.importEntriesFrom);
-    if (handler) out[fn.arn] = handler;
+    if (!handler && options.importEntriesFrom) handler = await importHandler(fn, options.importEntriesFrom, env);
+    if (handler) out[fn.arn] = env ? withFunctionEnvironment(env, handler) : handler;
   }
   return out;
 }
