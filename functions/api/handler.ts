@@ -6,7 +6,7 @@
  * Configuration (environment):
  *   TABLE_NAME                          the milestone table (required)
  *   AUTH_ISSUER                         the token issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<poolId> (required)
- *   AUTH_AUDIENCE                       the app client id the ID tokens are for (optional: not checked when empty)
+ *   AUTH_AUDIENCE                       the app client id the ID tokens are for (required: an empty one is a configuration error)
  *   AUTH_JWKS_URL                       where the issuer's keys are (default `<issuer>/.well-known/jwks.json`)
  *   SCHOOL_PROGRAM_STATE_MACHINE_ARN    the school-program state machine (optional until the workflows exist)
  *   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN  the milestone-lifecycle state machine (a command on a milestone whose
@@ -47,7 +47,7 @@ const count = (fallback: number) =>
 export const ApiEnv = z.object({
   TABLE_NAME: z.string().min(1, 'TABLE_NAME is required'),
   AUTH_ISSUER: z.string().min(1, 'AUTH_ISSUER is required'),
-  AUTH_AUDIENCE: optional,
+  AUTH_AUDIENCE: z.string().trim().min(1, 'AUTH_AUDIENCE (the app client id the ID tokens are for) is required'),
   AUTH_JWKS_URL: optional,
   SCHOOL_PROGRAM_STATE_MACHINE_ARN: optional,
   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN: optional,
