@@ -50,7 +50,7 @@ import {
   type School,
 } from '../../shared/program/model.js';
 import { parseSchoolsCsv } from '../../shared/region/csv-import.js';
-import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../shared/store/store.js';
+import { wholeHistory, type MilestoneStore, type Page, type SchoolRecord, type SchoolSummary } from '../../shared/store/store.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import { AuthError, type Principal } from './auth.js';
 import { renderDocs } from './docs.js';
@@ -345,7 +345,7 @@ export function createApp(deps: ApiDeps) {
         const record = await loadSchool(schoolId);
         const visible = visibleMilestones(p, record.school, milestoneStates(program, record, now()));
         const page = await store.history(schoolId, { limit, cursor: cursor ?? null });
-        return c.json({ items: visibleEvents(p, visible, page.items), nextCursor: page.cursor }, 200);
+        return c.json({ items: visibleEvents(p, visible, page.items, await wholeHistory(store, schoolId)), nextCursor: page.cursor }, 200);
       }
       // Everybody else sees the whole log of a school in their scope: the (immutable) profile is enough.
       const [school, page] = await Promise.all([profile(schoolId), store.history(schoolId, { limit, cursor: cursor ?? null })]);

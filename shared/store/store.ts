@@ -259,6 +259,18 @@ export function createStore(options: StoreOptions): MilestoneStore {
   return new DynamoMilestoneStore({ client: options.client, tableName: options.tableName, clock: options.clock ?? new SystemClock() });
 }
 
+/** A school's whole audit history, oldest first (every page of `history`). */
+export async function wholeHistory(store: Pick<MilestoneStore, 'history'>, schoolId: string): Promise<MilestoneEvent[]> {
+  const events: MilestoneEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.history(schoolId, { order: 'oldest-first', limit: 1000, cursor });
+    events.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return events;
+}
+
 // ---------- helpers ----------
 
 const Limit = z.number().int().min(1).max(1000);
