@@ -52,6 +52,7 @@ import {
 import { parseSchoolsCsv } from '../../shared/region/csv-import.js';
 import { wholeHistory, type MilestoneStore, type Page, type SchoolRecord, type SchoolSummary } from '../../shared/store/store.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
+import { serviceLog, type Log } from '../common/log.js';
 import { AuthError, type Principal } from './auth.js';
 import { renderDocs } from './docs.js';
 import type { WebRequest, WebResponse } from '../web/serve.js';
@@ -76,7 +77,7 @@ export interface ApiDeps {
   /** Serves the dashboard's static files (`/`, `/assets/*`); null for paths that are not its. */
   web?: (request: WebRequest) => WebResponse | null;
   rateLimit?: RateLimit | null;
-  log?: (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => void;
+  log?: Log;
   version?: string;
 }
 
@@ -108,7 +109,7 @@ const IfMatch = z
   .describe('The milestone version the change is based on (its ETag); another current version is a 409');
 
 export function createApp(deps: ApiDeps) {
-  const log = deps.log ?? ((level, message, data) => console[level === 'info' ? 'log' : level](JSON.stringify({ level: level.toUpperCase(), message, ...data })));
+  const log = deps.log ?? serviceLog('api');
   const limiter = deps.rateLimit ? createRateLimiter(deps.rateLimit, Date.now) : null;
   const { program, store } = deps;
   const now = () => deps.clock.now();

@@ -26,6 +26,7 @@ import { IsoInstant, type MilestoneState, type ProgramDefinition, type School } 
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, hashRequest, type MilestoneStore } from '../../shared/store/index.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
+import { logTo } from '../common/log.js';
 import { channelConfigFromEnv, createChannel, DeliveryError, type DeliveryChannel, type OutgoingMessage } from '../notifications/channels.js';
 
 export const SweepRequest = z
@@ -231,7 +232,7 @@ function instance(): ReturnType<typeof createSweep> {
           sfn: new SFNClient({}),
           store,
           stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN,
-          log: (level, message, data) => logger[level](message, data),
+          log: logTo(logger),
         })
       : null;
     sweep = createSweep({

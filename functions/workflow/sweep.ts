@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { SystemClock } from '../../shared/clock.js';
 import { IsoInstant, type MilestoneState } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
+import { logTo } from '../common/log.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { SWEEP_TASK } from './contract.js';
 import { findLifecycle } from '../common/executions.js';
@@ -66,7 +67,7 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
   } while (cursor !== null);
 
   const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
-  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, log: (level, message, data) => logger[level](message, data) });
+  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, log: logTo(logger) });
 
   for (const schoolId of [...schoolIds].sort()) {
     const record = await store.getSchool(schoolId);
