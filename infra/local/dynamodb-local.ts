@@ -59,7 +59,7 @@ async function compiledLauncher(dist: string): Promise<string> {
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     const output = (error as { stderr?: string }).stderr ?? String(error);
-    throw new Error(`Could not compile ${path.basename(launcherSource)} against DynamoDB Local in ${dist}:\n${output}`, { cause: error });
+    throw new Error(`Could not compile ${path.basename(launcherSource)} against DynamoDB Local in ${dist} (the Java runtime needs its jdk.compiler module, which Debian's openjdk-17-jre-headless has; elsewhere install a JDK):\n${output}`, { cause: error });
   }
   try {
     renameSync(staging, dir);
