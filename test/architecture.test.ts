@@ -1,6 +1,7 @@
 /**
  * DESIGN.md §4: every arrow between folders points inward. `shared/` is the core and imports neither
- * `functions/` nor `infra/`; `functions/` never imports `infra/`.
+ * `functions/` nor `infra/`; `functions/` never imports `infra/`. And the functions log through one
+ * logger (Powertools, functions/common/log.ts), never with console writes of their own.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -46,5 +47,19 @@ describe('dependency direction', () => {
   it('the check sees relative imports (self-test on a known import)', () => {
     const file = path.join(root, 'test/support/global-setup.ts');
     expect(importsOf(file).some((p) => p.endsWith(path.join('infra', 'local', 'dynamodb-local.js')))).toBe(true);
+  });
+});
+
+describe('one logger', () => {
+  // The dashboard's browser code and its build script are not Lambda functions.
+  const notFunctions = [path.join('functions', 'web', 'app'), path.join('functions', 'web', 'build.ts')];
+  const handWritten = /\bconsole\.(log|info|warn|error|debug)\b|JSON\.stringify\(\{\s*level\b/;
+
+  it('no function or shared module writes log lines by hand', () => {
+    const files = [...sources(path.join(root, 'functions')), ...sources(path.join(root, 'shared'))]
+      .map((f) => path.relative(root, f))
+      .filter((f) => !notFunctions.some((n) => f.startsWith(n)));
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.filter((f) => handWritten.test(readFileSync(path.join(root, f), 'utf8')))).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ describe('embedded DynamoDB Local', () => {
         import { startDynamoDbLocal } from ${JSON.stringify(new URL('../infra/local/dynamodb-local.ts', import.meta.url).pathname)};
         const d = await startDynamoDbLocal();
         const { execSync } = await import('node:child_process');
-        const java = execSync('pgrep -f "DynamoDBLocal.jar -port ' + d.port + '"').toString().trim().split('\\n')[0];
+        const java = execSync('pgrep -f "DynamoDbLocalLoopback -port ' + d.port + '"').toString().trim().split('\\n')[0];
         console.log(JSON.stringify({ java: Number(java) }));
         if (${JSON.stringify(how)} === 'stop') { await d.stop(); process.exit(0); }
         setInterval(() => {}, 1000);

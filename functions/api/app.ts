@@ -11,6 +11,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Health } from '../../shared/api/schemas.js';
 import { createCommandService } from '../../shared/commands/execute.js';
+import { serviceLog } from '../common/log.js';
 import { AuthError } from './auth.js';
 import { renderDocs } from './docs.js';
 import type { WebRequest, WebResponse } from '../web/serve.js';
@@ -31,7 +32,7 @@ export const JSON_BODY_LIMIT = 64 * 1024;
 export const CSV_BODY_LIMIT = 5 * 1024 * 1024;
 
 export function createApp(deps: ApiDeps) {
-  const log = deps.log ?? ((level, message, data) => console[level === 'info' ? 'log' : level](JSON.stringify({ level: level.toUpperCase(), message, ...data })));
+  const log = deps.log ?? serviceLog('api');
   const limiter = deps.rateLimit ? createRateLimiter(deps.rateLimit, Date.now) : null;
   const { program, store } = deps;
   const now = () => deps.clock.now();

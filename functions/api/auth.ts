@@ -10,10 +10,17 @@ import { Id, type Actor } from '../../shared/program/model.js';
 
 export interface AuthConfig {
   issuer: string;
-  /** The app client id (Cognito ID tokens carry it as `aud`). */
-  audience: string | undefined;
+  /** The app client id (Cognito ID tokens carry it as `aud`); required, never skipped. */
+  audience: string;
   jwksUrl: string;
 }
+
+/**
+ * Claims a token must carry to be accepted: an expiry (a token without one would be valid for ever), the
+ * audience (a token of another app client of the same pool is refused) and `token_use` (`id`: Cognito's
+ * access tokens carry no `aud`, profile or custom attributes; ID tokens do).
+ */
+export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'token_use'] as const;
 
 export interface Principal {
   actor: Exclude<Actor, { role: 'system' }>;
@@ -39,7 +46,11 @@ const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split
 const VERIFIED_TTL_MS = 5 * 60_000;
 const VERIFIED_MAX = 10_000;
 
-export function createVerifier(config: AuthConfig, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000 })) {
+export function createVerifier(config: AuthConfig, keys?: JWTVerifyGetKey) {
+  // A configuration without an issuer or audience would accept tokens meant for someone else: refuse it.
+  if (!config.issuer.trim()) throw new Error('Authentication is misconfigured: the token issuer is empty');
+  if (!config.audience.trim()) throw new Error('Authentication is misconfigured: the token audience (app client id) is empty');
+  const getKey = keys ?? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000 });
   const verified = new Map<string, { principal: Principal; until: number }>();
   return async function authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) throw new AuthError(401, 'Sign in: send an Authorization: Bearer token');
@@ -58,19 +69,22 @@ export function createVerifier(config: AuthConfig, keys: JWTVerifyGetKey = creat
   async function verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, getKey, {
         issuer: config.issuer,
-        ...(config.audience ? { audience: config.audience } : {}),
+        audience: config.audience,
+        requiredClaims: [...REQUIRED_CLAIMS],
         algorithms: ['RS256', 'ES256'],
         clockTolerance: 5,
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new AuthError(401, 'The token has expired');
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthError(401, `The token is not valid (${error.code}: ${error.claim} ${error.reason})`);
       if (error instanceof joseErrors.JOSEError) throw new AuthError(401, `The token is not valid (${error.code})`);
       throw error;
     }
-    if (payload.token_use !== undefined && payload.token_use !== 'id') throw new AuthError(401, 'An ID token is required');
-    return { principal: principalFromClaims(payload), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now() };
+    if (payload.token_use !== 'id') throw new AuthError(401, 'An ID token is required');
+    // jose has checked that `exp` is present, a number and not past.
+    return { principal: principalFromClaims(payload), expiresAt: payload.exp! * 1000 };
   }
 }
 

@@ -6,7 +6,7 @@
  * Configuration (environment):
  *   TABLE_NAME                          the milestone table (required)
  *   AUTH_ISSUER                         the token issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<poolId> (required)
- *   AUTH_AUDIENCE                       the app client id the ID tokens are for (optional: not checked when empty)
+ *   AUTH_AUDIENCE                       the app client id the ID tokens are for (required: an empty one is a configuration error)
  *   AUTH_JWKS_URL                       where the issuer's keys are (default `<issuer>/.well-known/jwks.json`)
  *   SCHOOL_PROGRAM_STATE_MACHINE_ARN    the school-program state machine (optional until the workflows exist)
  *   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN  the milestone-lifecycle state machine (a command on a milestone whose
@@ -16,6 +16,8 @@
  * AWS endpoints and credentials come from the SDK's standard variables (AWS_REGION,
  * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_LAMBDA, ...).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -26,6 +28,7 @@ import { SystemClock, type Clock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
 import { createStore } from '../../shared/store/store.js';
+import { logTo } from '../common/log.js';
 import { programWaits } from '../common/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { serveWeb } from '../web/serve.js';
@@ -47,7 +50,7 @@ const count = (fallback: number) =>
 export const ApiEnv = z.object({
   TABLE_NAME: z.string().min(1, 'TABLE_NAME is required'),
   AUTH_ISSUER: z.string().min(1, 'AUTH_ISSUER is required'),
-  AUTH_AUDIENCE: optional,
+  AUTH_AUDIENCE: z.string().trim().min(1, 'AUTH_AUDIENCE (the app client id the ID tokens are for) is required'),
   AUTH_JWKS_URL: optional,
   SCHOOL_PROGRAM_STATE_MACHINE_ARN: optional,
   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN: optional,
@@ -69,24 +72,10 @@ export interface HandlerOptions {
 
 export type ApiHandler = (event: APIGatewayProxyEventV2 | JobEvent, context: Context) => Promise<APIGatewayProxyResultV2 | { jobId: string; done: true }>;
 
-type Level = 'info' | 'warn' | 'error';
-const LEVELS: Record<string, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4, CRITICAL: 4 };
-
-/** JSON log lines at or above POWERTOOLS_LOG_LEVEL (the level every function of the stack is given). */
-function logger(threshold: string | undefined) {
-  const min = LEVELS[(threshold ?? 'INFO').toUpperCase()] ?? 1;
-  return (level: Level, message: string, data: Record<string, unknown>) => {
-    if ((LEVELS[level.toUpperCase()] ?? 1) < min) return;
-    const line = JSON.stringify({ level: level.toUpperCase(), message, service: 'api', ...data });
-    if (level === 'error') console.error(line);
-    else if (level === 'warn') console.warn(line);
-    else console.log(line);
-  };
-}
-
 function build(options: HandlerOptions) {
   const env = ApiEnv.parse(options.env ?? process.env);
-  const log = logger(env.POWERTOOLS_LOG_LEVEL);
+  // The level from the configuration the handler is built from (tests and simulations pass their own).
+  const log = logTo(new Logger({ serviceName: 'api', ...(env.POWERTOOLS_LOG_LEVEL ? { logLevel: env.POWERTOOLS_LOG_LEVEL.toUpperCase() as LogLevel } : {}) }));
   const clock = options.clock ?? new SystemClock();
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});

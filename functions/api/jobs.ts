@@ -22,6 +22,7 @@ import { isOverdue } from '../../shared/domain/index.js';
 import type { Actor, Command, CommandType, School } from '../../shared/program/model.js';
 import { fromItem, toAttr, toItem, type Item } from '../../shared/store/marshall.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
+import type { Log } from '../common/log.js';
 import { mapLimit, matchesText } from './views.js';
 
 export const JOB_EVENT_SOURCE = 'cos.bulk-job';
@@ -199,7 +200,7 @@ export function lambdaJobQueue(lambda: LambdaClient, functionName: string): JobQ
 export interface JobRunnerDeps extends CommandDeps {
   jobs: JobStore & JobProgress;
   signal: WorkflowSignal;
-  log: (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => void;
+  log: Log;
   /** Schools processed at the same time. */
   concurrency?: number;
 }

@@ -72,10 +72,36 @@ export function visibleMilestones(principal: Principal, school: School, states: 
   return mine;
 }
 
-export function visibleEvents(principal: Principal, visible: MilestoneState[], events: MilestoneEvent[]): MilestoneEvent[] {
+/**
+ * The events of a school a caller may read. Everybody but a contractor: all of them. A contractor: its
+ * organization's events only — those of the milestones assigned to it, from the periods in which they
+ * were assigned to it (from the `started` or `reassigned` event that gave it the milestone up to the one
+ * that took it away). A contractor that took a milestone over does not read its predecessor's
+ * submissions, the rejections of them or their notes. `log` is the school's whole history, read after
+ * `events`, so that every event of `events` finds the assignment it happened under.
+ */
+export function visibleEvents(principal: Principal, visible: MilestoneState[], events: MilestoneEvent[], log: readonly MilestoneEvent[]): MilestoneEvent[] {
   if (principal.actor.role !== 'contractor') return events;
+  const org = principal.actor.org;
   const keys = new Set(visible.map((s) => s.key));
-  return events.filter((e) => keys.has(e.milestone));
+  // Per milestone, the versions at which its assignee changed, in version order.
+  const changes = new Map<string, { version: number; assignee: string | null }[]>();
+  for (const e of log) {
+    if (!keys.has(e.milestone) || (e.type !== 'started' && e.type !== 'reassigned')) continue;
+    const list = changes.get(e.milestone) ?? [];
+    list.push({ version: e.version, assignee: e.type === 'started' ? e.assignee : e.to });
+    changes.set(e.milestone, list);
+  }
+  for (const list of changes.values()) list.sort((a, b) => a.version - b.version);
+  const assigneeAfter = (e: MilestoneEvent): string | null => {
+    let assignee: string | null = null;
+    for (const change of changes.get(e.milestone) ?? []) {
+      if (change.version > e.version) break;
+      assignee = change.assignee;
+    }
+    return assignee;
+  };
+  return events.filter((e) => keys.has(e.milestone) && assigneeAfter(e) === org);
 }
 
 /** Case-insensitive match of a search text against a school's id, name and locality. */

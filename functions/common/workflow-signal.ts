@@ -37,6 +37,7 @@ import {
 import type { PendingSignal, StoredMilestone } from '../../shared/store/marshall.js';
 import type { MilestoneStore } from '../../shared/store/store.js';
 import { executionArnOf, findLifecycle, MAX_GENERATIONS, programExecutionName } from './executions.js';
+import { serviceLog, type Log } from './log.js';
 import type { ProgramWaits } from './program-wait.js';
 
 export { executionArnOf, MAX_GENERATIONS };
@@ -64,7 +65,7 @@ export interface WorkflowSignalOptions {
   lifecycleStateMachineArn?: string | undefined;
   /** Where the school program waits (program-wait.ts). */
   programWaits?: Pick<ProgramWaits, 'get' | 'clear'>;
-  log?: (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export interface WorkflowSignal {
@@ -85,16 +86,9 @@ function isStale(error: unknown): boolean {
   return STALE_TASK.some((type) => error instanceof type) || STALE_TASK_NAMES.includes((error as { name?: string } | null)?.name ?? '');
 }
 
-const defaultLog: NonNullable<WorkflowSignalOptions['log']> = (level, message, data) => {
-  const line = JSON.stringify({ level: level.toUpperCase(), message, ...data });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-};
-
 export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSignal {
   const { sfn, store, stateMachineArn, lifecycleStateMachineArn, programWaits } = options;
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? serviceLog('workflow-signal');
   let warnedUnconfigured = false;
 
   async function status(executionArn: string): Promise<string | null> {

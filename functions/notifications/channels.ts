@@ -10,6 +10,8 @@
  * - `sns`: one message to `NOTIFY_TOPIC_ARN` with the recipient in message attributes (`recipientType`,
  *   `org`, `district`), so subscribers filter with a subscription filter policy.
  * - `log`: one structured log line (locally the dashboard shows the outbox itself).
+ *
+ * Every channel records each destination it reaches in the notification's ledger (DeliveryLedger).
  */
 import { CognitoIdentityProviderClient, ListUsersInGroupCommand, type UserType } from '@aws-sdk/client-cognito-identity-provider';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -33,9 +35,45 @@ export interface OutgoingMessage {
 /** `sent`, or `no-recipient` when the directory has nobody to send it to (nothing to retry). */
 export type SendOutcome = 'sent' | 'no-recipient';
 
+/**
+ * Where a notification has gone so far, kept with the notification: a channel sends to each
+ * destination (an e-mail address, the topic, the log) it has not reached yet and records it right
+ * after, before trying the next, so that a retry or the daily re-drive reaches only those left.
+ */
+export interface DeliveryLedger {
+  readonly reached: ReadonlySet<string>;
+  record(destination: string): Promise<void>;
+}
+
 export interface DeliveryChannel {
   readonly name: 'ses' | 'sns' | 'log';
-  send(message: OutgoingMessage): Promise<SendOutcome>;
+  /** Throws a DeliveryError, after trying every destination left, when some could not be reached. */
+  send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome>;
+}
+
+/** Some destinations refused the message or could not be reached; the others have it and are recorded. */
+export class DeliveryError extends Error {
+  constructor(readonly failures: readonly { destination: string; reason: string }[]) {
+    super(`${failures.length} destination(s) not reached: ${failures.map((f) => `${f.destination} (${f.reason})`).join('; ')}`);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Sends to each destination not reached yet, recording each as it goes; then reports the ones that failed. */
+async function sendToEach(destinations: readonly string[], ledger: DeliveryLedger, send: (destination: string) => Promise<unknown>): Promise<void> {
+  const failures: { destination: string; reason: string }[] = [];
+  for (const destination of destinations) {
+    if (ledger.reached.has(destination)) continue;
+    try {
+      await send(destination);
+    } catch (error) {
+      failures.push({ destination, reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      continue;
+    }
+    // Not caught: a destination that got the message but could not be recorded must stop this attempt.
+    await ledger.record(destination);
+  }
+  if (failures.length > 0) throw new DeliveryError(failures);
 }
 
 /** The part of the Powertools Logger a channel uses. */
@@ -82,14 +120,16 @@ export function plainText(message: Pick<OutgoingMessage, 'body'>): string {
 class LogChannel implements DeliveryChannel {
   readonly name = 'log';
   constructor(private readonly logger: ChannelLogger) {}
-  async send(message: OutgoingMessage): Promise<SendOutcome> {
-    this.logger.info('notification delivered to the log', {
-      notificationId: message.id,
-      recipient: message.recipient,
-      subject: message.subject,
-      body: message.body,
-      attributes: message.attributes,
-    });
+  async send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome> {
+    await sendToEach(['log'], ledger, async () =>
+      this.logger.info('notification delivered to the log', {
+        notificationId: message.id,
+        recipient: message.recipient,
+        subject: message.subject,
+        body: message.body,
+        attributes: message.attributes,
+      }),
+    );
     return 'sent';
   }
 }
@@ -112,19 +152,21 @@ class SnsChannel implements DeliveryChannel {
     private readonly topicArn: string,
   ) {}
 
-  async send(message: OutgoingMessage): Promise<SendOutcome> {
+  async send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome> {
     const attributes: Record<string, MessageAttributeValue> = {};
     for (const [name, value] of Object.entries({ ...message.attributes, ...recipientAttributes(message.recipient), notificationId: message.id })) {
       if (value) attributes[name] = { DataType: 'String', StringValue: value };
     }
-    await this.client.send(
-      new PublishCommand({
-        TopicArn: this.topicArn,
-        // SNS subjects must be ASCII, without line breaks, under 100 characters: the English subject.
-        Subject: snsSubject(message.subject.en),
-        Message: `${message.subject.ru}\n\n${plainText(message)}`,
-        MessageAttributes: attributes,
-      }),
+    await sendToEach([this.topicArn], ledger, () =>
+      this.client.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          // SNS subjects must be ASCII, without line breaks, under 100 characters: the English subject.
+          Subject: snsSubject(message.subject.en),
+          Message: `${message.subject.ru}\n\n${plainText(message)}`,
+          MessageAttributes: attributes,
+        }),
+      ),
     );
     return 'sent';
   }
@@ -178,7 +220,7 @@ export class UserDirectoryRecipients implements RecipientDirectory {
   }
 }
 
-class SesChannel implements DeliveryChannel {
+export class SesChannel implements DeliveryChannel {
   readonly name = 'ses';
   constructor(
     private readonly client: SESv2Client,
@@ -187,15 +229,16 @@ class SesChannel implements DeliveryChannel {
     private readonly logger: ChannelLogger,
   ) {}
 
-  async send(message: OutgoingMessage): Promise<SendOutcome> {
+  async send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome> {
     const to = await this.directory.addresses(message.recipient);
     if (to.length === 0) {
       this.logger.warn('nobody to e-mail this notification to', { notificationId: message.id, recipient: message.recipient });
       return 'no-recipient';
     }
-    // One message per address: recipients of different organizations never see each other.
-    for (const address of to) {
-      await this.client.send(
+    // One message per address: recipients of different organizations never see each other, and one
+    // address that refuses it does not hold back (nor, on the retry, repeat it to) the others.
+    await sendToEach(to, ledger, (address) =>
+      this.client.send(
         new SendEmailCommand({
           FromEmailAddress: this.from,
           Destination: { ToAddresses: [address] },
@@ -207,8 +250,8 @@ class SesChannel implements DeliveryChannel {
             },
           },
         }),
-      );
-    }
+      ),
+    );
     return 'sent';
   }
 }

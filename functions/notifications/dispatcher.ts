@@ -7,9 +7,12 @@
  * - by the daily re-drive schedule, with `{"task": "redrive-pending", "scheduledTime": ...}`: every
  *   notification still pending (created more than a few minutes before) is delivered.
  *
- * Idempotent by notification id: a notification is re-read before sending and skipped when it is
- * already delivered, and marked delivered with a conditional write after sending. A crash between the
- * two sends it again on retry (at least once), never zero times.
+ * Idempotent by notification id and per destination: a notification is re-read before sending and
+ * skipped when it is already delivered; each destination it reaches (an e-mail address, the topic) is
+ * recorded on it as it is sent, so a retry or the re-drive sends only to the destinations left (one
+ * rejected address does not make the others receive it again); when none is left it is marked
+ * delivered with a conditional write. A crash between a send and its record sends that one again on
+ * retry (at least once), never zero times.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -75,7 +78,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       return 'missing';
     }
     if (entry.deliveredAt !== null) return 'already-delivered';
-    const outcome = await channel.send(notificationMessage(entry.notification));
+    const ledger = { reached: new Set(entry.deliveredTo), record: (destination: string) => store.recordDestination(id, destination) };
+    const outcome = await channel.send(notificationMessage(entry.notification), ledger);
     const marked = await store.markDelivered(id, clock.now().toISOString());
     if (!marked) return 'already-delivered';
     logger.info('notification delivered', { notificationId: id, channel: channel.name, outcome, kind: entry.notification.kind });

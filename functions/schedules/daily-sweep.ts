@@ -26,7 +26,8 @@ import { IsoInstant, type MilestoneState, type ProgramDefinition, type School } 
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, hashRequest, type MilestoneStore } from '../../shared/store/index.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
-import { channelConfigFromEnv, createChannel, type DeliveryChannel, type OutgoingMessage } from '../notifications/channels.js';
+import { logTo } from '../common/log.js';
+import { channelConfigFromEnv, createChannel, DeliveryError, type DeliveryChannel, type OutgoingMessage } from '../notifications/channels.js';
 
 export const SweepRequest = z
   .object({
@@ -150,7 +151,16 @@ export function createSweep(deps: SweepDeps) {
     for (const [district, items] of [...byDistrict].sort(([a], [b]) => a.localeCompare(b))) {
       const message = digestMessage(program, district, today, items, now);
       const { replayed } = await store.withIdempotency('digest', `${district}:${today}`, hashRequest({ district, today }), async () => {
-        await channel.send(message);
+        // The addresses reached are kept for this run only: a digest that some address refused is not
+        // sent again (the others would get it twice); tomorrow's digest carries the same milestones.
+        const reached = new Set<string>();
+        try {
+          await channel.send(message, { reached, record: async (destination) => void reached.add(destination) });
+        } catch (error) {
+          if (!(error instanceof DeliveryError)) throw error;
+          metrics.addMetric('DigestDestinationsNotReached', MetricUnit.Count, error.failures.length);
+          logger.error('digest not delivered to every destination', { district, date: today, reached: reached.size, failures: error.failures });
+        }
         return { sentAt: now.toISOString() };
       });
       if (!replayed) sent++;
@@ -222,7 +232,7 @@ function instance(): ReturnType<typeof createSweep> {
           sfn: new SFNClient({}),
           store,
           stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN,
-          log: (level, message, data) => logger[level](message, data),
+          log: logTo(logger),
         })
       : null;
     sweep = createSweep({

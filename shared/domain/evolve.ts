@@ -70,8 +70,3 @@ function resumable(state: MilestoneState): 'pending' | 'active' | 'submitted' {
   if (state.status === 'pending' || state.status === 'active' || state.status === 'submitted') return state.status;
   throw new Error(`${state.schoolId}/${state.key} cannot be held from ${state.status}`);
 }
-
-/** Folds events over a state, in order. */
-export function evolveAll(state: MilestoneState, events: readonly MilestoneEvent[]): MilestoneState {
-  return events.reduce(evolve, state);
-}

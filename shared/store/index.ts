@@ -31,6 +31,7 @@ export { hashRequest, type IdempotencyLease, type IdempotencyOptions, type Idemp
 export {
   PHASE_STATUS,
   createStore,
+  wholeHistory,
   type CommitInput,
   type HistoryOptions,
   type MilestoneStore,

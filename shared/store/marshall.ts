@@ -113,12 +113,16 @@ export const Delivery = z.enum(['pending', 'delivered']);
 
 export interface OutboxEntry {
   notification: Notification;
+  /** When the notification reached every destination; null while any is left. */
   deliveredAt: string | null;
+  /** The destinations (e-mail addresses, the topic, the log) it has reached so far, each recorded as it was sent. */
+  deliveredTo: string[];
 }
 
 export const TASK_ATTRS = { token: 'taskToken', executionArn: 'taskExecutionArn', phase: 'taskPhase', since: 'taskSince', version: 'taskVersion' } as const;
 export const DELIVERY = 'delivery';
 export const DELIVERED_AT = 'deliveredAt';
+export const DELIVERED_TO = 'deliveredTo';
 
 const INDEX_ATTRS = Object.values(INDEX).flatMap((i) => [i.pk, i.sk]);
 const META = new Set([PK, SK, ENTITY, ...INDEX_ATTRS]);
@@ -256,14 +260,19 @@ export function notificationToItem(n: Notification): Item {
   });
 }
 
-const outboxMeta = z.object({ [DELIVERY]: Delivery, [DELIVERED_AT]: IsoInstant.nullable() });
+const outboxMeta = z.object({
+  [DELIVERY]: Delivery,
+  [DELIVERED_AT]: IsoInstant.nullable(),
+  // Absent until the first destination is recorded.
+  [DELIVERED_TO]: z.array(z.string().min(1)).default([]),
+});
 
 /** An outbox item, from the table or from a stream record's NewImage. */
 export function notificationFromItem(item: Item): OutboxEntry {
-  const { fields, meta } = split(item, Entity.notification, [DELIVERY, DELIVERED_AT]);
+  const { fields, meta } = split(item, Entity.notification, [DELIVERY, DELIVERED_AT, DELIVERED_TO]);
   const notification = check(Notification, fields, item);
   const m = check(outboxMeta, meta, item);
-  return { notification, deliveredAt: m[DELIVERED_AT] };
+  return { notification, deliveredAt: m[DELIVERED_AT], deliveredTo: [...new Set(m[DELIVERED_TO])] };
 }
 
 /**

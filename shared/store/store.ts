@@ -85,6 +85,7 @@ import {
   signalToItem,
   PendingSignal,
   DELIVERED_AT,
+  DELIVERED_TO,
   DELIVERY,
   TASK_ATTRS,
   contractorFromItem,
@@ -256,12 +257,30 @@ export interface MilestoneStore {
   getNotification(id: string): Promise<OutboxEntry | null>;
   /** True when this call marked it; false when it was already delivered. */
   markDelivered(id: string, at: string): Promise<boolean>;
+  /**
+   * Records that a notification reached one destination (an e-mail address, a topic), before the next
+   * is tried, so that a retry sends only to the destinations it has not reached. Throws when the
+   * notification is not in the outbox.
+   */
+  recordDestination(id: string, destination: string): Promise<void>;
   /** A recipient's notifications, newest first. */
   listNotificationsFor(recipient: Recipient, page?: PageOptions): Promise<Page<OutboxEntry>>;
 }
 
 export function createStore(options: StoreOptions): MilestoneStore {
   return new DynamoMilestoneStore({ client: options.client, tableName: options.tableName, clock: options.clock ?? new SystemClock() });
+}
+
+/** A school's whole audit history, oldest first (every page of `history`). */
+export async function wholeHistory(store: Pick<MilestoneStore, 'history'>, schoolId: string): Promise<MilestoneEvent[]> {
+  const events: MilestoneEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.history(schoolId, { order: 'oldest-first', limit: 1000, cursor });
+    events.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return events;
 }
 
 // ---------- helpers ----------
@@ -830,6 +849,24 @@ class DynamoMilestoneStore implements MilestoneStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (!error.Item) throw new StoreError('not-found', `notification ${id} is not in the outbox`);
       return false;
+    }
+  }
+
+  async recordDestination(id: string, destination: string): Promise<void> {
+    try {
+      await this.ctx.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: toItem(keys.notification(id)),
+          UpdateExpression: 'SET #to = list_append(if_not_exists(#to, :none), :one)',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#to': DELIVERED_TO, '#pk': PK },
+          ExpressionAttributeValues: { ':none': { L: [] }, ':one': { L: [toAttr(z.string().min(1).max(320).parse(destination))] } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new StoreError('not-found', `notification ${id} is not in the outbox`);
+      throw error;
     }
   }
 

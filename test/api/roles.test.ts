@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
-import { CALLERS, eventually, startApi, type ApiFixture, type Caller } from './helpers.js';
+import { CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
 
 let api: ApiFixture;
 let jobId: string;
@@ -280,5 +280,59 @@ describe('authorisation before anything else', () => {
     expect((await api.request('POST', `${milestone}/accept`, { as: 'manager', headers: { 'if-match': '"999"' } })).status).toBe(409);
     expect((await api.request('POST', `${missing}/accept`, { as: 'manager' })).status).toBe(404);
     expect(await versions()).toEqual(before);
+  });
+});
+
+describe('history after a reassignment', () => {
+  it("shows a contractor only its own organization's events: not its predecessor's submission, nor its successor's", async () => {
+    const contractors = await api.stack.store.listContractors();
+    const eligible = (org: string, district: string) => contractors.some((c) => c.id === org && (c.districts.length === 0 || c.districts.includes(district)));
+    const school = (await api.stack.store.listAllSchools({ limit: 1000 })).items.find(
+      (s) => s.id !== api.school.id && eligible(api.contractorOrg, s.district) && eligible(api.otherOrg, s.district),
+    );
+    if (!school) throw new Error('the fixture region has no second school both internet providers serve');
+    // Tokens of their own, so that this test does not spend the matrix's request budget.
+    const token = {
+      manager: await api.stack.token({ role: 'program-manager', sub: 'manager-reassigning' }),
+      first: await api.stack.token({ role: 'contractor', sub: 'first-provider', org: api.contractorOrg }),
+      second: await api.stack.token({ role: 'contractor', sub: 'second-provider', org: api.otherOrg }),
+    };
+    const base = `/api/schools/${school.id}/milestones/connection`;
+    const command = async (action: string, as: keyof typeof token, body: unknown) => {
+      const res = await api.request('POST', `${base}/${action}`, { token: token[as], body });
+      expect(res.status, `${action} by ${as}: ${res.text}`).toBe(200);
+    };
+    const evidence = (actNumber: string) => ({ evidence: { kind: 'connection', actNumber, actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 } });
+    const history = async (as: keyof typeof token) => {
+      const res = await api.request('GET', `/api/schools/${school.id}/history?limit=100`, { token: token[as] });
+      if (res.status !== 200) return { status: res.status, events: [] };
+      const items = HistoryPage.parse(res.json).items;
+      // The school's workflow starts its other milestones meanwhile; a contractor sees none of them.
+      if (as !== 'manager') expect(items.every((e) => e.milestone === 'connection')).toBe(true);
+      return { status: res.status, events: items.filter((e) => e.milestone === 'connection').map((e) => `${e.type}@${e.version}`).reverse() };
+    };
+
+    await command('start', 'manager', { assignee: api.contractorOrg }); // 1
+    await command('submit', 'first', evidence('АКТ-ПЕРВЫЙ')); // 2
+    await command('reject', 'manager', { reason: 'Скорость ниже договорной у первого подрядчика' }); // 3
+    await command('reassign', 'manager', { contractor: api.otherOrg, reason: 'Сорван срок' }); // 4
+    await command('submit', 'second', evidence('АКТ-ВТОРОЙ')); // 5
+    await command('reject', 'manager', { reason: 'Акт второго подрядчика без подписи' }); // 6
+    await command('reassign', 'manager', { contractor: api.contractorOrg }); // 7
+    await command('submit', 'first', evidence('АКТ-ПЕРВЫЙ-2')); // 8
+
+    expect(await history('manager')).toEqual({
+      status: 200,
+      events: ['started@1', 'submitted@2', 'rejected@3', 'reassigned@4', 'submitted@5', 'rejected@6', 'reassigned@7', 'submitted@8'],
+    });
+    // The first provider: its first period (1–3) and its second (7–8), not the second provider's work.
+    expect(await history('first')).toEqual({ status: 200, events: ['started@1', 'submitted@2', 'rejected@3', 'reassigned@7', 'submitted@8'] });
+    // The second provider no longer holds the milestone: the school is not its business any more.
+    expect((await history('second')).status).toBe(403);
+
+    await command('reject', 'manager', { reason: 'Нужен акт с печатью' }); // 9
+    await command('reassign', 'manager', { contractor: api.otherOrg }); // 10
+    // Now the second provider reads its own period (4–6) and the new one, never the first provider's submissions.
+    expect(await history('second')).toEqual({ status: 200, events: ['reassigned@4', 'submitted@5', 'rejected@6', 'reassigned@10'] });
   });
 });

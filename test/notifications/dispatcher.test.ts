@@ -10,7 +10,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../shared/clock.js';
 import type { Notification } from '../../shared/program/model.js';
 import { createStore, keys, type MilestoneStore } from '../../shared/store/index.js';
-import type { DeliveryChannel, OutgoingMessage, SendOutcome } from '../../functions/notifications/channels.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SesChannel, type DeliveryChannel, type OutgoingMessage, type RecipientDirectory, type SendOutcome } from '../../functions/notifications/channels.js';
 import { createDispatcher, notificationIdOf } from '../../functions/notifications/dispatcher.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 import { createTestTable } from '../support/table.js';
@@ -141,6 +144,94 @@ describe('the daily re-drive', () => {
     const dispatcher = createDispatcher({ store, channel: new RecordingChannel(), clock, logger, metrics });
     const result = await dispatcher.redrive({ task: 'redrive-pending' }, () => 5_000);
     expect(result).toMatchObject({ delivered: 0, truncated: true });
+  });
+});
+
+/**
+ * The SES v2 SendEmail endpoint on loopback, for the real SES channel and SDK client: it keeps every
+ * message it accepts and refuses, as SES does for an address it will not send to, those in `refuse`.
+ */
+async function sesSink(refuse: Set<string>) {
+  const accepted: { to: string; notificationId: string | undefined }[] = [];
+  const refused: { to: string; notificationId: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v2/email/outbound-emails') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
+        return;
+      }
+      const input = JSON.parse(body) as { Destination: { ToAddresses: string[] }; Content: { Simple: { Headers?: { Name: string; Value: string }[] } } };
+      const to = input.Destination.ToAddresses.join(',');
+      const notificationId = input.Content.Simple.Headers?.find((h) => h.Name === 'X-Cos-Notification-Id')?.Value;
+      if (refuse.has(to)) {
+        refused.push({ to, notificationId });
+        res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'MessageRejected' });
+        res.end(JSON.stringify({ message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${to}` }));
+        return;
+      }
+      accepted.push({ to, notificationId });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ MessageId: `m-${accepted.length}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new SESv2Client({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return { client, accepted, refused, stop: () => new Promise<void>((resolve) => { client.destroy(); server.close(() => resolve()); }) };
+}
+
+/** The contractor's people: three addresses. */
+class Addresses implements RecipientDirectory {
+  constructor(private readonly list: string[]) {}
+  async addresses(): Promise<string[]> {
+    return this.list;
+  }
+}
+
+describe('per-recipient delivery (e-mail through SES)', () => {
+  it('one refused address does not make the other recipients get the notification again, on the retry or the re-drive', async () => {
+    const refuse = new Set(['b@isp.example']);
+    const sink = await sesSink(refuse);
+    try {
+      const n = notification('per-recipient', 'per-recipient', { createdAt: '2021-12-20T09:00:00.000Z' });
+      await outbox(n.schoolId, [n]);
+      const channel = new SesChannel(sink.client, 'noreply@cos.example', new Addresses(['a@isp.example', 'b@isp.example', 'c@isp.example']), logger);
+      const dispatcher = createDispatcher({ store, channel, clock, logger, metrics });
+      // The re-drive sends the other pending notifications of the table too: count this one's messages.
+      const delivered = () => sink.accepted.filter((m) => m.notificationId === n.id).map((m) => m.to).sort();
+      const refused = () => sink.refused.filter((m) => m.notificationId === n.id).map((m) => m.to);
+
+      // The stream's first attempt: a and c get it, b refuses; the record fails, so Lambda retries it.
+      const r = record(n.id);
+      expect((await dispatcher.handleStream(batch(r))).batchItemFailures).toEqual([{ itemIdentifier: r.dynamodb!.SequenceNumber }]);
+      expect(delivered()).toEqual(['a@isp.example', 'c@isp.example']);
+      expect(await store.getNotification(n.id)).toMatchObject({ deliveredAt: null, deliveredTo: ['a@isp.example', 'c@isp.example'] });
+
+      // Lambda's retry: only b is tried again.
+      expect((await dispatcher.handleStream(batch(r))).batchItemFailures).toHaveLength(1);
+      expect(refused()).toEqual(['b@isp.example', 'b@isp.example']);
+      expect(delivered()).toEqual(['a@isp.example', 'c@isp.example']);
+
+      // The daily re-drive, still refused: the same.
+      await expect(dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-24T03:00:00Z' }, () => 60_000)).rejects.toThrow(/could not be delivered/);
+      expect(refused()).toHaveLength(3);
+      expect(delivered()).toEqual(['a@isp.example', 'c@isp.example']);
+
+      // b's address is verified: the next re-drive reaches b alone, and the notification is delivered.
+      refuse.clear();
+      const result = await dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-25T03:00:00Z' }, () => 60_000);
+      expect(result.failed).toBe(0);
+      expect(delivered()).toEqual(['a@isp.example', 'b@isp.example', 'c@isp.example']);
+      expect(await store.getNotification(n.id)).toMatchObject({ deliveredAt: clock.now().toISOString(), deliveredTo: ['a@isp.example', 'c@isp.example', 'b@isp.example'] });
+
+      // Nothing is left to send, however often it is asked again.
+      await dispatcher.handleStream(batch(r));
+      await dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-26T03:00:00Z' }, () => 60_000);
+      expect(delivered()).toEqual(['a@isp.example', 'b@isp.example', 'c@isp.example']);
+    } finally {
+      await sink.stop();
+    }
   });
 });
 

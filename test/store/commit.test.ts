@@ -46,7 +46,7 @@ describe('commit', () => {
     expect(await store.commit({ schoolId: 'c-1', key: 'connection', expectedVersion: 0, state, events: [event], notifications: [n] })).toEqual({ version: 1 });
     expect((await store.getMilestone('c-1', 'connection'))?.state).toEqual(state);
     expect(await events('c-1')).toEqual([event]);
-    expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null });
+    expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null, deliveredTo: [] });
   });
 
   it('creates a milestone never stored when committed at version 0', async () => {
@@ -127,7 +127,7 @@ describe('commit', () => {
     expect((error as DuplicateNotificationError).ids).toEqual([n.id]);
     expect((await store.getMilestone('dup', 'connection'))?.state.version).toBe(1);
     expect(await events('dup')).toHaveLength(1);
-    expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null });
+    expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null, deliveredTo: [] });
   });
 
   it('keeps the sparse indexes: a waived milestone leaves open-by-deadline and the assignments', async () => {

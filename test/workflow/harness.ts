@@ -17,7 +17,7 @@ import { VirtualClock } from '../../shared/clock.js';
 import { createCommandService, type CommandOutcome } from '../../shared/commands/execute.js';
 import type { Actor, Command, Contractor, MilestoneEvent, MilestoneKey, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
-import { createStore, type MilestoneStore } from '../../shared/store/index.js';
+import { createStore, wholeHistory, type MilestoneStore } from '../../shared/store/index.js';
 import { programWaits } from '../../functions/common/program-wait.js';
 import { createWorkflowSignal, type SignalResult, type WorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { synthTemplate } from '../../infra/local/stack.js';
@@ -232,16 +232,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       await sys.runtime.advanceTo(at);
     },
     settle,
-    async events(schoolId) {
-      const all: MilestoneEvent[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.history(schoolId, { order: 'oldest-first', limit: 1000, cursor });
-        all.push(...page.items);
-        cursor = page.cursor;
-      } while (cursor !== null);
-      return all;
-    },
+    events: (schoolId) => wholeHistory(store, schoolId),
     async executions(stateMachineArn) {
       const out: ExecutionListItem[] = [];
       let nextToken: string | undefined;

@@ -16,7 +16,9 @@ import type { JobQueue, JobStore } from '../jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, validationProblem, type ValidationTarget } from '../problem.js';
 import type { RateLimit } from '../rate-limit.js';
 
-export type Log = (level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown>) => void;
+import type { Log } from '../../common/log.js';
+
+export type { Log };
 
 export interface ApiDeps {
   store: MilestoneStore;

@@ -1,6 +1,7 @@
 /** Schools: the filtered, paginated list, one school with its milestones, and its audit history. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { HistoryPage, HistoryQuery, SchoolDetail, SchoolList, SchoolListQuery, SchoolParams, type SchoolListItem } from '../../../shared/api/schemas.js';
+import { wholeHistory } from '../../../shared/store/store.js';
 import { validationProblem } from '../problem.js';
 import { assertDistrict, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from '../views.js';
 import { COMMON_ERRORS, forbidden, problem, router, security, type RouteContext } from './common.js';
@@ -83,7 +84,7 @@ export function schoolRoutes({ deps, reads, now }: RouteContext) {
         const record = await reads.loadSchool(schoolId);
         const visible = visibleMilestones(p, record.school, milestoneStates(program, record, now()));
         const page = await store.history(schoolId, { limit, cursor: cursor ?? null });
-        return c.json({ items: visibleEvents(p, visible, page.items), nextCursor: page.cursor }, 200);
+        return c.json({ items: visibleEvents(p, visible, page.items, await wholeHistory(store, schoolId)), nextCursor: page.cursor }, 200);
       }
       // Everybody else sees the whole log of a school in their scope: the profile is enough.
       const [school, page] = await Promise.all([reads.profile(schoolId), store.history(schoolId, { limit, cursor: cursor ?? null })]);

@@ -29,10 +29,6 @@ export interface UserDirectoryProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Custom attributes, as named in tokens. */
-export const DISTRICT_CLAIM = 'custom:district';
-export const ORG_CLAIM = 'custom:org';
-
 export class UserDirectory extends Construct {
   readonly userPool: UserPool;
   /** The dashboard's app client: its id is the `aud` of the ID tokens the API accepts. */

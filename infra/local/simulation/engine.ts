@@ -32,7 +32,7 @@ import type {
   School,
 } from '../../../shared/program/model.js';
 import { generateRegion, type Region, type Seed } from '../../../shared/region/index.js';
-import type { MilestoneStore } from '../../../shared/store/index.js';
+import { wholeHistory, type MilestoneStore } from '../../../shared/store/index.js';
 import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
 import { Agenda } from './agenda.js';
 import { BehaviourModel, DAY_MS, type ActivationPlan, type BehaviourRates, type ReviewOutcome } from './behaviour.js';
@@ -442,14 +442,7 @@ export class Simulation {
 
   async #auditLog(): Promise<MilestoneEvent[]> {
     const events: MilestoneEvent[] = [];
-    for (const school of this.region.schools) {
-      let cursor: string | null = null;
-      do {
-        const page = await this.#system.store.history(school.id, { order: 'oldest-first', limit: 1000, cursor });
-        events.push(...page.items);
-        cursor = page.cursor;
-      } while (cursor);
-    }
+    for (const school of this.region.schools) events.push(...(await wholeHistory(this.#system.store, school.id)));
     return events;
   }
 }
