@@ -30,7 +30,8 @@ export async function ensureProgramVersion1(store: ProgramVersionStore, now: Dat
 
 export type PublishOutcome =
   | { ok: true; version: ProgramVersion }
-  | { ok: false; reason: 'not-found' | 'not-draft' }
+  | { ok: false; reason: 'not-found' }
+  | { ok: false; reason: 'not-draft' }
   | { ok: false; reason: 'invalid'; problems: ProgramProblem[] };
 
 /**
