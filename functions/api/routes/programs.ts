@@ -40,6 +40,17 @@ export function programRoutes({ deps, now }: RouteContext) {
   const { store } = deps;
   const app = router();
 
+  /** Writes a draft; a published version, or a number another draft just took, is a 409. */
+  async function saveDraft(draft: ProgramVersion, create: boolean): Promise<void> {
+    try {
+      await store.saveProgramDraft(draft, { create });
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      if (e.code === 'version-published') throw published(draft.programId, draft.version);
+      throw new ApiProblem(409, `${e.message}; ask again.`, { type: PROBLEM_TYPES.conflict, code: e.code });
+    }
+  }
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -83,12 +94,7 @@ export function programRoutes({ deps, now }: RouteContext) {
         updatedAt: at,
         publishedAt: null,
       };
-      try {
-        await store.saveProgramDraft(draft, { create: true });
-      } catch (e) {
-        if (e instanceof StoreError) throw new ApiProblem(409, `${e.message}; ask again.`, { type: PROBLEM_TYPES.conflict, code: e.code });
-        throw e;
-      }
+      await saveDraft(draft, true);
       return c.json(view(draft), 201);
     },
   );
@@ -135,12 +141,7 @@ export function programRoutes({ deps, now }: RouteContext) {
       if (!current) throw versionNotFound(programId, version);
       if (current.status === 'published') throw published(programId, version);
       const draft: ProgramVersion = { ...current, definition, updatedAt: now().toISOString() };
-      try {
-        await store.saveProgramDraft(draft);
-      } catch (e) {
-        if (e instanceof StoreError && e.code === 'version-published') throw published(programId, version);
-        throw e;
-      }
+      await saveDraft(draft, false);
       return c.json(view(draft), 200);
     },
   );
