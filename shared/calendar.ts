@@ -59,13 +59,6 @@ export function weekday(date: string): number {
   return new Date(utcMidnight(date)).getUTCDay();
 }
 
-/** A Saturday or Sunday becomes the following Monday; any other day is returned as is. */
-export function weekendToMonday(date: string): string {
-  const day = weekday(date);
-  if (day === 6) return addDays(date, 2);
-  if (day === 0) return addDays(date, 1);
-  return date;
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -22,6 +22,7 @@ import { commandRoutes } from './routes/commands.js';
 import { router, schoolReads, tooLarge, type ApiDeps, type RouteContext } from './routes/common.js';
 import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
+import { programRoutes } from './routes/programs.js';
 import { reportRoutes } from './routes/reports.js';
 import { schoolRoutes } from './routes/schools.js';
 
@@ -145,6 +146,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', bulkRoutes(context));
   app.route('/api', importRoutes(context));
   app.route('/api', reportRoutes(context));
+  app.route('/api', programRoutes(context));
 
   return app;
 }

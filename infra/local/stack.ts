@@ -20,6 +20,7 @@ import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
+import { ensureProgramVersion1 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
@@ -219,7 +220,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
 
-    // 5. The demo region, once, and its workflows.
+    // 5. The reference program as published version 1 (a no-op once it exists), then the demo region,
+    //    once, and its workflows.
+    if (await ensureProgramVersion1(store, clock.now())) log('wrote the reference program as version 1');
     if (options.seed !== false) {
       const existing = await store.listAllSchools({ limit: 1 });
       if (existing.items.length === 0) {

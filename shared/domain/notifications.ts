@@ -60,21 +60,24 @@ function reminderText(def: MilestoneDefinition, school: School, state: Milestone
     reminder.level === 'assignee'
       ? { ru: '', en: '' }
       : { ru: ` Эскалация: ${LEVEL_TEXT[reminder.level].ru}.`, en: ` Escalated to: ${LEVEL_TEXT[reminder.level].en}.` };
+  // A deadline on a day off ends with the next working day: the text names both.
+  const movedRu = reminder.due === reminder.deadline ? '' : ` (срок ${dateRu(reminder.deadline)} — нерабочий день)`;
+  const movedEn = reminder.due === reminder.deadline ? '' : ` (the deadline ${dateEn(reminder.deadline)} is a day off)`;
   if (reminder.kind === 'before') {
     return {
-      subject: { ru: `Напоминание: ${def.title.ru} — срок ${dateRu(reminder.deadline)}`, en: `Reminder: ${def.title.en} due ${dateEn(reminder.deadline)}` },
+      subject: { ru: `Напоминание: ${def.title.ru} — срок ${dateRu(reminder.due)}`, en: `Reminder: ${def.title.en} due ${dateEn(reminder.due)}` },
       body: {
-        ru: `${school.name}. Этап: ${def.title.ru} — завершить до ${dateRu(reminder.deadline)} включительно (дней до срока: ${reminder.daysToDeadline}). ${waiting.ru}`,
-        en: `${school.name}. Milestone: ${def.title.en} — due by ${dateEn(reminder.deadline)} (${reminder.daysToDeadline} day(s) left). ${waiting.en}`,
+        ru: `${school.name}. Этап: ${def.title.ru} — завершить до ${dateRu(reminder.due)} включительно${movedRu} (дней до срока: ${reminder.daysToDeadline}). ${waiting.ru}`,
+        en: `${school.name}. Milestone: ${def.title.en} — due by ${dateEn(reminder.due)}${movedEn} (${reminder.daysToDeadline} day(s) left). ${waiting.en}`,
       },
     };
   }
   const late = -reminder.daysToDeadline;
   return {
-    subject: { ru: `Просрочено: ${def.title.ru} — срок был ${dateRu(reminder.deadline)}`, en: `Overdue: ${def.title.en} was due ${dateEn(reminder.deadline)}` },
+    subject: { ru: `Просрочено: ${def.title.ru} — срок был ${dateRu(reminder.due)}`, en: `Overdue: ${def.title.en} was due ${dateEn(reminder.due)}` },
     body: {
-      ru: `${school.name}. Этап: ${def.title.ru} — просрочен на ${late} дн. (срок — ${dateRu(reminder.deadline)}). ${waiting.ru}${escalation.ru}`,
-      en: `${school.name}. Milestone: ${def.title.en} — ${late} day(s) overdue (due ${dateEn(reminder.deadline)}). ${waiting.en}${escalation.en}`,
+      ru: `${school.name}. Этап: ${def.title.ru} — просрочен на ${late} дн. (срок — ${dateRu(reminder.due)}${movedRu}). ${waiting.ru}${escalation.ru}`,
+      en: `${school.name}. Milestone: ${def.title.en} — ${late} day(s) overdue (due ${dateEn(reminder.due)}${movedEn}). ${waiting.en}${escalation.en}`,
     },
   };
 }

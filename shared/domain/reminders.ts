@@ -5,19 +5,24 @@
  * - Before the deadline: `policy.daysBefore` days before it (30, 7 and 1 by default).
  * - Overdue: on day 1 after the deadline, then every `policy.overdueEveryDays` days (1, 8, 15, 22, … by
  *   default) until the milestone closes. `until` caps the list, since that never ends by itself.
- * - Each goes out at `policy.localTime` (09:00) in the program's time zone; with `weekendToMonday` a
- *   reminder that falls on Saturday or Sunday goes out on the following Monday. A before-deadline reminder
- *   that the move would push past the deadline is dropped (the day-1 overdue reminder covers it), and when
- *   several land on the same day only the latest of them (nearest to, or furthest past, the deadline) goes.
+ * - The overdue ones count from the deadline's due day (`dueDay`: the deadline, or the next working day
+ *   when it falls on a day off, Civil Code art. 193), as "overdue" does.
+ * - Each goes out at `policy.localTime` (09:00) in the program's time zone; with `onWorkingDays` a
+ *   reminder that falls on a day off of the Russian production calendar (a weekend, a public holiday, a
+ *   day off moved by the yearly decree) goes out on the next working day, and one due on a Saturday made
+ *   a working day goes out that Saturday. A before-deadline reminder that the move would push past the due
+ *   day is dropped (the day-1 overdue reminder covers it), and when several land on the same day only the
+ *   latest of them (nearest to, or furthest past, the deadline) goes.
  * - Reminders due before the milestone was started are not part of its schedule.
  * - Escalation: a reminder's level is the highest `policy.escalation` level whose `afterDaysOverdue` the
- *   reminder's nominal days overdue reach: the assignee before the deadline, the district coordinator from
+ *   reminder's nominal days overdue (past the due day) reach: the assignee before the deadline, the district coordinator from
  *   day 1 overdue, the program manager from day 14 (so from the day-15 reminder on, by default).
  * - Ids are deterministic, `${schoolId}:${key}:${deadline}:${kind}:${n}` with n the nominal days before
- *   (`before`) or past (`overdue`) the deadline: recomputing the schedule gives the same ids, so a retried
+ *   (`before`) the deadline or past (`overdue`) its due day: recomputing the schedule gives the same ids, so a retried
  *   reminder is recognised, and a rescheduled deadline starts a fresh series.
  */
-import { addDays, daysBetween, localDate, weekendToMonday, zonedInstant } from '../calendar.js';
+import { addDays, daysBetween, localDate, zonedInstant } from '../calendar.js';
+import { dueDay, nextWorkingDay } from '../working-days/index.js';
 import type { EscalationLevel, Id, IsoDate, MilestoneKey, MilestoneState, ReminderPolicy } from '../program/model.js';
 
 export type ReminderKind = 'before' | 'overdue';
@@ -28,14 +33,16 @@ export interface Reminder {
   milestone: MilestoneKey;
   /** The deadline this reminder is about. */
   deadline: IsoDate;
+  /** The day the deadline ends: the deadline, or the next working day when it falls on a day off. */
+  due: IsoDate;
   kind: ReminderKind;
-  /** Nominal days before (`before`) or after (`overdue`) the deadline. */
+  /** Nominal days before the deadline (`before`) or after its due day (`overdue`). */
   n: number;
-  /** Local date it goes out on (after a weekend move). */
+  /** Local date it goes out on (after a move off a day off). */
   date: IsoDate;
   /** The instant it goes out, ISO 8601 UTC. */
   at: string;
-  /** Days from the send date to the deadline; negative when overdue. */
+  /** Days from the send date to the due day; negative when overdue. */
   daysToDeadline: number;
   level: EscalationLevel;
 }
@@ -79,13 +86,13 @@ export function hasReminders(state: Pick<MilestoneState, 'status'>): boolean {
  * dated before the last one on or before `from` are left out: they are computed, not walked, so a
  * milestone years overdue costs no more than one due tomorrow.
  */
-function* nominalReminders(state: MilestoneState, policy: ReminderPolicy, from?: IsoDate): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
+function* nominalReminders(deadline: IsoDate, due: IsoDate, policy: ReminderPolicy, from?: IsoDate): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
   const before = [...new Set(policy.daysBefore)].sort((a, b) => b - a);
-  for (const n of before) yield { kind: 'before', n, date: addDays(state.deadline, -n) };
+  for (const n of before) yield { kind: 'before', n, date: addDays(deadline, -n) };
   const step = policy.overdueEveryDays;
-  const behind = from === undefined ? 0 : daysBetween(state.deadline, from);
+  const behind = from === undefined ? 0 : daysBetween(due, from);
   const first = behind > 1 ? 1 + Math.floor((behind - 1) / step) * step : 1;
-  for (let n = first; ; n += step) yield { kind: 'overdue', n, date: addDays(state.deadline, n) };
+  for (let n = first; ; n += step) yield { kind: 'overdue', n, date: addDays(due, n) };
 }
 
 /**
@@ -95,10 +102,11 @@ function* nominalReminders(state: MilestoneState, policy: ReminderPolicy, from?:
 export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZone: string, from?: IsoDate): Generator<Reminder> {
   if (!hasReminders(state)) return;
   const startedMs = state.startedAt ? Date.parse(state.startedAt) : Number.NEGATIVE_INFINITY;
+  const due = dueDay(state.deadline);
   let held: Reminder | null = null;
-  for (const nominal of nominalReminders(state, policy, from)) {
-    const date = policy.weekendToMonday ? weekendToMonday(nominal.date) : nominal.date;
-    if (nominal.kind === 'before' && date > state.deadline) continue;
+  for (const nominal of nominalReminders(state.deadline, due, policy, from)) {
+    const date = policy.onWorkingDays ? nextWorkingDay(nominal.date) : nominal.date;
+    if (nominal.kind === 'before' && date > due) continue;
     const at = zonedInstant(date, policy.localTime, timeZone);
     if (at.getTime() < startedMs) continue;
     const reminder: Reminder = {
@@ -106,11 +114,12 @@ export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZo
       schoolId: state.schoolId,
       milestone: state.key,
       deadline: state.deadline,
+      due,
       kind: nominal.kind,
       n: nominal.n,
       date,
       at: at.toISOString(),
-      daysToDeadline: daysBetween(date, state.deadline),
+      daysToDeadline: daysBetween(date, due),
       level: escalationLevel(policy, nominal.kind === 'overdue' ? nominal.n : -nominal.n),
     };
     if (held && held.date !== reminder.date) yield held;
@@ -118,15 +127,15 @@ export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZo
   }
 }
 
-/** Default horizon of `reminderSchedule`: a year of overdue reminders after the deadline. */
+/** Default horizon of `reminderSchedule`: a year of overdue reminders after the due day. */
 export const DEFAULT_OVERDUE_HORIZON_DAYS = 366;
 
 /**
  * The reminders of an open milestone that go out no later than `until` (by default the end of the
- * `DEFAULT_OVERDUE_HORIZON_DAYS`-th day after the deadline), in time order.
+ * `DEFAULT_OVERDUE_HORIZON_DAYS`-th day after the due day), in time order.
  */
 export function reminderSchedule(state: MilestoneState, policy: ReminderPolicy, timeZone: string, until?: Date): Reminder[] {
-  const limit = (until ?? zonedInstant(addDays(state.deadline, DEFAULT_OVERDUE_HORIZON_DAYS + 1), '00:00', timeZone)).getTime();
+  const limit = (until ?? zonedInstant(addDays(dueDay(state.deadline), DEFAULT_OVERDUE_HORIZON_DAYS + 1), '00:00', timeZone)).getTime();
   const list: Reminder[] = [];
   for (const r of reminders(state, policy, timeZone)) {
     if (Date.parse(r.at) > limit) break;
@@ -135,14 +144,17 @@ export function reminderSchedule(state: MilestoneState, policy: ReminderPolicy, 
   return list;
 }
 
+/** More than the longest run of consecutive days off in the production calendar. */
+const MAX_DAYS_OFF_IN_A_ROW = 16;
+
 /**
  * The first reminder not yet due at `now` (going out strictly later), or null when the milestone has no
  * schedule. The workflow waits until its `at` (the task timeout) and then calls `remind` with its id.
  */
 export function nextReminder(state: MilestoneState, policy: ReminderPolicy, timeZone: string, now: Date): Reminder | null {
-  // A reminder that goes out after `now` is sent on `now`'s local day or later, so its nominal date (a
-  // weekend move adds at most two days) is no earlier than two days before that.
-  for (const r of reminders(state, policy, timeZone, addDays(localDate(now, timeZone), -2))) {
+  // A reminder that goes out after `now` is sent on `now`'s local day or later, so its nominal date is no
+  // earlier than that day less the longest run of days off (12 days: 31 December 2025 to 11 January 2026).
+  for (const r of reminders(state, policy, timeZone, addDays(localDate(now, timeZone), -MAX_DAYS_OFF_IN_A_ROW))) {
     if (Date.parse(r.at) > now.getTime()) return r;
   }
   return null;

@@ -125,8 +125,11 @@ export const ReminderPolicy = z
     overdueEveryDays: z.number().int().min(1).max(90).default(7),
     /** Local time of day the reminders go out. */
     localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('09:00'),
-    /** A reminder that falls on Saturday or Sunday goes out on Monday. */
-    weekendToMonday: z.boolean().default(true),
+    /**
+     * A reminder that falls on a day off of the Russian production calendar (weekend, public holiday, a
+     * day off moved by the yearly decree) goes out on the next working day.
+     */
+    onWorkingDays: z.boolean().default(true),
     /** Who is told when the milestone is overdue by at least N days. */
     escalation: z
       .array(z.object({ afterDaysOverdue: z.number().int().min(0).max(365), to: EscalationLevel }).strict())

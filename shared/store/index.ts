@@ -38,6 +38,7 @@ export {
   type OpenByDeadlineOptions,
   type Page,
   type PageOptions,
+  type ProgramVersionStore,
   type SchoolRecord,
   type SchoolSummary,
   type StoreOptions,

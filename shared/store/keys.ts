@@ -13,6 +13,8 @@
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
+ *   PROGRAM#<program id>        VERSION#<version, 8 digits>          a version of the program: a draft, or
+ *                                                                    published and then never changed
  *
  * Sparse, overloaded global secondary indexes (all with projection ALL, see the construct for why)
  *   GSI1 "due"      OPEN#<shard>              <deadline>#<school>#<key>   milestones not yet completed/waived
@@ -42,6 +44,7 @@ export const Entity = {
   notification: 'notification',
   idempotency: 'idempotency',
   signal: 'signal',
+  programVersion: 'program-version',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -89,6 +92,8 @@ export const keys = {
   contractorPartition: 'CONTRACTORS',
   notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  programVersion: (programId: string, version: number): Key => ({ PK: `PROGRAM#${programId}`, SK: `VERSION#${String(version).padStart(8, '0')}` }),
+  programPartition: (programId: string): string => `PROGRAM#${programId}`,
 } as const;
 
 /** FNV-1a, 32 bit: a stable, cheap hash for picking a shard. */

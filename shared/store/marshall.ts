@@ -13,6 +13,7 @@ import {
   Notification,
   School,
 } from '../program/model.js';
+import { ProgramVersion } from '../program/versions.js';
 import { CorruptItemError } from './errors.js';
 import {
   ENTITY,
@@ -246,6 +247,23 @@ export function contractorToItem(contractor: Contractor): Item {
 
 export function contractorFromItem(item: Item): Contractor {
   return check(Contractor, split(item, Entity.contractor).fields, item);
+}
+
+/** A program version: its definition kept as JSON text, so that a draft being edited may hold anything. */
+export function programVersionToItem(v: ProgramVersion): Item {
+  const { definition, ...rest } = v;
+  return toItem({ ...keys.programVersion(v.programId, v.version), [ENTITY]: Entity.programVersion, ...rest, definitionJson: JSON.stringify(definition) });
+}
+
+export function programVersionFromItem(item: Item): ProgramVersion {
+  const { definitionJson, ...fields } = split(item, Entity.programVersion).fields;
+  let definition: unknown;
+  try {
+    definition = JSON.parse(String(definitionJson));
+  } catch (e) {
+    throw new CorruptItemError(describeKey(item), `definitionJson: ${(e as Error).message}`);
+  }
+  return check(ProgramVersion, { ...fields, definition }, item);
 }
 
 /** A new, undelivered outbox item: in the pending shard of "due" and in the recipient's inbox. */

@@ -38,6 +38,7 @@ import {
   Notification,
   School,
 } from '../program/model.js';
+import { ProgramVersion } from '../program/versions.js';
 import {
   decodeCursor,
   decodeShardCursor,
@@ -98,6 +99,8 @@ import {
   milestoneToItem,
   notificationFromItem,
   notificationToItem,
+  programVersionFromItem,
+  programVersionToItem,
   schoolFromItem,
   schoolSummaryFromItem,
   schoolToItem,
@@ -199,7 +202,23 @@ export const PHASE_STATUS: Record<TaskPhase, MilestoneStatus> = {
   resume: 'on-hold',
 };
 
-export interface MilestoneStore {
+/** Program versions: drafts that can be rewritten, published versions that cannot. */
+export interface ProgramVersionStore {
+  /**
+   * Writes a draft: a new version, or over a draft of the same number. Refused with a StoreError
+   * `version-published` when that version is published, `version-exists` when `create` and it exists.
+   */
+  saveProgramDraft(draft: ProgramVersion, options?: { create?: boolean }): Promise<void>;
+  /** Publishes a draft as `published` (its definition, validated, as given). Refused unless it is a draft. */
+  publishProgramVersion(published: ProgramVersion): Promise<void>;
+  /** Writes a published version only when that version does not exist yet; true when it wrote it. */
+  putProgramVersionIfAbsent(published: ProgramVersion): Promise<boolean>;
+  getProgramVersion(programId: string, version: number): Promise<ProgramVersion | null>;
+  /** Every version of a program, oldest first. */
+  listProgramVersions(programId: string): Promise<ProgramVersion[]>;
+}
+
+export interface MilestoneStore extends ProgramVersionStore {
   putSchool(school: School): Promise<void>;
   /** Batched (25 a request, unprocessed items retried); writing the same schools again changes nothing. */
   putSchools(schools: readonly School[]): Promise<void>;
@@ -888,6 +907,83 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   // ---------- query machinery ----------
+
+  // ---------- program versions ----------
+
+  async saveProgramDraft(draft: ProgramVersion, options: { create?: boolean } = {}): Promise<void> {
+    const v = ProgramVersion.parse(draft);
+    if (v.status !== 'draft') throw new StoreError('invalid', 'saveProgramDraft writes drafts only');
+    const condition = options.create ? 'attribute_not_exists(#pk)' : 'attribute_not_exists(#pk) OR #status = :draft';
+    try {
+      await this.ctx.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: programVersionToItem(v),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#pk': PK, ...(options.create ? {} : { '#status': 'status' }) },
+          ...(options.create ? {} : { ExpressionAttributeValues: { ':draft': toAttr('draft') } }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const published = e.Item?.status?.S === 'published';
+        throw new StoreError(
+          published ? 'version-published' : 'version-exists',
+          published ? `version ${v.version} of ${v.programId} is published and cannot change` : `version ${v.version} of ${v.programId} exists`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  async publishProgramVersion(published: ProgramVersion): Promise<void> {
+    const v = ProgramVersion.parse(published);
+    if (v.status !== 'published' || v.publishedAt === null) throw new StoreError('invalid', 'publishProgramVersion writes a published version with its publishedAt');
+    try {
+      await this.ctx.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: programVersionToItem(v),
+          ConditionExpression: '#status = :draft',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':draft': toAttr('draft') },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) throw new StoreError('version-not-draft', `version ${v.version} of ${v.programId} is not a draft`);
+      throw e;
+    }
+  }
+
+  async putProgramVersionIfAbsent(published: ProgramVersion): Promise<boolean> {
+    const v = ProgramVersion.parse(published);
+    try {
+      await this.ctx.client.send(
+        new PutItemCommand({ TableName: this.table, Item: programVersionToItem(v), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  async getProgramVersion(programId: string, version: number): Promise<ProgramVersion | null> {
+    const item = await this.get(keys.programVersion(Id.parse(programId), version));
+    return item ? programVersionFromItem(item) : null;
+  }
+
+  async listProgramVersions(programId: string): Promise<ProgramVersion[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': toAttr(keys.programPartition(Id.parse(programId))), ':prefix': toAttr('VERSION#') },
+      ConsistentRead: true,
+    });
+    return items.map(programVersionFromItem);
+  }
 
   private async get(key: { PK: string; SK: string }): Promise<Item | undefined> {
     const out = await this.ctx.client.send(new GetItemCommand({ TableName: this.table, Key: toItem(key), ConsistentRead: true }));

@@ -308,16 +308,22 @@ describe('evolve', () => {
 
 describe('overdue', () => {
   const state = active();
-  it('starts at the end of the deadline day in Omsk (18:00 UTC)', () => {
-    expect(isOverdue(state, new Date('2021-12-31T17:59:59.999Z'), TZ)).toBe(false);
-    expect(isOverdue(state, new Date('2021-12-31T18:00:00.000Z'), TZ)).toBe(true);
-    expect(daysOverdue(state, new Date('2021-12-31T18:00:00.000Z'), TZ)).toBe(1);
-    expect(daysOverdue(state, new Date('2022-01-14T18:00:00.000Z'), TZ)).toBe(15);
-    expect(daysOverdue(state, new Date('2021-12-31T12:00:00.000Z'), TZ)).toBe(0);
+  it('starts at the end of the due day in Omsk (18:00 UTC): a deadline on a day off runs to the next working day', () => {
+    // 2021-12-31 and 1–9 January 2022 were days off: the deadline ends with 2022-01-10.
+    expect(isOverdue(state, new Date('2021-12-31T18:00:00.000Z'), TZ)).toBe(false);
+    expect(isOverdue(state, new Date('2022-01-10T17:59:59.999Z'), TZ)).toBe(false);
+    expect(isOverdue(state, new Date('2022-01-10T18:00:00.000Z'), TZ)).toBe(true);
+    expect(daysOverdue(state, new Date('2022-01-10T18:00:00.000Z'), TZ)).toBe(1);
+    expect(daysOverdue(state, new Date('2022-01-24T18:00:00.000Z'), TZ)).toBe(15);
+    expect(daysOverdue(state, new Date('2022-01-10T12:00:00.000Z'), TZ)).toBe(0);
+    // A deadline on a working day ends with that day.
+    const thursday = { ...state, deadline: '2021-12-30' };
+    expect(isOverdue(thursday, new Date('2021-12-30T17:59:59.999Z'), TZ)).toBe(false);
+    expect(isOverdue(thursday, new Date('2021-12-30T18:00:00.000Z'), TZ)).toBe(true);
   });
 
   it('depends on the zone: the same instant is not yet overdue in Moscow', () => {
-    expect(isOverdue(state, new Date('2021-12-31T18:00:00.000Z'), 'Europe/Moscow')).toBe(false);
+    expect(isOverdue(state, new Date('2022-01-10T18:00:00.000Z'), 'Europe/Moscow')).toBe(false);
   });
 
   it('covers pending and on-hold milestones but never closed ones', () => {

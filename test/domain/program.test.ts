@@ -11,15 +11,20 @@ function referenceData(): { milestones: Record<string, unknown>[] } & Record<str
   return structuredClone(REFERENCE_PROGRAM_DATA) as never;
 }
 
-function problemsOf(data: unknown): string[] {
+function issuesOf(data: unknown): ProgramError['issues'] {
   try {
     loadProgram(data);
   } catch (e) {
     expect(e).toBeInstanceOf(ProgramError);
-    return [...(e as ProgramError).problems];
+    const error = e as ProgramError;
+    expect(error.problems).toEqual(error.issues.map((i) => `${i.field}: ${i.reason}`));
+    return error.issues;
   }
   throw new Error('program was accepted');
 }
+
+/** The reasons only. */
+const problemsOf = (data: unknown): string[] => issuesOf(data).map((i) => i.reason);
 
 describe('reference program', () => {
   it('has the four milestones of the design, in order, with ru/en texts', () => {
@@ -114,13 +119,13 @@ describe('loadProgram refuses a program that cannot run, naming the problem', ()
   it('an unknown dependency', () => {
     const data = referenceData();
     data.milestones[3]!.dependsOn = ['connection', 'equipmnt'];
-    expect(problemsOf(data)).toEqual(['unknown dependency: onboarding depends on "equipmnt"']);
+    expect(issuesOf(data)).toEqual([{ field: 'milestones.3.dependsOn.1', reason: 'unknown dependency: onboarding depends on "equipmnt"' }]);
   });
 
   it('a duplicate key', () => {
     const data = referenceData();
     data.milestones.push({ ...data.milestones[2]! });
-    expect(problemsOf(data)).toEqual(['duplicate milestone key: training']);
+    expect(issuesOf(data)).toEqual([{ field: 'milestones.4.key', reason: 'duplicate milestone key: training' }]);
   });
 
   it('a same-as rule to an unknown milestone', () => {
@@ -151,15 +156,18 @@ describe('loadProgram refuses a program that cannot run, naming the problem', ()
     const data = referenceData();
     data.timeZone = 'Asia/Nowhere';
     (data.targets as unknown[]).push({ milestone: 'sports', date: '2022-01-01', share: 0.5 });
-    expect(problemsOf(data)).toEqual(['unknown time zone: Asia/Nowhere', 'target for unknown milestone: "sports" on 2022-01-01']);
+    expect(issuesOf(data)).toEqual([
+      { field: 'timeZone', reason: 'unknown time zone: Asia/Nowhere' },
+      { field: `targets.${(data.targets as unknown[]).length - 1}.milestone`, reason: 'target for unknown milestone: "sports" on 2022-01-01' },
+    ]);
   });
 
   it('a malformed program, with the path of each field', () => {
     const data = referenceData();
     data.milestones[0]!.key = 'Connection!';
     delete (data as Record<string, unknown>).timeZone;
-    const problems = problemsOf(data);
-    expect(problems.some((p) => p.startsWith('milestones.0.key:'))).toBe(true);
-    expect(problems.some((p) => p.startsWith('timeZone:'))).toBe(true);
+    const fields = issuesOf(data).map((i) => i.field);
+    expect(fields).toContain('milestones.0.key');
+    expect(fields).toContain('timeZone');
   });
 });

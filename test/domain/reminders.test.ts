@@ -21,59 +21,96 @@ const brief = (state: MilestoneState, p: ReminderPolicy = policy, until = new Da
   reminderSchedule(state, p, tz, until).map((r) => `${r.kind}:${r.n} ${r.date} ${r.at.slice(11, 16)} ${r.level} ${r.daysToDeadline}`);
 
 describe('reminderSchedule', () => {
-  it('30, 7 and 1 days before, then day 1 and every 7 days overdue, at 09:00 Omsk, weekends on Monday', () => {
-    // Deadline Friday 2021-12-31; 1 and 8 January 2022 are Saturdays.
-    expect(brief(open())).toEqual([
-      'before:30 2021-12-01 03:00 assignee 30',
-      'before:7 2021-12-24 03:00 assignee 7',
-      'before:1 2021-12-30 03:00 assignee 1',
-      'overdue:1 2022-01-03 03:00 district-coordinator -3',
-      'overdue:8 2022-01-10 03:00 district-coordinator -10',
-      'overdue:15 2022-01-17 03:00 program-manager -17',
+  it('30, 7 and 1 days before, then day 1 and every 7 days overdue, at 09:00 Omsk, on working days', () => {
+    // Deadline Wednesday 2024-04-10; 2024-04-27 is a Saturday made a working day by the decree.
+    expect(brief(open({ deadline: '2024-04-10' }), policy, new Date('2024-05-01T00:00:00Z'))).toEqual([
+      'before:30 2024-03-11 03:00 assignee 30',
+      'before:7 2024-04-03 03:00 assignee 7',
+      'before:1 2024-04-09 03:00 assignee 1',
+      'overdue:1 2024-04-11 03:00 district-coordinator -1',
+      'overdue:8 2024-04-18 03:00 district-coordinator -8',
+      'overdue:15 2024-04-25 03:00 program-manager -15',
+    ]);
+  });
+
+  it('a deadline on a day off runs to the next working day: overdue counts from there', () => {
+    // 2021-12-31 was a day off (moved from 3 January by the decree), and so were 1–9 January 2022:
+    // the deadline ends with Monday 2022-01-10.
+    expect(brief(open(), policy, new Date('2022-02-01T00:00:00Z'))).toEqual([
+      'before:30 2021-12-01 03:00 assignee 40',
+      'before:7 2021-12-24 03:00 assignee 17',
+      'before:1 2021-12-30 03:00 assignee 11',
+      'overdue:1 2022-01-11 03:00 district-coordinator -1',
+      'overdue:8 2022-01-18 03:00 district-coordinator -8',
+      'overdue:15 2022-01-25 03:00 program-manager -15',
+    ]);
+    expect(reminderSchedule(open(), policy, TZ)[0]!.due).toBe('2022-01-10');
+  });
+
+  it('a Saturday made a working day is a working day; a day off moved onto a weekday is not', () => {
+    // Deadline Friday 2024-04-26: day 1 overdue is Saturday 2024-04-27, a working day; day 8 is Saturday
+    // 2024-05-04, and 4–5 May are days off, so it goes out on Monday 6 May.
+    expect(brief(open({ deadline: '2024-04-26' }), policy, new Date('2024-05-10T00:00:00Z'))).toEqual([
+      'before:30 2024-03-27 03:00 assignee 30',
+      'before:7 2024-04-19 03:00 assignee 7',
+      'before:1 2024-04-25 03:00 assignee 1',
+      'overdue:1 2024-04-27 03:00 district-coordinator -1',
+      'overdue:8 2024-05-06 03:00 district-coordinator -10',
+    ]);
+    // 2022-02-23 (Wednesday) is a holiday: the daily overdue reminder of that day joins the next one.
+    const daily = ReminderPolicy.parse({ daysBefore: [2, 1], overdueEveryDays: 1 });
+    expect(brief(open({ deadline: '2022-02-21' }), daily, new Date('2022-02-26T00:00:00Z'))).toEqual([
+      'before:1 2022-02-21 03:00 assignee 0',
+      'overdue:1 2022-02-22 03:00 district-coordinator -1',
+      'overdue:3 2022-02-24 03:00 district-coordinator -3',
+      'overdue:4 2022-02-25 03:00 district-coordinator -4',
     ]);
   });
 
   it('09:00 is local time of the given zone', () => {
-    expect(brief(open(), policy, new Date('2021-12-02T00:00:00Z'), 'Europe/Moscow')).toEqual(['before:30 2021-12-01 06:00 assignee 30']);
+    expect(brief(open(), policy, new Date('2021-12-02T00:00:00Z'), 'Europe/Moscow')).toEqual(['before:30 2021-12-01 06:00 assignee 40']);
     const at1030 = ReminderPolicy.parse({ localTime: '10:30' });
-    expect(brief(open(), at1030, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 04:30 assignee 30']);
+    expect(brief(open(), at1030, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 04:30 assignee 40']);
   });
 
-  it('a Sunday deadline: the 7-day reminder moves to Monday, the 1-day one would fall after the deadline and is dropped', () => {
+  it('a Sunday deadline before the New Year holidays: due on their first working day, the 1-day reminder goes out then', () => {
+    // 2023-12-31 is a Sunday and 1–8 January 2024 are days off: the deadline ends with 2024-01-09.
     const state = open({ deadline: '2023-12-31' });
-    expect(brief(state, policy, new Date('2024-01-10T00:00:00Z'))).toEqual([
-      'before:30 2023-12-01 03:00 assignee 30',
-      'before:7 2023-12-25 03:00 assignee 6',
-      'overdue:1 2024-01-01 03:00 district-coordinator -1',
-      'overdue:8 2024-01-08 03:00 district-coordinator -8',
+    expect(brief(state, policy, new Date('2024-01-20T00:00:00Z'))).toEqual([
+      'before:30 2023-12-01 03:00 assignee 39',
+      'before:7 2023-12-25 03:00 assignee 15',
+      'before:1 2024-01-09 03:00 assignee 0',
+      'overdue:1 2024-01-10 03:00 district-coordinator -1',
+      'overdue:8 2024-01-17 03:00 district-coordinator -8',
     ]);
   });
 
-  it('reminders landing on the same Monday go out once, as the latest of them', () => {
+  it('reminders landing on the same working day go out once, as the latest of them', () => {
     const twoDays = ReminderPolicy.parse({ daysBefore: [2, 1] });
     expect(brief(open({ deadline: '2022-01-10' }), twoDays, new Date('2022-01-12T00:00:00Z'))).toEqual([
       'before:1 2022-01-10 03:00 assignee 0',
       'overdue:1 2022-01-11 03:00 district-coordinator -1',
     ]);
+    // Deadline Thursday 2021-12-30: days 1–10 overdue (31 December to 9 January) are days off.
     const daily = ReminderPolicy.parse({ daysBefore: [1], overdueEveryDays: 1 });
-    expect(brief(open(), daily, new Date('2022-01-05T00:00:00Z'))).toEqual([
-      'before:1 2021-12-30 03:00 assignee 1',
-      'overdue:3 2022-01-03 03:00 district-coordinator -3',
-      'overdue:4 2022-01-04 03:00 district-coordinator -4',
+    expect(brief(open({ deadline: '2021-12-30' }), daily, new Date('2022-01-12T00:00:00Z'))).toEqual([
+      'before:1 2021-12-29 03:00 assignee 1',
+      'overdue:11 2022-01-10 03:00 district-coordinator -11',
+      'overdue:12 2022-01-11 03:00 district-coordinator -12',
     ]);
   });
 
-  it('without the weekend rule, reminders keep their day', () => {
-    const everyDay = ReminderPolicy.parse({ weekendToMonday: false });
-    expect(brief(open(), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe('overdue:1 2022-01-01 03:00 district-coordinator -1');
+  it('without the working-day rule, reminders keep their day', () => {
+    const everyDay = ReminderPolicy.parse({ onWorkingDays: false });
+    expect(brief(open({ deadline: '2021-12-30' }), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe('overdue:1 2021-12-31 03:00 district-coordinator -1');
   });
 
   it('leaves out reminders due before the milestone was started', () => {
     expect(brief(open({ startedAt: '2021-12-20T00:00:00.000Z' }), policy, new Date('2021-12-31T00:00:00Z'))).toEqual([
-      'before:7 2021-12-24 03:00 assignee 7',
-      'before:1 2021-12-30 03:00 assignee 1',
+      'before:7 2021-12-24 03:00 assignee 17',
+      'before:1 2021-12-30 03:00 assignee 11',
     ]);
-    expect(brief(open({ startedAt: '2021-12-01T03:00:00.000Z' }), policy, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 03:00 assignee 30']);
+    expect(brief(open({ startedAt: '2021-12-01T03:00:00.000Z' }), policy, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 03:00 assignee 40']);
   });
 
   it('only open milestones (active, submitted) have reminders', () => {
@@ -90,10 +127,10 @@ describe('reminderSchedule', () => {
     expect(reminderSchedule(open({ status: 'submitted', submittedAt: STARTED, evidence: goodEvidence.connection }), policy, TZ).length).toBeGreaterThan(3);
   });
 
-  it('overdue reminders go on until the horizon (a year after the deadline by default)', () => {
+  it('overdue reminders go on until the horizon (a year after the due day by default)', () => {
     const all = reminderSchedule(open(), policy, TZ);
     expect(all.length).toBeGreaterThan(50);
-    expect(all.at(-1)!.date <= '2023-01-01').toBe(true);
+    expect(all.at(-1)!.date <= '2023-01-11').toBe(true);
     expect(all.every((r, i) => i === 0 || r.at > all[i - 1]!.at)).toBe(true);
   });
 
@@ -147,6 +184,8 @@ describe('nextReminder', () => {
     expect(nextReminder(state, policy, TZ, new Date('2021-11-01T00:00:00Z'))!.id).toMatch(/before:30$/);
     expect(nextReminder(state, policy, TZ, new Date('2021-12-01T03:00:00Z'))!.id).toMatch(/before:7$/);
     expect(nextReminder(state, policy, TZ, new Date('2022-01-03T02:59:59Z'))!.id).toMatch(/overdue:1$/);
+    expect(nextReminder(state, policy, TZ, new Date('2022-01-11T02:59:59Z'))!.id).toMatch(/overdue:1$/);
+    expect(nextReminder(state, policy, TZ, new Date('2022-01-11T03:00:00Z'))!.id).toMatch(/overdue:8$/);
     const late = nextReminder(state, policy, TZ, new Date('2025-06-01T00:00:00Z'))!;
     expect(late.at > '2025-06-01').toBe(true);
     expect(late.level).toBe('program-manager');
@@ -176,35 +215,35 @@ describe('remind', () => {
         version: 6,
         reminderId: 'omsk-school-17:connection:2021-12-31:before:7',
         level: 'assignee',
-        daysToDeadline: 7,
+        daysToDeadline: 17,
       },
     ]);
     expect(d.state).toMatchObject({ version: 6, status: 'active', updatedAt: '2021-12-24T03:00:00.000Z' });
     expect(d.notifications).toHaveLength(1);
     const n = d.notifications[0]!;
     expect(n).toMatchObject({ id: 'omsk-school-17:connection:2021-12-31:before:7:contractor-omsk-net', kind: 'reminder', level: 'assignee', deadline: '2021-12-31' });
-    expect(n.subject.ru).toBe('Напоминание: Подключение к сети «Интернет» — срок 31.12.2021');
-    expect(n.subject.en).toBe('Reminder: Internet connection due 31 December 2021');
-    expect(n.body.ru).toContain('дней до срока: 7');
+    expect(n.subject.ru).toBe('Напоминание: Подключение к сети «Интернет» — срок 10.01.2022');
+    expect(n.subject.en).toBe('Reminder: Internet connection due 10 January 2022');
+    expect(n.body.ru).toContain('завершить до 10.01.2022 включительно (срок 31.12.2021 — нерабочий день) (дней до срока: 17)');
   });
 
   it('escalates overdue work: coordinator from day 1, program manager from day 14', () => {
-    const day1 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:1', new Date('2022-01-03T03:00:00Z')));
+    const day1 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:1', new Date('2022-01-11T03:00:00Z')));
     expect(day1.notifications.map((n) => [n.kind, n.level, n.recipient.type])).toEqual([
       ['escalation', 'district-coordinator', 'contractor'],
       ['escalation', 'district-coordinator', 'district-coordinator'],
     ]);
-    expect(day1.notifications[0]!.subject.ru).toBe('Просрочено: Подключение к сети «Интернет» — срок был 31.12.2021');
-    expect(day1.notifications[0]!.body.ru).toContain('просрочен на 3 дн.');
-    const day15 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:15', new Date('2022-01-17T05:00:00Z')));
+    expect(day1.notifications[0]!.subject.ru).toBe('Просрочено: Подключение к сети «Интернет» — срок был 10.01.2022');
+    expect(day1.notifications[0]!.body.ru).toContain('просрочен на 1 дн.');
+    const day15 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:15', new Date('2022-01-25T05:00:00Z')));
     expect(day15.notifications.map((n) => n.recipient.type)).toEqual(['contractor', 'district-coordinator', 'program-manager']);
     expect(new Set(day15.notifications.map((n) => n.id)).size).toBe(3);
   });
 
   it('the same reminder computed twice has the same notification ids', () => {
     const id = 'omsk-school-17:connection:2021-12-31:overdue:8';
-    const a = ok(remind(ctx(open()), id, new Date('2022-01-10T03:00:00Z')));
-    const b = ok(remind(ctx(open()), id, new Date('2022-01-10T03:05:00Z')));
+    const a = ok(remind(ctx(open()), id, new Date('2022-01-18T03:00:00Z')));
+    const b = ok(remind(ctx(open()), id, new Date('2022-01-18T03:05:00Z')));
     expect(b.notifications.map((n) => n.id)).toEqual(a.notifications.map((n) => n.id));
   });
 
@@ -221,9 +260,11 @@ describe('remind', () => {
     expect(code(remind(context('sports'), 'omsk-school-17:sports:2021-12-31:overdue:1', at))).toBe('not-found');
   });
 
-  it('refuses a reminder the weekend rule dropped', () => {
-    const sunday = open({ deadline: '2023-12-31' });
-    const d = remind(context('connection', { connection: sunday }), 'omsk-school-17:connection:2023-12-31:before:1', new Date('2024-01-05T00:00:00Z'));
+  it('refuses a reminder the working-day rule dropped', () => {
+    // Deadline 2024-01-07, a holiday, due Tuesday 2024-01-09: before:7 (Sunday 2023-12-31) and before:1
+    // (Saturday 2024-01-06) both move to the 9th, where only before:1 goes out.
+    const sunday = open({ deadline: '2024-01-07' });
+    const d = remind(context('connection', { connection: sunday }), 'omsk-school-17:connection:2024-01-07:before:7', new Date('2024-01-20T00:00:00Z'));
     expect(code(d)).toBe('not-allowed');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endOfLocalDay, localDate, weekday } from '../../shared/calendar.js';
+import { endOfLocalDay, localDate } from '../../shared/calendar.js';
+import { isWorkingDay } from '../../shared/working-days/index.js';
 import { eligibleAssignees, evidenceIssues } from '../../shared/domain/index.js';
 import { planMilestones, REFERENCE_PROGRAM } from '../../shared/program/index.js';
 import { generateRegion } from '../../shared/region/index.js';
@@ -31,7 +32,7 @@ function activations(): ActiveMilestone[] {
 function localWorkingTime(ms: number): boolean {
   const date = localDate(new Date(ms), TZ);
   const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', hourCycle: 'h23' }).format(new Date(ms)));
-  return weekday(date) !== 0 && weekday(date) !== 6 && hour >= 9 && hour < 18;
+  return isWorkingDay(date) && hour >= 9 && hour < 18;
 }
 
 describe('behaviour model', () => {

@@ -43,19 +43,20 @@ describe('milestone lifecycle', () => {
     await h.advanceTo(omsk('2021-01-01', '08:00'));
     const { assignee } = (await h.store.getMilestone(s.id, 'connection'))!.state;
 
-    // Connection is due on Friday 31 December 2021; nobody submits until 26 January.
-    await h.advanceTo(omsk('2022-01-24', '10:00'));
+    // Connection is due on Friday 31 December 2021, a day off (as are 1–9 January 2022), so the deadline
+    // ends with Monday 10 January; nobody submits until 26 January.
+    await h.advanceTo(omsk('2022-01-25', '10:00'));
     const [lifecycle] = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith(`ms-${s.id}-connection-`) && e.status === 'RUNNING');
     // A Remind step that runs again (a retry after a lost response) sends nothing twice.
     const retried = await h.handler(WORKFLOW_ENTRIES.refresh, 'remindHandler')({
       schoolId: s.id,
       key: 'connection',
-      reminderId: `${s.id}:connection:2021-12-31:overdue:22`,
+      reminderId: `${s.id}:connection:2021-12-31:overdue:15`,
       executionName: lifecycle!.name,
       executionStartTime: lifecycle!.startDate!.toISOString(),
-      now: at9('2022-01-24'),
+      now: at9('2022-01-25'),
     }, {} as never);
-    expect(retried).toMatchObject({ reminder: 'already-sent', status: 'active', reminderId: `${s.id}:connection:2021-12-31:overdue:29` });
+    expect(retried).toMatchObject({ reminder: 'already-sent', status: 'active', reminderId: `${s.id}:connection:2021-12-31:overdue:22` });
     await h.advanceTo(omsk('2022-01-26'));
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
     await h.advanceTo(omsk('2022-01-28'));
@@ -64,14 +65,14 @@ describe('milestone lifecycle', () => {
 
     const sent = reminders(await h.events(s.id), 'connection');
     expect(sent.map((e) => [e.at, e.reminderId, e.level, e.daysToDeadline])).toEqual([
-      [at9('2021-12-01'), `${s.id}:connection:2021-12-31:before:30`, 'assignee', 30],
-      [at9('2021-12-24'), `${s.id}:connection:2021-12-31:before:7`, 'assignee', 7],
-      [at9('2021-12-30'), `${s.id}:connection:2021-12-31:before:1`, 'assignee', 1],
-      // Overdue days 1, 8, 15, 22 are Saturdays: the reminders go out on the Mondays after.
-      [at9('2022-01-03'), `${s.id}:connection:2021-12-31:overdue:1`, 'district-coordinator', -3],
-      [at9('2022-01-10'), `${s.id}:connection:2021-12-31:overdue:8`, 'district-coordinator', -10],
-      [at9('2022-01-17'), `${s.id}:connection:2021-12-31:overdue:15`, 'program-manager', -17],
-      [at9('2022-01-24'), `${s.id}:connection:2021-12-31:overdue:22`, 'program-manager', -24],
+      // Days to the due day, 10 January.
+      [at9('2021-12-01'), `${s.id}:connection:2021-12-31:before:30`, 'assignee', 40],
+      [at9('2021-12-24'), `${s.id}:connection:2021-12-31:before:7`, 'assignee', 17],
+      [at9('2021-12-30'), `${s.id}:connection:2021-12-31:before:1`, 'assignee', 11],
+      // Overdue days count from 10 January: nothing goes out during the New Year holidays.
+      [at9('2022-01-11'), `${s.id}:connection:2021-12-31:overdue:1`, 'district-coordinator', -1],
+      [at9('2022-01-18'), `${s.id}:connection:2021-12-31:overdue:8`, 'district-coordinator', -8],
+      [at9('2022-01-25'), `${s.id}:connection:2021-12-31:overdue:15`, 'program-manager', -15],
     ]);
 
     // The outbox holds the notifications of exactly these reminders: the assignee before the deadline,
@@ -84,10 +85,9 @@ describe('milestone lifecycle', () => {
       [at9('2021-12-01'), ['contractor']],
       [at9('2021-12-24'), ['contractor']],
       [at9('2021-12-30'), ['contractor']],
-      [at9('2022-01-03'), ['contractor', 'district-coordinator']],
-      [at9('2022-01-10'), ['contractor', 'district-coordinator']],
-      [at9('2022-01-17'), ['contractor', 'district-coordinator', 'program-manager']],
-      [at9('2022-01-24'), ['contractor', 'district-coordinator', 'program-manager']],
+      [at9('2022-01-11'), ['contractor', 'district-coordinator']],
+      [at9('2022-01-18'), ['contractor', 'district-coordinator']],
+      [at9('2022-01-25'), ['contractor', 'district-coordinator', 'program-manager']],
     ]);
     expect(new Set(reminderNotes.map((n) => n.id)).size).toBe(reminderNotes.length);
   });
@@ -136,17 +136,18 @@ describe('milestone lifecycle', () => {
     expect(await milestone()).toMatchObject({ state: { status: 'on-hold', resumeTo: 'active' }, task: { phase: 'resume' } });
 
     // On hold across the deadline: no reminders, no escalations.
-    await h.advanceTo(omsk('2022-01-12'));
+    await h.advanceTo(omsk('2022-01-20'));
     expect(reminders(await h.events(s.id), 'connection')).toEqual([]);
 
     r = await h.command(s.id, 'connection', { type: 'resume' }, MANAGER);
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     expect(await milestone()).toMatchObject({ state: { status: 'active' }, task: { phase: 'submission' } });
     // Back to the schedule where it stands: the next reminder is the day-15 one, to the program manager.
-    await h.advanceTo(omsk('2022-01-18'));
-    expect(reminders(await h.events(s.id), 'connection').map((e) => [e.at, e.level])).toEqual([[at9('2022-01-17'), 'program-manager']]);
+    // (The deadline, 31 December, was a day off: it ended with 10 January, and day 15 is 25 January.)
+    await h.advanceTo(omsk('2022-01-26'));
+    expect(reminders(await h.events(s.id), 'connection').map((e) => [e.at, e.level])).toEqual([[at9('2022-01-25'), 'program-manager']]);
 
-    await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-18') }, contractor(assignee!));
+    await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect((await milestone()).state.status).toBe('completed');
     const lifecycles = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith('ms-sch-hold-1-connection-'));

@@ -126,7 +126,8 @@ describe('school program', () => {
     await h.advanceTo(omsk('2024-11-20'));
     await h.command(s.id, 'training', { type: 'submit', evidence: evidence('training', s, '2024-11-20') }, contractor(training.assignee!));
     await h.command(s.id, 'training', { type: 'accept' }, MANAGER);
-    // Equipment is late: overdue from 2 December.
+    // Equipment is late: due Sunday 1 December, so the deadline ends with Monday 2 December; overdue from
+    // 3 December.
     await h.advanceTo(omsk('2024-12-18'));
     await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2024-12-18') }, contractor(equipment.assignee!));
     await h.advanceTo(omsk('2024-12-20'));
@@ -142,13 +143,14 @@ describe('school program', () => {
     const at = (date: string) => omsk(date, '09:00').toISOString();
     expect(reminders(events, 'equipment').map((e) => [e.at, e.reminderId.split(':').slice(3).join(':'), e.level])).toEqual([
       [at('2024-11-01'), 'before:30', 'assignee'],
-      // 24 November is a Sunday: Monday. 30 November (Saturday) would move past the deadline: dropped.
+      // 24 November is a Sunday: Monday. 30 November (Saturday) moves to the due day, Monday 2 December.
       [at('2024-11-25'), 'before:7', 'assignee'],
-      // Day 1 overdue (2 December, a Monday): the district coordinator too; then every 7 days.
-      [at('2024-12-02'), 'overdue:1', 'district-coordinator'],
-      [at('2024-12-09'), 'overdue:8', 'district-coordinator'],
+      [at('2024-12-02'), 'before:1', 'assignee'],
+      // Day 1 overdue (3 December): the district coordinator too; then every 7 days.
+      [at('2024-12-03'), 'overdue:1', 'district-coordinator'],
+      [at('2024-12-10'), 'overdue:8', 'district-coordinator'],
       // From day 14 overdue: the program manager.
-      [at('2024-12-16'), 'overdue:15', 'program-manager'],
+      [at('2024-12-17'), 'overdue:15', 'program-manager'],
     ]);
     // Onboarding started on 20 December: its 30-day reminder was already past, the 7-day one went out.
     expect(reminders(events, 'onboarding').map((e) => [e.at, e.level])).toEqual([[at('2024-12-24'), 'assignee']]);

@@ -12,7 +12,8 @@
  * Times are epoch milliseconds. People act on working days between 09:00 and 18:00 in the program's
  * time zone; a day that falls on a weekend moves to the Monday.
  */
-import { addDays, daysBetween, endOfLocalDay, localDate, weekendToMonday, zonedInstant } from '../../../shared/calendar.js';
+import { addDays, daysBetween, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
+import { nextWorkingDay } from '../../../shared/working-days/index.js';
 import type { Contractor, Evidence, IsoDate, KitItem, MilestoneDefinition, School } from '../../../shared/program/model.js';
 import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
 import { hash32, Rng, type Seed } from '../../../shared/region/prng.js';
@@ -160,9 +161,9 @@ export class BehaviourModel {
     return profile;
   }
 
-  /** An instant on `date` (moved off the weekend) during working hours, from `rng`. */
+  /** An instant on `date` (moved to the next working day when it is a day off) during working hours, from `rng`. */
   workingTime(rng: Rng, date: IsoDate): number {
-    const day = weekendToMonday(date);
+    const day = nextWorkingDay(date);
     const minutes = rng.int(9 * 60, 18 * 60 - 1);
     const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
     const mm = String(minutes % 60).padStart(2, '0');
