@@ -1,9 +1,9 @@
 /**
  * Every server of the local stack is reachable from this machine only: connecting to its port through
- * the machine's non-loopback address is refused, while the loopback address answers. The stack runs as
- * `npm start` runs it (its own DynamoDB Local on a data folder); the run's shared DynamoDB Local is
- * checked too. A second check lists every listening TCP socket of this process and its children (the
- * DynamoDB Local JVM included), so that a server added later without a loopback bind is caught as well.
+ * the machine's non-loopback address is refused, while the loopback address answers. The stack runs on
+ * a data folder as `npm start` runs it, against the test run's DynamoDB Local (started by the same code
+ * as npm start's). A second check lists every listening TCP socket of this process and its children, so
+ * that a server added later without a loopback bind is caught as well.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -92,7 +92,7 @@ describe.skipIf(!external)(`local servers are reachable from this machine only (
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cos-loopback-'));
-    stack = await startLocalStack({ dataDir, seed: false, startWorkflows: false });
+    stack = await startLocalStack({ dataDir, dynamodbEndpoint: dynamodbEndpoint(), tableName: `loopback-${path.basename(dataDir)}`, seed: false, startWorkflows: false });
   });
 
   afterAll(async () => {
@@ -104,8 +104,7 @@ describe.skipIf(!external)(`local servers are reachable from this machine only (
     'HTTP gateway (API, dashboard, token issuer keys)': stack.port,
     'Step Functions API': Number(new URL(stack.sfnEndpoint).port),
     'Lambda API': Number(new URL(stack.lambdaEndpoint).port),
-    "the stack's DynamoDB Local": Number(new URL(stack.dynamodbEndpoint).port),
-    "the test run's DynamoDB Local": Number(new URL(dynamodbEndpoint()).port),
+    'DynamoDB Local': Number(new URL(stack.dynamodbEndpoint).port),
   });
 
   it('refuses connections through the non-loopback address and accepts them on loopback', async () => {
@@ -119,8 +118,8 @@ describe.skipIf(!external)(`local servers are reachable from this machine only (
   it.skipIf(process.platform !== 'linux')('has no listening socket outside loopback in this process or its children', () => {
     const sockets = listeningSockets(descendants(process.pid));
     const ports = new Set(sockets.map((s) => s.port));
-    // The listing does see the stack's servers, DynamoDB Local's JVM included.
-    for (const [name, port] of Object.entries(servers())) if (name !== "the test run's DynamoDB Local") expect(ports.has(port), name).toBe(true);
+    // The listing does see the stack's servers (DynamoDB Local is the test run's, a child of another process).
+    for (const [name, port] of Object.entries(servers())) if (name !== 'DynamoDB Local') expect(ports.has(port), name).toBe(true);
     expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
   });
 });
