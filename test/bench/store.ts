@@ -12,34 +12,13 @@ import type { MilestoneState } from '../../shared/program/model.js';
 import { createStore, toItem, type MilestoneStore } from '../../shared/store/index.js';
 import { notification, pending, reschedule } from '../store/fixtures.js';
 import { createMilestoneTable } from '../support/table.js';
+import { measureWindow, type Window } from './measure.helpers.js';
 
 const CONCURRENCY = 16;
 const WARM_UP_MS = 1_000;
 const WINDOW_MS = 3_000;
 const ROUNDS = 2;
-
-interface Window {
-  ops: number;
-  ms: number;
-  latencies: number[];
-}
-
-/** Runs `op(worker, i)` on CONCURRENCY workers for `ms` milliseconds. */
-async function measure(ms: number, op: (worker: number, i: number) => Promise<void>): Promise<Window> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + ms;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const t = performance.now();
-        await op(worker, i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { ops: latencies.length, ms: performance.now() - start, latencies };
-}
+const measure = (ms: number, op: (worker: number, i: number) => Promise<void>) => measureWindow(CONCURRENCY, ms, op);
 
 function summary(windows: Window[]): { ops: number; perSecond: number; p50: number; p95: number } {
   const ops = windows.reduce((n, w) => n + w.ops, 0);
