@@ -27,11 +27,10 @@ import path from 'node:path';
 import { DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { JAVA_OPTIONS, startDynamoDbLocal, type DynamoDbLocalOptions } from '../../infra/local/dynamodb-local.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';
-import type { MilestoneState } from '../../shared/program/model.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
-import { notification, pending, reschedule, school } from '../store/fixtures.js';
+import { school } from '../store/fixtures.js';
 import { milestoneTableTemplate } from '../support/table.js';
-import { descendantsCpuSeconds, measureCount, type Window } from './measure.helpers.js';
+import { commitPerWorker, descendantsCpuSeconds, measureCount, type Window } from './measure.helpers.js';
 
 const CONCURRENCY = 16;
 const COMMITS = Number(process.env.BENCH_DYNAMODB_OPS ?? 600);
@@ -114,22 +113,7 @@ async function run(config: Config): Promise<Result> {
 
     // One school per worker: requests in flight never touch the same milestone.
     await store.putSchools(Array.from({ length: CONCURRENCY }, (_, w) => school(`bench-${w}`)));
-    const states: MilestoneState[] = Array.from({ length: CONCURRENCY }, (_, w) => pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }));
-    await store.initMilestones(states);
-    const commit = async (worker: number) => {
-      const current = states[worker]!;
-      const day = String((current.version % 28) + 1).padStart(2, '0');
-      const { state, event } = reschedule(current, `2025-01-${day}`, new Date().toISOString());
-      await store.commit({
-        schoolId: current.schoolId,
-        key: 'connection',
-        expectedVersion: current.version,
-        state,
-        events: [event],
-        notifications: [notification(`bench:${current.schoolId}:${state.version}`, current.schoolId, { kind: 'status' })],
-      });
-      states[worker] = state;
-    };
+    const { commit } = await commitPerWorker(store, CONCURRENCY);
     const read = async (worker: number) => {
       if (!(await store.getSchool(`bench-${worker}`))) throw new Error('school missing');
     };

@@ -1,5 +1,8 @@
 /** Measuring helpers shared by the benchmarks: closed-loop windows, the CPU of child processes. */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { MilestoneState } from '../../shared/program/model.js';
+import type { MilestoneStore } from '../../shared/store/index.js';
+import { notification, pending, reschedule } from '../store/fixtures.js';
 
 export interface Window {
   ops: number;
@@ -77,4 +80,29 @@ export function descendantsCpuSeconds(): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * One milestone per worker (requests in flight never touch the same one), stored, and `commit(worker)`:
+ * the transactional commit of the store benchmarks (a reschedule with its version check, the audit
+ * event and one outbox notification), each on the worker's own milestone.
+ */
+export async function commitPerWorker(store: MilestoneStore, workers: number): Promise<{ states: MilestoneState[]; commit: (worker: number) => Promise<void> }> {
+  const states: MilestoneState[] = Array.from({ length: workers }, (_, w) => pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }));
+  await store.initMilestones(states);
+  const commit = async (worker: number) => {
+    const current = states[worker]!;
+    const day = String((current.version % 28) + 1).padStart(2, '0');
+    const { state, event } = reschedule(current, `2025-01-${day}`, new Date().toISOString());
+    await store.commit({
+      schoolId: current.schoolId,
+      key: 'connection',
+      expectedVersion: current.version,
+      state,
+      events: [event],
+      notifications: [notification(`bench:${current.schoolId}:${state.version}`, current.schoolId, { kind: 'status' })],
+    });
+    states[worker] = state;
+  };
+  return { states, commit };
 }

@@ -8,11 +8,9 @@
  */
 import { PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import type { MilestoneState } from '../../shared/program/model.js';
 import { createStore, toItem, type MilestoneStore } from '../../shared/store/index.js';
-import { notification, pending, reschedule } from '../store/fixtures.js';
 import { createMilestoneTable } from '../support/table.js';
-import { measureWindow, type Window } from './measure.helpers.js';
+import { commitPerWorker, measureWindow, type Window } from './measure.helpers.js';
 
 const CONCURRENCY = 16;
 const WARM_UP_MS = 1_000;
@@ -40,23 +38,7 @@ async function main(): Promise<void> {
     const store: MilestoneStore = createStore({ client, tableName });
 
     // One milestone per worker: requests in flight never touch the same milestone.
-    const states: MilestoneState[] = Array.from({ length: CONCURRENCY }, (_, w) => pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }));
-    await store.initMilestones(states);
-
-    const commit = async (worker: number) => {
-      const current = states[worker]!;
-      const day = String((current.version % 28) + 1).padStart(2, '0');
-      const { state, event } = reschedule(current, `2025-01-${day}`, new Date().toISOString());
-      await store.commit({
-        schoolId: current.schoolId,
-        key: 'connection',
-        expectedVersion: current.version,
-        state,
-        events: [event],
-        notifications: [notification(`bench:${current.schoolId}:${state.version}`, current.schoolId, { kind: 'status' })],
-      });
-      states[worker] = state;
-    };
+    const { states, commit } = await commitPerWorker(store, CONCURRENCY);
     let puts = 0;
     const put = async (worker: number) => {
       const n = puts++;
