@@ -35,7 +35,7 @@ export interface RuntimeOptions {
   /** System clock (default) or a VirtualClock driven by advanceTo/runUntilIdle. */
   clock?: Clock;
   /** 'memory' (default), a data directory for the SQLite checkpoint file, or a store of your own. */
-  store?: 'memory' | { dataDir: string; commitEveryWrite?: boolean } | CheckpointStore;
+  store?: 'memory' | { dataDir: string; commitEveryWrite?: boolean; synchronous?: 'FULL' | 'NORMAL' } | CheckpointStore;
   /** Lambda handlers by function name or ARN, or a registry. */
   lambdas?: Record<string, LambdaHandler> | LambdaRegistry;
   /** Client for the dynamodb:* integrations (DynamoDB Local). */
@@ -207,7 +207,7 @@ export class Runtime implements Engine {
     this.#arnCtx = { region: this.region, accountId: this.accountId };
     const store = options.store ?? 'memory';
     this.store =
-      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false }) : store;
+      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false, ...(store.synchronous ? { synchronous: store.synchronous } : {}) }) : store;
     this.lambdas = options.lambdas instanceof LambdaRegistry ? options.lambdas : new LambdaRegistry(this.#arnCtx, options.lambdas);
     this.dynamodb = options.dynamodb;
     this.deterministic = options.deterministic ?? this.clock.virtual;

@@ -12,8 +12,9 @@
  *   sync. The runtime flushes only where every execution is between two transitions (after a
  *   checkpoint, between jobs), so what a flush writes is always a checkpointed state; a crash loses
  *   only transitions that had no effect outside, which resuming replays the same way.
- *   `commitEveryWrite` commits each transition on its own instead (slower; kept to measure the
- *   difference).
+ *   `commitEveryWrite` commits each transition on its own instead, and `synchronous: 'NORMAL'` syncs
+ *   only at WAL checkpoints (safe against a killed process, not a power loss); both are slower or
+ *   weaker and kept to measure the difference.
  * - `MemoryStore`: same interface, nothing leaves the process (tests and simulations). It keeps the
  *   runtime's own objects by reference, so it cannot be reopened by another runtime.
  */
@@ -108,7 +109,7 @@ export class SqliteStore implements CheckpointStore {
   readonly #frames = new Map<string, Map<number, FrameRecord | null>>();
   #events: { arn: string; events: readonly HistoryEvent[] }[] = [];
 
-  constructor(dataDir: string, options: { fileName?: string; commitEveryWrite?: boolean } = {}) {
+  constructor(dataDir: string, options: { fileName?: string; commitEveryWrite?: boolean; synchronous?: 'FULL' | 'NORMAL' } = {}) {
     const fileName = options.fileName ?? 'stepfunctions.sqlite';
     this.#commitEveryWrite = options.commitEveryWrite ?? false;
     mkdirSync(dataDir, { recursive: true });
@@ -118,7 +119,7 @@ export class SqliteStore implements CheckpointStore {
     this.#db = new sqlite.DatabaseSync(this.file);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
+      PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'};
       CREATE TABLE IF NOT EXISTS definitions (id TEXT PRIMARY KEY, text TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS state_machines (arn TEXT PRIMARY KEY, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, status TEXT NOT NULL, doc TEXT NOT NULL);
