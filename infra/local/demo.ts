@@ -12,7 +12,7 @@
  * endpoints, not at those of the stack that runs afterwards.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, zonedInstant } from '../../shared/calendar.js';
@@ -31,6 +31,7 @@ const ANCHOR_FILE = 'demo-clock.json';
 const PARTIAL_FILE = 'demo-history.partial';
 /** What the history writes in the data folder: removed when a history was cut short, to start it over. */
 const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'notifications.jsonl'];
+const TMPFS = '/dev/shm';
 
 export interface DemoAnchor {
   /** The demo instant the history ended at (ISO). */
@@ -49,6 +50,10 @@ export interface DemoHistoryOptions {
   demoDate?: string;
   schools?: number;
   seed?: number | string;
+  /** Serve the API and the dashboard on this port while the history is generated (read-only, with its progress). */
+  port?: number;
+  /** The repository root, for the paths the banner shows. */
+  root?: string;
 }
 
 export function demoClock(anchor: DemoAnchor, wallMs: () => number = Date.now): OffsetClock {
@@ -95,6 +100,62 @@ export function dataFolderState(dataDir: string): 'fresh' | 'anchored' | 'legacy
   return existsSync(path.join(dataDir, 'sfn')) || existsSync(path.join(dataDir, 'dynamodb')) ? 'legacy' : 'fresh';
 }
 
+/**
+ * Where the history is generated: a fresh folder on tmpfs (`/dev/shm`) when the machine has one, else
+ * the data folder itself. The history's DynamoDB Local files and the runtime's checkpoints (SQLite,
+ * synchronous=FULL) then cost no disk syncs while it is made: a history cut short is generated again
+ * from the start anyway (see `dataFolderState`), so nothing in it needs to survive a crash before it
+ * is complete. `moveHistory` puts the finished history into the data folder, synced, before the anchor
+ * that makes it count is written. The issuer key is the data folder's, so that the tokens printed
+ * while the history is made stay valid afterwards.
+ */
+export async function historyWorkDir(dataDir: string): Promise<string> {
+  const { loadLocalIssuer, issuerKeyFile } = await import('./issuer.js');
+  await loadLocalIssuer(dataDir);
+  let dir = dataDir;
+  try {
+    if (existsSync(TMPFS)) dir = mkdtempSync(path.join(TMPFS, 'cos-demo-history-'));
+  } catch {
+    dir = dataDir;
+  }
+  if (dir !== dataDir) {
+    mkdirSync(path.dirname(issuerKeyFile(dir)), { recursive: true, mode: 0o700 });
+    cpSync(issuerKeyFile(dataDir), issuerKeyFile(dir));
+  }
+  return dir;
+}
+
+/** Moves the history's parts from the folder it was made in into the data folder (a no-op when they are the same), synced. */
+export function moveHistory(workDir: string, dataDir: string): void {
+  if (path.resolve(workDir) === path.resolve(dataDir)) return;
+  for (const part of HISTORY_PARTS) {
+    const from = path.join(workDir, part);
+    if (!existsSync(from)) continue;
+    const to = path.join(dataDir, part);
+    rmSync(to, { recursive: true, force: true });
+    cpSync(from, to, { recursive: true });
+    syncTree(to);
+  }
+  syncTree(dataDir, false);
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+/** fsync every file under `target` (and the folders, so that the new names are durable too). */
+function syncTree(target: string, recursive = true): void {
+  const sync = (p: string) => {
+    const fd = openSync(p, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  if (statSync(target).isDirectory()) {
+    if (recursive) for (const name of readdirSync(target)) syncTree(path.join(target, name));
+    sync(target);
+  } else sync(target);
+}
+
 /** Marks the history as under way; `finishHistory` writes the anchor and removes the mark. */
 export function beginHistory(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true });
@@ -107,13 +168,20 @@ export function finishHistory(dataDir: string, anchor: DemoAnchor): void {
 }
 
 /** Messages of the history process to its parent (over the IPC channel). */
-export type HistoryMessage = { type: 'progress'; progress: SimulationProgress } | { type: 'log'; message: string } | { type: 'done'; anchor: DemoAnchor };
+export type HistoryMessage =
+  | { type: 'progress'; progress: SimulationProgress }
+  | { type: 'log'; message: string }
+  /** The dashboard answers (with `port`): where to look, as `npm start` prints it. */
+  | { type: 'ready'; banner: string }
+  | { type: 'done'; anchor: DemoAnchor };
 
 export interface GenerateOptions extends DemoHistoryOptions {
   /** Where the history process's own output (the functions' logs) goes: a file (appended), or 'inherit'. */
   output: string | 'inherit';
   onProgress?: (p: SimulationProgress) => void;
   log?: (message: string) => void;
+  /** With `port`: the dashboard answers; the banner to print. */
+  onReady?: (banner: string) => void;
   /** Stops the history process (for Ctrl-C); the data folder then holds a partial history, removed on the next start. */
   signal?: AbortSignal;
 }
@@ -128,7 +196,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export async function generateDemoHistory(options: GenerateOptions): Promise<DemoAnchor> {
   const { openSync, closeSync } = await import('node:fs');
   const out = options.output === 'inherit' ? 'inherit' : (mkdirSync(path.dirname(options.output), { recursive: true }), openSync(options.output, 'a'));
-  const args = JSON.stringify({ dataDir: options.dataDir, demoDate: options.demoDate, schools: options.schools, seed: options.seed });
+  const args = JSON.stringify({ dataDir: options.dataDir, demoDate: options.demoDate, schools: options.schools, seed: options.seed, port: options.port, root: REPO_ROOT });
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', HISTORY_SCRIPT, args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out, 'ipc'],
@@ -144,6 +212,7 @@ export async function generateDemoHistory(options: GenerateOptions): Promise<Dem
       child.on('message', (m: HistoryMessage) => {
         if (m.type === 'progress') options.onProgress?.(m.progress);
         else if (m.type === 'log') options.log?.(m.message);
+        else if (m.type === 'ready') options.onReady?.(m.banner);
         else if (m.type === 'done') anchor = m.anchor;
       });
       child.on('error', reject);

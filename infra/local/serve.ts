@@ -9,10 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OMSK_CITY_DISTRICT_ID } from '../../shared/region/districts.js';
-import { generateRegion } from '../../shared/region/demo-region.js';
-import type { Role } from '../../shared/program/model.js';
-import type { TokenClaims } from './issuer.js';
+import { banner, demoTimeText } from './banner.js';
 import { startLocalStack } from './stack.js';
 import { SystemClock } from '../../shared/clock.js';
 import { demoClock, readDemoAnchor } from './demo.js';
@@ -59,46 +56,12 @@ async function main(): Promise<void> {
   const stack = await starting;
   if (stopping) return;
 
-  // One demo user of each role, from the demo region (seed 1).
-  const region = generateRegion({ seed: 1 });
-  const provider = region.contractors.find((c) => c.kind === 'internet-provider' && c.districts.length === 0) ?? region.contractors[0]!;
-  const users: { label: string; claims: TokenClaims & { role: Role } }[] = [
-    { label: 'program manager', claims: { role: 'program-manager', sub: 'demo-manager', name: 'Demo program manager' } },
-    { label: `district coordinator (${OMSK_CITY_DISTRICT_ID})`, claims: { role: 'district-coordinator', sub: 'demo-coordinator', district: OMSK_CITY_DISTRICT_ID, name: 'Demo district coordinator' } },
-    { label: `contractor (${provider.id})`, claims: { role: 'contractor', sub: 'demo-contractor', org: provider.id, name: provider.name } },
-    { label: 'viewer', claims: { role: 'viewer', sub: 'demo-viewer', name: 'Demo viewer' } },
-  ];
-  const base = `http://localhost:${stack.port}`;
-  const lines = [
-    '',
-    `  Dashboard      ${base}/`,
-    `  API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
-    `  Health         ${base}/healthz`,
-    `  Step Functions ${stack.sfnEndpoint}   (AWS_ENDPOINT_URL_SFN for the aws CLI / SDK)`,
-    `  DynamoDB       ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
-    `  Notifications  delivered ones are appended to ${path.relative(ROOT, path.join(dataDir, 'notifications.jsonl'))}`,
-    `  Function logs  ${path.relative(ROOT, path.join(dataDir, 'logs', 'functions.log'))}   (LOG_LEVEL=debug npm start: on the console)`,
-    `  Data           ${path.relative(ROOT, dataDir)}/ (delete it to start from scratch)`,
-    '',
-    anchor
-      ? `  Demo time      ${demoTimeText(clock.now())} ${REFERENCE_PROGRAM.timeZone}, moving at real speed (history from the program simulation, ${anchor.schools} schools up to ${anchor.demoDate}); delete ${path.relative(ROOT, dataDir)} to start over`
-      : `  Time           the system clock (this data folder predates demo timelines; delete ${path.relative(ROOT, dataDir)} for the demo history)`,
-    '',
-    '  Demo users (tokens valid 30 days; more with `npm run token -- --role ROLE ...`):',
-  ];
-  for (const u of users) {
-    const token = await stack.issuer.sign({ ...u.claims, ttlSeconds: 30 * 24 * 3600 });
-    lines.push('', `  ${u.label}`, `    sign in: ${base}/#token=${token}`, `    curl -H "Authorization: Bearer ${token}" ${base}/api/me`);
-  }
-  lines.push('', '  Ctrl-C stops everything.', '');
-  send({ type: 'ready', banner: lines.join('\n') });
+  const time = anchor
+    ? `  Demo time      ${demoTimeText(clock.now())} ${REFERENCE_PROGRAM.timeZone}, moving at real speed (history from the program simulation, ${anchor.schools} schools up to ${anchor.demoDate}); delete ${path.relative(ROOT, dataDir)} to start over`
+    : `  Time           the system clock (this data folder predates demo timelines; delete ${path.relative(ROOT, dataDir)} for the demo history)`;
+  send({ type: 'ready', banner: await banner(stack, { root: ROOT, dataDir, time }) });
 }
 
-function demoTimeText(at: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: REFERENCE_PROGRAM.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
-}
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -25,6 +25,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dataDir = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
 const logFile = path.join(dataDir, 'logs', 'functions.log');
 const verbose = /^(debug|trace)$/i.test(process.env.LOG_LEVEL ?? '');
+const port = Number(process.env.PORT ?? 3000);
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 const say = (message: string) => console.log(`[${stamp()}] ${message}`);
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   if (state === 'fresh') {
     const demoDate = demoDateFrom(process.env.DEMO_DATE);
     const schools = Number(process.env.DEMO_SCHOOLS ?? 750);
-    say(`first start: generating the demo history of ${schools} schools from the program simulation, 2021-01-01 to ${demoDate} (once; the functions' logs go to ${path.relative(ROOT, logFile)})`);
+    say(`first start: generating the demo history of ${schools} schools from the program simulation, 2021-01-01 to ${demoDate} (once; the functions' logs go to ${path.relative(ROOT, logFile)}); the dashboard answers meanwhile, read-only, with the history's progress`);
     const progress = progressReporter(process.stderr);
     const started = performance.now();
     try {
@@ -76,8 +77,10 @@ async function main(): Promise<void> {
         demoDate,
         schools,
         output: typeof out === 'number' ? logFile : 'inherit',
+        port,
         onProgress: (p) => progress.update(p),
         log: (m) => progress.note(`[${stamp()}] ${m}`),
+        onReady: (banner) => progress.note(banner),
         signal: aborted.signal,
       });
       if (typeof out === 'number') closeSync(out);

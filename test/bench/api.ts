@@ -14,12 +14,12 @@
  *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WARMUP_SECONDS=20 BENCH_WRITE_SCHOOLS=100 BENCH_WRITE_SHARE=0.2
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack } from '../../infra/local/stack.js';
 import type { LoadPlan, LoadResult } from './api.helpers.js';
+import { descendantsCpuSeconds } from './measure.helpers.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -38,38 +38,6 @@ interface ServerUse {
   clientCores: number;
   /** Cores the server's other child processes used (DynamoDB Local's JVM). */
   childCores: number;
-}
-
-/** CPU seconds used so far by the descendants of this process (Linux /proc; NaN elsewhere). */
-function descendantsCpuSeconds(): number {
-  try {
-    const tick = 100; // USER_HZ on Linux
-    const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-    const parentOf = new Map<number, number>();
-    const cpu = new Map<number, number>();
-    for (const pid of procs) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        parentOf.set(Number(pid), Number(fields[1]));
-        cpu.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / tick);
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    let total = 0;
-    for (const [pid, seconds] of cpu) {
-      for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) {
-        if (p === process.pid) {
-          total += seconds;
-          break;
-        }
-      }
-    }
-    return total;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Starts measuring; the returned function gives the cores this process and its children used since, and the seconds. */

@@ -8,38 +8,15 @@
  */
 import { PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import type { MilestoneState } from '../../shared/program/model.js';
 import { createStore, toItem, type MilestoneStore } from '../../shared/store/index.js';
-import { notification, pending, reschedule } from '../store/fixtures.js';
 import { createMilestoneTable } from '../support/table.js';
+import { commitPerWorker, measureWindow, type Window } from './measure.helpers.js';
 
 const CONCURRENCY = 16;
 const WARM_UP_MS = 1_000;
 const WINDOW_MS = 3_000;
 const ROUNDS = 2;
-
-interface Window {
-  ops: number;
-  ms: number;
-  latencies: number[];
-}
-
-/** Runs `op(worker, i)` on CONCURRENCY workers for `ms` milliseconds. */
-async function measure(ms: number, op: (worker: number, i: number) => Promise<void>): Promise<Window> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + ms;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const t = performance.now();
-        await op(worker, i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { ops: latencies.length, ms: performance.now() - start, latencies };
-}
+const measure = (ms: number, op: (worker: number, i: number) => Promise<void>) => measureWindow(CONCURRENCY, ms, op);
 
 function summary(windows: Window[]): { ops: number; perSecond: number; p50: number; p95: number } {
   const ops = windows.reduce((n, w) => n + w.ops, 0);
@@ -61,23 +38,7 @@ async function main(): Promise<void> {
     const store: MilestoneStore = createStore({ client, tableName });
 
     // One milestone per worker: requests in flight never touch the same milestone.
-    const states: MilestoneState[] = Array.from({ length: CONCURRENCY }, (_, w) => pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }));
-    await store.initMilestones(states);
-
-    const commit = async (worker: number) => {
-      const current = states[worker]!;
-      const day = String((current.version % 28) + 1).padStart(2, '0');
-      const { state, event } = reschedule(current, `2025-01-${day}`, new Date().toISOString());
-      await store.commit({
-        schoolId: current.schoolId,
-        key: 'connection',
-        expectedVersion: current.version,
-        state,
-        events: [event],
-        notifications: [notification(`bench:${current.schoolId}:${state.version}`, current.schoolId, { kind: 'status' })],
-      });
-      states[worker] = state;
-    };
+    const { states, commit } = await commitPerWorker(store, CONCURRENCY);
     let puts = 0;
     const put = async (worker: number) => {
       const n = puts++;

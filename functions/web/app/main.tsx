@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Me } from '../../../shared/api/schemas.js';
 import { api } from './api.js';
 import { createI18n, I18nContext, LANGS, storedLang, storeLang, useI18n, type Lang } from './i18n.js';
+import { HistoryBanner } from './history-banner.js';
 import { AssignmentsPage } from './pages/assignments.js';
 import { NotificationsPage } from './pages/notifications.js';
 import { OverviewPage } from './pages/overview.js';
@@ -63,6 +64,7 @@ function App() {
         {i18n.t('skipToContent')}
       </a>
       <Header me={token && !me.loading ? (me.data ?? null) : null} lang={lang} onLang={setLang} />
+      <HistoryBanner />
       {body}
     </I18nContext.Provider>
   );

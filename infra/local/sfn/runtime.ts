@@ -38,7 +38,7 @@ export interface RuntimeOptions {
   /** System clock (default) or a VirtualClock driven by advanceTo/runUntilIdle. */
   clock?: Clock;
   /** 'memory' (default), a data directory for the SQLite checkpoint file, or a store of your own. */
-  store?: 'memory' | { dataDir: string; commitEveryWrite?: boolean } | CheckpointStore;
+  store?: 'memory' | { dataDir: string; commitEveryWrite?: boolean; synchronous?: 'FULL' | 'NORMAL' } | CheckpointStore;
   /** Lambda handlers by function name or ARN, or a registry. */
   lambdas?: Record<string, LambdaHandler> | LambdaRegistry;
   /** Client for the dynamodb:* integrations (DynamoDB Local). */
@@ -135,6 +135,7 @@ const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 const MAX_TAGS = 50;
 const MAX_PAYLOAD = 256 * 1024;
 const YIELD_EVERY_MS = 20;
+const FLUSH_EVERY_MS = 1_000;
 
 function definitionId(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -215,6 +216,8 @@ export class Runtime implements Engine {
   #unsubscribeClock: (() => void) | undefined;
   #finishWaiters = new Map<string, ((h: ExecutionHeader) => void)[]>();
   #lastYield = 0;
+  #lastFlush = 0;
+  #launches: (() => void)[] = [];
   #pendingTasks = new Set<Promise<unknown>>();
 
   constructor(options: RuntimeOptions = {}) {
@@ -224,7 +227,7 @@ export class Runtime implements Engine {
     this.#arnCtx = { region: this.region, accountId: this.accountId };
     const store = options.store ?? 'memory';
     this.store =
-      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false }) : store;
+      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false, ...(store.synchronous ? { synchronous: store.synchronous } : {}) }) : store;
     this.lambdas = options.lambdas instanceof LambdaRegistry ? options.lambdas : new LambdaRegistry(this.#arnCtx, options.lambdas);
     this.dynamodb = options.dynamodb;
     this.deterministic = options.deterministic ?? this.clock.virtual;
@@ -270,8 +273,25 @@ export class Runtime implements Engine {
   }
 
   invoke(exec: Exec, frame: FrameRecord, state: CompiledState): void {
-    // Everything up to this attempt is durable before the invocation can have an effect.
+    // Everything up to this attempt is durable before the invocation can have an effect: invocations
+    // wait in #launches until the loop is about to wait or yield, then one flush (one sync) covers all
+    // of them (group commit).
+    this.#inflight++;
+    this.#launches.push(() => this.#launch(exec, frame, state));
+    this.#kick();
+  }
+
+  /** Flushes the store once, then starts every invocation queued since the last time. */
+  #launchQueued(): void {
+    if (this.#launches.length === 0) return;
     this.store.flush();
+    this.#lastFlush = Date.now();
+    const launches = this.#launches;
+    this.#launches = [];
+    for (const launch of launches) launch();
+  }
+
+  #launch(exec: Exec, frame: FrameRecord, state: CompiledState): void {
     const seq = frame.seq;
     const frameId = frame.id;
     const resource = state.resource!;
@@ -299,7 +319,6 @@ export class Runtime implements Engine {
       default:
         work = Promise.resolve().then(() => invokeDynamoDb(this.dynamodb, resource.kind, args));
     }
-    this.#inflight++;
     const tracked = work
       .then(
         (value): Outcome => ({ ok: true, value }),
@@ -375,11 +394,16 @@ export class Runtime implements Engine {
             await job.run();
             if (job.exec.dirty.size > 0 || job.exec.events.length > 0 || job.exec.deleted.length > 0) this.checkpoint(job.exec);
           }
-          // Let I/O (API requests, real timers) in now and then.
+          // Let I/O (API requests, real timers) in now and then. Whatever leaves the runtime flushes
+          // first; the periodic flush only bounds the work a crash would make the loop do again.
           const now = Date.now();
           if (now - this.#lastYield > YIELD_EVERY_MS) {
             this.#lastYield = now;
-            this.store.flush();
+            this.#launchQueued();
+            if (now - this.#lastFlush > FLUSH_EVERY_MS) {
+              this.#lastFlush = now;
+              this.store.flush();
+            }
             await new Promise((resolve) => setImmediate(resolve));
           }
           continue;
@@ -390,6 +414,7 @@ export class Runtime implements Engine {
         }
         if (this.#fireDueTimers()) continue;
         if (this.#inflight > 0) {
+          this.#launchQueued();
           this.store.flush();
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
@@ -771,7 +796,11 @@ export class Runtime implements Engine {
       this.#armRealTimer();
     }
     this.schedule(exec, frame);
-    this.store.flush();
+    // Started through the API: durable before the reply. Started by a parent's task (which may run
+    // while another execution is between two writes of a transition, where no flush may happen): the
+    // parent's recorded result is what makes it durable, and until then a restart invokes that task
+    // again, which starts the same child (its name comes from the attempt).
+    if (!parent) this.store.flush();
     return { executionArn: arn, startDate: new Date(now) };
   }
 

@@ -10,7 +10,7 @@ import { VirtualClock } from '../../../shared/clock.js';
 import type { IsoDate, ProgramDefinition } from '../../../shared/program/model.js';
 import type { Seed } from '../../../shared/region/index.js';
 import { createWorkflowSignal } from '../../../functions/common/workflow-signal.js';
-import { startLocalStack, type LocalStack } from '../stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.js';
 import { Simulation, type SimulatedSystem, type SimulationProgress, type SimulationRun } from './engine.js';
 import type { BehaviourRates } from './behaviour.js';
 import { computeKpis, formatKpiTable, type Kpis } from './kpi.js';
@@ -32,6 +32,10 @@ export interface SystemOptions {
   tableName?: string;
   /** Keep the system's data (DynamoDB, executions) in this folder, as `npm start` does; default in memory. */
   dataDir?: string;
+  /** Serve the API and the dashboard on this port while the simulation runs (default: a free port). */
+  port?: number;
+  /** More routes for the local gateway (the demo history's progress). */
+  routes?: LocalStackOptions['routes'];
 }
 
 /**
@@ -47,6 +51,8 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
     ...(options.tableName ? { tableName: options.tableName } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.routes ? { routes: options.routes } : {}),
   });
   try {
     if (!stack.schoolProgramArn) throw new Error('the synthesized template has no school-program state machine');
