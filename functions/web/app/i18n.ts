@@ -44,6 +44,7 @@ const ru = {
   'role.district-coordinator': 'Координатор района',
   'role.contractor': 'Подрядчик',
   'role.viewer': 'Наблюдатель',
+  'role.school-staff': 'Сотрудник школы',
   'role.system': 'Система',
   'me.org': 'организация {org}',
 
@@ -271,6 +272,7 @@ const en: Messages = {
   'role.district-coordinator': 'District coordinator',
   'role.contractor': 'Contractor',
   'role.viewer': 'Viewer',
+  'role.school-staff': 'School staff',
   'role.system': 'System',
   'me.org': 'organization {org}',
 
