@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { OMSK_CITY_DISTRICT_ID } from '../../shared/region/districts.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
 import type { Role } from '../../shared/program/model.js';
-import type { TokenClaims } from './issuer.js';
+import type { TokenClaims } from './directory.js';
 import { startLocalStack } from './stack.js';
 import { SystemClock } from '../../shared/clock.js';
 import { demoClock, readDemoAnchor } from './demo.js';
@@ -84,10 +84,13 @@ async function main(): Promise<void> {
       ? `  Demo time      ${demoTimeText(clock.now())} ${REFERENCE_PROGRAM.timeZone}, moving at real speed (history from the program simulation, ${anchor.schools} schools up to ${anchor.demoDate}); delete ${path.relative(ROOT, dataDir)} to start over`
       : `  Time           the system clock (this data folder predates demo timelines; delete ${path.relative(ROOT, dataDir)} for the demo history)`,
     '',
-    '  Demo users (tokens valid 30 days; more with `npm run token -- --role ROLE ...`):',
+    `  User directory ${stack.directory.endpoint} (pool ${stack.directory.userPoolId}); sign in at ${base}/ with an e-mail and password`,
+    '  First program manager of an empty system: npm run admin -- create-manager --email ... --name ...',
+    '',
+    '  Demo users (ID tokens of the local directory, valid 1 hour; more with `npm run token -- --role ROLE ...`):',
   ];
   for (const u of users) {
-    const token = await stack.issuer.sign({ ...u.claims, ttlSeconds: 30 * 24 * 3600 });
+    const token = await stack.token(u.claims);
     lines.push('', `  ${u.label}`, `    sign in: ${base}/#token=${token}`, `    curl -H "Authorization: Bearer ${token}" ${base}/api/me`);
   }
   lines.push('', '  Ctrl-C stops everything.', '');
