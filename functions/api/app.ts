@@ -22,6 +22,8 @@ import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
 import { reportRoutes } from './routes/reports.js';
 import { schoolRoutes } from './routes/schools.js';
+import { signInRoutes } from './routes/sign-in.js';
+import { userRoutes } from './routes/users.js';
 
 export type { ApiDeps, WebRequest, WebResponse };
 
@@ -142,6 +144,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', bulkRoutes(context));
   app.route('/api', importRoutes(context));
   app.route('/api', reportRoutes(context));
+  app.route('/api', userRoutes(context));
+  app.route('/', signInRoutes(context));
 
   return app;
 }

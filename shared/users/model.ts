@@ -82,3 +82,56 @@ export function scopeOf(user: { role: Role | null } & Partial<Record<Scope, stri
   const scope = user.role ? ROLE_SCOPE[user.role] : null;
   return scope ? (user[scope] ?? null) : null;
 }
+
+// ---------- the audit of the directory ----------
+
+export const UserEventType = z.enum(['user-invited', 'user-disabled', 'user-enabled']);
+export type UserEventType = z.infer<typeof UserEventType>;
+
+/** One change of the directory: who changed which user, when, and the user as it then was. */
+export const UserEvent = z
+  .object({
+    id: z.string().min(1),
+    type: UserEventType,
+    at: IsoInstant,
+    username: z.string().min(1),
+    email: z.string(),
+    role: Role.nullable(),
+    scope: z.string().nullable(),
+    /** The author: a signed-in user, or the administration command (`system`). */
+    actor: z.object({ role: z.string(), sub: z.string(), name: z.string().optional() }).strict(),
+  })
+  .strict()
+  .meta({ id: 'UserEvent' });
+export type UserEvent = z.infer<typeof UserEvent>;
+
+// ---------- API bodies ----------
+
+export const UserList = z.object({ items: z.array(DirectoryUser) }).strict().meta({ id: 'UserList' });
+export type UserList = z.infer<typeof UserList>;
+
+export const InvitedUser = z
+  .object({
+    user: DirectoryUser,
+    /** Only where the directory sends no invitation itself (the local system): shown once. */
+    temporaryPassword: z.string().nullable(),
+  })
+  .strict()
+  .meta({ id: 'InvitedUser' });
+export type InvitedUser = z.infer<typeof InvitedUser>;
+
+export const UserDetail = z.object({ user: DirectoryUser, history: z.array(UserEvent) }).strict().meta({ id: 'UserDetail' });
+export type UserDetail = z.infer<typeof UserDetail>;
+
+/** Where the dashboard signs in (Cognito's managed login in AWS, the local sign-in pages locally). */
+export const SignInConfig = z
+  .object({
+    authorizeUrl: z.string(),
+    tokenUrl: z.string(),
+    logoutUrl: z.string(),
+    clientId: z.string(),
+    scope: z.string(),
+  })
+  .strict()
+  .meta({ id: 'SignInConfig' });
+export type SignInConfig = z.infer<typeof SignInConfig>;
