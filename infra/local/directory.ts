@@ -88,7 +88,10 @@ function customAttributes(template: CfnTemplate): SchemaAttributeType[] {
 function groups(template: CfnTemplate): { GroupName: string; Description?: string }[] {
   return Object.values(template.Resources ?? {})
     .filter((r) => r.Type === 'AWS::Cognito::UserPoolGroup')
-    .map((r) => r.Properties as { GroupName: string; Description?: string });
+    .map((r) => {
+      const p = r.Properties as { GroupName: string; Description?: unknown };
+      return { GroupName: p.GroupName, ...(typeof p.Description === 'string' ? { Description: p.Description } : {}) };
+    });
 }
 
 export async function provisionLocalDirectory(options: {
