@@ -77,7 +77,8 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
   let exited = false;
   child.once('exit', () => { exited = true; running.delete(child); });
 
-  const timeout = options.startTimeoutMs ?? 30_000;
+  // Generous: a JVM starting on a busy 2-core machine can take well over half a minute.
+  const timeout = options.startTimeoutMs ?? 120_000;
   const deadline = Date.now() + timeout;
   while (!(await canConnect(port))) {
     if (exited) throw new Error(`${name} exited before it was ready:\n${output}`);
