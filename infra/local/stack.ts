@@ -150,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => cognito.stop());
       cognitoEndpoint = cognito.endpoint;
     }
-    let signIn: ReturnType<typeof localSignIn> | undefined;
+    const signIn: { current?: ReturnType<typeof localSignIn> } = {};
     const handlers: Record<string, EventHandler> = {};
     const handlerOf = (name: string): EventHandler | undefined => {
       const fn = local.functions.find((f) => f.logicalId === name || f.name === name || f.arn === name || name.endsWith(`:function:${f.name}`));
@@ -167,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 0,
       ...(options.host ? { host: options.host } : {}),
       functionName: api.name,
-      routes: [(req, res, body) => signIn?.route(req, res, body) ?? false],
+      routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false],
     });
     stops.push(() => gateway.close());
     const callbackUrls = [`${gateway.url}/`, `http://localhost:${gateway.port}/`];
@@ -178,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(dataDir ? { stateFile: path.join(dataDir, 'auth', 'directory.json') } : {}),
     });
     stops.push(() => directory.client.destroy());
-    signIn = localSignIn(directory, callbackUrls);
+    signIn.current = localSignIn(directory, callbackUrls);
     process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = cognitoEndpoint;
     log(`user directory ${directory.userPoolId} on ${cognitoEndpoint}; sign-in at ${gateway.url}/oauth2/authorize`);
 

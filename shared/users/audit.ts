@@ -3,7 +3,7 @@
  * written with a condition so that a retry never writes an event twice.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENTITY, PK, SK } from '../store/keys.js';
 import { fromItem, toAttr, toItem } from '../store/marshall.js';
 import { UserEvent } from './model.js';
@@ -36,7 +36,7 @@ export function createUserAudit(client: DynamoDBClient, tableName: string): User
     },
     async history(username) {
       const events: UserEvent[] = [];
-      let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+      let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await client.send(
           new QueryCommand({
