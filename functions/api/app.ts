@@ -25,6 +25,8 @@ import { meRoutes } from './routes/me.js';
 import { programRoutes } from './routes/programs.js';
 import { reportRoutes } from './routes/reports.js';
 import { schoolRoutes } from './routes/schools.js';
+import { signInRoutes } from './routes/sign-in.js';
+import { userRoutes } from './routes/users.js';
 
 export type { ApiDeps, WebRequest, WebResponse };
 
@@ -147,6 +149,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', importRoutes(context));
   app.route('/api', reportRoutes(context));
   app.route('/api', programRoutes(context));
+  app.route('/api', userRoutes(context));
+  app.route('/', signInRoutes(context));
 
   return app;
 }

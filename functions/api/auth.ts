@@ -1,12 +1,14 @@
 /**
  * Sign-in: Bearer JWTs verified in the application with jose. In AWS the keys are the Cognito user
- * pool's JWKS; locally the local issuer's (served by the local server). The role comes from
- * `cognito:groups`, the district from `custom:district`, the contractor organization from `custom:org`.
+ * pool's JWKS; locally the local user directory's (the same API, emulated). The role comes from
+ * `cognito:groups`, the district from `custom:district`, the contractor organization from `custom:org`,
+ * the school of school staff from `custom:school`.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Role} from '../../shared/program/model.js';
 import { Id, type Actor } from '../../shared/program/model.js';
+import { SCOPE_ATTRIBUTE } from '../../shared/users/model.js';
 
 export interface AuthConfig {
   issuer: string;
@@ -38,7 +40,7 @@ export class AuthError extends Error {
 }
 
 /** Most powerful first: a user in several groups acts with the first one listed here. */
-const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 'contractor', 'viewer'];
+const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 'contractor', 'school-staff', 'viewer'];
 
 const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split(/[\s,]+/).filter(Boolean))]);
 
@@ -94,20 +96,27 @@ export function principalFromClaims(payload: JWTPayload): Principal {
   const groups = Groups.safeParse(payload['cognito:groups'] ?? []);
   const names = groups.success ? groups.data : [];
   const role = ROLE_ORDER.find((r) => names.includes(r));
-  if (!role) throw new AuthError(403, 'The account is in none of the groups program-manager, district-coordinator, contractor, viewer');
-  const name = typeof payload.name === 'string' ? payload.name : typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null;
+  if (!role) throw new AuthError(403, `The account is in none of the groups ${ROLE_ORDER.join(', ')}`);
   const email = typeof payload.email === 'string' ? payload.email : null;
+  const name = typeof payload.name === 'string' ? payload.name : (email ?? (typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null));
   const base = { sub, ...(name ? { name } : {}) };
   switch (role) {
     case 'district-coordinator': {
-      const district = Id.safeParse(payload['custom:district']);
-      if (!district.success) throw new AuthError(403, 'A district coordinator needs the custom:district attribute');
+      const district = Id.safeParse(payload[SCOPE_ATTRIBUTE.district]);
+      if (!district.success) throw new AuthError(403, `A district coordinator needs the ${SCOPE_ATTRIBUTE.district} attribute`);
       return { actor: { role, ...base, district: district.data }, name, email };
     }
     case 'contractor': {
-      const org = Id.safeParse(payload['custom:org']);
-      if (!org.success) throw new AuthError(403, 'A contractor needs the custom:org attribute');
+      const org = Id.safeParse(payload[SCOPE_ATTRIBUTE.org]);
+      if (!org.success) throw new AuthError(403, `A contractor needs the ${SCOPE_ATTRIBUTE.org} attribute`);
       return { actor: { role, ...base, org: org.data }, name, email };
+    }
+    case 'school-staff': {
+      // The school's own actor is not in the domain yet: its staff act as the organisation whose id is
+      // the school's, which is how a school confirms the milestones assigned to the school itself.
+      const school = Id.safeParse(payload[SCOPE_ATTRIBUTE.school]);
+      if (!school.success) throw new AuthError(403, `School staff need the ${SCOPE_ATTRIBUTE.school} attribute`);
+      return { actor: { role: 'contractor', ...base, org: school.data }, name, email };
     }
     default:
       return { actor: { role, ...base }, name, email };

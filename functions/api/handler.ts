@@ -8,6 +8,10 @@
  *   AUTH_ISSUER                         the token issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<poolId> (required)
  *   AUTH_AUDIENCE                       the app client id the ID tokens are for (required: an empty one is a configuration error)
  *   AUTH_JWKS_URL                       where the issuer's keys are (default `<issuer>/.well-known/jwks.json`)
+ *   AUTH_SIGN_IN_URL                    where the dashboard signs in (Cognito's managed login domain; optional)
+ *   USER_POOL_ID                        the user directory of the users routes (optional: they answer 503 without)
+ *   USER_INVITATIONS                    `email` (default: the directory e-mails the temporary password) or
+ *                                       `return` (it is handed back once to who invited: a directory that sends no e-mail)
  *   SCHOOL_PROGRAM_STATE_MACHINE_ARN    the school-program state machine (optional until the workflows exist)
  *   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN  the milestone-lifecycle state machine (a command on a milestone whose
  *                                       lifecycle is gone wakes the school program, which re-creates it)
@@ -18,6 +22,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -35,6 +40,9 @@ import { serveWeb } from '../web/serve.js';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
 import { createJobStore, JobEvent, lambdaJobQueue, runJob } from './jobs.js';
+import { signInConfig } from './routes/sign-in.js';
+import { createUserAudit } from '../../shared/users/audit.js';
+import { createUserDirectory } from '../../shared/users/directory.js';
 
 const optional = z
   .string()
@@ -52,6 +60,9 @@ export const ApiEnv = z.object({
   AUTH_ISSUER: z.string().min(1, 'AUTH_ISSUER is required'),
   AUTH_AUDIENCE: z.string().trim().min(1, 'AUTH_AUDIENCE (the app client id the ID tokens are for) is required'),
   AUTH_JWKS_URL: optional,
+  AUTH_SIGN_IN_URL: optional,
+  USER_POOL_ID: optional,
+  USER_INVITATIONS: z.enum(['email', 'return']).default('email'),
   SCHOOL_PROGRAM_STATE_MACHINE_ARN: optional,
   MILESTONE_LIFECYCLE_STATE_MACHINE_ARN: optional,
   JOBS_FUNCTION_NAME: optional,
@@ -103,6 +114,13 @@ function build(options: HandlerOptions) {
     jobs,
     queue: jobsFunction ? lambdaJobQueue(new LambdaClient({}), jobsFunction) : null,
     web: serveWeb,
+    users: env.USER_POOL_ID
+      ? {
+          directory: createUserDirectory({ client: new CognitoIdentityProviderClient({}), userPoolId: env.USER_POOL_ID, invitations: env.USER_INVITATIONS }),
+          audit: createUserAudit(dynamodb, env.TABLE_NAME),
+        }
+      : null,
+    signIn: env.AUTH_SIGN_IN_URL && env.AUTH_AUDIENCE ? signInConfig(env.AUTH_SIGN_IN_URL, env.AUTH_AUDIENCE) : null,
     rateLimit: env.API_RATE_PER_SECOND > 0 ? { perSecond: env.API_RATE_PER_SECOND, burst: Math.max(1, env.API_RATE_BURST) } : null,
     log,
     ...(env.API_VERSION ? { version: env.API_VERSION } : {}),

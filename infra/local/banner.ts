@@ -8,7 +8,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { Role } from '../../shared/program/model.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
 import { OMSK_CITY_DISTRICT_ID } from '../../shared/region/districts.js';
-import type { TokenClaims } from './issuer.js';
+import type { TokenClaims } from './directory.js';
 import type { LocalStack } from './stack.js';
 
 export interface BannerOptions {
@@ -19,7 +19,7 @@ export interface BannerOptions {
   time: string;
 }
 
-export async function banner(stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'dynamodbEndpoint' | 'tableName' | 'issuer'>, options: BannerOptions): Promise<string> {
+export async function banner(stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'dynamodbEndpoint' | 'tableName' | 'directory' | 'token'>, options: BannerOptions): Promise<string> {
   const { root, dataDir } = options;
   // One demo user of each role, from the demo region (seed 1).
   const region = generateRegion({ seed: 1 });
@@ -44,10 +44,13 @@ export async function banner(stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'd
     '',
     options.time,
     '',
-    '  Demo users (tokens valid 30 days; more with `npm run token -- --role ROLE ...`):',
+    `  User directory ${stack.directory.endpoint} (pool ${stack.directory.userPoolId}); sign in at ${base}/ with an e-mail and password`,
+    '  First program manager of an empty system: npm run admin -- create-manager --email ... --name ...',
+    '',
+    '  Demo users (ID tokens of the local directory, valid 1 hour; more with `npm run token -- --role ROLE ...`):',
   ];
   for (const u of users) {
-    const token = await stack.issuer.sign({ ...u.claims, ttlSeconds: 30 * 24 * 3600 });
+    const token = await stack.token(u.claims);
     lines.push('', `  ${u.label}`, `    sign in: ${base}/#token=${token}`, `    curl -H "Authorization: Bearer ${token}" ${base}/api/me`);
   }
   lines.push('', '  Ctrl-C stops everything.', '');

@@ -30,7 +30,7 @@ export const DEMO_TIME_OF_DAY = '10:00';
 const ANCHOR_FILE = 'demo-clock.json';
 const PARTIAL_FILE = 'demo-history.partial';
 /** What the history writes in the data folder: removed when a history was cut short, to start it over. */
-const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'notifications.jsonl'];
+const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'cognito', 'notifications.jsonl'];
 const TMPFS = '/dev/shm';
 
 export interface DemoAnchor {
@@ -106,21 +106,14 @@ export function dataFolderState(dataDir: string): 'fresh' | 'anchored' | 'legacy
  * synchronous=FULL) then cost no disk syncs while it is made: a history cut short is generated again
  * from the start anyway (see `dataFolderState`), so nothing in it needs to survive a crash before it
  * is complete. `moveHistory` puts the finished history into the data folder, synced, before the anchor
- * that makes it count is written. The issuer key is the data folder's, so that the tokens printed
- * while the history is made stay valid afterwards.
+ * that makes it count is written, with the user directory's data.
  */
 export async function historyWorkDir(dataDir: string): Promise<string> {
-  const { loadLocalIssuer, issuerKeyFile } = await import('./issuer.js');
-  await loadLocalIssuer(dataDir);
   let dir = dataDir;
   try {
     if (existsSync(TMPFS)) dir = mkdtempSync(path.join(TMPFS, 'cos-demo-history-'));
   } catch {
     dir = dataDir;
-  }
-  if (dir !== dataDir) {
-    mkdirSync(path.dirname(issuerKeyFile(dir)), { recursive: true, mode: 0o700 });
-    cpSync(issuerKeyFile(dataDir), issuerKeyFile(dir));
   }
   return dir;
 }

@@ -4,8 +4,8 @@
  * `APIGatewayProxyResultV2` back. Like API Gateway it refuses bodies over 10 MB (413) and answers 502 when
  * the handler throws, 504 when it takes longer than the integration timeout (30 s).
  *
- * `routes` are served by the gateway itself before the handler sees the request (the local issuer's
- * JWKS, the local Lambda Invoke API): things that in AWS are other services.
+ * `routes` are served by the gateway itself before the handler sees the request (the local sign-in
+ * pages, the local Lambda Invoke API): things that in AWS are other services.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

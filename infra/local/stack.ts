@@ -2,14 +2,15 @@
  * The whole system on one machine, assembled from the synthesized template (DESIGN.md §7):
  *
  *   synthesize the CDK app (in-process, assets not bundled) → DynamoDB Local (a data folder, or in
- *   memory) → the template's tables → the local Step Functions runtime and its API → the local Lambda
- *   API (asynchronous invocations) → the local issuer (tokens, JWKS) → the API function behind the local
- *   HTTP gateway on `port` → the demo region on first start, with its workflows.
+ *   memory) → the template's tables → the local user directory (the Cognito emulator, the template's
+ *   pool, groups and app client) → the API function behind the local HTTP gateway on `port`, with the
+ *   local sign-in pages → the local Step Functions runtime and its API → the local Lambda API
+ *   (asynchronous invocations) → the demo region on first start, with its workflows.
  *
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,9 @@ import { createMilestoneApp } from '../aws/milestone-app.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
-import { JWKS_PATH, loadLocalIssuer, type LocalIssuer, type TokenClaims } from './issuer.js';
+import { startCognitoLocal } from './cognito-local.js';
+import { provisionLocalDirectory, signInAs, type LocalDirectory, type TokenClaims } from './directory.js';
+import { localSignIn } from './sign-in.js';
 import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
 import { createRuntime, type Runtime } from './sfn/runtime.js';
 import { serveSfnApi, type SfnApiServer } from './sfn/api-server.js';
@@ -52,6 +55,10 @@ export interface LocalStackOptions {
   host?: string;
   /** Use this DynamoDB Local instead of starting one (tests: the run's shared instance). */
   dynamodbEndpoint?: string;
+  /** Use this user-directory emulator instead of starting one (tests: the run's shared instance; the stack makes its own pool). */
+  cognitoEndpoint?: string;
+  /** Where to write the endpoints of the running stack (for `npm run admin` and `npm run token`); default `<dataDir>/local-stack.json`. */
+  stateFile?: string;
   /** Physical name of the milestone table (tests give each file its own). */
   tableName?: string;
   /** Seed the demo region when the table has no schools yet; default on. */
@@ -78,7 +85,8 @@ export interface LocalStack {
   readonly runtime: Runtime;
   readonly sfnEndpoint: string;
   readonly lambdaEndpoint: string;
-  readonly issuer: LocalIssuer;
+  /** The user directory: its pool, app client, issuer and admin client. */
+  readonly directory: LocalDirectory;
   readonly template: CfnTemplate;
   readonly clock: Clock;
   /** The API function as the gateway calls it. */
@@ -87,7 +95,7 @@ export interface LocalStack {
   readonly schoolProgramArn: string | undefined;
   /** The table's stream and the schedules, feeding their functions. */
   readonly events: EventSources;
-  /** A token of the local issuer. */
+  /** An ID token of the local directory for the user these claims describe (made on first use). */
   token(claims: TokenClaims): Promise<string>;
   /** Resolves when every asynchronous invocation (bulk jobs) started so far has finished. */
   idle(): Promise<void>;
@@ -143,9 +151,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = table.tableName;
     const store = createStore({ client: dynamodb, tableName, clock });
 
-    // 3. The local issuer, the gateway (its URL is where the API finds the issuer's keys) and the
+    // 3. The user directory, the gateway (the dashboard's URL is the app client's callback) and the
     //    local services' endpoints, before any handler is imported: handlers read their environment.
-    const issuer = await loadLocalIssuer(dataDir);
+    let cognitoEndpoint = options.cognitoEndpoint;
+    if (!cognitoEndpoint) {
+      const cognito = await startCognitoLocal(dataDir ? { dataDir: path.join(dataDir, 'cognito') } : {});
+      stops.push(() => cognito.stop());
+      cognitoEndpoint = cognito.endpoint;
+    }
+    const signIn: { current?: ReturnType<typeof localSignIn> } = {};
     const handlers: Record<string, EventHandler> = {};
     const handlerOf = (name: string): EventHandler | undefined => {
       const fn = local.functions.find((f) => f.logicalId === name || f.name === name || f.arn === name || name.endsWith(`:function:${f.name}`));
@@ -162,9 +176,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 0,
       ...(options.host ? { host: options.host } : {}),
       functionName: api.name,
-      routes: [jwksRoute(issuer), ...(options.routes ?? [])],
+      routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false, ...(options.routes ?? [])],
     });
     stops.push(() => gateway.close());
+    const callbackUrls = [`${gateway.url}/`, `http://localhost:${gateway.port}/`];
+    const directory = await provisionLocalDirectory({
+      endpoint: cognitoEndpoint,
+      template,
+      callbackUrls,
+      ...(dataDir ? { stateFile: path.join(dataDir, 'auth', 'directory.json') } : {}),
+    });
+    stops.push(() => directory.client.destroy());
+    signIn.current = localSignIn(directory, callbackUrls);
+    process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = cognitoEndpoint;
+    log(`user directory ${directory.userPoolId} on ${cognitoEndpoint}; sign-in at ${gateway.url}/oauth2/authorize`);
 
     const runtime = createRuntime({
       clock,
@@ -186,12 +211,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => lambdaApi.close());
     setSdkEnvironment({ sfn: sfnApi.endpoint, lambda: lambdaApi.endpoint });
 
-    // What differs from AWS, for every function: the table's local name, the local issuer, log delivery.
+    // What differs from AWS, for every function: the table's local name, the local directory and its
+    // sign-in pages, invitations handed back instead of e-mailed, log delivery.
     const overrides: Record<string, string> = {
       TABLE_NAME: tableName,
-      AUTH_ISSUER: issuer.issuer,
-      AUTH_AUDIENCE: issuer.audience,
-      AUTH_JWKS_URL: `${gateway.url}${JWKS_PATH}`,
+      AUTH_ISSUER: directory.issuer,
+      AUTH_AUDIENCE: directory.clientId,
+      AUTH_JWKS_URL: directory.jwksUrl,
+      AUTH_SIGN_IN_URL: gateway.url,
+      USER_POOL_ID: directory.userPoolId,
+      USER_INVITATIONS: 'return',
       NOTIFY_CHANNEL: 'log',
     };
     // The API's own settings (it reads them at its first request).
@@ -263,6 +292,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => events.stop());
     for (const line of events.describe()) log(line);
 
+    const stateFile = options.stateFile ?? (dataDir ? path.join(dataDir, 'local-stack.json') : undefined);
+    if (stateFile) {
+      writeState(stateFile, { pid: process.pid, url: gateway.url, cognitoEndpoint, userPoolId: directory.userPoolId, clientId: directory.clientId, dynamodbEndpoint, tableName });
+      stops.push(() => rmSync(stateFile, { force: true }));
+    }
+
     return {
       url: gateway.url,
       port: gateway.port,
@@ -273,13 +308,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtime,
       sfnEndpoint: sfnApi.endpoint,
       lambdaEndpoint: lambdaApi.endpoint,
-      issuer,
+      directory,
       template,
       clock,
       apiHandler: handlers[api.logicalId] as ApiHandler,
       schoolProgramArn,
       events,
-      token: (claims) => issuer.sign(claims, Date.now()),
+      token: (claims) => signInAs(directory, claims),
       idle: () => lambdaApi.idle(),
       stop,
     };
@@ -314,13 +349,20 @@ function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?
   if (endpoints.lambda) process.env.AWS_ENDPOINT_URL_LAMBDA = endpoints.lambda;
 }
 
-function jwksRoute(issuer: LocalIssuer): LocalRoute {
-  const body = JSON.stringify(issuer.jwks);
-  return (req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== JWKS_PATH) return false;
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-    return true;
-  };
+/** The endpoints of a running local stack, for the commands that act on it (`npm run admin`, `npm run token`). */
+export interface LocalStackState {
+  pid: number;
+  url: string;
+  cognitoEndpoint: string;
+  userPoolId: string;
+  clientId: string;
+  dynamodbEndpoint: string;
+  tableName: string;
 }
 
+function writeState(file: string, state: LocalStackState): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2));
+  renameSync(tmp, file);
+}

@@ -1,12 +1,16 @@
 /**
- * `npm run token -- --role ROLE [--district ID] [--org ID] [--sub ID] [--name NAME] [--ttl SECONDS] [--data DIR]`
- * prints a token of the local issuer (the key lives in the data folder, made on first use).
+ * `npm run token -- --role ROLE [--district ID] [--org ID] [--school ID] [--sub ID] [--name NAME] [--data DIR]`
+ * prints an ID token of the running local system's user directory for the user these options describe
+ * (made on first use), signed in through the directory's own password flow.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Role } from '../../shared/program/model.js';
-import { loadLocalIssuer } from './issuer.js';
+import { signInAs } from './directory.js';
+import type { LocalStackState } from './stack.js';
 
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.data', import.meta.url));
 
@@ -16,37 +20,43 @@ async function main(): Promise<void> {
       role: { type: 'string' },
       district: { type: 'string' },
       org: { type: 'string' },
+      school: { type: 'string' },
       sub: { type: 'string' },
       name: { type: 'string' },
       email: { type: 'string' },
-      ttl: { type: 'string' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
-  const usage = 'usage: npm run token -- --role program-manager|district-coordinator|contractor|viewer [--district ID] [--org ID] [--sub ID] [--name NAME] [--ttl SECONDS]';
+  const usage = `usage: npm run token -- --role ${Role.options.join('|')} [--district ID] [--org ID] [--school ID] [--sub ID] [--name NAME] [--email E]`;
   if (values.help) {
     console.log(usage);
     return;
   }
   const role = Role.safeParse(values.role);
   if (!role.success) throw new Error(`--role is required, one of ${Role.options.join(', ')}\n${usage}`);
-  if (role.data === 'district-coordinator' && !values.district) throw new Error('a district coordinator needs --district');
-  if (role.data === 'contractor' && !values.org) throw new Error('a contractor needs --org');
-  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
-  if (ttl !== undefined && !Number.isInteger(ttl)) throw new Error('--ttl is a whole number of seconds');
-  const issuer = await loadLocalIssuer(path.resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR));
-  const token = await issuer.sign({
-    role: role.data,
-    ...(values.district ? { district: values.district } : {}),
-    ...(values.org ? { org: values.org } : {}),
-    ...(values.sub ? { sub: values.sub } : {}),
-    ...(values.name ? { name: values.name } : {}),
-    ...(values.email ? { email: values.email } : {}),
-    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
-  });
-  console.log(token);
+  const file = path.join(path.resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'local-stack.json');
+  if (!existsSync(file)) throw new Error('the local system is not running: start it with `npm start`');
+  const state = JSON.parse(readFileSync(file, 'utf8')) as LocalStackState;
+  const client = new CognitoIdentityProviderClient({ endpoint: state.cognitoEndpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    const { userPoolId, clientId } = state;
+    const issuer = `${state.cognitoEndpoint}/${userPoolId}`;
+    console.log(
+      await signInAs({ client, userPoolId, clientId, endpoint: state.cognitoEndpoint, issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }, {
+        role: role.data,
+        ...(values.district ? { district: values.district } : {}),
+        ...(values.org ? { org: values.org } : {}),
+        ...(values.school ? { school: values.school } : {}),
+        ...(values.sub ? { sub: values.sub } : {}),
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.email ? { email: values.email } : {}),
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
 }
 
 main().catch((error: unknown) => {

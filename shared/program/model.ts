@@ -35,7 +35,8 @@ export type MilestoneKey = z.infer<typeof MilestoneKey>;
 export const AssigneeKind = z.enum(['internet-provider', 'equipment-supplier', 'training-provider', 'school']);
 export type AssigneeKind = z.infer<typeof AssigneeKind>;
 
-export const Role = z.enum(['program-manager', 'district-coordinator', 'contractor', 'viewer']);
+/** The roles of DESIGN.md §2, one group each in the user directory. */
+export const Role = z.enum(['program-manager', 'district-coordinator', 'contractor', 'school-staff', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
 /** The author of a command: a signed-in user (claims from the token) or the system itself. */

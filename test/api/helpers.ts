@@ -4,9 +4,10 @@
  * client. Everything goes over real HTTP to the local gateway, which calls the Lambda handler.
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair } from 'jose';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
+import { cognitoEndpoint, directoryToken, emulatorSigningKey } from '../support/directory.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 import type { School } from '../../shared/program/model.js';
 
@@ -57,6 +58,7 @@ export interface ApiResponse {
 export async function startApi(label: string, options: Partial<LocalStackOptions> = {}): Promise<ApiFixture> {
   const stack = await startLocalStack({
     dynamodbEndpoint: dynamodbEndpoint(),
+    cognitoEndpoint: cognitoEndpoint(),
     tableName: `api-${label}-${randomBytes(3).toString('hex')}`,
     seed: { seed: 1, schools: 40 },
     startWorkflows: false,
@@ -73,25 +75,20 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     // Another internet provider: it holds no milestone of the school (the connection goes to the first).
     const otherOrg = providers[1]!.id;
 
-    const foreign = await generateKeyPair('ES256');
+    const foreign = await generateKeyPair('RS256');
+    const manager = await stack.token({ role: 'program-manager', sub: 'manager-1' });
     const tokens: Record<Caller, string | null> = {
-      manager: await stack.token({ role: 'program-manager', sub: 'manager-1' }),
+      manager,
       coordinator: await stack.token({ role: 'district-coordinator', sub: 'coordinator-1', district: school.district }),
       otherCoordinator: await stack.token({ role: 'district-coordinator', sub: 'coordinator-2', district: otherDistrict }),
       contractor: await stack.token({ role: 'contractor', sub: 'contractor-1', org: contractorOrg }),
       otherContractor: await stack.token({ role: 'contractor', sub: 'contractor-2', org: otherOrg }),
       viewer: await stack.token({ role: 'viewer', sub: 'viewer-1' }),
       none: null,
-      expired: await stack.token({ role: 'program-manager', sub: 'manager-1', ttlSeconds: -120 }),
-      // Same claims, same issuer and audience, signed by a key the issuer never published.
-      foreignKey: await new SignJWT({ 'cognito:groups': ['program-manager'], token_use: 'id' })
-        .setProtectedHeader({ alg: 'ES256', kid: stack.issuer.jwks.keys[0]!.kid!, typ: 'JWT' })
-        .setIssuer(stack.issuer.issuer)
-        .setAudience(stack.issuer.audience)
-        .setSubject('manager-1')
-        .setIssuedAt()
-        .setExpirationTime('1h')
-        .sign(foreign.privateKey),
+      // The manager's claims, signed with the directory's own key, expired two minutes ago.
+      expired: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, expiresAt: Math.floor(Date.now() / 1000) - 120 }),
+      // Same claims, same issuer and audience, signed by a key the directory never published.
+      foreignKey: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, key: { key: foreign.privateKey, kid: (await emulatorSigningKey()).kid } }),
     };
 
     const request = async (method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse> => {

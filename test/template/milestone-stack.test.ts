@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MilestoneTable } from '../../infra/aws/constructs/milestone-table.js';
 import { OPEN_ROUTES, PROTECTED_ROUTES } from '../../infra/aws/constructs/milestone-http-api.js';
 import { OUTBOX_PREFIX } from '../../infra/aws/constructs/notification-delivery.js';
-import { METRICS_NAMESPACE } from '../../infra/aws/stacks/milestone-stack.js';
+import { DIRECTORY_ADMIN_ACTIONS, METRICS_NAMESPACE } from '../../infra/aws/stacks/milestone-stack.js';
 import { Role } from '../../shared/program/model.js';
 import { INDEX, keys, PK, SK, TTL_ATTRIBUTE } from '../../shared/store/keys.js';
 import {
@@ -298,12 +298,13 @@ describe('Cognito', () => {
     expect(groups).toEqual(expect.arrayContaining(['program-manager', 'district-coordinator', 'contractor', 'viewer']));
   });
 
-  it('has the district and org custom attributes, admin-created users and a strong password policy', () => {
+  it('has the district, org and school custom attributes, admin-created users and a strong password policy', () => {
     s.template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       Schema: Match.arrayWith([
         Match.objectLike({ Name: 'district', AttributeDataType: 'String', Mutable: true }),
         Match.objectLike({ Name: 'org', AttributeDataType: 'String', Mutable: true }),
+        Match.objectLike({ Name: 'school', AttributeDataType: 'String', Mutable: true }),
       ]),
       Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercase: true }) },
       MfaConfiguration: 'OPTIONAL',
@@ -312,14 +313,40 @@ describe('Cognito', () => {
     });
   });
 
-  it('lets the client read the scoping claims but never write them, without OAuth flows', () => {
+  it('lets the client read the scoping claims but never write them; the code flow only, back to the dashboard', () => {
     const [, client] = only(s.resources, 'AWS::Cognito::UserPoolClient');
     const p = client.Properties!;
-    expect(p.ReadAttributes).toEqual(expect.arrayContaining(['custom:district', 'custom:org', 'email']));
+    expect(p.ReadAttributes).toEqual(expect.arrayContaining(['custom:district', 'custom:org', 'custom:school', 'email']));
     expect(p.WriteAttributes).toEqual(['name']);
     expect(p.ExplicitAuthFlows.sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
+    // A public client: no secret, so the authorization code is bound to the browser by PKCE.
     expect(p.GenerateSecret).toBe(false);
-    expect(p.AllowedOAuthFlows).toBeUndefined();
+    expect(p.AllowedOAuthFlows).toEqual(['code']);
+    expect(p.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect([...p.AllowedOAuthScopes].sort()).toEqual(['email', 'openid', 'profile']);
+    // The dashboard is the API's own stage URL: sign-in returns there, and so does sign-out.
+    const [stageId] = only(s.resources, 'AWS::ApiGatewayV2::Stage');
+    const [apiId] = only(s.resources, 'AWS::ApiGatewayV2::Api');
+    expect(JSON.stringify(p.CallbackURLs)).toContain(apiId);
+    expect(p.LogoutURLs).toEqual(p.CallbackURLs);
+    expect(stageId).toBeTruthy();
+  });
+
+  it('serves managed login on a Cognito domain, with Cognito\'s own style for the dashboard client', () => {
+    const [, domain] = only(s.resources, 'AWS::Cognito::UserPoolDomain');
+    expect(domain.Properties!.ManagedLoginVersion).toBe(2);
+    const [, branding] = only(s.resources, 'AWS::Cognito::ManagedLoginBranding');
+    expect(branding.Properties!.UseCognitoProvidedValues).toBe(true);
+    expect(branding.Properties!.ClientId).toEqual(ref(only(s.resources, 'AWS::Cognito::UserPoolClient')[0]));
+  });
+
+  it('gives the API the directory actions of the users routes, on this pool only', () => {
+    const [poolId] = only(s.resources, 'AWS::Cognito::UserPool');
+    const statements = ofType(s.resources, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const cognito = statements.filter((st) => [st.Action].flat().some((a) => a === 'cognito-idp:AdminCreateUser'));
+    expect(cognito).toHaveLength(1);
+    expect([cognito[0]!.Action].flat().sort()).toEqual([...DIRECTORY_ADMIN_ACTIONS].sort());
+    expect(JSON.stringify(cognito[0]!.Resource)).toContain(poolId);
   });
 });
 

@@ -15,6 +15,8 @@ import type { Principal } from '../auth.js';
 import type { JobQueue, JobStore } from '../jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, validationProblem, type ValidationTarget } from '../problem.js';
 import type { RateLimit } from '../rate-limit.js';
+import type { UsersDeps } from './users.js';
+import type { SignInConfig } from '../../../shared/users/model.js';
 
 import type { Log } from '../../common/log.js';
 
@@ -33,6 +35,10 @@ export interface ApiDeps {
   /** Serves the dashboard's static files (`/`, `/assets/*`); null for paths that are not its. */
   web?: (request: WebRequest) => WebResponse | null;
   rateLimit?: RateLimit | null;
+  /** The user directory and its audit (the users routes); without one, they answer 503. */
+  users?: UsersDeps | null;
+  /** Where the dashboard signs in (`GET /auth/config`); without it, that route answers 404. */
+  signIn?: SignInConfig | null;
   log?: Log;
   version?: string;
 }

@@ -25,6 +25,8 @@ function actorOf(me: Me): Actor | null {
       return me.district ? { role: me.role, sub: me.sub, district: me.district } : null;
     case 'contractor':
       return me.org ? { role: me.role, sub: me.sub, org: me.org } : null;
+    case 'school-staff':
+      return null;
   }
 }
 

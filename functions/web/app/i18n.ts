@@ -34,7 +34,10 @@ const ru = {
   'nav.report': 'Отчёт',
 
   'signin.title': 'Вход',
-  'signin.intro': 'Вставьте токен доступа, выданный администратором программы, или откройте ссылку для входа.',
+  'signin.intro': 'Войдите с адресом электронной почты и паролем. При первом входе введите временный пароль из приглашения и задайте свой.',
+  'signin.withDirectory': 'Войти',
+  'signin.withToken': 'Войти с токеном доступа',
+  'signin.failed': 'Вход не удался: {reason}',
   'signin.token': 'Токен доступа',
   'signin.tokenHint': 'Строка вида eyJ…; хранится только в этой вкладке браузера до выхода.',
   'signin.submit': 'Войти',
@@ -46,6 +49,7 @@ const ru = {
   'role.district-coordinator': 'Координатор района',
   'role.contractor': 'Подрядчик',
   'role.viewer': 'Наблюдатель',
+  'role.school-staff': 'Сотрудник школы',
   'role.system': 'Система',
   'me.org': 'организация {org}',
 
@@ -263,7 +267,10 @@ const en: Messages = {
   'nav.report': 'Report',
 
   'signin.title': 'Sign in',
-  'signin.intro': 'Paste the access token issued by the program administrator, or open your sign-in link.',
+  'signin.intro': 'Sign in with your e-mail and password. The first time, enter the temporary password from your invitation and choose your own.',
+  'signin.withDirectory': 'Sign in',
+  'signin.withToken': 'Sign in with an access token',
+  'signin.failed': 'Sign-in failed: {reason}',
   'signin.token': 'Access token',
   'signin.tokenHint': 'A string like eyJ…; kept only in this browser tab until you sign out.',
   'signin.submit': 'Sign in',
@@ -275,6 +282,7 @@ const en: Messages = {
   'role.district-coordinator': 'District coordinator',
   'role.contractor': 'Contractor',
   'role.viewer': 'Viewer',
+  'role.school-staff': 'School staff',
   'role.system': 'System',
   'me.org': 'organization {org}',
 

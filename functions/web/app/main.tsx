@@ -14,6 +14,7 @@ import { ReportPage } from './pages/report.js';
 import { SchoolPage } from './pages/school.js';
 import { SchoolsPage } from './pages/schools.js';
 import { SignInPage } from './pages/signin.js';
+import { signOutEverywhere } from './sign-in-flow.js';
 import { districtName } from './program.js';
 import { href, navigate, useRoute, type Route } from './router.js';
 import { session } from './session.js';
@@ -117,7 +118,7 @@ function Header({ me, lang, onLang }: { me: Me | null; lang: Lang; onLang: (l: L
                   {me.org ? ` · ${t('me.org', { org: me.org })}` : ''}
                 </span>
               </span>
-              <button type="button" class="btn btn-secondary btn-small" onClick={() => { session.signOut(); navigate('#/'); }}>
+              <button type="button" class="btn btn-secondary btn-small" onClick={() => { navigate('#/'); void signOutEverywhere(); }}>
                 {t('signOut')}
               </button>
             </div>

@@ -3,6 +3,7 @@
  * everything: the JSON API under `/api`, `/healthz`, `/openapi.json`, `/docs`, and the dashboard's static
  * files (`/`, `/index.html`, `/assets/*`, `/favicon.*`), built into the function's bundle.
  *
+ * `GET /auth/config` tells the dashboard where to sign in (managed login's URL, the app client id).
  * `/api` and `/api/{proxy+}` require a Cognito ID token (JWT authorizer, audience = the dashboard's app
  * client); the function verifies the token again itself (the same code runs locally behind a local
  * gateway). Every other route is explicitly listed and open; unknown paths are answered 404 by API
@@ -39,6 +40,7 @@ export const OPEN_ROUTES: readonly string[] = [
   'GET /assets/{proxy+}',
   'GET /favicon.ico',
   'GET /favicon.svg',
+  'GET /auth/config',
 ];
 /** Routes behind the JWT authorizer. */
 export const PROTECTED_ROUTES: readonly string[] = ['ANY /api', 'ANY /api/{proxy+}'];
@@ -64,32 +66,6 @@ export class MilestoneHttpApi extends Construct {
   constructor(scope: Construct, id: string, props: MilestoneHttpApiProps) {
     super(scope, id);
     const { directory } = props;
-
-    this.handler = props.functions.create(this, 'Handler', {
-      entry: API_HANDLER_ENTRY,
-      serviceName: 'api',
-      description: 'HTTP API, OpenAPI document and dashboard of the COS milestone engine',
-      timeout: Duration.seconds(28),
-      memorySize: 1024,
-      // Bulk jobs run in an asynchronous invocation of this same function (Event invocation).
-      invokedAsynchronously: true,
-      environment: {
-        ...props.environment,
-        AUTH_ISSUER: directory.issuerUrl,
-        AUTH_AUDIENCE: directory.client.userPoolClientId,
-        AUTH_JWKS_URL: `${directory.issuerUrl}/.well-known/jwks.json`,
-      },
-      // serve.ts reads the dashboard from `dist/` next to the module: in the bundle, next to index.mjs.
-      afterBundling: (inputDir, outputDir) => [
-        `cd "${inputDir}" && node_modules/.bin/tsx functions/web/build.ts --out "${outputDir}/dist"`,
-      ],
-    });
-
-    // A separate policy (not the role's default policy, which the function depends on) avoids a cycle.
-    new Policy(this, 'SelfInvokePolicy', {
-      roles: [this.handler.role!],
-      statements: [new PolicyStatement({ sid: 'RunBulkJobsAsynchronously', actions: ['lambda:InvokeFunction'], resources: [this.handler.functionArn] })],
-    });
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: props.apiName,
@@ -129,9 +105,40 @@ export class MilestoneHttpApi extends Construct {
       },
     });
 
+    // The app client needs the dashboard's URL (its callback), and the function the client's id: the API
+    // and its stage come first, the function and its integration after them (no cycle in the template).
+    const client = directory.addDashboardClient(this.url);
+    this.handler = props.functions.create(this, 'Handler', {
+      entry: API_HANDLER_ENTRY,
+      serviceName: 'api',
+      description: 'HTTP API, OpenAPI document and dashboard of the COS milestone engine',
+      timeout: Duration.seconds(28),
+      memorySize: 1024,
+      // Bulk jobs run in an asynchronous invocation of this same function (Event invocation).
+      invokedAsynchronously: true,
+      environment: {
+        ...props.environment,
+        AUTH_ISSUER: directory.issuerUrl,
+        AUTH_AUDIENCE: client.userPoolClientId,
+        AUTH_JWKS_URL: `${directory.issuerUrl}/.well-known/jwks.json`,
+        AUTH_SIGN_IN_URL: directory.signInBaseUrl,
+        USER_POOL_ID: directory.userPool.userPoolId,
+      },
+      // serve.ts reads the dashboard from `dist/` next to the module: in the bundle, next to index.mjs.
+      afterBundling: (inputDir, outputDir) => [
+        `cd "${inputDir}" && node_modules/.bin/tsx functions/web/build.ts --out "${outputDir}/dist"`,
+      ],
+    });
+
+    // A separate policy (not the role's default policy, which the function depends on) avoids a cycle.
+    new Policy(this, 'SelfInvokePolicy', {
+      roles: [this.handler.role!],
+      statements: [new PolicyStatement({ sid: 'RunBulkJobsAsynchronously', actions: ['lambda:InvokeFunction'], resources: [this.handler.functionArn] })],
+    });
+
     const integration = new HttpLambdaIntegration('HandlerIntegration', this.handler);
     const authorizer = new HttpUserPoolAuthorizer('CognitoAuthorizer', directory.userPool, {
-      userPoolClients: [directory.client],
+      userPoolClients: [client],
       authorizerName: 'cognito-id-token',
     });
 

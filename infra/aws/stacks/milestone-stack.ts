@@ -47,6 +47,19 @@ const API_TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** What the API does in the user directory (the users routes). */
+export const DIRECTORY_ADMIN_ACTIONS = [
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:ListUsers',
+  'cognito-idp:ListUsersInGroup',
+];
+
 export interface MilestoneStackProps extends StackProps {
   readonly settings: StageSettings;
 }
@@ -134,6 +147,8 @@ export class MilestoneStack extends Stack {
     // Items only: no Scan (no request path scans), no table management.
     this.table.table.grant(this.api.handler, ...API_TABLE_ACTIONS);
     this.#acknowledgeIndexAccess(this.api.handler);
+    // The users routes: invite, list, disable and enable users of the one pool.
+    this.directory.userPool.grant(this.api.handler, ...DIRECTORY_ADMIN_ACTIONS);
 
     this.notifications = new NotificationDelivery(this, 'Notifications', {
       table: this.table.table,
@@ -170,6 +185,7 @@ export class MilestoneStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API and dashboard' });
     new CfnOutput(this, 'UserPoolId', { value: this.directory.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.directory.client.userPoolClientId, description: 'Dashboard app client (ID token audience)' });
+    new CfnOutput(this, 'SignInUrl', { value: this.directory.signInBaseUrl, description: 'Managed login (the dashboard sends people there to sign in)' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'Subscribe here (filter on message attributes) when notifications go to SNS' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });

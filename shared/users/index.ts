@@ -1,0 +1,2 @@
+export * from './model.js';
+export { Role } from '../program/model.js';
