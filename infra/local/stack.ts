@@ -10,7 +10,8 @@
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { ensureProgramVersion1 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { freePort, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
 import { startCognitoLocal } from './cognito-local.js';
@@ -155,7 +156,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     //    local services' endpoints, before any handler is imported: handlers read their environment.
     let cognitoEndpoint = options.cognitoEndpoint;
     if (!cognitoEndpoint) {
-      const cognito = await startCognitoLocal(dataDir ? { dataDir: path.join(dataDir, 'cognito') } : {});
+      // With a data folder, the directory keeps its port: its issuer (`http://127.0.0.1:<port>/<pool>`) and so
+      // the tokens it issued stay valid across restarts, and after the demo history hands over.
+      const cognitoDir = dataDir ? path.join(dataDir, 'cognito') : undefined;
+      const cognito = await startCognitoLocal(cognitoDir ? { dataDir: cognitoDir, port: await keptPort(path.join(cognitoDir, 'port')) } : {});
       stops.push(() => cognito.stop());
       cognitoEndpoint = cognito.endpoint;
     }
@@ -365,4 +369,21 @@ function writeState(file: string, state: LocalStackState): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(state, null, 2));
   renameSync(tmp, file);
+}
+
+/** The port kept in `file` when it is free again, else a new free port (written there). */
+async function keptPort(file: string): Promise<number> {
+  const kept = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
+  const port = Number.isInteger(kept) && kept > 0 && (await portIsFree(kept)) ? kept : await freePort();
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${port}\n`);
+  return port;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
