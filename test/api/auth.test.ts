@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { AuthError, createVerifier, REQUIRED_CLAIMS } from '../../functions/api/auth.js';
+import { AuthError, createVerifier } from '../../functions/api/auth.js';
 import { ApiEnv, createHandler } from '../../functions/api/handler.js';
 
 const ISSUER = 'https://issuer.example.org/pool';
