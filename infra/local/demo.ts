@@ -30,7 +30,7 @@ export const DEMO_TIME_OF_DAY = '10:00';
 const ANCHOR_FILE = 'demo-clock.json';
 const PARTIAL_FILE = 'demo-history.partial';
 /** What the history writes in the data folder: removed when a history was cut short, to start it over. */
-const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'cognito', 'notifications.jsonl'];
+const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'cognito', 'auth', 'notifications.jsonl'];
 const TMPFS = '/dev/shm';
 
 export interface DemoAnchor {

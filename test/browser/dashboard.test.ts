@@ -247,11 +247,11 @@ describe('dashboard', () => {
     // is refused at the field.
     await page.getByText('Войти с токеном доступа').click();
     await page.getByLabel('Токен доступа').fill('not-a-token');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.locator('form').getByRole('button', { name: 'Войти' }).click();
     await expect.poll(() => page.locator('#token-error').textContent()).toMatch(/^Токен не принят/);
 
     await page.getByLabel('Токен доступа').fill(managerToken);
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.locator('form').getByRole('button', { name: 'Войти' }).click();
     await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
     expect(await page.getByTestId('whoami').innerText()).toContain('Руководитель программы');
     const totalCell = page.locator('td[data-total="connection"] .heat-count');
