@@ -25,13 +25,14 @@ import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
+import { createJobStore } from '../../shared/store/jobs.js';
 import { createStore } from '../../shared/store/store.js';
 import { programWaits } from '../common/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { serveWeb } from '../web/serve.js';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
-import { createJobStore, JobEvent, lambdaJobQueue, runJob } from './jobs.js';
+import { JobEvent, lambdaJobQueue, runJob } from './jobs.js';
 
 const optional = z
   .string()
@@ -99,7 +100,7 @@ function build(options: HandlerOptions) {
     programWaits: programWaits(dynamodb, env.TABLE_NAME),
     log,
   });
-  const jobs = createJobStore(dynamodb, env.TABLE_NAME, () => clock.now());
+  const jobs = createJobStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
   const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
   const deps = { store, program: REFERENCE_PROGRAM, clock };
   const app = createApp({

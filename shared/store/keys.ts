@@ -10,9 +10,13 @@
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
  *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
  *                                                                    once the workflow has it)
+ *   SCHOOL#<id>                 PROGRAM                              where the school program waits (its task token)
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
+ *   JOB#<id>                    JOB                                  a bulk or import job: what, for whom, status, counters
+ *   JOB#<id>                    ROW#<schoolId>                       an import job's row (the school to create)
+ *   JOB#<id>                    RESULT#<schoolId>                    one school's outcome (jobs' items: TTL `expiresAt`)
  *
  * Sparse, overloaded global secondary indexes (all with projection ALL, see the construct for why)
  *   GSI1 "due"      OPEN#<shard>              <deadline>#<school>#<key>   milestones not yet completed/waived
@@ -31,7 +35,7 @@ export const PK = 'PK';
 export const SK = 'SK';
 /** What kind of item a row is (stream filters and validation use it). */
 export const ENTITY = 'entity';
-/** TTL attribute, epoch seconds (idempotency records only). */
+/** TTL attribute, epoch seconds (idempotency records and jobs). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const Entity = {
@@ -42,6 +46,10 @@ export const Entity = {
   notification: 'notification',
   idempotency: 'idempotency',
   signal: 'signal',
+  programWait: 'program-wait',
+  job: 'job',
+  jobRow: 'job-row',
+  jobResult: 'job-result',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -89,7 +97,15 @@ export const keys = {
   contractorPartition: 'CONTRACTORS',
   notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  programWait: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROGRAM' }),
+  job: (id: string): Key => ({ PK: `JOB#${id}`, SK: 'JOB' }),
+  jobPartition: (id: string): string => `JOB#${id}`,
+  jobRow: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `ROW#${schoolId}` }),
+  jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
 } as const;
+
+/** Sort key prefixes inside a job's partition. */
+export const JOB_SK = { header: 'JOB', row: 'ROW#', result: 'RESULT#' } as const;
 
 /** FNV-1a, 32 bit: a stable, cheap hash for picking a shard. */
 export function shardOf(value: string, shards = DUE_SHARDS): number {
