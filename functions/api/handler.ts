@@ -27,7 +27,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
 import { createJobStore } from '../../shared/store/jobs.js';
 import { createStore } from '../../shared/store/store.js';
-import { programWaits } from '../common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { serveWeb } from '../web/serve.js';
 import { createApp } from './app.js';

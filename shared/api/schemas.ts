@@ -297,9 +297,6 @@ export type Job = z.infer<typeof Job>;
 
 export const JobParams = z.object({ jobId: Id }).strict();
 
-// ---------- imports ----------
-
-
 // ---------- reports ----------
 
 export const ProgressQuery = z

@@ -95,14 +95,36 @@ export const keys = {
   }),
   contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
   contractorPartition: 'CONTRACTORS',
-  notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
-  idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  notification: (id: string): Key => ({ PK: `${OUTBOX_PREFIX}${id}`, SK: 'OUTBOX' }),
+  idempotency: (scope: string, key: string): Key => ({ PK: `${IDEMPOTENCY_PREFIX}${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   programWait: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROGRAM' }),
   job: (id: string): Key => ({ PK: `JOB#${id}`, SK: 'JOB' }),
   jobPartition: (id: string): string => `JOB#${id}`,
   jobRow: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `ROW#${schoolId}` }),
   jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
 } as const;
+
+/** The partition prefix of outbox notifications (IAM conditions restrict the dispatcher to it). */
+export const OUTBOX_PREFIX = 'OUTBOX#';
+/** The partition prefix of idempotency records (IAM conditions restrict the daily sweep's writes to it). */
+export const IDEMPOTENCY_PREFIX = 'IDEMPOTENCY#';
+
+/** The key attributes of a stream record or an item, as DynamoDB gives them. */
+type KeyAttributes = Record<string, { S?: string } | undefined> | undefined;
+
+/** What an item's key names: a notification's id, a workflow signal's milestone; null for anything else. */
+export const keyOf = {
+  notification(k: KeyAttributes): string | null {
+    const pk = k?.[PK]?.S ?? '';
+    const id = pk.startsWith(OUTBOX_PREFIX) ? pk.slice(OUTBOX_PREFIX.length) : '';
+    return id !== '' && k?.[SK]?.S === 'OUTBOX' ? id : null;
+  },
+  signal(k: KeyAttributes): { schoolId: string; milestone: string } | null {
+    const pk = /^SCHOOL#([^#]+)$/.exec(k?.[PK]?.S ?? '');
+    const sk = /^SIGNAL#([^#]+)$/.exec(k?.[SK]?.S ?? '');
+    return pk && sk ? { schoolId: pk[1]!, milestone: sk[1]! } : null;
+  },
+};
 
 /** Sort key prefixes inside a job's partition. */
 export const JOB_SK = { header: 'JOB', row: 'ROW#', result: 'RESULT#' } as const;

@@ -8,7 +8,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MilestoneTable } from '../../infra/aws/constructs/milestone-table.js';
 import { OPEN_ROUTES, PROTECTED_ROUTES } from '../../infra/aws/constructs/milestone-http-api.js';
-import { OUTBOX_PREFIX } from '../../infra/aws/constructs/notification-delivery.js';
+import { OUTBOX_PREFIX } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE } from '../../infra/aws/stacks/milestone-stack.js';
 import { Role } from '../../shared/program/model.js';
 import { INDEX, keys, PK, SK, TTL_ATTRIBUTE } from '../../shared/store/keys.js';

@@ -18,15 +18,13 @@ import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INDEX } from '../../../shared/store/keys.js';
+import { INDEX, OUTBOX_PREFIX } from '../../../shared/store/keys.js';
 import { MilestoneTable } from './milestone-table.js';
 import type { AppFunction, AppFunctionFactory } from './app-function.js';
 import { acknowledgeNag } from './nag.js';
 import type { OperationalAlarms } from './operational-alarms.js';
 
 export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
-/** Partition-key prefix of outbox items (see shared/store/keys.ts). */
-export const OUTBOX_PREFIX = 'OUTBOX#';
 
 export interface NotificationDeliveryProps {
   readonly table: ITable;
