@@ -32,6 +32,7 @@ import {
 const API = 'functions/api/handler.ts';
 const DISPATCHER = 'functions/notifications/dispatcher.ts';
 const SWEEP = 'functions/schedules/daily-sweep.ts';
+const SIGNALS = 'functions/workflow/signal-dispatcher.ts';
 
 const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems', 'dynamodb:*'];
 
@@ -325,8 +326,9 @@ describe('Cognito', () => {
 
 describe('the notification path', () => {
   it('feeds new outbox items from the stream to the dispatcher, with retries, bisection and a DLQ', () => {
-    const [, mapping] = only(s.resources, 'AWS::Lambda::EventSourceMapping');
-    const p = mapping.Properties!;
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(DISPATCHER))));
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]![1].Properties!;
     expect(p).toMatchObject({
       EventSourceArn: getAtt(tableId, 'StreamArn'),
       FunctionName: ref(fnId(DISPATCHER)),
@@ -339,6 +341,18 @@ describe('the notification path', () => {
     expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notification'] } } } });
     const dlq = p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
     expect(s.resources[dlq]!.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('feeds workflow signals (new or replaced) from the stream to the signal dispatcher, with retries per record and a DLQ', () => {
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(SIGNALS))));
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]![1].Properties!;
+    expect(p).toMatchObject({ EventSourceArn: getAtt(tableId, 'StreamArn'), MaximumRetryAttempts: 5, BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: ['signal'] } } } });
+    expect(s.resources[p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string]!.Type).toBe('AWS::SQS::Queue');
+    const actions = statementsOfFunction(s.resources, fnId(SIGNALS)).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 'states:SendTaskSuccess', 'states:StartExecution', 'states:DescribeExecution']));
+    expect(actions).not.toContain('dynamodb:PutItem');
   });
 
   it('delivers to the encrypted SNS topic when no SES sender is configured', () => {
