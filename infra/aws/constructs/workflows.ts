@@ -36,8 +36,6 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -48,6 +46,7 @@ import type { WorkflowDependencies, WorkflowStateMachines } from '../stacks/mile
 import type { AppFunction } from './app-function.js';
 import { MilestoneTable } from './milestone-table.js';
 import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
+import { feedFromStream } from './stream-source.js';
 
 /** Task errors raised by the workflow signal for hold and waive (functions/common/workflow-signal.ts). */
 export const HELD_ERROR = 'Milestone.Held';
@@ -214,28 +213,16 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     lifecycleRef.grantTaskResponse(f.signals);
     programRef.grantStartExecution(f.signals);
     programRef.grantTaskResponse(f.signals);
-    const signalFailures = new Queue(this, 'SignalStreamFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    // A signal that still fails after the retries stays in the outbox: the daily workflow sweep delivers it.
+    feedFromStream(this, 'SignalStreamFailures', {
+      table,
+      fn: f.signals,
+      filter: MilestoneTable.signalFilter(),
+      alarms: props.alarms,
+      alarmName: 'SignalStreamFailures',
+      what: 'the workflow-signal stream event source',
       removalPolicy: props.removalPolicy,
     });
-    props.alarms.watchQueue('SignalStreamFailures', signalFailures);
-    acknowledgeNag(signalFailures, 'AwsSolutions-SQS3', 'This queue is the on-failure destination (dead-letter queue) of the workflow-signal stream event source.');
-    f.signals.addEventSource(
-      new DynamoEventSource(table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
-        retryAttempts: 5,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        // What still fails is recorded here and left in the outbox: the daily workflow sweep delivers it.
-        maxRecordAge: Duration.hours(24),
-        onFailure: new SqsDlq(signalFailures),
-        filters: [MilestoneTable.signalFilter()],
-      }),
-    );
     const schedulerRole = new Role(this, 'SweepSchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: 'Invokes the daily workflow sweep',
