@@ -63,3 +63,21 @@ describe('one logger', () => {
     expect(files.filter((f) => handWritten.test(readFileSync(path.join(root, f), 'utf8')))).toEqual([]);
   });
 });
+
+describe('the table’s keys', () => {
+  /** Item reads and writes, and literal key prefixes, outside comments. */
+  const ITEM_ACCESS = /\b(?:(?:Put|Get|Update|Delete|BatchWrite|BatchGet|TransactWrite|TransactGet)Items?|Query|Scan)Command\b|['"`](?:SCHOOL|JOB|OUTBOX|IDEMPOTENCY|CONTRACTORS|SIGNAL|MILESTONE|EVENT|RESULT|ROW)#/;
+  const code = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
+  it('only shared/store reads and writes items and knows their keys (the local Step Functions runtime runs definitions’ own DynamoDB tasks)', () => {
+    const offenders = ['functions', 'infra']
+      .flatMap((folder) => sources(path.join(root, folder)))
+      .filter((file) => !file.startsWith(path.join(root, 'infra', 'local', 'sfn') + path.sep))
+      .filter((file) => ITEM_ACCESS.test(code(file)))
+      .map((file) => path.relative(root, file));
+    expect(offenders).toEqual([]);
+  });
+  it('the check sees item access (self-test on the store)', () => {
+    expect(ITEM_ACCESS.test(code(path.join(root, 'shared', 'store', 'jobs.ts')))).toBe(true);
+  });
+});

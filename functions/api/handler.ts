@@ -32,14 +32,15 @@ import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
+import { createJobStore } from '../../shared/store/jobs.js';
 import { createStore } from '../../shared/store/store.js';
 import { logTo } from '../common/log.js';
-import { programWaits } from '../common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { serveWeb } from '../web/serve.js';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
-import { createJobStore, JobEvent, lambdaJobQueue, runJob } from './jobs.js';
+import { JobEvent, lambdaJobQueue, runJob } from './jobs.js';
 import { signInConfig } from './routes/sign-in.js';
 import { createUserAudit } from '../../shared/users/audit.js';
 import { createUserDirectory } from '../../shared/users/directory.js';
@@ -99,7 +100,7 @@ function build(options: HandlerOptions) {
     programWaits: programWaits(dynamodb, env.TABLE_NAME),
     log,
   });
-  const jobs = createJobStore(dynamodb, env.TABLE_NAME, () => clock.now());
+  const jobs = createJobStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
   const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
   const deps = { store, program: REFERENCE_PROGRAM, clock };
   const app = createApp({

@@ -1,26 +1,21 @@
 /**
- * Bulk jobs: one action on one milestone of every school a filter selects, processed asynchronously.
+ * Bulk jobs and CSV imports, processed asynchronously (the job store, shared/store/jobs.ts, keeps them).
  *
- * Items (same table as everything else; TTL `expiresAt`, 30 days):
- *   JOB#<id>   JOB                 the job: what, for whom, counters, status
- *   JOB#<id>   RESULT#<schoolId>   one school's outcome
- *
- * `POST /api/bulk/{action}` writes the job and asks the queue to run it: an asynchronous (`Event`)
- * invocation of the API function itself with `{"source": "cos.bulk-job", "jobId": ...}`; locally the
- * Lambda API of the local stack does the same with the same handler. Running a job again (Lambda retries
- * an asynchronous invocation that failed) skips the schools that already have an outcome, and each
- * school's command carries the idempotency key `bulk.<jobId>.<schoolId>`, so nothing is applied twice.
+ * `POST /api/bulk/{action}` and `POST /api/imports/schools` write the job and ask the queue to run it: an
+ * asynchronous (`Event`) invocation of the API function itself with `{"source": "cos.bulk-job", "jobId": ...}`;
+ * locally the Lambda API of the local stack does the same with the same handler. A run that fails throws,
+ * so Lambda runs the job again; every run skips the schools that already have an outcome, a bulk command
+ * carries the idempotency key `bulk.<jobId>.<schoolId>` and an imported school is created on the
+ * condition that it does not exist, so nothing is applied twice. The last attempt that fails ends the
+ * job `failed` with its reason.
  */
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { BulkFilter} from '../../shared/api/schemas.js';
-import { Job, JobOutcome, type JobStatus } from '../../shared/api/schemas.js';
+import type { BulkFilter, JobOutcome } from '../../shared/api/schemas.js';
 import { createCommandService, type CommandDeps } from '../../shared/commands/execute.js';
-import { isOverdue } from '../../shared/domain/index.js';
-import type { Actor, Command, CommandType, School } from '../../shared/program/model.js';
-import { fromItem, toAttr, toItem, type Item } from '../../shared/store/marshall.js';
+import { initialState, isOverdue } from '../../shared/domain/index.js';
+import type { Command, School } from '../../shared/program/model.js';
+import { MAX_JOB_ATTEMPTS, type JobRecord, type JobStore } from '../../shared/store/jobs.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import type { Log } from '../common/log.js';
 import { mapLimit, matchesText } from './views.js';
@@ -28,156 +23,6 @@ import { mapLimit, matchesText } from './views.js';
 export const JOB_EVENT_SOURCE = 'cos.bulk-job';
 export const JobEvent = z.object({ source: z.literal(JOB_EVENT_SOURCE), jobId: z.string().min(1).max(64) }).strict();
 export type JobEvent = z.infer<typeof JobEvent>;
-
-const TTL_DAYS = 30;
-const JOB_ENTITY = 'job';
-const RESULT_ENTITY = 'job-result';
-
-const StoredJob = Job.omit({ results: true }).extend({ body: z.record(z.string(), z.unknown()) });
-type StoredJob = z.infer<typeof StoredJob>;
-
-export interface NewJob {
-  action: CommandType;
-  milestone: string;
-  filter: BulkFilter;
-  body: Record<string, unknown>;
-  createdBy: Actor;
-}
-
-export interface JobStore {
-  create(job: NewJob): Promise<Job>;
-  get(id: string): Promise<(Job & { body: Record<string, unknown> }) | null>;
-}
-
-const jobKey = (id: string) => ({ PK: { S: `JOB#${id}` }, SK: { S: 'JOB' } });
-
-export function newJobId(nowMs: number): string {
-  return `job-${nowMs.toString(36)}-${randomBytes(6).toString('hex')}`;
-}
-
-export function createJobStore(client: DynamoDBClient, tableName: string, now: () => Date): JobStore & JobProgress {
-  const strip = (item: Item) => {
-    const { PK: _pk, SK: _sk, entity: _entity, expiresAt: _exp, ...rest } = fromItem(item);
-    return rest;
-  };
-  return {
-    async create(input) {
-      const at = now();
-      const job: StoredJob = {
-        id: newJobId(at.getTime()),
-        action: input.action,
-        milestone: input.milestone,
-        filter: input.filter,
-        body: input.body,
-        status: 'queued',
-        createdAt: at.toISOString(),
-        updatedAt: at.toISOString(),
-        createdBy: input.createdBy,
-        total: null,
-        processed: 0,
-        succeeded: 0,
-        failed: 0,
-        skipped: 0,
-        error: null,
-      };
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: { ...jobKey(job.id), ...toItem({ entity: JOB_ENTITY, ...job, expiresAt: ttl(at) }) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-      const { body: _body, ...view } = job;
-      return { ...view, results: [] };
-    },
-
-    async get(id) {
-      const items: Item[] = [];
-      let start: Record<string, { S: string }> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'PK = :pk',
-            ExpressionAttributeValues: { ':pk': { S: `JOB#${id}` } },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        start = out.LastEvaluatedKey as typeof start;
-      } while (start);
-      const header = items.find((i) => i.SK?.S === 'JOB');
-      if (!header) return null;
-      const job = StoredJob.parse(strip(header));
-      const results = items.filter((i) => i.SK?.S?.startsWith('RESULT#')).map((i) => JobOutcome.parse(strip(i)));
-      return { ...job, results };
-    },
-
-    async setStatus(id, status, extra = {}) {
-      const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-      const values: Record<string, ReturnType<typeof toAttr>> = { ':status': toAttr(status), ':updatedAt': toAttr(now().toISOString()) };
-      const sets = ['#status = :status', '#updatedAt = :updatedAt'];
-      for (const [k, v] of Object.entries(extra)) {
-        names[`#${k}`] = k;
-        values[`:${k}`] = toAttr(v);
-        sets.push(`#${k} = :${k}`);
-      }
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: jobKey(id),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    },
-
-    async record(id, outcome) {
-      // The outcome first (once per school), then the counters: a crash in between is repaired by the
-      // rerun, which finds the outcome and skips the school (its counters are recomputed at the end).
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: { PK: { S: `JOB#${id}` }, SK: { S: `RESULT#${outcome.schoolId}` }, ...toItem({ entity: RESULT_ENTITY, ...outcome, expiresAt: ttl(now()) }) },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          }),
-        );
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return;
-        throw error;
-      }
-      const counter = outcome.outcome === 'ok' ? 'succeeded' : outcome.outcome === 'skipped' ? 'skipped' : 'failed';
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: jobKey(id),
-          UpdateExpression: 'ADD #processed :one, #counter :one SET #updatedAt = :now',
-          ExpressionAttributeNames: { '#processed': 'processed', '#counter': counter, '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: { ':one': { N: '1' }, ':now': toAttr(now().toISOString()) },
-        }),
-      );
-    },
-
-    async exists(id) {
-      const out = await client.send(new GetItemCommand({ TableName: tableName, Key: jobKey(id), ProjectionExpression: 'PK' }));
-      return out.Item !== undefined;
-    },
-  };
-}
-
-function ttl(at: Date): number {
-  return Math.floor(at.getTime() / 1000) + TTL_DAYS * 86_400;
-}
-
-export interface JobProgress {
-  setStatus(id: string, status: JobStatus, extra?: Record<string, unknown>): Promise<void>;
-  record(id: string, outcome: JobOutcome): Promise<void>;
-  exists(id: string): Promise<boolean>;
-}
 
 /** Hands a job to whatever runs it asynchronously. */
 export interface JobQueue {
@@ -198,7 +43,7 @@ export function lambdaJobQueue(lambda: LambdaClient, functionName: string): JobQ
 }
 
 export interface JobRunnerDeps extends CommandDeps {
-  jobs: JobStore & JobProgress;
+  jobs: JobStore;
   signal: WorkflowSignal;
   log: Log;
   /** Schools processed at the same time. */
@@ -224,38 +69,91 @@ export async function selectSchools(deps: CommandDeps, filter: BulkFilter): Prom
   return schools.filter((s) => (filter.district === undefined || s.district === filter.district) && matchesText(s, filter.q));
 }
 
-/** Runs (or resumes) a job to the end. Never throws for one school's failure; marks the job failed on a job-level error. */
+/**
+ * Runs (or resumes) a job to the end. One school's failure is that school's outcome; a failure of the
+ * run itself is thrown (so the queue runs the job again) until the last attempt, which ends the job
+ * `failed` with the reason.
+ */
 export async function runJob(deps: JobRunnerDeps, jobId: string): Promise<void> {
   const job = await deps.jobs.get(jobId);
   if (!job) {
-    deps.log('warn', 'bulk job not found', { jobId });
+    deps.log('warn', 'job not found', { jobId });
     return;
   }
   if (job.status === 'done' || job.status === 'failed') return;
+  const attempt = await deps.jobs.beginAttempt(jobId);
+  if (attempt > MAX_JOB_ATTEMPTS) {
+    const error = `did not finish in ${MAX_JOB_ATTEMPTS} attempts${job.error ? `; the last one stopped: ${job.error}` : ' (each stopped part way: timeout or crash)'}`;
+    await deps.jobs.setStatus(jobId, 'failed', { error });
+    deps.log('error', 'job failed', { jobId, kind: job.kind, error });
+    return;
+  }
   try {
-    const schools = await selectSchools(deps, job.filter);
-    await deps.jobs.setStatus(jobId, 'running', { total: schools.length });
-    const done = new Set(job.results.map((r) => r.schoolId));
-    const body = job.body;
-    await mapLimit(
-      schools.filter((s) => !done.has(s.id)),
-      deps.concurrency ?? 4,
-      async (school) => deps.jobs.record(jobId, await runOne(deps, job, body, school)),
-    );
+    const total = job.kind === 'import' ? await runImport(deps, job) : await runBulk(deps, job);
     // Counters from the outcomes themselves: exact even when a crashed run is resumed.
     const results = (await deps.jobs.get(jobId))?.results ?? [];
     const count = (o: JobOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
-    const counters = { processed: results.length, succeeded: count('ok'), skipped: count('skipped'), failed: count('rejected') + count('error') };
+    const counters = { total, processed: results.length, succeeded: count('ok'), skipped: count('skipped'), failed: count('rejected') + count('error'), error: null };
     await deps.jobs.setStatus(jobId, 'done', counters);
-    deps.log('info', 'bulk job done', { jobId, total: schools.length, ...counters });
+    deps.log('info', 'job done', { jobId, kind: job.kind, attempt, ...counters });
   } catch (error) {
-    deps.log('error', 'bulk job failed', { jobId, error: String(error) });
-    await deps.jobs.setStatus(jobId, 'failed', { error: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    deps.log('error', 'job run stopped', { jobId, kind: job.kind, attempt, error: String(error) });
+    if (attempt >= MAX_JOB_ATTEMPTS) {
+      await deps.jobs.setStatus(jobId, 'failed', { error: `failed in each of its ${MAX_JOB_ATTEMPTS} attempts; the last: ${reason}` });
+      return;
+    }
+    await deps.jobs.setStatus(jobId, 'running', { error: `attempt ${attempt} stopped: ${reason}` });
+    throw error;
   }
 }
 
-async function runOne(deps: JobRunnerDeps, job: Job, body: Record<string, unknown>, school: School): Promise<JobOutcome> {
-  const { filter } = job;
+/** One command on one milestone of each school the filter selects; answers how many it selected. */
+async function runBulk(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+  const schools = await selectSchools(deps, job.filter);
+  await deps.jobs.setStatus(job.id, 'running', { total: schools.length });
+  const done = new Set(job.results.map((r) => r.schoolId));
+  await mapLimit(
+    schools.filter((s) => !done.has(s.id)),
+    deps.concurrency ?? 4,
+    async (school) => deps.jobs.record(job.id, await runOne(deps, job, school)),
+  );
+  return schools.length;
+}
+
+/**
+ * Creates each row's school with its milestones (one transaction each, only if the id is free) and
+ * starts its workflow; a school another import created first is that row's `rejected` outcome.
+ */
+async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+  const rows = await deps.jobs.rows(job.id);
+  const done = new Set(job.results.map((r) => r.schoolId));
+  // The milestones' initial state as of the upload, whichever attempt creates them.
+  const at = new Date(job.createdAt);
+  await mapLimit(
+    rows.filter((s) => !done.has(s.id) || job.results.some((r) => r.schoolId === s.id && r.outcome === 'ok')),
+    deps.concurrency ?? 4,
+    async (school) => {
+      if (!done.has(school.id)) {
+        const states = deps.program.milestones.map((m) => initialState(deps.program, school, m.key, at));
+        const result = await deps.jobs.importSchool(job.id, school, states);
+        if (result === 'exists') {
+          await deps.jobs.record(job.id, { schoolId: school.id, outcome: 'rejected', status: 409, code: 'already-exists', detail: `school ${school.id} already exists` });
+          return;
+        }
+      }
+      try {
+        await deps.signal.ensureExecution(school.id);
+      } catch (error) {
+        deps.log('warn', 'imported school: workflow not started; the daily sweep will start it', { jobId: job.id, schoolId: school.id, error: String(error) });
+      }
+    },
+  );
+  return rows.length;
+}
+
+async function runOne(deps: JobRunnerDeps, job: JobRecord, school: School): Promise<JobOutcome> {
+  const { filter, body } = job;
   try {
     if (filter.status !== undefined || filter.overdue !== undefined) {
       const record = await deps.store.getSchool(school.id);
@@ -266,10 +164,10 @@ async function runOne(deps: JobRunnerDeps, job: Job, body: Record<string, unknow
         (filter.overdue === undefined || isOverdue(state, deps.clock.now(), deps.program.timeZone) === filter.overdue);
       if (!matches) return { schoolId: school.id, outcome: 'skipped', status: 0, detail: 'the milestone does not match the filter' };
     }
-    const command = { type: job.action, ...body } as Command;
+    const command = { type: job.action!, ...body } as Command;
     const { outcome } = await createCommandService({ ...deps, signals: deps.signal }).execute({
       schoolId: school.id,
-      milestone: job.milestone,
+      milestone: job.milestone!,
       command,
       actor: job.createdBy,
       idempotencyKey: `bulk.${job.id}.${school.id}`,

@@ -38,7 +38,7 @@ import type { PendingSignal, StoredMilestone } from '../../shared/store/marshall
 import type { MilestoneStore } from '../../shared/store/store.js';
 import { executionArnOf, findLifecycle, MAX_GENERATIONS, programExecutionName } from './executions.js';
 import { serviceLog, type Log } from './log.js';
-import type { ProgramWaits } from './program-wait.js';
+import type { ProgramWaits } from '../../shared/store/program-wait.js';
 
 export { executionArnOf, MAX_GENERATIONS };
 /** `school-<id>-<generation>` (executions.ts). */
@@ -63,7 +63,7 @@ export interface WorkflowSignalOptions {
   stateMachineArn: string | undefined;
   /** The milestone-lifecycle state machine: with it (and `programWaits`), a lost lifecycle is re-created by the next command. */
   lifecycleStateMachineArn?: string | undefined;
-  /** Where the school program waits (program-wait.ts). */
+  /** Where the school program waits (shared/store/program-wait.ts). */
   programWaits?: Pick<ProgramWaits, 'get' | 'clear'>;
   log?: Log;
 }

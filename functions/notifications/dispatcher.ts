@@ -21,7 +21,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { IsoInstant, type Notification } from '../../shared/program/model.js';
-import { createStore, keys, PK, type MilestoneStore } from '../../shared/store/index.js';
+import { createStore, keyOf, type MilestoneStore } from '../../shared/store/index.js';
 import { channelConfigFromEnv, createChannel, type DeliveryChannel, type OutgoingMessage } from './channels.js';
 
 export const RedriveRequest = z
@@ -54,7 +54,6 @@ export interface DispatcherDeps {
   redriveMinAgeMs?: number;
 }
 
-const OUTBOX_PK = /^OUTBOX#(.+)$/;
 const CONCURRENCY = 4;
 
 export function notificationMessage(n: Notification): OutgoingMessage {
@@ -155,9 +154,7 @@ export function createDispatcher(deps: DispatcherDeps) {
 }
 
 export function notificationIdOf(record: DynamoDBRecord): string | null {
-  const pk = record.dynamodb?.Keys?.[PK]?.S ?? '';
-  const id = OUTBOX_PK.exec(pk)?.[1];
-  return id !== undefined && keys.notification(id).PK === pk ? id : null;
+  return keyOf.notification(record.dynamodb?.Keys);
 }
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * School program step `AwaitChange` (`lambda:invoke.waitForTaskToken`): stores the program's task token
- * (program-wait.ts) so that a lifecycle that ends can wake it (close-milestone.ts).
+ * (shared/store/program-wait.ts) so that a lifecycle that ends can wake it (close-milestone.ts).
  *
  * `Plan` read the school before this step. A lifecycle that ended in between found no token (or the old
  * one), so after storing the token the school is read again; if the milestone statuses differ from
@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Id, IsoInstant } from '../../shared/program/model.js';
 import { classified, parseEvent, PERMANENT_ERROR, sendTaskSuccess, workflowContext, WorkflowError, type WorkflowContext } from './common.js';
 import { fingerprintOf } from './plan-school.js';
-import { programWaits } from '../common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 
 export const AwaitProgramEvent = z
   .object({

@@ -2,7 +2,7 @@
  * Lifecycle step `Close`: the lifecycle ends (its milestone was completed or waived, or went back to
  * pending), so the school program must plan again — dependants may be ready now, or the school is done.
  *
- * It sends success to the token the program waits with (program-wait.ts). When the program is not
+ * It sends success to the token the program waits with (shared/store/program-wait.ts). When the program is not
  * waiting (between two steps, or gone), it makes sure the school has a live program execution, using the
  * same `ensureExecution` as the API's workflow signal: a running generation is left alone (it will read
  * the stored state before it waits again), a lost one is replaced by the next generation.
@@ -14,7 +14,7 @@ import { Id, IsoInstant, MilestoneKey, MilestoneStatus } from '../../shared/prog
 import { createWorkflowSignal } from '../common/workflow-signal.js';
 import { logTo } from '../common/log.js';
 import { classified, parseEvent, requireArn, sendTaskSuccess, workflowContext, WORKFLOW_ENV, type WorkflowContext } from './common.js';
-import { programWaits } from '../common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 
 export const CloseEvent = z
   .object({

@@ -32,7 +32,7 @@ import { SWEEP_TASK } from './contract.js';
 import { findLifecycle } from '../common/executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 import { readyToStart } from './plan-school.js';
-import { programWaits } from '../common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 import type { PendingSignal } from '../../shared/store/index.js';
 
 export { SWEEP_TASK };

@@ -21,6 +21,7 @@ import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
+import { keyOf } from '../../shared/store/keys.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { ensureProgramVersion1 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
@@ -332,9 +333,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: string): EventHandler {
   return async (event, context) => {
     const result = await handler(event, context);
-    const records = (event as { Records?: { dynamodb?: { Keys?: { PK?: { S?: string } } } }[] }).Records ?? [];
+    const records = (event as { Records?: { dynamodb?: { Keys?: Record<string, { S?: string }> } }[] }).Records ?? [];
     for (const r of records) {
-      const id = /^OUTBOX#(.+)$/.exec(r.dynamodb?.Keys?.PK?.S ?? '')?.[1];
+      const id = keyOf.notification(r.dynamodb?.Keys);
       if (!id) continue;
       const entry = await store.getNotification(id);
       if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);

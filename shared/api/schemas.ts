@@ -15,7 +15,7 @@
  *        headers: Idempotency-Key (optional), If-Match (optional, the milestone version, `"3"` or `3`)
  *   POST /api/bulk/{action}                        body BulkRequest(action) -> 202 Job
  *   GET  /api/jobs/{jobId}                         -> Job
- *   POST /api/imports/schools                      body text/csv -> ImportResult
+ *   POST /api/imports/schools                      body text/csv -> 202 Job (kind import)
  *   GET  /api/reports/progress?asOf=&groupBy=district[&format=csv]  -> ProgressReport (or text/csv)
  *   GET  /api/notifications?limit=&cursor=         -> NotificationList (newest first)
  */
@@ -244,7 +244,11 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const JobOutcome = z
   .object({
     schoolId: Id,
-    /** `skipped`: the school's milestone did not match the filter's status/overdue when the job reached it. */
+      /**
+     * `skipped`: the school's milestone did not match the filter's status/overdue when the job reached it.
+     * For an import, `ok` is a school this job created and `rejected` (409, `already-exists`) one that
+     * another import created first.
+     */
     outcome: z.enum(['ok', 'rejected', 'skipped', 'error']),
     /** The HTTP status the single-school command would have answered (0 when skipped). */
     status: z.number().int(),
@@ -257,13 +261,22 @@ export const JobOutcome = z
   .meta({ id: 'JobOutcome' });
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
+/** `bulk`: one command on one milestone of the schools a filter selects; `import`: the rows of a schools CSV file. */
+export const JobKind = z.enum(['bulk', 'import']);
+export type JobKind = z.infer<typeof JobKind>;
+
 export const Job = z
   .object({
     id: Id,
-    action: CommandType,
-    milestone: MilestoneKey,
+    kind: JobKind,
+    /** The command of a bulk job; null for an import. */
+    action: CommandType.nullable(),
+    /** The milestone of a bulk job; null for an import. */
+    milestone: MilestoneKey.nullable(),
     filter: BulkFilter,
     status: JobStatus,
+    /** Runs started so far; a run that stops part way (timeout, crash) is resumed by the next, up to the limit. */
+    attempts: z.number().int().min(0),
     createdAt: IsoInstant,
     updatedAt: IsoInstant,
     createdBy: Actor,
@@ -273,6 +286,7 @@ export const Job = z
     failed: z.number().int().min(0),
     skipped: z.number().int().min(0),
     results: z.array(JobOutcome),
+    /** Why the job failed; while it is still running, why its last run stopped. */
     error: z.string().nullable(),
   })
   .strict()
@@ -280,14 +294,6 @@ export const Job = z
 export type Job = z.infer<typeof Job>;
 
 export const JobParams = z.object({ jobId: Id }).strict();
-
-// ---------- imports ----------
-
-export const ImportResult = z
-  .object({ imported: z.number().int().min(0), schoolIds: z.array(Id) })
-  .strict()
-  .meta({ id: 'ImportResult' });
-export type ImportResult = z.infer<typeof ImportResult>;
 
 // ---------- reports ----------
 

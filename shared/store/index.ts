@@ -4,9 +4,11 @@ export {
   ENTITY,
   Entity,
   INDEX,
+  OUTBOX_PREFIX,
   PK,
   SK,
   TTL_ATTRIBUTE,
+  keyOf,
   keys,
   recipientKey,
   type IndexNames,
@@ -45,3 +47,5 @@ export {
   type SummaryListOptions,
   type TaskTokenInput,
 } from './store.js';
+export { JOB_STALE_AFTER_MS, MAX_JOB_ATTEMPTS, createJobStore, newJobId, type ImportRowResult, type JobRecord, type JobStore, type NewBulkJob } from './jobs.js';
+export { ProgramWait, programWaitKey, programWaits, type ProgramWaits } from './program-wait.js';

@@ -10,11 +10,15 @@
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
  *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
  *                                                                    once the workflow has it)
+ *   SCHOOL#<id>                 PROGRAM                              where the school program waits (its task token)
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
  *   PROGRAM#<program id>        VERSION#<version, 8 digits>          a version of the program: a draft, or
  *                                                                    published and then never changed
+ *   JOB#<id>                    JOB                                  a bulk or import job: what, for whom, status, counters
+ *   JOB#<id>                    ROW#<schoolId>                       an import job's row (the school to create)
+ *   JOB#<id>                    RESULT#<schoolId>                    one school's outcome (jobs' items: TTL `expiresAt`)
  *
  * Sparse, overloaded global secondary indexes (all with projection ALL, see the construct for why)
  *   GSI1 "due"      OPEN#<shard>              <deadline>#<school>#<key>   milestones not yet completed/waived
@@ -33,7 +37,7 @@ export const PK = 'PK';
 export const SK = 'SK';
 /** What kind of item a row is (stream filters and validation use it). */
 export const ENTITY = 'entity';
-/** TTL attribute, epoch seconds (idempotency records only). */
+/** TTL attribute, epoch seconds (idempotency records and jobs). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const Entity = {
@@ -45,6 +49,10 @@ export const Entity = {
   idempotency: 'idempotency',
   signal: 'signal',
   programVersion: 'program-version',
+  programWait: 'program-wait',
+  job: 'job',
+  jobRow: 'job-row',
+  jobResult: 'job-result',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -90,11 +98,41 @@ export const keys = {
   }),
   contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
   contractorPartition: 'CONTRACTORS',
-  notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
-  idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  notification: (id: string): Key => ({ PK: `${OUTBOX_PREFIX}${id}`, SK: 'OUTBOX' }),
+  idempotency: (scope: string, key: string): Key => ({ PK: `${IDEMPOTENCY_PREFIX}${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  programWait: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROGRAM' }),
+  job: (id: string): Key => ({ PK: `JOB#${id}`, SK: 'JOB' }),
+  jobPartition: (id: string): string => `JOB#${id}`,
+  jobRow: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `ROW#${schoolId}` }),
+  jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
   programVersion: (programId: string, version: number): Key => ({ PK: `PROGRAM#${programId}`, SK: `VERSION#${String(version).padStart(8, '0')}` }),
   programPartition: (programId: string): string => `PROGRAM#${programId}`,
 } as const;
+
+/** The partition prefix of outbox notifications (IAM conditions restrict the dispatcher to it). */
+export const OUTBOX_PREFIX = 'OUTBOX#';
+/** The partition prefix of idempotency records (IAM conditions restrict the daily sweep's writes to it). */
+export const IDEMPOTENCY_PREFIX = 'IDEMPOTENCY#';
+
+/** The key attributes of a stream record or an item, as DynamoDB gives them. */
+type KeyAttributes = Record<string, { S?: string } | undefined> | undefined;
+
+/** What an item's key names: a notification's id, a workflow signal's milestone; null for anything else. */
+export const keyOf = {
+  notification(k: KeyAttributes): string | null {
+    const pk = k?.[PK]?.S ?? '';
+    const id = pk.startsWith(OUTBOX_PREFIX) ? pk.slice(OUTBOX_PREFIX.length) : '';
+    return id !== '' && k?.[SK]?.S === 'OUTBOX' ? id : null;
+  },
+  signal(k: KeyAttributes): { schoolId: string; milestone: string } | null {
+    const pk = /^SCHOOL#([^#]+)$/.exec(k?.[PK]?.S ?? '');
+    const sk = /^SIGNAL#([^#]+)$/.exec(k?.[SK]?.S ?? '');
+    return pk && sk ? { schoolId: pk[1]!, milestone: sk[1]! } : null;
+  },
+};
+
+/** Sort key prefixes inside a job's partition. */
+export const JOB_SK = { header: 'JOB', row: 'ROW#', result: 'RESULT#' } as const;
 
 /** FNV-1a, 32 bit: a stable, cheap hash for picking a shard. */
 export function shardOf(value: string, shards = DUE_SHARDS): number {

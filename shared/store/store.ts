@@ -325,6 +325,19 @@ async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (ite
   return results;
 }
 
+/** One BatchWriteItem (at most 25 requests), its unprocessed items retried with backoff. */
+export async function batchWriteAll(client: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {
+  let pending = requests;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 0) {
+      if (attempt > 10) throw new StoreError('batch-unprocessed', `${pending.length} items still unprocessed after ${attempt} attempts`);
+      await sleep(Math.min(50 * 2 ** attempt, 2000) * Math.random());
+    }
+    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+    pending = out.UnprocessedItems?.[table] ?? [];
+  }
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -374,16 +387,8 @@ class DynamoMilestoneStore implements MilestoneStore {
     await mapLimit(chunks(requests, 25), 4, (batch) => this.batchWrite(batch));
   }
 
-  private async batchWrite(requests: WriteRequest[]): Promise<void> {
-    let pending = requests;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 10) throw new StoreError('batch-unprocessed', `${pending.length} items still unprocessed after ${attempt} attempts`);
-        await sleep(Math.min(50 * 2 ** attempt, 2000) * Math.random());
-      }
-      const out = await this.ctx.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }));
-      pending = out.UnprocessedItems?.[this.table] ?? [];
-    }
+  private batchWrite(requests: WriteRequest[]): Promise<void> {
+    return batchWriteAll(this.ctx.client, this.table, requests);
   }
 
   async putContractor(contractor: Contractor): Promise<void> {

@@ -3,12 +3,52 @@
  * against the local stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImportResult, Job, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { Job, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
 import type { School } from '../../shared/program/model.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { OffsetClock, SystemClock, type Clock } from '../../shared/clock.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { createJobStore } from '../../shared/store/jobs.js';
+import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
+import { runJob, type JobRunnerDeps } from '../../functions/api/jobs.js';
 import { eventually, startApi, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
+
+/** A DynamoDB client whose connection drops after `writes` transactions (every later one fails). */
+function failingAfter(writes: number): DynamoDBClient {
+  const client = new DynamoDBClient({ endpoint: api.stack.dynamodbEndpoint });
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+  let count = 0;
+  client.send = (async (command: unknown) => {
+    if (command instanceof TransactWriteItemsCommand && ++count > writes) throw new Error('connection lost');
+    return send(command);
+  }) as typeof client.send;
+  return client;
+}
+
+/** What the API function runs a job with, over the given client (the store itself stays healthy). */
+function runner(client: DynamoDBClient, clock: Clock = new SystemClock()): JobRunnerDeps {
+  const store = api.stack.store;
+  return {
+    store,
+    program: REFERENCE_PROGRAM,
+    clock,
+    jobs: createJobStore({ client, tableName: api.stack.tableName, clock }),
+    signal: createWorkflowSignal({ sfn: new SFNClient({ endpoint: api.stack.sfnEndpoint }), store, stateMachineArn: api.stack.schoolProgramArn, log: () => undefined }),
+    log: () => undefined,
+  };
+}
+
+/** The job once it is done or failed, as GET /api/jobs/{id} shows it. */
+async function finished(jobId: string, as: 'manager' | 'coordinator' = 'manager'): Promise<Job> {
+  return eventually(async () => {
+    const j = Job.parse((await api.request('GET', `/api/jobs/${jobId}`, { as })).json);
+    return j.status === 'done' || j.status === 'failed' ? j : undefined;
+  }, `job ${jobId} to finish`);
+}
 
 beforeAll(async () => {
   api = await startApi('jobs');
@@ -81,8 +121,16 @@ describe('CSV import', () => {
   it('imports all rows of a good file, with milestones and a workflow for each new school', async () => {
     const csv = schoolsToCsv([newSchool('new-001', api.school.district), newSchool('new-002', api.otherDistrict)]);
     const res = await api.request('POST', '/api/imports/schools', { raw: csv, contentType: 'text/csv; charset=utf-8' });
-    expect(res.status).toBe(201);
-    expect(ImportResult.parse(res.json)).toEqual({ imported: 2, schoolIds: ['new-001', 'new-002'] });
+    expect(res.status).toBe(202);
+    const job = Job.parse(res.json);
+    expect(job).toMatchObject({ kind: 'import', status: 'queued', total: 2, action: null, milestone: null });
+    expect(res.headers.get('location')).toBe(`/api/jobs/${job.id}`);
+    const done = await finished(job.id);
+    expect(done).toMatchObject({ status: 'done', total: 2, processed: 2, succeeded: 2, failed: 0, attempts: 1, error: null });
+    expect(done.results.map((r) => [r.schoolId, r.outcome]).sort()).toEqual([
+      ['new-001', 'ok'],
+      ['new-002', 'ok'],
+    ]);
     const detail = SchoolDetail.parse((await api.request('GET', '/api/schools/new-002')).json);
     expect(detail.school.district).toBe(api.otherDistrict);
     expect(detail.milestones.map((m) => m.key)).toEqual(['connection', 'equipment', 'training', 'onboarding']);
@@ -110,6 +158,78 @@ describe('CSV import', () => {
     expect(problem.errors!.every((e) => e.reason.length > 0)).toBe(true);
     expect(await importable()).toEqual(before);
     expect((await api.stack.store.listAllSchools({ limit: 1000 })).items.map((s) => s.id)).toEqual(schoolsBefore);
+  });
+
+  it('creates a school id exactly once when two imports of it run at the same time', async () => {
+    const a = { ...newSchool('dup-001', api.school.district), name: 'МБОУ «Школа А»' };
+    const b = { ...newSchool('dup-001', api.school.district), name: 'МБОУ «Школа Б»' };
+    const upload = (schools: School[]) => api.request('POST', '/api/imports/schools', { raw: schoolsToCsv(schools), contentType: 'text/csv' });
+    const answers = await Promise.all([upload([a, newSchool('dup-a', api.school.district)]), upload([b, newSchool('dup-b', api.school.district)])]);
+    // Each upload is refused whole when it already sees the other's school, or imported by a job.
+    const outcomes: string[] = [];
+    for (const res of answers) {
+      if (res.status === 400) {
+        expect(Problem.parse(res.json).errors!.map((e) => e.column)).toEqual(['id']);
+        outcomes.push('refused');
+        continue;
+      }
+      expect(res.status).toBe(202);
+      const done = await finished(Job.parse(res.json).id);
+      expect(done.status).toBe('done');
+      const dup = done.results.find((r) => r.schoolId === 'dup-001')!;
+      outcomes.push(dup.outcome);
+      if (dup.outcome === 'rejected') expect(dup).toMatchObject({ status: 409, code: 'already-exists' });
+    }
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    const record = await api.stack.store.getSchool('dup-001');
+    expect(record!.milestones.map((m) => m.state.key).sort()).toEqual(['connection', 'equipment', 'onboarding', 'training']);
+    const winner = outcomes[0] === 'ok' ? a : b;
+    expect(record!.school.name).toBe(winner.name);
+  });
+
+  it('resumes an import stopped part way, creating each school once, and ends a job that fails every attempt as failed', async () => {
+    const schools = Array.from({ length: 6 }, (_, i) => newSchool(`res-00${i}`, api.otherDistrict));
+    const manager = { sub: 'manager-1', role: 'program-manager' as const };
+    // The connection to the table drops after two school transactions: the run stops part way.
+    const broken = runner(failingAfter(2));
+    const job = await broken.jobs.createImport({ schools, createdBy: manager });
+    await expect(runJob(broken, job.id)).rejects.toThrow(/connection lost/);
+    const stopped = Job.parse((await api.request('GET', `/api/jobs/${job.id}`)).json);
+    expect(stopped).toMatchObject({ status: 'running', attempts: 1 });
+    expect(stopped.error).toMatch(/attempt 1 stopped: connection lost/);
+    const createdBefore = stopped.results.map((r) => r.schoolId);
+    expect(createdBefore.length).toBeGreaterThanOrEqual(2);
+    expect(createdBefore.length).toBeLessThan(6);
+
+    await runJob(runner(api.stack.dynamodb), job.id);
+    const done = Job.parse((await api.request('GET', `/api/jobs/${job.id}`)).json);
+    expect(done).toMatchObject({ status: 'done', attempts: 2, total: 6, processed: 6, succeeded: 6, failed: 0, error: null });
+    for (const s of schools) {
+      const record = await api.stack.store.getSchool(s.id);
+      expect(record!.milestones.map((m) => m.state.key).sort()).toEqual(['connection', 'equipment', 'onboarding', 'training']);
+    }
+    // Every attempt fails: the last one ends the job failed, with the reason.
+    const hopeless = runner(failingAfter(0));
+    const doomed = await hopeless.jobs.createImport({ schools: [newSchool('res-100', api.otherDistrict)], createdBy: manager });
+    await expect(runJob(hopeless, doomed.id)).rejects.toThrow();
+    await expect(runJob(hopeless, doomed.id)).rejects.toThrow();
+    await runJob(hopeless, doomed.id);
+    const failed = Job.parse((await api.request('GET', `/api/jobs/${doomed.id}`)).json);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 3, succeeded: 0 });
+    expect(failed.error).toMatch(/failed in each of its 3 attempts; the last: connection lost/);
+    expect(await api.stack.store.getSchool('res-100')).toBeNull();
+  });
+
+  it('marks a job failed when it stopped without finishing and no run is left', async () => {
+    // Created (and last touched) eleven minutes ago; nothing ran it since.
+    const past = runner(api.stack.dynamodb, new OffsetClock(-11 * 60_000));
+    const job = await past.jobs.createBulk({ action: 'hold', milestone: 'connection', filter: { schoolIds: [api.school.id] }, body: { reason: 'Проверка' }, createdBy: { sub: 'manager-1', role: 'program-manager' } });
+    const read = Job.parse((await api.request('GET', `/api/jobs/${job.id}`)).json);
+    expect(read.status).toBe('failed');
+    expect(read.error).toMatch(/no progress since .*stopped without finishing/);
+    // A late run of it changes nothing.
+    await runJob(runner(api.stack.dynamodb), job.id);
+    expect((await api.stack.store.getMilestone(api.school.id, 'connection'))?.state.status).not.toBe('on-hold');
   });
 
   it('only program managers import, and only text/csv', async () => {

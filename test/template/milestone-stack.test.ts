@@ -8,7 +8,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MilestoneTable } from '../../infra/aws/constructs/milestone-table.js';
 import { OPEN_ROUTES, PROTECTED_ROUTES } from '../../infra/aws/constructs/milestone-http-api.js';
-import { OUTBOX_PREFIX } from '../../infra/aws/constructs/notification-delivery.js';
+import { OUTBOX_PREFIX } from '../../shared/store/keys.js';
 import { DIRECTORY_ADMIN_ACTIONS, METRICS_NAMESPACE } from '../../infra/aws/stacks/milestone-stack.js';
 import { Role } from '../../shared/program/model.js';
 import { INDEX, keys, PK, SK, TTL_ATTRIBUTE } from '../../shared/store/keys.js';
@@ -32,6 +32,7 @@ import {
 const API = 'functions/api/handler.ts';
 const DISPATCHER = 'functions/notifications/dispatcher.ts';
 const SWEEP = 'functions/schedules/daily-sweep.ts';
+const SIGNALS = 'functions/workflow/signal-dispatcher.ts';
 
 const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems', 'dynamodb:*'];
 
@@ -352,8 +353,9 @@ describe('Cognito', () => {
 
 describe('the notification path', () => {
   it('feeds new outbox items from the stream to the dispatcher, with retries, bisection and a DLQ', () => {
-    const [, mapping] = only(s.resources, 'AWS::Lambda::EventSourceMapping');
-    const p = mapping.Properties!;
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(DISPATCHER))));
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]![1].Properties!;
     expect(p).toMatchObject({
       EventSourceArn: getAtt(tableId, 'StreamArn'),
       FunctionName: ref(fnId(DISPATCHER)),
@@ -366,6 +368,18 @@ describe('the notification path', () => {
     expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notification'] } } } });
     const dlq = p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
     expect(s.resources[dlq]!.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('feeds workflow signals (new or replaced) from the stream to the signal dispatcher, with retries per record and a DLQ', () => {
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(SIGNALS))));
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]![1].Properties!;
+    expect(p).toMatchObject({ EventSourceArn: getAtt(tableId, 'StreamArn'), MaximumRetryAttempts: 5, BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: ['signal'] } } } });
+    expect(s.resources[p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string]!.Type).toBe('AWS::SQS::Queue');
+    const actions = statementsOfFunction(s.resources, fnId(SIGNALS)).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 'states:SendTaskSuccess', 'states:StartExecution', 'states:DescribeExecution']));
+    expect(actions).not.toContain('dynamodb:PutItem');
   });
 
   it('delivers to the encrypted SNS topic when no SES sender is configured', () => {

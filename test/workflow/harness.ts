@@ -18,7 +18,7 @@ import { createCommandService, type CommandOutcome } from '../../shared/commands
 import type { Actor, Command, Contractor, MilestoneEvent, MilestoneKey, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, wholeHistory, type MilestoneStore } from '../../shared/store/index.js';
-import { programWaits } from '../../functions/common/program-wait.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type SignalResult, type WorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { synthTemplate } from '../../infra/local/stack.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';

@@ -40,7 +40,7 @@ export function bulkRoutes({ deps }: RouteContext) {
           filter.district = p.actor.district;
         }
         if (!deps.queue) throw new ApiProblem(503, 'Bulk jobs are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
-        const job = await deps.jobs.create({ action, milestone: request.milestone, filter, body: request.body, createdBy: p.actor });
+        const job = await deps.jobs.createBulk({ action, milestone: request.milestone, filter, body: request.body, createdBy: p.actor });
         await deps.queue.enqueue(job.id);
         c.header('location', `/api/jobs/${job.id}`);
         return c.json(job, 202);

@@ -12,7 +12,8 @@ import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../..
 import type { WorkflowSignal } from '../../common/workflow-signal.js';
 import type { WebRequest, WebResponse } from '../../web/serve.js';
 import type { Principal } from '../auth.js';
-import type { JobQueue, JobStore } from '../jobs.js';
+import type { JobStore } from '../../../shared/store/jobs.js';
+import type { JobQueue } from '../jobs.js';
 import { ApiProblem, PROBLEM_TYPES, fieldErrors, validationProblem, type ValidationTarget } from '../problem.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { UsersDeps } from './users.js';
@@ -30,7 +31,7 @@ export interface ApiDeps {
   authenticate(authorization: string | undefined): Promise<Principal>;
   signal: WorkflowSignal;
   jobs: JobStore;
-  /** Runs bulk jobs asynchronously; without one, bulk actions answer 503. */
+  /** Runs jobs asynchronously; without one, bulk actions and imports answer 503. */
   queue: JobQueue | null;
   /** Serves the dashboard's static files (`/`, `/assets/*`); null for paths that are not its. */
   web?: (request: WebRequest) => WebResponse | null;

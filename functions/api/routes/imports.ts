@@ -1,14 +1,11 @@
-/** CSV imports of schools, all or nothing. */
+/** CSV imports of schools: the file checked as a whole, then imported by a resumable job. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ImportResult } from '../../../shared/api/schemas.js';
-import { initialState } from '../../../shared/domain/index.js';
+import { Job } from '../../../shared/api/schemas.js';
 import { parseSchoolsCsv } from '../../../shared/region/csv-import.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
-import { mapLimit } from '../views.js';
 import { COMMON_ERRORS, forbidden, problem, router, security, type RouteContext } from './common.js';
 
-export function importRoutes({ deps, reads, log, now }: RouteContext) {
-  const { store, program } = deps;
+export function importRoutes({ deps, reads }: RouteContext) {
   const app = router();
 
   app.openapi(
@@ -16,11 +13,20 @@ export function importRoutes({ deps, reads, log, now }: RouteContext) {
       method: 'post',
       path: '/imports/schools',
       tags: ['imports'],
-      summary: 'Add schools from a CSV file, all or nothing',
-      description: 'Every bad row is listed (line, column, reason) and nothing is imported. The new schools get their milestones and their workflows.',
+      summary: 'Add schools from a CSV file, as a job',
+      description:
+        'A file with bad rows is refused whole: every bad row is listed (line, column, reason) and nothing is imported. ' +
+        'A good file is imported by a job (202, GET /api/jobs/{jobId}): each school is created with its milestones and its workflow, ' +
+        'exactly once; a school id another import created first is that row\'s `rejected` outcome (409, already-exists). ' +
+        'A job stopped part way is resumed where it stopped.',
       security,
       request: { body: { content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first, "," or ";" separated') } }, required: true } },
-      responses: { 201: { description: 'Imported', content: { 'application/json': { schema: ImportResult } } }, 415: problem('Not text/csv'), ...COMMON_ERRORS },
+      responses: {
+        202: { description: 'The import job, queued', content: { 'application/json': { schema: Job } } },
+        415: problem('Not text/csv'),
+        503: problem('Jobs are not configured here'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const p = c.get('principal');
@@ -38,17 +44,11 @@ export function importRoutes({ deps, reads, log, now }: RouteContext) {
           `The file has ${parsed.errors.length} problem(s); nothing was imported.`,
         );
       }
-      const at = now();
-      await store.putSchools(parsed.schools);
-      await store.initMilestones(parsed.schools.flatMap((s) => program.milestones.map((m) => initialState(program, s, m.key, at))));
-      await mapLimit(parsed.schools, 4, async (s) => {
-        try {
-          await deps.signal.ensureExecution(s.id);
-        } catch (error) {
-          log('warn', 'imported school: workflow not started; the daily sweep will start it', { schoolId: s.id, error: String(error) });
-        }
-      });
-      return c.json({ imported: parsed.schools.length, schoolIds: parsed.schools.map((s) => s.id) }, 201);
+      if (!deps.queue) throw new ApiProblem(503, 'Imports are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
+      const job = await deps.jobs.createImport({ schools: parsed.schools, createdBy: p.actor });
+      await deps.queue.enqueue(job.id);
+      c.header('location', `/api/jobs/${job.id}`);
+      return c.json(job, 202);
     },
   );
 

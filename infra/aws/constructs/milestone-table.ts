@@ -58,6 +58,14 @@ export class MilestoneTable extends Construct {
     });
   }
 
+  /** Event-source filter for the workflow-signal dispatcher: signals written by a commit, new or replacing an older one. */
+  static signalFilter(): Record<string, unknown> {
+    return FilterCriteria.filter({
+      eventName: FilterRule.or('INSERT', 'MODIFY'),
+      dynamodb: { NewImage: { [ENTITY]: { S: FilterRule.isEqual(Entity.signal) } } },
+    });
+  }
+
   /** Event-source filter for the outbox dispatcher: stream records of newly written notifications. */
   static outboxFilter(): Record<string, unknown> {
     return FilterCriteria.filter({

@@ -10,23 +10,20 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INDEX } from '../../../shared/store/keys.js';
+import { INDEX, OUTBOX_PREFIX } from '../../../shared/store/keys.js';
 import { MilestoneTable } from './milestone-table.js';
 import type { AppFunction, AppFunctionFactory } from './app-function.js';
 import { acknowledgeNag } from './nag.js';
+import { feedFromStream } from './stream-source.js';
 import type { OperationalAlarms } from './operational-alarms.js';
 
 export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
-/** Partition-key prefix of outbox items (see shared/store/keys.ts). */
-export const OUTBOX_PREFIX = 'OUTBOX#';
 
 export interface NotificationDeliveryProps {
   readonly table: ITable;
@@ -105,28 +102,15 @@ export class NotificationDelivery extends Construct {
 
     this.grantDelivery(this.dispatcher);
 
-    this.streamFailures = new Queue(this, 'StreamFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.streamFailures = feedFromStream(this, 'StreamFailures', {
+      table: props.table,
+      fn: this.dispatcher,
+      filter: MilestoneTable.outboxFilter(),
+      alarms: props.alarms,
+      alarmName: 'NotificationStreamFailures',
+      what: 'the outbox stream event source',
       removalPolicy: props.removalPolicy,
     });
-    props.alarms.watchQueue('NotificationStreamFailures', this.streamFailures);
-    acknowledgeNag(this.streamFailures, 'AwsSolutions-SQS3', 'This queue is the on-failure destination (dead-letter queue) of the outbox stream event source.');
-
-    this.dispatcher.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
-        retryAttempts: 5,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        maxRecordAge: Duration.hours(24),
-        onFailure: new SqsDlq(this.streamFailures),
-        filters: [MilestoneTable.outboxFilter()],
-      }),
-    );
   }
 
   /** Lets a function send through the configured channel (SES and the user directory, or the topic). */

@@ -44,7 +44,9 @@ import { LIFECYCLE_END_ERROR, LIFECYCLE_RENEW_ERROR, SWEEP_TASK, TRANSIENT_ERROR
 import { INDEX } from '../../../shared/store/index.js';
 import type { WorkflowDependencies, WorkflowStateMachines } from '../stacks/milestone-stack.js';
 import type { AppFunction } from './app-function.js';
+import { MilestoneTable } from './milestone-table.js';
 import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
+import { feedFromStream } from './stream-source.js';
 
 /** Task errors raised by the workflow signal for hold and waive (functions/common/workflow-signal.ts). */
 export const HELD_ERROR = 'Milestone.Held';
@@ -61,6 +63,7 @@ export const WORKFLOW_ENTRIES = {
   awaitMilestone: 'functions/workflow/await-milestone.ts',
   close: 'functions/workflow/close-milestone.ts',
   sweep: 'functions/workflow/sweep.ts',
+  signals: 'functions/workflow/signal-dispatcher.ts',
 } as const;
 
 /** The workflow sweep's schedule: daily at 08:15 in the region's time zone, before the 09:00 reminders. */
@@ -82,6 +85,7 @@ export interface WorkflowFunctions {
   readonly awaitMilestone: AppFunction;
   readonly close: AppFunction;
   readonly sweep: AppFunction;
+  readonly signals: AppFunction;
 }
 
 const CONTEXT = {
@@ -152,6 +156,18 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
           [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
         },
       }),
+      signals: props.functions.create(this, 'SignalDispatcher', {
+        entry: WORKFLOW_ENTRIES.signals,
+        serviceName: 'workflow-signals',
+        description: "Delivers each workflow signal of the outbox (the table's stream) until the workflow has it",
+        timeout: Duration.minutes(1),
+        memorySize: 256,
+        environment: {
+          [WORKFLOW_ENV.table]: tableName,
+          [WORKFLOW_ENV.schoolProgram]: programRef.stateMachineArn,
+          [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
+        },
+      }),
     };
     this.functions = f;
 
@@ -189,6 +205,24 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     lifecycleRef.grantTaskResponse(f.sweep);
     programRef.grantStartExecution(f.sweep);
     programRef.grantTaskResponse(f.sweep);
+    // The signal dispatcher does what the sweep does for one signal: read it and the milestone, signal the
+    // waiting step (clearing its token) or wake or start the program, then delete the delivered signal.
+    grantTable(table, f.signals, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    describe(f.signals, lifecycleRef, this.names.milestoneLifecycle);
+    describe(f.signals, programRef, this.names.schoolProgram);
+    lifecycleRef.grantTaskResponse(f.signals);
+    programRef.grantStartExecution(f.signals);
+    programRef.grantTaskResponse(f.signals);
+    // A signal that still fails after the retries stays in the outbox: the daily workflow sweep delivers it.
+    feedFromStream(this, 'SignalStreamFailures', {
+      table,
+      fn: f.signals,
+      filter: MilestoneTable.signalFilter(),
+      alarms: props.alarms,
+      alarmName: 'SignalStreamFailures',
+      what: 'the workflow-signal stream event source',
+      removalPolicy: props.removalPolicy,
+    });
     const schedulerRole = new Role(this, 'SweepSchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: 'Invokes the daily workflow sweep',

@@ -22,6 +22,7 @@ import { OperationalAlarms } from '../constructs/operational-alarms.js';
 import { UserDirectory } from '../constructs/user-directory.js';
 import { MilestoneWorkflows } from '../constructs/workflows.js';
 import type { StageSettings } from '../settings.js';
+import { IDEMPOTENCY_PREFIX } from '../../../shared/store/keys.js';
 
 /** CloudWatch namespace of the Powertools metrics of every function. */
 export const METRICS_NAMESPACE = 'CosMilestones';
@@ -267,6 +268,6 @@ function idempotencyRecordsOnly(table: ITableV2) {
     sid: 'IdempotencyRecordsOnly',
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     resources: [table.tableArn],
-    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IDEMPOTENCY#*'] } },
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${IDEMPOTENCY_PREFIX}*`] } },
   });
 }

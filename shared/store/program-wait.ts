@@ -10,12 +10,9 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { Id, IsoInstant } from '../../shared/program/model.js';
-import { ENTITY, keys, PK, SK } from '../../shared/store/index.js';
-import { fromItem, toAttr, toItem } from '../../shared/store/marshall.js';
-
-export const PROGRAM_WAIT_SK = 'PROGRAM';
-export const PROGRAM_WAIT_ENTITY = 'program-wait';
+import { Id, IsoInstant } from '../program/model.js';
+import { ENTITY, Entity, keys, PK, SK, type Key } from './keys.js';
+import { fromItem, toAttr, toItem } from './marshall.js';
 
 export const ProgramWait = z
   .object({
@@ -28,8 +25,8 @@ export const ProgramWait = z
   .strict();
 export type ProgramWait = z.infer<typeof ProgramWait>;
 
-export function programWaitKey(schoolId: string): { PK: string; SK: string } {
-  return { PK: keys.schoolPartition(Id.parse(schoolId)), SK: PROGRAM_WAIT_SK };
+export function programWaitKey(schoolId: string): Key {
+  return keys.programWait(Id.parse(schoolId));
 }
 
 export interface ProgramWaits {
@@ -47,7 +44,7 @@ export function programWaits(client: DynamoDBClient, tableName: string): Program
       await client.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: toItem({ ...programWaitKey(item.schoolId), [ENTITY]: PROGRAM_WAIT_ENTITY, ...item }),
+          Item: toItem({ ...programWaitKey(item.schoolId), [ENTITY]: Entity.programWait, ...item }),
         }),
       );
     },
@@ -56,7 +53,7 @@ export function programWaits(client: DynamoDBClient, tableName: string): Program
       const out = await client.send(new GetItemCommand({ TableName: tableName, Key: toItem(programWaitKey(schoolId)), ConsistentRead: true }));
       if (!out.Item) return null;
       const { [PK]: _pk, [SK]: _sk, [ENTITY]: entity, ...fields } = fromItem(out.Item);
-      if (entity !== PROGRAM_WAIT_ENTITY) throw new Error(`${programWaitKey(schoolId).PK} / ${PROGRAM_WAIT_SK} is not a ${PROGRAM_WAIT_ENTITY} item`);
+      if (entity !== Entity.programWait) throw new Error(`${programWaitKey(schoolId).PK} / ${programWaitKey(schoolId).SK} is not a ${Entity.programWait} item`);
       return ProgramWait.parse(fields);
     },
 

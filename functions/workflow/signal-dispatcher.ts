@@ -1,0 +1,62 @@
+/**
+ * The workflow-signal dispatcher, fed by the table's stream (the signal items a commit writes: INSERT,
+ * or MODIFY when a later commit of the same milestone replaces one). For each record it reads the signal
+ * again (the command that wrote it usually delivered it at once and removed it: then there is nothing to
+ * do) and delivers it with `WorkflowSignal.deliver`, which is idempotent on the workflow's side. A
+ * delivery that fails is reported as that record's failure (`batchItemFailures`), so Lambda retries it;
+ * whatever still fails after the retries is delivered by the daily workflow sweep.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { SystemClock } from '../../shared/clock.js';
+import { keyOf, type MilestoneStore } from '../../shared/store/index.js';
+import { programWaits } from '../../shared/store/program-wait.js';
+import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
+import { requireArn, workflowContext, WORKFLOW_ENV } from './common.js';
+
+const logger = new Logger();
+
+const StreamEvent = z.object({ Records: z.array(z.record(z.string(), z.unknown())) });
+
+export interface SignalDispatchDeps {
+  store: Pick<MilestoneStore, 'getSignal'>;
+  signal: Pick<WorkflowSignal, 'deliver'>;
+}
+
+/** Delivers the pending signal each record names; answers the records whose delivery failed. */
+export async function dispatchSignals(deps: SignalDispatchDeps, records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+  const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  for (const record of records) {
+    const key = keyOf.signal(record.dynamodb?.Keys as Record<string, { S?: string }> | undefined);
+    if (!key) continue;
+    const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
+    try {
+      const pending = await deps.store.getSignal(key.schoolId, key.milestone);
+      if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
+      const result = await deps.signal.deliver(pending);
+      if (result.kind === 'failed') failures.push({ itemIdentifier: id });
+    } catch (error) {
+      logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
+      failures.push({ itemIdentifier: id });
+    }
+  }
+  if (failures.length > 0) logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
+  return { batchItemFailures: failures };
+}
+
+export async function handler(event: unknown, context?: Context): Promise<DynamoDBBatchResponse> {
+  if (context) logger.addContext(context);
+  const { Records } = StreamEvent.parse(event);
+  const ctx = workflowContext();
+  const store = ctx.storeAt(new SystemClock().now().toISOString());
+  const signal = createWorkflowSignal({
+    sfn: ctx.sfn,
+    store,
+    stateMachineArn: requireArn(ctx.env, WORKFLOW_ENV.schoolProgram),
+    lifecycleStateMachineArn: requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle),
+    programWaits: programWaits(ctx.dynamodb, ctx.env.TABLE_NAME),
+    log: (level, message, data) => logger[level](message, data),
+  });
+  return dispatchSignals({ store, signal }, Records as unknown as DynamoDBRecord[]);
+}
