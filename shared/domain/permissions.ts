@@ -16,22 +16,9 @@
 import type { Actor, CommandType, MilestoneState, School } from '../program/model.js';
 import { rejection, type Rejection } from './rejection.js';
 
+/** The rules of the table above for a milestone that exists (the same rules as `authorizeFirst`). */
 export function authorize(actor: Actor, command: CommandType, school: School, state: MilestoneState): Rejection | null {
-  switch (actor.role) {
-    case 'viewer':
-      return rejection('forbidden', 'viewers have read-only access');
-    case 'system':
-      return command === 'start' ? null : rejection('forbidden', `the system may only start milestones, not ${command}`);
-    case 'contractor':
-      if (command !== 'submit') return rejection('forbidden', `contractors only submit their work; ${command} is for program managers and district coordinators`);
-      if (state.assignee !== actor.org) return rejection('forbidden', `milestone ${state.key} of school ${school.id} is not assigned to ${actor.org}`);
-      return null;
-    case 'district-coordinator':
-      if (school.district !== actor.district) return rejection('forbidden', `school ${school.id} is in district ${school.district}, not ${actor.district}`);
-      return managerMay(command);
-    case 'program-manager':
-      return managerMay(command);
-  }
+  return authorizeFirst(actor, command, school, state);
 }
 
 function managerMay(command: CommandType): Rejection | null {
