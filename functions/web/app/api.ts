@@ -16,7 +16,10 @@ import {
   SchoolList,
   type FieldError,
 } from '../../../shared/api/schemas.js';
-import type { CommandType } from '../../../shared/program/model.js';
+import { ProgramVersionList, ProgramVersionView } from '../../../shared/api/program-versions.js';
+import type { CommandType, Role } from '../../../shared/program/model.js';
+import type { Json } from '../../../shared/program/versions.js';
+import { DirectoryUser, InvitedUser, UserList, type Invitation } from '../../../shared/users/model.js';
 import { session } from './session.js';
 
 export class ApiError extends Error {
@@ -110,6 +113,18 @@ export const api = {
       body,
       headers: { 'Idempotency-Key': crypto.randomUUID(), 'If-Match': `"${version}"` },
     }),
+  users: (role?: Role) => request(UserList, 'users', { query: { role } }),
+  invite: (invitation: Invitation) => request(InvitedUser, 'users', { method: 'POST', body: invitation }),
+  setUserEnabled: (username: string, enabled: boolean) =>
+    request(DirectoryUser, `users/${encodeURIComponent(username)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST' }),
+  programVersions: (programId: string) => request(ProgramVersionList, `programs/${encodeURIComponent(programId)}/versions`),
+  programVersion: (programId: string, version: number) => request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}`),
+  draftProgramVersion: (programId: string, definition: Json) =>
+    request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions`, { method: 'POST', body: { definition } }),
+  saveProgramDraft: (programId: string, version: number, definition: Json) =>
+    request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}`, { method: 'PUT', body: { definition } }),
+  publishProgramVersion: (programId: string, version: number) =>
+    request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}/publish`, { method: 'POST' }),
 };
 
 /** Every page of the school list (for the overview's own computations), 200 at a time. */

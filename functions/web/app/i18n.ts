@@ -5,6 +5,7 @@
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import { adminEn, adminRu } from './i18n-admin.js';
 import type { CommandType, EscalationLevel, KitItem, MilestoneEventType, MilestoneStatus, Role } from '../../../shared/program/model.js';
 
 export type Lang = 'ru' | 'en';
@@ -239,6 +240,7 @@ const ru = {
   'report.share': 'доля',
   'report.sheet': 'Выполнение',
   'report.file': 'cos-otchet-{date}',
+  ...adminRu,
 };
 
 export type MessageKey = keyof typeof ru;
@@ -472,6 +474,7 @@ const en: Messages = {
   'report.share': 'share',
   'report.sheet': 'Progress',
   'report.file': 'cos-progress-{date}',
+  ...adminEn,
 };
 
 const DICTIONARIES: Record<Lang, Messages> = { ru, en };

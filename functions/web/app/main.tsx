@@ -10,10 +10,12 @@ import { HistoryBanner } from './history-banner.js';
 import { AssignmentsPage } from './pages/assignments.js';
 import { NotificationsPage } from './pages/notifications.js';
 import { OverviewPage } from './pages/overview.js';
+import { ProgramsPage, programsAllowed } from './pages/programs.js';
 import { ReportPage } from './pages/report.js';
 import { SchoolPage } from './pages/school.js';
 import { SchoolsPage } from './pages/schools.js';
 import { SignInPage } from './pages/signin.js';
+import { UsersPage, usersAllowed } from './pages/users.js';
 import { signOutEverywhere } from './sign-in-flow.js';
 import { districtName } from './program.js';
 import { href, navigate, useRoute, type Route } from './router.js';
@@ -21,9 +23,14 @@ import { session } from './session.js';
 import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
-type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report';
+type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'users' | 'programs';
 
 function sectionsFor(me: Me): Section[] {
+  const admin: Section[] = [...(usersAllowed(me) ? ['users' as const] : []), ...(programsAllowed(me) ? ['programs' as const] : [])];
+  return [...baseSections(me), ...admin];
+}
+
+function baseSections(me: Me): Section[] {
   switch (me.role) {
     case 'contractor':
       return ['assignments', 'notifications'];
@@ -155,6 +162,10 @@ function Page({ me, route }: { me: Me; route: Route }) {
       return <NotificationsPage />;
     case 'report':
       return <ReportPage me={me} />;
+    case 'users':
+      return usersAllowed(me) ? <UsersPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
+    case 'programs':
+      return programsAllowed(me) ? <ProgramsPage me={me} version={second} key={second ?? ''} /> : <p role="alert">{t('error.forbidden')}</p>;
     default:
       return <p role="alert">{t('notFound')}</p>;
   }

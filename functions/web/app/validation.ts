@@ -35,6 +35,7 @@ export function issueMessage(issue: Issue, i18n: I18n): string {
     case 'too_big':
       return issue.origin === 'string' ? t('error.maxLength', { n: Number(issue.maximum) }) : t('error.max', { n: i18n.number(Number(issue.maximum)) });
     case 'invalid_format':
+      if (issue.format === 'email') return t('error.email');
       return /date|deadline/i.test(last) ? t('error.date') : t('error.id');
     case 'custom':
       return /calendar/.test(issue.message) ? t('error.calendarDate') : t('error.invalid');
