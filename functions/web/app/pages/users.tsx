@@ -265,6 +265,8 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
       const found = zodFieldErrors(parsed.error, i18n);
       // The role's missing scope ("a contractor needs a org") is a required field.
       for (const issue of parsed.error.issues) if (issue.code === 'custom' && /needs/.test(issue.message)) found[String(issue.path[0])] = t('error.required');
+      // An empty text field is missing, whatever format it would have needed.
+      for (const field of ['name', 'email', 'role'] as const) if (found[field] && values[field].trim() === '') found[field] = t('error.required');
       setErrors(found);
       setFormError(t('form.fixErrors'));
       focusFirstError();
