@@ -261,8 +261,16 @@ describe('programme versions', () => {
     await page.getByTestId('programs-notice').getByText('Черновик сохранён.').waitFor();
     const problem = page.locator('.problems-table tr[data-field="definition.milestones.0.dependsOn"]');
     await problem.waitFor();
-    expect(await problem.innerText()).toContain('dependency cycle: connection -> onboarding -> connection');
+    expect(await problem.innerText()).toContain('цикл зависимостей: connection -> onboarding -> connection');
     expect(await problem.innerText()).toContain('этап «Подключение к сети «Интернет»»');
+    // "Show in the editor" selects the field's line in the JSON.
+    await problem.getByRole('button', { name: 'Показать в редакторе' }).click();
+    const selected = await editor.evaluate((el: HTMLTextAreaElement) => ({ text: el.value.slice(el.selectionStart, el.selectionEnd), before: el.value.slice(0, el.selectionStart), focused: document.activeElement === el }));
+    expect(selected.text.trim()).toBe('"dependsOn": [');
+    expect(selected.focused).toBe(true);
+    // It is the first milestone's: no other milestone's key comes before it.
+    expect(selected.before).toContain('"key": "connection"');
+    expect(selected.before).not.toContain('"key": "equipment"');
     expect(await editor.getAttribute('aria-invalid')).toBe('true');
     expect(await publish.isDisabled()).toBe(true);
     await screenshot(page, 'program-draft-problem');

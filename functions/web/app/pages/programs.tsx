@@ -229,6 +229,19 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
     }
   }
 
+  const editorRef = useRef<HTMLTextAreaElement>(null);
+  /** Selects the line of a problem's field in the editor and scrolls it into view. */
+  function locate(field: string) {
+    const editor = editorRef.current;
+    if (!editor || !parsed.ok) return;
+    const found = lineOfField(parsed.value, field, text);
+    if (!found) return;
+    editor.focus();
+    editor.setSelectionRange(found.start, found.end);
+    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 18;
+    editor.scrollTop = Math.max(0, (found.line - 3) * lineHeight);
+  }
+
   async function publish() {
     setBusy(true);
     setError(null);
@@ -256,7 +269,7 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
           <p>{error}</p>
         </div>
       )}
-      <Problems problems={problems} definition={parseJson(saved.text)} />
+      <Problems problems={problems} definition={parseJson(saved.text)} onLocate={dirty ? undefined : locate} />
       {parsed.ok && <ProgramView definition={parsed.value} />}
       <form class="card draft-form" onSubmit={save} noValidate aria-labelledby="draft-h">
         <h2 id="draft-h">{t('programs.definition')}</h2>
@@ -267,6 +280,7 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
             {t('programs.definitionHint')}
           </p>
           <textarea
+            ref={editorRef}
             id="definition"
             name="definition"
             class="json-editor"
@@ -327,7 +341,52 @@ function milestoneAt(field: string, definition: ReturnType<typeof parseJson>, la
   return typeof title === 'string' ? title : typeof entry?.key === 'string' ? entry.key : undefined;
 }
 
-function Problems({ problems, definition }: { problems: readonly FieldError[]; definition: ReturnType<typeof parseJson> }) {
+/** The checks' reasons in the page's language where it has them (the API words them in English). */
+function reasonText(reason: string, i18n: I18n): string {
+  const { t } = i18n;
+  let m = /^dependency cycle: (.+)$/.exec(reason);
+  if (m) return t('programs.reason.cycle', { path: m[1]! });
+  m = /^unknown dependency: (\S+) depends on "(.+)"$/.exec(reason);
+  if (m) return t('programs.reason.unknownDependency', { milestone: m[1]!, dependency: m[2]! });
+  m = /^duplicate milestone key: (.+)$/.exec(reason);
+  if (m) return t('programs.reason.duplicateKey', { key: m[1]! });
+  return reason;
+}
+
+/**
+ * Where a field path (`definition.milestones.0.dependsOn`) is in the editor's text, which is the
+ * definition as `pretty` writes it: the definition is written again with a marker at that path (or at
+ * the nearest part of it that exists), and everything before the marker is the same text. The range is
+ * the marker's line.
+ */
+export function lineOfField(definition: Json, field: string, text: string): { start: number; end: number; line: number } | undefined {
+  const path = field.split('.').slice(1);
+  const MARK = '\u0000field\u0000';
+  for (let depth = path.length; depth >= 0; depth--) {
+    const copy = JSON.parse(JSON.stringify(definition)) as Json;
+    let parent: Json = copy;
+    let ok = true;
+    for (const segment of path.slice(0, Math.max(0, depth - 1))) {
+      const next: Json | undefined = parent !== null && typeof parent === 'object' ? (parent as Record<string, Json>)[segment] : undefined;
+      if (next === undefined || next === null || typeof next !== 'object') {
+        ok = false;
+        break;
+      }
+      parent = next;
+    }
+    const last = path[depth - 1];
+    if (!ok || (depth > 0 && (last === undefined || typeof parent !== 'object' || parent === null || !(last in parent)))) continue;
+    const marked = depth === 0 ? MARK : (((parent as Record<string, Json>)[last!] = MARK), copy);
+    const at = pretty(marked).indexOf(JSON.stringify(MARK));
+    if (at < 0 || text.slice(0, at) !== pretty(marked).slice(0, at)) return undefined;
+    const start = text.lastIndexOf('\n', at - 1) + 1;
+    const newline = text.indexOf('\n', at);
+    return { start, end: newline < 0 ? text.length : newline, line: text.slice(0, start).split('\n').length - 1 };
+  }
+  return undefined;
+}
+
+function Problems({ problems, definition, onLocate }: { problems: readonly FieldError[]; definition: ReturnType<typeof parseJson>; onLocate?: (field: string) => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   if (problems.length === 0) {
@@ -359,7 +418,17 @@ function Problems({ problems, definition }: { problems: readonly FieldError[]; d
                   <code>{p.field}</code>
                   {milestone && <span class="problem-milestone"> ({t('programs.atMilestone', { milestone })})</span>}
                 </th>
-                <td>{p.reason}</td>
+                <td>
+                  {reasonText(p.reason, i18n)}
+                  {onLocate && (
+                    <>
+                      {' '}
+                      <button type="button" class="btn btn-secondary btn-small" onClick={() => onLocate(p.field)}>
+                        {t('programs.showInEditor')}
+                      </button>
+                    </>
+                  )}
+                </td>
               </tr>
             );
           })}
