@@ -12,7 +12,7 @@ import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type 
 import { api, ApiError } from './api.js';
 import { useI18n } from './i18n.js';
 import { evidenceKindOf } from './program.js';
-import { errorText, InputField, TextAreaField } from './ui.js';
+import { errorText, focusFirstError, InputField, TextAreaField } from './ui.js';
 import { apiFieldErrors, joinPath, zodFieldErrors, type FieldErrors } from './validation.js';
 
 /** The signed-in user as the domain's permission rules see them. */
@@ -122,10 +122,6 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
     return props;
   };
 
-  function focusFirstError() {
-    requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus());
-  }
-
   async function submit(e: Event) {
     e.preventDefault();
     if (busy) return;
@@ -137,7 +133,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       // `evidence.items.<index>.quantity` is shown at the row of that kit item.
       setErrors(zodFieldErrors(parsed.error, i18n, (path) => (path[0] === 'evidence' && path[1] === 'items' && typeof path[2] === 'number' ? `evidence.items.${items[path[2]] ?? ''}` : joinPath(path))));
       setFormError(t('form.fixErrors'));
-      focusFirstError();
+      focusFirstError(formRef.current);
       return;
     }
     setErrors({});
@@ -157,7 +153,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       } else {
         setFormError(errorText(err, i18n));
       }
-      focusFirstError();
+      focusFirstError(formRef.current);
     } finally {
       setBusy(false);
     }

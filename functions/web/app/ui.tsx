@@ -280,3 +280,48 @@ export function SelectField(
     </FieldShell>
   );
 }
+
+/** Moves the focus to a form's first invalid field, or its error message, once the page has drawn them. */
+export function focusFirstError(form: HTMLFormElement | null): void {
+  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus());
+}
+
+/** A table's head row: one column header per label. */
+export function ColumnHeads({ labels, numeric = [] }: { labels: readonly string[]; numeric?: readonly number[] }) {
+  return (
+    <thead>
+      <tr>
+        {labels.map((label, i) => (
+          <th scope="col" key={i} class={numeric.includes(i) ? 'num' : undefined}>
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/**
+ * Asks before an action that cannot be taken back silently: the question, a "yes" button that takes the
+ * focus, and "cancel". Nothing happens until "yes".
+ */
+export function ConfirmPanel(props: { id: string; question: string; yes: string; danger?: boolean; busy: boolean; error?: string | null; onYes: () => void; onCancel: () => void }) {
+  const { id, question, yes, danger, busy, error, onYes, onCancel } = props;
+  const { t } = useI18n();
+  const yesRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => yesRef.current?.focus(), [question]);
+  return (
+    <div class="alert alert-info confirm" role="alertdialog" aria-labelledby={`${id}-text`} data-testid={id}>
+      <p id={`${id}-text`}>{question}</p>
+      {error && <p class="field-error">{error}</p>}
+      <div class="form-actions">
+        <button ref={yesRef} type="button" class={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onYes} disabled={busy} aria-busy={busy}>
+          {yes}
+        </button>
+        <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
+          {t('cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -5,7 +5,7 @@
  * deadline — its validation problems at their field paths, and publishing with a confirmation. A
  * published version is read-only. Program managers only (the API refuses anyone else's writes).
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import type { FieldError, Me } from '../../../../shared/api/schemas.js';
 import type { ProgramVersionView } from '../../../../shared/api/program-versions.js';
 import { resolveDate } from '../../../../shared/program/plan.js';
@@ -15,7 +15,7 @@ import { api, ApiError } from '../api.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { PROGRAM } from '../program.js';
 import { href, navigate } from '../router.js';
-import { AsyncView, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
+import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
 
 /** Who may open the page: program managers, who draft and publish versions. */
 export function programsAllowed(me: Me): boolean {
@@ -93,17 +93,7 @@ function VersionList({ me }: { me: Me }) {
               <div class="table-wrap">
                 <table class="data-table versions-table">
                   <caption class="visually-hidden">{t('programs.list')}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('programs.list')}</th>
-                      <th scope="col">{t('programs.status')}</th>
-                      <th scope="col">{t('programs.updated')}</th>
-                      <th scope="col">{t('programs.author')}</th>
-                      <th scope="col" class="num">
-                        {t('programs.problemCount')}
-                      </th>
-                    </tr>
-                  </thead>
+                  <ColumnHeads labels={[t('programs.list'), t('programs.status'), t('programs.updated'), t('programs.author'), t('programs.problemCount')]} numeric={[4]} />
                   <tbody>
                     {[...data.items].reverse().map((v) => (
                       <tr key={v.version} data-version={v.version} data-status={v.status}>
@@ -306,27 +296,17 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
           </button>
           {dirty && <span class="muted">{t('programs.unsaved')}</span>}
         </div>
-        {confirming && <ConfirmPublish version={v.version} busy={busy} onYes={() => void publish()} onCancel={() => setConfirming(false)} />}
+        {confirming && (
+          <ConfirmPanel
+            id="confirm-publish"
+            question={t('programs.confirmPublish', { n: v.version })}
+            yes={t('programs.confirmPublishYes')}
+            busy={busy}
+            onYes={() => void publish()}
+            onCancel={() => setConfirming(false)}
+          />
+        )}
       </form>
-    </div>
-  );
-}
-
-function ConfirmPublish({ version, busy, onYes, onCancel }: { version: number; busy: boolean; onYes: () => void; onCancel: () => void }) {
-  const { t } = useI18n();
-  const yes = useRef<HTMLButtonElement>(null);
-  useEffect(() => yes.current?.focus(), []);
-  return (
-    <div class="alert alert-info confirm" role="alertdialog" aria-labelledby="confirm-publish-text" data-testid="confirm-publish">
-      <p id="confirm-publish-text">{t('programs.confirmPublish', { n: version })}</p>
-      <div class="form-actions">
-        <button ref={yes} type="button" class="btn btn-primary" onClick={onYes} disabled={busy} aria-busy={busy}>
-          {t('programs.confirmPublishYes')}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
-          {t('cancel')}
-        </button>
-      </div>
     </div>
   );
 }
@@ -403,12 +383,7 @@ function Problems({ problems, definition, onLocate }: { problems: readonly Field
       </h2>
       <p class="muted">{t('programs.problemsIntro')}</p>
       <table class="data-table problems-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('programs.field')}</th>
-            <th scope="col">{t('programs.reason')}</th>
-          </tr>
-        </thead>
+        <ColumnHeads labels={[t('programs.field'), t('programs.reason')]} />
         <tbody>
           {problems.map((p, i) => {
             const milestone = milestoneAt(p.field, definition, i18n.lang);
@@ -512,16 +487,7 @@ function ProgramView({ definition }: { definition: Json }) {
       </h2>
       <div class="table-wrap">
         <table class="data-table milestones-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('programs.milestone')}</th>
-              <th scope="col">{t('programs.dependsOn')}</th>
-              <th scope="col">{t('programs.plannedStart')}</th>
-              <th scope="col">{t('programs.deadline')}</th>
-              <th scope="col">{t('programs.evidence')}</th>
-              <th scope="col">{t('programs.reminders')}</th>
-            </tr>
-          </thead>
+          <ColumnHeads labels={[t('programs.milestone'), t('programs.dependsOn'), t('programs.plannedStart'), t('programs.deadline'), t('programs.evidence'), t('programs.reminders')]} />
           <tbody>
             {program.milestones.map((m) => (
               <tr key={m.key} data-milestone={m.key}>

@@ -5,7 +5,7 @@
  * checks with the same rules the API applies (`Invitation`, `authorizeUserAction`), and the API checks
  * again: its field errors are shown at their field.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { FieldError, Me } from '../../../../shared/api/schemas.js';
 import { authorizeUserAction, type ManagedUser, type UserAction } from '../../../../shared/domain/user-permissions.js';
 import { Role, type Actor } from '../../../../shared/program/model.js';
@@ -13,7 +13,7 @@ import { Invitation, ROLE_SCOPE, type DirectoryUser, type InvitedUser } from '..
 import { allSchools, api, ApiError } from '../api.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { districtName, sortedDistricts } from '../program.js';
-import { AsyncView, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
+import { AsyncView, ColumnHeads, ConfirmPanel, errorText, focusFirstError, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
 import { zodFieldErrors, type FieldErrors } from '../validation.js';
 
 /** Who may open the page: program managers and district coordinators. */
@@ -117,16 +117,7 @@ function UserTable({ me, users, onAction }: { me: Me; users: DirectoryUser[]; on
     <div class="table-wrap">
       <table class="data-table users-table">
         <caption class="visually-hidden">{t('users.list')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('users.name')}</th>
-            <th scope="col">{t('users.email')}</th>
-            <th scope="col">{t('users.role')}</th>
-            <th scope="col">{t('users.scope')}</th>
-            <th scope="col">{t('users.status')}</th>
-            <th scope="col">{t('users.actions')}</th>
-          </tr>
-        </thead>
+        <ColumnHeads labels={[t('users.name'), t('users.email'), t('users.role'), t('users.scope'), t('users.status'), t('users.actions')]} />
         <tbody>
           {users.map((u) => {
             const status = statusOf(u);
@@ -162,35 +153,31 @@ function ConfirmUserAction({ confirming, onCancel, onDone }: { confirming: Confi
   const { t } = i18n;
   const { user, action } = confirming;
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const yes = useRef<HTMLButtonElement>(null);
-  useEffect(() => yes.current?.focus(), [user.username, action]);
+  const [error, setError] = useState<string | null>(null);
 
   async function confirm() {
     setBusy(true);
-    setError(undefined);
+    setError(null);
     try {
       onDone(await api.setUserEnabled(user.username, action === 'enable'));
     } catch (e) {
-      setError(e);
+      setError(errorText(e, i18n));
     } finally {
       setBusy(false);
     }
   }
 
   return (
-    <div class="alert alert-info confirm" role="alertdialog" aria-labelledby="confirm-user-text" data-testid="confirm-user">
-      <p id="confirm-user-text">{t(action === 'disable' ? 'users.confirmDisable' : 'users.confirmEnable', { name: user.name ?? user.email })}</p>
-      {error !== undefined && <p class="field-error">{errorText(error, i18n)}</p>}
-      <div class="form-actions">
-        <button ref={yes} type="button" class={`btn ${action === 'disable' ? 'btn-danger' : 'btn-primary'}`} onClick={() => void confirm()} disabled={busy} aria-busy={busy}>
-          {t(`users.confirmYes.${action}`)}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
-          {t('cancel')}
-        </button>
-      </div>
-    </div>
+    <ConfirmPanel
+      id="confirm-user"
+      question={t(action === 'disable' ? 'users.confirmDisable' : 'users.confirmEnable', { name: user.name ?? user.email })}
+      yes={t(`users.confirmYes.${action}`)}
+      danger={action === 'disable'}
+      busy={busy}
+      error={error}
+      onYes={() => void confirm()}
+      onCancel={onCancel}
+    />
   );
 }
 
@@ -252,10 +239,6 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
   const choose = { value: '', label: t('users.choose') };
   const districtOptions = [choose, ...sortedDistricts(lang).map((d) => ({ value: d.id, label: districtName(d.id, lang) }))];
 
-  function focusFirstError() {
-    requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus());
-  }
-
   async function submit(e: Event) {
     e.preventDefault();
     if (busy) return;
@@ -269,7 +252,7 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
       for (const field of ['name', 'email', 'role'] as const) if (found[field] && values[field].trim() === '') found[field] = t('error.required');
       setErrors(found);
       setFormError(t('form.fixErrors'));
-      focusFirstError();
+      focusFirstError(formRef.current);
       return;
     }
     const invitation = parsed.data;
@@ -277,7 +260,7 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
     if (!actor || authorizeUserAction(actor, 'invite', { role: invitation.role, district: invitation.district ?? null, schoolDistrict: values.schoolDistrict || null }) !== null) {
       setErrors({});
       setFormError(t('users.error.scope'));
-      focusFirstError();
+      focusFirstError(formRef.current);
       return;
     }
     setErrors({});
@@ -293,7 +276,7 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
       } else {
         setFormError(errorText(err, i18n));
       }
-      focusFirstError();
+      focusFirstError(formRef.current);
     } finally {
       setBusy(false);
     }
