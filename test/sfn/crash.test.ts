@@ -73,7 +73,8 @@ async function tokensInTable(): Promise<Map<string, string>> {
 }
 
 const answer = (exec: string) => JSON.stringify({ approvedFor: exec });
-const input = (i: number) => JSON.stringify({ n: i, wait: 1 + (i % 3) });
+// Every tenth execution naps 10 s, so some are still on their timer when the kill comes even on a slow machine.
+const input = (i: number) => JSON.stringify({ n: i, wait: i % 10 === 9 ? 10 : 1 + (i % 3) });
 
 beforeAll(async () => {
   writeFileSync(markerFile, '');
@@ -120,10 +121,10 @@ async function referenceOutputs(): Promise<Map<string, string>> {
   return outputs;
 }
 
-/** Reads the checkpoint file (the process is dead): per execution, the tasks checkpointed as scheduled and as succeeded. */
-function checkpointed(): { succeeded: Set<string>; inFlight: Set<string>; waitingOnToken: Set<string>; waitingOnTimer: Set<string> } {
+/** Reads the checkpoint file (after the kill, or read-only while the process runs: WAL lets a reader in): per execution, the tasks checkpointed as scheduled and as succeeded. */
+function checkpointed(options: { readOnly?: boolean } = {}): { succeeded: Set<string>; inFlight: Set<string>; waitingOnToken: Set<string>; waitingOnTimer: Set<string> } {
   const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
-  const db = new sqlite.DatabaseSync(path.join(dataDir, 'stepfunctions.sqlite'));
+  const db = new sqlite.DatabaseSync(path.join(dataDir, 'stepfunctions.sqlite'), options);
   const rows = db.prepare('SELECT exec, doc FROM history ORDER BY exec, id').all() as { exec: string; doc: string }[];
   db.close();
   const succeeded = new Set<string>();
@@ -162,8 +163,15 @@ describe('crash and resume of the runtime process', () => {
         answered.add(token);
       }
     };
-    const killAt = Date.now() + 2300;
-    while (Date.now() < killAt) {
+    // Kill mid-flight: after at least 2.3 s, and only once the live checkpoint shows executions waiting
+    // on a timer and odd ones waiting on a token (a loaded machine may need longer to get there).
+    const started = Date.now();
+    const midFlight = () => {
+      const live = checkpointed({ readOnly: true });
+      return live.waitingOnTimer.size > 0 && [...live.waitingOnToken].some((exec) => Number(exec.slice(2)) % 2 === 1);
+    };
+    while (Date.now() - started < 2300 || !midFlight()) {
+      if (Date.now() - started > 60_000) throw new Error('the runtime never had executions waiting on both a timer and a token');
       await answerSome((exec) => Number(exec.slice(2)) % 2 === 0);
       await new Promise((r) => setTimeout(r, 50));
     }
