@@ -593,6 +593,7 @@ export class Runtime implements Engine {
           case 'enter':
           case 'attempt':
           case 'outcome':
+          case 'redrive':
             this.schedule(exec, frame);
             break;
           case 'task':
@@ -1108,8 +1109,8 @@ export class Runtime implements Engine {
   /**
    * RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution runs again from the state it stopped in,
    * with that state's input and the variables it had; the history goes on (ExecutionRedriven) and
-   * `$states.context.Execution.RedriveCount` counts the redrives. A failure inside a Parallel or Map
-   * re-runs that whole state.
+   * `$states.context.Execution.RedriveCount` counts the redrives. Inside a Parallel or Map only the
+   * branches and iterations that failed, were stopped or never started run again.
    */
   redriveExecution(input: { executionArn: string }): { redriveDate: Date } {
     const entry = this.#execution(input.executionArn);
@@ -1137,6 +1138,13 @@ export class Runtime implements Engine {
       id: h.nextFrameId++, parentId: null, graphId: compiled.states.get(restart.state)?.graphId ?? '', index: 0, vars: restart.vars,
       state: restart.state, input: restart.input, enteredAt: now, phase: 'enter', retryCounts: null, retryTotal: 0, seq: 0, lastEventId: h.nextEventId - 1,
     };
+    if (restart.branches) {
+      // A Parallel/Map that stopped while running branches goes on with them (the interpreter restores them).
+      frame.phase = 'redrive';
+      frame.redo = restart.branches;
+      frame.enteredAt = restart.enteredAt ?? now;
+      if (restart.enteredEventId !== undefined) frame.enteredEventId = restart.enteredEventId;
+    }
     exec.frames.set(frame.id, frame);
     this.#interp.emit(exec, frame, 'ExecutionRedriven', 'executionRedrivenEventDetails', { redriveCount: h.redriveCount });
     this.checkpoint(exec);
