@@ -28,6 +28,8 @@ export class Exec {
   readonly scopes = new Map<number, object>();
   readonly ctxExecution: Record<string, unknown>;
   readonly ctxStateMachine: Record<string, unknown>;
+  /** TestState's `context`: the context object the state sees instead of the execution's own. */
+  contextOverride?: Record<string, unknown>;
 
   constructor(header: ExecutionHeader, machine: CompiledMachine, nowMs: () => number) {
     this.header = header;
@@ -149,6 +151,7 @@ export class Interpreter {
   }
 
   private context(exec: Exec, frame: FrameRecord, extra?: Record<string, unknown>): Record<string, unknown> {
+    if (exec.contextOverride) return extra ? { ...extra, ...exec.contextOverride } : exec.contextOverride;
     const ctx: Record<string, unknown> = {
       Execution: exec.ctxExecution,
       State: { EnteredTime: iso(frame.enteredAt), Name: frame.state, RetryCount: frame.retryTotal },
