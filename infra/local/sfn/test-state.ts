@@ -18,6 +18,10 @@
  * `inspectionData`: `input`, `afterArguments`, `result`, `variables` and `errorDetails` (TRACE adds
  * the HTTP request and response of HTTP tasks in the service; this runtime has none, so TRACE equals
  * DEBUG). A Wait state does not wait.
+ *
+ * With a mock, `context` replaces the context object and the mocked result is checked against the
+ * integration's response shape (`mock.fieldValidationMode`, mock-shapes.ts); `stateConfiguration`
+ * sets the retries already made (`retrierRetryCount`) and is checked as the service checks it.
  */
 import type { CompiledState } from './definition.js';
 import { compileDefinition } from './definition.js';
