@@ -14,12 +14,12 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   RedriveExecutionCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../shared/clock.js';
-import { createRuntime, serveSfnApi, type LambdaHandler, type Runtime, type SfnApiServer } from '../../infra/local/sfn/index.js';
-import { machine, T0 } from './helpers.js';
+import { createRuntime, type LambdaHandler, type Runtime } from '../../infra/local/sfn/index.js';
+import { machine, sdkClient, T0 } from './helpers.js';
 
 /** Calls per key; a payload with `failOnce` fails on the first call for its key. */
 const calls = new Map<string, number>();
@@ -35,20 +35,15 @@ const lambdas: Record<string, LambdaHandler> = {
 
 const clock = new VirtualClock(T0);
 const runtime = createRuntime({ clock, lambdas });
-let api: SfnApiServer;
 let sfn: SFNClient;
+let close: () => Promise<void>;
 const role = 'arn:aws:iam::000000000000:role/r';
 
 beforeAll(async () => {
-  api = await serveSfnApi(runtime, { port: 0 });
-  sfn = new SFNClient({ endpoint: api.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  ({ sfn, close } = await sdkClient(runtime));
 });
 
-afterAll(async () => {
-  sfn.destroy();
-  await api.close();
-  await runtime.close();
-});
+afterAll(() => close());
 
 const invoke = (payload: string, extra: object = {}) => ({
   Type: 'Task',

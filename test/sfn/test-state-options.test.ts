@@ -6,24 +6,18 @@
  * the meaning of each field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SFNClient, TestStateCommand, type TestStateCommandInput } from '@aws-sdk/client-sfn';
-import { serveSfnApi, type SfnApiServer } from '../../infra/local/sfn/index.js';
-import { newRuntime } from './helpers.js';
+import { TestStateCommand, type SFNClient, type TestStateCommandInput } from '@aws-sdk/client-sfn';
+import { newRuntime, sdkClient } from './helpers.js';
 
 const { runtime } = newRuntime({ lambdas: { echo: async (event: unknown) => event } });
-let api: SfnApiServer;
 let sfn: SFNClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  api = await serveSfnApi(runtime, { port: 0 });
-  sfn = new SFNClient({ endpoint: api.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, disableHostPrefix: true });
+  ({ sfn, close } = await sdkClient(runtime));
 });
 
-afterAll(async () => {
-  sfn.destroy();
-  await api.close();
-  await runtime.close();
-});
+afterAll(() => close());
 
 const send = (input: TestStateCommandInput) => sfn.send(new TestStateCommand(input));
 const refused = async (input: TestStateCommandInput, name: string, message: string) => {
