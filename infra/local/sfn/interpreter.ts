@@ -12,7 +12,7 @@ import type { CompiledMachine, CompiledState, NumberField } from './definition.j
 import { parseTimestamp } from './definition.js';
 import { errorMatches, SfnError, StatesErrors } from './errors.js';
 import { evaluateTemplate, executionFunctions, SeededRandom, type Template } from './expressions.js';
-import { stringifyJson } from './json-text.js';
+import { ExactInteger, parseJsonText, stringifyJson } from './json-text.js';
 import type { BranchesPoint, ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome, RestartPoint } from './model.js';
 
 /** A running execution as the interpreter sees it (the runtime keeps one per RUNNING execution). */
@@ -38,7 +38,7 @@ export class Exec {
     this.fns = executionFunctions(nowMs, this.rng);
     this.ctxExecution = {
       Id: header.arn,
-      Input: JSON.parse(header.input) as unknown,
+      Input: parseJsonText(header.input),
       Name: header.name,
       RoleArn: header.roleArn,
       StartTime: new Date(header.startDate).toISOString(),
@@ -102,7 +102,7 @@ function resourceParts(state: CompiledState): { resourceType: string; resource: 
 }
 
 function jsonType(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : v instanceof ExactInteger ? 'number' : typeof v;
 }
 
 function iso(ms: number): string {

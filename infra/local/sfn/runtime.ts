@@ -28,7 +28,7 @@ import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
 import { newExecutionHeader, type ExecutionHeader, type ExecutionStatus, type FrameRecord, type HistoryEvent, type Outcome, type ParentLink, type StateMachineRecord } from './model.js';
-import { stringifyJson } from './json-text.js';
+import { parseJsonText, stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
 import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
 import { TimerQueue } from './timers.js';
@@ -836,7 +836,7 @@ export class Runtime implements Engine {
 
   /** DescribeExecution as `.sync:2` returns it (Input/Output parsed as JSON); `.sync` keeps them as text. */
   #describeForSync(h: ExecutionHeader, asText: boolean): Record<string, unknown> {
-    const parse = (s: string | undefined) => (s === undefined ? undefined : asText ? s : (JSON.parse(s) as unknown));
+    const parse = (s: string | undefined) => (s === undefined ? undefined : asText ? s : parseJsonText(s));
     const d: Record<string, unknown> = {
       ExecutionArn: h.arn,
       Input: parse(h.input),
@@ -982,7 +982,7 @@ export class Runtime implements Engine {
     if (typeof input.output !== 'string' || Buffer.byteLength(input.output) > MAX_PAYLOAD) throw new ApiError('InvalidOutput', 'The output must be JSON text of at most 256 KiB');
     let value: unknown;
     try {
-      value = JSON.parse(input.output);
+      value = parseJsonText(input.output);
     } catch (err) {
       throw new ApiError('InvalidOutput', `Invalid Output: ${(err as Error).message}`);
     }

@@ -30,7 +30,7 @@ import { invokeDynamoDb, invokeLambda } from './integrations.js';
 import { Exec, Interpreter, type Engine } from './interpreter.js';
 import { newExecutionHeader, type FrameRecord, type Outcome } from './model.js';
 import type { Runtime } from './runtime.js';
-import { stringifyJson } from './json-text.js';
+import { parseJsonText, stringifyJson } from './json-text.js';
 import { validateMockResult, type FieldValidationMode } from './mock-shapes.js';
 import { invalidDefinitionMessage } from './validation.js';
 
@@ -84,7 +84,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function parseJson(text: string, what: string, code: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonText(text);
   } catch (err) {
     throw new ApiError(code, `Invalid ${what}: ${(err as Error).message}`);
   }
@@ -420,7 +420,7 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
     if (header.cause !== undefined) out.cause = header.cause;
   } else {
     if (err) out.status = 'CAUGHT_ERROR';
-    const result = engine.transition ? engine.transition.input : header.output !== undefined ? (JSON.parse(header.output) as unknown) : undefined;
+    const result = engine.transition ? engine.transition.input : header.output !== undefined ? parseJsonText(header.output) : undefined;
     if (result !== undefined) out.output = stringifyJson(result);
     if (engine.transition) out.nextState = engine.transition.state;
   }
