@@ -1,7 +1,8 @@
 /** Helpers for the runtime tests: run a definition on a virtual clock and look at the result. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { VirtualClock } from '../../shared/clock.js';
-import { createRuntime, type LambdaHandler, type Runtime } from '../../infra/local/sfn/index.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createRuntime, serveSfnApi, type LambdaHandler, type Runtime } from '../../infra/local/sfn/index.js';
 
 export const T0 = '2025-01-06T08:00:00.000Z';
 
@@ -59,4 +60,22 @@ export function machine(states: Record<string, object>, startAt?: string): objec
 
 export function eventTypes(result: RunResult): string[] {
   return result.events.map((e) => e.type);
+}
+
+/**
+ * Serves the runtime's API on a free port for the AWS SDK's SFNClient (with host prefixes off:
+ * TestState goes to the service's `sync-` host, which a local endpoint does not have). `close`
+ * ends the client, the server and the runtime.
+ */
+export async function sdkClient(runtime: Runtime): Promise<{ sfn: SFNClient; close: () => Promise<void> }> {
+  const api = await serveSfnApi(runtime, { port: 0 });
+  const sfn = new SFNClient({ endpoint: api.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, disableHostPrefix: true });
+  return {
+    sfn,
+    close: async () => {
+      sfn.destroy();
+      await api.close();
+      await runtime.close();
+    },
+  };
 }

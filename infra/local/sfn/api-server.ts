@@ -97,6 +97,8 @@ const operations: Record<string, Handler> = {
     ...(str(b.stateName) ? { stateName: str(b.stateName)! } : {}),
     ...(str(b.variables) !== undefined ? { variables: str(b.variables)! } : {}),
     ...(b.mock && typeof b.mock === 'object' ? { mock: b.mock as never } : {}),
+    ...(str(b.context) !== undefined ? { context: str(b.context)! } : {}),
+    ...(b.stateConfiguration && typeof b.stateConfiguration === 'object' ? { stateConfiguration: b.stateConfiguration as never } : {}),
   }),
 };
 

@@ -24,6 +24,7 @@ import { VirtualClock } from '../../../shared/clock.js';
 import { loadTemplate } from '../template.js';
 import { serveSfnApi } from './api-server.js';
 import { ApiError } from './errors.js';
+import { parseJsonText } from './json-text.js';
 import type { LambdaHandler } from './integrations.js';
 import { createRuntime } from './runtime.js';
 import { deployTemplate, templateHandlers } from './stack.js';
@@ -78,7 +79,7 @@ async function run(flags: Record<string, string>): Promise<number> {
     process.stdout.write(
       `${JSON.stringify({
         status: d.status,
-        output: d.output === undefined ? null : (JSON.parse(d.output) as unknown),
+        output: d.output === undefined ? null : parseJsonText(d.output),
         error: d.error ?? null,
         cause: d.cause ?? null,
       })}\n`,

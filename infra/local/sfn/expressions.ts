@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { JsonataError, SfnError, StatesErrors } from './errors.js';
-import { parseStrictJson } from './json-text.js';
+import { ExactInteger, exactIntegersSeen, parseStrictJson, withDoubles } from './json-text.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -23,6 +23,8 @@ export interface CompiledExpression {
   readonly statesMembers: ReadonlySet<string>;
   /** True when the expression calls `$eval`. */
   readonly usesEval: boolean;
+  /** True when the expression only refers to values and builds structures of them (see `refersOnly`). */
+  readonly keepsExact: boolean;
 }
 
 /** A compiled field value. */
@@ -115,12 +117,15 @@ function fnHash(...args: unknown[]): unknown {
   return createHash(alg).update(data, 'utf8').digest('hex');
 }
 
-function fnParse(...args: unknown[]): unknown {
+/** Bound while an expression that keeps whole numbers exact (`keepsExact`) is evaluated. */
+const EXACT = ' sfn exact';
+
+function fnParse(this: { environment?: Environment } | undefined, ...args: unknown[]): unknown {
   noSurplus('parse', args, 1);
   const [text] = args;
   if (text === undefined) return undefined;
   if (typeof text !== 'string') throw signatureError('parse', 1);
-  return parseStrictJson(text);
+  return parseStrictJson(text, this?.environment?.lookup(EXACT) === true);
 }
 
 function fnUuidArguments(args: readonly unknown[]): void {
@@ -245,6 +250,47 @@ function analyse(ast: AstNode): { members: Set<string>; usesEval: boolean } {
   return { members, usesEval };
 }
 
+/** A filter that is a number literal (`a[0]`, `a[-1]`): it selects by position, never reads the items. */
+function positionalOnly(stages: unknown): boolean {
+  if (stages === undefined) return true;
+  return Array.isArray(stages) && (stages as AstNode[]).every((s) => s.type === 'filter' && (s.expr as AstNode | undefined)?.type === 'number');
+}
+
+/**
+ * True when an expression only refers to values and builds objects and arrays of them: paths of
+ * variables and names (with positional filters), object and array constructors with literal keys,
+ * literals, one-expression blocks and `$parse`. Such an expression never computes with a number, so its
+ * whole numbers reach the output as the input had them, as in the service, where JSONata carries a
+ * long it was given unchanged (`$states.input.id` of 9007199254740993 is 9007199254740993); everything
+ * else computes in doubles, as JSONata defines numbers (`$states.input.id + 0` is 9007199254740992).
+ */
+function refersOnly(node: AstNode | undefined): boolean {
+  if (!node) return false;
+  switch (node.type) {
+    case 'string':
+    case 'number':
+    case 'value':
+      return true;
+    case 'variable':
+    case 'name':
+      return node.value !== '' && positionalOnly(node.stages) && positionalOnly(node.predicate) && node.group === undefined && node.focus === undefined && node.index === undefined && node.tuple === undefined;
+    case 'path':
+      return node.group === undefined && node.tuple === undefined && Array.isArray(node.steps) && (node.steps as AstNode[]).every((step, i) => (step.type === 'variable' ? i === 0 : step.type === 'name') && refersOnly(step));
+    case 'block':
+      return Array.isArray(node.expressions) && node.expressions.length === 1 && refersOnly((node.expressions as AstNode[])[0]);
+    case 'unary':
+      if (node.value === '[') return Array.isArray(node.expressions) && (node.expressions as AstNode[]).every(refersOnly);
+      if (node.value === '{') return Array.isArray(node.lhs) && (node.lhs as [AstNode, AstNode][]).every(([key, value]) => key.type === 'string' && refersOnly(value));
+      return false;
+    case 'function': {
+      const procedure = node.procedure as AstNode | undefined;
+      return procedure?.type === 'variable' && procedure.value === 'parse' && Array.isArray(node.arguments) && (node.arguments as AstNode[]).every(refersOnly);
+    }
+    default:
+      return false;
+  }
+}
+
 const compiledCache = new Map<string, jsonata.Expression>();
 
 function parseExpression(text: string): jsonata.Expression {
@@ -274,8 +320,9 @@ export function compileExpression(source: string, field: string): CompiledExpres
     const e = err as { message?: string; code?: string; position?: number };
     throw new Error(`field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`, { cause: err });
   }
-  const { members, usesEval } = analyse(expr.ast() as unknown as AstNode);
-  return { text, field, expr, statesMembers: members, usesEval };
+  const ast = expr.ast() as unknown as AstNode;
+  const { members, usesEval } = analyse(ast);
+  return { text, field, expr, statesMembers: members, usesEval, keepsExact: refersOnly(ast) };
 }
 
 /**
@@ -351,6 +398,7 @@ export function toJson(value: unknown, where: () => string): unknown {
     }
     return copy ?? obj;
   }
+  if (obj instanceof ExactInteger) return obj;
   if (isJsonataFunction(obj)) throw new Error(`${where()} produced a function, which is not a JSON value`);
   let copy: Record<string, unknown> | undefined;
   const keys = Object.keys(obj);
@@ -415,6 +463,15 @@ export async function evaluateExpression(e: CompiledExpression, bindings: object
   let raw: unknown;
   try {
     const scoped = Object.create(bindings) as Record<string, unknown>;
+    if (e.keepsExact) scoped[EXACT] = true;
+    else if (exactIntegersSeen()) {
+      // The expression computes: it sees each exact whole number as its nearest double.
+      for (const name in bindings) {
+        const value = (bindings as Record<string, unknown>)[name];
+        const d = withDoubles(value);
+        if (d !== value) scoped[name] = d;
+      }
+    }
     scoped[LIMITS] = { depth: 0 } satisfies Limits;
     raw = await e.expr.evaluate(undefined, scoped);
   } catch (err) {

@@ -19,7 +19,7 @@ export { ApiError, DefinitionError, JsonataError, SfnError, StatesErrors, errorM
 export { validateDefinition } from './validation.js';
 export type { Diagnostic, ValidationResult } from './validation.js';
 export type { TestStateInput, TestStateOutput, InspectionLevel } from './test-state.js';
-export { parseStrictJson, stringifyJson } from './json-text.js';
+export { ExactInteger, parseJsonText, parseStrictJson, stringifyJson } from './json-text.js';
 export { MemoryStore, SqliteStore } from './store.js';
 export type { CheckpointStore } from './store.js';
 export { deployTemplate, templateHandlers, ENTRY_METADATA_KEY } from './stack.js';

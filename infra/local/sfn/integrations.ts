@@ -183,7 +183,8 @@ export async function invokeLambda(call: LambdaCall): Promise<unknown> {
     fail: () => undefined,
     succeed: () => undefined,
   };
-  const event = payload === undefined ? {} : structuredClone(payload);
+  // The handler gets the payload as Node's JSON.parse reads it (whole numbers past 2^53 as doubles).
+  const event = payload === undefined ? {} : (JSON.parse(JSON.stringify(payload)) as unknown);
   let result: unknown;
   if (invocationType === 'Event') {
     // Asynchronous invocation: the handler runs, its result and errors are not the task's.

@@ -12,8 +12,8 @@ import type { CompiledMachine, CompiledState, NumberField } from './definition.j
 import { parseTimestamp } from './definition.js';
 import { errorMatches, SfnError, StatesErrors } from './errors.js';
 import { evaluateTemplate, executionFunctions, SeededRandom, type Template } from './expressions.js';
-import { stringifyJson } from './json-text.js';
-import type { ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome } from './model.js';
+import { ExactInteger, parseJsonText, stringifyJson } from './json-text.js';
+import type { BranchesPoint, ExecutionHeader, ExecutionStatus, FrameRecord, HistoryEvent, Outcome, RestartPoint } from './model.js';
 
 /** A running execution as the interpreter sees it (the runtime keeps one per RUNNING execution). */
 export class Exec {
@@ -28,6 +28,8 @@ export class Exec {
   readonly scopes = new Map<number, object>();
   readonly ctxExecution: Record<string, unknown>;
   readonly ctxStateMachine: Record<string, unknown>;
+  /** TestState's `context`: the context object the state sees instead of the execution's own. */
+  contextOverride?: Record<string, unknown>;
 
   constructor(header: ExecutionHeader, machine: CompiledMachine, nowMs: () => number) {
     this.header = header;
@@ -36,7 +38,7 @@ export class Exec {
     this.fns = executionFunctions(nowMs, this.rng);
     this.ctxExecution = {
       Id: header.arn,
-      Input: JSON.parse(header.input) as unknown,
+      Input: parseJsonText(header.input),
       Name: header.name,
       RoleArn: header.roleArn,
       StartTime: new Date(header.startDate).toISOString(),
@@ -100,7 +102,7 @@ function resourceParts(state: CompiledState): { resourceType: string; resource: 
 }
 
 function jsonType(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : v instanceof ExactInteger ? 'number' : typeof v;
 }
 
 function iso(ms: number): string {
@@ -149,6 +151,7 @@ export class Interpreter {
   }
 
   private context(exec: Exec, frame: FrameRecord, extra?: Record<string, unknown>): Record<string, unknown> {
+    if (exec.contextOverride) return extra ? { ...extra, ...exec.contextOverride } : exec.contextOverride;
     const ctx: Record<string, unknown> = {
       Execution: exec.ctxExecution,
       State: { EnteredTime: iso(frame.enteredAt), Name: frame.state, RetryCount: frame.retryTotal },
@@ -205,6 +208,7 @@ export class Interpreter {
       if (frame.phase === 'enter') await this.enter(exec, frame);
       else if (frame.phase === 'attempt') await this.attempt(exec, frame, this.stateOf(exec, frame));
       else if (frame.phase === 'outcome') await this.outcome(exec, frame);
+      else if (frame.phase === 'redrive') await this.restoreBranches(exec, frame);
     } catch (err) {
       // Anything not handled by the state's own error handling ends the execution (States.Runtime).
       if (!exec.running) return;
@@ -367,6 +371,7 @@ export class Interpreter {
     const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame) });
     const input = state.arguments ? await evaluateTemplate(state.arguments, b, this.at(frame, state)) : frame.input;
     const branches = state.branches ?? [];
+    frame.redo = undefined;
     this.emit(exec, frame, 'ParallelStateStarted');
     frame.phase = 'children';
     frame.pending = branches.length;
@@ -387,6 +392,7 @@ export class Interpreter {
       );
     }
     const maxConcurrency = (await this.evalNumber(state.maxConcurrency, b, frame, state, 'MaxConcurrency', 0)) ?? 0;
+    frame.redo = undefined;
     this.emit(exec, frame, 'MapStateStarted', 'mapStateStartedEventDetails', { length: items.length });
     if (items.length === 0) {
       this.emit(exec, frame, 'MapStateSucceeded');
@@ -530,6 +536,7 @@ export class Interpreter {
     frame.running = undefined;
     frame.nextIndex = undefined;
     frame.maxConcurrency = undefined;
+    frame.redo = undefined;
     if (target === undefined) return this.frameEnded(exec, frame, output);
     frame.state = target;
     frame.input = output;
@@ -609,6 +616,7 @@ export class Interpreter {
 
   /** A branch or iteration failed: the others are stopped and the Parallel/Map state fails with its error. */
   private childrenFailed(exec: Exec, parent: FrameRecord, parentState: CompiledState, error: string, cause: string): void {
+    parent.redo = this.branchesPoint(exec, parent);
     for (const child of this.children(exec, parent)) this.drop(exec, child);
     this.emit(exec, parent, parentState.type === 'Map' ? 'MapStateFailed' : 'ParallelStateFailed');
     parent.outcome = { ok: false, error, cause };
@@ -616,6 +624,90 @@ export class Interpreter {
     exec.touch(parent);
     this.engine.checkpoint(exec);
     this.engine.schedule(exec, parent);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // RedriveExecution: where each frame stopped, and restoring the branches of a Parallel or Map
+  // ------------------------------------------------------------------------------------------------
+
+  private restartPoint(exec: Exec, frame: FrameRecord): RestartPoint {
+    const point: RestartPoint = { state: frame.state, input: frame.input, vars: frame.vars, graphId: frame.graphId, index: frame.index, enteredAt: frame.enteredAt };
+    if (frame.enteredEventId !== undefined) point.enteredEventId = frame.enteredEventId;
+    const branches = frame.redo ?? (frame.phase === 'children' ? this.branchesPoint(exec, frame) : undefined);
+    if (branches) point.branches = branches;
+    return point;
+  }
+
+  /** What the branches of a Parallel/Map have done: finished ones with their output, the others where they are. */
+  private branchesPoint(exec: Exec, parent: FrameRecord): BranchesPoint {
+    const point: BranchesPoint = { done: [], open: [] };
+    for (const child of this.children(exec, parent).sort((a, b) => a.index - b.index)) {
+      if (child.phase === 'done') point.done.push({ index: child.index, graphId: child.graphId, output: child.output });
+      else point.open.push(this.restartPoint(exec, child));
+    }
+    if (parent.items) {
+      point.items = parent.items;
+      point.nextIndex = parent.nextIndex;
+      point.maxConcurrency = parent.maxConcurrency;
+    }
+    return point;
+  }
+
+  /**
+   * A redriven Parallel/Map (phase `redrive`, its branches in `redo`): finished branches keep their
+   * output and are not run again; failed and stopped ones start again in the state where they
+   * stopped (a Map iteration with MapIterationStarted); Map iterations never started start as usual.
+   */
+  private async restoreBranches(exec: Exec, frame: FrameRecord): Promise<void> {
+    const ready: FrameRecord[] = [];
+    await this.restoreFrame(exec, frame, ready);
+    this.engine.checkpoint(exec);
+    for (const f of ready) if (exec.frames.get(f.id) === f && f.phase === 'enter') this.engine.schedule(exec, f);
+  }
+
+  private async restoreFrame(exec: Exec, frame: FrameRecord, ready: FrameRecord[]): Promise<void> {
+    const point = frame.redo!;
+    const state = this.stateOf(exec, frame);
+    frame.redo = undefined;
+    frame.phase = 'children';
+    exec.touch(frame);
+    for (const d of point.done) {
+      const child = this.newFrame(exec, frame, d.graphId, d.index, undefined);
+      child.phase = 'done';
+      child.output = d.output;
+    }
+    const open: FrameRecord[] = [];
+    for (const p of point.open) {
+      if (state.type === 'Map') this.emit(exec, frame, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name: state.name, index: p.index });
+      const child = this.newFrame(exec, frame, p.graphId!, p.index!, p.input);
+      child.state = p.state;
+      child.vars = p.vars;
+      if (p.enteredAt !== undefined) child.enteredAt = p.enteredAt;
+      if (p.enteredEventId !== undefined) child.enteredEventId = p.enteredEventId;
+      if (p.branches) {
+        child.redo = p.branches;
+        open.push(child);
+      } else ready.push(child);
+    }
+    frame.pending = point.open.length;
+    if (point.items) {
+      frame.items = point.items;
+      frame.nextIndex = point.nextIndex ?? point.items.length;
+      frame.maxConcurrency = point.maxConcurrency ?? 0;
+      frame.running = point.open.length;
+      frame.pending += point.items.length - frame.nextIndex;
+    }
+    for (const child of open) await this.restoreFrame(exec, child, ready);
+    if (!point.items) return;
+    // Room left under MaxConcurrency (the Map stopped before it could start more): start them now.
+    while (frame.nextIndex! < frame.items!.length && (frame.maxConcurrency === 0 || frame.running! < frame.maxConcurrency!)) {
+      try {
+        ready.push(await this.startIteration(exec, frame, state));
+      } catch (err) {
+        const e = asSfnError(err);
+        return this.childrenFailed(exec, frame, state, e.error, e.causeText);
+      }
+    }
   }
 
   /** Ends the execution with a terminal status. */
@@ -637,9 +729,9 @@ export class Interpreter {
       this.emit(exec, null, type, key, details);
     }
     if (status !== 'SUCCEEDED') {
-      // RedriveExecution restarts from the state the execution was in (a failed branch re-runs its Parallel/Map).
+      // RedriveExecution restarts from the state the execution was in; a Parallel/Map keeps its finished branches.
       const root = [...exec.frames.values()].find((f) => f.parentId === null);
-      if (root) h.restart = { state: root.state, input: root.input, vars: root.vars };
+      if (root) h.restart = this.restartPoint(exec, root);
     }
     for (const f of [...exec.frames.values()]) if (f.parentId === null) this.drop(exec, f);
     this.engine.checkpoint(exec);

@@ -58,8 +58,33 @@ export interface ExecutionHeader {
   /** RedriveExecution: how often the execution was redriven, and when last. */
   redriveCount?: number;
   redriveDate?: number;
-  /** Where a redrive restarts: the state the execution's own frame was in when it failed, with its input and variables. */
-  restart?: { state: string; input: unknown; vars: Record<string, unknown> | null };
+  /** Where a redrive restarts: the state the execution's own frame was in when it stopped, with its input and variables. */
+  restart?: RestartPoint;
+}
+
+/**
+ * Where a frame starts again on RedriveExecution: its state, with that state's input and variables.
+ * A Parallel or Map state that stopped while running branches keeps what each branch had done:
+ * finished ones keep their output, the others restart where they stopped (recursively).
+ */
+export interface RestartPoint {
+  state: string;
+  input: unknown;
+  vars: Record<string, unknown> | null;
+  graphId?: string;
+  index?: number;
+  enteredAt?: number;
+  enteredEventId?: number;
+  branches?: BranchesPoint;
+}
+
+export interface BranchesPoint {
+  done: { index: number; graphId: string; output: unknown }[];
+  open: RestartPoint[];
+  // Map: the items, the first one not started yet, the concurrency limit
+  items?: unknown[];
+  nextIndex?: number;
+  maxConcurrency?: number;
 }
 
 /** The header of an execution that starts now: RUNNING, with its counters at their start. */
@@ -77,6 +102,7 @@ export type Phase =
   | 'wait' // a Wait state's timer
   | 'retry' // a retry delay
   | 'children' // waiting for Parallel branches / Map iterations
+  | 'redrive' // a redriven Parallel/Map: ready to restore its branches from `redo`
   | 'done'; // a branch or iteration that ended with `output`
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; cause: string };
@@ -122,6 +148,8 @@ export interface FrameRecord {
   running?: number;
   maxConcurrency?: number;
   output?: unknown;
+  /** A Parallel/Map whose branch failed: what its branches had done (RedriveExecution restores it). */
+  redo?: BranchesPoint;
   lastEventId: number;
 }
 

@@ -28,7 +28,7 @@ import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
 import { newExecutionHeader, type ExecutionHeader, type ExecutionStatus, type FrameRecord, type HistoryEvent, type Outcome, type ParentLink, type StateMachineRecord } from './model.js';
-import { stringifyJson } from './json-text.js';
+import { parseJsonText, stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
 import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
 import { TimerQueue } from './timers.js';
@@ -593,6 +593,7 @@ export class Runtime implements Engine {
           case 'enter':
           case 'attempt':
           case 'outcome':
+          case 'redrive':
             this.schedule(exec, frame);
             break;
           case 'task':
@@ -835,7 +836,7 @@ export class Runtime implements Engine {
 
   /** DescribeExecution as `.sync:2` returns it (Input/Output parsed as JSON); `.sync` keeps them as text. */
   #describeForSync(h: ExecutionHeader, asText: boolean): Record<string, unknown> {
-    const parse = (s: string | undefined) => (s === undefined ? undefined : asText ? s : (JSON.parse(s) as unknown));
+    const parse = (s: string | undefined) => (s === undefined ? undefined : asText ? s : parseJsonText(s));
     const d: Record<string, unknown> = {
       ExecutionArn: h.arn,
       Input: parse(h.input),
@@ -981,7 +982,7 @@ export class Runtime implements Engine {
     if (typeof input.output !== 'string' || Buffer.byteLength(input.output) > MAX_PAYLOAD) throw new ApiError('InvalidOutput', 'The output must be JSON text of at most 256 KiB');
     let value: unknown;
     try {
-      value = JSON.parse(input.output);
+      value = parseJsonText(input.output);
     } catch (err) {
       throw new ApiError('InvalidOutput', `Invalid Output: ${(err as Error).message}`);
     }
@@ -1108,8 +1109,8 @@ export class Runtime implements Engine {
   /**
    * RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution runs again from the state it stopped in,
    * with that state's input and the variables it had; the history goes on (ExecutionRedriven) and
-   * `$states.context.Execution.RedriveCount` counts the redrives. A failure inside a Parallel or Map
-   * re-runs that whole state.
+   * `$states.context.Execution.RedriveCount` counts the redrives. Inside a Parallel or Map only the
+   * branches and iterations that failed, were stopped or never started run again.
    */
   redriveExecution(input: { executionArn: string }): { redriveDate: Date } {
     const entry = this.#execution(input.executionArn);
@@ -1137,6 +1138,13 @@ export class Runtime implements Engine {
       id: h.nextFrameId++, parentId: null, graphId: compiled.states.get(restart.state)?.graphId ?? '', index: 0, vars: restart.vars,
       state: restart.state, input: restart.input, enteredAt: now, phase: 'enter', retryCounts: null, retryTotal: 0, seq: 0, lastEventId: h.nextEventId - 1,
     };
+    if (restart.branches) {
+      // A Parallel/Map that stopped while running branches goes on with them (the interpreter restores them).
+      frame.phase = 'redrive';
+      frame.redo = restart.branches;
+      frame.enteredAt = restart.enteredAt ?? now;
+      if (restart.enteredEventId !== undefined) frame.enteredEventId = restart.enteredEventId;
+    }
     exec.frames.set(frame.id, frame);
     this.#interp.emit(exec, frame, 'ExecutionRedriven', 'executionRedrivenEventDetails', { redriveCount: h.redriveCount });
     this.checkpoint(exec);

@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ExecutionHeader, FrameRecord, HistoryEvent, StateMachineRecord } from './model.js';
+import { parseJsonText } from './json-text.js';
 
 export interface WriteBatch {
   header: ExecutionHeader;
@@ -208,13 +209,13 @@ export class SqliteStore implements CheckpointStore {
     if (this.#commitEveryWrite) this.flush();
   }
   loadExecutions(): ExecutionHeader[] {
-    return (this.#stmt.loadExecutions!.all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ExecutionHeader);
+    return (this.#stmt.loadExecutions!.all() as { doc: string }[]).map((r) => parseJsonText(r.doc) as ExecutionHeader);
   }
   loadFrames(executionArn: string): FrameRecord[] {
-    return (this.#stmt.loadFrames!.all(executionArn) as { doc: string }[]).map((r) => JSON.parse(r.doc) as FrameRecord);
+    return (this.#stmt.loadFrames!.all(executionArn) as { doc: string }[]).map((r) => parseJsonText(r.doc) as FrameRecord);
   }
   history(executionArn: string): HistoryEvent[] {
-    return (this.#stmt.history!.all(executionArn) as { doc: string }[]).map((r) => JSON.parse(r.doc) as HistoryEvent);
+    return (this.#stmt.history!.all(executionArn) as { doc: string }[]).map((r) => parseJsonText(r.doc) as HistoryEvent);
   }
   close(): void {
     if (!this.#db.isOpen) return;
