@@ -237,6 +237,7 @@ export function createApp(deps: ApiDeps) {
           email: p.email,
           district: p.actor.role === 'district-coordinator' ? p.actor.district : null,
           org: p.actor.role === 'contractor' ? p.actor.org : null,
+          school: p.actor.role === 'school-staff' ? p.actor.school : null,
         },
         200,
       );
@@ -356,7 +357,7 @@ export function createApp(deps: ApiDeps) {
 
   // ---------- commands ----------
 
-  for (const action of CommandType.options) {
+  for (const action of HTTP_COMMANDS) {
     app.openapi(
       createRoute({
         method: 'post',
@@ -412,7 +413,7 @@ export function createApp(deps: ApiDeps) {
 
   // ---------- bulk ----------
 
-  for (const action of CommandType.options) {
+  for (const action of HTTP_COMMANDS.filter((c) => c !== 'signoff')) {
     app.openapi(
       createRoute({
         method: 'post',
@@ -681,6 +682,9 @@ export function createApp(deps: ApiDeps) {
 
 // ---------- module helpers ----------
 
+/** The commands a caller sends; `replan` follows from a profile change, never from a request of its own. */
+const HTTP_COMMANDS = CommandType.options.filter((c): c is Exclude<CommandType, 'replan'> => c !== 'replan');
+
 const COMMAND_DOCS: Record<CommandType, string> = {
   start: 'Program managers and coordinators: activate a pending milestone (dependencies done), optionally naming the contractor.',
   submit: 'The assigned contractor: submit the evidence; below the standard is a 422 listing each shortfall.',
@@ -691,6 +695,8 @@ const COMMAND_DOCS: Record<CommandType, string> = {
   waive: 'Program managers and coordinators: the milestone is not required for this school, with a reason.',
   reassign: 'Program managers and coordinators: give the milestone to another contractor of the right kind.',
   reschedule: 'Program managers and coordinators: move the deadline, with a reason.',
+  signoff: "Whoever the program asks to sign a submission off, in its order (school staff: the connection works at the school, with the bandwidth measured there; the equipment arrived).",
+  replan: 'Not a route: a profile change re-plans the milestones (PATCH /api/schools/{schoolId}).',
 };
 
 function forbidden(detail: string): ApiProblem {

@@ -1,12 +1,12 @@
 /**
  * Sign-in: Bearer JWTs verified in the application with jose. In AWS the keys are the Cognito user
  * pool's JWKS; locally the local issuer's (served by the local server). The role comes from
- * `cognito:groups`, the district from `custom:district`, the contractor organization from `custom:org`.
+ * `cognito:groups`, the district from `custom:district`, the contractor organization from `custom:org`,
+ * the school of its staff from `custom:school`.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import type { Role} from '../../shared/program/model.js';
-import { Id, type Actor } from '../../shared/program/model.js';
+import { Id, Role, type Actor } from '../../shared/program/model.js';
 
 export interface AuthConfig {
   issuer: string;
@@ -30,8 +30,8 @@ export class AuthError extends Error {
   }
 }
 
-/** Most powerful first: a user in several groups acts with the first one listed here. */
-const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 'contractor', 'viewer'];
+/** Most powerful first (the order of `Role`): a user in several groups acts with the first one listed there. */
+const ROLE_ORDER: readonly Role[] = Role.options;
 
 const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split(/[\s,]+/).filter(Boolean))]);
 
@@ -80,7 +80,7 @@ export function principalFromClaims(payload: JWTPayload): Principal {
   const groups = Groups.safeParse(payload['cognito:groups'] ?? []);
   const names = groups.success ? groups.data : [];
   const role = ROLE_ORDER.find((r) => names.includes(r));
-  if (!role) throw new AuthError(403, 'The account is in none of the groups program-manager, district-coordinator, contractor, viewer');
+  if (!role) throw new AuthError(403, `The account is in none of the groups ${ROLE_ORDER.join(', ')}`);
   const name = typeof payload.name === 'string' ? payload.name : typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null;
   const email = typeof payload.email === 'string' ? payload.email : null;
   const base = { sub, ...(name ? { name } : {}) };
@@ -94,6 +94,11 @@ export function principalFromClaims(payload: JWTPayload): Principal {
       const org = Id.safeParse(payload['custom:org']);
       if (!org.success) throw new AuthError(403, 'A contractor needs the custom:org attribute');
       return { actor: { role, ...base, org: org.data }, name, email };
+    }
+    case 'school-staff': {
+      const school = Id.safeParse(payload['custom:school']);
+      if (!school.success) throw new AuthError(403, 'School staff need the custom:school attribute');
+      return { actor: { role, ...base, school: school.data }, name, email };
     }
     default:
       return { actor: { role, ...base }, name, email };

@@ -17,6 +17,8 @@ export interface TokenClaims {
   sub?: string;
   district?: string;
   org?: string;
+  /** The school of a `school-staff` user (`custom:school`). */
+  school?: string;
   name?: string;
   email?: string;
   /** Lifetime in seconds (default 12 hours). Negative makes an already expired token (tests). */
@@ -90,6 +92,7 @@ async function issuerFromKey(key: StoredKey): Promise<LocalIssuer> {
         ...(claims.email ? { email: claims.email } : {}),
         ...(claims.district ? { 'custom:district': claims.district } : {}),
         ...(claims.org ? { 'custom:org': claims.org } : {}),
+        ...(claims.school ? { 'custom:school': claims.school } : {}),
       };
       return new SignJWT(payload)
         .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
@@ -104,5 +107,5 @@ async function issuerFromKey(key: StoredKey): Promise<LocalIssuer> {
 }
 
 function defaultSub(claims: TokenClaims): string {
-  return [claims.role, claims.district, claims.org].filter(Boolean).join('.');
+  return [claims.role, claims.district, claims.org, claims.school].filter(Boolean).join('.');
 }

@@ -93,6 +93,8 @@ export const Me = z
     district: Id.nullable(),
     /** Contractors only: the organization. */
     org: Id.nullable(),
+    /** School staff only: the school. */
+    school: Id.nullable(),
   })
   .strict()
   .meta({ id: 'Me' });

@@ -8,10 +8,10 @@ import type { CommandResult, Me, MilestoneView } from '../../../shared/api/schem
 import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
 import { ALLOWED_FROM } from '../../../shared/domain/decider.js';
 import { authorize } from '../../../shared/domain/permissions.js';
-import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneState, type School } from '../../../shared/program/model.js';
+import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneDefinition, type MilestoneState, type School } from '../../../shared/program/model.js';
 import { api, ApiError } from './api.js';
 import { useI18n } from './i18n.js';
-import { evidenceKindOf } from './program.js';
+import { evidenceKindOf, MILESTONES } from './program.js';
 import { errorText, InputField, TextAreaField } from './ui.js';
 import { apiFieldErrors, joinPath, zodFieldErrors, type FieldErrors } from './validation.js';
 
@@ -25,6 +25,8 @@ function actorOf(me: Me): Actor | null {
       return me.district ? { role: me.role, sub: me.sub, district: me.district } : null;
     case 'contractor':
       return me.org ? { role: me.role, sub: me.sub, org: me.org } : null;
+    case 'school-staff':
+      return me.school ? { role: me.role, sub: me.sub, school: me.school } : null;
   }
 }
 
@@ -32,10 +34,22 @@ function actorOf(me: Me): Actor | null {
  * The actions the signed-in user may take on this milestone now: the domain's own rules (the statuses
  * each command applies in, and who may do what). The API decides again on every request.
  */
-export function availableActions(me: Me, school: School, milestone: MilestoneState): CommandType[] {
+export function availableActions(me: Me, school: School, milestone: MilestoneState): FormAction[] {
   const actor = actorOf(me);
-  if (!actor) return [];
-  return CommandType.options.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone) === null);
+  const def = MILESTONES.find((m) => m.key === milestone.key);
+  if (!actor || !def) return [];
+  return FORM_ACTIONS.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone, def) === null && turnOf(c, def, milestone));
+}
+
+/** The commands a person sends from a form (`replan` follows from a profile change). */
+export type FormAction = Exclude<CommandType, 'replan'>;
+const FORM_ACTIONS = CommandType.options.filter((c): c is FormAction => c !== 'replan');
+
+/** Sign-offs come in the program's order, and acceptance after the last of them. */
+function turnOf(action: FormAction, def: MilestoneDefinition, milestone: MilestoneState): boolean {
+  if (action === 'accept') return milestone.signOffs.length >= def.signOffs.length;
+  if (action === 'signoff') return milestone.signOffs.length < def.signOffs.length;
+  return true;
 }
 
 type Values = Record<string, string>;
@@ -65,7 +79,7 @@ function evidenceOf(kind: EvidenceKind, v: Values, school: School): { evidence: 
   }
 }
 
-function bodyOf(action: CommandType, v: Values, school: School, milestoneKey: string): { body: unknown; items: KitItem[] } {
+function bodyOf(action: FormAction, v: Values, school: School, milestoneKey: string): { body: unknown; items: KitItem[] } {
   switch (action) {
     case 'start':
       return { body: { assignee: text(v.assignee) }, items: [] };
@@ -86,13 +100,15 @@ function bodyOf(action: CommandType, v: Values, school: School, milestoneKey: st
       return { body: { contractor: text(v.contractor), reason: text(v.reason) }, items: [] };
     case 'reschedule':
       return { body: { deadline: text(v.deadline), reason: v.reason ?? '' }, items: [] };
+    case 'signoff':
+      return { body: { measuredMbps: num(v.measuredMbps), note: text(v.note) }, items: [] };
   }
 }
 
 export interface ActionFormProps {
   school: School;
   milestone: Pick<MilestoneView, 'key' | 'version' | 'status' | 'deadline'>;
-  action: CommandType;
+  action: FormAction;
   /** Prefix of the field ids, unique on the page. */
   idPrefix: string;
   onDone: (result: CommandResult) => void;
@@ -253,11 +269,23 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       {(action === 'reject' || action === 'hold' || action === 'waive' || action === 'reschedule') && (
         <TextAreaField {...track('reason', fieldProps('reason'))} label={t('field.reason')} required maxLength={2000} />
       )}
-      {(action === 'accept' || action === 'resume') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
+      {action === 'signoff' && evidenceKindOf(milestone.key) === 'connection' && (
+        <InputField
+          {...track('measuredMbps', fieldProps('measuredMbps'))}
+          label={t('field.measuredMbps')}
+          hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
+          required
+          type="number"
+          inputMode="decimal"
+          min={0}
+          step="any"
+        />
+      )}
+      {(action === 'accept' || action === 'resume' || action === 'signoff') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
 
       <div class="form-actions">
         <button type="submit" class={`btn ${action === 'reject' || action === 'waive' ? 'btn-danger' : 'btn-primary'}`} disabled={busy} aria-busy={busy}>
-          {action === 'submit' || action === 'accept' || action === 'reject' ? i18n.action(action) : t('form.submit')}
+          {action === 'submit' || action === 'accept' || action === 'reject' || action === 'signoff' ? i18n.action(action) : t('form.submit')}
         </button>
         <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
           {t('cancel')}
