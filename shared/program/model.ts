@@ -430,3 +430,23 @@ export const Notification = z
   })
   .strict();
 export type Notification = z.infer<typeof Notification>;
+
+// ---------- administration (the audit of the register and of school profiles) ----------
+
+/**
+ * A change to the contractor register or to a school's profile, by whom and when, field by field. The
+ * milestone events above are the audit of the work; these are the audit of the data the work depends on.
+ */
+export const AdminEvent = z
+  .object({
+    subject: z.object({ type: z.enum(['contractor', 'school']), id: Id }).strict(),
+    type: z.enum(['created', 'updated', 'deactivated', 'reactivated', 'archived', 'imported']),
+    at: IsoInstant,
+    actor: Actor,
+    /** The subject's version this change produced (1 for a creation). */
+    version: z.number().int().min(1),
+    changes: z.array(z.object({ field: z.string().min(1), from: z.unknown(), to: z.unknown() }).strict()),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type AdminEvent = z.infer<typeof AdminEvent>;

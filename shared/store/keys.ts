@@ -8,7 +8,8 @@
  *                                                                    line per stored milestone (marshall.ts)
  *   SCHOOL#<id>                 MILESTONE#<key>                      milestone state, version, waiting task
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
- *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
+ *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query), `version`
+ *   AUDIT#<type>#<id>           <utc time>#<version>                 changes to a contractor or a school profile
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
  *
@@ -36,6 +37,7 @@ export const Entity = {
   milestone: 'milestone',
   event: 'event',
   contractor: 'contractor',
+  audit: 'audit',
   notification: 'notification',
   idempotency: 'idempotency',
 } as const;
@@ -82,6 +84,11 @@ export const keys = {
   }),
   contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
   contractorPartition: 'CONTRACTORS',
+  audit: (e: { subject: { type: string; id: string }; at: string; version: number }): Key => ({
+    PK: `AUDIT#${e.subject.type}#${e.subject.id}`,
+    SK: `${utc(e.at)}#${String(e.version).padStart(8, '0')}`,
+  }),
+  auditPartition: (subject: { type: string; id: string }): string => `AUDIT#${subject.type}#${subject.id}`,
   notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
 } as const;
