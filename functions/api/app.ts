@@ -22,6 +22,9 @@ import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
 import { reportRoutes } from './routes/reports.js';
 import { schoolRoutes } from './routes/schools.js';
+import { contractorRoutes } from './routes/contractors.js';
+import { schoolProfileRoutes } from './routes/school-profiles.js';
+import { reviewRoutes } from './routes/review.js';
 
 export type { ApiDeps, WebRequest, WebResponse };
 
@@ -85,7 +88,7 @@ export function createApp(deps: ApiDeps) {
 
   app.use('/api/*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
-    const maxSize = path === '/api/imports/schools' ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
+    const maxSize = path.startsWith('/api/imports/') ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
     return bodyLimit({ maxSize, onError: () => problemResponse(tooLarge(maxSize), path) })(c, next);
   });
   app.use('/api/*', async (c, next) => {
@@ -142,6 +145,9 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', bulkRoutes(context));
   app.route('/api', importRoutes(context));
   app.route('/api', reportRoutes(context));
+  app.route('/api', contractorRoutes(context));
+  app.route('/api', schoolProfileRoutes(context));
+  app.route('/api', reviewRoutes(context));
 
   return app;
 }
