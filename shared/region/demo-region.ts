@@ -430,8 +430,8 @@ export function generateRegion(options: GenerateRegionOptions): Region {
       districts: [...c.districts],
       emails: [`${c.id}@contractors.example.org`],
       active: true,
-      // One contract for the kind's milestone over the program's four years, covering the districts served.
-      contracts: [{ number: `ЦОС-${String(i + 1).padStart(3, '0')}`, date: '2020-12-15', milestone: CONTRACT_MILESTONE[c.kind], districts: [...c.districts], schools: [], endDate: '2025-12-31' }],
+      // One contract for the kind's milestone, the program's four years and the warranty after them, covering the districts served.
+      contracts: [{ number: `ЦОС-${String(i + 1).padStart(3, '0')}`, date: '2020-12-15', milestone: CONTRACT_MILESTONE[c.kind], districts: [...c.districts], schools: [], endDate: '2030-12-31' }],
     }),
   );
   return { districts, schools, contractors };
