@@ -17,22 +17,13 @@
  *   GET   /api/review-queue                             -> ReviewQueue (oldest submission first)
  */
 import { z } from 'zod';
-import { AdminEvent, Contract, Contractor, ContractorKind, Evidence, Id, IsoDate, IsoInstant, Kit, LocalizedText, MilestoneKey, School, SchoolArchive, SignOff } from '../program/model.js';
+import { AdminEvent, Contractor, Evidence, Id, IsoDate, IsoInstant, Kit, LocalizedText, MilestoneKey, School, SchoolArchive, SignOff } from '../program/model.js';
 import { Cursor, Limit, MilestoneView } from './schemas.js';
 
 export const ContractorParams = z.object({ contractorId: Id }).strict();
 
-export const ContractorInput = z
-  .object({
-    id: Id,
-    name: z.string().trim().min(1).max(300),
-    kind: ContractorKind,
-    districts: z.array(Id).max(100).default([]),
-    emails: z.array(z.email()).max(20).default([]),
-    contracts: z.array(Contract).max(200).default([]),
-  })
-  .strict()
-  .meta({ id: 'ContractorInput' });
+/** A new contractor: active from the start (deactivation has its own route). */
+export const ContractorInput = Contractor.omit({ active: true }).meta({ id: 'ContractorInput' });
 export type ContractorInput = z.infer<typeof ContractorInput>;
 
 /** Everything but the id and the active flag (deactivation has its own route). */
@@ -48,11 +39,14 @@ export type ContractorView = z.infer<typeof ContractorView>;
 export const ContractorList = z.object({ items: z.array(ContractorView) }).strict().meta({ id: 'ContractorList' });
 export type ContractorList = z.infer<typeof ContractorList>;
 
+/** One piece of open work and the contractor it goes to. */
+const Reassignment = z.object({ schoolId: Id, milestone: MilestoneKey, contractor: Id }).strict();
+
 export const DeactivateRequest = z
   .object({
     reason: z.string().trim().min(3, 'give a reason (at least 3 characters)').max(2000),
     /** Where named pieces of the contractor's open work go. */
-    reassign: z.array(z.object({ schoolId: Id, milestone: MilestoneKey, contractor: Id }).strict()).max(1000).default([]),
+    reassign: z.array(Reassignment).max(1000).default([]),
     /** Where the rest of its open work goes. */
     reassignRestTo: Id.optional(),
   })
@@ -63,7 +57,7 @@ export type DeactivateRequest = z.infer<typeof DeactivateRequest>;
 export const DeactivateResult = z
   .object({
     contractor: ContractorView,
-    reassigned: z.array(z.object({ schoolId: Id, milestone: MilestoneKey, contractor: Id }).strict()),
+    reassigned: z.array(Reassignment),
   })
   .strict()
   .meta({ id: 'DeactivateResult' });

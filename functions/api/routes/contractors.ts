@@ -77,6 +77,13 @@ export function contractorRoutes({ deps, reads, now }: RouteContext) {
     return r;
   };
 
+  /** The contractor's next version, written at the current one with the audit of the change. */
+  async function save(actor: Actor, record: ContractorRecord, contractor: Contractor, type: AdminEvent['type'], reason?: string): Promise<ContractorRecord> {
+    const version = record.version + 1;
+    await store.saveContractors([{ contractor, expectedVersion: record.version, event: event(actor, contractor, version, type, record.contractor, reason) }]);
+    return { contractor, version };
+  }
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -105,7 +112,7 @@ export function contractorRoutes({ deps, reads, now }: RouteContext) {
     async (c) => {
       const actor = c.get('principal').actor;
       refuse(mayAdminister(actor, { kind: 'contractors' }));
-      const contractor = checked({ ...c.req.valid('json'), active: true });
+      const contractor: Contractor = checked({ ...c.req.valid('json'), active: true });
       await store.saveContractors([{ contractor, expectedVersion: 0, event: event(actor, contractor, 1, 'created', null) }]);
       c.header('location', `/api/contractors/${contractor.id}`);
       return c.json(view({ contractor, version: 1 }, c), 201);
@@ -144,10 +151,8 @@ export function contractorRoutes({ deps, reads, now }: RouteContext) {
       const actor = c.get('principal').actor;
       refuse(mayAdminister(actor, { kind: 'contractors' }));
       const record = await load(c.req.valid('param').contractorId, c.req.valid('header')['if-match']);
-      const contractor = checked({ ...record.contractor, ...c.req.valid('json') });
-      const version = record.version + 1;
-      await store.saveContractors([{ contractor, expectedVersion: record.version, event: event(actor, contractor, version, 'updated', record.contractor) }]);
-      return c.json(view({ contractor, version }, c), 200);
+      const saved = await save(actor, record, checked({ ...record.contractor, ...c.req.valid('json') }), 'updated');
+      return c.json(view(saved, c), 200);
     },
   );
 
@@ -191,10 +196,8 @@ export function contractorRoutes({ deps, reads, now }: RouteContext) {
       // Work that reached the contractor while the reassignments ran keeps it active.
       const left = await openWork(record.contractor.id);
       if (left.length > 0) refuse(rejection('not-allowed', `${record.contractor.id} was given new work meanwhile: ${left.map((w) => `${w.school.id}/${w.milestone}`).join(', ')}`));
-      const contractor = { ...record.contractor, active: false };
-      const version = record.version + 1;
-      await store.saveContractors([{ contractor, expectedVersion: record.version, event: event(actor, contractor, version, 'deactivated', record.contractor, body.reason) }]);
-      return c.json({ contractor: view({ contractor, version }, c), reassigned: decision.reassignments }, 200);
+      const saved = await save(actor, record, { ...record.contractor, active: false }, 'deactivated', body.reason);
+      return c.json({ contractor: view(saved, c), reassigned: decision.reassignments }, 200);
     },
   );
 
@@ -213,10 +216,7 @@ export function contractorRoutes({ deps, reads, now }: RouteContext) {
       refuse(mayAdminister(actor, { kind: 'contractors' }));
       const record = await load(c.req.valid('param').contractorId, c.req.valid('header')['if-match']);
       if (record.contractor.active) refuse(rejection('not-allowed', `${record.contractor.id} is active`));
-      const contractor = { ...record.contractor, active: true };
-      const version = record.version + 1;
-      await store.saveContractors([{ contractor, expectedVersion: record.version, event: event(actor, contractor, version, 'reactivated', record.contractor) }]);
-      return c.json(view({ contractor, version }, c), 200);
+      return c.json(view(await save(actor, record, { ...record.contractor, active: true }, 'reactivated'), c), 200);
     },
   );
 

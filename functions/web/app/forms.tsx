@@ -178,6 +178,19 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
   }
 
   const kind = action === 'submit' ? evidenceKindOf(milestone.key) : undefined;
+  /** A bandwidth in Mbit/s, with the school's standard as its hint (the contractor's act, the school's own measurement). */
+  const bandwidthField = (field: string, label: string) => (
+    <InputField
+      {...track(field, fieldProps(field))}
+      label={label}
+      hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
+      required
+      type="number"
+      inputMode="decimal"
+      min={0}
+      step="any"
+    />
+  );
   return (
     <form ref={formRef} class="action-form" onSubmit={submit} noValidate aria-labelledby={`${idPrefix}-title`} data-action={action}>
       <h4 id={`${idPrefix}-title`} class="form-title">
@@ -200,18 +213,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
             <InputField {...track('evidence.actNumber', fieldProps('evidence.actNumber'))} label={t('evidence.actNumber')} required maxLength={64} autoComplete="off" />
             <InputField {...track('evidence.actDate', fieldProps('evidence.actDate'))} label={t('evidence.actDate')} required type="date" />
           </div>
-          {kind === 'connection' && (
-            <InputField
-              {...track('evidence.bandwidthMbps', fieldProps('evidence.bandwidthMbps'))}
-              label={t('evidence.bandwidthMbps')}
-              hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
-              required
-              type="number"
-              inputMode="decimal"
-              min={0}
-              step="any"
-            />
-          )}
+          {kind === 'connection' && bandwidthField('evidence.bandwidthMbps', t('evidence.bandwidthMbps'))}
           {kind === 'training' && (
             <InputField
               {...track('evidence.teachersTrained', fieldProps('evidence.teachersTrained'))}
@@ -269,18 +271,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       {(action === 'reject' || action === 'hold' || action === 'waive' || action === 'reschedule') && (
         <TextAreaField {...track('reason', fieldProps('reason'))} label={t('field.reason')} required maxLength={2000} />
       )}
-      {action === 'signoff' && evidenceKindOf(milestone.key) === 'connection' && (
-        <InputField
-          {...track('measuredMbps', fieldProps('measuredMbps'))}
-          label={t('field.measuredMbps')}
-          hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
-          required
-          type="number"
-          inputMode="decimal"
-          min={0}
-          step="any"
-        />
-      )}
+      {action === 'signoff' && evidenceKindOf(milestone.key) === 'connection' && bandwidthField('measuredMbps', t('field.measuredMbps'))}
       {(action === 'accept' || action === 'resume' || action === 'signoff') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
 
       <div class="form-actions">
