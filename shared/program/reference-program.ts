@@ -6,9 +6,12 @@
  * - `equipment`: delivered by 1 December of the school's cohort year; `training` goes "with the
  *   equipment" (same planned start and deadline).
  * - `onboarding`: accounts on the federal platform by 2024-12-31, after `connection` and `equipment`.
- *   Its assignee is the school itself: the school's staff confirm the accounts, signed in as the
- *   organisation whose id is the school's id (see `eligibleAssignees`). Its planned start is the start of
- *   the cohort year; in practice it starts as soon as both dependencies are done.
+ *   Its assignee is the school itself: the school's staff (role `school-staff`) confirm the accounts.
+ *   Its planned start is the start of the cohort year; in practice it starts as soon as both
+ *   dependencies are done.
+ * - Sign-offs: the school's staff confirm that the connection works at the school (the bandwidth they
+ *   measured there) and sign for the delivered equipment before a program manager or the district
+ *   coordinator may accept either.
  */
 import type { z } from 'zod';
 import { loadProgram } from './load-program.js';
@@ -48,6 +51,7 @@ export const REFERENCE_PROGRAM_DATA = {
       deadline: { kind: 'fixed', date: '2021-12-31' },
       evidence: 'connection',
       assignee: 'internet-provider',
+      signOffs: ['school-staff'],
     },
     {
       key: 'equipment',
@@ -61,6 +65,7 @@ export const REFERENCE_PROGRAM_DATA = {
       deadline: { kind: 'cohort-year', month: 12, day: 1 },
       evidence: 'equipment',
       assignee: 'equipment-supplier',
+      signOffs: ['school-staff'],
     },
     {
       key: 'training',

@@ -31,9 +31,12 @@ export {
 } from './marshall.js';
 export { hashRequest, type IdempotencyLease, type IdempotencyOptions, type IdempotentResult } from './idempotency.js';
 export {
+  MAX_CONTRACTOR_CHANGES,
   PHASE_STATUS,
   createStore,
   wholeHistory,
+  type ContractorChange,
+  type ContractorRecord,
   type CommitInput,
   type HistoryOptions,
   type MilestoneStore,

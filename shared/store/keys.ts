@@ -11,7 +11,8 @@
  *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
  *                                                                    once the workflow has it)
  *   SCHOOL#<id>                 PROGRAM                              where the school program waits (its task token)
- *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
+ *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query), `version`
+ *   AUDIT#<type>#<id>           <utc time>#<version>                 changes to a contractor or a school profile
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
  *   PROGRAM#<program id>        VERSION#<version, 8 digits>          a version of the program: a draft, or
@@ -45,6 +46,7 @@ export const Entity = {
   milestone: 'milestone',
   event: 'event',
   contractor: 'contractor',
+  audit: 'audit',
   notification: 'notification',
   idempotency: 'idempotency',
   signal: 'signal',
@@ -98,6 +100,11 @@ export const keys = {
   }),
   contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
   contractorPartition: 'CONTRACTORS',
+  audit: (e: { subject: { type: string; id: string }; at: string; version: number }): Key => ({
+    PK: `AUDIT#${e.subject.type}#${e.subject.id}`,
+    SK: `${utc(e.at)}#${String(e.version).padStart(8, '0')}`,
+  }),
+  auditPartition: (subject: { type: string; id: string }): string => `AUDIT#${subject.type}#${subject.id}`,
   notification: (id: string): Key => ({ PK: `${OUTBOX_PREFIX}${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `${IDEMPOTENCY_PREFIX}${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   programWait: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROGRAM' }),

@@ -18,11 +18,13 @@ export type Caller =
   | 'contractor'
   | 'otherContractor'
   | 'viewer'
+  | 'schoolStaff'
+  | 'otherSchoolStaff'
   | 'none'
   | 'expired'
   | 'foreignKey';
 
-export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'none', 'expired', 'foreignKey'];
+export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'schoolStaff', 'otherSchoolStaff', 'none', 'expired', 'foreignKey'];
 
 export interface ApiFixture {
   stack: LocalStack;
@@ -31,6 +33,8 @@ export interface ApiFixture {
   contractorOrg: string;
   otherOrg: string;
   otherDistrict: string;
+  /** A school of another district (its staff are `otherSchoolStaff`). */
+  otherSchool: School;
   tokens: Record<Caller, string | null>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   /** Every item of the table, sorted by key (to show that nothing was written). */
@@ -70,7 +74,8 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     // A school whose district has a second district to compare with, and two internet providers for it.
     const school = all.find((s) => contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(s.district))).length >= 2) ?? all[0]!;
     const providers = contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)));
-    const otherDistrict = all.find((s) => s.district !== school.district)!.district;
+    const otherSchool = all.find((s) => s.district !== school.district)!;
+    const otherDistrict = otherSchool.district;
     const contractorOrg = providers[0]!.id;
     // Another internet provider: it holds no milestone of the school (the connection goes to the first).
     const otherOrg = providers[1]!.id;
@@ -84,6 +89,8 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       contractor: await stack.token({ role: 'contractor', sub: 'contractor-1', org: contractorOrg }),
       otherContractor: await stack.token({ role: 'contractor', sub: 'contractor-2', org: otherOrg }),
       viewer: await stack.token({ role: 'viewer', sub: 'viewer-1' }),
+      schoolStaff: await stack.token({ role: 'school-staff', sub: 'director-1', school: school.id }),
+      otherSchoolStaff: await stack.token({ role: 'school-staff', sub: 'director-2', school: otherSchool.id }),
       none: null,
       // The manager's claims, signed with the directory's own key, expired two minutes ago.
       expired: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, expiresAt: Math.floor(Date.now() / 1000) - 120 }),
@@ -124,7 +131,7 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       return out.sort();
     };
 
-    return { stack, school, contractorOrg, otherOrg, otherDistrict, tokens, request, items, stop: () => stack.stop() };
+    return { stack, school, contractorOrg, otherOrg, otherDistrict, otherSchool, tokens, request, items, stop: () => stack.stop() };
   } catch (error) {
     await stack.stop();
     throw error;

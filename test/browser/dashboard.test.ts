@@ -104,7 +104,7 @@ function evidenceFor(key: string, school: School, actDate: string): Evidence {
   }
 }
 
-/** A contractor submits and the manager accepts, through the API, on the virtual clock's day. */
+/** A contractor submits, the school signs off where the program asks it, and the manager accepts, through the API, on the virtual clock's day. */
 async function completeViaApi(schoolId: string, key: string): Promise<void> {
   const detail = await get<SchoolDetail>(`schools/${schoolId}`);
   const m = detail.milestones.find((x) => x.key === key);
@@ -112,6 +112,12 @@ async function completeViaApi(schoolId: string, key: string): Promise<void> {
   const today = clock.now().toISOString().slice(0, 10);
   const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, { evidence: evidenceFor(key, detail.school, today) });
   if (submitted.status !== 200) throw new Error(`submit ${schoolId}/${key}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
+  if (key === 'connection' || key === 'equipment') {
+    const staff = await stack.token({ role: 'school-staff', sub: `director-${schoolId}`, school: schoolId, name: 'Директор школы' });
+    const measured = key === 'connection' ? { measuredMbps: detail.school.urban ? 150 : 75 } : {};
+    const signed = await call(staff, 'POST', `schools/${schoolId}/milestones/${key}/signoff`, measured);
+    if (signed.status !== 200) throw new Error(`signoff ${schoolId}/${key}: ${signed.status} ${JSON.stringify(signed.json)}`);
+  }
   const accepted = await call(managerToken, 'POST', `schools/${schoolId}/milestones/${key}/accept`, {});
   if (accepted.status !== 200) throw new Error(`accept ${schoolId}/${key}: ${accepted.status} ${JSON.stringify(accepted.json)}`);
 }
@@ -271,6 +277,12 @@ describe('dashboard', () => {
     await page.locator('.schools-table').getByRole('link', { name: subject.name, exact: true }).first().click();
     await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
 
+    // The school's staff confirmed the connection at the school (through the API here): the manager may accept.
+    const staff = await stack.token({ role: 'school-staff', sub: `director-${subject.id}`, school: subject.id, name: 'Директор школы' });
+    const signed = await call(staff, 'POST', `schools/${subject.id}/milestones/connection/signoff`, { measuredMbps: subject.urban ? 150 : 75 });
+    expect(signed.status).toBe(200);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
     const item = page.locator('li[data-milestone="connection"]');
     await expect.poll(() => item.locator('.badge').first().textContent()).toBe('На проверке');
     expect(await item.locator('.evidence').innerText()).toContain('АКТ-2021/417');

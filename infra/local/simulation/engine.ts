@@ -18,7 +18,7 @@
 import { addDays, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
 import type { Clock } from '../../../shared/clock.js';
 import { createCommandService, type CommandService } from '../../../shared/commands/execute.js';
-import { eligibleAssignees, initialState } from '../../../shared/domain/index.js';
+import { eligibleAssignees, initialState, requiredBandwidthMbps } from '../../../shared/domain/index.js';
 import type {
   Actor,
   Command,
@@ -141,6 +141,10 @@ function contractorActor(org: string): Actor {
 
 function coordinatorActor(district: string): Actor {
   return { role: 'district-coordinator', sub: `sim-coordinator-${district}`, district };
+}
+
+function schoolStaffActor(school: string): Actor {
+  return { role: 'school-staff', sub: `sim-director-${school}`, school };
 }
 
 const CLOSED: readonly MilestoneStatus[] = ['completed', 'waived'];
@@ -375,6 +379,12 @@ export class Simulation {
         t.review = null;
         const coordinator = coordinatorActor(s.school.district);
         if (review.verdict === 'accept') {
+          // The sign-offs the program asks for, in its order (the school measured the standard speed), then the acceptance.
+          for (const role of t.def.signOffs) {
+            const signer = role === 'school-staff' ? schoolStaffActor(schoolId) : coordinator;
+            const measured = role === 'school-staff' && t.def.evidence === 'connection' ? { measuredMbps: requiredBandwidthMbps(s.school) } : {};
+            if (!(await this.#command(s, t, { type: 'signoff', ...measured }, signer))) return;
+          }
           if ((await this.#command(s, t, { type: 'accept' }, coordinator)) && this.#unlocks(s, t)) await this.#observe(s);
           return;
         }
@@ -403,7 +413,7 @@ export class Simulation {
       case 'reassign': {
         if (action.gen !== t.gen || t.status !== 'active') return;
         const school = s.school;
-        const eligible = eligibleAssignees(t.def, school, this.region.contractors);
+        const eligible = eligibleAssignees(t.def, school, this.region.contractors, localDate(new Date(this.#now), this.#tz));
         const next = this.behaviour.replacement({ schoolId, key, assignee: t.assignee }, eligible);
         if (next === null) return;
         const reason = t.assignee === null ? 'Назначение исполнителя' : 'Исполнитель срывает сроки, работы переданы другой организации';
