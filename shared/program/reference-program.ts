@@ -47,6 +47,11 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'fixed', date: '2021-01-01' },
       deadline: { kind: 'fixed', date: '2021-12-31' },
       evidence: 'connection',
+      documents: [
+        { type: 'work-act', title: { ru: 'Акт выполненных работ', en: 'Act of completed work' }, required: true },
+        { type: 'speed-test', title: { ru: 'Результат замера скорости', en: 'Speed-test result' }, required: true },
+        { type: 'photo', title: { ru: 'Фотография установленного оборудования', en: 'Photo of the installed equipment' }, required: false },
+      ],
       assignee: 'internet-provider',
     },
     {
@@ -60,6 +65,11 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'cohort-start', offsetDays: 0 },
       deadline: { kind: 'cohort-year', month: 12, day: 1 },
       evidence: 'equipment',
+      documents: [
+        { type: 'acceptance-act', title: { ru: 'Акт приёма-передачи, подписанный школой', en: 'Acceptance act signed by the school' }, required: true },
+        { type: 'delivery-note', title: { ru: 'Товарная накладная', en: 'Delivery note' }, required: true },
+        { type: 'photo', title: { ru: 'Фотография установленного оборудования', en: 'Photo of the installed equipment' }, required: false },
+      ],
       assignee: 'equipment-supplier',
     },
     {
@@ -73,6 +83,7 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'same-as', milestone: 'equipment' },
       deadline: { kind: 'same-as', milestone: 'equipment' },
       evidence: 'training',
+      documents: [{ type: 'work-act', title: { ru: 'Акт об оказании услуг', en: 'Act of services rendered' }, required: false }],
       assignee: 'training-provider',
     },
     {
@@ -86,6 +97,7 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'cohort-start', offsetDays: 0 },
       deadline: { kind: 'fixed', date: '2024-12-31' },
       evidence: 'onboarding',
+      documents: [{ type: 'accounts-report', title: { ru: 'Отчёт об учётных записях', en: 'Accounts report' }, required: false }],
       assignee: 'school',
     },
   ],
