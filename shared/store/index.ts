@@ -41,3 +41,4 @@ export {
   type SummaryListOptions,
   type TaskTokenInput,
 } from './store.js';
+export { AttachRefusedError } from './documents.js';

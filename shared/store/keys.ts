@@ -8,6 +8,8 @@
  *                                                                    line per stored milestone (marshall.ts)
  *   SCHOOL#<id>                 MILESTONE#<key>                      milestone state, version, waiting task
  *   SCHOOL#<id>                 EVENT#<utc time>#<key>#<version>     append-only audit
+ *   SCHOOL#<id>                 DOC#<key>#<document id>              an evidence document of a milestone
+ *   UPLOAD#<upload id>          UPLOAD                               an upload not yet confirmed (TTL `expiresAt`)
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
@@ -28,7 +30,7 @@ export const PK = 'PK';
 export const SK = 'SK';
 /** What kind of item a row is (stream filters and validation use it). */
 export const ENTITY = 'entity';
-/** TTL attribute, epoch seconds (idempotency records only). */
+/** TTL attribute, epoch seconds (idempotency records and upload intents). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const Entity = {
@@ -38,6 +40,8 @@ export const Entity = {
   contractor: 'contractor',
   notification: 'notification',
   idempotency: 'idempotency',
+  document: 'document',
+  upload: 'upload',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -84,6 +88,10 @@ export const keys = {
   contractorPartition: 'CONTRACTORS',
   notification: (id: string): Key => ({ PK: `OUTBOX#${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
+  document: (schoolId: string, milestone: string, id: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `DOC#${milestone}#${id}` }),
+  /** Sort-key prefix of a school's documents, or of one milestone's. */
+  documentPrefix: (milestone?: string): string => (milestone ? `DOC#${milestone}#` : 'DOC#'),
+  upload: (uploadId: string): Key => ({ PK: `UPLOAD#${uploadId}`, SK: 'UPLOAD' }),
 } as const;
 
 /** FNV-1a, 32 bit: a stable, cheap hash for picking a shard. */

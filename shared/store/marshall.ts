@@ -13,6 +13,7 @@ import {
   Notification,
   School,
 } from '../program/model.js';
+import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { CorruptItemError } from './errors.js';
 import {
   ENTITY,
@@ -20,6 +21,7 @@ import {
   INDEX,
   PK,
   SK,
+  TTL_ATTRIBUTE,
   keys,
   milestoneIndexAttrs,
   notificationIndexAttrs,
@@ -250,4 +252,21 @@ export function notificationFromItem(item: Item): OutboxEntry {
   const notification = check(Notification, fields, item);
   const m = check(outboxMeta, meta, item);
   return { notification, deliveredAt: m[DELIVERED_AT] };
+}
+
+export function documentToItem(d: DocumentRecord): Item {
+  return toItem({ ...keys.document(d.schoolId, d.milestone, d.id), [ENTITY]: Entity.document, ...d });
+}
+
+export function documentFromItem(item: Item): DocumentRecord {
+  return check(DocumentRecord, split(item, Entity.document).fields, item);
+}
+
+/** An upload intent, removed by the table's TTL once `expiresAt` (epoch seconds) passed. */
+export function uploadToItem(u: UploadIntent, expiresAt: number): Item {
+  return toItem({ ...keys.upload(u.uploadId), [ENTITY]: Entity.upload, [TTL_ATTRIBUTE]: expiresAt, ...u });
+}
+
+export function uploadFromItem(item: Item): UploadIntent {
+  return check(UploadIntent, split(item, Entity.upload, [TTL_ATTRIBUTE]).fields, item);
 }
