@@ -52,7 +52,7 @@ export const FileName = z
   .trim()
   .min(1)
   .max(200)
-  .refine((s) => !/[\\/\u0000-\u001f\u007f"]/.test(s), 'no slashes, quotes or control characters');
+  .refine((s) => ![...s].some((c) => c === '/' || c === '\\' || c === '"' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'no slashes, quotes or control characters');
 
 /** A stored document, attached to a milestone of a school. */
 export const DocumentRecord = DocumentRef.extend({
