@@ -17,6 +17,7 @@ import { ApiProblem, PROBLEM_TYPES, problemResponse, validationProblem } from '.
 import { createRateLimiter } from './rate-limit.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { commandRoutes } from './routes/commands.js';
+import { documentRoutes } from './routes/documents.js';
 import { router, schoolReads, tooLarge, type ApiDeps, type RouteContext } from './routes/common.js';
 import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
@@ -142,6 +143,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', bulkRoutes(context));
   app.route('/api', importRoutes(context));
   app.route('/api', reportRoutes(context));
+  app.route('/api', documentRoutes(context));
 
   return app;
 }

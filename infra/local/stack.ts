@@ -2,7 +2,8 @@
  * The whole system on one machine, assembled from the synthesized template (DESIGN.md §7):
  *
  *   synthesize the CDK app (in-process, assets not bundled) → DynamoDB Local (a data folder, or in
- *   memory) → the template's tables → the local Step Functions runtime and its API → the local Lambda
+ *   memory) → the template's tables → the local S3 server and the template's buckets → the local Step
+ *   Functions runtime and its API → the local Lambda
  *   API (asynchronous invocations) → the local issuer (tokens, JWKS) → the API function behind the local
  *   HTTP gateway on `port` → the demo region on first start, with its workflows.
  *
@@ -15,6 +16,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DOCUMENT_BUCKET_ENV } from '../aws/constructs/document-bucket.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
@@ -23,7 +26,9 @@ import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
+import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { startS3Local, type S3Local } from './s3-local.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
 import { JWKS_PATH, loadLocalIssuer, type LocalIssuer, type TokenClaims } from './issuer.js';
 import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
@@ -52,6 +57,8 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Physical name of the milestone table (tests give each file its own). */
   tableName?: string;
+  /** Use this S3 server instead of starting one. */
+  s3Endpoint?: string;
   /** Seed the demo region when the table has no schools yet; default on. */
   seed?: false | { seed: number | string; schools?: number };
   /** Start the seeded schools' workflows (default true); otherwise the first command of a school starts its workflow. */
@@ -71,6 +78,12 @@ export interface LocalStack {
   readonly dynamodb: DynamoDBClient;
   readonly dynamodbEndpoint: string;
   readonly store: MilestoneStore;
+  /** The local S3 server and the evidence-document bucket on it. */
+  readonly s3: S3Client;
+  readonly s3Endpoint: string;
+  readonly documentBucket: string;
+  /** Applies the buckets' expiry rules as of `now` (the local lifecycle; also run hourly); the keys removed. */
+  applyLifecycle(now?: Date): Promise<string[]>;
   readonly runtime: Runtime;
   readonly sfnEndpoint: string;
   readonly lambdaEndpoint: string;
@@ -156,6 +169,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       routes: [jwksRoute(issuer)],
     });
     stops.push(() => gateway.close());
+
+    // The local S3 server and the template's buckets, CORS open to the local dashboard only.
+    let s3Local: S3Local | undefined;
+    if (!options.s3Endpoint) {
+      s3Local = await startS3Local({
+        ...(dataDir ? { dataDir: path.join(dataDir, 's3') } : {}),
+        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+      });
+      stops.push(() => s3Local!.stop());
+    }
+    const s3Endpoint = options.s3Endpoint ?? s3Local!.endpoint;
+    setSdkEnvironment({ s3: s3Endpoint });
+    const s3 = new S3Client({ endpoint: s3Endpoint });
+    stops.push(() => s3.destroy());
+    const origins = [gateway.url, gateway.url.replace('127.0.0.1', 'localhost')];
+    await createBucketsFromTemplate(s3, local.buckets, origins);
+    const expiry = startExpirySweep(s3, local.buckets, { log });
+    stops.push(() => expiry.stop());
+    const documentBucket = local.functions
+      .map((f) => f.environment[DOCUMENT_BUCKET_ENV])
+      .find((name): name is string => typeof name === 'string' && local.buckets.some((b) => b.name === name));
+    if (!documentBucket) throw new Error(`no function of the template names a bucket of the template in ${DOCUMENT_BUCKET_ENV}`);
+    log(`S3 on ${s3Endpoint}: ${local.buckets.map((b) => b.name).join(', ')}`);
 
     const runtime = createRuntime({
       clock,
@@ -261,6 +297,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       dynamodbEndpoint,
       store,
+      s3,
+      s3Endpoint,
+      documentBucket,
+      applyLifecycle: (now) => applyExpiry(s3, local.buckets, now ?? new Date()),
       runtime,
       sfnEndpoint: sfnApi.endpoint,
       lambdaEndpoint: lambdaApi.endpoint,
@@ -296,13 +336,14 @@ function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: st
 }
 
 /** The AWS SDK's own variables: every client made without options (the handlers') talks to the local services. */
-function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string }): void {
+function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string; s3?: string }): void {
   process.env.AWS_REGION ??= REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   if (endpoints.dynamodb) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
   if (endpoints.sfn) process.env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
   if (endpoints.lambda) process.env.AWS_ENDPOINT_URL_LAMBDA = endpoints.lambda;
+  if (endpoints.s3) process.env.AWS_ENDPOINT_URL_S3 = endpoints.s3;
 }
 
 function jwksRoute(issuer: LocalIssuer): LocalRoute {

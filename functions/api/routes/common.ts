@@ -6,6 +6,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../../../shared/api/schemas.js';
 import type { Clock } from '../../../shared/clock.js';
+import type { DocumentBucket } from '../../../shared/documents/storage.js';
 import type { District, ProgramDefinition, School } from '../../../shared/program/model.js';
 import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../../shared/store/store.js';
 import type { WorkflowSignal } from '../../common/workflow-signal.js';
@@ -30,6 +31,8 @@ export interface ApiDeps {
   /** Serves the dashboard's static files (`/`, `/assets/*`); null for paths that are not its. */
   web?: (request: WebRequest) => WebResponse | null;
   rateLimit?: RateLimit | null;
+  /** The evidence-document bucket; without one, the document routes answer 503. */
+  documents?: DocumentBucket | null;
   log?: Log;
   version?: string;
 }
