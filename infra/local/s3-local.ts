@@ -14,7 +14,7 @@ import { freePort, startChildService, type ChildService } from './child-service.
 
 export type S3Local = ChildService;
 
-const launcher = fileURLToPath(new URL('./bin/s3-server.cjs', import.meta.url));
+const launcher = fileURLToPath(new URL('./s3-server.ts', import.meta.url));
 
 export async function startS3Local(options: { dataDir?: string; port?: number; credentials: { accessKeyId: string; secretAccessKey: string } }): Promise<S3Local> {
   const port = options.port ?? (await freePort());
@@ -24,7 +24,8 @@ export async function startS3Local(options: { dataDir?: string; port?: number; c
   const service = await startChildService({
     name: 'the local S3 server',
     command: process.execPath,
-    args: [launcher],
+    // Node.js 22.18+ runs TypeScript whose types are erasable as it is.
+    args: ['--no-warnings=ExperimentalWarning', launcher],
     port,
     env: {
       ...process.env,
