@@ -42,7 +42,7 @@ import {
   type DocumentRecord,
 } from '../../../shared/documents/model.js';
 import { discard, hashObject, inspectUpload, presignDownload, presignUpload, promote, putBytes, readObject, type DocumentBucket } from '../../../shared/documents/storage.js';
-import type { MilestoneEvent } from '../../../shared/program/model.js';
+import type { Actor, MilestoneEvent } from '../../../shared/program/model.js';
 import { AttachRefusedError } from '../../../shared/store/documents.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { milestoneStates } from '../views.js';
@@ -71,6 +71,13 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
     if (!deps.documents) throw new ApiProblem(503, 'Evidence documents are not configured on this deployment (no DOCUMENT_BUCKET).', { type: PROBLEM_TYPES.unavailable });
     return deps.documents;
   };
+
+  /** The school's documents the actor may read (403 when it may read none of the school's). */
+  async function readable(actor: Actor, schoolId: string): Promise<DocumentRecord[]> {
+    const school = await reads.profile(schoolId);
+    allow(mayListDocuments(actor, school));
+    return (await store.listDocuments(schoolId)).filter((d) => mayReadDocument(actor, school, d).ok);
+  }
 
   async function allEvents(schoolId: string): Promise<MilestoneEvent[]> {
     const out: MilestoneEvent[] = [];
@@ -216,9 +223,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
     async (c) => {
       const { actor } = c.get('principal');
       const { schoolId } = c.req.valid('param');
-      const school = await reads.profile(schoolId);
-      allow(mayListDocuments(actor, school));
-      const documents = (await store.listDocuments(schoolId)).filter((d) => mayReadDocument(actor, school, d).ok);
+      const documents = await readable(actor, schoolId);
       return c.json({ items: documents.map(toDocumentView) }, 200);
     },
   );
@@ -237,9 +242,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const { actor } = c.get('principal');
       const { schoolId } = c.req.valid('param');
       const b = bucket();
-      const school = await reads.profile(schoolId);
-      allow(mayListDocuments(actor, school));
-      const documents = (await store.listDocuments(schoolId)).filter((d) => mayReadDocument(actor, school, d).ok);
+      const documents = await readable(actor, schoolId);
       const submitted = new Map<string, string[]>();
       for (const e of await allEvents(schoolId)) {
         if (e.type !== 'submitted') continue;
