@@ -1,8 +1,8 @@
 /**
  * The local S3 server: s3rver (npm) as a child process on a loopback port, the way DynamoDB Local runs
  * (child-service.ts: watchdog, stopped with its parent). The SDK reaches it through
- * `AWS_ENDPOINT_URL_S3` with path-style addressing; it checks request signatures against the key pair
- * given here (the one the local stack's SDK clients use).
+ * `AWS_ENDPOINT_URL_S3` with path-style addressing (the SDK's choice for an IP endpoint); the key pair
+ * given here (the one the local stack's SDK clients use) is registered as its account's.
  *
  * - `dataDir` set: objects kept in that folder across restarts; unset: a temporary folder removed on stop.
  */

@@ -1,6 +1,6 @@
 /**
  * The local S3 server process (started by s3-local.ts, run by Node.js directly): s3rver bound to
- * 127.0.0.1 only, objects kept in S3_LOCAL_DIR, requests signed with the given key pair accepted.
+ * 127.0.0.1 only, objects kept in S3_LOCAL_DIR, the given key pair registered as its account's.
  */
 import { createRequire } from 'node:module';
 
