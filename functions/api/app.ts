@@ -19,6 +19,7 @@ import { ApiProblem, PROBLEM_TYPES, problemResponse, validationProblem } from '.
 import { createRateLimiter } from './rate-limit.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { commandRoutes } from './routes/commands.js';
+import { documentRoutes } from './routes/documents.js';
 import { router, schoolReads, tooLarge, type ApiDeps, type RouteContext } from './routes/common.js';
 import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
@@ -157,6 +158,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', contractorRoutes(context));
   app.route('/api', schoolProfileRoutes(context));
   app.route('/api', reviewRoutes(context));
+  app.route('/api', documentRoutes(context));
 
   return app;
 }

@@ -21,6 +21,7 @@ import type { Clock } from '../clock.js';
 import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
 import { createHash } from 'node:crypto';
+import { refOf } from '../documents/model.js';
 
 export interface CommandDeps {
   store: MilestoneStore;
@@ -131,8 +132,10 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     }
     const needsContractors = command.type === 'start' || command.type === 'reassign';
     const contractors = needsContractors ? await store.listContractors() : [];
+    // A submission carries every document attached to the milestone (checked against the evidence rules).
+    const documents = command.type === 'submit' ? (await store.listDocuments(schoolId, milestone)).map(refOf) : [];
     const now = clock.now();
-    const decision = decide({ program, school: record.school, milestone, states, contractors }, command, actor, now);
+    const decision = decide({ program, school: record.school, milestone, states, contractors, documents }, command, actor, now);
     if (!decision.ok) {
       const { code, message, issues } = decision.rejection;
       return { ...reject(schoolId, milestone, code, message), issues };

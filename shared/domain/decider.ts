@@ -96,9 +96,11 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
       return { type: 'started', assignee: cmd.assignee ?? state.assignee ?? defaultAssignee(def, ctx.school, ctx.contractors, today), deadline: state.deadline };
     }
     case 'submit': {
-      const issues = evidenceIssues(def, ctx.school, cmd.evidence, now, ctx.program.timeZone);
+      const documents = [...(ctx.documents ?? [])];
+      const issues = evidenceIssues(def, ctx.school, cmd.evidence, now, ctx.program.timeZone, documents);
       if (issues.length > 0) return rejection('invalid-evidence', `evidence below the standard: ${issues.map((i) => i.message).join('; ')}`, issues);
-      return { type: 'submitted', evidence: cmd.evidence };
+      // The audit event keeps what was submitted and the hash of each document's bytes.
+      return { type: 'submitted', evidence: cmd.evidence, ...(documents.length > 0 ? { documents } : {}) };
     }
     case 'accept': {
       const missing = def.signOffs.slice(state.signOffs.length);

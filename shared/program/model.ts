@@ -194,6 +194,19 @@ export type EvidenceKind = z.infer<typeof EvidenceKind>;
 /** Who may sign off a submission before it is accepted: the school's staff, or the school's district coordinator. */
 export const SignOffRole = z.enum(['school-staff', 'district-coordinator']);
 export type SignOffRole = z.infer<typeof SignOffRole>;
+/** What a document is, as the program names it (`work-act`, `speed-test`, `acceptance-act`, `photo`…). */
+export const DocumentType = z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case document type, e.g. "work-act"');
+export type DocumentType = z.infer<typeof DocumentType>;
+
+/** A kind of document a milestone's evidence takes; a required one must be attached before submitting. */
+export const DocumentRule = z
+  .object({
+    type: DocumentType,
+    title: LocalizedText,
+    required: z.boolean().default(true),
+  })
+  .strict();
+export type DocumentRule = z.infer<typeof DocumentRule>;
 
 export const MilestoneDefinition = z
   .object({
@@ -204,6 +217,8 @@ export const MilestoneDefinition = z
     plannedStart: DateRule,
     deadline: DateRule,
     evidence: EvidenceKind,
+    /** The documents the evidence takes (the evidence rules); only these types can be uploaded. */
+    documents: z.array(DocumentRule).default([]),
     assignee: AssigneeKind,
     /**
      * The sign-offs a submission needs, in this order, before a program manager or coordinator may accept
@@ -268,6 +283,23 @@ export const Evidence = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 export type Evidence = z.infer<typeof Evidence>;
+
+/** The file types a document may have, told apart by their first bytes. */
+export const DocumentContentType = z.enum(['application/pdf', 'image/jpeg', 'image/png']);
+export type DocumentContentType = z.infer<typeof DocumentContentType>;
+
+/** A document as a submission and its audit event carry it: what it is and the hash of its bytes. */
+export const DocumentRef = z
+  .object({
+    id: Id,
+    type: DocumentType,
+    contentType: DocumentContentType,
+    size: z.number().int().min(1),
+    /** SHA-256 of the bytes, lower-case hex. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type DocumentRef = z.infer<typeof DocumentRef>;
 
 // ---------- milestone state ----------
 
@@ -377,7 +409,7 @@ const EventBase = {
 
 export const MilestoneEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), ...EventBase, assignee: Id.nullable(), deadline: IsoDate }).strict(),
-  z.object({ type: z.literal('submitted'), ...EventBase, evidence: Evidence }).strict(),
+  z.object({ type: z.literal('submitted'), ...EventBase, evidence: Evidence, documents: z.array(DocumentRef).optional() }).strict(),
   z.object({ type: z.literal('accepted'), ...EventBase, note: z.string().optional() }).strict(),
   z.object({ type: z.literal('rejected'), ...EventBase, reason: z.string() }).strict(),
   z.object({ type: z.literal('held'), ...EventBase, reason: z.string() }).strict(),

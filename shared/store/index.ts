@@ -52,3 +52,4 @@ export {
 } from './store.js';
 export { JOB_STALE_AFTER_MS, MAX_JOB_ATTEMPTS, createJobStore, newJobId, type ImportRowResult, type JobRecord, type JobStore, type NewBulkJob } from './jobs.js';
 export { ProgramWait, programWaitKey, programWaits, type ProgramWaits } from './program-wait.js';
+export { AttachRefusedError } from './documents.js';

@@ -11,6 +11,8 @@
  *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
  *                                                                    once the workflow has it)
  *   SCHOOL#<id>                 PROGRAM                              where the school program waits (its task token)
+ *   SCHOOL#<id>                 DOC#<key>#<document id>              an evidence document of a milestone
+ *   UPLOAD#<upload id>          UPLOAD                               an upload not yet confirmed (TTL `expiresAt`)
  *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query), `version`
  *   AUDIT#<type>#<id>           <utc time>#<version>                 changes to a contractor or a school profile
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
@@ -38,7 +40,7 @@ export const PK = 'PK';
 export const SK = 'SK';
 /** What kind of item a row is (stream filters and validation use it). */
 export const ENTITY = 'entity';
-/** TTL attribute, epoch seconds (idempotency records and jobs). */
+/** TTL attribute, epoch seconds (idempotency records, jobs and upload intents). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const Entity = {
@@ -55,6 +57,8 @@ export const Entity = {
   job: 'job',
   jobRow: 'job-row',
   jobResult: 'job-result',
+  document: 'document',
+  upload: 'upload',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -114,6 +118,10 @@ export const keys = {
   jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
   programVersion: (programId: string, version: number): Key => ({ PK: `PROGRAM#${programId}`, SK: `VERSION#${String(version).padStart(8, '0')}` }),
   programPartition: (programId: string): string => `PROGRAM#${programId}`,
+  document: (schoolId: string, milestone: string, id: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `DOC#${milestone}#${id}` }),
+  /** Sort-key prefix of a school's documents, or of one milestone's. */
+  documentPrefix: (milestone?: string): string => (milestone ? `DOC#${milestone}#` : 'DOC#'),
+  upload: (uploadId: string): Key => ({ PK: `UPLOAD#${uploadId}`, SK: 'UPLOAD' }),
 } as const;
 
 /** The partition prefix of outbox notifications (IAM conditions restrict the dispatcher to it). */

@@ -15,6 +15,7 @@ import {
   School,
 } from '../program/model.js';
 import { ProgramVersion } from '../program/versions.js';
+import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { CorruptItemError } from './errors.js';
 import {
   ENTITY,
@@ -22,6 +23,7 @@ import {
   INDEX,
   PK,
   SK,
+  TTL_ATTRIBUTE,
   keys,
   milestoneIndexAttrs,
   notificationIndexAttrs,
@@ -348,4 +350,21 @@ export function signalToItem(signal: PendingSignal): Item {
 /** A signal item, from the table or from a stream record's NewImage. */
 export function signalFromItem(item: Item): PendingSignal {
   return check(PendingSignal, split(item, Entity.signal).fields, item);
+}
+
+export function documentToItem(d: DocumentRecord): Item {
+  return toItem({ ...keys.document(d.schoolId, d.milestone, d.id), [ENTITY]: Entity.document, ...d });
+}
+
+export function documentFromItem(item: Item): DocumentRecord {
+  return check(DocumentRecord, split(item, Entity.document).fields, item);
+}
+
+/** An upload intent, removed by the table's TTL once `expiresAt` (epoch seconds) passed. */
+export function uploadToItem(u: UploadIntent, expiresAt: number): Item {
+  return toItem({ ...keys.upload(u.uploadId), [ENTITY]: Entity.upload, [TTL_ATTRIBUTE]: expiresAt, ...u });
+}
+
+export function uploadFromItem(item: Item): UploadIntent {
+  return check(UploadIntent, split(item, Entity.upload, [TTL_ATTRIBUTE]).fields, item);
 }

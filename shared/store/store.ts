@@ -25,6 +25,8 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import type { DocumentRecord, UploadIntent } from '../documents/model.js';
+import * as documents from './documents.js';
 import { SystemClock, type Clock } from '../clock.js';
 import {
   AdminEvent,
@@ -324,6 +326,15 @@ export interface MilestoneStore extends ProgramVersionStore {
   recordDestination(id: string, destination: string): Promise<void>;
   /** A recipient's notifications, newest first. */
   listNotificationsFor(recipient: Recipient, page?: PageOptions): Promise<Page<OutboxEntry>>;
+
+  /** Evidence documents (documents.ts): upload intents with their expiry (epoch seconds), attached documents. */
+  putUploadIntent(intent: UploadIntent, expiresAt: number): Promise<void>;
+  getUploadIntent(uploadId: string): Promise<UploadIntent | null>;
+  deleteUploadIntent(uploadId: string): Promise<void>;
+  /** Throws AttachRefusedError when the milestone is not active or the intent was consumed. */
+  attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void>;
+  listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]>;
+  getDocument(schoolId: string, id: string): Promise<DocumentRecord | null>;
 }
 
 export function createStore(options: StoreOptions): MilestoneStore {
@@ -410,6 +421,27 @@ interface ShardedSpec {
 
 class DynamoMilestoneStore implements MilestoneStore {
   constructor(private readonly ctx: StoreContext) {}
+
+  // ---------- evidence documents (documents.ts) ----------
+
+  putUploadIntent(intent: UploadIntent, expiresAt: number): Promise<void> {
+    return documents.putUploadIntent(this.ctx, intent, expiresAt);
+  }
+  getUploadIntent(uploadId: string): Promise<UploadIntent | null> {
+    return documents.getUploadIntent(this.ctx, uploadId);
+  }
+  deleteUploadIntent(uploadId: string): Promise<void> {
+    return documents.deleteUploadIntent(this.ctx, uploadId);
+  }
+  attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void> {
+    return documents.attachDocument(this.ctx, uploadId, document);
+  }
+  listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
+    return documents.listDocuments(this.ctx, schoolId, milestone);
+  }
+  getDocument(schoolId: string, id: string): Promise<DocumentRecord | null> {
+    return documents.getDocument(this.ctx, schoolId, id);
+  }
 
   private get table(): string {
     return this.ctx.tableName;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminHistoryPage, ContractorView, DeactivateResult, ProfileResult, ReviewQueue, SchoolUpdatePreview } from '../../shared/api/administration.js';
 import { Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
-import { startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 
@@ -151,6 +151,7 @@ describe('the review queue', () => {
   it('a submission waits for the school staff first, then for the manager', async () => {
     const base = `/api/schools/${api.school.id}/milestones/connection`;
     const evidence = { kind: 'connection', actNumber: 'АКТ-5', actDate: todayInOmsk(), bandwidthMbps: 200 };
+    await attachRequiredDocuments(api, api.school.id, 'connection');
     expect((await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence } })).status).toBe(200);
     const staffQueue = ReviewQueue.parse((await api.request('GET', '/api/review-queue', { as: 'schoolStaff' })).json);
     expect(staffQueue.items.map((i) => [i.schoolId, i.milestone, i.waitingFor])).toEqual([[api.school.id, 'connection', 'school-staff']]);

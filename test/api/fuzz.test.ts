@@ -132,7 +132,9 @@ function requestFor(route: { method: string; path: string }): fc.Arbitrary<Omit<
       .replace('{schoolId}', encodeURIComponent(school))
       .replace('{milestone}', encodeURIComponent(key))
       .replace('{jobId}', encodeURIComponent(job))
-      .replace('{contractorId}', encodeURIComponent(contractor));
+      .replace('{contractorId}', encodeURIComponent(contractor))
+      .replace('{uploadId}', 'no-such-upload')
+      .replace('{documentId}', 'no-such-document');
   const query = route.path === '/api/imports/schools/updates' ? fc.constantFrom('', '?dryRun=true', '?dryRun=false', '?dryRun=maybe') : fc.constantFrom('', '?limit=2', '?limit=0', '?asOf=2030-01-01', '?cursor=zzz', '?district=tarsky');
   const path = fc
     .tuple(schoolIds(), milestone, fc.constantFrom(managerJob, 'job-missing'), contractorIds(), query)
@@ -154,6 +156,13 @@ function requestFor(route: { method: string; path: string }): fc.Arbitrary<Omit<
     return fc.record({ ...base, body, headers: versioned });
   }
   if (route.path === '/api/contractors/{contractorId}/reactivate') return fc.record({ ...base, headers: versioned });
+  if (route.path.endsWith('/documents/uploads')) {
+    const ticket = fc.record(
+      { type: fc.constantFrom('work-act', 'photo', 'bogus'), fileName: fc.constantFrom('акт.pdf', '../x.pdf', ''), contentType: fc.constantFrom('application/pdf', 'image/png', 'text/html'), size: fc.constantFrom(1000, 0, 50 * 1024 * 1024) },
+      { requiredKeys: ['type', 'fileName', 'contentType'] },
+    );
+    return fc.record({ ...base, body: fc.oneof({ weight: 4, arbitrary: ticket }, { weight: 1, arbitrary: fc.jsonValue() }) });
+  }
   if (route.path === '/api/schools/{schoolId}' && route.method === 'PATCH') return fc.record({ ...base, body: profilePatch(), headers: versioned });
   if (route.path === '/api/schools/{schoolId}/archive') return fc.record({ ...base, body: fc.oneof({ weight: 4, arbitrary: archiveBody }, { weight: 1, arbitrary: fc.jsonValue() }), headers: versioned });
   if (route.method !== 'POST') return fc.record(base);
@@ -178,6 +187,8 @@ function mayPass(r: Request): boolean {
     if (r.route === 'GET /api/jobs/{jobId}') return r.caller === 'manager';
     if (r.route.startsWith('GET /api/contractors')) return r.caller === 'manager' || coordinator || r.caller === 'viewer';
     if (r.route === 'GET /api/review-queue') return r.caller === 'manager' || coordinator || staff;
+    if (r.route === 'GET /api/schools/{schoolId}/dossier') return r.caller === 'manager' || coordinator;
+    if (r.route.startsWith('GET /api/schools/{schoolId}/documents')) return r.caller !== 'viewer';
     if (r.route === 'GET /api/schools' || r.route.startsWith('GET /api/reports')) return !staff && r.caller !== 'contractor' && r.caller !== 'otherContractor';
     return true;
   }
@@ -187,6 +198,9 @@ function mayPass(r: Request): boolean {
   if (r.route.startsWith('POST /api/imports/') || r.route.includes('/api/contractors') || r.route.endsWith('/archive')) return r.caller === 'manager';
   if (r.route.startsWith('POST /api/bulk/')) return r.caller === 'manager' || coordinator;
   const inSchool = decodeURIComponent(r.path.split('/')[3] ?? '');
+  const staffOf = (school: string) => (r.caller === 'schoolStaff' ? school === api.school.id : r.caller === 'otherSchoolStaff' && school === otherSchool.id);
+  // Evidence is uploaded (and the upload confirmed) by whoever does the work: a contractor, or the school's own staff.
+  if (r.route.includes('/documents/uploads')) return r.caller === 'contractor' || r.caller === 'otherContractor' || staffOf(inSchool);
   const coordinates = (district: string) => inSchool !== '' && districtOf.get(inSchool) === district;
   if (r.route === 'PATCH /api/schools/{schoolId}') {
     // A coordinator edits the profiles of its own district's schools, and does not move them out of it.

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CommandResult, HistoryPage, Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
 import { executionArnOf, executionName } from '../../functions/common/workflow-signal.js';
-import { eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 let sfn: SFNClient;
@@ -53,6 +53,7 @@ describe('connection milestone, start to completion', () => {
     }, 'the workflow to wait for the submission');
 
     const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 };
+    await attachRequiredDocuments(api, school.id, 'connection');
     const submitted = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence }, headers: { 'if-match': '"1"' } });
     expect(submitted.status).toBe(200);
     expect(CommandResult.parse(submitted.json).milestone).toMatchObject({ status: 'submitted', version: 2, evidence });

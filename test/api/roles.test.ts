@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
 import { ContractorList, ContractorView, ReviewQueue } from '../../shared/api/administration.js';
-import { CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
+import { attachRequiredDocuments, CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
 
 let api: ApiFixture;
 let jobId: string;
@@ -422,9 +422,12 @@ describe('history after a reassignment', () => {
     };
 
     await command('start', 'manager', { assignee: api.contractorOrg }); // 1
+    // Each provider uploads the documents its submission needs.
+    await attachRequiredDocuments(api, school.id, 'connection', { token: token.first });
     await command('submit', 'first', evidence('АКТ-ПЕРВЫЙ')); // 2
     await command('reject', 'manager', { reason: 'Скорость ниже договорной у первого подрядчика' }); // 3
     await command('reassign', 'manager', { contractor: api.otherOrg, reason: 'Сорван срок' }); // 4
+    await attachRequiredDocuments(api, school.id, 'connection', { token: token.second });
     await command('submit', 'second', evidence('АКТ-ВТОРОЙ')); // 5
     await command('reject', 'manager', { reason: 'Акт второго подрядчика без подписи' }); // 6
     await command('reassign', 'manager', { contractor: api.contractorOrg }); // 7

@@ -31,7 +31,7 @@ import {
   type MilestoneKey,
   type School,
 } from '../../shared/program/model.js';
-import { contractorActor, contractors, coordinator, manager, otherCoordinator, program, ruralSchool, schoolStaff, system, TZ, urbanSchool, viewer } from './fixtures.js';
+import { contractorActor, contractors, coordinator, manager, otherCoordinator, program, requiredDocuments, ruralSchool, schoolStaff, system, TZ, urbanSchool, viewer } from './fixtures.js';
 
 const KEYS = program.milestones.map((m) => m.key);
 const ORGS = ['omsk-net', 'rostelecom', 'supplier-1', 'irooo', urbanSchool.id, ruralSchool.id, 'stranger'];
@@ -146,7 +146,7 @@ function checkConsistent(ctx: DecisionContext, state: MilestoneState): void {
   if (state.status === 'submitted' || state.status === 'completed' || state.resumeTo === 'submitted') {
     expect(state.evidence?.kind).toBe(def.evidence);
     expect(state.submittedAt).not.toBeNull();
-    expect(evidenceIssues(def, ctx.school, state.evidence!, new Date(state.submittedAt!), TZ)).toEqual([]);
+    expect(evidenceIssues(def, ctx.school, state.evidence!, new Date(state.submittedAt!), TZ, ctx.documents)).toEqual([]);
   }
   if (state.startedAt !== null) {
     for (const dep of def.dependsOn) expect(['completed', 'waived']).toContain(ctx.states[dep]?.status);
@@ -176,7 +176,7 @@ describe('decider invariants', () => {
         for (const step of steps) {
           now += step.minutes * 60_000;
           const at = new Date(now);
-          const ctx: DecisionContext = { program, school, milestone: step.key, states: { ...states }, contractors };
+          const ctx: DecisionContext = { program, school, milestone: step.key, states: { ...states }, contractors, documents: requiredDocuments(step.key) };
           const before = states[step.key]!;
           let decision: Decision;
           if (step.kind === 'command') {

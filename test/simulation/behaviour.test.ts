@@ -147,7 +147,9 @@ describe('behaviour model', () => {
     for (const school of region.schools) {
       for (const def of program.milestones) {
         const evidence = m.evidence(def, school, at, 0);
-        expect(evidenceIssues(def, school, evidence, new Date(at), TZ)).toEqual([]);
+        // The documents are generated beside the evidence (shared/documents/generated.ts): one per required type.
+        const documents = def.documents.filter((r) => r.required).map((r) => ({ id: `d-${r.type}`, type: r.type, contentType: 'application/pdf' as const, size: 1, sha256: '0'.repeat(64) }));
+        expect(evidenceIssues(def, school, evidence, new Date(at), TZ, documents)).toEqual([]);
         expect(evidence.actDate).toBe('2023-03-15');
       }
     }

@@ -12,6 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { createCommandService, type CommandService } from '../../shared/commands/execute.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SignalResult } from '../../functions/common/workflow-signal.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
@@ -31,6 +32,8 @@ async function stop(h: Harness, name: string, stateMachineArn: string): Promise<
   await h.settle();
 }
 
+
+const CONNECTION = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
 describe('re-created executions', () => {
   it('re-creates a stopped lifecycle in the daily sweep; it goes on from the stored state', async () => {
     const s = school('sch-kill-ms', 2023);
@@ -171,6 +174,7 @@ describe('signals and waits that cross', () => {
             },
           });
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
+          await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
           command = createCommandService({ store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );
@@ -223,6 +227,7 @@ describe('signals while no step waits', () => {
         if (armed && (event as { schoolId: string }).schoolId === s.id) {
           armed = false;
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
+          await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
           const { outcome, signal } = await createCommandService({ store: h!.store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );

@@ -89,7 +89,8 @@ const OUTCOME_TYPE: Record<Rejected['code'], string> = {
 };
 
 export function outcomeProblem(outcome: Extract<CommandOutcome, { ok: false }>): ApiProblem {
-  const errors = outcome.issues.map((i) => ({ field: i.field.startsWith('dependsOn.') ? i.field : `body.${i.field}`, reason: i.message }));
+  // Dependencies and attached documents are not part of the body: their fields are named as they are.
+  const errors = outcome.issues.map((i) => ({ field: /^(dependsOn|documents)\./.test(i.field) ? i.field : `body.${i.field}`, reason: i.message }));
   return new ApiProblem(outcome.status, outcome.message, {
     type: OUTCOME_TYPE[outcome.code],
     code: outcome.code,

@@ -8,6 +8,7 @@ import { PROBLEM_CONTENT_TYPE, Problem } from '../../../shared/api/schemas.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { CommandService } from '../../../shared/commands/execute.js';
 import type { Rejection } from '../../../shared/domain/rejection.js';
+import type { DocumentBucket } from '../../../shared/documents/storage.js';
 import type { District, ProgramDefinition, School } from '../../../shared/program/model.js';
 import type { CsvImportError } from '../../../shared/region/csv-import.js';
 import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../../shared/store/store.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   users?: UsersDeps | null;
   /** Where the dashboard signs in (`GET /auth/config`); without it, that route answers 404. */
   signIn?: SignInConfig | null;
+  /** The evidence-document bucket; without one, the document routes answer 503. */
+  documents?: DocumentBucket | null;
   log?: Log;
   version?: string;
 }

@@ -18,6 +18,9 @@
 import { addDays, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
 import type { Clock } from '../../../shared/clock.js';
 import { createCommandService, type CommandService } from '../../../shared/commands/execute.js';
+import { attachGeneratedDocuments } from '../../../shared/documents/generated.js';
+import type { DocumentBucket } from '../../../shared/documents/storage.js';
+import { AttachRefusedError } from '../../../shared/store/documents.js';
 import { eligibleAssignees, initialState, requiredBandwidthMbps } from '../../../shared/domain/index.js';
 import type {
   Actor,
@@ -49,6 +52,8 @@ export interface SimulatedSystem {
   store: MilestoneStore;
   signal: WorkflowSignal;
   clock: Clock;
+  /** Where the generated documents of the submissions go; without it, only their records are written. */
+  documents?: DocumentBucket | null;
 }
 
 export interface SimulationOptions {
@@ -365,6 +370,13 @@ export class Simulation {
       case 'submit': {
         if (action.gen !== t.gen || t.status !== 'active' || t.assignee === null) return;
         const evidence = this.behaviour.evidence(t.def, s.school, this.#now, t.attempt);
+        // The documents the evidence rules require, generated, as the contractor would upload them.
+        try {
+          await attachGeneratedDocuments({ store: this.#system.store, bucket: this.#system.documents ?? null }, t.def, s.school, contractorActor(t.assignee), new Date(this.#now));
+        } catch (error) {
+          // The milestone is no longer active in the store: the submission below is refused and counted.
+          if (!(error instanceof AttachRefusedError)) throw error;
+        }
         const state = await this.#command(s, t, { type: 'submit', evidence }, contractorActor(t.assignee));
         if (!state) return;
         t.submitAt = null;
