@@ -7,15 +7,15 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { Id, MilestoneKey } from '../program/model.js';
 import { StoreError } from './errors.js';
-import { PK, SK, keys } from './keys.js';
-import { documentFromItem, documentToItem, toAttr, toItem, uploadFromItem, uploadToItem, type Item } from './marshall.js';
+import { queryPartition } from './query.js';
+import { keys } from './keys.js';
+import { documentFromItem, documentToItem, toAttr, toItem, uploadFromItem, uploadToItem } from './marshall.js';
 import type { StoreContext } from './store.js';
 
 /** The milestone's submission is not open (not active), or the upload was already used. */
@@ -87,31 +87,11 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
 /** The documents of a school (of one milestone, when given), oldest first within each milestone. */
 export async function listDocuments(ctx: StoreContext, schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
   const prefix = keys.documentPrefix(milestone === undefined ? undefined : MilestoneKey.parse(milestone));
-  const items = await queryPartition(ctx, keys.schoolPartition(Id.parse(schoolId)), prefix);
+  const items = await queryPartition(ctx.client, ctx.tableName, keys.schoolPartition(Id.parse(schoolId)), prefix);
   return items.map(documentFromItem);
 }
 
 export async function getDocument(ctx: StoreContext, schoolId: string, id: string): Promise<DocumentRecord | null> {
   const documents = await listDocuments(ctx, schoolId);
   return documents.find((d) => d.id === Id.parse(id)) ?? null;
-}
-
-async function queryPartition(ctx: StoreContext, partition: string, prefix: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await ctx.client.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': toAttr(partition), ':prefix': toAttr(prefix) },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
 }

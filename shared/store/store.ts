@@ -27,6 +27,7 @@ import {
 import { z } from 'zod';
 import type { DocumentRecord, UploadIntent } from '../documents/model.js';
 import * as documents from './documents.js';
+import { queryAll, queryPartition } from './query.js';
 import { SystemClock, type Clock } from '../clock.js';
 import {
   AdminEvent,
@@ -51,7 +52,6 @@ import {
   toStartKey,
   type KeyValues,
   type ShardPosition,
-  type StartKey,
 } from './cursor.js';
 import {
   DuplicateNotificationError,
@@ -488,13 +488,7 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   async listContractorRecords(): Promise<ContractorRecord[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-      ExpressionAttributeValues: { ':pk': toAttr(keys.contractorPartition), ':prefix': toAttr('CONTRACTOR#') },
-      ConsistentRead: true,
-    });
+    const items = await queryPartition(this.ctx.client, this.table, keys.contractorPartition, 'CONTRACTOR#');
     return items.map(contractorRecordFromItem);
   }
 
@@ -1187,15 +1181,8 @@ class DynamoMilestoneStore implements MilestoneStore {
     return out.Item;
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: StartKey | undefined;
-    do {
-      const out = await this.ctx.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.ctx.client, input);
   }
 
   /** One page of one partition. With a filter it reads on until the page is full or the partition ends. */
