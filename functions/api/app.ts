@@ -19,6 +19,7 @@ import { ApiProblem, PROBLEM_TYPES, problemResponse, validationProblem } from '.
 import { createRateLimiter } from './rate-limit.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { commandRoutes } from './routes/commands.js';
+import { documentRoutes } from './routes/documents.js';
 import { router, schoolReads, tooLarge, type ApiDeps, type RouteContext } from './routes/common.js';
 import { importRoutes } from './routes/imports.js';
 import { meRoutes } from './routes/me.js';
@@ -27,6 +28,9 @@ import { reportRoutes } from './routes/reports.js';
 import { schoolRoutes } from './routes/schools.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { userRoutes } from './routes/users.js';
+import { contractorRoutes } from './routes/contractors.js';
+import { schoolProfileRoutes } from './routes/school-profiles.js';
+import { reviewRoutes } from './routes/review.js';
 
 export type { ApiDeps, WebRequest, WebResponse };
 
@@ -90,7 +94,7 @@ export function createApp(deps: ApiDeps) {
 
   app.use('/api/*', async (c, next) => {
     const path = new URL(c.req.url).pathname;
-    const maxSize = path === '/api/imports/schools' ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
+    const maxSize = path.startsWith('/api/imports/') ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
     return bodyLimit({ maxSize, onError: () => problemResponse(tooLarge(maxSize), path) })(c, next);
   });
   app.use('/api/*', async (c, next) => {
@@ -151,6 +155,10 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', programRoutes(context));
   app.route('/api', userRoutes(context));
   app.route('/', signInRoutes(context));
+  app.route('/api', contractorRoutes(context));
+  app.route('/api', schoolProfileRoutes(context));
+  app.route('/api', reviewRoutes(context));
+  app.route('/api', documentRoutes(context));
 
   return app;
 }

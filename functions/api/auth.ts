@@ -6,8 +6,7 @@
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import type { Role} from '../../shared/program/model.js';
-import { Id, type Actor } from '../../shared/program/model.js';
+import { Id, Role, type Actor } from '../../shared/program/model.js';
 import { SCOPE_ATTRIBUTE } from '../../shared/users/model.js';
 
 export interface AuthConfig {
@@ -39,8 +38,8 @@ export class AuthError extends Error {
   }
 }
 
-/** Most powerful first: a user in several groups acts with the first one listed here. */
-const ROLE_ORDER: readonly Role[] = ['program-manager', 'district-coordinator', 'contractor', 'school-staff', 'viewer'];
+/** Most powerful first (the order of `Role`): a user in several groups acts with the first one listed there. */
+const ROLE_ORDER: readonly Role[] = Role.options;
 
 const Groups = z.union([z.array(z.string()), z.string().transform((s) => s.split(/[\s,]+/).filter(Boolean))]);
 
@@ -112,11 +111,9 @@ export function principalFromClaims(payload: JWTPayload): Principal {
       return { actor: { role, ...base, org: org.data }, name, email };
     }
     case 'school-staff': {
-      // The school's own actor is not in the domain yet: its staff act as the organisation whose id is
-      // the school's, which is how a school confirms the milestones assigned to the school itself.
       const school = Id.safeParse(payload[SCOPE_ATTRIBUTE.school]);
       if (!school.success) throw new AuthError(403, `School staff need the ${SCOPE_ATTRIBUTE.school} attribute`);
-      return { actor: { role: 'contractor', ...base, org: school.data }, name, email };
+      return { actor: { role, ...base, school: school.data }, name, email };
     }
     default:
       return { actor: { role, ...base }, name, email };

@@ -26,6 +26,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { z } from 'zod';
@@ -71,6 +72,8 @@ export const ApiEnv = z.object({
   API_RATE_PER_SECOND: count(50),
   API_RATE_BURST: count(200),
   API_VERSION: optional,
+  DOCUMENT_BUCKET: optional,
+  DOCUMENT_RETENTION_DAYS: optional,
   POWERTOOLS_LOG_LEVEL: optional,
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
@@ -122,6 +125,9 @@ function build(options: HandlerOptions) {
         }
       : null,
     signIn: env.AUTH_SIGN_IN_URL && env.AUTH_AUDIENCE ? signInConfig(env.AUTH_SIGN_IN_URL, env.AUTH_AUDIENCE) : null,
+    documents: env.DOCUMENT_BUCKET
+      ? { s3: new S3Client({}), bucket: env.DOCUMENT_BUCKET, ...(env.DOCUMENT_RETENTION_DAYS ? { retentionDays: Number(env.DOCUMENT_RETENTION_DAYS) } : {}) }
+      : null,
     rateLimit: env.API_RATE_PER_SECOND > 0 ? { perSecond: env.API_RATE_PER_SECOND, burst: Math.max(1, env.API_RATE_BURST) } : null,
     log,
     ...(env.API_VERSION ? { version: env.API_VERSION } : {}),

@@ -14,6 +14,7 @@ export const PROBLEM_TYPES = {
   versionConflict: '/problems/version-conflict',
   dependency: '/problems/dependency',
   invalidEvidence: '/problems/invalid-evidence',
+  invalidDocument: '/problems/invalid-document',
   tooLarge: '/problems/payload-too-large',
   unsupportedMediaType: '/problems/unsupported-media-type',
   notAcceptable: '/problems/not-acceptable',

@@ -6,6 +6,7 @@
 import type { ProgressReport, ProgressRow } from '../../shared/api/schemas.js';
 import { endOfLocalDay, localDate } from '../../shared/calendar.js';
 import type { District, ProgramDefinition } from '../../shared/program/model.js';
+import { countsOn } from '../../shared/program/targets.js';
 import { writeCsv } from '../../shared/region/csv.js';
 import type { SchoolSummary } from '../../shared/store/store.js';
 
@@ -18,7 +19,8 @@ export function progressReport(program: ProgramDefinition, districtIds: readonly
   const total = empty();
   for (const record of records) {
     const row = rows.get(record.school.district);
-    if (!row) continue;
+    // An archived school leaves the denominators from its archive date.
+    if (!row || !countsOn(record.school, date)) continue;
     row.schools++;
     total.schools++;
     for (const state of record.milestones) {

@@ -4,7 +4,7 @@
  * contractor only the milestones assigned to its organization.
  */
 import type { MilestoneSummary, MilestoneView, SchoolListItem } from '../../shared/api/schemas.js';
-import { initialState, isOverdue } from '../../shared/domain/index.js';
+import { canRead, initialState, isOverdue, visibleTo } from '../../shared/domain/index.js';
 import type { MilestoneEvent, MilestoneState, ProgramDefinition, School } from '../../shared/program/model.js';
 import { lineOf, type MilestoneLine } from '../../shared/store/marshall.js';
 import type { SchoolRecord, SchoolSummary } from '../../shared/store/store.js';
@@ -48,28 +48,24 @@ export function toListItem(program: ProgramDefinition, school: School, lines: re
   return { ...school, milestones: lines.map((s) => toSummary(program, s, now)) };
 }
 
-/** Refuses a school outside the caller's district (coordinators). */
+/** Refuses a school the caller may not read in full (outside a coordinator's district, another school's staff). */
 export function assertDistrict(principal: Principal, school: School): void {
-  if (principal.actor.role === 'district-coordinator' && principal.actor.district !== school.district) {
-    throw new ApiProblem(403, `school ${school.id} is in district ${school.district}; you coordinate ${principal.actor.district}`, {
-      type: PROBLEM_TYPES.forbidden,
-    });
-  }
+  assertReadable(principal, school, []);
+}
+
+function assertReadable(principal: Principal, school: School, assignees: readonly (string | null)[]): void {
+  const denied = canRead(principal.actor, { kind: 'school', school, assignees });
+  if (denied) throw new ApiProblem(403, denied.message, { type: PROBLEM_TYPES.forbidden });
 }
 
 /**
- * The milestones of a school the caller may see: all of them, except for a contractor, who sees those
- * assigned to its organization; a contractor with none there may not see the school at all.
+ * The milestones of a school the caller may see (`canRead`, `visibleTo`): all of them, except for a
+ * contractor, who sees those assigned to its organization; a contractor with none there may not see the
+ * school at all.
  */
 export function visibleMilestones(principal: Principal, school: School, states: MilestoneState[]): MilestoneState[] {
-  assertDistrict(principal, school);
-  if (principal.actor.role !== 'contractor') return states;
-  const org = principal.actor.org;
-  const mine = states.filter((s) => s.assignee === org);
-  if (mine.length === 0) {
-    throw new ApiProblem(403, `no milestone of school ${school.id} is assigned to ${org}`, { type: PROBLEM_TYPES.forbidden });
-  }
-  return mine;
+  assertReadable(principal, school, principal.actor.role === 'contractor' ? states.map((s) => s.assignee) : []);
+  return visibleTo(principal.actor, states);
 }
 
 /**

@@ -3,8 +3,9 @@
  *
  * - Every milestone that is ready — pending, its dependencies completed or waived, its planned start
  *   reached (00:00 of that day in the program's time zone) — is started with the system's `start`
- *   command, through the same command orchestration as the API, assigned to the region's default
- *   contractor of its kind (`assignContractor`; the school itself for the milestones it confirms).
+ *   command, through the same command orchestration as the API; the decider assigns the default
+ *   contractor (`defaultAssignee`: an active one of the milestone's kind under contract for the school
+ *   that day; the school itself for the milestones it does).
  * - Every open milestone (active, submitted, on hold) must have a running lifecycle: the ones started
  *   now, and any whose lifecycle was lost, are returned in `toStart` with the execution name to start
  *   (the program's Map starts them; a running one is left alone).
@@ -21,8 +22,7 @@ import { z } from 'zod';
 import { zonedInstant } from '../../shared/calendar.js';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
-import { Id, SYSTEM, type Command, type Contractor, type MilestoneDefinition, type MilestoneState, type ProgramDefinition, type School } from '../../shared/program/model.js';
-import { assignContractor } from '../../shared/region/demo-region.js';
+import { Id, SYSTEM, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import type { SchoolRecord } from '../../shared/store/index.js';
 import { classified, ExecutionFields, instantClock, latestWake, parseEvent, PERMANENT_ERROR, renewAt, requireArn, secondsUntil, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { findLifecycle, programExecutionName, successorName } from '../common/executions.js';
@@ -71,13 +71,6 @@ export function readyToStart(program: ProgramDefinition, states: Readonly<Record
     .map((def) => def.key);
 }
 
-/** The start command: the region's default contractor of the milestone's kind, if one serves the school. */
-function startCommand(def: MilestoneDefinition, school: School, contractors: readonly Contractor[]): Command {
-  if (def.assignee === 'school') return { type: 'start' };
-  const chosen = assignContractor({ contractors: [...contractors] }, school, def.assignee);
-  return chosen ? { type: 'start', assignee: chosen.id } : { type: 'start' };
-}
-
 async function loadSchool(ctx: WorkflowContext, event: PlanEvent): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState> }> {
   const store = ctx.storeAt(event.now);
   const record = await store.getSchool(event.schoolId);
@@ -103,13 +96,12 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
 
   const started: string[] = [];
   const ready = readyToStart(program, states, nowMs);
-  const contractors = ready.length > 0 ? await store.listContractors() : [];
   for (const key of ready) {
     const def = program.milestones.find((m) => m.key === key)!;
     const { outcome } = await executeCommand(
       { store, program, clock: instantClock(event.now) },
       // The program starts the lifecycle itself: the start owes no workflow signal.
-      { schoolId: event.schoolId, milestone: def.key, command: startCommand(def, record.school, contractors), actor: SYSTEM, signal: false },
+      { schoolId: event.schoolId, milestone: def.key, command: { type: 'start' }, actor: SYSTEM, signal: false },
     );
     if (outcome.ok) {
       states[def.key] = outcome.state;

@@ -29,6 +29,11 @@ export interface StageSettings {
   readonly mfaRequired: boolean;
   /** Cognito Plus feature plan with full-function threat protection (costs per active user). */
   readonly threatProtection: boolean;
+  /**
+   * Object Lock on the document bucket (governance mode, this many days from confirmation); unset: no
+   * Object Lock (versioning and the retained bucket still keep every version).
+   */
+  readonly documentRetentionDays?: number;
   /** Optional e-mail subscribed to the alarm topic. */
   readonly alarmEmail?: string;
   /** Optional SES sender address; when set, notifications go out by SES e-mail, otherwise to the SNS topic. */
@@ -86,6 +91,8 @@ export function stageSettings(read: ContextReader): StageSettings {
     },
     mfaRequired: prod,
     threatProtection: prod,
+    // Five years: the programme's four plus the year of its audit.
+    ...(prod ? { documentRetentionDays: 5 * 366 } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(senderEmail ? { senderEmail } : {}),
   };

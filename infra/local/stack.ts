@@ -4,8 +4,9 @@
  *   synthesize the CDK app (in-process, assets not bundled) → DynamoDB Local (a data folder, or in
  *   memory) → the template's tables → the local user directory (the Cognito emulator, the template's
  *   pool, groups and app client) → the API function behind the local HTTP gateway on `port`, with the
- *   local sign-in pages → the local Step Functions runtime and its API → the local Lambda API
- *   (asynchronous invocations) → the demo region on first start, with its workflows.
+ *   local sign-in pages → the local S3 server and the template's buckets → the local Step Functions
+ *   runtime and its API → the local Lambda API (asynchronous invocations) → the demo region on first
+ *   start, with its workflows.
  *
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
@@ -17,6 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DOCUMENT_BUCKET_ENV } from '../aws/constructs/document-bucket.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
@@ -27,8 +30,10 @@ import { ensureProgramVersion1 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
+import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
+import { startS3Local, type S3Local } from './s3-local.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
 import { startCognitoLocal } from './cognito-local.js';
 import { provisionLocalDirectory, signInAs, type LocalDirectory, type TokenClaims } from './directory.js';
@@ -63,6 +68,8 @@ export interface LocalStackOptions {
   stateFile?: string;
   /** Physical name of the milestone table (tests give each file its own). */
   tableName?: string;
+  /** Use this S3 server instead of starting one. */
+  s3Endpoint?: string;
   /** Seed the demo region when the table has no schools yet; default on. */
   seed?: false | { seed: number | string; schools?: number };
   /** Start the seeded schools' workflows (default true); otherwise the first command of a school starts its workflow. */
@@ -84,6 +91,12 @@ export interface LocalStack {
   readonly dynamodb: DynamoDBClient;
   readonly dynamodbEndpoint: string;
   readonly store: MilestoneStore;
+  /** The local S3 server and the evidence-document bucket on it. */
+  readonly s3: S3Client;
+  readonly s3Endpoint: string;
+  readonly documentBucket: string;
+  /** Applies the buckets' expiry rules as of `now` (the local lifecycle; also run hourly); the keys removed. */
+  applyLifecycle(now?: Date): Promise<string[]>;
   readonly runtime: Runtime;
   readonly sfnEndpoint: string;
   readonly lambdaEndpoint: string;
@@ -195,6 +208,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signIn.current = localSignIn(directory, callbackUrls);
     process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = cognitoEndpoint;
     log(`user directory ${directory.userPoolId} on ${cognitoEndpoint}; sign-in at ${gateway.url}/oauth2/authorize`);
+
+    // The local S3 server and the template's buckets, CORS open to the local dashboard only.
+    let s3Local: S3Local | undefined;
+    if (!options.s3Endpoint) {
+      s3Local = await startS3Local({
+        ...(dataDir ? { dataDir: path.join(dataDir, 's3') } : {}),
+        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+      });
+      stops.push(() => s3Local!.stop());
+    }
+    const s3Endpoint = options.s3Endpoint ?? s3Local!.endpoint;
+    setSdkEnvironment({ s3: s3Endpoint });
+    const s3 = new S3Client({ endpoint: s3Endpoint });
+    stops.push(() => s3.destroy());
+    const origins = [gateway.url, gateway.url.replace('127.0.0.1', 'localhost')];
+    await createBucketsFromTemplate(s3, local.buckets, origins);
+    const expiry = startExpirySweep(s3, local.buckets, { log });
+    stops.push(() => expiry.stop());
+    const documentBucket = local.functions
+      .map((f) => f.environment[DOCUMENT_BUCKET_ENV])
+      .find((name): name is string => typeof name === 'string' && local.buckets.some((b) => b.name === name));
+    if (!documentBucket) throw new Error(`no function of the template names a bucket of the template in ${DOCUMENT_BUCKET_ENV}`);
+    log(`S3 on ${s3Endpoint}: ${local.buckets.map((b) => b.name).join(', ')}`);
 
     const runtime = createRuntime({
       clock,
@@ -310,6 +346,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       dynamodbEndpoint,
       store,
+      s3,
+      s3Endpoint,
+      documentBucket,
+      applyLifecycle: (now) => applyExpiry(s3, local.buckets, now ?? new Date()),
       runtime,
       sfnEndpoint: sfnApi.endpoint,
       lambdaEndpoint: lambdaApi.endpoint,
@@ -345,13 +385,14 @@ function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: st
 }
 
 /** The AWS SDK's own variables: every client made without options (the handlers') talks to the local services. */
-function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string }): void {
+function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string; s3?: string }): void {
   process.env.AWS_REGION ??= REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   if (endpoints.dynamodb) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
   if (endpoints.sfn) process.env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
   if (endpoints.lambda) process.env.AWS_ENDPOINT_URL_LAMBDA = endpoints.lambda;
+  if (endpoints.s3) process.env.AWS_ENDPOINT_URL_S3 = endpoints.s3;
 }
 
 /** The endpoints of a running local stack, for the commands that act on it (`npm run admin`, `npm run token`). */

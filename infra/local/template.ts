@@ -74,10 +74,14 @@ export interface LocalTable {
   metadata: Record<string, unknown>;
 }
 
+/** An S3 bucket of the template: its local name and resolved properties (CORS, lifecycle rules…). */
+export type LocalBucket = LocalTable;
+
 export interface LocalStack {
   template: CfnTemplate;
   resolver: TemplateResolver;
   functions: LocalFunction[];
+  buckets: LocalBucket[];
   stateMachines: LocalStateMachine[];
   tables: LocalTable[];
 }
@@ -138,7 +142,9 @@ export class TemplateResolver {
       'AWS::S3::Bucket': 'BucketName',
     } as Record<string, string>)[r.Type];
     const v = prop ? this.property(logicalId, prop) : undefined;
-    return typeof v === 'string' ? v : logicalId;
+    if (typeof v === 'string') return v;
+    // Bucket names are lower-case (CloudFormation generates them so).
+    return r.Type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId;
   }
 
   arnOf(logicalId: string): string {
@@ -352,6 +358,7 @@ export function loadTemplate(source: string | CfnTemplate, ctx: TemplateContext 
   const functions: LocalFunction[] = [];
   const stateMachines: LocalStateMachine[] = [];
   const tables: LocalTable[] = [];
+  const buckets: LocalBucket[] = [];
   for (const [logicalId, r] of Object.entries(template.Resources ?? {})) {
     if (r.Condition && !resolver.condition(r.Condition)) continue;
     const metadata = r.Metadata ?? {};
@@ -407,7 +414,8 @@ export function loadTemplate(source: string | CfnTemplate, ctx: TemplateContext 
       }
       case 'AWS::DynamoDB::Table':
       case 'AWS::DynamoDB::GlobalTable':
-        tables.push({
+      case 'AWS::S3::Bucket':
+        (r.Type === 'AWS::S3::Bucket' ? buckets : tables).push({
           logicalId,
           name: resolver.physicalName(logicalId),
           arn: resolver.arnOf(logicalId),
@@ -419,5 +427,5 @@ export function loadTemplate(source: string | CfnTemplate, ctx: TemplateContext 
         break;
     }
   }
-  return { template, resolver, functions, stateMachines, tables };
+  return { template, resolver, functions, stateMachines, tables, buckets };
 }

@@ -93,6 +93,8 @@ export const Me = z
     district: Id.nullable(),
     /** Contractors only: the organization. */
     org: Id.nullable(),
+    /** School staff only: the school. */
+    school: Id.nullable(),
   })
   .strict()
   .meta({ id: 'Me' });
@@ -148,7 +150,7 @@ export const SchoolList = z
 export type SchoolList = z.infer<typeof SchoolList>;
 
 export const SchoolDetail = z
-  .object({ school: School, milestones: z.array(MilestoneView) })
+  .object({ school: School, /** The profile's version (If-Match of an edit). */ version: z.number().int().min(0), milestones: z.array(MilestoneView) })
   .strict()
   .meta({ id: 'SchoolDetail' });
 export type SchoolDetail = z.infer<typeof SchoolDetail>;

@@ -21,6 +21,7 @@ import type { Clock } from '../clock.js';
 import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
 import { createHash } from 'node:crypto';
+import { refOf } from '../documents/model.js';
 
 export interface CommandDeps {
   store: MilestoneStore;
@@ -105,16 +106,15 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
   const decideOnce = async (lease?: IdempotencyLease): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
     const { store, program, clock } = deps;
     const { schoolId, milestone, command, actor } = request;
-    // Refused by role alone (a viewer; a contractor doing anything but submit; a manager submitting): nothing is read.
-    const byRole = authorizeFirst(actor, command.type, null, null);
-    if (byRole && actor.role !== 'district-coordinator' && !(actor.role === 'contractor' && command.type === 'submit')) {
-      return reject(schoolId, milestone, 'forbidden', byRole.message);
-    }
+    // Refused by role alone (a viewer; a contractor doing anything but submit; a manager submitting or
+    // signing off; school staff doing anything but submit and sign off): nothing is read.
+    const byRole = authorizeFirst(actor, command.type, null, null, null);
+    if (byRole && !scopedOnly(actor, command.type)) return reject(schoolId, milestone, 'forbidden', byRole.message);
     const record = await store.getSchool(schoolId);
     const stored = record?.milestones.find((m) => m.state.key === milestone);
     const known = record && program.milestones.some((m) => m.key === milestone);
     const scoped = record ? (stored?.state ?? (known ? initialState(program, record.school, milestone, clock.now()) : null)) : null;
-    const denied = authorizeFirst(actor, command.type, record?.school ?? null, scoped);
+    const denied = authorizeFirst(actor, command.type, record?.school ?? null, scoped, program.milestones.find((m) => m.key === milestone) ?? null);
     if (denied) return reject(schoolId, milestone, 'forbidden', denied.message);
     if (!record) {
       return reject(schoolId, milestone, 'school-not-found', `school ${schoolId} does not exist`);
@@ -132,8 +132,10 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     }
     const needsContractors = command.type === 'start' || command.type === 'reassign';
     const contractors = needsContractors ? await store.listContractors() : [];
+    // A submission carries every document attached to the milestone (checked against the evidence rules).
+    const documents = command.type === 'submit' ? (await store.listDocuments(schoolId, milestone)).map(refOf) : [];
     const now = clock.now();
-    const decision = decide({ program, school: record.school, milestone, states, contractors }, command, actor, now);
+    const decision = decide({ program, school: record.school, milestone, states, contractors, documents }, command, actor, now);
     if (!decision.ok) {
       const { code, message, issues } = decision.rejection;
       return { ...reject(schoolId, milestone, code, message), issues };
@@ -206,6 +208,20 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
 class RefusedUnderKey extends Error {
   constructor(readonly outcome: Omit<Rejected, 'replayed'>) {
     super(outcome.message);
+  }
+}
+
+/** Whether a refusal without the school and the milestone may turn into a permission once they are read. */
+function scopedOnly(actor: Actor, command: Command['type']): boolean {
+  switch (actor.role) {
+    case 'district-coordinator':
+      return true;
+    case 'contractor':
+      return command === 'submit';
+    case 'school-staff':
+      return command === 'submit' || command === 'signoff';
+    default:
+      return false;
   }
 }
 

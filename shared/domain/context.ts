@@ -5,6 +5,7 @@
  */
 import type {
   Contractor,
+  DocumentRef,
   MilestoneDefinition,
   MilestoneEvent,
   MilestoneKey,
@@ -27,6 +28,8 @@ export interface DecisionContext {
   states: Readonly<Partial<Record<MilestoneKey, MilestoneState>>>;
   /** Contractors that may be assigned (start, reassign); only those of the milestone's kind serving the school's district qualify. */
   contractors: readonly Contractor[];
+  /** The documents attached to the milestone's open submission (submit: checked against the evidence rules). */
+  documents?: readonly DocumentRef[];
 }
 
 export type Decision =

@@ -19,9 +19,9 @@ import {
   type MilestoneState,
   type MilestoneStatus,
 } from '../program/model.js';
-import { eligibleAssignees } from './assignees.js';
+import { defaultAssignee, eligibleAssignees, whyNotAssignable } from './assignees.js';
 import { milestoneDefinition, type Decision, type DecisionContext } from './context.js';
-import { evidenceIssues } from './evidence.js';
+import { evidenceIssues, requiredBandwidthMbps } from './evidence.js';
 import { evolve, initialState } from './evolve.js';
 import { reminderNotifications, statusNotification } from './notifications.js';
 import { authorize } from './permissions.js';
@@ -41,6 +41,8 @@ export const ALLOWED_FROM: Readonly<Record<CommandType, readonly MilestoneStatus
   waive: OPEN,
   reassign: OPEN,
   reschedule: OPEN,
+  signoff: ['submitted'],
+  replan: OPEN,
 };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -65,17 +67,18 @@ export function decide(ctx: DecisionContext, command: Command, actor: Actor, now
   if (!def) return { ok: false, rejection: rejection('not-found', `milestone "${ctx.milestone}" is not part of program ${ctx.program.id}`) };
   const state = stateOf(ctx, def.key, now);
 
-  const denied = authorize(who.data, cmd.type, ctx.school, state);
+  const denied = authorize(who.data, cmd.type, ctx.school, state, def);
   if (denied) return { ok: false, rejection: denied };
   if (!ALLOWED_FROM[cmd.type].includes(state.status)) {
     return { ok: false, rejection: rejection('not-allowed', `cannot ${cmd.type} milestone ${def.key} while it is ${state.status}`) };
   }
-  const body = transition(ctx, def, state, cmd, now);
+  const body = transition(ctx, def, state, cmd, who.data, now);
   if ('code' in body) return { ok: false, rejection: body };
   return commit(ctx, def, state, body, who.data, now);
 }
 
-function transition(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, cmd: Command, now: Date): EventBody | Rejection {
+function transition(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, cmd: Command, actor: Actor, now: Date): EventBody | Rejection {
+  const today = localDate(now, ctx.program.timeZone);
   switch (cmd.type) {
     case 'start': {
       const blocked = def.dependsOn.filter((dep) => {
@@ -86,19 +89,24 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
         const issues = blocked.map((dep) => ({ field: `dependsOn.${dep}`, message: `${dep} is ${stateOf(ctx, dep, now).status}` }));
         return rejection('dependency', `${def.key} needs ${blocked.join(', ')} completed or waived first`, issues);
       }
-      const eligible = eligibleAssignees(def, ctx.school, ctx.contractors);
-      if (cmd.assignee !== undefined && !eligible.includes(cmd.assignee)) {
-        return fieldRejection('invalid', 'assignee', `${cmd.assignee} is not an eligible ${def.assignee} for district ${ctx.school.district}`);
+      if (cmd.assignee !== undefined && !eligibleAssignees(def, ctx.school, ctx.contractors, today).includes(cmd.assignee)) {
+        const why = whyNotAssignable(ctx.contractors, cmd.assignee, def, ctx.school, today) ?? `${cmd.assignee} is not the school`;
+        return fieldRejection('invalid', 'assignee', why);
       }
-      return { type: 'started', assignee: cmd.assignee ?? state.assignee ?? eligible[0] ?? null, deadline: state.deadline };
+      return { type: 'started', assignee: cmd.assignee ?? state.assignee ?? defaultAssignee(def, ctx.school, ctx.contractors, today), deadline: state.deadline };
     }
     case 'submit': {
-      const issues = evidenceIssues(def, ctx.school, cmd.evidence, now, ctx.program.timeZone);
+      const documents = [...(ctx.documents ?? [])];
+      const issues = evidenceIssues(def, ctx.school, cmd.evidence, now, ctx.program.timeZone, documents);
       if (issues.length > 0) return rejection('invalid-evidence', `evidence below the standard: ${issues.map((i) => i.message).join('; ')}`, issues);
-      return { type: 'submitted', evidence: cmd.evidence };
+      // The audit event keeps what was submitted and the hash of each document's bytes.
+      return { type: 'submitted', evidence: cmd.evidence, ...(documents.length > 0 ? { documents } : {}) };
     }
-    case 'accept':
+    case 'accept': {
+      const missing = def.signOffs.slice(state.signOffs.length);
+      if (missing.length > 0) return rejection('not-allowed', `milestone ${def.key} waits for the sign-off of ${missing.join(', then ')} before it can be accepted`);
       return { type: 'accepted', ...(cmd.note !== undefined ? { note: cmd.note } : {}) };
+    }
     case 'reject':
       return { type: 'rejected', reason: cmd.reason };
     case 'hold':
@@ -109,24 +117,64 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
       return { type: 'waived', reason: cmd.reason };
     case 'reassign': {
       if (cmd.contractor === state.assignee) return rejection('not-allowed', `milestone ${def.key} is already assigned to ${cmd.contractor}`);
-      if (!eligibleAssignees(def, ctx.school, ctx.contractors).includes(cmd.contractor)) {
-        const known = ctx.contractors.find((c) => c.id === cmd.contractor);
-        const why = !known
-          ? `unknown contractor ${cmd.contractor}`
-          : known.kind !== def.assignee
-            ? `${cmd.contractor} is of kind ${known.kind}; milestone ${def.key} needs ${def.assignee}`
-            : `${cmd.contractor} does not serve district ${ctx.school.district}`;
+      if (!eligibleAssignees(def, ctx.school, ctx.contractors, today).includes(cmd.contractor)) {
+        const why = whyNotAssignable(ctx.contractors, cmd.contractor, def, ctx.school, today) ?? `milestone ${def.key} is the school's own work`;
         return fieldRejection('invalid', 'contractor', why);
       }
       return { type: 'reassigned', from: state.assignee, to: cmd.contractor, ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}) };
     }
     case 'reschedule': {
       if (cmd.deadline === state.deadline) return rejection('not-allowed', `the deadline of ${def.key} is already ${cmd.deadline}`);
-      const today = localDate(now, ctx.program.timeZone);
       if (cmd.deadline < today) return fieldRejection('invalid', 'deadline', `new deadline ${cmd.deadline} is in the past (today is ${today})`);
       return { type: 'rescheduled', from: state.deadline, to: cmd.deadline, reason: cmd.reason };
     }
+    case 'signoff':
+      return signOff(ctx, def, state, cmd, actor, now);
+    case 'replan':
+      if (cmd.plannedStart === state.plannedStart && cmd.deadline === state.deadline) {
+        return rejection('not-allowed', `milestone ${def.key} is already planned ${cmd.plannedStart} to ${cmd.deadline}`);
+      }
+      if (cmd.deadline < cmd.plannedStart) return fieldRejection('invalid', 'deadline', `deadline ${cmd.deadline} is before the planned start ${cmd.plannedStart}`);
+      return {
+        type: 'replanned',
+        plannedStart: { from: state.plannedStart, to: cmd.plannedStart },
+        deadline: { from: state.deadline, to: cmd.deadline },
+        reason: cmd.reason,
+      };
   }
+}
+
+/**
+ * A sign-off: the next one the program asks of the submission must be the actor's role (the program's
+ * order); school staff confirming a connection give the bandwidth they measured there, at the standard.
+ */
+function signOff(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, cmd: Extract<Command, { type: 'signoff' }>, actor: Actor, now: Date): EventBody | Rejection {
+  const role = actor.role === 'school-staff' || actor.role === 'district-coordinator' ? actor.role : null;
+  const next = def.signOffs[state.signOffs.length];
+  if (role === null) return rejection('forbidden', `${actor.role} does not sign off submissions`);
+  if (next === undefined) return rejection('not-allowed', `the submission of ${def.key} has every sign-off it needs; it waits for acceptance`);
+  if (next !== role) {
+    return rejection('not-allowed', state.signOffs.some((s) => s.role === role) ? `${role} already signed off this submission` : `the submission of ${def.key} waits for the sign-off of ${next} first`);
+  }
+  if (def.evidence === 'connection' && role === 'school-staff') {
+    if (cmd.measuredMbps === undefined) return fieldRejection('invalid', 'measuredMbps', 'give the bandwidth measured at the school, Mbit/s');
+    const min = requiredBandwidthMbps(ctx.school);
+    if (cmd.measuredMbps < min) {
+      return rejection('invalid-evidence', `${cmd.measuredMbps} Mbit/s measured at the school is below the ${min} Mbit/s standard`, [
+        { field: 'measuredMbps', message: `${cmd.measuredMbps} Mbit/s is below the ${min} Mbit/s standard for ${ctx.school.urban ? 'urban' : 'rural'} schools` },
+      ]);
+    }
+  }
+  return {
+    type: 'signed-off',
+    signOff: {
+      role,
+      sub: actor.sub,
+      at: now.toISOString(),
+      ...(cmd.measuredMbps !== undefined ? { measuredMbps: cmd.measuredMbps } : {}),
+      ...(cmd.note !== undefined ? { note: cmd.note } : {}),
+    },
+  };
 }
 
 function commit(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, body: EventBody, actor: Actor, now: Date): Decision {

@@ -4,7 +4,7 @@
  * sees every shortfall at once.
  */
 import { localDate } from '../calendar.js';
-import type { Evidence, IsoDate, KitItem, MilestoneDefinition, School } from '../program/model.js';
+import type { DocumentRef, Evidence, IsoDate, KitItem, MilestoneDefinition, School } from '../program/model.js';
 import type { RejectionIssue } from './rejection.js';
 
 /** Minimum measured bandwidth, Mbit/s. */
@@ -16,12 +16,30 @@ export function requiredBandwidthMbps(school: Pick<School, 'urban'>): number {
   return school.urban ? MIN_BANDWIDTH_MBPS.urban : MIN_BANDWIDTH_MBPS.rural;
 }
 
-/** Every way `evidence` falls short of the standard for this milestone and school (empty when it meets it). */
-export function evidenceIssues(def: MilestoneDefinition, school: School, evidence: Evidence, now: Date, timeZone: string): RejectionIssue[] {
+/**
+ * Every way `evidence` and the attached `documents` fall short of the standard for this milestone and
+ * school (empty when they meet it).
+ */
+export function evidenceIssues(
+  def: MilestoneDefinition,
+  school: School,
+  evidence: Evidence,
+  now: Date,
+  timeZone: string,
+  documents: readonly DocumentRef[] = [],
+): RejectionIssue[] {
   if (evidence.kind !== def.evidence) {
     return [{ field: 'evidence.kind', message: `milestone ${def.key} takes ${def.evidence} evidence, not ${evidence.kind}` }];
   }
-  return [...actIssues(evidence, now, timeZone), ...contentIssues(school, evidence)];
+  return [...actIssues(evidence, now, timeZone), ...contentIssues(school, evidence), ...documentIssues(def, documents)];
+}
+
+/** One issue per document type the evidence rules require and no attached document has. */
+export function documentIssues(def: MilestoneDefinition, documents: readonly DocumentRef[]): RejectionIssue[] {
+  const attached = new Set(documents.map((d) => d.type));
+  return def.documents
+    .filter((rule) => rule.required && !attached.has(rule.type))
+    .map((rule) => ({ field: `documents.${rule.type}`, message: `${rule.title.en} (${rule.type}) is required and not attached` }));
 }
 
 function actIssues(evidence: Evidence, now: Date, timeZone: string): RejectionIssue[] {

@@ -25,6 +25,7 @@ export function initialState(program: ProgramDefinition, school: School, key: Mi
     closedAt: null,
     updatedAt: now.toISOString(),
     rejections: 0,
+    signOffs: [],
   };
 }
 
@@ -44,12 +45,12 @@ export function evolve(state: MilestoneState, event: MilestoneEvent): MilestoneS
     case 'started':
       return { ...next, status: 'active', assignee: event.assignee, deadline: event.deadline, startedAt: event.at };
     case 'submitted':
-      return { ...next, status: 'submitted', evidence: event.evidence, submittedAt: event.at };
+      return { ...next, status: 'submitted', evidence: event.evidence, submittedAt: event.at, signOffs: [] };
     case 'accepted':
       return { ...next, status: 'completed', closedAt: event.at, note: event.note ?? state.note };
     case 'rejected':
       // The rejected evidence stays on the item for the contractor to see; the audit log keeps every version.
-      return { ...next, status: 'active', note: event.reason, rejections: state.rejections + 1 };
+      return { ...next, status: 'active', note: event.reason, rejections: state.rejections + 1, signOffs: [] };
     case 'held':
       return { ...next, status: 'on-hold', resumeTo: resumable(state), note: event.reason };
     case 'resumed':
@@ -61,6 +62,10 @@ export function evolve(state: MilestoneState, event: MilestoneEvent): MilestoneS
       return { ...next, assignee: event.to };
     case 'rescheduled':
       return { ...next, deadline: event.to, note: event.reason };
+    case 'replanned':
+      return { ...next, plannedStart: event.plannedStart.to, deadline: event.deadline.to, note: event.reason };
+    case 'signed-off':
+      return { ...next, signOffs: [...state.signOffs, event.signOff] };
     case 'reminded':
       return next;
   }

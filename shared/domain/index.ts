@@ -11,3 +11,5 @@ export * from './reminders.js';
 export * from './notifications.js';
 export { planMilestones, type MilestonePlan } from '../program/plan.js';
 export { loadProgram, ProgramError } from '../program/load-program.js';
+export * from './contractors.js';
+export * from './school-profile.js';

@@ -108,6 +108,8 @@ const STATUS_TEXT: Readonly<Record<Exclude<MilestoneEvent['type'], 'reminded'>, 
   waived: { ru: 'снят: для школы не требуется', en: 'waived: not required for this school' },
   reassigned: { ru: 'передан вашей организации', en: 'reassigned to your organisation' },
   rescheduled: { ru: 'перенесён на новый срок', en: 'deadline moved' },
+  'signed-off': { ru: 'подписан школой', en: 'signed off' },
+  replanned: { ru: 'перепланирован: изменился профиль школы', en: "re-planned: the school's profile changed" },
 };
 
 /**

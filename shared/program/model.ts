@@ -31,11 +31,15 @@ export type MilestoneKey = z.infer<typeof MilestoneKey>;
 
 // ---------- organisations and people ----------
 
-/** Who does the work of a milestone. */
-export const AssigneeKind = z.enum(['internet-provider', 'equipment-supplier', 'training-provider', 'school']);
+/** The kinds of contractor organisation the program works with. */
+export const ContractorKind = z.enum(['internet-provider', 'equipment-supplier', 'training-provider', 'platform-operator']);
+export type ContractorKind = z.infer<typeof ContractorKind>;
+
+/** Who does the work of a milestone: a contractor of a kind, or the school itself. */
+export const AssigneeKind = z.enum([...ContractorKind.options, 'school']);
 export type AssigneeKind = z.infer<typeof AssigneeKind>;
 
-/** The roles of DESIGN.md §2, one group each in the user directory. */
+/** The roles of DESIGN.md §2, one group each in the user directory, most powerful first (a user in several groups acts with the first). */
 export const Role = z.enum(['program-manager', 'district-coordinator', 'contractor', 'school-staff', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
@@ -44,6 +48,8 @@ export const Actor = z.discriminatedUnion('role', [
   z.object({ role: z.literal('program-manager'), sub: z.string().min(1), name: z.string().optional() }).strict(),
   z.object({ role: z.literal('district-coordinator'), sub: z.string().min(1), name: z.string().optional(), district: Id }).strict(),
   z.object({ role: z.literal('contractor'), sub: z.string().min(1), name: z.string().optional(), org: Id }).strict(),
+  /** The director of a school or a delegate: sees the whole school, signs off its milestones, does the school's own work. */
+  z.object({ role: z.literal('school-staff'), sub: z.string().min(1), name: z.string().optional(), school: Id }).strict(),
   z.object({ role: z.literal('viewer'), sub: z.string().min(1), name: z.string().optional() }).strict(),
   z.object({ role: z.literal('system'), sub: z.literal('system'), name: z.string().optional() }).strict(),
 ]);
@@ -61,14 +67,35 @@ export const District = z
   .strict();
 export type District = z.infer<typeof District>;
 
+/**
+ * A contract of a contractor: for one milestone of the program, covering the schools listed and every
+ * school of the districts listed (both empty: the whole region), from its date to its end date inclusive.
+ */
+export const Contract = z
+  .object({
+    number: z.string().trim().min(1).max(64),
+    date: IsoDate,
+    milestone: MilestoneKey,
+    districts: z.array(Id).max(100).default([]),
+    schools: z.array(Id).max(5000).default([]),
+    endDate: IsoDate,
+  })
+  .strict()
+  .refine((c) => c.endDate >= c.date, { message: 'the end date is before the contract date', path: ['endDate'] });
+export type Contract = z.infer<typeof Contract>;
+
 export const Contractor = z
   .object({
     id: Id,
-    name: z.string().min(1),
-    kind: AssigneeKind,
+    name: z.string().trim().min(1).max(300),
+    kind: ContractorKind,
     /** Districts it serves; empty means the whole region. */
-    districts: z.array(Id).default([]),
-    email: z.string().email().optional(),
+    districts: z.array(Id).max(100).default([]),
+    /** Contact e-mails (notifications to the organisation). */
+    emails: z.array(z.email()).max(20).default([]),
+    /** An inactive contractor keeps its history but is never assigned new work. */
+    active: z.boolean().default(true),
+    contracts: z.array(Contract).max(200).default([]),
   })
   .strict();
 export type Contractor = z.infer<typeof Contractor>;
@@ -84,6 +111,17 @@ export type Kit = z.infer<typeof Kit>;
 
 export const CohortYear = z.number().int().min(2021).max(2024);
 
+export const SchoolArchive = z
+  .object({
+    on: IsoDate,
+    reason: z.enum(['closed', 'merged']),
+    /** The school it merged into (reason `merged` only). */
+    mergedInto: Id.optional(),
+  })
+  .strict()
+  .refine((a) => (a.reason === 'merged') === (a.mergedInto !== undefined), { message: 'a merged school names the school it merged into, a closed one none', path: ['mergedInto'] });
+export type SchoolArchive = z.infer<typeof SchoolArchive>;
+
 export const School = z
   .object({
     id: Id,
@@ -96,9 +134,17 @@ export const School = z
     plannedKit: Kit,
     teachersToTrain: z.number().int().min(0).max(1_000),
     students: z.number().int().min(0).max(10_000).optional(),
+    /**
+     * A school that closed or merged into another: it keeps its history and leaves the targets'
+     * denominators from `on`.
+     */
+    archived: SchoolArchive.optional(),
   })
   .strict();
 export type School = z.infer<typeof School>;
+
+/** The profile fields a program manager or the school's coordinator may change after import. */
+export const SchoolProfileFields = ['name', 'district', 'locality', 'urban', 'cohortYear', 'plannedKit', 'teachersToTrain', 'students'] as const;
 
 // ---------- the program ----------
 
@@ -145,6 +191,23 @@ export type ReminderPolicy = z.infer<typeof ReminderPolicy>;
 export const EvidenceKind = z.enum(['connection', 'equipment', 'training', 'onboarding']);
 export type EvidenceKind = z.infer<typeof EvidenceKind>;
 
+/** Who may sign off a submission before it is accepted: the school's staff, or the school's district coordinator. */
+export const SignOffRole = z.enum(['school-staff', 'district-coordinator']);
+export type SignOffRole = z.infer<typeof SignOffRole>;
+/** What a document is, as the program names it (`work-act`, `speed-test`, `acceptance-act`, `photo`…). */
+export const DocumentType = z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case document type, e.g. "work-act"');
+export type DocumentType = z.infer<typeof DocumentType>;
+
+/** A kind of document a milestone's evidence takes; a required one must be attached before submitting. */
+export const DocumentRule = z
+  .object({
+    type: DocumentType,
+    title: LocalizedText,
+    required: z.boolean().default(true),
+  })
+  .strict();
+export type DocumentRule = z.infer<typeof DocumentRule>;
+
 export const MilestoneDefinition = z
   .object({
     key: MilestoneKey,
@@ -154,10 +217,18 @@ export const MilestoneDefinition = z
     plannedStart: DateRule,
     deadline: DateRule,
     evidence: EvidenceKind,
+    /** The documents the evidence takes (the evidence rules); only these types can be uploaded. */
+    documents: z.array(DocumentRule).default([]),
     assignee: AssigneeKind,
+    /**
+     * The sign-offs a submission needs, in this order, before a program manager or coordinator may accept
+     * it (none: acceptance follows the submission directly). A rejection or a new submission starts over.
+     */
+    signOffs: z.array(SignOffRole).max(4).default([]),
     reminders: ReminderPolicy.default(ReminderPolicy.parse({})),
   })
-  .strict();
+  .strict()
+  .refine((m) => new Set(m.signOffs).size === m.signOffs.length, { message: 'a role signs off a submission once', path: ['signOffs'] });
 export type MilestoneDefinition = z.infer<typeof MilestoneDefinition>;
 
 /**
@@ -213,6 +284,23 @@ export const Evidence = z.discriminatedUnion('kind', [
 ]);
 export type Evidence = z.infer<typeof Evidence>;
 
+/** The file types a document may have, told apart by their first bytes. */
+export const DocumentContentType = z.enum(['application/pdf', 'image/jpeg', 'image/png']);
+export type DocumentContentType = z.infer<typeof DocumentContentType>;
+
+/** A document as a submission and its audit event carry it: what it is and the hash of its bytes. */
+export const DocumentRef = z
+  .object({
+    id: Id,
+    type: DocumentType,
+    contentType: DocumentContentType,
+    size: z.number().int().min(1),
+    /** SHA-256 of the bytes, lower-case hex. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type DocumentRef = z.infer<typeof DocumentRef>;
+
 // ---------- milestone state ----------
 
 /**
@@ -226,6 +314,19 @@ export type Evidence = z.infer<typeof Evidence>;
 export const MilestoneStatus = z.enum(['pending', 'active', 'submitted', 'on-hold', 'completed', 'waived']);
 export type MilestoneStatus = z.infer<typeof MilestoneStatus>;
 export const TERMINAL_STATUSES: readonly MilestoneStatus[] = ['completed', 'waived'];
+
+/** One sign-off of a submission: who signed, when, and what they measured or noted at the school. */
+export const SignOff = z
+  .object({
+    role: SignOffRole,
+    sub: z.string().min(1),
+    at: IsoInstant,
+    /** The bandwidth measured at the school (connection milestones). */
+    measuredMbps: z.number().positive().max(100_000).optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+export type SignOff = z.infer<typeof SignOff>;
 
 export const MilestoneState = z
   .object({
@@ -246,6 +347,8 @@ export const MilestoneState = z
     updatedAt: IsoInstant,
     /** Number of rejections so far. */
     rejections: z.number().int().min(0),
+    /** The sign-offs the current submission has had, in order (see `MilestoneDefinition.signOffs`). */
+    signOffs: z.array(SignOff).default([]),
   })
   .strict();
 export type MilestoneState = z.infer<typeof MilestoneState>;
@@ -264,9 +367,18 @@ export const CommandBody = {
   waive: z.object({ reason: Reason }).strict(),
   reassign: z.object({ contractor: Id, reason: z.string().max(2000).optional() }).strict(),
   reschedule: z.object({ deadline: IsoDate, reason: Reason }).strict(),
+  /** A sign-off of the submission (school staff: the connection works, the equipment arrived). */
+  signoff: z
+    .object({
+      measuredMbps: z.number().positive().max(100_000).optional().describe('The bandwidth measured at the school (connection milestones: required)'),
+      note: z.string().max(2000).optional(),
+    })
+    .strict(),
+  /** The school's plan changed (its profile): new planned start and deadline, from the program's rules. */
+  replan: z.object({ plannedStart: IsoDate, deadline: IsoDate, reason: Reason }).strict(),
 } as const;
 
-export const CommandType = z.enum(['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule']);
+export const CommandType = z.enum(['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule', 'signoff', 'replan']);
 export type CommandType = z.infer<typeof CommandType>;
 
 export const Command = z.discriminatedUnion('type', [
@@ -279,6 +391,8 @@ export const Command = z.discriminatedUnion('type', [
   CommandBody.waive.extend({ type: z.literal('waive') }),
   CommandBody.reassign.extend({ type: z.literal('reassign') }),
   CommandBody.reschedule.extend({ type: z.literal('reschedule') }),
+  CommandBody.signoff.extend({ type: z.literal('signoff') }),
+  CommandBody.replan.extend({ type: z.literal('replan') }),
 ]);
 export type Command = z.infer<typeof Command>;
 
@@ -295,7 +409,7 @@ const EventBase = {
 
 export const MilestoneEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), ...EventBase, assignee: Id.nullable(), deadline: IsoDate }).strict(),
-  z.object({ type: z.literal('submitted'), ...EventBase, evidence: Evidence }).strict(),
+  z.object({ type: z.literal('submitted'), ...EventBase, evidence: Evidence, documents: z.array(DocumentRef).optional() }).strict(),
   z.object({ type: z.literal('accepted'), ...EventBase, note: z.string().optional() }).strict(),
   z.object({ type: z.literal('rejected'), ...EventBase, reason: z.string() }).strict(),
   z.object({ type: z.literal('held'), ...EventBase, reason: z.string() }).strict(),
@@ -303,6 +417,17 @@ export const MilestoneEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('waived'), ...EventBase, reason: z.string() }).strict(),
   z.object({ type: z.literal('reassigned'), ...EventBase, from: Id.nullable(), to: Id, reason: z.string().optional() }).strict(),
   z.object({ type: z.literal('rescheduled'), ...EventBase, from: IsoDate, to: IsoDate, reason: z.string() }).strict(),
+  z.object({ type: z.literal('signed-off'), ...EventBase, signOff: SignOff }).strict(),
+  /** The school's profile changed its plan: planned start and deadline as the program's rules now give them. */
+  z
+    .object({
+      type: z.literal('replanned'),
+      ...EventBase,
+      plannedStart: z.object({ from: IsoDate, to: IsoDate }).strict(),
+      deadline: z.object({ from: IsoDate, to: IsoDate }).strict(),
+      reason: z.string(),
+    })
+    .strict(),
   /** A reminder or escalation went out (the notification itself is an outbox item). */
   z
     .object({
@@ -340,3 +465,23 @@ export const Notification = z
   })
   .strict();
 export type Notification = z.infer<typeof Notification>;
+
+// ---------- administration (the audit of the register and of school profiles) ----------
+
+/**
+ * A change to the contractor register or to a school's profile, by whom and when, field by field. The
+ * milestone events above are the audit of the work; these are the audit of the data the work depends on.
+ */
+export const AdminEvent = z
+  .object({
+    subject: z.object({ type: z.enum(['contractor', 'school']), id: Id }).strict(),
+    type: z.enum(['created', 'updated', 'deactivated', 'reactivated', 'archived', 'imported']),
+    at: IsoInstant,
+    actor: Actor,
+    /** The subject's version this change produced (1 for a creation). */
+    version: z.number().int().min(1),
+    changes: z.array(z.object({ field: z.string().min(1), from: z.unknown(), to: z.unknown() }).strict()),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+export type AdminEvent = z.infer<typeof AdminEvent>;

@@ -6,9 +6,12 @@
  * - `equipment`: delivered by 1 December of the school's cohort year; `training` goes "with the
  *   equipment" (same planned start and deadline).
  * - `onboarding`: accounts on the federal platform by 2024-12-31, after `connection` and `equipment`.
- *   Its assignee is the school itself: the school's staff confirm the accounts, signed in as the
- *   organisation whose id is the school's id (see `eligibleAssignees`). Its planned start is the start of
- *   the cohort year; in practice it starts as soon as both dependencies are done.
+ *   Its assignee is the school itself: the school's staff (role `school-staff`) confirm the accounts.
+ *   Its planned start is the start of the cohort year; in practice it starts as soon as both
+ *   dependencies are done.
+ * - Sign-offs: the school's staff confirm that the connection works at the school (the bandwidth they
+ *   measured there) and sign for the delivered equipment before a program manager or the district
+ *   coordinator may accept either.
  */
 import type { z } from 'zod';
 import { loadProgram } from './load-program.js';
@@ -47,7 +50,13 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'fixed', date: '2021-01-01' },
       deadline: { kind: 'fixed', date: '2021-12-31' },
       evidence: 'connection',
+      documents: [
+        { type: 'work-act', title: { ru: 'Акт выполненных работ', en: 'Act of completed work' }, required: true },
+        { type: 'speed-test', title: { ru: 'Результат замера скорости', en: 'Speed-test result' }, required: true },
+        { type: 'photo', title: { ru: 'Фотография установленного оборудования', en: 'Photo of the installed equipment' }, required: false },
+      ],
       assignee: 'internet-provider',
+      signOffs: ['school-staff'],
     },
     {
       key: 'equipment',
@@ -60,7 +69,13 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'cohort-start', offsetDays: 0 },
       deadline: { kind: 'cohort-year', month: 12, day: 1 },
       evidence: 'equipment',
+      documents: [
+        { type: 'acceptance-act', title: { ru: 'Акт приёма-передачи, подписанный школой', en: 'Acceptance act signed by the school' }, required: true },
+        { type: 'delivery-note', title: { ru: 'Товарная накладная', en: 'Delivery note' }, required: true },
+        { type: 'photo', title: { ru: 'Фотография установленного оборудования', en: 'Photo of the installed equipment' }, required: false },
+      ],
       assignee: 'equipment-supplier',
+      signOffs: ['school-staff'],
     },
     {
       key: 'training',
@@ -73,6 +88,7 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'same-as', milestone: 'equipment' },
       deadline: { kind: 'same-as', milestone: 'equipment' },
       evidence: 'training',
+      documents: [{ type: 'work-act', title: { ru: 'Акт об оказании услуг', en: 'Act of services rendered' }, required: false }],
       assignee: 'training-provider',
     },
     {
@@ -86,6 +102,7 @@ export const REFERENCE_PROGRAM_DATA = {
       plannedStart: { kind: 'cohort-start', offsetDays: 0 },
       deadline: { kind: 'fixed', date: '2024-12-31' },
       evidence: 'onboarding',
+      documents: [{ type: 'accounts-report', title: { ru: 'Отчёт об учётных записях', en: 'Accounts report' }, required: false }],
       assignee: 'school',
     },
   ],

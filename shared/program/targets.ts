@@ -4,6 +4,11 @@
  */
 import type { ProgramTarget, School } from './model.js';
 
+/** True while a school counts in the region's figures: always, or until the date it was archived (closed or merged). */
+export function countsOn(school: Pick<School, 'archived'>, date: string): boolean {
+  return school.archived === undefined || date < school.archived.on;
+}
+
 /** True when `school` is counted by `target` (every school for scope `all`; due cohorts for `cohorts-due`). */
 export function inTargetScope(target: ProgramTarget, school: Pick<School, 'cohortYear'>): boolean {
   return target.scope === 'all' || school.cohortYear <= Number(target.date.slice(0, 4));

@@ -68,13 +68,19 @@ export interface CsvImportError {
   reason: string;
 }
 
-export type ParseSchoolsResult = { ok: true; schools: School[] } | { ok: false; errors: CsvImportError[] };
+/** The schools of a file that has no problem, with the line each starts on. */
+export type ParseSchoolsResult = { ok: true; schools: School[]; lines: number[] } | { ok: false; errors: CsvImportError[] };
 
 export interface ParseSchoolsOptions {
   /** The districts a school may belong to. */
   districts: readonly District[];
   /** Ids that are taken already (schools imported before); a row with one of them is refused. */
   existingIds?: Iterable<string>;
+  /**
+   * An update file instead: every row must be of a school that exists (its id in `existingIds`), and is
+   * that school's new profile.
+   */
+  updates?: boolean;
 }
 
 const URBAN_WORDS: ReadonlyMap<string, boolean> = new Map([
@@ -178,6 +184,7 @@ export function parseSchoolsCsv(text: string, options: ParseSchoolsOptions): Par
   const existing = new Set(options.existingIds ?? []);
   const firstLineOfId = new Map<string, number>();
   const schools: School[] = [];
+  const lines: number[] = [];
 
   for (const record of records.slice(1)) {
     if (record.fields.every((f) => f.value.trim() === '' && !f.quoted)) continue; // a blank row
@@ -225,7 +232,8 @@ export function parseSchoolsCsv(text: string, options: ParseSchoolsOptions): Par
     const id = required('id')?.trim();
     if (id !== undefined) {
       const earlier = firstLineOfId.get(id);
-      if (existing.has(id)) fail('id', `id ${quote(id)} already exists`);
+      if (options.updates === true && !existing.has(id)) fail('id', `no school ${quote(id)} to update; new schools go to the import of new schools`);
+      else if (options.updates !== true && existing.has(id)) fail('id', `id ${quote(id)} already exists`);
       else if (earlier !== undefined) fail('id', `duplicate id ${quote(id)}: already used on line ${earlier}`);
       else firstLineOfId.set(id, line);
     }
@@ -285,7 +293,10 @@ export function parseSchoolsCsv(text: string, options: ParseSchoolsOptions): Par
       }
     }
     if (rowErrors.length > 0) errors.push(...rowErrors);
-    else if (parsed.success) schools.push(parsed.data);
+    else if (parsed.success) {
+      schools.push(parsed.data);
+      lines.push(line);
+    }
   }
 
   if (errors.length > 0) {
@@ -293,7 +304,7 @@ export function parseSchoolsCsv(text: string, options: ParseSchoolsOptions): Par
     errors.sort((a, b) => a.line - b.line || (order.get(a.column) ?? -1) - (order.get(b.column) ?? -1));
     return { ok: false, errors };
   }
-  return { ok: true, schools };
+  return { ok: true, schools, lines };
 }
 
 export interface SchoolsToCsvOptions {

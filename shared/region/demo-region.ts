@@ -13,9 +13,9 @@
  * - School names, village names and contractor names are invented. Village names are common Russian
  *   village names; contractor names are fictional and stand for no real company.
  */
-import { Contractor, School, type AssigneeKind, type District, type Kit } from '../program/model.js';
+import { Contractor, School, type ContractorKind, type District, type Kit } from '../program/model.js';
 import { OMSK_CITY_DISTRICT_ID, OMSK_OBLAST_DISTRICTS } from './districts.js';
-import { Rng, hash32, type Seed } from './prng.js';
+import { Rng, type Seed } from './prng.js';
 
 export interface Region {
   districts: District[];
@@ -23,9 +23,16 @@ export interface Region {
   contractors: Contractor[];
 }
 
-/** The milestone assignees that are organisations under contract (the school itself is not one). */
-export type ContractorKind = Exclude<AssigneeKind, 'school'>;
-export const CONTRACTOR_KINDS: readonly ContractorKind[] = ['internet-provider', 'equipment-supplier', 'training-provider'];
+/** The kinds of contractor the demo region has (the reference program has no platform operator's milestone). */
+export const CONTRACTOR_KINDS = ['internet-provider', 'equipment-supplier', 'training-provider'] as const satisfies readonly ContractorKind[];
+type DemoContractorKind = (typeof CONTRACTOR_KINDS)[number];
+
+/** The reference program's milestone each demo contractor kind is under contract for. */
+const CONTRACT_MILESTONE: Readonly<Record<DemoContractorKind, string>> = {
+  'internet-provider': 'connection',
+  'equipment-supplier': 'equipment',
+  'training-provider': 'training',
+};
 
 export const DEMO_REGION_SCHOOLS = 750;
 export const MAX_DEMO_REGION_SCHOOLS = 20_000;
@@ -121,7 +128,7 @@ const ZONES = {
 interface ContractorSpec {
   id: string;
   name: string;
-  kind: ContractorKind;
+  kind: DemoContractorKind;
   districts: readonly string[];
 }
 
@@ -415,36 +422,17 @@ export function generateRegion(options: GenerateRegionOptions): Region {
     });
   });
 
-  const contractors = CONTRACTORS.map((c) =>
+  const contractors = CONTRACTORS.map((c, i) =>
     Contractor.parse({
       id: c.id,
       name: c.name,
       kind: c.kind,
       districts: [...c.districts],
-      email: `${c.id}@contractors.example.org`,
+      emails: [`${c.id}@contractors.example.org`],
+      active: true,
+      // One contract for the kind's milestone, the program's four years and the warranty after them, covering the districts served.
+      contracts: [{ number: `ЦОС-${String(i + 1).padStart(3, '0')}`, date: '2020-12-15', milestone: CONTRACT_MILESTONE[c.kind], districts: [...c.districts], schools: [], endDate: '2030-12-31' }],
     }),
   );
   return { districts, schools, contractors };
-}
-
-/** True when the contractor works in the district (an empty district list means the whole region). */
-export function servesDistrict(contractor: Contractor, districtId: string): boolean {
-  return contractor.districts.length === 0 || contractor.districts.includes(districtId);
-}
-
-/**
- * The default contractor of a school's milestone: among the contractors of that kind serving the school's
- * district (sorted by id), the one a stable hash of the school id and the kind picks, so that the work is
- * spread over them and the choice never changes between runs. `null` when nobody serves the district.
- */
-export function assignContractor(
-  region: Pick<Region, 'contractors'>,
-  school: Pick<School, 'id' | 'district'>,
-  kind: ContractorKind,
-): Contractor | null {
-  const candidates = region.contractors
-    .filter((c) => c.kind === kind && servesDistrict(c, school.district))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  if (candidates.length === 0) return null;
-  return candidates[hash32(`${school.id}|${kind}`) % candidates.length] ?? null;
 }

@@ -31,9 +31,12 @@ export {
 } from './marshall.js';
 export { hashRequest, type IdempotencyLease, type IdempotencyOptions, type IdempotentResult } from './idempotency.js';
 export {
+  MAX_CONTRACTOR_CHANGES,
   PHASE_STATUS,
   createStore,
   wholeHistory,
+  type ContractorChange,
+  type ContractorRecord,
   type CommitInput,
   type HistoryOptions,
   type MilestoneStore,
@@ -49,3 +52,4 @@ export {
 } from './store.js';
 export { JOB_STALE_AFTER_MS, MAX_JOB_ATTEMPTS, createJobStore, newJobId, type ImportRowResult, type JobRecord, type JobStore, type NewBulkJob } from './jobs.js';
 export { ProgramWait, programWaitKey, programWaits, type ProgramWaits } from './program-wait.js';
+export { AttachRefusedError } from './documents.js';

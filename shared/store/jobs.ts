@@ -14,7 +14,6 @@
 import {
   ConditionalCheckFailedException,
   PutItemCommand,
-  QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -24,6 +23,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { queryPartition } from './query.js';
 import { z } from 'zod';
 import { Job, JobOutcome, type BulkFilter, type JobStatus } from '../api/schemas.js';
 import type { Clock } from '../clock.js';
@@ -115,28 +115,8 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
     };
   }
 
-  async function partition(id: string, prefix: string | null): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: table,
-          ...(prefix
-            ? {
-                KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-                ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-                ExpressionAttributeValues: { ':pk': toAttr(keys.jobPartition(id)), ':prefix': toAttr(prefix) },
-              }
-            : { KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': PK }, ExpressionAttributeValues: { ':pk': toAttr(keys.jobPartition(id)) } }),
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  function partition(id: string, prefix: string | null): Promise<Item[]> {
+    return queryPartition(client, table, keys.jobPartition(id), prefix);
   }
 
   async function setStatus(id: string, status: JobStatus, extra: Record<string, unknown> = {}, condition?: { updatedAt: string }): Promise<void> {

@@ -11,7 +11,10 @@
  *   SCHOOL#<id>                 SIGNAL#<key>                         the workflow signal a commit owes (outbox; deleted
  *                                                                    once the workflow has it)
  *   SCHOOL#<id>                 PROGRAM                              where the school program waits (its task token)
- *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query)
+ *   SCHOOL#<id>                 DOC#<key>#<document id>              an evidence document of a milestone
+ *   UPLOAD#<upload id>          UPLOAD                               an upload not yet confirmed (TTL `expiresAt`)
+ *   CONTRACTORS                 CONTRACTOR#<id>                      contractors (one partition: listed by Query), `version`
+ *   AUDIT#<type>#<id>           <utc time>#<version>                 changes to a contractor or a school profile
  *   OUTBOX#<notification id>    OUTBOX                               a notification (deterministic id = key)
  *   IDEMPOTENCY#<scope>#<key>   IDEMPOTENCY                          idempotency record (TTL `expiresAt`)
  *   PROGRAM#<program id>        VERSION#<version, 8 digits>          a version of the program: a draft, or
@@ -37,7 +40,7 @@ export const PK = 'PK';
 export const SK = 'SK';
 /** What kind of item a row is (stream filters and validation use it). */
 export const ENTITY = 'entity';
-/** TTL attribute, epoch seconds (idempotency records and jobs). */
+/** TTL attribute, epoch seconds (idempotency records, jobs and upload intents). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const Entity = {
@@ -45,6 +48,7 @@ export const Entity = {
   milestone: 'milestone',
   event: 'event',
   contractor: 'contractor',
+  audit: 'audit',
   notification: 'notification',
   idempotency: 'idempotency',
   signal: 'signal',
@@ -53,6 +57,8 @@ export const Entity = {
   job: 'job',
   jobRow: 'job-row',
   jobResult: 'job-result',
+  document: 'document',
+  upload: 'upload',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -98,6 +104,11 @@ export const keys = {
   }),
   contractor: (id: string): Key => ({ PK: 'CONTRACTORS', SK: `CONTRACTOR#${id}` }),
   contractorPartition: 'CONTRACTORS',
+  audit: (e: { subject: { type: string; id: string }; at: string; version: number }): Key => ({
+    PK: `AUDIT#${e.subject.type}#${e.subject.id}`,
+    SK: `${utc(e.at)}#${String(e.version).padStart(8, '0')}`,
+  }),
+  auditPartition: (subject: { type: string; id: string }): string => `AUDIT#${subject.type}#${subject.id}`,
   notification: (id: string): Key => ({ PK: `${OUTBOX_PREFIX}${id}`, SK: 'OUTBOX' }),
   idempotency: (scope: string, key: string): Key => ({ PK: `${IDEMPOTENCY_PREFIX}${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   programWait: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROGRAM' }),
@@ -107,6 +118,10 @@ export const keys = {
   jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
   programVersion: (programId: string, version: number): Key => ({ PK: `PROGRAM#${programId}`, SK: `VERSION#${String(version).padStart(8, '0')}` }),
   programPartition: (programId: string): string => `PROGRAM#${programId}`,
+  document: (schoolId: string, milestone: string, id: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `DOC#${milestone}#${id}` }),
+  /** Sort-key prefix of a school's documents, or of one milestone's. */
+  documentPrefix: (milestone?: string): string => (milestone ? `DOC#${milestone}#` : 'DOC#'),
+  upload: (uploadId: string): Key => ({ PK: `UPLOAD#${uploadId}`, SK: 'UPLOAD' }),
 } as const;
 
 /** The partition prefix of outbox notifications (IAM conditions restrict the dispatcher to it). */

@@ -6,6 +6,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import {
+  AdminEvent,
   Contractor,
   IsoInstant,
   MilestoneEvent,
@@ -14,6 +15,7 @@ import {
   School,
 } from '../program/model.js';
 import { ProgramVersion } from '../program/versions.js';
+import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { CorruptItemError } from './errors.js';
 import {
   ENTITY,
@@ -21,6 +23,7 @@ import {
   INDEX,
   PK,
   SK,
+  TTL_ATTRIBUTE,
   keys,
   milestoneIndexAttrs,
   notificationIndexAttrs,
@@ -164,8 +167,18 @@ export function schoolToItem(school: School): Item {
   return toItem({ ...keys.school(school.id), [ENTITY]: Entity.school, ...schoolIndexAttrs(school), ...school });
 }
 
+/** The profile's own version (If-Match of a profile edit); absent until the first edit, which makes it 1. */
+export const PROFILE_VERSION = 'profileVersion';
+const isProfileMeta = (attribute: string): boolean => attribute === PROFILE_VERSION || isSummaryAttribute(attribute);
+
 export function schoolFromItem(item: Item): School {
-  return check(School, split(item, Entity.school, isSummaryAttribute).fields, item);
+  return check(School, split(item, Entity.school, isProfileMeta).fields, item);
+}
+
+/** The profile and its version. */
+export function schoolVersionFromItem(item: Item): { school: School; version: number } {
+  const { fields, meta } = split(item, Entity.school, isProfileMeta);
+  return { school: check(School, fields, item), version: typeof meta[PROFILE_VERSION] === 'number' ? meta[PROFILE_VERSION] : 0 };
 }
 
 /**
@@ -194,7 +207,7 @@ export function lineOf(state: MilestoneState): MilestoneLine {
 
 /** A profile item with its summary lines, by milestone key. */
 export function schoolSummaryFromItem(item: Item): { school: School; lines: Map<string, MilestoneLine> } {
-  const { fields, meta } = split(item, Entity.school, isSummaryAttribute);
+  const { fields, meta } = split(item, Entity.school, isProfileMeta);
   const school = check(School, fields, item);
   const lines = new Map<string, MilestoneLine>();
   for (const [attribute, value] of Object.entries(meta)) {
@@ -241,12 +254,29 @@ export function eventFromItem(item: Item): MilestoneEvent {
   return check(MilestoneEvent, split(item, Entity.event).fields, item);
 }
 
-export function contractorToItem(contractor: Contractor): Item {
-  return toItem({ ...keys.contractor(contractor.id), [ENTITY]: Entity.contractor, ...contractor });
+export function contractorToItem(contractor: Contractor, version = 1): Item {
+  return toItem({ ...keys.contractor(contractor.id), [ENTITY]: Entity.contractor, ...contractor, version });
 }
 
 export function contractorFromItem(item: Item): Contractor {
-  return check(Contractor, split(item, Entity.contractor).fields, item);
+  return contractorRecordFromItem(item).contractor;
+}
+
+/** A contractor and the version of its record (items written before contractors had versions are version 1). */
+export function contractorRecordFromItem(item: Item): { contractor: Contractor; version: number } {
+  const { fields, meta } = split(item, Entity.contractor, ['version']);
+  // Records from before contracts and contact lists: one optional `email`.
+  const { email, ...rest } = fields;
+  const upgraded = typeof email === 'string' && rest['emails'] === undefined ? { ...rest, emails: [email] } : fields;
+  return { contractor: check(Contractor, upgraded, item), version: typeof meta['version'] === 'number' ? meta['version'] : 1 };
+}
+
+export function auditToItem(event: AdminEvent): Item {
+  return toItem({ ...keys.audit(event), [ENTITY]: Entity.audit, ...event });
+}
+
+export function auditFromItem(item: Item): AdminEvent {
+  return check(AdminEvent, split(item, Entity.audit).fields, item);
 }
 
 /** A program version: its definition kept as JSON text, so that a draft being edited may hold anything. */
@@ -320,4 +350,21 @@ export function signalToItem(signal: PendingSignal): Item {
 /** A signal item, from the table or from a stream record's NewImage. */
 export function signalFromItem(item: Item): PendingSignal {
   return check(PendingSignal, split(item, Entity.signal).fields, item);
+}
+
+export function documentToItem(d: DocumentRecord): Item {
+  return toItem({ ...keys.document(d.schoolId, d.milestone, d.id), [ENTITY]: Entity.document, ...d });
+}
+
+export function documentFromItem(item: Item): DocumentRecord {
+  return check(DocumentRecord, split(item, Entity.document).fields, item);
+}
+
+/** An upload intent, removed by the table's TTL once `expiresAt` (epoch seconds) passed. */
+export function uploadToItem(u: UploadIntent, expiresAt: number): Item {
+  return toItem({ ...keys.upload(u.uploadId), [ENTITY]: Entity.upload, [TTL_ATTRIBUTE]: expiresAt, ...u });
+}
+
+export function uploadFromItem(item: Item): UploadIntent {
+  return check(UploadIntent, split(item, Entity.upload, [TTL_ATTRIBUTE]).fields, item);
 }

@@ -25,8 +25,12 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import type { DocumentRecord, UploadIntent } from '../documents/model.js';
+import * as documents from './documents.js';
+import { queryAll, queryPartition } from './query.js';
 import { SystemClock, type Clock } from '../clock.js';
 import {
+  AdminEvent,
   Contractor,
   Id,
   IsoDate,
@@ -48,7 +52,6 @@ import {
   toStartKey,
   type KeyValues,
   type ShardPosition,
-  type StartKey,
 } from './cursor.js';
 import {
   DuplicateNotificationError,
@@ -74,6 +77,7 @@ import {
   SCHOOLS_PARTITION,
   SK,
   assigneePartition,
+  schoolIndexAttrs,
   duePartitions,
   inboxPartition,
   keys,
@@ -89,8 +93,13 @@ import {
   DELIVERED_TO,
   DELIVERY,
   TASK_ATTRS,
+  PROFILE_VERSION,
+  auditFromItem,
+  auditToItem,
   contractorFromItem,
+  contractorRecordFromItem,
   contractorToItem,
+  schoolVersionFromItem,
   eventFromItem,
   eventToItem,
   fromAttr,
@@ -143,7 +152,25 @@ export interface Page<T> {
 export interface SchoolRecord {
   school: School;
   milestones: StoredMilestone[];
+  /** The profile's version (its ETag): 0 until the first edit after import. */
+  version: number;
 }
+
+export interface ContractorRecord {
+  contractor: Contractor;
+  /** The record's version (its ETag), 1 when created. */
+  version: number;
+}
+
+/** A contractor to create (`expectedVersion` 0) or to change (its current version), with the audit of the change. */
+export interface ContractorChange {
+  contractor: Contractor;
+  expectedVersion: number;
+  event: AdminEvent;
+}
+
+/** At most this many contractors change in one transaction (two items each: the record and its audit). */
+export const MAX_CONTRACTOR_CHANGES = 50;
 
 /** A school as a list shows it: the profile and the lines of its stored milestones (see marshall.ts). */
 export interface SchoolSummary {
@@ -225,6 +252,21 @@ export interface MilestoneStore extends ProgramVersionStore {
   putContractor(contractor: Contractor): Promise<void>;
   getContractor(id: string): Promise<Contractor | null>;
   listContractors(): Promise<Contractor[]>;
+  getContractorRecord(id: string): Promise<ContractorRecord | null>;
+  listContractorRecords(): Promise<ContractorRecord[]>;
+  /**
+   * Creates or changes contractors with their audit events, all or nothing (one transaction, at most
+   * MAX_CONTRACTOR_CHANGES): each conditional on its version. Throws a `version-conflict` StoreError
+   * naming the first contractor that was not at its expected version.
+   */
+  saveContractors(changes: readonly ContractorChange[]): Promise<void>;
+  /**
+   * Writes a school's profile fields (its milestone summary stays), conditional on the profile's version,
+   * with the audit event, in one transaction. Throws a `version-conflict` StoreError.
+   */
+  updateSchoolProfile(school: School, expectedVersion: number, event: AdminEvent): Promise<{ version: number }>;
+  /** The changes to a contractor or a school profile, newest first. */
+  adminHistory(subject: AdminEvent['subject'], page?: PageOptions): Promise<Page<AdminEvent>>;
   /** Creates the milestone items that do not exist yet; existing ones are left untouched. */
   initMilestones(states: readonly MilestoneState[]): Promise<{ created: number; existing: number }>;
 
@@ -284,6 +326,15 @@ export interface MilestoneStore extends ProgramVersionStore {
   recordDestination(id: string, destination: string): Promise<void>;
   /** A recipient's notifications, newest first. */
   listNotificationsFor(recipient: Recipient, page?: PageOptions): Promise<Page<OutboxEntry>>;
+
+  /** Evidence documents (documents.ts): upload intents with their expiry (epoch seconds), attached documents. */
+  putUploadIntent(intent: UploadIntent, expiresAt: number): Promise<void>;
+  getUploadIntent(uploadId: string): Promise<UploadIntent | null>;
+  deleteUploadIntent(uploadId: string): Promise<void>;
+  /** Throws AttachRefusedError when the milestone is not active or the intent was consumed. */
+  attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void>;
+  listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]>;
+  getDocument(schoolId: string, id: string): Promise<DocumentRecord | null>;
 }
 
 export function createStore(options: StoreOptions): MilestoneStore {
@@ -371,6 +422,27 @@ interface ShardedSpec {
 class DynamoMilestoneStore implements MilestoneStore {
   constructor(private readonly ctx: StoreContext) {}
 
+  // ---------- evidence documents (documents.ts) ----------
+
+  putUploadIntent(intent: UploadIntent, expiresAt: number): Promise<void> {
+    return documents.putUploadIntent(this.ctx, intent, expiresAt);
+  }
+  getUploadIntent(uploadId: string): Promise<UploadIntent | null> {
+    return documents.getUploadIntent(this.ctx, uploadId);
+  }
+  deleteUploadIntent(uploadId: string): Promise<void> {
+    return documents.deleteUploadIntent(this.ctx, uploadId);
+  }
+  attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void> {
+    return documents.attachDocument(this.ctx, uploadId, document);
+  }
+  listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
+    return documents.listDocuments(this.ctx, schoolId, milestone);
+  }
+  getDocument(schoolId: string, id: string): Promise<DocumentRecord | null> {
+    return documents.getDocument(this.ctx, schoolId, id);
+  }
+
   private get table(): string {
     return this.ctx.tableName;
   }
@@ -408,6 +480,119 @@ class DynamoMilestoneStore implements MilestoneStore {
       ExpressionAttributeValues: { ':pk': toAttr(keys.contractorPartition), ':prefix': toAttr('CONTRACTOR#') },
     });
     return items.map(contractorFromItem);
+  }
+
+  async getContractorRecord(id: string): Promise<ContractorRecord | null> {
+    const item = await this.get(keys.contractor(Id.parse(id)));
+    return item ? contractorRecordFromItem(item) : null;
+  }
+
+  async listContractorRecords(): Promise<ContractorRecord[]> {
+    const items = await queryPartition(this.ctx.client, this.table, keys.contractorPartition, 'CONTRACTOR#');
+    return items.map(contractorRecordFromItem);
+  }
+
+  async saveContractors(changes: readonly ContractorChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    if (changes.length > MAX_CONTRACTOR_CHANGES) throw new RangeError(`at most ${MAX_CONTRACTOR_CHANGES} contractors change at once, got ${changes.length}`);
+    const items: TransactWriteItem[] = changes.flatMap(({ contractor, expectedVersion, event }): TransactWriteItem[] => {
+      const parsed = Contractor.parse(contractor);
+      const audit = AdminEvent.parse(event);
+      if (audit.subject.type !== 'contractor' || audit.subject.id !== parsed.id || audit.version !== expectedVersion + 1) {
+        throw new StoreError('invalid-commit', `the audit event of ${parsed.id} must be for it, version ${expectedVersion + 1}`);
+      }
+      return [
+        {
+          Put: {
+            TableName: this.table,
+            Item: contractorToItem(parsed, expectedVersion + 1),
+            ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(PK)' : '#version = :expected',
+            ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': toAttr(expectedVersion) } }),
+          },
+        },
+        { Put: { TableName: this.table, Item: auditToItem(audit), ConditionExpression: 'attribute_not_exists(PK)' } },
+      ];
+    });
+    await this.transactAdmin(items, (i) => {
+      const change = changes[Math.floor(i / 2)]!;
+      return change.expectedVersion === 0 ? `contractor ${change.contractor.id} already exists` : `contractor ${change.contractor.id} is not at version ${change.expectedVersion}`;
+    });
+  }
+
+  async updateSchoolProfile(school: School, expectedVersion: number, event: AdminEvent): Promise<{ version: number }> {
+    const parsed = School.parse(school);
+    const audit = AdminEvent.parse(event);
+    const version = expectedVersion + 1;
+    if (audit.subject.type !== 'school' || audit.subject.id !== parsed.id || audit.version !== version) {
+      throw new StoreError('invalid-commit', `the audit event of school ${parsed.id} must be for it, version ${version}`);
+    }
+    // SET every field the profile has, REMOVE the optional ones it does not: the summary lines stay.
+    const fields = { ...parsed, ...schoolIndexAttrs(parsed), [PROFILE_VERSION]: version } as Record<string, unknown>;
+    const names: Record<string, string> = { '#pv': PROFILE_VERSION };
+    const values: Record<string, AttributeValue> = { ':expected': toAttr(expectedVersion) };
+    const sets: string[] = [];
+    Object.entries(fields).forEach(([name, value], i) => {
+      names[`#f${i}`] = name;
+      values[`:f${i}`] = toAttr(value);
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const removed = (['students', 'archived'] as const).filter((f) => parsed[f] === undefined);
+    removed.forEach((name, i) => (names[`#r${i}`] = name));
+    const update = `SET ${sets.join(', ')}${removed.length ? ` REMOVE ${removed.map((_, i) => `#r${i}`).join(', ')}` : ''}`;
+    await this.transactAdmin(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: toItem(keys.school(parsed.id)),
+            UpdateExpression: update,
+            ConditionExpression: expectedVersion === 0 ? 'attribute_exists(PK) AND attribute_not_exists(#pv)' : '#pv = :expected',
+            ExpressionAttributeNames: names,
+            ...(expectedVersion === 0 ? { ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([k]) => k !== ':expected')) } : { ExpressionAttributeValues: values }),
+          },
+        },
+        { Put: { TableName: this.table, Item: auditToItem(audit), ConditionExpression: 'attribute_not_exists(PK)' } },
+      ],
+      () => `school ${parsed.id} does not exist or its profile is not at version ${expectedVersion}`,
+    );
+    return { version };
+  }
+
+  adminHistory(subject: AdminEvent['subject'], page: PageOptions = {}): Promise<Page<AdminEvent>> {
+    const partition = keys.auditPartition(AdminEvent.shape.subject.parse(subject));
+    return this.list(
+      {
+        q: 'audit',
+        index: null,
+        keyCondition: '#pk = :pk',
+        names: { '#pk': PK },
+        values: { ':pk': toAttr(partition) },
+        forward: false,
+        allowed: (k) => k[PK] === partition,
+      },
+      page,
+      auditFromItem,
+    );
+  }
+
+  /** One transaction of the register or a profile: a failed condition is a version conflict, described by `conflict(index)`. */
+  private async transactAdmin(items: TransactWriteItem[], conflict: (index: number) => string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        if (failed >= 0) throw new StoreError('version-conflict', conflict(failed));
+        if (reasons.some((r) => r.Code === 'TransactionConflict') && attempt < TRANSACTION_ATTEMPTS) {
+          await sleep(Math.random() * 10 * 2 ** attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
   }
 
   async initMilestones(states: readonly MilestoneState[]): Promise<{ created: number; existing: number }> {
@@ -496,7 +681,8 @@ class DynamoMilestoneStore implements MilestoneStore {
     });
     const profile = items.find((i) => i[SK]?.S === 'PROFILE');
     if (!profile) return null;
-    return { school: schoolFromItem(profile), milestones: items.filter((i) => i !== profile).map(milestoneFromItem) };
+    const { school, version } = schoolVersionFromItem(profile);
+    return { school, version, milestones: items.filter((i) => i !== profile).map(milestoneFromItem) };
   }
 
   async getSchools(ids: readonly string[], milestoneKeys: readonly string[]): Promise<(SchoolRecord | null)[]> {
@@ -504,20 +690,20 @@ class DynamoMilestoneStore implements MilestoneStore {
     const milestones = [...new Set(milestoneKeys.map((k) => MilestoneKey.parse(k)))];
     const wanted = schoolIds.flatMap((id) => [keys.school(id), ...milestones.map((k) => keys.milestone(id, k))]);
     const items = (await mapLimit(chunks(wanted, BATCH_GET_KEYS), 4, (batch) => this.batchGet(batch))).flat();
-    const profiles = new Map<string, School>();
+    const profiles = new Map<string, { school: School; version: number }>();
     const stored = new Map<string, StoredMilestone[]>();
     for (const item of items) {
       const partition = item[PK]?.S ?? '';
-      if (item[SK]?.S === 'PROFILE') profiles.set(partition, schoolFromItem(item));
+      if (item[SK]?.S === 'PROFILE') profiles.set(partition, schoolVersionFromItem(item));
       else stored.set(partition, [...(stored.get(partition) ?? []), milestoneFromItem(item)]);
     }
     return ids.map((id) => {
       const partition = keys.schoolPartition(id);
-      const school = profiles.get(partition);
-      if (!school) return null;
+      const profile = profiles.get(partition);
+      if (!profile) return null;
       // In key order, as getSchool's Query returns them.
       const list = (stored.get(partition) ?? []).sort((a, b) => (a.state.key < b.state.key ? -1 : a.state.key > b.state.key ? 1 : 0));
-      return { school, milestones: list };
+      return { ...profile, milestones: list };
     });
   }
 
@@ -995,15 +1181,8 @@ class DynamoMilestoneStore implements MilestoneStore {
     return out.Item;
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: StartKey | undefined;
-    do {
-      const out = await this.ctx.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.ctx.client, input);
   }
 
   /** One page of one partition. With a filter it reads on until the page is full or the partition ends. */

@@ -10,6 +10,8 @@ import { dynamodbEndpoint } from '../support/dynamodb.js';
 import { cognitoEndpoint, directoryToken, emulatorSigningKey } from '../support/directory.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 import type { School } from '../../shared/program/model.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { samplePdf } from '../../shared/documents/samples.js';
 
 export type Caller =
   | 'manager'
@@ -18,11 +20,13 @@ export type Caller =
   | 'contractor'
   | 'otherContractor'
   | 'viewer'
+  | 'schoolStaff'
+  | 'otherSchoolStaff'
   | 'none'
   | 'expired'
   | 'foreignKey';
 
-export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'none', 'expired', 'foreignKey'];
+export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'schoolStaff', 'otherSchoolStaff', 'none', 'expired', 'foreignKey'];
 
 export interface ApiFixture {
   stack: LocalStack;
@@ -31,6 +35,8 @@ export interface ApiFixture {
   contractorOrg: string;
   otherOrg: string;
   otherDistrict: string;
+  /** A school of another district (its staff are `otherSchoolStaff`). */
+  otherSchool: School;
   tokens: Record<Caller, string | null>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   /** Every item of the table, sorted by key (to show that nothing was written). */
@@ -70,7 +76,8 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     // A school whose district has a second district to compare with, and two internet providers for it.
     const school = all.find((s) => contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(s.district))).length >= 2) ?? all[0]!;
     const providers = contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)));
-    const otherDistrict = all.find((s) => s.district !== school.district)!.district;
+    const otherSchool = all.find((s) => s.district !== school.district)!;
+    const otherDistrict = otherSchool.district;
     const contractorOrg = providers[0]!.id;
     // Another internet provider: it holds no milestone of the school (the connection goes to the first).
     const otherOrg = providers[1]!.id;
@@ -84,6 +91,8 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       contractor: await stack.token({ role: 'contractor', sub: 'contractor-1', org: contractorOrg }),
       otherContractor: await stack.token({ role: 'contractor', sub: 'contractor-2', org: otherOrg }),
       viewer: await stack.token({ role: 'viewer', sub: 'viewer-1' }),
+      schoolStaff: await stack.token({ role: 'school-staff', sub: 'director-1', school: school.id }),
+      otherSchoolStaff: await stack.token({ role: 'school-staff', sub: 'director-2', school: otherSchool.id }),
       none: null,
       // The manager's claims, signed with the directory's own key, expired two minutes ago.
       expired: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, expiresAt: Math.floor(Date.now() / 1000) - 120 }),
@@ -124,7 +133,7 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       return out.sort();
     };
 
-    return { stack, school, contractorOrg, otherOrg, otherDistrict, tokens, request, items, stop: () => stack.stop() };
+    return { stack, school, contractorOrg, otherOrg, otherDistrict, otherSchool, tokens, request, items, stop: () => stack.stop() };
   } catch (error) {
     await stack.stop();
     throw error;
@@ -145,4 +154,50 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 /** Today in Omsk, as the API's decider sees it (YYYY-MM-DD). */
 export function todayInOmsk(now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** A file for an upload: its bytes, the declared type and the name it is sent under. */
+export interface UploadFile {
+  bytes: Uint8Array;
+  contentType: 'application/pdf' | 'image/jpeg' | 'image/png';
+  fileName: string;
+  /** The size declared when the upload is requested (default: none). */
+  declaredSize?: number;
+}
+
+export interface UploadResult {
+  ticket: ApiResponse;
+  /** The status the S3 server answered the POST with (null when no ticket was issued). */
+  post: number | null;
+  confirm: ApiResponse | null;
+}
+
+/**
+ * Uploads one document the way the dashboard does: ask the API for a presigned POST, send the form
+ * straight to the S3 server, confirm with the API.
+ */
+export async function uploadDocument(api: ApiFixture, schoolId: string, milestone: string, type: string, file: UploadFile, as: Caller | { token: string } = 'contractor'): Promise<UploadResult> {
+  const who = typeof as === 'string' ? { as } : { token: as.token };
+  const ticket = await api.request('POST', `/api/schools/${schoolId}/milestones/${milestone}/documents/uploads`, {
+    ...who,
+    body: { type, fileName: file.fileName, contentType: file.contentType, ...(file.declaredSize !== undefined ? { size: file.declaredSize } : {}) },
+  });
+  if (ticket.status !== 201) return { ticket, post: null, confirm: null };
+  const form = new FormData();
+  for (const [k, v] of Object.entries(ticket.json.fields as Record<string, string>)) form.append(k, v);
+  form.append('file', new Blob([Buffer.from(file.bytes)], { type: file.contentType }), file.fileName);
+  const posted = await fetch(ticket.json.url as string, { method: 'POST', body: form });
+  await posted.arrayBuffer();
+  const confirm = await api.request('POST', `/api/schools/${schoolId}/documents/uploads/${ticket.json.uploadId as string}/confirm`, who);
+  return { ticket, post: posted.status, confirm };
+}
+
+/** Uploads a generated document of each required type of the milestone (what a submission needs). */
+export async function attachRequiredDocuments(api: ApiFixture, schoolId: string, milestone: string, as: Caller | { token: string } = 'contractor'): Promise<void> {
+  const def = REFERENCE_PROGRAM.milestones.find((m) => m.key === milestone)!;
+  for (const rule of def.documents.filter((r) => r.required)) {
+    const bytes = samplePdf([rule.title.en, `${schoolId} / ${milestone}`]);
+    const r = await uploadDocument(api, schoolId, milestone, rule.type, { bytes, contentType: 'application/pdf', fileName: `${rule.type}.pdf` }, as);
+    if (r.confirm?.status !== 201) throw new Error(`upload of ${rule.type} failed: ${r.ticket.status} ${r.ticket.text} ${r.confirm?.text ?? ''}`);
+  }
 }

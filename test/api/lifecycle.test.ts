@@ -4,11 +4,12 @@
  * reaches the school's workflow (started by the first command, then waiting on the milestone with a
  * task token). Plus the conflicts: a second accept, an old If-Match, Idempotency-Key replays.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CommandResult, HistoryPage, Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
 import { executionArnOf, executionName } from '../../functions/common/workflow-signal.js';
-import { eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 let sfn: SFNClient;
@@ -52,6 +53,7 @@ describe('connection milestone, start to completion', () => {
     }, 'the workflow to wait for the submission');
 
     const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 };
+    await attachRequiredDocuments(api, school.id, 'connection');
     const submitted = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence }, headers: { 'if-match': '"1"' } });
     expect(submitted.status).toBe(200);
     expect(CommandResult.parse(submitted.json).milestone).toMatchObject({ status: 'submitted', version: 2, evidence });
@@ -63,13 +65,28 @@ describe('connection milestone, start to completion', () => {
       return m?.task?.phase === 'acceptance' ? m.task : undefined;
     }, 'the workflow to wait for the acceptance');
 
-    const accepted = await api.request('POST', `${base}/accept`, { body: { note: 'Скорость подтверждена' }, headers: { 'if-match': '"2"' } });
+    // The program asks the school to confirm the connection before anyone accepts it.
+    const early = await api.request('POST', `${base}/accept`, { body: {} });
+    expect(early.status).toBe(409);
+    expect(Problem.parse(early.json).detail).toContain('school-staff');
+    const slow = await api.request('POST', `${base}/signoff`, { as: 'schoolStaff', body: { measuredMbps: 10 } });
+    expect(slow.status).toBe(422);
+    const signed = await api.request('POST', `${base}/signoff`, { as: 'schoolStaff', body: { measuredMbps: school.urban ? 110 : 55, note: 'Замер в кабинете информатики' }, headers: { 'if-match': '"2"' } });
+    expect(signed.status).toBe(200);
+    expect(CommandResult.parse(signed.json).milestone.signOffs).toEqual([expect.objectContaining({ role: 'school-staff', sub: decodeJwt(api.tokens.schoolStaff!).sub, measuredMbps: school.urban ? 110 : 55 })]);
+    await eventually(async () => (await taskOutputs(acceptance.executionArn)).some((o) => o.event === 'signed-off' && o.version === 3), 'the sign-off to reach the workflow');
+    const stillAccepting = await eventually(async () => {
+      const m = await api.stack.store.getMilestone(school.id, 'connection');
+      return m?.task?.phase === 'acceptance' && m.task.token !== acceptance.token ? m.task : undefined;
+    }, 'the workflow to wait for the acceptance again');
+
+    const accepted = await api.request('POST', `${base}/accept`, { body: { note: 'Скорость подтверждена' }, headers: { 'if-match': '"3"' } });
     expect(accepted.status).toBe(200);
-    expect(accepted.headers.get('etag')).toBe('"3"');
+    expect(accepted.headers.get('etag')).toBe('"4"');
     const result = CommandResult.parse(accepted.json);
-    expect(result.milestone).toMatchObject({ status: 'completed', version: 3, overdue: false });
+    expect(result.milestone).toMatchObject({ status: 'completed', version: 4, overdue: false });
     expect(result.events.map((e) => e.type)).toEqual(['accepted']);
-    await eventually(async () => (await taskOutputs(acceptance.executionArn)).some((o) => o.event === 'accepted' && o.version === 3 && o.status === 'completed'), 'the acceptance to reach the workflow');
+    await eventually(async () => (await taskOutputs(stillAccepting.executionArn)).some((o) => o.event === 'accepted' && o.version === 4 && o.status === 'completed'), 'the acceptance to reach the workflow');
 
     // A second accept is a conflict, and changes nothing.
     const again = await api.request('POST', `${base}/accept`, { body: {} });
@@ -80,7 +97,8 @@ describe('connection milestone, start to completion', () => {
     const history = HistoryPage.parse((await api.request('GET', `/api/schools/${school.id}/history?limit=50`)).json);
     const mine = history.items.filter((e) => e.milestone === 'connection').map((e) => [e.type, e.version, e.actor.role]);
     expect(mine).toEqual([
-      ['accepted', 3, 'program-manager'],
+      ['accepted', 4, 'program-manager'],
+      ['signed-off', 3, 'school-staff'],
       ['submitted', 2, 'contractor'],
       ['started', 1, 'program-manager'],
     ]);

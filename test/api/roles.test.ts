@@ -8,14 +8,15 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
-import { CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
+import { ContractorList, ContractorView, ReviewQueue } from '../../shared/api/administration.js';
+import { attachRequiredDocuments, CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
 
 let api: ApiFixture;
 let jobId: string;
 
 beforeAll(async () => {
-  // Per-user throttling low enough to reach in a test, high enough for the matrix below (16 requests a caller).
-  api = await startApi('roles', { rateLimit: { perSecond: 5, burst: 30 } });
+  // Per-user throttling low enough to reach in a test, high enough for the matrix below (about 30 requests a caller).
+  api = await startApi('roles', { rateLimit: { perSecond: 5, burst: 60 } });
   const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, { body: { assignee: api.contractorOrg } });
   expect(started.status).toBe(200);
   // A closed milestone: every command on it is refused by its status (409) — for those who may command it.
@@ -27,6 +28,8 @@ afterAll(async () => {
 });
 
 type Expect = Record<Caller, number>;
+/** Who reads the contractor register: managers, coordinators and viewers. */
+const READ_REGISTER = { contractor: 403, otherContractor: 403, schoolStaff: 403, otherSchoolStaff: 403 } as const;
 const signedIn = (ok: number, overrides: Partial<Expect> = {}): Expect => ({
   manager: ok,
   coordinator: ok,
@@ -34,6 +37,8 @@ const signedIn = (ok: number, overrides: Partial<Expect> = {}): Expect => ({
   contractor: ok,
   otherContractor: ok,
   viewer: ok,
+  schoolStaff: ok,
+  otherSchoolStaff: ok,
   none: 401,
   expired: 401,
   foreignKey: 401,
@@ -46,6 +51,7 @@ interface Case {
   path: () => string;
   body?: () => unknown;
   raw?: { text: string; contentType: string };
+  headers?: Record<string, string>;
   expect: Expect;
   /** Checks the body of a 2xx answer. */
   check?: (json: unknown, caller: Caller) => void;
@@ -70,7 +76,7 @@ const cases: Case[] = [
     name: 'GET /api/me/assignments',
     method: 'GET',
     path: () => '/api/me/assignments',
-    expect: signedIn(403, { contractor: 200, otherContractor: 200 }),
+    expect: signedIn(403, { contractor: 200, otherContractor: 200, schoolStaff: 200, otherSchoolStaff: 200 }),
     check: (json, caller) => {
       const list = AssignmentList.parse(json);
       const ids = list.items.map((a) => `${a.schoolId}/${a.milestone}`);
@@ -84,14 +90,14 @@ const cases: Case[] = [
     name: 'GET /api/schools?district=',
     method: 'GET',
     path: () => `/api/schools?district=${api.school.district}&limit=5`,
-    expect: signedIn(200, { otherCoordinator: 403, contractor: 403, otherContractor: 403 }),
+    expect: signedIn(200, { otherCoordinator: 403, contractor: 403, otherContractor: 403, schoolStaff: 403, otherSchoolStaff: 403 }),
     check: (json) => expect(SchoolList.parse(json).items.every((s) => s.district === api.school.district)).toBe(true),
   },
   {
     name: 'GET /api/schools/{id}',
     method: 'GET',
     path: () => `/api/schools/${api.school.id}`,
-    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403 }),
+    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403, otherSchoolStaff: 403 }),
     check: (json, caller) => {
       const detail = SchoolDetail.parse(json);
       // A contractor sees only its own milestones of the school.
@@ -102,7 +108,7 @@ const cases: Case[] = [
     name: 'GET /api/schools/{id}/history',
     method: 'GET',
     path: () => `/api/schools/${api.school.id}/history`,
-    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403 }),
+    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403, otherSchoolStaff: 403 }),
     check: (json, caller) => {
       const page = HistoryPage.parse(json);
       expect(page.items.some((e) => e.milestone === 'connection' && e.type === 'started')).toBe(true);
@@ -185,7 +191,7 @@ const cases: Case[] = [
     name: 'GET /api/reports/progress',
     method: 'GET',
     path: () => '/api/reports/progress?asOf=2024-12-31',
-    expect: signedIn(200, { contractor: 403, otherContractor: 403 }),
+    expect: signedIn(200, { contractor: 403, otherContractor: 403, schoolStaff: 403, otherSchoolStaff: 403 }),
     check: (json, caller) => {
       const report = ProgressReport.parse(json);
       if (caller === 'coordinator') expect(report.rows.map((r) => r.district)).toEqual([api.school.district]);
@@ -202,6 +208,107 @@ const cases: Case[] = [
       if (caller === 'contractor') expect(list.items.every((n) => n.recipient.type === 'contractor' && n.recipient.org === api.contractorOrg)).toBe(true);
     },
   },
+  // ---------- the school's own role ----------
+  {
+    name: 'POST signoff (milestone active: nothing to sign yet)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/connection/signoff`,
+    body: () => ({ measuredMbps: 120 }),
+    expect: signedIn(403, { schoolStaff: 409 }),
+  },
+  {
+    name: 'GET /api/review-queue',
+    method: 'GET',
+    path: () => '/api/review-queue',
+    expect: signedIn(200, { contractor: 403, otherContractor: 403, viewer: 403 }),
+    check: (json) => expect(ReviewQueue.parse(json).items).toEqual([]),
+  },
+  // ---------- the contractor register ----------
+  {
+    name: 'GET /api/contractors',
+    method: 'GET',
+    path: () => '/api/contractors',
+    expect: signedIn(200, READ_REGISTER),
+    check: (json) => expect(ContractorList.parse(json).items.map((c) => c.contractor.id)).toContain(api.contractorOrg),
+  },
+  {
+    name: 'POST /api/contractors (the id is taken)',
+    method: 'POST',
+    path: () => '/api/contractors',
+    body: () => ({ id: api.contractorOrg, name: 'Дубликат', kind: 'internet-provider', contracts: [{ number: 'K-9', date: '2021-01-01', milestone: 'connection', endDate: '2024-12-31' }] }),
+    expect: signedIn(403, { manager: 409 }),
+  },
+  {
+    name: 'GET /api/contractors/{id}',
+    method: 'GET',
+    path: () => `/api/contractors/${api.contractorOrg}`,
+    expect: signedIn(200, READ_REGISTER),
+    check: (json) => expect(ContractorView.parse(json).openWork).toBeGreaterThanOrEqual(1),
+  },
+  {
+    name: 'PUT /api/contractors/{id} (an old If-Match)',
+    method: 'PUT',
+    path: () => `/api/contractors/${api.contractorOrg}`,
+    body: () => ({ name: 'Новое имя', kind: 'internet-provider' }),
+    headers: { 'if-match': '"999"' },
+    expect: signedIn(403, { manager: 409 }),
+  },
+  {
+    name: 'POST /api/contractors/{id}/deactivate (it holds open work)',
+    method: 'POST',
+    path: () => `/api/contractors/${api.contractorOrg}/deactivate`,
+    body: () => ({ reason: 'Договор расторгнут' }),
+    expect: signedIn(403, { manager: 409 }),
+  },
+  {
+    name: 'POST /api/contractors/{id}/reactivate (it is active)',
+    method: 'POST',
+    path: () => `/api/contractors/${api.contractorOrg}/reactivate`,
+    expect: signedIn(403, { manager: 409 }),
+  },
+  {
+    name: 'GET /api/contractors/{id}/history',
+    method: 'GET',
+    path: () => `/api/contractors/${api.contractorOrg}/history`,
+    expect: signedIn(200, READ_REGISTER),
+  },
+  {
+    name: 'POST /api/imports/contractors (a bad file: nothing imported)',
+    method: 'POST',
+    path: () => '/api/imports/contractors',
+    raw: { text: 'id,name\nx,y\n', contentType: 'text/csv' },
+    expect: signedIn(403, { manager: 400 }),
+  },
+  // ---------- school profiles ----------
+  {
+    name: 'PATCH /api/schools/{id} (an old If-Match)',
+    method: 'PATCH',
+    path: () => `/api/schools/${api.school.id}`,
+    body: () => ({ teachersToTrain: 7 }),
+    headers: { 'if-match': '"999"' },
+    expect: signedIn(403, { manager: 409, coordinator: 409 }),
+  },
+  {
+    name: 'POST /api/schools/{id}/archive (an old If-Match)',
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/archive`,
+    body: () => ({ on: '2031-09-01', reason: 'closed' }),
+    headers: { 'if-match': '"999"' },
+    expect: signedIn(403, { manager: 409 }),
+  },
+  {
+    name: 'GET /api/schools/{id}/profile-history',
+    method: 'GET',
+    path: () => `/api/schools/${api.school.id}/profile-history`,
+    expect: signedIn(200, { otherCoordinator: 403, otherContractor: 403, otherSchoolStaff: 403 }),
+  },
+  {
+    name: 'POST /api/imports/schools/updates (a bad file: nothing changed)',
+    method: 'POST',
+    path: () => '/api/imports/schools/updates',
+    raw: { text: 'id,name\nx,y\n', contentType: 'text/csv' },
+    expect: signedIn(403, { manager: 400 }),
+  },
 ];
 
 describe('every route against every caller', () => {
@@ -213,6 +320,7 @@ describe('every route against every caller', () => {
           as: caller,
           ...(c.body ? { body: c.body() } : {}),
           ...(c.raw ? { raw: c.raw.text, contentType: c.raw.contentType } : {}),
+          ...(c.headers ? { headers: c.headers } : {}),
         });
         outcomes[caller] = res.status;
         if (res.status >= 400) {
@@ -231,7 +339,7 @@ describe('every route against every caller', () => {
     const flood = await api.stack.token({ role: 'viewer', sub: 'flooding-viewer' });
     const statuses: number[] = [];
     let retryAfter: string | null = null;
-    for (let i = 0; i < 45; i++) {
+    for (let i = 0; i < 75; i++) {
       const res = await api.request('GET', '/api/me', { token: flood });
       statuses.push(res.status);
       if (res.status === 429) {
@@ -239,7 +347,7 @@ describe('every route against every caller', () => {
         expect(Problem.parse(res.json).type).toBe('/problems/throttled');
       }
     }
-    expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true);
     expect(statuses).toContain(429);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await api.request('GET', '/api/me', { as: 'viewer' })).status).toBe(200);
@@ -314,9 +422,12 @@ describe('history after a reassignment', () => {
     };
 
     await command('start', 'manager', { assignee: api.contractorOrg }); // 1
+    // Each provider uploads the documents its submission needs.
+    await attachRequiredDocuments(api, school.id, 'connection', { token: token.first });
     await command('submit', 'first', evidence('АКТ-ПЕРВЫЙ')); // 2
     await command('reject', 'manager', { reason: 'Скорость ниже договорной у первого подрядчика' }); // 3
     await command('reassign', 'manager', { contractor: api.otherOrg, reason: 'Сорван срок' }); // 4
+    await attachRequiredDocuments(api, school.id, 'connection', { token: token.second });
     await command('submit', 'second', evidence('АКТ-ВТОРОЙ')); // 5
     await command('reject', 'manager', { reason: 'Акт второго подрядчика без подписи' }); // 6
     await command('reassign', 'manager', { contractor: api.contractorOrg }); // 7

@@ -121,7 +121,7 @@ describe('listing', () => {
 
     expect((await api.request('GET', `/api/users/${foreign.username}`, { as: 'coordinator' })).status).toBe(403);
     expect((await api.request('GET', `/api/users/${own.username}`, { as: 'coordinator' })).status).toBe(200);
-    const expected: Record<Caller, number> = { manager: 200, coordinator: 200, otherCoordinator: 200, contractor: 403, otherContractor: 403, viewer: 403, none: 401, expired: 401, foreignKey: 401 };
+    const expected: Record<Caller, number> = { manager: 200, coordinator: 200, otherCoordinator: 200, contractor: 403, otherContractor: 403, viewer: 403, schoolStaff: 403, otherSchoolStaff: 403, none: 401, expired: 401, foreignKey: 401 };
     for (const as of CALLERS) expect((await api.request('GET', '/api/users', { as })).status, as).toBe(expected[as]);
     expect((await api.request('GET', '/api/users/no-such-user')).status).toBe(404);
   });

@@ -17,6 +17,8 @@ import type { SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
 import { VirtualClock } from '../../shared/clock.js';
 import type { Evidence, School } from '../../shared/program/model.js';
 import { buildWeb } from '../../functions/web/build.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { launchChromium, screenshot, SCREENSHOT_DIR } from '../support/browser.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
@@ -104,14 +106,27 @@ function evidenceFor(key: string, school: School, actDate: string): Evidence {
   }
 }
 
-/** A contractor submits and the manager accepts, through the API, on the virtual clock's day. */
+/** The documents a submission needs, generated and put in the bucket as a confirmed upload would be. */
+async function attachDocuments(school: School, key: string, org: string): Promise<void> {
+  const def = REFERENCE_PROGRAM.milestones.find((d) => d.key === key)!;
+  await attachGeneratedDocuments({ store: stack.store, bucket: { s3: stack.s3, bucket: stack.documentBucket } }, def, school, { role: 'contractor', sub: `${org}-user`, org }, clock.now());
+}
+
+/** A contractor submits, the school signs off where the program asks it, and the manager accepts, through the API, on the virtual clock's day. */
 async function completeViaApi(schoolId: string, key: string): Promise<void> {
   const detail = await get<SchoolDetail>(`schools/${schoolId}`);
   const m = detail.milestones.find((x) => x.key === key);
   if (!m || m.status !== 'active' || !m.assignee) return;
   const today = clock.now().toISOString().slice(0, 10);
+  await attachDocuments(detail.school, key, m.assignee);
   const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, { evidence: evidenceFor(key, detail.school, today) });
   if (submitted.status !== 200) throw new Error(`submit ${schoolId}/${key}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
+  if (key === 'connection' || key === 'equipment') {
+    const staff = await stack.token({ role: 'school-staff', sub: `director-${schoolId}`, school: schoolId, name: 'Директор школы' });
+    const measured = key === 'connection' ? { measuredMbps: detail.school.urban ? 150 : 75 } : {};
+    const signed = await call(staff, 'POST', `schools/${schoolId}/milestones/${key}/signoff`, measured);
+    if (signed.status !== 200) throw new Error(`signoff ${schoolId}/${key}: ${signed.status} ${JSON.stringify(signed.json)}`);
+  }
   const accepted = await call(managerToken, 'POST', `schools/${schoolId}/milestones/${key}/accept`, {});
   if (accepted.status !== 200) throw new Error(`accept ${schoolId}/${key}: ${accepted.status} ${JSON.stringify(accepted.json)}`);
 }
@@ -166,6 +181,8 @@ beforeAll(async () => {
   const pick = open[open.length - 1]!;
   subject = pick;
   subjectOrg = pick.milestones.find((m) => m.key === 'connection')!.assignee!;
+  // The connection's act and speed test are attached (the form's upload is not part of this test).
+  await attachDocuments((await get<SchoolDetail>(`schools/${pick.id}`)).school, 'connection', subjectOrg);
   browser = await launchChromium();
 }, 240_000);
 
@@ -271,6 +288,12 @@ describe('dashboard', () => {
     await page.locator('.schools-table').getByRole('link', { name: subject.name, exact: true }).first().click();
     await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
 
+    // The school's staff confirmed the connection at the school (through the API here): the manager may accept.
+    const staff = await stack.token({ role: 'school-staff', sub: `director-${subject.id}`, school: subject.id, name: 'Директор школы' });
+    const signed = await call(staff, 'POST', `schools/${subject.id}/milestones/connection/signoff`, { measuredMbps: subject.urban ? 150 : 75 });
+    expect(signed.status).toBe(200);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
     const item = page.locator('li[data-milestone="connection"]');
     await expect.poll(() => item.locator('.badge').first().textContent()).toBe('На проверке');
     expect(await item.locator('.evidence').innerText()).toContain('АКТ-2021/417');

@@ -22,6 +22,12 @@ const active = (key = 'connection', extra: Partial<MilestoneState> = {}) =>
   stateWith(key, { status: 'active', version: 1, assignee: 'omsk-net', startedAt: T0.toISOString(), ...extra });
 const submitted = (key = 'connection') =>
   stateWith(key, { status: 'submitted', version: 2, assignee: 'omsk-net', startedAt: T0.toISOString(), submittedAt: T0.toISOString(), evidence: goodEvidence.connection });
+/** A connection submission the school's staff signed off (the reference program asks for it before acceptance). */
+const signedOff = (key = 'connection') => ({
+  ...submitted(key),
+  version: 3,
+  signOffs: [{ role: 'school-staff' as const, sub: 'director-17', at: T0.toISOString(), ...(key === 'connection' ? { measuredMbps: 120 } : {}) }],
+});
 const completed = stateWith('connection', { ...submitted(), status: 'completed', version: 3, closedAt: T0.toISOString() });
 
 function run(key: string, state: MilestoneState | undefined, command: Command, actor: Actor, now = T0): Decision {
@@ -48,7 +54,7 @@ describe('rejection codes', () => {
 });
 
 describe('start', () => {
-  it('pending -> active, assigning the district contractor before the region-wide one, version 1', () => {
+  it('pending -> active, assigning the default contractor under contract for the school, version 1', () => {
     const d = accepted(run('connection', undefined, { type: 'start' }, system));
     expect(d.events).toEqual([
       { type: 'started', schoolId: urbanSchool.id, milestone: 'connection', at: T0.toISOString(), actor: system, version: 1, assignee: 'omsk-net', deadline: '2021-12-31' },
@@ -126,9 +132,9 @@ describe('who may do what', () => {
     ['system may start', system, { type: 'start' }, stateWith('connection', {}), null],
     ['system cannot accept', system, { type: 'accept' }, submitted(), 'forbidden'],
     ['system cannot hold', system, { type: 'hold', reason: 'pause it' }, active(), 'forbidden'],
-    ['manager may accept', manager, { type: 'accept' }, submitted(), null],
+    ['manager may accept after the sign-off', manager, { type: 'accept' }, signedOff(), null],
     ['manager cannot submit', manager, { type: 'submit', evidence: goodEvidence.connection }, active(), 'forbidden'],
-    ['coordinator may accept in its district', coordinator, { type: 'accept' }, submitted(), null],
+    ['coordinator may accept in its district after the sign-off', coordinator, { type: 'accept' }, signedOff(), null],
     ['coordinator cannot accept in another district', otherCoordinator, { type: 'accept' }, submitted(), 'forbidden'],
     ['coordinator of another district cannot start', otherCoordinator, { type: 'start' }, stateWith('connection', {}), 'forbidden'],
     ['coordinator cannot submit', coordinator, { type: 'submit', evidence: goodEvidence.connection }, active(), 'forbidden'],
@@ -178,8 +184,8 @@ describe('transitions', () => {
   });
 
   it('accept: submitted -> completed, closed, the assignee is told', () => {
-    const d = accepted(run('connection', submitted(), { type: 'accept', note: 'ok' }, manager));
-    expect(d.state).toMatchObject({ status: 'completed', closedAt: T0.toISOString(), note: 'ok', version: 3 });
+    const d = accepted(run('connection', signedOff(), { type: 'accept', note: 'ok' }, manager));
+    expect(d.state).toMatchObject({ status: 'completed', closedAt: T0.toISOString(), note: 'ok', version: 4 });
     expect(d.notifications[0]!.recipient).toEqual({ type: 'contractor', org: 'omsk-net' });
   });
 

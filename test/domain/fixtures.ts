@@ -1,5 +1,5 @@
 /** Shared test data for the domain tests: a school, contractors, actors and context builders. */
-import type { Actor, Contractor, Evidence, EvidenceKind, MilestoneKey, MilestoneState, School } from '../../shared/program/model.js';
+import type { Actor, Contract, Contractor, DocumentRef, Evidence, EvidenceKind, MilestoneKey, MilestoneState, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { initialState, type DecisionContext } from '../../shared/domain/index.js';
 
@@ -28,12 +28,21 @@ export const ruralSchool: School = {
   cohortYear: 2021,
 };
 
+/** A contract for a milestone over the whole program period, covering what the contractor serves. */
+export function regionContract(milestone: string, overrides: Partial<Contract> = {}): Contract {
+  return { number: `${milestone}-1`, date: '2020-12-01', milestone, districts: [], schools: [], endDate: '2025-12-31', ...overrides };
+}
+
+function contractorOf(id: string, name: string, kind: Contractor['kind'], districts: string[], milestone: string): Contractor {
+  return { id, name, kind, districts, emails: [], active: true, contracts: [regionContract(milestone)] };
+}
+
 export const contractors: Contractor[] = [
-  { id: 'rostelecom', name: 'ПАО «Ростелеком»', kind: 'internet-provider', districts: [] },
-  { id: 'omsk-net', name: 'ООО «Омск-Нет»', kind: 'internet-provider', districts: ['omsk'] },
-  { id: 'supplier-1', name: 'ООО «Поставщик»', kind: 'equipment-supplier', districts: [] },
-  { id: 'irooo', name: 'БУ ДПО «ИРООО»', kind: 'training-provider', districts: [] },
-  { id: 'far-provider', name: 'ООО «Дальний»', kind: 'internet-provider', districts: ['tarsky'] },
+  contractorOf('rostelecom', 'ПАО «Ростелеком»', 'internet-provider', [], 'connection'),
+  contractorOf('omsk-net', 'ООО «Омск-Нет»', 'internet-provider', ['omsk'], 'connection'),
+  contractorOf('supplier-1', 'ООО «Поставщик»', 'equipment-supplier', [], 'equipment'),
+  contractorOf('irooo', 'БУ ДПО «ИРООО»', 'training-provider', [], 'training'),
+  contractorOf('far-provider', 'ООО «Дальний»', 'internet-provider', ['tarsky'], 'connection'),
 ];
 
 export const manager: Actor = { role: 'program-manager', sub: 'pm-1' };
@@ -44,14 +53,28 @@ export const system: Actor = { role: 'system', sub: 'system' };
 export function contractorActor(org: string): Actor {
   return { role: 'contractor', sub: `${org}-user`, org };
 }
+export function schoolStaff(school: string): Actor {
+  return { role: 'school-staff', sub: `${school}-director`, school };
+}
 
 export const T0 = new Date('2022-03-01T05:00:00Z');
 
-/** A context with every milestone of the school in its initial state, overridden by `states`. */
+/** One attached document of each type the milestone's evidence rules require. */
+export function requiredDocuments(milestone: MilestoneKey): DocumentRef[] {
+  const rules = program.milestones.find((m) => m.key === milestone)?.documents ?? [];
+  return rules
+    .filter((r) => r.required)
+    .map((r, i) => ({ id: `doc-${milestone}-${i}`, type: r.type, contentType: 'application/pdf', size: 1024 + i, sha256: String(i).repeat(64) }));
+}
+
+/**
+ * A context with every milestone of the school in its initial state, overridden by `states`, and the
+ * milestone's required documents attached.
+ */
 export function context(milestone: MilestoneKey, states: Partial<Record<MilestoneKey, MilestoneState>> = {}, school: School = urbanSchool): DecisionContext {
   const all: Record<MilestoneKey, MilestoneState> = {};
   for (const m of program.milestones) all[m.key] = initialState(program, school, m.key, T0);
-  return { program, school, milestone, states: { ...all, ...states }, contractors };
+  return { program, school, milestone, states: { ...all, ...states }, contractors, documents: requiredDocuments(milestone) };
 }
 
 /** A milestone state with overrides (consistent enough for the rule under test). */

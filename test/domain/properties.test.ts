@@ -31,7 +31,7 @@ import {
   type MilestoneKey,
   type School,
 } from '../../shared/program/model.js';
-import { contractorActor, contractors, coordinator, manager, otherCoordinator, program, ruralSchool, system, TZ, urbanSchool, viewer } from './fixtures.js';
+import { contractorActor, contractors, coordinator, manager, otherCoordinator, program, requiredDocuments, ruralSchool, schoolStaff, system, TZ, urbanSchool, viewer } from './fixtures.js';
 
 const KEYS = program.milestones.map((m) => m.key);
 const ORGS = ['omsk-net', 'rostelecom', 'supplier-1', 'irooo', urbanSchool.id, ruralSchool.id, 'stranger'];
@@ -39,6 +39,7 @@ const ORGS = ['omsk-net', 'rostelecom', 'supplier-1', 'irooo', urbanSchool.id, r
 const actorArb: fc.Arbitrary<Actor> = fc.oneof(
   fc.constantFrom(manager, coordinator, otherCoordinator, viewer, system),
   fc.constantFrom(...ORGS).map(contractorActor),
+  fc.constantFrom(urbanSchool.id, ruralSchool.id).map(schoolStaff),
 );
 
 const dateArb = (from: number, to: number) =>
@@ -109,14 +110,22 @@ const commandArb: fc.Arbitrary<StepCommand> = fc.oneof(
   w(1, fc.record({ type: fc.constant('waive' as const), reason: reasonArb })),
   w(1, fc.record({ type: fc.constant('reassign' as const), contractor: fc.constantFrom(...ORGS) })),
   w(1, fc.record({ type: fc.constant('reschedule' as const), deadline: dateArb(2021, 2025), reason: reasonArb })),
+  w(3, fc.option(fc.constantFrom(30, 50, 99, 100, 250), { nil: undefined }).map((mbps) => ({ type: 'signoff' as const, ...(mbps !== undefined ? { measuredMbps: mbps } : {}) }))),
 );
 
 /** The milestone's current assignee, signed in (resolved when the step runs). */
 const ASSIGNEE = 'assignee' as const;
-const stepActorArb: fc.Arbitrary<Actor | typeof ASSIGNEE> = fc.oneof(w(3, fc.constant(ASSIGNEE)), w(3, fc.constantFrom(manager, system)), w(2, actorArb));
+/** The staff of the school under test (resolved when the step runs). */
+const STAFF = 'staff' as const;
+const stepActorArb: fc.Arbitrary<Actor | typeof ASSIGNEE | typeof STAFF> = fc.oneof(
+  w(3, fc.constant(ASSIGNEE)),
+  w(3, fc.constantFrom(manager, system)),
+  w(2, fc.constant(STAFF)),
+  w(2, actorArb),
+);
 
 type Step =
-  | { kind: 'command'; minutes: number; key: MilestoneKey; command: StepCommand; actor: Actor | typeof ASSIGNEE }
+  | { kind: 'command'; minutes: number; key: MilestoneKey; command: StepCommand; actor: Actor | typeof ASSIGNEE | typeof STAFF }
   | { kind: 'remind'; minutes: number; key: MilestoneKey; pick: number };
 
 const minutesArb = fc.integer({ min: 0, max: 30 * 24 * 60 });
@@ -137,10 +146,18 @@ function checkConsistent(ctx: DecisionContext, state: MilestoneState): void {
   if (state.status === 'submitted' || state.status === 'completed' || state.resumeTo === 'submitted') {
     expect(state.evidence?.kind).toBe(def.evidence);
     expect(state.submittedAt).not.toBeNull();
-    expect(evidenceIssues(def, ctx.school, state.evidence!, new Date(state.submittedAt!), TZ)).toEqual([]);
+    expect(evidenceIssues(def, ctx.school, state.evidence!, new Date(state.submittedAt!), TZ, ctx.documents)).toEqual([]);
   }
   if (state.startedAt !== null) {
     for (const dep of def.dependsOn) expect(['completed', 'waived']).toContain(ctx.states[dep]?.status);
+  }
+  // Sign-offs come in the program's order, only on a submission, and all of them before an acceptance.
+  const roles = state.signOffs.map((s) => s.role);
+  expect(roles).toEqual(def.signOffs.slice(0, roles.length));
+  if (roles.length > 0) expect(['submitted', 'completed', 'waived', 'on-hold']).toContain(state.status);
+  if (state.status === 'completed') expect(roles).toEqual(def.signOffs);
+  for (const s of state.signOffs) {
+    if (s.role === 'school-staff' && def.evidence === 'connection') expect(s.measuredMbps).toBeGreaterThanOrEqual(ctx.school.urban ? 100 : 50);
   }
 }
 
@@ -159,11 +176,11 @@ describe('decider invariants', () => {
         for (const step of steps) {
           now += step.minutes * 60_000;
           const at = new Date(now);
-          const ctx: DecisionContext = { program, school, milestone: step.key, states: { ...states }, contractors };
+          const ctx: DecisionContext = { program, school, milestone: step.key, states: { ...states }, contractors, documents: requiredDocuments(step.key) };
           const before = states[step.key]!;
           let decision: Decision;
           if (step.kind === 'command') {
-            const actor = step.actor === ASSIGNEE ? contractorActor(before.assignee ?? 'stranger') : step.actor;
+            const actor = step.actor === ASSIGNEE ? contractorActor(before.assignee ?? 'stranger') : step.actor === STAFF ? schoolStaff(school.id) : step.actor;
             decision = decide(ctx, resolve(step.command, step.key, school), actor, at);
           } else {
             const policy = program.milestones.find((m) => m.key === step.key)!.reminders;

@@ -166,7 +166,7 @@ describe('parseSchoolsCsv', () => {
   });
 
   it('accepts a file with only a header as an empty list', () => {
-    expect(parseSchoolsCsv(`${HEADER}\r\n`, { districts })).toEqual({ ok: true, schools: [] });
+    expect(parseSchoolsCsv(`${HEADER}\r\n`, { districts })).toEqual({ ok: true, schools: [], lines: [] });
   });
 });
 

@@ -44,7 +44,11 @@ describe('schoolsToCsv / parseSchoolsCsv round trip (property)', () => {
     fc.assert(
       fc.property(fc.uniqueArray(school, { selector: (s) => s.id, maxLength: 12 }), csvOptions, (schools, options) => {
         const result = parseSchoolsCsv(schoolsToCsv(schools, options), { districts });
-        expect(result).toStrictEqual({ ok: true, schools });
+        expect(result).toStrictEqual({ ok: true, schools, lines: expect.any(Array) });
+        // Each school with the line its row starts on, in file order after the header.
+        const lines = result.ok ? result.lines : [];
+        expect(lines).toHaveLength(schools.length);
+        expect(lines.every((line, i) => line > (i === 0 ? 1 : lines[i - 1]!))).toBe(true);
       }),
       { numRuns: 150 },
     );
@@ -54,7 +58,7 @@ describe('schoolsToCsv / parseSchoolsCsv round trip (property)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer(), fc.string()), fc.integer({ min: 1, max: 80 }), csvOptions, (seed, total, options) => {
         const { schools } = generateRegion({ seed, schools: total });
-        expect(parseSchoolsCsv(schoolsToCsv(schools, options), { districts })).toStrictEqual({ ok: true, schools });
+        expect(parseSchoolsCsv(schoolsToCsv(schools, options), { districts })).toStrictEqual({ ok: true, schools, lines: schools.map((_, i) => i + 2) });
       }),
       { numRuns: 40 },
     );

@@ -7,11 +7,11 @@ import {
   OMSK_OBLAST_DISTRICTS,
   Rng,
   allocateSchools,
-  assignContractor,
   createDistrictResolver,
   generateRegion,
-  servesDistrict,
 } from '../../shared/region/index.js';
+import { defaultAssignee, servesDistrict } from '../../shared/domain/index.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import source from '../../shared/region/data/omsk-oblast-districts.json' with { type: 'json' };
 
 const sha256 = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -232,21 +232,28 @@ describe('contractors', () => {
     }
   });
 
-  it('assignContractor picks, deterministically, a contractor of the kind that serves the school', () => {
+  it('the default assignee is, deterministically, an active contractor of the kind under contract for the school', () => {
     const used = new Set<string>();
+    const byId = new Map(region.contractors.map((c) => [c.id, c]));
+    const defs = REFERENCE_PROGRAM.milestones.filter((m) => (CONTRACTOR_KINDS as readonly string[]).includes(m.assignee));
     for (const s of region.schools) {
-      for (const kind of CONTRACTOR_KINDS) {
-        const c = assignContractor(region, s, kind);
-        expect(c).not.toBeNull();
-        expect(c?.kind).toBe(kind);
-        expect(servesDistrict(c as Contractor, s.district)).toBe(true);
-        expect(assignContractor({ contractors: region.contractors.slice().reverse() }, s, kind)).toEqual(c);
-        used.add((c as Contractor).id);
+      for (const def of defs) {
+        const id = defaultAssignee(def, s, region.contractors, '2021-06-01');
+        expect(id).not.toBeNull();
+        const c = byId.get(id!) as Contractor;
+        expect(c.kind).toBe(def.assignee);
+        expect(servesDistrict(c, s.district)).toBe(true);
+        expect(c.contracts.some((k) => k.milestone === def.key)).toBe(true);
+        expect(defaultAssignee(def, s, region.contractors.slice().reverse(), '2021-06-01')).toBe(id);
+        used.add(id!);
       }
     }
     // The work is spread: every contractor gets some schools.
     expect(used.size).toBe(region.contractors.length);
     const tarsky = region.schools.find((s) => s.district === 'tarsky') as School;
-    expect(assignContractor({ contractors: region.contractors.filter((c) => c.districts.length > 0 && !c.districts.includes('tarsky')) }, tarsky, 'internet-provider')).toBeNull();
+    const connection = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
+    expect(defaultAssignee(connection, tarsky, region.contractors.filter((c) => c.districts.length > 0 && !c.districts.includes('tarsky')), '2021-06-01')).toBeNull();
+    // Out of the contracts' period nobody is eligible.
+    expect(defaultAssignee(connection, tarsky, region.contractors, '2031-01-01')).toBeNull();
   });
 });

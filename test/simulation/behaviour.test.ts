@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { endOfLocalDay, localDate } from '../../shared/calendar.js';
 import { isWorkingDay } from '../../shared/working-days/index.js';
-import { eligibleAssignees, evidenceIssues } from '../../shared/domain/index.js';
+import { defaultAssignee, eligibleAssignees, evidenceIssues } from '../../shared/domain/index.js';
 import { planMilestones, REFERENCE_PROGRAM } from '../../shared/program/index.js';
 import { generateRegion } from '../../shared/region/index.js';
 import { zonedInstant } from '../../shared/calendar.js';
@@ -22,7 +22,7 @@ function activations(): ActiveMilestone[] {
     return program.milestones.map((def) => ({
       schoolId: school.id,
       key: def.key,
-      assignee: eligibleAssignees(def, school, region.contractors)[0] ?? null,
+      assignee: defaultAssignee(def, school, region.contractors, plan[def.key]!.plannedStart),
       deadline: plan[def.key]!.deadline,
       startedAt: zonedInstant(plan[def.key]!.plannedStart, '00:05', TZ).getTime(),
     }));
@@ -130,7 +130,7 @@ describe('behaviour model', () => {
     const m = model(1);
     const school = region.schools[0]!;
     const def = program.milestones.find((d) => d.key === 'connection')!;
-    const eligible = eligibleAssignees(def, school, region.contractors);
+    const eligible = eligibleAssignees(def, school, region.contractors, '2021-06-01');
     const current = eligible[0]!;
     const next = m.replacement({ schoolId: school.id, key: 'connection', assignee: current }, eligible);
     expect(next).not.toBeNull();
@@ -147,7 +147,9 @@ describe('behaviour model', () => {
     for (const school of region.schools) {
       for (const def of program.milestones) {
         const evidence = m.evidence(def, school, at, 0);
-        expect(evidenceIssues(def, school, evidence, new Date(at), TZ)).toEqual([]);
+        // The documents are generated beside the evidence (shared/documents/generated.ts): one per required type.
+        const documents = def.documents.filter((r) => r.required).map((r) => ({ id: `d-${r.type}`, type: r.type, contentType: 'application/pdf' as const, size: 1, sha256: '0'.repeat(64) }));
+        expect(evidenceIssues(def, school, evidence, new Date(at), TZ, documents)).toEqual([]);
         expect(evidence.actDate).toBe('2023-03-15');
       }
     }

@@ -8,8 +8,8 @@ import { computeKpis, formatKpiTable } from '../../infra/local/simulation/kpi.js
 const program = REFERENCE_PROGRAM;
 const TZ = program.timeZone;
 const contractors: Contractor[] = [
-  { id: 'isp-1', name: 'ISP', kind: 'internet-provider', districts: [] },
-  { id: 'sup-1', name: 'Supplier', kind: 'equipment-supplier', districts: [] },
+  { id: 'isp-1', name: 'ISP', kind: 'internet-provider', districts: [], emails: [], active: true, contracts: [{ number: 'K-1', date: '2021-01-01', milestone: 'connection', districts: [], schools: [], endDate: '2025-12-31' }] },
+  { id: 'sup-1', name: 'Supplier', kind: 'equipment-supplier', districts: [], emails: [], active: true, contracts: [{ number: 'K-2', date: '2021-01-01', milestone: 'equipment', districts: [], schools: [], endDate: '2025-12-31' }] },
 ];
 const districts: District[] = [
   { id: 'north', nameRu: 'Северный район', nameEn: 'North District', centerRu: 'Север', centerIsTown: false },
@@ -64,6 +64,7 @@ class Log {
   }
 }
 
+const staffOf = (s: School): Actor => ({ role: 'school-staff', sub: `${s.id}-director`, school: s.id });
 const evidence = (actDate: string) => ({ evidence: { kind: 'connection' as const, actNumber: 'A-1', actDate, bandwidthMbps: 50 } });
 
 function scenario() {
@@ -72,10 +73,12 @@ function scenario() {
   // s1: connected in June 2021, on time.
   log.run(s1, 'connection', { type: 'start' }, system, '2021-01-11T03:00:00Z');
   log.run(s1, 'connection', { type: 'submit', ...evidence('2021-05-20') }, isp, '2021-05-20T05:00:00Z');
+  log.run(s1, 'connection', { type: 'signoff', measuredMbps: 50 }, staffOf(s1), '2021-05-25T05:00:00Z');
   log.run(s1, 'connection', { type: 'accept' }, manager, '2021-06-01T05:00:00Z');
   // s2: accepted at 01:00 on 1 January 2022 in Omsk (still 31 December in UTC): a 2022 completion, and late.
   log.run(s2, 'connection', { type: 'start' }, system, '2021-01-11T03:00:00Z');
   log.run(s2, 'connection', { type: 'submit', ...evidence('2021-12-20') }, isp, '2021-12-20T05:00:00Z');
+  log.run(s2, 'connection', { type: 'signoff', measuredMbps: 50 }, staffOf(s2), '2021-12-21T05:00:00Z');
   log.run(s2, 'connection', { type: 'accept' }, manager, '2021-12-31T19:00:00Z');
   // s3: waived in March 2021; equipment started and left open.
   log.run(s3, 'connection', { type: 'start' }, system, '2021-01-11T03:00:00Z');

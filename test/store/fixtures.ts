@@ -17,7 +17,7 @@ export function school(id: string, district = 'omsk', overrides: Partial<School>
 }
 
 export function contractor(id: string, overrides: Partial<Contractor> = {}): Contractor {
-  return { id, name: `Contractor ${id}`, kind: 'internet-provider', districts: [], ...overrides };
+  return { id, name: `Contractor ${id}`, kind: 'internet-provider', districts: [], emails: [], active: true, contracts: [], ...overrides };
 }
 
 export function pending(schoolId: string, key = 'connection', overrides: Partial<MilestoneState> = {}): MilestoneState {
@@ -37,6 +37,7 @@ export function pending(schoolId: string, key = 'connection', overrides: Partial
     closedAt: null,
     updatedAt: '2021-01-01T00:00:00.000Z',
     rejections: 0,
+    signOffs: [],
     ...overrides,
   };
 }

@@ -49,7 +49,7 @@ describe('getSchools', () => {
     expect(records.slice(2).map((r) => r?.school.id)).toEqual(schools.map((s) => s.id).reverse());
     for (const r of records.slice(2)) expect(r!.milestones.map((m) => m.state.key)).toEqual([...KEYS].sort());
     // Profiles only.
-    expect((await store.getSchools(['batch-01'], []))[0]).toEqual({ school: schools[1], milestones: [] });
+    expect((await store.getSchools(['batch-01'], []))[0]).toEqual({ school: schools[1], version: 0, milestones: [] });
   });
 });
 

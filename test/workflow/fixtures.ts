@@ -1,7 +1,7 @@
 /** People, schools and evidence for the workflow tests. */
 import { zonedInstant } from '../../shared/calendar.js';
 import { requiredBandwidthMbps } from '../../shared/domain/evidence.js';
-import type { Actor, Contractor, Evidence, IsoDate, KitItem, MilestoneEvent, School } from '../../shared/program/model.js';
+import type { Actor, Command, Contractor, Evidence, IsoDate, KitItem, MilestoneEvent, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/index.js';
 
@@ -10,6 +10,16 @@ export const MANAGER: Actor = { role: 'program-manager', sub: 'pm-1', name: 'Pro
 
 export function contractor(org: string): Actor {
   return { role: 'contractor', sub: `user-${org}`, org };
+}
+
+/** The director of a school, signed in as its staff. */
+export function schoolStaff(s: Pick<School, 'id'>): Actor {
+  return { role: 'school-staff', sub: `director-${s.id}`, school: s.id };
+}
+
+/** The school's sign-off the reference program asks before acceptance (the connection measured at the standard). */
+export function signOff(key: string, s: School): Command {
+  return key === 'connection' ? { type: 'signoff', measuredMbps: requiredBandwidthMbps(s) } : { type: 'signoff' };
 }
 
 /** A local date and time in Omsk as an instant. */

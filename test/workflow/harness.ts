@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../shared/clock.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
+import { AttachRefusedError } from '../../shared/store/documents.js';
 import { createCommandService, type CommandOutcome } from '../../shared/commands/execute.js';
 import type { Actor, Command, Contractor, MilestoneEvent, MilestoneKey, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
@@ -224,6 +226,16 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       return live;
     },
     async command(schoolId, milestone, command, actor) {
+      if (command.type === 'submit') {
+        // The documents the evidence rules require (records; the workflows never read the bytes).
+        const school = (await store.getSchool(schoolId))?.school;
+        const def = REFERENCE_PROGRAM.milestones.find((m) => m.key === milestone);
+        if (school && def) {
+          await attachGeneratedDocuments({ store, bucket: null }, def, school, actor, clock.now()).catch((error: unknown) => {
+            if (!(error instanceof AttachRefusedError)) throw error; // not active: the submit is refused below
+          });
+        }
+      }
       const { outcome, signal: result } = await createCommandService({ store, program: REFERENCE_PROGRAM, clock, signals: signal }).execute({ schoolId, milestone, command, actor });
       await settle();
       return { outcome, signal: result as SignalResult | null };

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../shared/program/model.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { type Harness } from './harness.js';
-import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
@@ -60,6 +60,7 @@ describe('milestone lifecycle', () => {
     await h.advanceTo(omsk('2022-01-26'));
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
     await h.advanceTo(omsk('2022-01-28'));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     await h.advanceTo(omsk('2022-03-01'));
 
@@ -111,12 +112,13 @@ describe('milestone lifecycle', () => {
     r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-10') }, contractor(assignee));
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     await h.advanceTo(omsk('2021-03-12'));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     r = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     expect((await milestone()).state).toMatchObject({ status: 'completed', rejections: 1, closedAt: omsk('2021-03-12').toISOString() });
 
     const events = (await h.events(s.id)).filter((e) => e.milestone === 'connection').map((e) => e.type);
-    expect(events).toEqual(['started', 'submitted', 'rejected', 'submitted', 'accepted']);
+    expect(events).toEqual(['started', 'submitted', 'rejected', 'submitted', 'signed-off', 'accepted']);
     // One lifecycle drove it all, and ended.
     const lifecycles = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith('ms-sch-reject-1-connection-'));
     expect(lifecycles.map((e) => [e.name, e.status, e.stopDate?.toISOString()])).toEqual([['ms-sch-reject-1-connection-g1', 'SUCCEEDED', omsk('2021-03-12').toISOString()]]);
@@ -148,6 +150,7 @@ describe('milestone lifecycle', () => {
     expect(reminders(await h.events(s.id), 'connection').map((e) => [e.at, e.level])).toEqual([[at9('2022-01-25'), 'program-manager']]);
 
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect((await milestone()).state.status).toBe('completed');
     const lifecycles = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith('ms-sch-hold-1-connection-'));
@@ -163,6 +166,7 @@ describe('milestone lifecycle', () => {
     const state = async (key: string) => (await h.store.getMilestone(s.id, key))!.state;
     const equipment = await state('equipment');
     await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2021-06-01') }, contractor(equipment.assignee!));
+    await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
     await h.command(s.id, 'equipment', { type: 'accept' }, MANAGER);
     // Onboarding still needs the connection.
     expect((await state('onboarding')).status).toBe('pending');

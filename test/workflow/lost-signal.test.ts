@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCommandService } from '../../shared/commands/execute.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
 import type { Actor, Command, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { Rng } from '../../shared/region/prng.js';
@@ -17,6 +18,7 @@ import { harnessPerTest } from './per-test.js';
 const harness = harnessPerTest();
 
 const SCHOOLS = 25;
+const CONNECTION = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
 /** Eight commands per school, each changing the phase its lifecycle waits in: 200 commands in all. */
 function commandsFor(s: School, assignee: string): { command: Command; actor: Actor }[] {
   const submit = (date: string) => ({ command: { type: 'submit', evidence: evidence('connection', s, date) } as Command, actor: contractor(assignee) });
@@ -49,6 +51,8 @@ describe('signals lost after the commit', () => {
     const scripts = await Promise.all(
       schools.map(async (s) => commandsFor(s, (await h.store.getMilestone(s.id, 'connection'))!.state.assignee!)),
     );
+    // The documents every submission needs, attached once while the milestones are open (they stay through rejections).
+    for (const [i, s] of schools.entries()) await attachGeneratedDocuments({ store: h.store, bucket: null }, CONNECTION, s, scripts[i]![0]!.actor, h.clock.now());
     for (let step = 0; step < 8; step++) {
       for (const [i, s] of schools.entries()) {
         const { command, actor } = scripts[i]![step]!;

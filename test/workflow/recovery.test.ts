@@ -12,11 +12,12 @@
 import { describe, expect, it } from 'vitest';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { createCommandService, type CommandService } from '../../shared/commands/execute.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SignalResult } from '../../functions/common/workflow-signal.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { type HandlerWrapper, type Harness } from './harness.js';
-import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
@@ -31,6 +32,8 @@ async function stop(h: Harness, name: string, stateMachineArn: string): Promise<
   await h.settle();
 }
 
+
+const CONNECTION = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
 describe('re-created executions', () => {
   it('re-creates a stopped lifecycle in the daily sweep; it goes on from the stored state', async () => {
     const s = school('sch-kill-ms', 2023);
@@ -49,6 +52,7 @@ describe('re-created executions', () => {
 
     const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-02') }, contractor(assignee));
     expect(submitted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     expect((await milestone()).state.status).toBe('completed');
@@ -79,6 +83,7 @@ describe('re-created executions', () => {
     await h.advanceTo(omsk('2021-03-02', '08:15'));
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 1, programsStarted: 0 });
 
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     expect((await milestone()).state.status).toBe('completed');
@@ -91,6 +96,7 @@ describe('re-created executions', () => {
     await stop(h, 'school-sch-kill-prog-1', h.programArn);
 
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     // The lifecycle's Close found the program's token dead and started the next generation.
     expect(await running(h, h.programArn, 'school-sch-kill-prog-')).toEqual(['school-sch-kill-prog-2']);
@@ -116,6 +122,7 @@ describe('re-created executions', () => {
     expect((await milestone()).task).toMatchObject({ phase: 'acceptance' });
 
     await h.advanceTo(omsk('2021-03-04'));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success' });
     expect((await milestone()).state.status).toBe('completed');
@@ -167,6 +174,7 @@ describe('signals and waits that cross', () => {
             },
           });
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
+          await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
           command = createCommandService({ store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );
@@ -200,6 +208,7 @@ describe('signals and waits that cross', () => {
     expect(await h.store.getMilestone(s.id, 'connection')).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
     expect(h.clock.now().getTime()).toBe(omsk('2021-12-01', '12:00').getTime());
 
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success' });
     expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([omsk('2021-12-01', '09:00').toISOString()]);
@@ -218,6 +227,7 @@ describe('signals while no step waits', () => {
         if (armed && (event as { schoolId: string }).schoolId === s.id) {
           armed = false;
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
+          await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
           const { outcome, signal } = await createCommandService({ store: h!.store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
             { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
           );
@@ -243,6 +253,7 @@ describe('signals while no step waits', () => {
     // The wait noticed the newer version, did not start, and the lifecycle now waits for the acceptance.
     expect(await h.store.getMilestone(s.id, 'connection')).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
 
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success' });
     expect((await h.store.getMilestone(s.id, 'connection'))!.state.status).toBe('completed');
@@ -264,6 +275,7 @@ describe('signals while no step waits', () => {
     expect(await running(h, h.lifecycleArn, 'ms-sch-idle-1-')).toEqual(['ms-sch-idle-1-connection-g2']);
     expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/-g2$/) });
 
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect((await milestone()).state.status).toBe('completed');
   });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
-import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school } from './fixtures.js';
+import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { harnessPerTest } from './per-test.js';
 
 const YEAR_MS = 365 * 86_400_000;
@@ -53,6 +53,7 @@ describe('school program', () => {
     let r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-11-15') }, contractor(connection.assignee!));
     expect(r.signal?.kind).toBe('task-success');
     await h.advanceTo(omsk('2021-11-20'));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     r = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(r.signal?.kind).toBe('task-success');
     expect((await state('connection')).status).toBe('completed');
@@ -70,6 +71,7 @@ describe('school program', () => {
     await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2022-11-10') }, contractor(equipment.assignee!));
     expect((await state('onboarding')).status).toBe('pending');
     await h.advanceTo(omsk('2022-11-14'));
+    await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
     await h.command(s.id, 'equipment', { type: 'accept' }, MANAGER);
     // The program was woken by the equipment's lifecycle and started onboarding at once.
     const onboarding = await state('onboarding');
@@ -117,6 +119,7 @@ describe('school program', () => {
     await h.advanceTo(omsk('2021-06-01'));
     const connection = await state('connection');
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-06-01') }, contractor(connection.assignee!));
+    await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
 
     await h.advanceTo(omsk('2024-01-02'));
@@ -131,6 +134,7 @@ describe('school program', () => {
     await h.advanceTo(omsk('2024-12-18'));
     await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2024-12-18') }, contractor(equipment.assignee!));
     await h.advanceTo(omsk('2024-12-20'));
+    await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
     await h.command(s.id, 'equipment', { type: 'accept' }, MANAGER);
     expect(await state('onboarding')).toMatchObject({ status: 'active', startedAt: omsk('2024-12-20').toISOString(), deadline: '2024-12-31' });
     await h.advanceTo(omsk('2024-12-27'));

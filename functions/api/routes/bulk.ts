@@ -1,15 +1,16 @@
 /** Bulk jobs: one command on one milestone of every school a filter selects, run asynchronously. */
 import { createRoute, type z } from '@hono/zod-openapi';
 import { Job, JobParams, bulkRequestSchema, type BulkRequest } from '../../../shared/api/schemas.js';
-import { CommandType } from '../../../shared/program/model.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
+import { HTTP_COMMANDS } from './commands.js';
 import { COMMON_ERRORS, forbidden, notFound, problem, router, security, type RouteContext } from './common.js';
 
 export function bulkRoutes({ deps }: RouteContext) {
   const { program } = deps;
   const app = router();
 
-  for (const action of CommandType.options) {
+  // A sign-off is a person's own statement about their school: never sent in bulk.
+  for (const action of HTTP_COMMANDS.filter((c) => c !== 'signoff')) {
     app.openapi(
       createRoute({
         method: 'post',

@@ -17,14 +17,20 @@ const COMMAND_DOCS: Record<CommandType, string> = {
   waive: 'Program managers and coordinators: the milestone is not required for this school, with a reason.',
   reassign: 'Program managers and coordinators: give the milestone to another contractor of the right kind.',
   reschedule: 'Program managers and coordinators: move the deadline, with a reason.',
+  signoff:
+    "Whoever the program asks to sign a submission off, in its order (school staff: the connection works at the school, with the bandwidth measured there; the equipment arrived). Acceptance waits for every sign-off (409 before).",
+  replan: 'Not a route: a profile change re-plans the milestones (PATCH /api/schools/{schoolId}).',
 };
+
+/** The commands a caller sends; `replan` follows from a profile change, never from a request of its own. */
+export const HTTP_COMMANDS = CommandType.options.filter((c): c is Exclude<CommandType, 'replan'> => c !== 'replan');
 
 const BODY_REQUIRED: ReadonlySet<CommandType> = new Set(['submit', 'reject', 'hold', 'waive', 'reassign', 'reschedule']);
 
 export function commandRoutes({ deps, commands, now }: RouteContext) {
   const { program } = deps;
   const app = router();
-  for (const action of CommandType.options) {
+  for (const action of HTTP_COMMANDS) {
     app.openapi(
       createRoute({
         method: 'post',
@@ -83,7 +89,8 @@ const OUTCOME_TYPE: Record<Rejected['code'], string> = {
 };
 
 export function outcomeProblem(outcome: Extract<CommandOutcome, { ok: false }>): ApiProblem {
-  const errors = outcome.issues.map((i) => ({ field: i.field.startsWith('dependsOn.') ? i.field : `body.${i.field}`, reason: i.message }));
+  // Dependencies and attached documents are not part of the body: their fields are named as they are.
+  const errors = outcome.issues.map((i) => ({ field: /^(dependsOn|documents)\./.test(i.field) ? i.field : `body.${i.field}`, reason: i.message }));
   return new ApiProblem(outcome.status, outcome.message, {
     type: OUTCOME_TYPE[outcome.code],
     code: outcome.code,

@@ -7,7 +7,10 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../../../shared/api/schemas.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { CommandService } from '../../../shared/commands/execute.js';
+import type { Rejection } from '../../../shared/domain/rejection.js';
+import type { DocumentBucket } from '../../../shared/documents/storage.js';
 import type { District, ProgramDefinition, School } from '../../../shared/program/model.js';
+import type { CsvImportError } from '../../../shared/region/csv-import.js';
 import type { MilestoneStore, Page, SchoolRecord, SchoolSummary } from '../../../shared/store/store.js';
 import type { WorkflowSignal } from '../../common/workflow-signal.js';
 import type { WebRequest, WebResponse } from '../../web/serve.js';
@@ -40,6 +43,8 @@ export interface ApiDeps {
   users?: UsersDeps | null;
   /** Where the dashboard signs in (`GET /auth/config`); without it, that route answers 404. */
   signIn?: SignInConfig | null;
+  /** The evidence-document bucket; without one, the document routes answer 503. */
+  documents?: DocumentBucket | null;
   log?: Log;
   version?: string;
 }
@@ -129,7 +134,10 @@ export interface SchoolReads {
 
 export function schoolReads(store: MilestoneStore, program: ProgramDefinition): SchoolReads {
   const milestoneKeys = program.milestones.map((m) => m.key);
-  /** School profiles never change once imported (an import refuses known ids): they are kept in memory. */
+  /**
+   * Profiles are kept in memory for the reads that need only the profile; an edit or an archive here
+   * replaces the entry at once, and every list and school read refreshes it from the table.
+   */
   const cache = new Map<string, School>();
   const remember = (school: School): void => {
     if (cache.size >= 20_000) cache.delete(cache.keys().next().value!);
@@ -183,4 +191,42 @@ export interface RouteContext {
   reads: SchoolReads;
   log: Log;
   now(): Date;
+}
+
+/** A refusal of the domain's rules as a problem: 403, 409 (`not-allowed`), or 400 with its fields under `prefix`. */
+export function rejectionProblem(rejection: Rejection, prefix = 'body.'): ApiProblem {
+  const errors = rejection.issues.map((i) => ({ field: `${prefix}${i.field}`, reason: i.message }));
+  switch (rejection.code) {
+    case 'forbidden':
+      return forbidden(rejection.message);
+    case 'not-allowed':
+    case 'dependency':
+      return new ApiProblem(409, rejection.message, { type: PROBLEM_TYPES.conflict, code: rejection.code, ...(errors.length ? { errors } : {}) });
+    case 'not-found':
+      return notFound(rejection.message);
+    default:
+      return validationProblem(errors.length ? errors : [{ field: 'body', reason: rejection.message }], rejection.message);
+  }
+}
+
+/** Throws the problem of a refusal (a `canRead`, `mayAdminister` or rule check that returned one). */
+export function refuse(rejection: Rejection | null, prefix?: string): void {
+  if (rejection) throw rejectionProblem(rejection, prefix);
+}
+
+/** The body of a CSV upload: 415 unless it is sent as text/csv. */
+export async function csvBody(req: { header(name: string): string | undefined; text(): Promise<string> }): Promise<string> {
+  const type = (req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'text/csv') {
+    throw new ApiProblem(415, 'Send the file as text/csv.', { type: PROBLEM_TYPES.unsupportedMediaType, errors: [{ field: 'header.content-type', reason: 'must be text/csv' }] });
+  }
+  return req.text();
+}
+
+/** Every problem of a CSV file, each with its line and column: nothing was written. */
+export function csvProblem(errors: readonly CsvImportError[], what = 'imported'): ApiProblem {
+  return validationProblem(
+    errors.map((e) => ({ field: e.column ? `line ${e.line}, column ${e.column}` : `line ${e.line}`, reason: e.reason, line: e.line, ...(e.column ? { column: e.column } : {}) })),
+    `The file has ${errors.length} problem(s); nothing was ${what}.`,
+  );
 }

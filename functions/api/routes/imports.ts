@@ -2,8 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { Job } from '../../../shared/api/schemas.js';
 import { parseSchoolsCsv } from '../../../shared/region/csv-import.js';
-import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
-import { COMMON_ERRORS, forbidden, problem, router, security, type RouteContext } from './common.js';
+import { ApiProblem, PROBLEM_TYPES } from '../problem.js';
+import { COMMON_ERRORS, csvBody, csvProblem, forbidden, problem, router, security, type RouteContext } from './common.js';
 
 export function importRoutes({ deps, reads }: RouteContext) {
   const app = router();
@@ -31,19 +31,10 @@ export function importRoutes({ deps, reads }: RouteContext) {
     async (c) => {
       const p = c.get('principal');
       if (p.actor.role !== 'program-manager') throw forbidden('Only program managers import schools.');
-      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'text/csv') {
-        throw new ApiProblem(415, 'Send the file as text/csv.', { type: PROBLEM_TYPES.unsupportedMediaType, errors: [{ field: 'header.content-type', reason: 'must be text/csv' }] });
-      }
-      const text = await c.req.text();
+      const text = await csvBody(c.req);
       const existing = await reads.allSchools();
       const parsed = parseSchoolsCsv(text, { districts: deps.districts, existingIds: existing.map((s) => s.id) });
-      if (!parsed.ok) {
-        throw validationProblem(
-          parsed.errors.map((e) => ({ field: e.column ? `line ${e.line}, column ${e.column}` : `line ${e.line}`, reason: e.reason, line: e.line, ...(e.column ? { column: e.column } : {}) })),
-          `The file has ${parsed.errors.length} problem(s); nothing was imported.`,
-        );
-      }
+      if (!parsed.ok) throw csvProblem(parsed.errors);
       if (!deps.queue) throw new ApiProblem(503, 'Imports are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
       const job = await deps.jobs.createImport({ schools: parsed.schools, createdBy: p.actor });
       await deps.queue.enqueue(job.id);

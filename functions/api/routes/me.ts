@@ -2,7 +2,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { AssignmentList, AssignmentQuery, Me, NotificationList, NotificationQuery, type Assignment } from '../../../shared/api/schemas.js';
 import { toView } from '../views.js';
-import { COMMON_ERRORS, forbidden, router, security, type RouteContext } from './common.js';
+import { canRead } from '../../../shared/domain/index.js';
+import { COMMON_ERRORS, forbidden, refuse, router, security, type RouteContext } from './common.js';
 
 export function meRoutes({ deps, reads, now }: RouteContext) {
   const { store, program } = deps;
@@ -27,6 +28,7 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
           email: p.email,
           district: p.actor.role === 'district-coordinator' ? p.actor.district : null,
           org: p.actor.role === 'contractor' ? p.actor.org : null,
+          school: p.actor.role === 'school-staff' ? p.actor.school : null,
         },
         200,
       );
@@ -45,9 +47,11 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
     }),
     async (c) => {
       const p = c.get('principal');
-      if (p.actor.role !== 'contractor') throw forbidden('Only contractors have assignments; see /api/schools.');
+      refuse(canRead(p.actor, { kind: 'assignments' }));
+      // School staff do the school's own work: it is assigned to the school's id.
+      const assignee = p.actor.role === 'contractor' ? p.actor.org : p.actor.role === 'school-staff' ? p.actor.school : '';
       const { limit, cursor } = c.req.valid('query');
-      const page = await store.listAssignments(p.actor.org, { limit, cursor: cursor ?? null });
+      const page = await store.listAssignments(assignee, { limit, cursor: cursor ?? null });
       const at = now();
       const schools = await reads.profiles(page.items.map((s) => s.schoolId));
       const items: Assignment[] = page.items.flatMap((s) => {
@@ -75,8 +79,8 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
       const { limit, cursor } = c.req.valid('query');
       const a = p.actor;
       const recipient =
-        a.role === 'contractor'
-          ? ({ type: 'contractor', org: a.org } as const)
+        a.role === 'contractor' || a.role === 'school-staff'
+          ? ({ type: 'contractor', org: a.role === 'contractor' ? a.org : a.school } as const)
           : a.role === 'district-coordinator'
             ? ({ type: 'district-coordinator', district: a.district } as const)
             : a.role === 'program-manager'

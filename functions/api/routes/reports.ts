@@ -2,7 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ProgressQuery, ProgressReport } from '../../../shared/api/schemas.js';
 import { progressCsv, progressReport } from '../reports.js';
-import { COMMON_ERRORS, forbidden, negotiate, problem, router, security, type RouteContext } from './common.js';
+import { canRead } from '../../../shared/domain/index.js';
+import { COMMON_ERRORS, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function reportRoutes({ deps, reads, now }: RouteContext) {
   const app = router();
@@ -24,7 +25,7 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
     }),
     async (c) => {
       const p = c.get('principal');
-      if (p.actor.role === 'contractor') throw forbidden('Reports are for managers, coordinators and viewers.');
+      refuse(canRead(p.actor, { kind: 'reports' }));
       const query = c.req.valid('query');
       const format = query.format ?? negotiate(c.req.header('accept'));
       const districtIds = p.actor.role === 'district-coordinator' ? [p.actor.district] : deps.districts.map((d) => d.id);

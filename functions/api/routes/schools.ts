@@ -4,7 +4,8 @@ import { HistoryPage, HistoryQuery, SchoolDetail, SchoolList, SchoolListQuery, S
 import { wholeHistory } from '../../../shared/store/store.js';
 import { validationProblem } from '../problem.js';
 import { assertDistrict, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from '../views.js';
-import { COMMON_ERRORS, forbidden, problem, router, security, type RouteContext } from './common.js';
+import { canRead } from '../../../shared/domain/index.js';
+import { COMMON_ERRORS, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function schoolRoutes({ deps, reads, now }: RouteContext) {
   const { store, program } = deps;
@@ -25,12 +26,8 @@ export function schoolRoutes({ deps, reads, now }: RouteContext) {
     async (c) => {
       const p = c.get('principal');
       const query = c.req.valid('query');
-      if (p.actor.role === 'contractor') throw forbidden('Contractors see their own work at /api/me/assignments.');
-      let district = query.district;
-      if (p.actor.role === 'district-coordinator') {
-        if (district !== undefined && district !== p.actor.district) throw forbidden(`You coordinate ${p.actor.district}, not ${district}.`);
-        district = p.actor.district;
-      }
+      refuse(canRead(p.actor, { kind: 'schools', district: query.district }));
+      const district = p.actor.role === 'district-coordinator' ? p.actor.district : query.district;
       if (query.milestone !== undefined && !program.milestones.some((m) => m.key === query.milestone)) {
         throw validationProblem([{ field: 'query.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` }]);
       }
@@ -57,7 +54,8 @@ export function schoolRoutes({ deps, reads, now }: RouteContext) {
       const record = await reads.loadSchool(schoolId);
       const at = now();
       const visible = visibleMilestones(c.get('principal'), record.school, milestoneStates(program, record, at));
-      return c.json({ school: record.school, milestones: visible.map((s) => toView(program, s, at)) }, 200);
+      c.header('etag', `"${record.version}"`);
+      return c.json({ school: record.school, version: record.version, milestones: visible.map((s) => toView(program, s, at)) }, 200);
     },
   );
 

@@ -8,10 +8,10 @@ import type { CommandResult, Me, MilestoneView } from '../../../shared/api/schem
 import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
 import { ALLOWED_FROM } from '../../../shared/domain/decider.js';
 import { authorize } from '../../../shared/domain/permissions.js';
-import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneState, type School } from '../../../shared/program/model.js';
+import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneDefinition, type MilestoneState, type School } from '../../../shared/program/model.js';
 import { api, ApiError } from './api.js';
 import { useI18n } from './i18n.js';
-import { evidenceKindOf } from './program.js';
+import { evidenceKindOf, MILESTONES } from './program.js';
 import { errorText, focusFirstError, InputField, TextAreaField } from './ui.js';
 import { apiFieldErrors, joinPath, zodFieldErrors, type FieldErrors } from './validation.js';
 
@@ -26,7 +26,7 @@ function actorOf(me: Me): Actor | null {
     case 'contractor':
       return me.org ? { role: me.role, sub: me.sub, org: me.org } : null;
     case 'school-staff':
-      return null;
+      return me.school ? { role: me.role, sub: me.sub, school: me.school } : null;
   }
 }
 
@@ -34,10 +34,22 @@ function actorOf(me: Me): Actor | null {
  * The actions the signed-in user may take on this milestone now: the domain's own rules (the statuses
  * each command applies in, and who may do what). The API decides again on every request.
  */
-export function availableActions(me: Me, school: School, milestone: MilestoneState): CommandType[] {
+export function availableActions(me: Me, school: School, milestone: MilestoneState): FormAction[] {
   const actor = actorOf(me);
-  if (!actor) return [];
-  return CommandType.options.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone) === null);
+  const def = MILESTONES.find((m) => m.key === milestone.key);
+  if (!actor || !def) return [];
+  return FORM_ACTIONS.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone, def) === null && turnOf(c, def, milestone));
+}
+
+/** The commands a person sends from a form (`replan` follows from a profile change). */
+export type FormAction = Exclude<CommandType, 'replan'>;
+const FORM_ACTIONS = CommandType.options.filter((c): c is FormAction => c !== 'replan');
+
+/** Sign-offs come in the program's order, and acceptance after the last of them. */
+function turnOf(action: FormAction, def: MilestoneDefinition, milestone: MilestoneState): boolean {
+  if (action === 'accept') return milestone.signOffs.length >= def.signOffs.length;
+  if (action === 'signoff') return milestone.signOffs.length < def.signOffs.length;
+  return true;
 }
 
 type Values = Record<string, string>;
@@ -67,7 +79,7 @@ function evidenceOf(kind: EvidenceKind, v: Values, school: School): { evidence: 
   }
 }
 
-function bodyOf(action: CommandType, v: Values, school: School, milestoneKey: string): { body: unknown; items: KitItem[] } {
+function bodyOf(action: FormAction, v: Values, school: School, milestoneKey: string): { body: unknown; items: KitItem[] } {
   switch (action) {
     case 'start':
       return { body: { assignee: text(v.assignee) }, items: [] };
@@ -88,13 +100,15 @@ function bodyOf(action: CommandType, v: Values, school: School, milestoneKey: st
       return { body: { contractor: text(v.contractor), reason: text(v.reason) }, items: [] };
     case 'reschedule':
       return { body: { deadline: text(v.deadline), reason: v.reason ?? '' }, items: [] };
+    case 'signoff':
+      return { body: { measuredMbps: num(v.measuredMbps), note: text(v.note) }, items: [] };
   }
 }
 
 export interface ActionFormProps {
   school: School;
   milestone: Pick<MilestoneView, 'key' | 'version' | 'status' | 'deadline'>;
-  action: CommandType;
+  action: FormAction;
   /** Prefix of the field ids, unique on the page. */
   idPrefix: string;
   onDone: (result: CommandResult) => void;
@@ -160,6 +174,19 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
   }
 
   const kind = action === 'submit' ? evidenceKindOf(milestone.key) : undefined;
+  /** A bandwidth in Mbit/s, with the school's standard as its hint (the contractor's act, the school's own measurement). */
+  const bandwidthField = (field: string, label: string) => (
+    <InputField
+      {...track(field, fieldProps(field))}
+      label={label}
+      hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
+      required
+      type="number"
+      inputMode="decimal"
+      min={0}
+      step="any"
+    />
+  );
   return (
     <form ref={formRef} class="action-form" onSubmit={submit} noValidate aria-labelledby={`${idPrefix}-title`} data-action={action}>
       <h4 id={`${idPrefix}-title`} class="form-title">
@@ -182,18 +209,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
             <InputField {...track('evidence.actNumber', fieldProps('evidence.actNumber'))} label={t('evidence.actNumber')} required maxLength={64} autoComplete="off" />
             <InputField {...track('evidence.actDate', fieldProps('evidence.actDate'))} label={t('evidence.actDate')} required type="date" />
           </div>
-          {kind === 'connection' && (
-            <InputField
-              {...track('evidence.bandwidthMbps', fieldProps('evidence.bandwidthMbps'))}
-              label={t('evidence.bandwidthMbps')}
-              hint={t('evidence.bandwidthHint', { min: requiredBandwidthMbps(school), area: t(school.urban ? 'school.urban' : 'school.rural') })}
-              required
-              type="number"
-              inputMode="decimal"
-              min={0}
-              step="any"
-            />
-          )}
+          {kind === 'connection' && bandwidthField('evidence.bandwidthMbps', t('evidence.bandwidthMbps'))}
           {kind === 'training' && (
             <InputField
               {...track('evidence.teachersTrained', fieldProps('evidence.teachersTrained'))}
@@ -251,11 +267,12 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       {(action === 'reject' || action === 'hold' || action === 'waive' || action === 'reschedule') && (
         <TextAreaField {...track('reason', fieldProps('reason'))} label={t('field.reason')} required maxLength={2000} />
       )}
-      {(action === 'accept' || action === 'resume') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
+      {action === 'signoff' && evidenceKindOf(milestone.key) === 'connection' && bandwidthField('measuredMbps', t('field.measuredMbps'))}
+      {(action === 'accept' || action === 'resume' || action === 'signoff') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
 
       <div class="form-actions">
         <button type="submit" class={`btn ${action === 'reject' || action === 'waive' ? 'btn-danger' : 'btn-primary'}`} disabled={busy} aria-busy={busy}>
-          {action === 'submit' || action === 'accept' || action === 'reject' ? i18n.action(action) : t('form.submit')}
+          {action === 'submit' || action === 'accept' || action === 'reject' || action === 'signoff' ? i18n.action(action) : t('form.submit')}
         </button>
         <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
           {t('cancel')}

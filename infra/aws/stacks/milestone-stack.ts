@@ -6,7 +6,7 @@
  * The synthesized template is the contract (DESIGN.md principle 3): the local runtime reads it, so
  * nothing here may depend on anything that only exists in AWS at synth time (no lookups).
  */
-import { Arn, ArnFormat, CfnOutput, Stack, Tags, type RemovalPolicy, type StackProps } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, CfnOutput, Stack, Tags, type RemovalPolicy, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -14,6 +14,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { AppFunctionFactory, type AppFunction } from '../constructs/app-function.js';
 import { DailySchedules } from '../constructs/daily-schedules.js';
+import { DocumentBucket } from '../constructs/document-bucket.js';
 import { MilestoneHttpApi } from '../constructs/milestone-http-api.js';
 import { MilestoneTable } from '../constructs/milestone-table.js';
 import { acknowledgeWildcardResource } from '../constructs/nag.js';
@@ -95,6 +96,7 @@ export class MilestoneStack extends Stack {
   readonly functions: AppFunctionFactory;
   readonly directory: UserDirectory;
   readonly api: MilestoneHttpApi;
+  readonly documents: DocumentBucket;
   readonly notifications: NotificationDelivery;
   readonly schedules: DailySchedules;
   #workflows?: WorkflowStateMachines;
@@ -151,6 +153,14 @@ export class MilestoneStack extends Stack {
     // The users routes: invite, list, disable and enable users of the one pool.
     this.directory.userPool.grant(this.api.handler, ...DIRECTORY_ADMIN_ACTIONS);
 
+    // Evidence documents: uploaded by the browser straight to the bucket, from the dashboard's origin.
+    this.documents = new DocumentBucket(this, 'Documents', {
+      dashboardOrigin: `https://${this.api.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`,
+      ...(settings.documentRetentionDays ? { retentionDays: settings.documentRetentionDays } : {}),
+    });
+    for (const [name, value] of Object.entries(this.documents.environment)) this.api.handler.addEnvironment(name, value);
+    this.documents.grantApi(this.api.handler, this.api.handler.role!);
+
     this.notifications = new NotificationDelivery(this, 'Notifications', {
       table: this.table.table,
       tableEnvironment: this.tableEnvironment,
@@ -188,6 +198,7 @@ export class MilestoneStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.directory.client.userPoolClientId, description: 'Dashboard app client (ID token audience)' });
     new CfnOutput(this, 'SignInUrl', { value: this.directory.signInBaseUrl, description: 'Managed login (the dashboard sends people there to sign in)' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'DocumentBucketName', { value: this.documents.bucket.bucketName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'Subscribe here (filter on message attributes) when notifications go to SNS' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }

@@ -18,7 +18,10 @@
 import { addDays, endOfLocalDay, localDate, zonedInstant } from '../../../shared/calendar.js';
 import type { Clock } from '../../../shared/clock.js';
 import { createCommandService, type CommandService } from '../../../shared/commands/execute.js';
-import { eligibleAssignees, initialState } from '../../../shared/domain/index.js';
+import { attachGeneratedDocuments } from '../../../shared/documents/generated.js';
+import type { DocumentBucket } from '../../../shared/documents/storage.js';
+import { AttachRefusedError } from '../../../shared/store/documents.js';
+import { eligibleAssignees, initialState, requiredBandwidthMbps } from '../../../shared/domain/index.js';
 import type {
   Actor,
   Command,
@@ -49,6 +52,8 @@ export interface SimulatedSystem {
   store: MilestoneStore;
   signal: WorkflowSignal;
   clock: Clock;
+  /** Where the generated documents of the submissions go; without it, only their records are written. */
+  documents?: DocumentBucket | null;
 }
 
 export interface SimulationOptions {
@@ -141,6 +146,10 @@ function contractorActor(org: string): Actor {
 
 function coordinatorActor(district: string): Actor {
   return { role: 'district-coordinator', sub: `sim-coordinator-${district}`, district };
+}
+
+function schoolStaffActor(school: string): Actor {
+  return { role: 'school-staff', sub: `sim-director-${school}`, school };
 }
 
 const CLOSED: readonly MilestoneStatus[] = ['completed', 'waived'];
@@ -361,6 +370,13 @@ export class Simulation {
       case 'submit': {
         if (action.gen !== t.gen || t.status !== 'active' || t.assignee === null) return;
         const evidence = this.behaviour.evidence(t.def, s.school, this.#now, t.attempt);
+        // The documents the evidence rules require, generated, as the contractor would upload them.
+        try {
+          await attachGeneratedDocuments({ store: this.#system.store, bucket: this.#system.documents ?? null }, t.def, s.school, contractorActor(t.assignee), new Date(this.#now));
+        } catch (error) {
+          // The milestone is no longer active in the store: the submission below is refused and counted.
+          if (!(error instanceof AttachRefusedError)) throw error;
+        }
         const state = await this.#command(s, t, { type: 'submit', evidence }, contractorActor(t.assignee));
         if (!state) return;
         t.submitAt = null;
@@ -375,6 +391,12 @@ export class Simulation {
         t.review = null;
         const coordinator = coordinatorActor(s.school.district);
         if (review.verdict === 'accept') {
+          // The sign-offs the program asks for, in its order (the school measured the standard speed), then the acceptance.
+          for (const role of t.def.signOffs) {
+            const signer = role === 'school-staff' ? schoolStaffActor(schoolId) : coordinator;
+            const measured = role === 'school-staff' && t.def.evidence === 'connection' ? { measuredMbps: requiredBandwidthMbps(s.school) } : {};
+            if (!(await this.#command(s, t, { type: 'signoff', ...measured }, signer))) return;
+          }
           if ((await this.#command(s, t, { type: 'accept' }, coordinator)) && this.#unlocks(s, t)) await this.#observe(s);
           return;
         }
@@ -403,7 +425,7 @@ export class Simulation {
       case 'reassign': {
         if (action.gen !== t.gen || t.status !== 'active') return;
         const school = s.school;
-        const eligible = eligibleAssignees(t.def, school, this.region.contractors);
+        const eligible = eligibleAssignees(t.def, school, this.region.contractors, localDate(new Date(this.#now), this.#tz));
         const next = this.behaviour.replacement({ schoolId, key, assignee: t.assignee }, eligible);
         if (next === null) return;
         const reason = t.assignee === null ? 'Назначение исполнителя' : 'Исполнитель срывает сроки, работы переданы другой организации';

@@ -87,6 +87,7 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
       clock,
       store: stack.store,
       signal,
+      documents: { s3: stack.s3, bucket: stack.documentBucket },
       runtime: {
         advanceTo: (target) => runtime.advanceTo(target),
         idle: () => runtime.idle(),

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Me, MilestoneView, SchoolDetail } from '../../../../shared/api/schemas.js';
-import type { CommandType, Evidence, MilestoneEvent, School } from '../../../../shared/program/model.js';
+import type { Evidence, MilestoneEvent, School } from '../../../../shared/program/model.js';
 import { api } from '../api.js';
-import { ActionForm, availableActions } from '../forms.js';
+import { ActionForm, availableActions, type FormAction } from '../forms.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { districtName, milestoneTitle } from '../program.js';
 import { AsyncView, MoreButton, PageTitle, StatusBadge, useAsync, usePaged } from '../ui.js';
@@ -90,8 +90,8 @@ function Profile({ school }: { school: School }) {
   );
 }
 
-function Timeline({ me, detail, onChanged }: { me: Me; detail: SchoolDetail; onChanged: (action: CommandType) => void }) {
-  const [open, setOpen] = useState<{ milestone: string; action: CommandType } | null>(null);
+function Timeline({ me, detail, onChanged }: { me: Me; detail: SchoolDetail; onChanged: (action: FormAction) => void }) {
+  const [open, setOpen] = useState<{ milestone: string; action: FormAction } | null>(null);
   return (
     <ol class="timeline">
       {detail.milestones.map((m) => (
@@ -116,9 +116,9 @@ function MilestoneItem(props: {
   me: Me;
   school: School;
   milestone: MilestoneView;
-  openAction: CommandType | null;
-  onOpen: (a: CommandType | null) => void;
-  onDone: (a: CommandType) => void;
+  openAction: FormAction | null;
+  onOpen: (a: FormAction | null) => void;
+  onDone: (a: FormAction) => void;
 }) {
   const { me, school, milestone: m, openAction, onOpen, onDone } = props;
   const i18n = useI18n();
@@ -307,6 +307,10 @@ function eventDetails(e: MilestoneEvent, i18n: I18n): string {
       return `${t('event.from', { from: i18n.date(e.from), to: i18n.date(e.to) })} · ${e.reason}`;
     case 'reminded':
       return `${i18n.level(e.level)} · ${t('event.daysToDeadline', { n: e.daysToDeadline })}`;
+    case 'signed-off':
+      return [i18n.role(e.signOff.role), e.signOff.measuredMbps !== undefined ? `${t('field.measuredMbps')}: ${i18n.number(e.signOff.measuredMbps)}` : '', e.signOff.note ?? ''].filter(Boolean).join(' · ');
+    case 'replanned':
+      return `${t('school.deadline')}: ${t('event.from', { from: i18n.date(e.deadline.from), to: i18n.date(e.deadline.to) })} · ${e.reason}`;
   }
 }
 

@@ -1,0 +1,97 @@
+/**
+ * Evidence documents in the table: upload intents (an URL was issued, the file is not confirmed yet)
+ * and the documents attached to a milestone. Attaching is one transaction: the milestone must still be
+ * active (its submission open), the intent is consumed, and the document is written once.
+ */
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DocumentRecord, UploadIntent } from '../documents/model.js';
+import { Id, MilestoneKey } from '../program/model.js';
+import { StoreError } from './errors.js';
+import { queryPartition } from './query.js';
+import { keys } from './keys.js';
+import { documentFromItem, documentToItem, toAttr, toItem, uploadFromItem, uploadToItem } from './marshall.js';
+import type { StoreContext } from './store.js';
+
+/** The milestone's submission is not open (not active), or the upload was already used. */
+export class AttachRefusedError extends StoreError {
+  constructor(
+    readonly reason: 'not-active' | 'upload-gone',
+    message: string,
+  ) {
+    super('attach-refused', message);
+  }
+}
+
+export async function putUploadIntent(ctx: StoreContext, intent: UploadIntent, expiresAt: number): Promise<void> {
+  await ctx.client.send(
+    new PutItemCommand({ TableName: ctx.tableName, Item: uploadToItem(UploadIntent.parse(intent), expiresAt), ConditionExpression: 'attribute_not_exists(PK)' }),
+  );
+}
+
+/** The intent, unless it is gone or its TTL passed (DynamoDB removes expired items only eventually). */
+export async function getUploadIntent(ctx: StoreContext, uploadId: string): Promise<UploadIntent | null> {
+  const out = await ctx.client.send(new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.upload(Id.parse(uploadId))), ConsistentRead: true }));
+  if (!out.Item) return null;
+  const expiresAt = Number(out.Item['expiresAt']?.N ?? 0);
+  if (expiresAt * 1000 < ctx.clock.now().getTime()) return null;
+  return uploadFromItem(out.Item);
+}
+
+export async function deleteUploadIntent(ctx: StoreContext, uploadId: string): Promise<void> {
+  await ctx.client.send(new DeleteItemCommand({ TableName: ctx.tableName, Key: toItem(keys.upload(Id.parse(uploadId))) }));
+}
+
+/** Writes the document and consumes the intent, while the milestone is active; AttachRefusedError otherwise. */
+export async function attachDocument(ctx: StoreContext, uploadId: string | null, document: DocumentRecord): Promise<void> {
+  const d = DocumentRecord.parse(document);
+  const milestone = keys.milestone(d.schoolId, d.milestone);
+  try {
+    await ctx.client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: ctx.tableName,
+              Key: toItem(milestone),
+              ConditionExpression: '#status = :active',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':active': toAttr('active') },
+            },
+          },
+          { Put: { TableName: ctx.tableName, Item: documentToItem(d), ConditionExpression: 'attribute_not_exists(PK)' } },
+          ...(uploadId === null
+            ? []
+            : [{ Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } }]),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+      throw new AttachRefusedError('not-active', `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`);
+    }
+    if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed') {
+      throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
+    }
+    throw error;
+  }
+}
+
+/** The documents of a school (of one milestone, when given), oldest first within each milestone. */
+export async function listDocuments(ctx: StoreContext, schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
+  const prefix = keys.documentPrefix(milestone === undefined ? undefined : MilestoneKey.parse(milestone));
+  const items = await queryPartition(ctx.client, ctx.tableName, keys.schoolPartition(Id.parse(schoolId)), prefix);
+  return items.map(documentFromItem);
+}
+
+export async function getDocument(ctx: StoreContext, schoolId: string, id: string): Promise<DocumentRecord | null> {
+  const documents = await listDocuments(ctx, schoolId);
+  return documents.find((d) => d.id === Id.parse(id)) ?? null;
+}
