@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { loadProcessMain, type Caller } from './load.helpers.js';
 
 export interface LoadPlan {
   url: string;
@@ -13,7 +14,7 @@ export interface LoadPlan {
   seconds: number;
   phase: 'mixed' | 'healthz';
   /** Per client: its manager token, and the schools whose connection it drives (with the contractor's token). */
-  perClient: { managerToken: string; contractorToken: string; targets: { schoolId: string; contractorToken: string }[] }[];
+  perClient: Caller[];
   /** Share of the mixed requests that are writes (the rest are reads). */
   writeShare: number;
   /** Schools and districts to read. */
@@ -153,16 +154,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadPlan;
-  const result = await run(plan);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main().catch((error: unknown) => {
+  loadProcessMain(run).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });
