@@ -3,6 +3,9 @@
  * started for the writes (each with its school's workflow running), the callers' tokens, and the load
  * generator run as a process of its own.
  */
+// First: the functions' own logs (every workflow step, every signal) would drown the figures; their
+// loggers read the level when their modules load.
+import '../../infra/local/simulation/quiet-handlers.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
@@ -18,8 +21,6 @@ export interface ApiBenchSetup {
 
 /** Starts the stack and prepares `writeSchools` connection milestones for the writes, dealt among `callers` callers. */
 export async function setUpApiBench(callers: number, writeSchools: number): Promise<ApiBenchSetup> {
-  // The functions' own logs (every workflow step, every signal) would drown the figures.
-  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
   console.log(`starting the local stack (750 schools) …`);
   const stack = await startLocalStack({ seed: { seed: 1 }, startWorkflows: false, rateLimit: { perSecond: 2000, burst: 4000 } });
   try {
@@ -41,6 +42,9 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
     }
     console.log(`${targets.length} connection milestones started for the writes; their workflows are running`);
 
+    // One user per contractor organisation, made one at a time (the directory refuses a user made twice at once).
+    const orgTokens = new Map<string, string>();
+    for (const org of new Set(targets.map((t) => t.org))) orgTokens.set(org, await stack.token({ role: 'contractor', sub: `bench-contractor-${org}`, org }));
     const perClient: Caller[] = [];
     for (let i = 0; i < callers; i++) {
       const mine = targets.filter((_, j) => j % callers === i);
@@ -48,7 +52,7 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
       perClient.push({
         managerToken: await stack.token({ role: 'program-manager', sub: `bench-manager-${i}` }),
         contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}`, org: someOrg }),
-        targets: await Promise.all(mine.map(async (t) => ({ schoolId: t.schoolId, contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}-${t.org}`, org: t.org }) }))),
+        targets: mine.map((t) => ({ schoolId: t.schoolId, contractorToken: orgTokens.get(t.org)! })),
       });
     }
     return { stack, schoolIds: schools.map((s) => s.id), districts, perClient };
