@@ -5,7 +5,7 @@
  */
 // First: the functions' own logs (every workflow step, every signal) would drown the figures; their
 // loggers read the level when their modules load.
-import '../../infra/local/simulation/quiet-handlers.js';
+import './quiet.helpers.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
