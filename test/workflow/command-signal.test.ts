@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { createCommandService } from '../../shared/commands/execute.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
-import { PHASE_STATUS, type MilestoneStore } from '../../shared/store/index.js';
+import type { MilestoneStatus } from '../../shared/program/model.js';
+import { PHASE_STATUS, type MilestoneStore, type StoredMilestone } from '../../shared/store/index.js';
 import { contractor, evidence, MANAGER, school } from './fixtures.js';
 import type { Harness } from './harness.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
@@ -26,6 +27,17 @@ function countingSignal(h: Harness) {
   });
   const signal = createWorkflowSignal({ sfn: h.sfn, store, stateMachineArn: h.programArn, log: () => undefined });
   return { signal, reads };
+}
+
+/** After the workflow settles: the milestone is in `status`, its lifecycle waits in that phase at its version, no signal is pending. */
+async function waitsIn(h: Harness, milestone: () => Promise<StoredMilestone>, status: MilestoneStatus): Promise<StoredMilestone> {
+  await h.settle();
+  const after = await milestone();
+  expect(after.state.status).toBe(status);
+  expect(PHASE_STATUS[after.task!.phase]).toBe(status);
+  expect(after.task!.version).toBe(after.state.version);
+  expect((await h.store.listPendingSignals()).items).toEqual([]);
+  return after;
 }
 
 describe('the signal of an accepted command', () => {
@@ -47,14 +59,8 @@ describe('the signal of an accepted command', () => {
     expect(outcome.ok).toBe(true);
     expect(delivered).toEqual({ kind: 'task-success', executionArn: before.task!.executionArn });
     expect(reads.getMilestone).toBe(0);
-    await h.settle();
-
-    const after = await milestone();
-    expect(after.state.status).toBe('submitted');
-    expect(PHASE_STATUS[after.task!.phase]).toBe('submitted');
-    expect(after.task!.version).toBe(after.state.version);
+    const after = await waitsIn(h, milestone, 'submitted');
     expect(after.task!.token).not.toBe(before.task!.token);
-    expect((await h.store.listPendingSignals()).items).toEqual([]);
   });
 
   it('reads the milestone and signals the step waiting now when the one the command saw is gone', { timeout: 120_000 }, async () => {
@@ -82,12 +88,6 @@ describe('the signal of an accepted command', () => {
     const result = await signal.deliver(pending, { state: rejected.outcome.state, task: seen.task });
     expect(result).toEqual({ kind: 'task-success', executionArn: reviewing.task!.executionArn });
     expect(reads.getMilestone).toBe(1);
-    await h.settle();
-
-    const after = await milestone();
-    expect(after.state.status).toBe('active');
-    expect(PHASE_STATUS[after.task!.phase]).toBe('active');
-    expect(after.task!.version).toBe(after.state.version);
-    expect((await h.store.listPendingSignals()).items).toEqual([]);
+    await waitsIn(h, milestone, 'active');
   });
 });
