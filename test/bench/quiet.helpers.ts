@@ -1,9 +1,9 @@
 /**
- * Imported first by the API benchmarks: the functions' loggers take Lambda's log-level control
- * (`AWS_LAMBDA_LOG_LEVEL`, set by Lambda from the function's logging config) before their own
- * `POWERTOOLS_LOG_LEVEL`, which the template sets for each function; warnings and errors still show.
+ * Imported first by the API benchmarks, as quiet-handlers.ts is by the simulation, with warnings kept:
+ * the functions' own logs (every workflow step, every signal) would drown the figures.
  */
-process.env.AWS_LAMBDA_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_LAMBDA_LOG_LEVEL ??= process.env.POWERTOOLS_LOG_LEVEL;
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 export {};
