@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { loadProcessMain, type Caller } from './load.helpers.js';
+import { connectionEvidence, loadProcessMain, type Caller } from './load.helpers.js';
 
 export interface OpenLoopPlan {
   url: string;
@@ -58,15 +58,12 @@ function seeded(seed: number): () => number {
   };
 }
 
-const evidence = (date: string) => ({ evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: date, bandwidthMbps: 200 } });
-
 async function run(plan: OpenLoopPlan): Promise<OpenLoopResult> {
   const latencies: Record<string, number[]> = {};
   const errors: Record<string, number> = {};
   const samples: string[] = [];
   const lags: number[] = [];
   let skippedWrites = 0;
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   // Enough connections for every request in flight at the offered rate with a second of latency.
   const pool = new Pool(plan.url, { connections: Math.max(16, plan.rate * 2), pipelining: 1, keepAliveTimeout: 60_000 });
 
@@ -141,7 +138,7 @@ async function run(plan: OpenLoopPlan): Promise<OpenLoopResult> {
     const base = `/api/schools/${t.schoolId}/milestones/connection`;
     const write =
       t.status === 'active'
-        ? call('submit', due, 'POST', `${base}/submit`, t.contractorToken, evidence(today)).then((status) => {
+        ? call('submit', due, 'POST', `${base}/submit`, t.contractorToken, connectionEvidence()).then((status) => {
             if (status === 200) t.status = 'submitted';
           })
         : call('reject', due, 'POST', `${base}/reject`, t.managerToken, { reason: 'Нагрузочный тест: акт не подписан' }).then((status) => {

@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { loadProcessMain, type Caller } from './load.helpers.js';
+import { connectionEvidence, loadProcessMain, type Caller } from './load.helpers.js';
 
 export interface LoadPlan {
   url: string;
@@ -36,13 +36,10 @@ export interface LoadResult {
   cpuSeconds?: number;
 }
 
-const evidence = (date: string) => ({ evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: date, bandwidthMbps: 200 } });
-
 async function run(plan: LoadPlan): Promise<LoadResult> {
   const latencies: Record<string, number[]> = {};
   const errors: Record<string, number> = {};
   const samples: string[] = [];
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   let end = 0;
 
   // One kept-alive connection per client, as a browser tab would hold; node:http rather than fetch
@@ -120,7 +117,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
         const target = me.targets[turn++ % me.targets.length]!;
         const base = `/api/schools/${target.schoolId}/milestones/connection`;
         if (status.get(target.schoolId) === 'active') {
-          const res = await call('submit', 'POST', `${base}/submit`, target.contractorToken, evidence(today));
+          const res = await call('submit', 'POST', `${base}/submit`, target.contractorToken, connectionEvidence());
           if (res?.status === 200) status.set(target.schoolId, 'submitted');
         } else {
           const res = await call('reject', 'POST', `${base}/reject`, me.managerToken, { reason: 'Нагрузочный тест: акт не подписан' });
