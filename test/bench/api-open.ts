@@ -62,9 +62,12 @@ async function main(): Promise<void> {
 
     console.log(`warm-up: the same load, ${WARMUP_SECONDS} s, not measured …`);
     await load({ ...base, seconds: WARMUP_SECONDS, seed: 2 });
+    // Every request of the warm-up was answered; the workflow steps its writes started may still run.
+    await stack.runtime.idle();
     const before = stack.runtime.stats().transitions;
     console.log(`open loop: ${RATE} requests/s offered for ${SECONDS} s (${fmt(100 * (1 - WRITE_SHARE), 0)} % reads) …`);
     const mixed = await measured(base);
+    await stack.runtime.idle();
     const transitions = stack.runtime.stats().transitions - before;
     console.log(`baseline: the same schedule against GET /healthz …`);
     const bare = await measured({ ...base, phase: 'healthz' });
