@@ -72,9 +72,12 @@ export interface WorkflowSignal {
   /**
    * Delivers a pending signal of the outbox: signals the waiting step, or makes sure something will read
    * the stored state, then removes the signal from the outbox. Never throws: `failed` leaves the signal
-   * pending for the next attempt (the stream dispatcher's retries, then the sweep).
+   * pending for the next attempt (the stream dispatcher's retries, then the sweep). `committed` (from the
+   * command that committed the signal): the milestone as committed, with the step that was waiting when
+   * the command read it; that step is signalled without reading the milestone again, which is read only
+   * when no step was waiting then or that step is gone.
    */
-  deliver(signal: PendingSignal): Promise<SignalResult>;
+  deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<SignalResult>;
   /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
 }
@@ -127,7 +130,12 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
   }
 
   /** Signals the step waiting on the milestone; `gone` when none is stored or it no longer waits (then its execution, as a hint). */
-  async function signalWaitingStep(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>): Promise<SignalResult | { gone: string | null }> {
+  async function signalWaitingStep(
+    signal: PendingSignal,
+    stored: StoredMilestone,
+    where: Record<string, unknown>,
+    cleanUp: Promise<unknown>[],
+  ): Promise<SignalResult | { gone: string | null }> {
     const { task, state } = stored;
     if (!task) return { gone: null };
     const payload = JSON.stringify({ event: signal.event, version: state.version, status: state.status });
@@ -141,10 +149,13 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
         await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output: payload }));
         kind = 'task-success';
       }
-      // The token is used up: drop it, unless the workflow has already stored its next one.
-      await store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch((error: unknown) => {
-        log('warn', 'could not clear a used task token', { ...where, error: String(error) });
-      });
+      // The token is used up: drop it, unless the workflow has already stored its next one (beside the
+      // signal's own removal from the outbox, which waits for nothing else).
+      cleanUp.push(
+        store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch((error: unknown) => {
+          log('warn', 'could not clear a used task token', { ...where, error: String(error) });
+        }),
+      );
       log('info', 'workflow signalled', { ...where, kind, executionArn: task.executionArn });
       return { kind, executionArn: task.executionArn };
     } catch (error) {
@@ -181,13 +192,13 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
   }
 
   /** Tells the workflow of the stored state: the waiting step, else the running lifecycle, else the program. */
-  async function notify(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>): Promise<SignalResult> {
+  async function notify(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>, cleanUp: Promise<unknown>[]): Promise<SignalResult> {
     const { state, task } = stored;
     if (task && task.version !== undefined && task.version >= state.version) {
       // The step waiting now started after this state was committed: it has read it.
       return { kind: 'already-seen', executionArn: task.executionArn };
     }
-    const signalled = await signalWaitingStep(signal, stored, where);
+    const signalled = await signalWaitingStep(signal, stored, where, cleanUp);
     if (!('gone' in signalled)) return signalled;
     const hint = signalled.gone ?? task?.executionArn ?? null;
     if (!stateMachineArn) {
@@ -210,13 +221,21 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     return wakeProgram({ schoolId: signal.schoolId, milestone: signal.milestone, status: state.status }, where);
   }
 
-  async function deliver(signal: PendingSignal): Promise<SignalResult> {
+  async function deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<SignalResult> {
     const where = { schoolId: signal.schoolId, milestone: signal.milestone, event: signal.event, version: signal.version };
+    const cleanUp: Promise<unknown>[] = [];
     try {
-      const stored = await store.getMilestone(signal.schoolId, signal.milestone);
-      const result: SignalResult = stored ? await notify(signal, stored, where) : { kind: 'skipped', reason: 'the milestone does not exist' };
+      let result: SignalResult | null = null;
+      if (committed?.task && committed.state.version === signal.version) {
+        const signalled = await signalWaitingStep(signal, committed, where, cleanUp);
+        if (!('gone' in signalled)) result = signalled;
+      }
+      if (!result) {
+        const stored = await store.getMilestone(signal.schoolId, signal.milestone);
+        result = stored ? await notify(signal, stored, where, cleanUp) : { kind: 'skipped', reason: 'the milestone does not exist' };
+      }
       // Delivered: out of the outbox, unless a later commit replaced it (that one is delivered on its own).
-      await store.clearSignal(signal.schoolId, signal.milestone, signal.version);
+      await Promise.all([...cleanUp, store.clearSignal(signal.schoolId, signal.milestone, signal.version)]);
       return result;
     } catch (error) {
       log('error', 'workflow signal failed; it stays in the outbox', { ...where, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });

@@ -171,12 +171,18 @@ export interface WorkflowContext {
   storeAt(now: string): MilestoneStore;
 }
 
-let cached: { key: string; context: WorkflowContext } | undefined;
+/**
+ * By environment: in Lambda a process serves one function, but where several functions share this
+ * module (the local runtime runs them all in one process) each keeps its own clients and connections,
+ * instead of the functions taking turns at replacing one.
+ */
+const contexts = new Map<string, WorkflowContext>();
 
 export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowContext {
   const parsed = WorkflowEnv.parse(env);
   const key = JSON.stringify([parsed, env.AWS_REGION, env.AWS_ENDPOINT_URL, env.AWS_ENDPOINT_URL_DYNAMODB, env.AWS_ENDPOINT_URL_SFN]);
-  if (cached?.key === key) return cached.context;
+  const known = contexts.get(key);
+  if (known) return known;
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});
   const context: WorkflowContext = {
@@ -186,7 +192,11 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
     program: REFERENCE_PROGRAM,
     storeAt: (now) => createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: instantClock(now) }),
   };
-  cached = { key, context };
+  if (contexts.size >= 16) {
+    // Environments come and go only in tests (a table per test): the oldest one is forgotten.
+    contexts.delete(contexts.keys().next().value!);
+  }
+  contexts.set(key, context);
   return context;
 }
 

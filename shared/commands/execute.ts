@@ -16,7 +16,7 @@
  */
 import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
 import type { CommitInput, MilestoneStore } from '../store/store.js';
-import type { PendingSignal, WaitingTask } from '../store/marshall.js';
+import type { PendingSignal, StoredMilestone, WaitingTask } from '../store/marshall.js';
 import type { Clock } from '../clock.js';
 import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
@@ -233,8 +233,12 @@ function reject(schoolId: string, milestone: MilestoneKey, code: OutcomeCode, me
 
 /** Where the workflow signal of a committed command goes (functions/common/workflow-signal.ts in the functions). */
 export interface SignalPort {
-  /** Delivers a pending signal and removes it from the outbox; never throws (`failed` leaves it pending). */
-  deliver(signal: PendingSignal): Promise<{ kind: string }>;
+  /**
+   * Delivers a pending signal and removes it from the outbox; never throws (`failed` leaves it pending).
+   * `committed`: the milestone as committed, with the step that was waiting when the command read it
+   * (so that step is signalled without reading the milestone again).
+   */
+  deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<{ kind: string }>;
 }
 
 export interface CommandServiceDeps extends CommandDeps {
@@ -261,7 +265,7 @@ export interface CommandService {
 export function createCommandService(deps: CommandServiceDeps): CommandService {
   return {
     async execute(request) {
-      const { outcome } = await executeCommand(deps, request);
+      const { outcome, context } = await executeCommand(deps, request);
       if (!outcome.ok || request.signal === false || !deps.signals) return { outcome, signal: null };
       const last = outcome.events.at(-1);
       const pending: PendingSignal | null = outcome.replayed
@@ -270,7 +274,10 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
           ? { schoolId: outcome.schoolId, milestone: outcome.milestone, version: outcome.state.version, event: last.type, status: outcome.state.status, at: deps.clock.now().toISOString() }
           : null;
       if (!pending) return { outcome, signal: null };
-      return { outcome, signal: await deps.signals.deliver(pending) };
+      // The step waiting when the command read the school is signalled at once (the signal reads the
+      // milestone again only when no step was waiting then, or that one is gone).
+      const committed = outcome.replayed ? undefined : { state: outcome.state, task: context.task };
+      return { outcome, signal: await deps.signals.deliver(pending, committed) };
     },
   };
 }

@@ -112,8 +112,18 @@ export function nextWorkingDay(date: string): string {
  * day (Civil Code, art. 193). "Overdue" starts after the end of this day.
  */
 export function dueDay(deadline: string): string {
-  return nextWorkingDay(deadline);
+  let day = dueDays.get(deadline);
+  if (day === undefined) {
+    // Every view of a milestone asks (is it overdue?), and a deadline on a long holiday walks up to ten
+    // days: remembered per deadline, a few hundred distinct dates in a program.
+    if (dueDays.size >= 10_000) dueDays.clear();
+    day = nextWorkingDay(deadline);
+    dueDays.set(deadline, day);
+  }
+  return day;
 }
+
+const dueDays = new Map<string, string>();
 
 /** Working days from `from` to `to`, both included (0 when `to` is before `from`). */
 export function workingDaysBetween(from: string, to: string): number {

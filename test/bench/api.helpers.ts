@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { connectionEvidence, loadProcessMain, type Caller } from './load.helpers.js';
 
 export interface LoadPlan {
   url: string;
@@ -13,7 +14,7 @@ export interface LoadPlan {
   seconds: number;
   phase: 'mixed' | 'healthz';
   /** Per client: its manager token, and the schools whose connection it drives (with the contractor's token). */
-  perClient: { managerToken: string; contractorToken: string; targets: { schoolId: string; contractorToken: string }[] }[];
+  perClient: Caller[];
   /** Share of the mixed requests that are writes (the rest are reads). */
   writeShare: number;
   /** Schools and districts to read. */
@@ -35,13 +36,10 @@ export interface LoadResult {
   cpuSeconds?: number;
 }
 
-const evidence = (date: string) => ({ evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: date, bandwidthMbps: 200 } });
-
 async function run(plan: LoadPlan): Promise<LoadResult> {
   const latencies: Record<string, number[]> = {};
   const errors: Record<string, number> = {};
   const samples: string[] = [];
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   let end = 0;
 
   // One kept-alive connection per client, as a browser tab would hold; node:http rather than fetch
@@ -119,7 +117,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
         const target = me.targets[turn++ % me.targets.length]!;
         const base = `/api/schools/${target.schoolId}/milestones/connection`;
         if (status.get(target.schoolId) === 'active') {
-          const res = await call('submit', 'POST', `${base}/submit`, target.contractorToken, evidence(today));
+          const res = await call('submit', 'POST', `${base}/submit`, target.contractorToken, connectionEvidence());
           if (res?.status === 200) status.set(target.schoolId, 'submitted');
         } else {
           const res = await call('reject', 'POST', `${base}/reject`, me.managerToken, { reason: 'Нагрузочный тест: акт не подписан' });
@@ -153,16 +151,8 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   return { phase: plan.phase, seconds: plan.seconds, latencies, errors, samples, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadPlan;
-  const result = await run(plan);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main().catch((error: unknown) => {
+  loadProcessMain(run).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

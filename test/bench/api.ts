@@ -13,12 +13,11 @@
  *
  *   BENCH_CLIENTS=50 BENCH_SECONDS=30 BENCH_WARMUP_SECONDS=20 BENCH_WRITE_SCHOOLS=100 BENCH_WRITE_SHARE=0.2
  */
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { startLocalStack } from '../../infra/local/stack.js';
 import type { LoadPlan, LoadResult } from './api.helpers.js';
+import { runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
+import { fmt, percentile } from './load.helpers.js';
 import { descendantsCpuSeconds } from './measure.helpers.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
@@ -63,19 +62,7 @@ async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: Serv
 }
 
 function load(plan: LoadPlan): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./api.helpers.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
-    child.stdin.end(JSON.stringify(plan));
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return runLoadProcess<LoadPlan, LoadResult>(new URL('./api.helpers.ts', import.meta.url), plan);
 }
 
 interface Figures {
@@ -93,43 +80,10 @@ function figures(result: LoadResult, kinds: string[]): Figures {
   return { n: all.length, mean: all.reduce((a, b) => a + b, 0) / all.length, p50: percentile(all, 50), p99: percentile(all, 99), rps: all.length / result.seconds, errors };
 }
 
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-
 async function main(): Promise<void> {
-  // The functions' own logs (every workflow step, every signal) would drown the figures.
-  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
-  console.log(`starting the local stack (750 schools) …`);
-  const stack = await startLocalStack({ seed: { seed: 1 }, startWorkflows: false, rateLimit: { perSecond: 2000, burst: 4000 } });
+  const { stack, schoolIds, districts, perClient } = await setUpApiBench(CLIENTS, WRITE_SCHOOLS);
   try {
-    const schools = (await stack.store.listAllSchools({ limit: 1000 })).items;
-    const districts = [...new Set(schools.map((s) => s.district))];
-    const manager = await stack.token({ role: 'program-manager', sub: 'bench-setup' });
-
-    // Writes need active milestones: the manager starts the connection of WRITE_SCHOOLS schools (each
-    // start also starts that school's workflow, which then waits for the contractor's submission).
-    const targets: { schoolId: string; org: string }[] = [];
-    for (const school of schools.slice(0, WRITE_SCHOOLS)) {
-      const res = await fetch(`${stack.url}/api/schools/${school.id}/milestones/connection/start`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
-        body: '{}',
-      });
-      const json = (await res.json()) as { milestone?: { assignee: string | null } };
-      if (res.status === 200 && json.milestone?.assignee) targets.push({ schoolId: school.id, org: json.milestone.assignee });
-    }
-    console.log(`${targets.length} connection milestones started for the writes; their workflows are running`);
-
-    const perClient: LoadPlan['perClient'] = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      const mine = targets.filter((_, j) => j % CLIENTS === i);
-      const someOrg = mine[0]?.org ?? targets[i % targets.length]!.org;
-      perClient.push({
-        managerToken: await stack.token({ role: 'program-manager', sub: `bench-manager-${i}` }),
-        contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}`, org: someOrg }),
-        targets: await Promise.all(mine.map(async (t) => ({ schoolId: t.schoolId, contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}-${t.org}`, org: t.org }) }))),
-      });
-    }
-    const base = { url: stack.url, clients: CLIENTS, writeShare: WRITE_SHARE, seconds: SECONDS, perClient, schoolIds: schools.map((s) => s.id), districts };
+    const base = { url: stack.url, clients: CLIENTS, writeShare: WRITE_SHARE, seconds: SECONDS, perClient, schoolIds, districts };
 
     // DynamoDB Local's JVM and V8 compile their hot paths during the first seconds of load (a cold JVM
     // spends about five times the CPU per query of a warm one): the same load runs first, unmeasured.
@@ -153,7 +107,7 @@ async function main(): Promise<void> {
       Array.from({ length: CLIENTS }, async () => {
         while (performance.now() < directEnd) {
           const started = performance.now();
-          await stack.store.getSchool(schools[Math.floor(Math.random() * schools.length)]!.id);
+          await stack.store.getSchool(schoolIds[Math.floor(Math.random() * schoolIds.length)]!);
           direct.push(performance.now() - started);
         }
       }),

@@ -1,0 +1,75 @@
+/**
+ * What the API benchmarks share: the local stack with the 750 demo schools, the connection milestones
+ * started for the writes (each with its school's workflow running), the callers' tokens, and the load
+ * generator run as a process of its own.
+ */
+// First: the functions' own logs (every workflow step, every signal) would drown the figures; their
+// loggers read the level when their modules load.
+import './quiet.helpers.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
+import type { Caller } from './load.helpers.js';
+
+export interface ApiBenchSetup {
+  stack: LocalStack;
+  schoolIds: string[];
+  districts: string[];
+  /** The callers (`callers` of them), the write targets dealt among them. */
+  perClient: Caller[];
+}
+
+/** Starts the stack and prepares `writeSchools` connection milestones for the writes, dealt among `callers` callers. */
+export async function setUpApiBench(callers: number, writeSchools: number): Promise<ApiBenchSetup> {
+  console.log(`starting the local stack (750 schools) …`);
+  const stack = await startLocalStack({ seed: { seed: 1 }, startWorkflows: false, rateLimit: { perSecond: 2000, burst: 4000 } });
+  try {
+    const schools = (await stack.store.listAllSchools({ limit: 1000 })).items;
+    const districts = [...new Set(schools.map((s) => s.district))];
+    const manager = await stack.token({ role: 'program-manager', sub: 'bench-setup' });
+
+    // Writes need active milestones: the manager starts the connection of `writeSchools` schools (each
+    // start also starts that school's workflow, which then waits for the contractor's submission).
+    const targets: { schoolId: string; org: string }[] = [];
+    for (const school of schools.slice(0, writeSchools)) {
+      const res = await fetch(`${stack.url}/api/schools/${school.id}/milestones/connection/start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const json = (await res.json()) as { milestone?: { assignee: string | null } };
+      if (res.status === 200 && json.milestone?.assignee) targets.push({ schoolId: school.id, org: json.milestone.assignee });
+    }
+    console.log(`${targets.length} connection milestones started for the writes; their workflows are running`);
+
+    // One user per contractor organisation, made one at a time (the directory refuses a user made twice at once).
+    const orgTokens = new Map<string, string>();
+    for (const org of new Set(targets.map((t) => t.org))) orgTokens.set(org, await stack.token({ role: 'contractor', sub: `bench-contractor-${org}`, org }));
+    const perClient: Caller[] = [];
+    for (let i = 0; i < callers; i++) {
+      const mine = targets.filter((_, j) => j % callers === i);
+      const someOrg = mine[0]?.org ?? targets[i % targets.length]!.org;
+      perClient.push({
+        managerToken: await stack.token({ role: 'program-manager', sub: `bench-manager-${i}` }),
+        contractorToken: await stack.token({ role: 'contractor', sub: `bench-contractor-${i}`, org: someOrg }),
+        targets: mine.map((t) => ({ schoolId: t.schoolId, contractorToken: orgTokens.get(t.org)! })),
+      });
+    }
+    return { stack, schoolIds: schools.map((s) => s.id), districts, perClient };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+/** Runs a load generator script (`node --import tsx <script>`, the plan as JSON on stdin, the result as JSON on stdout). */
+export function runLoadProcess<Plan, Result>(script: URL, plan: Plan): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`load generator exited with ${code}`))));
+    child.stdin.end(JSON.stringify(plan));
+  });
+}
