@@ -19,7 +19,7 @@
  *   runtime's own objects by reference, so it cannot be reopened by another runtime.
  */
 import type * as Sqlite from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -95,6 +95,27 @@ export class MemoryStore implements CheckpointStore {
     return this.#history.get(executionArn) ?? [];
   }
   close(): void {}
+}
+
+/**
+ * The time of the latest transition checkpointed in the SQLite store of `dataDir` (epoch ms), or null
+ * when it holds none. With a virtual clock this is where the clock stood when the runtime last wrote:
+ * a process that resumes the runtime sets its clock there first, so that the transitions it replays
+ * (and the tasks in flight it invokes again) happen at the instant they would have.
+ */
+export function latestTransitionTime(dataDir: string, fileName = 'stepfunctions.sqlite'): number | null {
+  const file = path.join(dataDir, fileName);
+  if (!existsSync(file)) return null;
+  const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
+  const db = new sqlite.DatabaseSync(file);
+  try {
+    const hasHistory = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'history'").get();
+    if (!hasHistory) return null;
+    const row = db.prepare("SELECT max(json_extract(doc, '$.timestamp')) AS latest FROM history").get() as { latest: number | null } | undefined;
+    return typeof row?.latest === 'number' ? row.latest : null;
+  } finally {
+    db.close();
+  }
 }
 
 export class SqliteStore implements CheckpointStore {
