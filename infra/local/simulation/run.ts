@@ -4,7 +4,7 @@
  * results: the KPIs, the yearly table and the HTML report.
  */
 import './quiet-handlers.js';
-import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../../shared/clock.js';
 import type { IsoDate, ProgramDefinition } from '../../../shared/program/model.js';
@@ -84,7 +84,11 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     // is the one `npm start` goes on with, and its outbox dispatcher reads that stream (a durable run's
     // folder is a kill test's, thrown away afterwards).
     if (!options.dataDir || durable) {
-      await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+      const { Table } = await stack.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
+      // A durable run that is resumed finds it off already.
+      if (Table?.StreamSpecification?.StreamEnabled) {
+        await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+      }
     }
     const signalProblems: string[] = [];
     const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
