@@ -207,6 +207,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       region: REGION,
       accountId: ACCOUNT,
+      // Executions kept in the data folder wait for the functions (imported below, once the runtime's
+      // API endpoint is known): one resumed before its task's handler is registered would fail.
+      deferResume: true,
     });
     stops.push(() => runtime.close());
     const sfnApi: SfnApiServer = await serveSfnApi(runtime);
@@ -262,6 +265,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
+    runtime.resumeExecutions();
     const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
     log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
