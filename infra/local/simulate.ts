@@ -14,7 +14,8 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { parseSimulateArgs, UsageError, USAGE } from './simulation/options.js';
 import { progressReporter } from './simulation/progress.js';
 import { simulateProgram, startSimulationSystem } from './simulation/run.js';
-import { collectFinalState } from './simulation/durable.js';
+import { collectFinalState, inspectResume, simulationFolder } from './simulation/durable.js';
+import { Simulation } from './simulation/engine.js';
 
 async function main(): Promise<number> {
   let options;
@@ -34,6 +35,8 @@ async function main(): Promise<number> {
   const progress = progressReporter(process.stderr);
   const where = options.data ? `in ${options.data}` : 'in memory';
   process.stderr.write(`Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock)…\n`);
+  const resuming = options.data ? inspectResume(simulationFolder(options.data), Simulation.startInstant(program, options.from)) : null;
+  if (resuming) process.stderr.write(`${resuming.line}\n`);
   const system = await startSimulationSystem({ program, from: options.from, ...(options.data ? { dataDir: options.data, durable: true } : {}) });
   const ready = performance.now();
   // A parent that kills and restarts this process (npm run chaos) follows it over IPC.

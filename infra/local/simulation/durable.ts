@@ -30,7 +30,7 @@ import type { MilestoneStore } from '../../../shared/store/index.js';
 import { canonicalJson as canonical } from '../../../shared/store/idempotency.js';
 import { createDispatcher } from '../../../functions/notifications/dispatcher.js';
 import { Mailbox, type MailboxLine } from '../mailbox.js';
-import { latestTransitionTime } from '../sfn/store.js';
+import { storedRuntimeState } from '../sfn/store.js';
 import type { SimulationCheckpoint, SimulationDurability } from './engine.js';
 
 export interface SimulationFolder {
@@ -70,7 +70,43 @@ export function fileDurability(folder: SimulationFolder): SimulationDurability {
 /** Where the virtual clock of a (re)started durable run begins: the latest instant the folder has seen. */
 export function resumeInstant(folder: SimulationFolder, start: number): number {
   const saved = fileDurability(folder).load();
-  return Math.max(start, saved?.now ?? start, latestTransitionTime(folder.sfnDir) ?? start);
+  return Math.max(start, saved?.now ?? start, storedRuntimeState(folder.sfnDir)?.latestTransition ?? start);
+}
+
+export interface ResumeInspection {
+  /** One line on what the folder holds (for the log). */
+  line: string;
+  /** Why resuming from this folder would not continue the run as an uninterrupted one would (empty when it would). */
+  problems: string[];
+}
+
+/**
+ * What a restarted durable run finds in its folder (null for a fresh start): the checkpoint's time and
+ * phase, its next entry of the agenda, the runtime's latest transition, the instant the clock resumes
+ * at, and the runtime's pending timers. In a folder an uninterrupted run could have left, the clock is
+ * at or before the next entry (`advanceTo` cannot go back) and no timer is due before the clock (every
+ * timer due before the latest checkpointed transition fired before it; one that did not would fire late).
+ */
+export function inspectResume(folder: SimulationFolder, start: number): ResumeInspection | null {
+  const saved = fileDurability(folder).load();
+  if (saved === null) return null;
+  const runtime = storedRuntimeState(folder.sfnDir);
+  const clock = resumeInstant(folder, start);
+  const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? 'none' : new Date(ms).toISOString());
+  const timers = runtime?.timers ?? [];
+  const overdue = timers.filter((due) => due < clock);
+  const next = saved.phase === 'running' ? saved.agenda.entries[0]?.at : undefined;
+  const problems: string[] = [];
+  if (next !== undefined && next < clock) problems.push(`the clock resumes at ${iso(clock)}, after the next entry of the agenda (${iso(next)})`);
+  if (overdue.length > 0) problems.push(`${overdue.length} timer(s) of the runtime are due before the clock resumes at ${iso(clock)} (the first at ${iso(overdue[0])})`);
+  const line = [
+    `Resuming (${saved.phase}): checkpoint at ${iso(saved.now)} after ${saved.stats.actions} entries`,
+    `next entry at ${iso(next)}`,
+    `runtime's latest transition at ${iso(runtime?.latestTransition)}`,
+    `clock at ${iso(clock)}`,
+    `${runtime?.running ?? 0} executions running, ${timers.length} timers (next at ${iso(timers[0])}, ${overdue.length} due before the clock)`,
+  ].join('; ');
+  return { line, problems };
 }
 
 /** The outbox dispatcher (its `deliver`, as the stream and the re-drive call it) with the local mailbox as its channel. */

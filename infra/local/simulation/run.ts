@@ -12,7 +12,7 @@ import type { Seed } from '../../../shared/region/index.js';
 import { createWorkflowSignal } from '../../../functions/common/workflow-signal.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.js';
 import { Simulation, type SimulatedSystem, type SimulationDurability, type SimulationProgress, type SimulationRun } from './engine.js';
-import { fileDurability, mailboxDelivery, resumeInstant, simulationFolder } from './durable.js';
+import { fileDurability, inspectResume, mailboxDelivery, resumeInstant, simulationFolder } from './durable.js';
 import type { Mailbox } from '../mailbox.js';
 import type { BehaviourRates } from './behaviour.js';
 import { computeKpis, formatKpiTable, type Kpis } from './kpi.js';
@@ -58,6 +58,8 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
   if (options.durable && !options.dataDir) throw new Error('a durable simulation needs a data folder');
   const durable = options.durable && options.dataDir ? simulationFolder(options.dataDir) : undefined;
   const start = Simulation.startInstant(options.program, options.from);
+  const resuming = durable ? inspectResume(durable, start) : null;
+  if (resuming && resuming.problems.length > 0) throw new Error(`cannot resume the run in ${options.dataDir}: ${resuming.problems.join('; ')}`);
   const clock = new VirtualClock(durable ? resumeInstant(durable, start) : start);
   const stack = await startLocalStack({
     clock,
