@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--schools 100] [--seed 7] [--kills 20] [--from 2021-01-01] [--to 2024-12-31] [--data DIR]`
+ * `npm run chaos -- [--schools 100] [--seed 7] [--kills 20] [--kill-seed S] [--from 2021-01-01] [--to 2024-12-31] [--data DIR]`
  *
  * The kill test (simulation/chaos.ts): the program simulation once without interruption and once
  * killed with SIGKILL, the whole local stack at once, at `--kills` seeded points and restarted each
@@ -22,6 +22,7 @@ async function main(): Promise<number> {
       schools: { type: 'string', default: '100' },
       seed: { type: 'string', default: '7' },
       kills: { type: 'string', default: '20' },
+      'kill-seed': { type: 'string' },
       from: { type: 'string', default: '2021-01-01' },
       to: { type: 'string', default: '2024-12-31' },
       data: { type: 'string' },
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     schools,
     seed: parseSeed(values.seed!),
     kills,
+    ...(values['kill-seed'] !== undefined ? { killSeed: parseSeed(values['kill-seed']) } : {}),
     from: values.from!,
     to: values.to!,
     dataDir,

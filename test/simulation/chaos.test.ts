@@ -14,7 +14,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../shared/clock.js';
 import { Mailbox } from '../../infra/local/mailbox.js';
-import { diffFinalStates, type FinalState } from '../../infra/local/simulation/durable.js';
+import { diffFinalStates, fileDurability, inspectResume, simulationFolder, type FinalState } from '../../infra/local/simulation/durable.js';
+import { createRuntime } from '../../infra/local/sfn/index.js';
 import { killPoints, runChaos } from '../../infra/local/simulation/chaos.js';
 import { REPO_ROOT } from '../../infra/local/stack.js';
 
@@ -52,6 +53,36 @@ describe('kill test', () => {
     },
     15 * 60_000,
   );
+
+  it('a restart refuses a folder an uninterrupted run could not have left: the clock past the next entry, or a timer due before it', async () => {
+    const folder = simulationFolder(tempDir());
+    const t0 = Date.parse('2021-03-01T02:00:00Z');
+    const minutes = (n: number) => t0 + n * 60_000;
+    // The runtime's side: one execution waiting in a Wait state until t0 + 60 min, its last transition at t0.
+    const runtime = createRuntime({ clock: new VirtualClock(t0), store: { dataDir: folder.sfnDir } });
+    const definition = { QueryLanguage: 'JSONata', StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 3600, End: true } } };
+    const { stateMachineArn } = runtime.createStateMachine({ name: 'Nap', definition: JSON.stringify(definition) });
+    runtime.startExecution({ stateMachineArn, name: 'nap', input: '{}' });
+    await runtime.idle();
+    await runtime.close();
+    // The people's side: a checkpoint at `now` with its next entry at `next`.
+    const stats = { commands: {}, refused: [], signals: {}, activations: 0, observations: 0, actions: 3, executions: 0, runningExecutions: 0, transitions: 0 };
+    const checkpoint = (now: number, next: number) =>
+      fileDurability(folder).save({ phase: 'running', now, agenda: { entries: [{ at: next, seq: 7, item: { kind: 'observe', schoolId: 'sch-0001' } }], seq: 8 }, schools: [], stats });
+
+    checkpoint(minutes(30), minutes(45));
+    const fine = inspectResume(folder, minutes(0))!;
+    expect(fine.problems).toEqual([]);
+    expect(fine.line).toContain('clock at 2021-03-01T02:30:00.000Z');
+    expect(fine.line).toContain("runtime's latest transition at 2021-03-01T02:00:00.000Z");
+    expect(fine.line).toMatch(/1 executions running, 2 timers \(next at 2021-03-01T03:00:00.000Z, 0 due before the clock\)/);
+
+    checkpoint(minutes(50), minutes(45));
+    expect(inspectResume(folder, minutes(0))!.problems).toEqual(['the clock resumes at 2021-03-01T02:50:00.000Z, after the next entry of the agenda (2021-03-01T02:45:00.000Z)']);
+
+    checkpoint(minutes(90), minutes(120));
+    expect(inspectResume(folder, minutes(0))!.problems.join('\n')).toMatch(/1 timer\(s\) of the runtime are due before the clock resumes at 2021-03-01T03:30:00.000Z \(the first at 2021-03-01T03:00:00.000Z\)/);
+  });
 
   it('kill points are seeded: the same seed and run give the same points, each inside the run', () => {
     const a = killPoints(7, 300, 20);

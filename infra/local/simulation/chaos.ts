@@ -21,6 +21,8 @@ export interface ChaosOptions {
   from: string;
   to: string;
   kills: number;
+  /** Seed of the kill points (default `seed`): other points in the same run. */
+  killSeed?: number | string;
   /** Folder for both runs' data (`uninterrupted/`, `killed/`); must not hold an earlier run. */
   dataDir: string;
   /** The project's root (where `infra/local/simulate.ts` is). */
@@ -150,7 +152,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const uninterruptedSeconds = (performance.now() - t) / 1000;
   log(`  ${uninterruptedSeconds.toFixed(1)} s, ${reference.actions} entries of the agenda`);
 
-  const kills = killPoints(o.seed, reference.actions, o.kills);
+  const kills = killPoints(o.killSeed ?? o.seed, reference.actions, o.kills);
   log(`killed run: SIGKILL after ${kills.map((k) => `${k.afterActions}+${k.delayMs}ms`).join(', ')}`);
   t = performance.now();
   let starts = 0;
