@@ -46,7 +46,7 @@ export interface DeliveryLedger {
 }
 
 export interface DeliveryChannel {
-  readonly name: 'ses' | 'sns' | 'log';
+  readonly name: 'ses' | 'sns' | 'log' | 'mailbox';
   /** Throws a DeliveryError, after trying every destination left, when some could not be reached. */
   send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome>;
 }

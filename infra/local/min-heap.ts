@@ -23,6 +23,11 @@ export class MinHeap<T> {
     }
   }
 
+  /** Every item, in no particular order (a copy). */
+  items(): T[] {
+    return [...this.#items];
+  }
+
   peek(): T | undefined {
     return this.#items[0];
   }

@@ -8,12 +8,14 @@
  * stdout: the yearly KPI table and the path of the HTML report (the same for the same arguments).
  * stderr: progress, wall time and throughput, and any problem worth a look.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { parseSimulateArgs, UsageError, USAGE } from './simulation/options.js';
 import { progressReporter } from './simulation/progress.js';
 import { simulateProgram, startSimulationSystem } from './simulation/run.js';
+import { collectFinalState, inspectResume, simulationFolder } from './simulation/durable.js';
+import { Simulation } from './simulation/engine.js';
 
 async function main(): Promise<number> {
   let options;
@@ -31,15 +33,40 @@ async function main(): Promise<number> {
   const program = REFERENCE_PROGRAM;
   const started = performance.now();
   const progress = progressReporter(process.stderr);
-  process.stderr.write(`Starting the local system (synthesized app, DynamoDB Local in memory, Step Functions runtime on a virtual clock)…\n`);
-  const system = await startSimulationSystem({ program, from: options.from });
+  const where = options.data ? `in ${options.data}` : 'in memory';
+  process.stderr.write(`Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock)…\n`);
+  const resuming = options.data ? inspectResume(simulationFolder(options.data), Simulation.startInstant(program, options.from)) : null;
+  if (resuming) process.stderr.write(`${resuming.line}\n`);
+  const system = await startSimulationSystem({ program, from: options.from, ...(options.data ? { dataDir: options.data, durable: true } : {}) });
   const ready = performance.now();
+  // A parent that kills and restarts this process (npm run chaos) follows it over IPC.
+  process.send?.({ type: 'ready' });
   try {
-    const result = await simulateProgram(system, { program, ...options, onProgress: (p) => progress.update(p) });
+    const result = await simulateProgram(system, {
+      program,
+      ...options,
+      ...(system.durability ? { durability: system.durability } : {}),
+      onProgress: (p) => {
+        progress.update(p);
+        process.send?.({ type: 'progress', actions: p.actions });
+      },
+    });
     progress.done();
     const finished = performance.now();
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, result.html);
+    if (options.data && system.mailbox) {
+      const state = await collectFinalState({
+        table: result.table,
+        store: system.store,
+        schoolIds: result.run.region.schools.map((s) => s.id),
+        events: result.run.events,
+        mailbox: system.mailbox,
+      });
+      const file = path.join(options.data, 'final-state.json');
+      writeFileSync(`${file}.tmp`, JSON.stringify(state));
+      renameSync(`${file}.tmp`, file);
+    }
 
     const shown = path.relative(process.cwd(), options.out) || options.out;
     process.stdout.write(`${result.table}\n\nReport: ${shown.startsWith('..') ? options.out : shown}\n`);

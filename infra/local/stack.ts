@@ -78,6 +78,11 @@ export interface LocalStackOptions {
   cdkOut?: string;
   /** More routes the gateway answers itself, before the API function (see http-gateway.ts). */
   routes?: LocalRoute[];
+  /**
+   * Run the template's event sources (the table's stream to its functions, the schedules on the clock);
+   * default true. A program simulation turns them off: it drives time and delivery itself.
+   */
+  eventSources?: boolean;
   /** Per-user throttling of the API (requests/s and burst); default the handler's. */
   rateLimit?: { perSecond: number; burst: number } | false;
   log?: (message: string) => void;
@@ -238,6 +243,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       region: REGION,
       accountId: ACCOUNT,
+      // Executions kept in the data folder wait for the functions (imported below, once the runtime's
+      // API endpoint is known): one resumed before its task's handler is registered would fail.
+      deferResume: true,
     });
     stops.push(() => runtime.close());
     const sfnApi: SfnApiServer = await serveSfnApi(runtime);
@@ -293,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
+    runtime.resumeExecutions();
     const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
     log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
@@ -320,7 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // 6. The event sources: the table's stream to the dispatcher, the schedules on the clock.
-    const events = await startEventSources({
+    const events: EventSources = options.eventSources === false ? noEventSources : await startEventSources({
       template,
       handlers,
       tables: Object.fromEntries(tables.map((t) => [t.logicalId, t.tableName])),
@@ -368,6 +377,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
 }
+
+/** What runs when the stack has its event sources turned off: nothing. */
+const noEventSources: EventSources = { describe: () => [], drain: async () => undefined, stop: async () => undefined };
 
 /** Appends every notification the dispatcher delivered to a JSON-lines file (the local mailbox). */
 function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: string): EventHandler {

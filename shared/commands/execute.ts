@@ -36,6 +36,12 @@ export interface CommandRequest {
   actor: Actor;
   /** Replays of the same key (same actor, same request) answer with the first outcome and change nothing. */
   idempotencyKey?: string;
+  /**
+   * The caller is retrying, after a crash of the whole system, the request it was running when it died:
+   * an in-progress marker of the same key and request is taken over at once (its holder is gone) instead
+   * of waiting for its lease to run out. Only for that retry, never for a request another caller may run.
+   */
+  resumingAfterCrash?: boolean;
   /** The milestone version the caller saw (If-Match); a different current version is a conflict. */
   expectedVersion?: number;
   /**
@@ -188,7 +194,7 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
       // A refused command writes nothing, not even its idempotency record: throwing releases the key.
       if (!outcome.ok) throw new RefusedUnderKey(outcome);
       return outcome;
-    }));
+    }, request.resumingAfterCrash ? { takeOver: true } : {}));
   } catch (error) {
     if (error instanceof RefusedUnderKey) return { outcome: { ...error.outcome, replayed: false }, context };
     throw error;

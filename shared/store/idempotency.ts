@@ -40,6 +40,12 @@ export interface IdempotencyOptions {
   leaseMs?: number;
   /** How long a concurrent caller waits (real time) for the running request. Default 10 s. */
   waitMs?: number;
+  /**
+   * Take over a marker still in progress, however long its lease: for a caller that knows its holder is
+   * gone (a process resuming after a crash of the whole system retries the request it was running when
+   * it died). The commit's version check still protects the state; a finished record is replayed as ever.
+   */
+  takeOver?: boolean;
 }
 
 export interface IdempotentResult<T> {
@@ -68,7 +74,8 @@ export function hashRequest(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
+/** JSON with object keys sorted (and undefined members left out): equal values give equal text. */
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -124,12 +131,15 @@ export async function withIdempotency<T>(
               [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + ttlSeconds,
             }),
           },
-          ConditionExpression: 'attribute_not_exists(PK) OR #exp < :nowS OR (#status = :inProgress AND #lease < :nowMs)',
-          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE, '#status': 'status', '#lease': 'leaseUntil' },
+          ConditionExpression: options.takeOver
+            ? 'attribute_not_exists(PK) OR #exp < :nowS OR (#status = :inProgress AND (#lease < :nowMs OR #requestHash = :requestHash))'
+            : 'attribute_not_exists(PK) OR #exp < :nowS OR (#status = :inProgress AND #lease < :nowMs)',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE, '#status': 'status', '#lease': 'leaseUntil', ...(options.takeOver ? { '#requestHash': 'requestHash' } : {}) },
           ExpressionAttributeValues: {
             ':nowS': toAttr(Math.floor(nowMs / 1000)),
             ':nowMs': toAttr(nowMs),
             ':inProgress': toAttr('in-progress'),
+            ...(options.takeOver ? { ':requestHash': toAttr(requestHash) } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -91,6 +91,58 @@ describe('durability (SQLite checkpoints)', () => {
     expect(rt2.describeExecution({ executionArn }).output).toBe('"done"');
     await rt2.close();
   });
+
+  it('with deferResume, executions wait for resumeExecutions: a handler registered after the runtime is created gets the task in flight and the timer already due', async () => {
+    const dir = dataDir();
+    const clock = new VirtualClock(T0);
+    const hang: LambdaHandler = () => new Promise(() => undefined);
+    const flowOf = machine({
+      S: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}' } }, Output: '{% $states.input %}', Next: 'Nap' },
+      Nap: { Type: 'Wait', Seconds: 60, Next: 'T' },
+      T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}', after: 'nap' } }, Output: '{% $states.result.Payload %}', End: true },
+    });
+    const rt1 = createRuntime({ clock, store: { dataDir: dir }, lambdas: { step: async () => 'ok' }, deterministic: false });
+    const { stateMachineArn } = rt1.createStateMachine({ name: 'Two', definition: JSON.stringify(flowOf) });
+    // `napping` is in its Wait (due at T0 + 60 s); `busy` has its first task in flight at the crash.
+    const napping = rt1.startExecution({ stateMachineArn, name: 'napping', input: '{"n":1}' });
+    await rt1.idle();
+    rt1.registerLambda('step', hang);
+    const busy = rt1.startExecution({ stateMachineArn, name: 'busy', input: '{"n":2}' });
+    await new Promise((r) => setTimeout(r, 20));
+    await rt1.close();
+
+    // The next process: its clock is past the nap, its handler comes after the runtime.
+    clock.setTo(Date.parse(T0) + 120_000);
+    const rt2 = createRuntime({ clock, store: { dataDir: dir }, deferResume: true });
+    await rt2.idle();
+    expect(rt2.describeExecution({ executionArn: napping.executionArn }).status).toBe('RUNNING');
+    expect(rt2.describeExecution({ executionArn: busy.executionArn }).status).toBe('RUNNING');
+    const calls: unknown[] = [];
+    rt2.registerLambda('step', async (e: unknown) => {
+      calls.push(e);
+      return e;
+    });
+    rt2.resumeExecutions();
+    expect(() => rt2.resumeExecutions()).toThrow(/already/);
+    await rt2.runUntilIdle();
+    expect(JSON.parse(rt2.describeExecution({ executionArn: napping.executionArn }).output!)).toEqual({ n: 1, after: 'nap' });
+    expect(JSON.parse(rt2.describeExecution({ executionArn: busy.executionArn }).output!)).toEqual({ n: 2, after: 'nap' });
+    expect(calls).toContainEqual({ n: 2 });
+    await rt2.close();
+
+    // Without it, the same restart fails the task it re-invokes before the handler is there.
+    const dir2 = dataDir();
+    const rt3 = createRuntime({ clock: new VirtualClock(T0), store: { dataDir: dir2 }, lambdas: { step: hang }, deterministic: false });
+    const arn3 = rt3.createStateMachine({ name: 'Two', definition: JSON.stringify(flowOf) }).stateMachineArn;
+    const lost = rt3.startExecution({ stateMachineArn: arn3, name: 'lost', input: '{"n":3}' });
+    await new Promise((r) => setTimeout(r, 20));
+    await rt3.close();
+    const rt4 = createRuntime({ clock: new VirtualClock(T0), store: { dataDir: dir2 } });
+    await rt4.idle();
+    rt4.registerLambda('step', async (e: unknown) => e);
+    expect(rt4.describeExecution({ executionArn: lost.executionArn }).status).toBe('FAILED');
+    await rt4.close();
+  });
 });
 
 describe('virtual time and determinism', () => {

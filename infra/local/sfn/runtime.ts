@@ -53,6 +53,14 @@ export interface RuntimeOptions {
   maxHistoryEvents?: number;
   /** Role ARN used when a state machine is created without one. */
   defaultRoleArn?: string;
+  /**
+   * Load the store's executions but leave them still until `resumeExecutions()` is called: for a host
+   * that registers its Lambda handlers after creating the runtime (their environment names the
+   * runtime's API endpoint). Resumed executions invoke the tasks that were in flight, and fire the
+   * timers already due, at once; before the handlers are there, each such task would fail with
+   * Lambda.ResourceNotFoundException. Default false: they resume in the constructor.
+   */
+  deferResume?: boolean;
 }
 
 export interface StateMachineSummary {
@@ -219,6 +227,8 @@ export class Runtime implements Engine {
   #lastFlush = 0;
   #launches: (() => void)[] = [];
   #pendingTasks = new Set<Promise<unknown>>();
+  /** Executions loaded from the store and not yet set going (see RuntimeOptions.deferResume). */
+  #toResume: ExecutionHeader[] | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.clock = options.clock ?? new SystemClock();
@@ -240,7 +250,8 @@ export class Runtime implements Engine {
       // Someone else moved the virtual clock: fire what became due.
       this.#unsubscribeClock = maybeVirtual.onChange(() => this.#kick());
     }
-    this.#resume();
+    this.#toResume = this.#load();
+    if (!options.deferResume) this.resumeExecutions();
   }
 
   // ================================================================================================
@@ -563,7 +574,8 @@ export class Runtime implements Engine {
   // Resume
   // ================================================================================================
 
-  #resume(): void {
+  /** State machines and executions from the store, every RUNNING one with its frames (nothing set going yet). */
+  #load(): ExecutionHeader[] {
     for (const record of this.store.loadStateMachines()) {
       if (record.deleted) continue;
       const id = definitionId(record.definition);
@@ -582,7 +594,18 @@ export class Runtime implements Engine {
       entry.exec = exec;
       for (const frame of this.store.loadFrames(header.arn)) exec.frames.set(frame.id, frame);
     }
-    // Re-arm timers, re-queue ready frames, re-invoke in-flight tasks, in start order.
+    return headers;
+  }
+
+  /**
+   * Sets the executions loaded from the store going: re-arms their timers, re-queues ready frames and
+   * re-invokes the tasks in flight at the crash, in start order. The constructor calls it unless
+   * `deferResume` is set; then the host calls it once its Lambda handlers are registered.
+   */
+  resumeExecutions(): void {
+    const headers = this.#toResume;
+    if (headers === undefined) throw new Error('resumeExecutions: the executions were resumed already');
+    this.#toResume = undefined;
     for (const header of headers) {
       const exec = this.#executions.get(header.arn)?.exec;
       if (!exec) continue;

@@ -19,7 +19,7 @@
  *   runtime's own objects by reference, so it cannot be reopened by another runtime.
  */
 import type * as Sqlite from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -96,6 +96,48 @@ export class MemoryStore implements CheckpointStore {
     return this.#history.get(executionArn) ?? [];
   }
   close(): void {}
+}
+
+/** What the SQLite store of a data folder holds, read without resuming anything (see `storedRuntimeState`). */
+export interface StoredRuntimeState {
+  /** The time of the latest transition checkpointed (epoch ms), or null when there is none. */
+  latestTransition: number | null;
+  /** RUNNING executions. */
+  running: number;
+  /** The due times of the RUNNING executions' timers (Wait states, task timeouts, retries, execution timeouts), ascending. */
+  timers: number[];
+}
+
+/**
+ * The checkpointed state of the runtime in `dataDir`, read straight from its SQLite file (null when
+ * there is none). With a virtual clock, the latest transition is where the clock stood when the runtime
+ * last wrote: a process that resumes the runtime sets its clock there first, so that the transitions it
+ * replays (and the tasks in flight it invokes again) happen at the instant they would have; a timer due
+ * before that instant would fire late.
+ */
+export function storedRuntimeState(dataDir: string, fileName = 'stepfunctions.sqlite'): StoredRuntimeState | null {
+  const file = path.join(dataDir, fileName);
+  if (!existsSync(file)) return null;
+  const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
+  const db = new sqlite.DatabaseSync(file);
+  try {
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+    if (!tables.has('history') || !tables.has('executions') || !tables.has('frames')) return null;
+    const row = db.prepare("SELECT max(json_extract(doc, '$.timestamp')) AS latest FROM history").get() as { latest: number | null } | undefined;
+    const running = db.prepare("SELECT count(*) AS n FROM executions WHERE status = 'RUNNING'").get() as { n: number };
+    const timers = db
+      .prepare(
+        `SELECT json_extract(f.doc, '$.timer.due') AS due FROM frames f JOIN executions e ON e.arn = f.exec
+           WHERE e.status = 'RUNNING' AND json_extract(f.doc, '$.timer.due') IS NOT NULL
+         UNION ALL
+         SELECT json_extract(doc, '$.timeoutAt') FROM executions WHERE status = 'RUNNING' AND json_extract(doc, '$.timeoutAt') IS NOT NULL
+         ORDER BY due`,
+      )
+      .all() as { due: number }[];
+    return { latestTransition: typeof row?.latest === 'number' ? row.latest : null, running: running.n, timers: timers.map((t) => t.due) };
+  } finally {
+    db.close();
+  }
 }
 
 export class SqliteStore implements CheckpointStore {

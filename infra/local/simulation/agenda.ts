@@ -25,6 +25,19 @@ export class Agenda<T> {
     this.#heap.push({ at, seq: this.#seq++, item });
   }
 
+  /** What is left on the agenda and the next entry's sequence number, to be restored by `restore`. */
+  snapshot(): { entries: AgendaEntry<T>[]; seq: number } {
+    return { entries: this.#heap.items().sort((a, b) => a.at - b.at || a.seq - b.seq), seq: this.#seq };
+  }
+
+  /** An agenda as `snapshot` left it: the same entries, popped in the same order, numbered on from `seq`. */
+  static restore<T>(snapshot: { entries: readonly AgendaEntry<T>[]; seq: number }): Agenda<T> {
+    const agenda = new Agenda<T>();
+    for (const entry of snapshot.entries) agenda.#heap.push({ ...entry });
+    agenda.#seq = snapshot.seq;
+    return agenda;
+  }
+
   peek(): AgendaEntry<T> | undefined {
     return this.#heap.peek();
   }

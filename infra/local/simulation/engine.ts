@@ -37,7 +37,8 @@ import type {
 import { generateRegion, type Region, type Seed } from '../../../shared/region/index.js';
 import { wholeHistory, type MilestoneStore } from '../../../shared/store/index.js';
 import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
-import { Agenda } from './agenda.js';
+import { createHash } from 'node:crypto';
+import { Agenda, type AgendaEntry } from './agenda.js';
 import { BehaviourModel, DAY_MS, type ActivationPlan, type BehaviourRates, type ReviewOutcome } from './behaviour.js';
 
 /** The parts of the local system the simulation drives. */
@@ -54,6 +55,41 @@ export interface SimulatedSystem {
   clock: Clock;
   /** Where the generated documents of the submissions go; without it, only their records are written. */
   documents?: DocumentBucket | null;
+  /**
+   * Delivers the notifications still pending in the outbox (a durable simulation calls it after every
+   * entry of the agenda, so that what was "sent" is part of what a killed and resumed run must match).
+   */
+  deliverNotifications?: () => Promise<void>;
+}
+
+/**
+ * Where a durable simulation keeps its own state between two entries of the agenda, so that a process
+ * killed at any point can be replaced by a new one that goes on from the last entry carried out.
+ */
+export interface SimulationDurability {
+  /** The checkpoint the last process left, or null for a fresh start. */
+  load(): SimulationCheckpoint | null;
+  /** Keeps a checkpoint; it must survive the process being killed right after this returns. */
+  save(checkpoint: SimulationCheckpoint): void;
+}
+
+/** The people's side of a simulation between two entries of its agenda (the system's side is in its store). */
+export interface SimulationCheckpoint {
+  /** `imported`: the region is in the table, its workflows are not all started; `running`; `finished`. */
+  phase: 'imported' | 'running' | 'finished';
+  /** The virtual time of the last entry carried out. */
+  now: number;
+  agenda: { entries: AgendaEntry<Action>[]; seq: number };
+  schools: SavedSchool[];
+  stats: SimulationStats;
+}
+
+type SavedTracked = Omit<Tracked, 'def'> & { key: string };
+interface SavedSchool {
+  id: string;
+  observeAt: number | null;
+  misses: number;
+  milestones: SavedTracked[];
 }
 
 export interface SimulationOptions {
@@ -66,6 +102,13 @@ export interface SimulationOptions {
   rates?: Partial<BehaviourRates>;
   /** Called after every action and at the end. */
   onProgress?: (progress: SimulationProgress) => void;
+  /**
+   * Makes the run resumable: its state is saved after every entry of the agenda and, when a checkpoint
+   * is there, taken up from it; every command carries an Idempotency-Key derived from the seed, the
+   * milestone, the action and its virtual time, so the entry that was running when the last process died
+   * is carried out again without applying any command twice.
+   */
+  durability?: SimulationDurability;
 }
 
 export interface SimulationProgress {
@@ -134,7 +177,7 @@ interface SimSchool {
   misses: number;
 }
 
-type Action = { kind: 'observe'; schoolId: string } | { kind: ActionKind; schoolId: string; key: string; gen: number };
+export type Action = { kind: 'observe'; schoolId: string } | { kind: ActionKind; schoolId: string; key: string; gen: number };
 
 const MANAGER: Actor = { role: 'program-manager', sub: 'sim-program-manager', name: 'Руководитель программы (симуляция)' };
 const MINUTE = 60_000;
@@ -157,13 +200,15 @@ const CLOSED: readonly MilestoneStatus[] = ['completed', 'waived'];
 export class Simulation {
   readonly region: Region;
   readonly behaviour: BehaviourModel;
-  readonly stats: SimulationStats;
+  stats: SimulationStats;
   readonly #system: SimulatedSystem;
   readonly #commands: CommandService;
   readonly #options: SimulationOptions;
   readonly #program: ProgramDefinition;
   readonly #tz: string;
-  readonly #agenda = new Agenda<Action>();
+  #agenda = new Agenda<Action>();
+  /** Set while the first entry after a resume is carried out again (see SimulationOptions.durability). */
+  #resuming = false;
   readonly #schools = new Map<string, SimSchool>();
   readonly #startMs: number;
   readonly #endMs: number;
@@ -197,24 +242,77 @@ export class Simulation {
   }
 
   async run(): Promise<SimulationRun> {
-    if (this.#now !== this.#startMs) {
+    const durability = this.#options.durability;
+    const saved = durability?.load() ?? null;
+    if (saved === null && this.#now !== this.#startMs) {
       throw new Error(`the clock shows ${new Date(this.#now).toISOString()}, the simulation starts at ${new Date(this.#startMs).toISOString()}`);
     }
-    await this.#importRegion();
-    while (this.#agenda.size > 0 && this.#agenda.peek()!.at < this.#endMs) {
-      const entry = this.#agenda.pop()!;
-      await this.#system.runtime.advanceTo(entry.at);
-      await this.#carryOut(entry.item);
-      this.stats.actions++;
-      this.#progress();
+    if (saved !== null && this.#now < saved.now) {
+      throw new Error(`the clock shows ${new Date(this.#now).toISOString()}, before the checkpoint's ${new Date(saved.now).toISOString()}`);
     }
-    await this.#system.runtime.advanceTo(this.#endMs);
-    const runtime = this.#system.runtime.stats();
-    this.stats.executions = runtime.executions;
-    this.stats.runningExecutions = runtime.running;
-    this.stats.transitions = runtime.transitions;
+    if (saved === null || saved.phase === 'imported') {
+      await this.#importRegion(saved !== null);
+      this.#save('running');
+    } else {
+      this.#restore(saved);
+      this.#resuming = true;
+    }
+    if (saved?.phase !== 'finished') {
+      while (this.#agenda.size > 0 && this.#agenda.peek()!.at < this.#endMs) {
+        const entry = this.#agenda.pop()!;
+        await this.#system.runtime.advanceTo(entry.at);
+        await this.#carryOut(entry.item);
+        await this.#system.deliverNotifications?.();
+        this.stats.actions++;
+        this.#resuming = false;
+        this.#save('running');
+        this.#progress();
+      }
+      await this.#system.runtime.advanceTo(this.#endMs);
+      await this.#system.deliverNotifications?.();
+      const runtime = this.#system.runtime.stats();
+      this.stats.executions = runtime.executions;
+      this.stats.runningExecutions = runtime.running;
+      this.stats.transitions = runtime.transitions;
+      this.#save('finished');
+    }
     this.#progress();
     return { region: this.region, events: await this.#auditLog(), stats: this.stats };
+  }
+
+  // ---------- durability: the people's state between two entries ----------
+
+  #save(phase: SimulationCheckpoint['phase']): void {
+    const durability = this.#options.durability;
+    if (!durability) return;
+    const schools = [...this.#schools.values()].map(
+      (s): SavedSchool => ({
+        id: s.school.id,
+        observeAt: s.observeAt,
+        misses: s.misses,
+        milestones: [...s.milestones.values()].map(({ def, ...t }) => ({ ...t, key: def.key })),
+      }),
+    );
+    durability.save({ phase, now: this.#now, agenda: this.#agenda.snapshot(), schools, stats: this.stats });
+  }
+
+  #restore(saved: SimulationCheckpoint): void {
+    const byId = new Map(this.region.schools.map((school) => [school.id, school]));
+    const defs = new Map(this.#program.milestones.map((def) => [def.key, def]));
+    this.#schools.clear();
+    for (const s of saved.schools) {
+      const school = byId.get(s.id);
+      if (!school) throw new Error(`the checkpoint names school ${s.id}, which this seed's region does not have`);
+      const milestones = new Map<string, Tracked>();
+      for (const { key, ...t } of s.milestones) {
+        const def = defs.get(key);
+        if (!def) throw new Error(`the checkpoint names milestone ${key}, which the program does not have`);
+        milestones.set(key, { ...t, def });
+      }
+      this.#schools.set(s.id, { school, milestones, observeAt: s.observeAt, misses: s.misses });
+    }
+    this.#agenda = Agenda.restore(saved.agenda);
+    this.stats = saved.stats;
   }
 
   #progress(): void {
@@ -230,12 +328,19 @@ export class Simulation {
 
   // ---------- setting up: the region enters the system as an import does ----------
 
-  async #importRegion(): Promise<void> {
+  /**
+   * `imported`: a process before this one wrote the region (and may have started workflows, which change
+   * the schools' items): only what follows is done again, all of it idempotent (executions have
+   * deterministic names; the observations read the store at the same virtual instant).
+   */
+  async #importRegion(imported: boolean): Promise<void> {
     const { store, signal } = this.#system;
     const at = new Date(this.#now);
-    for (const c of this.region.contractors) await store.putContractor(c);
-    await store.putSchools(this.region.schools);
-    await store.initMilestones(this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
+    if (!imported) {
+      for (const c of this.region.contractors) await store.putContractor(c);
+      await store.putSchools(this.region.schools);
+      await store.initMilestones(this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
+    }
     for (const school of this.region.schools) {
       const milestones = new Map<string, Tracked>();
       for (const def of this.#program.milestones) {
@@ -257,6 +362,7 @@ export class Simulation {
       }
       this.#schools.set(school.id, { school, milestones, observeAt: null, misses: 0 });
     }
+    this.#save('imported');
     for (const school of this.region.schools) await signal.ensureExecution(school.id);
     await this.#system.runtime.idle();
     for (const school of this.region.schools) await this.#observe(this.#schools.get(school.id)!);
@@ -446,7 +552,14 @@ export class Simulation {
   async #command(s: SimSchool, t: Tracked, command: Command, actor: Actor): Promise<MilestoneState | null> {
     const schoolId = s.school.id;
     const key = t.def.key;
-    const { outcome, signal } = await this.#commands.execute({ schoolId, milestone: key, command, actor });
+    const durable = this.#options.durability !== undefined;
+    const { outcome, signal } = await this.#commands.execute({
+      schoolId,
+      milestone: key,
+      command,
+      actor,
+      ...(durable ? { idempotencyKey: this.#idempotencyKey(schoolId, key, command.type), resumingAfterCrash: this.#resuming } : {}),
+    });
     if (!outcome.ok) {
       this.stats.refused.push(`${new Date(this.#now).toISOString()} ${schoolId}/${key} ${command.type}: ${outcome.code}: ${outcome.message}`);
       await this.#observe(s);
@@ -458,6 +571,16 @@ export class Simulation {
     await this.#system.runtime.idle();
     this.#apply(t, outcome.state);
     return outcome.state;
+  }
+
+  /**
+   * The same for the same command of the same run however often it is carried out: the seed, the
+   * milestone, the action and the virtual instant (no entry of the agenda runs two commands of one type
+   * on one milestone at one instant).
+   */
+  #idempotencyKey(schoolId: string, key: string, type: CommandType): string {
+    const what = `${String(this.#options.seed)}|${schoolId}|${key}|${type}|${this.#now}`;
+    return `sim-${createHash('sha256').update(what).digest('base64url').slice(0, 32)}`;
   }
 
   // ---------- the record ----------

@@ -6,6 +6,7 @@
  *   --from DATE      first simulated day (default 2021-01-01)
  *   --to DATE        last simulated day (default 2024-12-31)
  *   --out FILE       where the HTML report goes (default .data/simulation/report-<schools>-seed-<seed>.html)
+ *   --data DIR       keep the run in DIR and resume it from there if it was killed (default: in memory)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ export interface SimulateOptions {
   from: string;
   to: string;
   out: string;
+  /** The data folder of a resumable run. */
+  data?: string;
 }
 
 export const USAGE = `Usage: npm run simulate -- [--schools N] [--seed S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
@@ -31,6 +34,9 @@ writes an HTML report. The same seed gives the same table and report.
   --from DATE   first simulated day (default 2021-01-01)
   --to DATE     last simulated day (default 2024-12-31)
   --out FILE    the HTML report (default .data/simulation/report-<schools>-seed-<seed>.html)
+  --data DIR    keep everything in DIR (DynamoDB Local's files, the runtime's checkpoints, the
+                simulation's own checkpoint, the local mailbox); a run killed at any point is resumed
+                by the same command, and ends with DIR/final-state.json (what the kill test compares)
 `;
 
 export class UsageError extends Error {
@@ -54,6 +60,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
         from: { type: 'string' },
         to: { type: 'string' },
         out: { type: 'string' },
+        data: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,5 +85,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   if (from > to) throw new UsageError(`--to (${to}) is before --from (${from})`);
   const safeSeed = String(seed).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
   const out = path.resolve(cwd, (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`));
-  return { schools, seed, from, to, out };
+  const data = values.data as string | undefined;
+  if (data !== undefined && data.trim() === '') throw new UsageError('--data must name a folder');
+  return { schools, seed, from, to, out, ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}) };
 }

@@ -4,14 +4,16 @@
  * results: the KPIs, the yearly table and the HTML report.
  */
 import './quiet-handlers.js';
-import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../../shared/clock.js';
 import type { IsoDate, ProgramDefinition } from '../../../shared/program/model.js';
 import type { Seed } from '../../../shared/region/index.js';
 import { createWorkflowSignal } from '../../../functions/common/workflow-signal.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.js';
-import { Simulation, type SimulatedSystem, type SimulationProgress, type SimulationRun } from './engine.js';
+import { Simulation, type SimulatedSystem, type SimulationDurability, type SimulationProgress, type SimulationRun } from './engine.js';
+import { fileDurability, inspectResume, mailboxDelivery, resumeInstant, simulationFolder } from './durable.js';
+import type { Mailbox } from '../mailbox.js';
 import type { BehaviourRates } from './behaviour.js';
 import { computeKpis, formatKpiTable, type Kpis } from './kpi.js';
 import { renderReport } from './report.js';
@@ -20,6 +22,10 @@ export interface SimulationSystem extends SimulatedSystem {
   readonly stack: LocalStack;
   /** Problems the workflow signal logged (it never throws): expected to stay empty. */
   readonly signalProblems: string[];
+  /** A durable run's checkpoint in its data folder. */
+  readonly durability?: SimulationDurability;
+  /** A durable run's local mailbox. */
+  readonly mailbox?: Mailbox;
   stop(): Promise<void>;
 }
 
@@ -36,6 +42,12 @@ export interface SystemOptions {
   port?: number;
   /** More routes for the local gateway (the demo history's progress). */
   routes?: LocalStackOptions['routes'];
+  /**
+   * A run that can be killed and resumed (needs `dataDir`; see durable.ts): the clock starts where the
+   * data says the last process stopped, the simulation keeps its checkpoint in the folder, and the
+   * notifications are delivered to the local mailbox there after every entry of the agenda.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -43,11 +55,21 @@ export interface SystemOptions {
  * simulated day. The workflow functions run in this process (their logs: see quiet-handlers.ts).
  */
 export async function startSimulationSystem(options: SystemOptions): Promise<SimulationSystem> {
-  const clock = new VirtualClock(Simulation.startInstant(options.program, options.from));
+  if (options.durable && !options.dataDir) throw new Error('a durable simulation needs a data folder');
+  const durable = options.durable && options.dataDir ? simulationFolder(options.dataDir) : undefined;
+  const start = Simulation.startInstant(options.program, options.from);
+  const resuming = durable ? inspectResume(durable, start) : null;
+  if (resuming && resuming.problems.length > 0) throw new Error(`cannot resume the run in ${options.dataDir}: ${resuming.problems.join('; ')}`);
+  const clock = new VirtualClock(durable ? resumeInstant(durable, start) : start);
   const stack = await startLocalStack({
     clock,
     seed: false,
     rateLimit: false,
+    // The stack's other event sources are not part of a simulation: the stream poller (outbox delivery)
+    // runs on wall-clock time, and schedules fire asynchronously whenever the virtual clock moves, beside
+    // the runtime rather than on its timeline. Both would make runs differ; notifications stay in the
+    // outbox, where the simulation counts them (and a durable one delivers them on its own timeline).
+    eventSources: false,
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
     ...(options.tableName ? { tableName: options.tableName } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -56,19 +78,19 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
   });
   try {
     if (!stack.schoolProgramArn) throw new Error('the synthesized template has no school-program state machine');
-    // The stack's other event sources are not part of a simulation: the stream poller (outbox delivery)
-    // runs on wall-clock time, and schedules fire asynchronously whenever the virtual clock moves, beside
-    // the runtime rather than on its timeline. Both would make runs differ; notifications stay in the
-    // outbox, where the simulation counts them.
-    await stack.events.stop();
     // With nobody reading it, the table's stream only costs: DynamoDB Local keeps stream records for 24 h
     // of wall-clock time, and a write to any table gets slower with every other table on the same
     // instance whose stream holds records (tests and the benchmark run several simulations on one
     // instance: 100 schools took 56 s, then 229 s, then 454 s on the third table). Switched off for
     // this table only, and only when the data is thrown away afterwards: a table kept in a data folder
-    // is the one `npm start` goes on with, and its outbox dispatcher reads that stream.
-    if (!options.dataDir) {
-      await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+    // is the one `npm start` goes on with, and its outbox dispatcher reads that stream (a durable run's
+    // folder is a kill test's, thrown away afterwards).
+    if (!options.dataDir || durable) {
+      const { Table } = await stack.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
+      // A durable run that is resumed finds it off already.
+      if (Table?.StreamSpecification?.StreamEnabled) {
+        await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
+      }
     }
     const signalProblems: string[] = [];
     const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -81,6 +103,7 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
       },
     });
     const runtime = stack.runtime;
+    const delivery = durable ? mailboxDelivery(durable, stack.store, clock) : undefined;
     return {
       stack,
       signalProblems,
@@ -88,6 +111,7 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
       store: stack.store,
       signal,
       documents: { s3: stack.s3, bucket: stack.documentBucket },
+      ...(durable && delivery ? { durability: fileDurability(durable), mailbox: delivery.mailbox, deliverNotifications: delivery.deliverPending } : {}),
       runtime: {
         advanceTo: (target) => runtime.advanceTo(target),
         idle: () => runtime.idle(),
@@ -114,6 +138,7 @@ export interface ProgramSimulationOptions {
   onProgress?: (p: SimulationProgress) => void;
   /** The command line shown in the report. */
   command?: string;
+  durability?: SimulationDurability;
 }
 
 export interface ProgramSimulationResult {
@@ -142,6 +167,7 @@ export async function simulateProgram(system: SimulatedSystem, options: ProgramS
     to: options.to,
     ...(options.rates ? { rates: options.rates } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.durability ? { durability: options.durability } : {}),
   });
   const run = await simulation.run();
   const kpis = computeKpis({
