@@ -12,8 +12,9 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       method: 'get',
       path: '/reports/progress',
       tags: ['reports'],
-      summary: 'Share of schools that reached each milestone, by district, as of a date (JSON or CSV)',
-      description: 'CSV with `Accept: text/csv` or `format=csv`. District coordinators get their district.',
+      summary: 'Share of schools that reached each milestone (completed or waived), by district, urban/rural or district size, as of a date (JSON or CSV)',
+      description:
+        'CSV with `Accept: text/csv` or `format=csv`. District coordinators get their district. `groupBy=settlement` splits urban and rural schools, `groupBy=district-size` the districts by their number of schools (small up to 15, medium 16–49, large 50 or more); both give the gap between their groups in percentage points.',
       security,
       request: { query: ProgressQuery },
       responses: {
@@ -29,7 +30,7 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       const format = query.format ?? negotiate(c.req.header('accept'));
       const districtIds = p.actor.role === 'district-coordinator' ? [p.actor.district] : deps.districts.map((d) => d.id);
       const summaries = await reads.allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
-      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now());
+      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now(), query.groupBy);
       if (format === 'csv') {
         c.header('content-type', 'text/csv; charset=utf-8');
         c.header('content-disposition', `attachment; filename="progress-${report.asOf}.csv"`);

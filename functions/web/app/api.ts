@@ -17,6 +17,7 @@ import {
   type FieldError,
 } from '../../../shared/api/schemas.js';
 import type { CommandType } from '../../../shared/program/model.js';
+import type { GroupBy } from '../../../shared/domain/equal-conditions.js';
 import { session } from './session.js';
 
 export class ApiError extends Error {
@@ -103,7 +104,7 @@ export const api = {
     request(SchoolList, 'schools', { query: { ...filter, overdue: filter.overdue ? 'true' : undefined, cursor, limit } }),
   school: (id: string) => request(SchoolDetail, `schools/${encodeURIComponent(id)}`),
   history: (id: string, cursor?: string) => request(HistoryPage, `schools/${encodeURIComponent(id)}/history`, { query: { cursor } }),
-  progress: (asOf?: string) => request(ProgressReport, 'reports/progress', { query: { asOf } }),
+  progress: (asOf?: string, groupBy?: GroupBy) => request(ProgressReport, 'reports/progress', { query: { asOf, groupBy } }),
   command: (schoolId: string, milestone: string, action: CommandType, body: unknown, version: number) =>
     request(CommandResult, `schools/${encodeURIComponent(schoolId)}/milestones/${encodeURIComponent(milestone)}/${action}`, {
       method: 'POST',

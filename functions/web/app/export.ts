@@ -5,7 +5,8 @@
 import type { SheetData } from 'write-excel-file/browser';
 import type { ProgressReport } from '../../../shared/api/schemas.js';
 import type { I18n } from './i18n.js';
-import { districtName, milestoneTitle } from './program.js';
+import { groupName } from './groups.js';
+import { milestoneTitle } from './program.js';
 
 export interface ReportTable {
   header: string[];
@@ -15,12 +16,12 @@ export interface ReportTable {
 
 export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
   const { t, lang } = i18n;
-  const header = [t('overview.district'), t('overview.schools')];
+  const header = [report.groupBy === 'district' ? t('overview.district') : t(`equal.${report.groupBy}`), t('overview.schools')];
   for (const k of report.milestones) {
     const title = milestoneTitle(k, lang);
     header.push(`${title}: ${t('report.reached')}`, `${title}: ${t('report.waived')}`, `${title}: ${t('report.share')}`);
   }
-  const line = (name: string, row: Omit<ProgressReport['rows'][number], 'district'>) => [
+  const line = (name: string, row: ProgressReport['total']) => [
     name,
     row.schools,
     ...report.milestones.flatMap((k) => {
@@ -30,7 +31,7 @@ export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
   ];
   return {
     header,
-    rows: [...report.rows.map((r) => line(districtName(r.district, lang), r)), line(t('overview.total'), report.total)],
+    rows: [...report.rows.map((r) => line(groupName(r.group, report.groupBy, i18n), r)), line(t('overview.total'), report.total)],
   };
 }
 

@@ -4,6 +4,7 @@ import { ProgressChart } from '../chart.js';
 import { useI18n } from '../i18n.js';
 import { districtName, MILESTONES, milestoneTitle, PROGRAM, targetsFor } from '../program.js';
 import { heat, overdueCounts, reachedSeries } from '../progress.js';
+import { EqualConditions } from './equal-conditions.js';
 import { href } from '../router.js';
 import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
@@ -100,6 +101,8 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
         </div>
       </section>
 
+      <EqualConditions asOf={asOf} reloadKey={String(report.total.schools)} />
+
       <section aria-labelledby="district-h">
         <h2 id="district-h">{t('overview.byDistrict')}</h2>
         <p class="hint">{t('overview.byDistrictHint')}</p>
@@ -120,14 +123,14 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
             </thead>
             <tbody>
               {report.rows.map((row) => (
-                <tr key={row.district}>
-                  <th scope="row">{districtName(row.district, lang)}</th>
+                <tr key={row.group}>
+                  <th scope="row">{districtName(row.group, lang)}</th>
                   <td class="num">{i18n.number(row.schools)}</td>
                   {report.milestones.map((k) => {
                     const c = row.milestones[k] ?? { reached: 0, share: 0 };
                     return (
-                      <td key={k} class={`heat heat-${heat(c.share)}`} data-district={row.district} data-milestone={k}>
-                        <a href={href(['schools'], { district: row.district, milestone: k })}>
+                      <td key={k} class={`heat heat-${heat(c.share)}`} data-district={row.group} data-milestone={k}>
+                        <a href={href(['schools'], { district: row.group, milestone: k })}>
                           <span class="heat-share">{i18n.percent(c.share)}</span>
                           <span class="heat-count">
                             {c.reached}/{row.schools}

@@ -4,7 +4,8 @@ import { IsoDate } from '../../../../shared/program/model.js';
 import { api } from '../api.js';
 import { download, reportTable, toCsv, toXlsx } from '../export.js';
 import { useI18n } from '../i18n.js';
-import { districtName, milestoneTitle } from '../program.js';
+import { groupName } from '../groups.js';
+import { milestoneTitle } from '../program.js';
 import { heat } from '../progress.js';
 import { AsyncView, ErrorBox, InputField, PageTitle, useAsync } from '../ui.js';
 import { issueMessage } from '../validation.js';
@@ -112,7 +113,7 @@ function ReportTableView({ report }: { report: ProgressReport }) {
             </tr>
           </thead>
           <tbody>
-            {[...report.rows.map((r) => ({ name: districtName(r.district, lang), row: r, total: false })), { name: t('overview.total'), row: report.total, total: true }].map(
+            {[...report.rows.map((r) => ({ name: groupName(r.group, report.groupBy, i18n), row: r, total: false })), { name: t('overview.total'), row: report.total, total: true }].map(
               ({ name, row, total }) => (
                 <tr key={name} class={total ? 'total' : undefined}>
                   <th scope="row">{name}</th>
