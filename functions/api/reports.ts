@@ -3,7 +3,7 @@
  * each milestone by a date, with the gap between the groups and the programme's targets. Counting is the
  * one KPI definition of shared/domain/kpi.ts, over the schools' summaries (store.listSchoolSummaries).
  */
-import type { ProgressReport, ProgressRow } from '../../shared/api/schemas.js';
+import type { ProgressReport, ProgressRow, Scorecards } from '../../shared/api/schemas.js';
 import { localDate } from '../../shared/calendar.js';
 import { groupedTally, type GroupBy } from '../../shared/domain/equal-conditions.js';
 import { endOfKpiDay, targetProgress, type KpiSchool } from '../../shared/domain/kpi.js';
@@ -73,3 +73,11 @@ const GROUP_RU: Record<string, string> = {
   medium: 'Средние районы (16–49 школ)',
   large: 'Крупные районы (50 школ и более)',
 };
+
+/** Scorecard columns, in order, as CSV headers. */
+const SCORECARD_COLUMNS = ['contractor', 'name', 'milestone', 'accepted', 'onTime', 'onTimeShare', 'meanDelay', 'p90Delay', 'submissions', 'rejections', 'rejectionRate', 'open', 'overdue'] as const;
+
+/** The scorecards as CSV (UTF-8 with BOM): one line per contractor and milestone; an empty cell for a figure without data. */
+export function scorecardsCsv(cards: Scorecards): string {
+  return writeCsv([[...SCORECARD_COLUMNS], ...cards.rows.map((r) => SCORECARD_COLUMNS.map((k) => (r[k] === null ? '' : String(r[k]))))], { bom: true });
+}

@@ -384,6 +384,43 @@ export const ProgressReport = z
   .meta({ id: 'ProgressReport' });
 export type ProgressReport = z.infer<typeof ProgressReport>;
 
+export const ScorecardQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
+export type ScorecardQuery = z.infer<typeof ScorecardQuery>;
+
+/** One contractor and milestone kind (shared/domain/scorecards.ts defines every figure). */
+export const ScorecardRow = z
+  .object({
+    contractor: Id,
+    /** The contractor's registered name (its id when it is not registered). */
+    name: z.string(),
+    milestone: MilestoneKey,
+    accepted: z.number().int().min(0),
+    onTime: z.number().int().min(0),
+    onTimeShare: z.number().min(0).max(1).nullable(),
+    /** Working days late, mean over the acceptances. */
+    meanDelay: z.number().min(0).nullable(),
+    /** Working days late, 90th percentile (nearest rank). */
+    p90Delay: z.number().min(0).nullable(),
+    submissions: z.number().int().min(0),
+    rejections: z.number().int().min(0),
+    rejectionRate: z.number().min(0).max(1).nullable(),
+    open: z.number().int().min(0),
+    overdue: z.number().int().min(0),
+  })
+  .strict()
+  .meta({ id: 'ScorecardRow' });
+export type ScorecardRow = z.infer<typeof ScorecardRow>;
+
+export const Scorecards = z
+  .object({
+    /** The instant the open and overdue work was counted at. */
+    at: IsoInstant,
+    rows: z.array(ScorecardRow),
+  })
+  .strict()
+  .meta({ id: 'Scorecards' });
+export type Scorecards = z.infer<typeof Scorecards>;
+
 // ---------- notifications ----------
 
 export const NotificationItem = Notification.extend({ deliveredAt: IsoInstant.nullable() }).meta({ id: 'NotificationItem' });

@@ -9,6 +9,16 @@
  * | viewer               | nothing (read-only)                                                     |
  * | system               | `start` (and reminders, see `remind`)                                   |
  *
+ * Reading contractor scorecards (`scorecardScope`):
+ *
+ * | actor                | reads                                                                   |
+ * |----------------------|-------------------------------------------------------------------------|
+ * | program-manager      | every contractor's rows                                                 |
+ * | viewer               | every contractor's rows                                                 |
+ * | contractor           | its own organisation's rows only                                        |
+ * | district-coordinator | nothing (a scorecard spans the region, not one district)                |
+ * | system               | nothing                                                                 |
+ *
  * Submitting is the assignee's alone: managers and coordinators never submit, so whoever accepts is never
  * whoever submitted, and a contractor can never accept, reject or waive its own work. A school that
  * confirms its own milestone (assignee kind `school`) signs in as the organisation with the school's id.
@@ -48,5 +58,20 @@ export function authorizeFirst(actor: Actor, command: CommandType, school: Schoo
       return managerMay(command);
     case 'program-manager':
       return managerMay(command);
+  }
+}
+
+/** Which contractors' scorecards an actor reads (the second table above), or why not. */
+export function scorecardScope(actor: Actor): { contractor: string | null } | Rejection {
+  switch (actor.role) {
+    case 'program-manager':
+    case 'viewer':
+      return { contractor: null };
+    case 'contractor':
+      return { contractor: actor.org };
+    case 'district-coordinator':
+      return rejection('forbidden', 'contractor scorecards span the region; they are for program managers, viewers and each contractor for itself');
+    case 'system':
+      return rejection('forbidden', 'the system reads no scorecards');
   }
 }
