@@ -104,6 +104,7 @@ function mayPass(r: Request): boolean {
   if (r.caller === 'none' || r.caller === 'expired' || r.caller === 'foreignKey') return false;
   if (r.method === 'GET') {
     if (r.route === 'GET /api/jobs/{jobId}') return r.caller === 'manager';
+    if (r.route === 'GET /api/reports/contractors') return r.caller !== 'coordinator' && r.caller !== 'otherCoordinator';
     return true;
   }
   if (r.caller === 'viewer') return false;
@@ -143,6 +144,11 @@ describe('fuzz: every route and role against the model', () => {
         if (res.status < 400) {
           answered.accepted++;
           expect(mayPass(r), what).toBe(true);
+          // A contractor reads its own scorecard rows only.
+          if (r.route === 'GET /api/reports/contractors' && (r.caller === 'contractor' || r.caller === 'otherContractor') && res.headers.get('content-type')?.includes('json')) {
+            const own = r.caller === 'contractor' ? api.contractorOrg : api.otherOrg;
+            expect((res.json as { rows: { contractor: string }[] }).rows.every((row) => row.contractor === own), what).toBe(true);
+          }
           await settle();
           before = await api.items();
           return;
