@@ -12,6 +12,7 @@ import {
   NotificationList,
   Problem,
   ProgressReport,
+  Scorecards,
   SchoolDetail,
   SchoolList,
   type FieldError,
@@ -105,6 +106,7 @@ export const api = {
   school: (id: string) => request(SchoolDetail, `schools/${encodeURIComponent(id)}`),
   history: (id: string, cursor?: string) => request(HistoryPage, `schools/${encodeURIComponent(id)}/history`, { query: { cursor } }),
   progress: (asOf?: string, groupBy?: GroupBy) => request(ProgressReport, 'reports/progress', { query: { asOf, groupBy } }),
+  scorecards: () => request(Scorecards, 'reports/contractors'),
   command: (schoolId: string, milestone: string, action: CommandType, body: unknown, version: number) =>
     request(CommandResult, `schools/${encodeURIComponent(schoolId)}/milestones/${encodeURIComponent(milestone)}/${action}`, {
       method: 'POST',

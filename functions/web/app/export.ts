@@ -11,7 +11,7 @@ import { milestoneTitle } from './program.js';
 export interface ReportTable {
   header: string[];
   /** Per row: the district's name, its number of schools, then per milestone `reached`, `waived` and `share` (0…1). */
-  rows: (string | number)[][];
+  rows: (string | number | null)[][];
 }
 
 export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
@@ -35,7 +35,8 @@ export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
   };
 }
 
-function csvCell(v: string | number): string {
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
   const s = typeof v === 'number' ? String(Math.round(v * 10_000) / 10_000) : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -44,15 +45,26 @@ export function toCsv(table: ReportTable): string {
   return `\uFEFF${[table.header, ...table.rows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
-export async function toXlsx(table: ReportTable, sheet: string): Promise<Blob> {
+/** The progress report's number formats: after the first two columns, each milestone has reached, waived (counts) and share (a fraction, shown as %). */
+function reportFormat(col: number): string {
+  return col >= 2 && (col - 2) % 3 === 2 ? '0.0%' : '0';
+}
+
+export interface XlsxOptions {
+  /** The number format of a column (the progress report's by default). */
+  formatOf?: (col: number) => string;
+  /** Whether the last row is a total, in bold (the progress report's is). */
+  totalRow?: boolean;
+}
+
+export async function toXlsx(table: ReportTable, sheet: string, { formatOf = reportFormat, totalRow = true }: XlsxOptions = {}): Promise<Blob> {
   const data: SheetData = [
     table.header.map((h) => ({ value: h, fontWeight: 'bold' as const, wrap: true })),
     ...table.rows.map((r, i) =>
       r.map((v, col) => {
-        if (typeof v === 'string') return { value: v, fontWeight: i === table.rows.length - 1 ? ('bold' as const) : undefined };
-        // After the first two columns, each milestone has three: reached, waived (counts) and share (a fraction, shown as %).
-        const isShare = col >= 2 && (col - 2) % 3 === 2;
-        return { value: v, type: Number, format: isShare ? '0.0%' : '0' };
+        if (v === null) return null;
+        if (typeof v === 'string') return { value: v, fontWeight: totalRow && i === table.rows.length - 1 ? ('bold' as const) : undefined };
+        return { value: v, type: Number, format: formatOf(col) };
       }),
     ),
   ];

@@ -13,6 +13,7 @@ import { OverviewPage } from './pages/overview.js';
 import { ReportPage } from './pages/report.js';
 import { SchoolPage } from './pages/school.js';
 import { SchoolsPage } from './pages/schools.js';
+import { ScorecardsPage } from './pages/scorecards.js';
 import { SignInPage } from './pages/signin.js';
 import { signOutEverywhere } from './sign-in-flow.js';
 import { districtName } from './program.js';
@@ -21,16 +22,18 @@ import { session } from './session.js';
 import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
-type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report';
+type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'scorecards';
 
 function sectionsFor(me: Me): Section[] {
   switch (me.role) {
     case 'contractor':
-      return ['assignments', 'notifications'];
+      return ['assignments', 'notifications', 'scorecards'];
     case 'viewer':
-      return ['overview', 'schools', 'report'];
-    default:
+      return ['overview', 'schools', 'report', 'scorecards'];
+    case 'district-coordinator':
       return ['overview', 'schools', 'notifications', 'report'];
+    default:
+      return ['overview', 'schools', 'notifications', 'report', 'scorecards'];
   }
 }
 
@@ -155,6 +158,8 @@ function Page({ me, route }: { me: Me; route: Route }) {
       return <NotificationsPage />;
     case 'report':
       return <ReportPage me={me} />;
+    case 'scorecards':
+      return <ScorecardsPage me={me} />;
     default:
       return <p role="alert">{t('notFound')}</p>;
   }
