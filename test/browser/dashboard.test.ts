@@ -167,7 +167,7 @@ beforeAll(async () => {
   subject = pick;
   subjectOrg = pick.milestones.find((m) => m.key === 'connection')!.assignee!;
   browser = await launchChromium();
-}, 240_000);
+}, 900_000);
 
 afterAll(async () => {
   await browser?.close();

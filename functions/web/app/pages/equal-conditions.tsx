@@ -38,26 +38,14 @@ export function EqualConditions({ asOf, reloadKey }: { asOf: string; reloadKey: 
 
 function SplitTable({ report }: { report: ProgressReport }) {
   const i18n = useI18n();
-  const { t, lang } = i18n;
+  const { t } = i18n;
   const gap = report.gap;
   return (
     <>
       {gap && <p class="hint">{t('equal.gapHint', { a: groupName(gap.between[0], report.groupBy, i18n), b: groupName(gap.between[1], report.groupBy, i18n) })}</p>}
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="equal-h">
         <table class="heat-table equal-table" data-group-by={report.groupBy}>
-          <thead>
-            <tr>
-              <th scope="col">{t(`equal.${report.groupBy}`)}</th>
-              <th scope="col" class="num">
-                {t('overview.schools')}
-              </th>
-              {report.milestones.map((k) => (
-                <th scope="col" key={k}>
-                  {milestoneTitle(k, lang)}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <HeatHead first={t(`equal.${report.groupBy}`)} milestones={report.milestones} />
           <tbody>
             {report.rows.map((row) => (
               <tr key={row.group} data-group={row.group}>
@@ -96,5 +84,25 @@ function SplitTable({ report }: { report: ProgressReport }) {
         </table>
       </div>
     </>
+  );
+}
+
+/** The head of a heat table: the group column, the schools, one column per milestone. */
+export function HeatHead({ first, milestones }: { first: string; milestones: readonly string[] }) {
+  const { t, lang } = useI18n();
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{first}</th>
+        <th scope="col" class="num">
+          {t('overview.schools')}
+        </th>
+        {milestones.map((k) => (
+          <th scope="col" key={k}>
+            {milestoneTitle(k, lang)}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }

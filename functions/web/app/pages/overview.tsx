@@ -2,9 +2,9 @@ import type { Me, ProgressReport, SchoolListItem } from '../../../../shared/api/
 import { allSchools, api } from '../api.js';
 import { ProgressChart } from '../chart.js';
 import { useI18n } from '../i18n.js';
-import { districtName, MILESTONES, milestoneTitle, PROGRAM, targetsFor } from '../program.js';
+import { districtName, MILESTONES, PROGRAM, targetsFor } from '../program.js';
 import { heat, overdueCounts, reachedSeries } from '../progress.js';
-import { EqualConditions } from './equal-conditions.js';
+import { EqualConditions, HeatHead } from './equal-conditions.js';
 import { href } from '../router.js';
 import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
@@ -108,19 +108,7 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
         <p class="hint">{t('overview.byDistrictHint')}</p>
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="district-h">
           <table class="heat-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('overview.district')}</th>
-                <th scope="col" class="num">
-                  {t('overview.schools')}
-                </th>
-                {report.milestones.map((k) => (
-                  <th scope="col" key={k}>
-                    {milestoneTitle(k, lang)}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <HeatHead first={t('overview.district')} milestones={report.milestones} />
             <tbody>
               {report.rows.map((row) => (
                 <tr key={row.group}>

@@ -5,10 +5,11 @@
 import { useState } from 'preact/hooks';
 import type { Me, ScorecardRow } from '../../../../shared/api/schemas.js';
 import { api } from '../api.js';
-import { download, toCsv, toXlsx, type ReportTable } from '../export.js';
+import type { ReportTable } from '../export.js';
+import { ExportToolbar } from '../export-toolbar.js';
 import { useI18n, type I18n, type MessageKey } from '../i18n.js';
 import { milestoneTitle } from '../program.js';
-import { AsyncView, ErrorBox, PageTitle, useAsync } from '../ui.js';
+import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
 type Column = 'name' | 'milestone' | 'accepted' | 'onTimeShare' | 'meanDelay' | 'p90Delay' | 'rejectionRate' | 'open' | 'overdue';
 const COLUMNS: readonly { key: Column; label: MessageKey; kind: 'text' | 'count' | 'share' | 'days' }[] = [
@@ -64,21 +65,9 @@ function ScorecardTableView({ rows, at }: { rows: ScorecardRow[]; at: string }) 
   const i18n = useI18n();
   const { t, lang } = i18n;
   const [sort, setSort] = useState<Sort>({ column: 'name', descending: false });
-  const [exportError, setExportError] = useState<unknown>(undefined);
   if (rows.length === 0) return <p>{t('scorecards.empty')}</p>;
   const sorted = sortRows(rows, sort, lang);
-  const fileName = t('scorecards.file', { date: at.slice(0, 10) });
-  const table = () => scorecardTable(sorted, i18n);
-  const exportCsv = () => download(new Blob([toCsv(table())], { type: 'text/csv;charset=utf-8' }), `${fileName}.csv`);
-  const exportXlsx = async () => {
-    try {
-      setExportError(undefined);
-      const formatOf = (col: number) => (COLUMNS[col]?.kind === 'share' ? '0.0%' : COLUMNS[col]?.kind === 'days' ? '0.0' : '0');
-      download(await toXlsx(table(), t('scorecards.sheet'), { formatOf, totalRow: false }), `${fileName}.xlsx`);
-    } catch (e) {
-      setExportError(e);
-    }
-  };
+  const formatOf = (col: number) => (COLUMNS[col]?.kind === 'share' ? '0.0%' : COLUMNS[col]?.kind === 'days' ? '0.0' : '0');
   const toggle = (column: Column) => setSort((s) => (s.column === column ? { column, descending: !s.descending } : { column, descending: COLUMNS.find((c) => c.key === column)!.kind !== 'text' }));
   const show = (row: ScorecardRow, column: (typeof COLUMNS)[number]) => {
     const v = cellValue(row, column.key, lang);
@@ -92,15 +81,12 @@ function ScorecardTableView({ rows, at }: { rows: ScorecardRow[]; at: string }) 
       <h2 id="scorecards-h" class="visually-hidden">
         {t('scorecards.title')}
       </h2>
-      <div class="toolbar">
-        <button type="button" class="btn btn-secondary" onClick={exportCsv}>
-          {t('report.csv')}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={exportXlsx}>
-          {t('report.xlsx')}
-        </button>
-      </div>
-      {exportError !== undefined && <ErrorBox error={exportError} />}
+      <ExportToolbar
+        table={() => scorecardTable(sorted, i18n)}
+        fileName={t('scorecards.file', { date: at.slice(0, 10) })}
+        sheet={t('scorecards.sheet')}
+        xlsx={{ formatOf, totalRow: false }}
+      />
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="scorecards-h">
         <table class="data-table scorecard-table">
           <thead>
