@@ -167,7 +167,7 @@ beforeAll(async () => {
   subject = pick;
   subjectOrg = pick.milestones.find((m) => m.key === 'connection')!.assignee!;
   browser = await launchChromium();
-}, 900_000);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -407,7 +407,11 @@ describe('equal conditions and contractor scorecards', () => {
   interface Cards {
     rows: { contractor: string; name: string; milestone: string; open: number; rejectionRate: number | null }[];
   }
-  const points = (text: string | null) => Number(text!.replace('−', '-').replace(',', '.').replace(/[^\d.-]/g, ''));
+  /** The number of "−6,7 п. п." / "-6.7 pp". */
+  const points = (text: string | null) => {
+    const [, sign, digits] = /^([−-]?)([\d\s\u00a0]*\d(?:[.,]\d+)?)/.exec(text!)!;
+    return Number(`${sign ? '-' : ''}${digits!.replace(/[\s\u00a0]/g, '').replace(',', '.')}`);
+  };
 
   it('the overview shows the urban/rural split with the gap, and the district-size split on the switch', async () => {
     const { context, page } = await newPage();
