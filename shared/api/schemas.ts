@@ -391,7 +391,7 @@ export type ScorecardQuery = z.infer<typeof ScorecardQuery>;
 export const ScorecardRow = z
   .object({
     contractor: Id,
-    /** The contractor's registered name (its id when it is not registered). */
+    /** The contractor's registered name. */
     name: z.string(),
     milestone: MilestoneKey,
     accepted: z.number().int().min(0),

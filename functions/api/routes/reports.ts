@@ -79,8 +79,9 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
         now: at,
         timeZone: deps.program.timeZone,
       })
-        .filter((r) => scope.contractor === null || r.contractor === scope.contractor)
-        .map((r) => ({ ...r, name: names.get(r.contractor) ?? r.contractor }));
+        // Registered contractors only: a school that confirms its own milestone is its assignee, not a contractor.
+        .filter((r) => names.has(r.contractor) && (scope.contractor === null || r.contractor === scope.contractor))
+        .map((r) => ({ ...r, name: names.get(r.contractor)! }));
       const body = { at: at.toISOString(), rows };
       if (format === 'csv') {
         c.header('content-type', 'text/csv; charset=utf-8');
