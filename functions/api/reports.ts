@@ -1,59 +1,58 @@
 /**
- * The progress report: per district, how many schools reached each milestone by a date, from the
- * milestones' `closedAt` (completed on or before the end of `asOf` in the program's time zone), as the
- * schools' summaries (store.listSchoolSummaries) carry them.
+ * The progress report: per group (district, urban/rural, district-size class), how many schools reached
+ * each milestone by a date, with the gap between the groups and the programme's targets. Counting is the
+ * one KPI definition of shared/domain/kpi.ts, over the schools' summaries (store.listSchoolSummaries).
  */
-import type { ProgressReport, ProgressRow } from '../../shared/api/schemas.js';
-import { endOfLocalDay, localDate } from '../../shared/calendar.js';
+import type { ProgressReport, ProgressRow, Scorecards } from '../../shared/api/schemas.js';
+import { localDate } from '../../shared/calendar.js';
+import { groupedTally, type GroupBy } from '../../shared/domain/equal-conditions.js';
+import { endOfKpiDay, targetProgress, type KpiSchool } from '../../shared/domain/kpi.js';
 import type { District, ProgramDefinition } from '../../shared/program/model.js';
 import { countsOn } from '../../shared/program/targets.js';
 import { writeCsv } from '../../shared/region/csv.js';
 import type { SchoolSummary } from '../../shared/store/store.js';
 
-export function progressReport(program: ProgramDefinition, districtIds: readonly string[], records: readonly SchoolSummary[], asOf: string | undefined, now: Date): ProgressReport {
+/** A school's summary as the KPI definition reads it. */
+export function kpiSchool(record: Pick<SchoolSummary, 'school' | 'milestones'>): KpiSchool {
+  return { school: record.school, milestones: record.milestones };
+}
+
+export function progressReport(
+  program: ProgramDefinition,
+  districtIds: readonly string[],
+  records: readonly SchoolSummary[],
+  asOf: string | undefined,
+  now: Date,
+  groupBy: GroupBy = 'district',
+): ProgressReport {
   const date = asOf ?? localDate(now, program.timeZone);
-  const until = endOfLocalDay(date, program.timeZone).getTime();
+  const until = endOfKpiDay(program, date);
   const keys = program.milestones.map((m) => m.key);
-  const empty = () => ({ schools: 0, milestones: Object.fromEntries(keys.map((k) => [k, { reached: 0, waived: 0, share: 0 }])) });
-  const rows = new Map<string, Omit<ProgressRow, 'district'>>(districtIds.map((d) => [d, empty()]));
-  const total = empty();
-  for (const record of records) {
-    const row = rows.get(record.school.district);
-    // An archived school leaves the denominators from its archive date.
-    if (!row || !countsOn(record.school, date)) continue;
-    row.schools++;
-    total.schools++;
-    for (const state of record.milestones) {
-      const closed = state.closedAt !== null && Date.parse(state.closedAt) < until;
-      if (!closed) continue;
-      const field = state.status === 'completed' ? 'reached' : state.status === 'waived' ? 'waived' : null;
-      if (!field || !row.milestones[state.key]) continue;
-      row.milestones[state.key]![field]++;
-      total.milestones[state.key]![field]++;
-    }
-  }
-  const withShares = <T extends Omit<ProgressRow, 'district'>>(row: T): T => {
-    for (const cell of Object.values(row.milestones)) cell.share = row.schools === 0 ? 0 : round(cell.reached / row.schools);
-    return row;
-  };
+  const known = new Set(districtIds);
+  // An archived school leaves the denominators from its archive date.
+  const schools = records.filter((r) => known.has(r.school.district)).map((r) => ({ ...kpiSchool(r), archived: !countsOn(r.school, date) }));
+
+  const grouped = groupedTally(keys, schools, until, groupBy, districtIds);
   return {
     asOf: date,
-    groupBy: 'district',
+    groupBy,
     milestones: keys,
-    rows: [...rows].map(([district, row]) => ({ district, ...withShares(row) })),
-    total: withShares(total),
+    rows: grouped.rows.map(({ group, ...row }) => ({ group, ...(groupBy === 'district' ? { district: group } : {}), ...row })),
+    total: grouped.total,
+    gap: grouped.gap && { between: [grouped.gap.between[0], grouped.gap.between[1]], points: grouped.gap.points },
+    targets: program.targets.map((t) => {
+      const evaluated = t.date <= date;
+      const p = targetProgress(t, schools, evaluated ? endOfKpiDay(program, t.date) : until);
+      return { milestone: t.milestone, date: t.date, target: t.share, scope: t.scope, counted: p.counted, reached: p.reached, share: p.share, met: evaluated ? p.met : null };
+    }),
   };
 }
 
-function round(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
-}
-
-/** The report as CSV (UTF-8 with BOM, so that spreadsheet programs read Cyrillic): one line per district and a total. */
+/** The report as CSV (UTF-8 with BOM, so that spreadsheet programs read Cyrillic): one line per group, a total, and the gap. */
 export function progressCsv(report: ProgressReport, districts: readonly District[]): string {
   const names = new Map(districts.map((d) => [d.id, d]));
-  const header = ['district', 'district_ru', 'schools', ...report.milestones.flatMap((k) => [`${k}_reached`, `${k}_waived`, `${k}_share`])];
-  const line = (id: string, nameRu: string, row: Omit<ProgressRow, 'district'>) => [
+  const header = [report.groupBy, `${report.groupBy}_ru`, 'schools', ...report.milestones.flatMap((k) => [`${k}_reached`, `${k}_waived`, `${k}_share`])];
+  const line = (id: string, nameRu: string, row: Omit<ProgressRow, 'group'>) => [
     id,
     nameRu,
     String(row.schools),
@@ -62,8 +61,26 @@ export function progressCsv(report: ProgressReport, districts: readonly District
       return [String(cell.reached), String(cell.waived), cell.share.toFixed(4)];
     }),
   ];
-  return writeCsv(
-    [header, ...report.rows.map((r) => line(r.district, names.get(r.district)?.nameRu ?? '', r)), line('total', 'Итого', report.total)],
-    { bom: true },
-  );
+  const lines = [header, ...report.rows.map((r) => line(r.group, names.get(r.group)?.nameRu ?? GROUP_RU[r.group] ?? '', r)), line('total', 'Итого', report.total)];
+  if (report.gap) {
+    const gap = report.gap;
+    lines.push([`gap_${gap.between.join('_minus_')}`, 'Разрыв, п. п.', '', ...report.milestones.flatMap((k) => ['', '', gap.points[k] === null || gap.points[k] === undefined ? '' : String(gap.points[k])])]);
+  }
+  return writeCsv(lines, { bom: true });
+}
+
+const GROUP_RU: Record<string, string> = {
+  urban: 'Городские школы',
+  rural: 'Сельские школы',
+  small: 'Малые районы (до 15 школ)',
+  medium: 'Средние районы (16–49 школ)',
+  large: 'Крупные районы (50 школ и более)',
+};
+
+/** Scorecard columns, in order, as CSV headers. */
+const SCORECARD_COLUMNS = ['contractor', 'name', 'milestone', 'accepted', 'onTime', 'onTimeShare', 'meanDelay', 'p90Delay', 'submissions', 'rejections', 'rejectionRate', 'open', 'overdue'] as const;
+
+/** The scorecards as CSV (UTF-8 with BOM): one line per contractor and milestone; an empty cell for a figure without data. */
+export function scorecardsCsv(cards: Scorecards): string {
+  return writeCsv([[...SCORECARD_COLUMNS], ...cards.rows.map((r) => SCORECARD_COLUMNS.map((k) => (r[k] === null ? '' : String(r[k]))))], { bom: true });
 }

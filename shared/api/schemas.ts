@@ -16,10 +16,12 @@
  *   POST /api/bulk/{action}                        body BulkRequest(action) -> 202 Job
  *   GET  /api/jobs/{jobId}                         -> Job
  *   POST /api/imports/schools                      body text/csv -> 202 Job (kind import)
- *   GET  /api/reports/progress?asOf=&groupBy=district[&format=csv]  -> ProgressReport (or text/csv)
+ *   GET  /api/reports/progress?asOf=&groupBy=district|settlement|district-size[&format=csv]  -> ProgressReport (or text/csv)
+ *   GET  /api/reports/contractors?asOf=&format=  -> Scorecards (or text/csv)
  *   GET  /api/notifications?limit=&cursor=         -> NotificationList (newest first)
  */
 import { z } from 'zod';
+import { GROUP_BY } from '../domain/equal-conditions.js';
 import {
   Actor,
   CommandBody,
@@ -302,18 +304,25 @@ export const JobParams = z.object({ jobId: Id }).strict();
 export const ProgressQuery = z
   .object({
     asOf: IsoDate.optional(),
-    groupBy: z.literal('district').default('district'),
+    /**
+     * Rows per district, per settlement (`urban`, `rural`) or per district-size class (`small` up to 15
+     * schools, `medium` 16–49, `large` 50 or more), the last two with the gap between their groups.
+     */
+    groupBy: z.enum(GROUP_BY).default('district'),
     format: z.enum(['json', 'csv']).optional(),
   })
   .strict();
 export type ProgressQuery = z.infer<typeof ProgressQuery>;
 
+/** One KPI definition (shared/domain/kpi.ts): reached = completed or waived, archived schools not counted. */
 export const ProgressCell = z
   .object({
-    /** Schools whose milestone was completed on or before `asOf` (the end of that day in the program's time zone). */
-    reached: z.number().int().min(0),
-    /** Schools for which the milestone was waived on or before `asOf` (not counted as reached). */
+    /** Schools whose milestone was accepted on or before `asOf` (the end of that day in the program's time zone). */
+    completed: z.number().int().min(0),
+    /** Schools for which the milestone was waived on or before `asOf`. */
     waived: z.number().int().min(0),
+    /** completed + waived: the schools that reached the milestone. */
+    reached: z.number().int().min(0),
     /** reached / schools (0 when there are no schools). */
     share: z.number().min(0).max(1),
   })
@@ -322,7 +331,10 @@ export const ProgressCell = z
 
 export const ProgressRow = z
   .object({
-    district: Id,
+    /** A district id, `urban`/`rural`, or `small`/`medium`/`large`, after `groupBy`. */
+    group: z.string().min(1),
+    /** The district, when grouped by district. */
+    district: Id.optional(),
     schools: z.number().int().min(0),
     /** Per milestone key. */
     milestones: z.record(MilestoneKey, ProgressCell),
@@ -331,17 +343,85 @@ export const ProgressRow = z
   .meta({ id: 'ProgressRow' });
 export type ProgressRow = z.infer<typeof ProgressRow>;
 
+export const ProgressGap = z
+  .object({
+    /** The groups compared: the share of the first minus the share of the second (rural − urban, small − large). */
+    between: z.tuple([z.string(), z.string()]),
+    /** Per milestone key, in percentage points (null when a group has no school). */
+    points: z.record(MilestoneKey, z.number().nullable()),
+  })
+  .strict()
+  .meta({ id: 'ProgressGap' });
+
+export const TargetStatus = z
+  .object({
+    milestone: MilestoneKey,
+    date: IsoDate,
+    /** The share the programme version expects. */
+    target: z.number().min(0).max(1),
+    scope: z.enum(['all', 'cohorts-due']),
+    /** Counted schools in the target's scope. */
+    counted: z.number().int().min(0),
+    /** Of those, reached by `asOf` (or by the target's date, when that comes first). */
+    reached: z.number().int().min(0),
+    share: z.number().min(0).max(1),
+    /** Whether the target was met at its date; null before that date. */
+    met: z.boolean().nullable(),
+  })
+  .strict()
+  .meta({ id: 'TargetStatus' });
+
 export const ProgressReport = z
   .object({
     asOf: IsoDate,
-    groupBy: z.literal('district'),
+    groupBy: z.enum(GROUP_BY),
     milestones: z.array(MilestoneKey),
     rows: z.array(ProgressRow),
-    total: ProgressRow.omit({ district: true }),
+    total: ProgressRow.omit({ group: true, district: true }),
+    gap: ProgressGap.nullable(),
+    /** The targets of the programme version in force. */
+    targets: z.array(TargetStatus),
   })
   .strict()
   .meta({ id: 'ProgressReport' });
 export type ProgressReport = z.infer<typeof ProgressReport>;
+
+export const ScorecardQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
+export type ScorecardQuery = z.infer<typeof ScorecardQuery>;
+
+/** One contractor and milestone kind (shared/domain/scorecards.ts defines every figure). */
+export const ScorecardRow = z
+  .object({
+    contractor: Id,
+    /** The contractor's registered name. */
+    name: z.string(),
+    milestone: MilestoneKey,
+    accepted: z.number().int().min(0),
+    onTime: z.number().int().min(0),
+    onTimeShare: z.number().min(0).max(1).nullable(),
+    /** Working days late, mean over the acceptances. */
+    meanDelay: z.number().min(0).nullable(),
+    /** Working days late, 90th percentile (nearest rank). */
+    p90Delay: z.number().min(0).nullable(),
+    submissions: z.number().int().min(0),
+    rejections: z.number().int().min(0),
+    rejectionRate: z.number().min(0).max(1).nullable(),
+    open: z.number().int().min(0),
+    overdue: z.number().int().min(0),
+  })
+  .strict()
+  .meta({ id: 'ScorecardRow' });
+export type ScorecardRow = z.infer<typeof ScorecardRow>;
+
+export const Scorecards = z
+  .object({
+    /** The instant the open and overdue work was counted at. */
+    at: IsoInstant,
+    rows: z.array(ScorecardRow),
+  })
+  .strict()
+  .meta({ id: 'Scorecards' });
+export type Scorecards = z.infer<typeof Scorecards>;
 
 // ---------- notifications ----------
 

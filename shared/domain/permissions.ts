@@ -11,6 +11,17 @@
  * | viewer               | nothing (read-only)                                                      |
  * | system               | `start` and `replan` (and reminders, see `remind`)                        |
  *
+ * Reading contractor scorecards (`scorecardScope`):
+ *
+ * | actor                | reads                                                                   |
+ * |----------------------|-------------------------------------------------------------------------|
+ * | program-manager      | every contractor's rows                                                 |
+ * | viewer               | every contractor's rows                                                 |
+ * | contractor           | its own organisation's rows only                                        |
+ * | district-coordinator | nothing (a scorecard spans the region, not one district)                |
+ * | school-staff         | nothing                                                                 |
+ * | system               | nothing                                                                 |
+ *
  * Submitting is the assignee's alone: managers and coordinators never submit, so whoever accepts is never
  * whoever submitted, and a contractor can never accept, reject or waive its own work. Which roles sign a
  * submission off, and in which order, is the program's (`MilestoneDefinition.signOffs`); whether it is
@@ -142,4 +153,21 @@ export function mayAdminister(actor: Actor, action: AdminAction): Rejection | nu
   }
   const what = { contractors: 'manage contractors', 'school-profile': 'edit school profiles', 'school-archive': 'archive schools', 'school-import': 'import schools' }[action.kind];
   return rejection('forbidden', `Only program managers ${what}${action.kind === 'school-profile' ? ' (and coordinators, in their district)' : ''}.`);
+}
+
+/** Which contractors' scorecards an actor reads (the second table above), or why not. */
+export function scorecardScope(actor: Actor): { contractor: string | null } | Rejection {
+  switch (actor.role) {
+    case 'program-manager':
+    case 'viewer':
+      return { contractor: null };
+    case 'contractor':
+      return { contractor: actor.org };
+    case 'district-coordinator':
+      return rejection('forbidden', 'contractor scorecards span the region; they are for program managers, viewers and each contractor for itself');
+    case 'school-staff':
+      return rejection('forbidden', 'contractor scorecards are for program managers, viewers and each contractor for itself');
+    case 'system':
+      return rejection('forbidden', 'the system reads no scorecards');
+  }
 }

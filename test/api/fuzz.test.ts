@@ -185,6 +185,7 @@ function mayPass(r: Request): boolean {
   const staff = r.caller === 'schoolStaff' || r.caller === 'otherSchoolStaff';
   if (r.method === 'GET') {
     if (r.route === 'GET /api/jobs/{jobId}') return r.caller === 'manager';
+    if (r.route === 'GET /api/reports/contractors') return r.caller !== 'coordinator' && r.caller !== 'otherCoordinator' && !staff;
     if (r.route.startsWith('GET /api/contractors')) return r.caller === 'manager' || coordinator || r.caller === 'viewer';
     if (r.route === 'GET /api/review-queue') return r.caller === 'manager' || coordinator || staff;
     if (r.route === 'GET /api/schools/{schoolId}/dossier') return r.caller === 'manager' || coordinator;
@@ -244,6 +245,11 @@ describe('fuzz: every route and role against the model', () => {
         if (res.status < 400) {
           answered.accepted++;
           expect(mayPass(r), what).toBe(true);
+          // A contractor reads its own scorecard rows only.
+          if (r.route === 'GET /api/reports/contractors' && (r.caller === 'contractor' || r.caller === 'otherContractor') && res.headers.get('content-type')?.includes('json')) {
+            const own = r.caller === 'contractor' ? api.contractorOrg : api.otherOrg;
+            expect((res.json as { rows: { contractor: string }[] }).rows.every((row) => row.contractor === own), what).toBe(true);
+          }
           await settle();
           // Profile edits and update imports may move a school to another district: the scopes follow.
           for (const id of districtOf.keys()) districtOf.set(id, (await api.stack.store.getSchool(id))!.school.district);

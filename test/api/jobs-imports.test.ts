@@ -286,6 +286,31 @@ describe('reports and documentation', () => {
     expect((await api.request('GET', '/api/reports/progress', { headers: { accept: 'application/xml' } })).status).toBe(406);
   });
 
+  it('splits the progress report by urban and rural schools and by district size, with the gap between them', async () => {
+    const all = ProgressReport.parse((await api.request('GET', '/api/reports/progress?asOf=2031-01-01')).json);
+    const settlement = ProgressReport.parse((await api.request('GET', '/api/reports/progress?asOf=2031-01-01&groupBy=settlement')).json);
+    expect(settlement.rows.map((r) => r.group)).toEqual(['urban', 'rural']);
+    expect(settlement.rows.reduce((n, r) => n + r.schools, 0)).toBe(all.total.schools);
+    expect(settlement.total).toEqual(all.total);
+    const [urban, rural] = settlement.rows;
+    for (const k of settlement.milestones) {
+      const expected = urban!.schools === 0 || rural!.schools === 0 ? null : Math.round((rural!.milestones[k]!.reached / rural!.schools - urban!.milestones[k]!.reached / urban!.schools) * 1000) / 10;
+      expect(settlement.gap!.points[k]).toBe(expected);
+    }
+    expect(settlement.gap!.between).toEqual(['rural', 'urban']);
+    const size = ProgressReport.parse((await api.request('GET', '/api/reports/progress?asOf=2031-01-01&groupBy=district-size')).json);
+    expect(size.rows.map((r) => r.group)).toEqual(['small', 'medium', 'large']);
+    expect(size.gap!.between).toEqual(['small', 'large']);
+    const csv = await api.request('GET', '/api/reports/progress?asOf=2031-01-01&groupBy=settlement&format=csv');
+    const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(lines.map((l) => l.split(',')[0])).toEqual(['settlement', 'urban', 'rural', 'total', 'gap_rural_minus_urban']);
+
+    const bad = await api.request('GET', '/api/reports/progress?groupBy=region');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(Problem.parse(bad.json).errors!.map((e) => e.field)).toEqual(['query.groupBy']);
+  });
+
   it('serves the OpenAPI 3.1 document of every route and a readable page of it', async () => {
     const doc = (await api.request('GET', '/openapi.json', { token: null })).json as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).toBe('3.1.0');

@@ -7,7 +7,7 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList, Scorecards } from '../../shared/api/schemas.js';
 import { ContractorList, ContractorView, ReviewQueue } from '../../shared/api/administration.js';
 import { attachRequiredDocuments, CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
 
@@ -196,6 +196,20 @@ const cases: Case[] = [
       const report = ProgressReport.parse(json);
       if (caller === 'coordinator') expect(report.rows.map((r) => r.district)).toEqual([api.school.district]);
       if (caller === 'manager' || caller === 'viewer') expect(report.rows.length).toBeGreaterThan(30);
+    },
+  },
+  {
+    name: 'GET /api/reports/contractors',
+    method: 'GET',
+    path: () => '/api/reports/contractors',
+    expect: signedIn(200, { coordinator: 403, otherCoordinator: 403 }),
+    check: (json, caller) => {
+      const cards = Scorecards.parse(json);
+      // The connection started above is open, and past its 2021 deadline.
+      const started = { contractor: api.contractorOrg, milestone: 'connection', open: 1, overdue: 1, accepted: 0, onTimeShare: null };
+      if (caller === 'manager' || caller === 'viewer') expect(cards.rows).toContainEqual(expect.objectContaining(started));
+      if (caller === 'contractor') expect(cards.rows).toEqual([expect.objectContaining(started)]);
+      if (caller === 'otherContractor') expect(cards.rows.every((r) => r.contractor === api.otherOrg)).toBe(true);
     },
   },
   {

@@ -421,3 +421,111 @@ describe('dashboard', () => {
     await context.close();
   });
 });
+
+describe('equal conditions and contractor scorecards', () => {
+  interface Split {
+    rows: { group: string; schools: number; milestones: Record<string, { reached: number }> }[];
+    gap: { between: [string, string]; points: Record<string, number | null> } | null;
+  }
+  interface Cards {
+    rows: { contractor: string; name: string; milestone: string; open: number; rejectionRate: number | null }[];
+  }
+  /** The number of "−6,7 п. п." / "-6.7 pp". */
+  const points = (text: string | null) => {
+    const [, sign, digits] = /^([−-]?)([\d\s\u00a0]*\d(?:[.,]\d+)?)/.exec(text!)!;
+    return Number(`${sign ? '-' : ''}${digits!.replace(/[\s\u00a0]/g, '').replace(',', '.')}`);
+  };
+
+  it('the overview shows the urban/rural split with the gap, and the district-size split on the switch', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${stack.url}/#token=${managerToken}`);
+    await page.getByRole('heading', { level: 1, name: 'Обзор программы' }).waitFor();
+    const section = page.locator('section.equal-conditions');
+    await section.getByRole('heading', { name: 'Равные условия: город, село, размер района' }).waitFor();
+    await section.locator('table[data-group-by="settlement"]').waitFor();
+
+    const settlement = await get<Split>('reports/progress?groupBy=settlement');
+    expect(settlement.rows.map((r) => r.group)).toEqual(['urban', 'rural']);
+    expect(settlement.rows.every((r) => r.schools > 0)).toBe(true);
+    for (const row of settlement.rows) {
+      const cell = section.locator(`tr[data-group="${row.group}"] td[data-milestone="connection"] .heat-count`);
+      expect(await cell.textContent()).toBe(`${row.milestones.connection!.reached}/${row.schools}`);
+    }
+    expect(await section.locator('tr[data-group="rural"] th').textContent()).toBe('Сельские школы');
+    const gapCell = section.locator('td[data-gap="connection"]');
+    expect(await gapCell.textContent()).toMatch(/п\. п\.$/);
+    expect(points(await gapCell.textContent())).toBe(settlement.gap!.points.connection);
+    await section.locator('tr.gap-row').screenshot({ path: path.join(SCREENSHOT_DIR, 'equal-conditions-gap.png') });
+
+    await section.getByLabel('По размеру района').check();
+    await section.locator('table[data-group-by="district-size"]').waitFor();
+    const size = await get<Split>('reports/progress?groupBy=district-size');
+    expect(await section.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-group')))).toEqual(['small', 'medium', 'large']);
+    for (const row of size.rows) {
+      expect(await section.locator(`tr[data-group="${row.group}"] td[data-milestone="connection"] .heat-count`).textContent()).toBe(`${row.milestones.connection!.reached}/${row.schools}`);
+    }
+
+    // In English.
+    await page.getByRole('group', { name: 'Язык' }).getByRole('button', { name: 'EN' }).click();
+    await section.getByRole('heading', { name: 'Equal conditions: urban, rural, district size' }).waitFor();
+    await section.getByLabel('Urban and rural').check();
+    await expect.poll(() => section.locator('tr[data-group="urban"] th').textContent()).toBe('Urban schools');
+    expect(await gapCell.textContent()).toMatch(/pp$/);
+    await page.getByRole('group', { name: 'Language' }).getByRole('button', { name: 'RU' }).click();
+    await context.close();
+  });
+
+  it('the scorecard page sorts by each column and exports CSV and XLSX', async () => {
+    // One rejected submission, so that the rejection rates differ.
+    const [open] = await allSchools('&milestone=connection&status=active');
+    const org = open!.milestones.find((m) => m.key === 'connection')!.assignee!;
+    const detail = await get<SchoolDetail>(`schools/${open!.id}`);
+    const submitted = await call(await contractorToken(org), 'POST', `schools/${open!.id}/milestones/connection/submit`, { evidence: evidenceFor('connection', detail.school, TODAY) });
+    expect(submitted.status).toBe(200);
+    expect((await call(managerToken, 'POST', `schools/${open!.id}/milestones/connection/reject`, { reason: 'Акт без подписи' })).status).toBe(200);
+    const cards = await get<Cards>('reports/contractors');
+    expect(cards.rows.find((r) => r.contractor === org && r.milestone === 'connection')!.rejectionRate).toBeGreaterThan(0);
+
+    const { context, page } = await newPage();
+    await page.goto(`${stack.url}/#token=${managerToken}`);
+    await page.getByRole('link', { name: 'Подрядчики', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Показатели подрядчиков' }).waitFor();
+    const table = page.locator('.scorecard-table');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(cards.rows.length);
+    const column = (key: string) => table.locator(`tbody td[data-column="${key}"]`).allTextContents();
+    const header = (name: string) => table.getByRole('button', { name: new RegExp(`^${name}`) });
+
+    // Open work, most first, then least first.
+    await header('В работе').click();
+    expect(await table.locator('th[data-column="open"]').getAttribute('aria-sort')).toBe('descending');
+    const descending = (await column('open')).map(Number);
+    expect(descending).toEqual(cards.rows.map((r) => r.open).sort((a, b) => b - a));
+    await header('В работе').click();
+    expect(await table.locator('th[data-column="open"]').getAttribute('aria-sort')).toBe('ascending');
+    expect((await column('open')).map(Number)).toEqual([...descending].reverse());
+
+    // Rejection rate: the contractor rejected above comes first.
+    await header('Доля отклонённых').click();
+    const first = table.locator('tbody tr').first();
+    expect(await first.getAttribute('data-contractor')).toBe(cards.rows.filter((r) => r.rejectionRate !== null).sort((a, b) => b.rejectionRate! - a.rejectionRate!)[0]!.contractor);
+    // By name, A to Я.
+    await header('Подрядчик').click();
+    const names = await table.locator('tbody th').allTextContents();
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b, 'ru')));
+    await screenshot(page, 'scorecards', { fullPage: false });
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать CSV' }).click()]);
+    expect(csv.suggestedFilename()).toBe(`cos-podryadchiki-${TODAY}.csv`);
+    const lines = readFileSync((await csv.path())!, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('Подрядчик,Этап,Принято,В срок,"Средняя задержка, раб. дн.","Задержка P90, раб. дн.",Доля отклонённых,В работе,Просрочено');
+    expect(lines).toHaveLength(cards.rows.length + 1);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(names);
+
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать XLSX' }).click()]);
+    expect(xlsx.suggestedFilename()).toBe(`cos-podryadchiki-${TODAY}.xlsx`);
+    const bytes = readFileSync((await xlsx.path())!);
+    expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+    await context.close();
+  });
+});

@@ -1,9 +1,16 @@
-/** Reports: the share of schools that reached each milestone, by district, as of a date. */
+/**
+ * Reports: the share of schools that reached each milestone, by district, urban/rural or district size, as
+ * of a date; and the contractors' scorecards.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ProgressQuery, ProgressReport } from '../../../shared/api/schemas.js';
-import { progressCsv, progressReport } from '../reports.js';
+import { ProgressQuery, ProgressReport, ScorecardQuery, Scorecards } from '../../../shared/api/schemas.js';
 import { canRead } from '../../../shared/domain/index.js';
-import { COMMON_ERRORS, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
+import { scorecardScope } from '../../../shared/domain/permissions.js';
+import { scorecards } from '../../../shared/domain/scorecards.js';
+import { wholeHistory } from '../../../shared/store/store.js';
+import { progressCsv, progressReport, scorecardsCsv } from '../reports.js';
+import { mapLimit } from '../views.js';
+import { COMMON_ERRORS, forbidden, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function reportRoutes({ deps, reads, now }: RouteContext) {
   const app = router();
@@ -13,8 +20,9 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       method: 'get',
       path: '/reports/progress',
       tags: ['reports'],
-      summary: 'Share of schools that reached each milestone, by district, as of a date (JSON or CSV)',
-      description: 'CSV with `Accept: text/csv` or `format=csv`. District coordinators get their district.',
+      summary: 'Share of schools that reached each milestone (completed or waived), by district, urban/rural or district size, as of a date (JSON or CSV)',
+      description:
+        'CSV with `Accept: text/csv` or `format=csv`. District coordinators get their district. `groupBy=settlement` splits urban and rural schools, `groupBy=district-size` the districts by their number of schools (small up to 15, medium 16–49, large 50 or more); both give the gap between their groups in percentage points.',
       security,
       request: { query: ProgressQuery },
       responses: {
@@ -30,13 +38,58 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       const format = query.format ?? negotiate(c.req.header('accept'));
       const districtIds = p.actor.role === 'district-coordinator' ? [p.actor.district] : deps.districts.map((d) => d.id);
       const summaries = await reads.allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
-      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now());
+      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now(), query.groupBy);
       if (format === 'csv') {
         c.header('content-type', 'text/csv; charset=utf-8');
         c.header('content-disposition', `attachment; filename="progress-${report.asOf}.csv"`);
         return c.body(progressCsv(report, deps.districts), 200) as never;
       }
       return c.json(report, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/reports/contractors',
+      tags: ['reports'],
+      summary: 'Contractor scorecards: per contractor and milestone, on-time share, delay in working days, rejection rate, open and overdue work (JSON or CSV)',
+      description:
+        'Program managers and viewers read every contractor; a contractor reads its own rows only; district coordinators are refused. CSV with `Accept: text/csv` or `format=csv`.',
+      security,
+      request: { query: ScorecardQuery },
+      responses: {
+        200: { description: 'The scorecards', content: { 'application/json': { schema: Scorecards }, 'text/csv': { schema: z.string() } } },
+        406: problem('Neither JSON nor CSV is acceptable to the client'),
+        ...COMMON_ERRORS,
+      },
+    }),
+    async (c) => {
+      const scope = scorecardScope(c.get('principal').actor);
+      if ('code' in scope) throw forbidden(`${scope.message[0]!.toUpperCase()}${scope.message.slice(1)}.`);
+      const query = c.req.valid('query');
+      const format = query.format ?? negotiate(c.req.header('accept'));
+      const at = now();
+      const [summaries, contractors] = await Promise.all([reads.allSummaries(), deps.store.listContractors()]);
+      // Every school's history: events are credited to whoever held the milestone then, also one reassigned since.
+      const histories = await mapLimit(summaries, 16, (s) => wholeHistory(deps.store, s.school.id));
+      const names = new Map(contractors.map((x) => [x.id, x.name]));
+      const rows = scorecards({
+        milestones: summaries.flatMap((s) => s.milestones.map((m) => ({ ...m, schoolId: s.school.id }))),
+        events: histories.flat(),
+        now: at,
+        timeZone: deps.program.timeZone,
+      })
+        // Registered contractors only: a school that confirms its own milestone is its assignee, not a contractor.
+        .filter((r) => names.has(r.contractor) && (scope.contractor === null || r.contractor === scope.contractor))
+        .map((r) => ({ ...r, name: names.get(r.contractor)! }));
+      const body = { at: at.toISOString(), rows };
+      if (format === 'csv') {
+        c.header('content-type', 'text/csv; charset=utf-8');
+        c.header('content-disposition', `attachment; filename="contractors-${body.at.slice(0, 10)}.csv"`);
+        return c.body(scorecardsCsv(body), 200) as never;
+      }
+      return c.json(body, 200);
     },
   );
 

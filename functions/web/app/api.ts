@@ -12,12 +12,14 @@ import {
   NotificationList,
   Problem,
   ProgressReport,
+  Scorecards,
   SchoolDetail,
   SchoolList,
   type FieldError,
 } from '../../../shared/api/schemas.js';
 import { ProgramVersionList, ProgramVersionView } from '../../../shared/api/program-versions.js';
 import type { CommandType, Role } from '../../../shared/program/model.js';
+import type { GroupBy } from '../../../shared/domain/equal-conditions.js';
 import type { Json } from '../../../shared/program/versions.js';
 import { DirectoryUser, InvitedUser, UserList, type Invitation } from '../../../shared/users/model.js';
 import { session } from './session.js';
@@ -106,7 +108,8 @@ export const api = {
     request(SchoolList, 'schools', { query: { ...filter, overdue: filter.overdue ? 'true' : undefined, cursor, limit } }),
   school: (id: string) => request(SchoolDetail, `schools/${encodeURIComponent(id)}`),
   history: (id: string, cursor?: string) => request(HistoryPage, `schools/${encodeURIComponent(id)}/history`, { query: { cursor } }),
-  progress: (asOf?: string) => request(ProgressReport, 'reports/progress', { query: { asOf } }),
+  progress: (asOf?: string, groupBy?: GroupBy) => request(ProgressReport, 'reports/progress', { query: { asOf, groupBy } }),
+  scorecards: () => request(Scorecards, 'reports/contractors'),
   command: (schoolId: string, milestone: string, action: CommandType, body: unknown, version: number) =>
     request(CommandResult, `schools/${encodeURIComponent(schoolId)}/milestones/${encodeURIComponent(milestone)}/${action}`, {
       method: 'POST',

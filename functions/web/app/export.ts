@@ -5,22 +5,23 @@
 import type { SheetData } from 'write-excel-file/browser';
 import type { ProgressReport } from '../../../shared/api/schemas.js';
 import type { I18n } from './i18n.js';
-import { districtName, milestoneTitle } from './program.js';
+import { groupName } from './groups.js';
+import { milestoneTitle } from './program.js';
 
 export interface ReportTable {
   header: string[];
   /** Per row: the district's name, its number of schools, then per milestone `reached`, `waived` and `share` (0…1). */
-  rows: (string | number)[][];
+  rows: (string | number | null)[][];
 }
 
 export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
   const { t, lang } = i18n;
-  const header = [t('overview.district'), t('overview.schools')];
+  const header = [report.groupBy === 'district' ? t('overview.district') : t(`equal.${report.groupBy}`), t('overview.schools')];
   for (const k of report.milestones) {
     const title = milestoneTitle(k, lang);
     header.push(`${title}: ${t('report.reached')}`, `${title}: ${t('report.waived')}`, `${title}: ${t('report.share')}`);
   }
-  const line = (name: string, row: Omit<ProgressReport['rows'][number], 'district'>) => [
+  const line = (name: string, row: ProgressReport['total']) => [
     name,
     row.schools,
     ...report.milestones.flatMap((k) => {
@@ -30,11 +31,12 @@ export function reportTable(report: ProgressReport, i18n: I18n): ReportTable {
   ];
   return {
     header,
-    rows: [...report.rows.map((r) => line(districtName(r.district, lang), r)), line(t('overview.total'), report.total)],
+    rows: [...report.rows.map((r) => line(groupName(r.group, report.groupBy, i18n), r)), line(t('overview.total'), report.total)],
   };
 }
 
-function csvCell(v: string | number): string {
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
   const s = typeof v === 'number' ? String(Math.round(v * 10_000) / 10_000) : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -43,15 +45,26 @@ export function toCsv(table: ReportTable): string {
   return `\uFEFF${[table.header, ...table.rows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
-export async function toXlsx(table: ReportTable, sheet: string): Promise<Blob> {
+/** The progress report's number formats: after the first two columns, each milestone has reached, waived (counts) and share (a fraction, shown as %). */
+function reportFormat(col: number): string {
+  return col >= 2 && (col - 2) % 3 === 2 ? '0.0%' : '0';
+}
+
+export interface XlsxOptions {
+  /** The number format of a column (the progress report's by default). */
+  formatOf?: (col: number) => string;
+  /** Whether the last row is a total, in bold (the progress report's is). */
+  totalRow?: boolean;
+}
+
+export async function toXlsx(table: ReportTable, sheet: string, { formatOf = reportFormat, totalRow = true }: XlsxOptions = {}): Promise<Blob> {
   const data: SheetData = [
     table.header.map((h) => ({ value: h, fontWeight: 'bold' as const, wrap: true })),
     ...table.rows.map((r, i) =>
       r.map((v, col) => {
-        if (typeof v === 'string') return { value: v, fontWeight: i === table.rows.length - 1 ? ('bold' as const) : undefined };
-        // After the first two columns, each milestone has three: reached, waived (counts) and share (a fraction, shown as %).
-        const isShare = col >= 2 && (col - 2) % 3 === 2;
-        return { value: v, type: Number, format: isShare ? '0.0%' : '0' };
+        if (v === null) return null;
+        if (typeof v === 'string') return { value: v, fontWeight: totalRow && i === table.rows.length - 1 ? ('bold' as const) : undefined };
+        return { value: v, type: Number, format: formatOf(col) };
       }),
     ),
   ];

@@ -14,6 +14,7 @@ import { ProgramsPage, programsAllowed } from './pages/programs.js';
 import { ReportPage } from './pages/report.js';
 import { SchoolPage } from './pages/school.js';
 import { SchoolsPage } from './pages/schools.js';
+import { ScorecardsPage } from './pages/scorecards.js';
 import { SignInPage } from './pages/signin.js';
 import { UsersPage, usersAllowed } from './pages/users.js';
 import { signOutEverywhere } from './sign-in-flow.js';
@@ -23,7 +24,7 @@ import { session } from './session.js';
 import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
-type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'users' | 'programs';
+type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'scorecards' | 'users' | 'programs';
 
 function sectionsFor(me: Me): Section[] {
   const admin: Section[] = [...(usersAllowed(me) ? ['users' as const] : []), ...(programsAllowed(me) ? ['programs' as const] : [])];
@@ -33,11 +34,15 @@ function sectionsFor(me: Me): Section[] {
 function baseSections(me: Me): Section[] {
   switch (me.role) {
     case 'contractor':
+      return ['assignments', 'notifications', 'scorecards'];
+    case 'school-staff':
       return ['assignments', 'notifications'];
     case 'viewer':
-      return ['overview', 'schools', 'report'];
-    default:
+      return ['overview', 'schools', 'report', 'scorecards'];
+    case 'district-coordinator':
       return ['overview', 'schools', 'notifications', 'report'];
+    default:
+      return ['overview', 'schools', 'notifications', 'report', 'scorecards'];
   }
 }
 
@@ -162,6 +167,8 @@ function Page({ me, route }: { me: Me; route: Route }) {
       return <NotificationsPage />;
     case 'report':
       return <ReportPage me={me} />;
+    case 'scorecards':
+      return <ScorecardsPage me={me} />;
     case 'users':
       return usersAllowed(me) ? <UsersPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
     case 'programs':

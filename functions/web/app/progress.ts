@@ -1,9 +1,10 @@
 /**
  * What the overview derives from the school list: for each milestone, the dates on which schools reached
- * it (completed, as the progress report counts them; a waived milestone is not reached), and the overdue
- * counts.
+ * it (the one KPI definition of shared/domain/kpi.ts, as the progress report counts them: completed or
+ * waived), and the overdue counts.
  */
 import type { SchoolListItem } from '../../../shared/api/schemas.js';
+import { reachedAt } from '../../../shared/domain/kpi.js';
 
 const omskDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' });
 
@@ -27,7 +28,8 @@ export function reachedSeries(schools: readonly SchoolListItem[], milestone: str
   const dates: string[] = [];
   for (const s of schools) {
     const m = s.milestones.find((x) => x.key === milestone);
-    if (m && m.status === 'completed' && m.closedAt) dates.push(regionDate(m.closedAt));
+    const at = m ? reachedAt(m) : null;
+    if (at !== null) dates.push(regionDate(new Date(at).toISOString()));
   }
   dates.sort();
   const points: SeriesPoint[] = [];

@@ -1,7 +1,8 @@
 /**
  * The figures of a program simulation, computed from the audit log (every `MilestoneEvent` of every
- * school) alone: a milestone is done from its `accepted` or `waived` event on, a reminder is a
- * `reminded` event at level `assignee`, an escalation one at a higher level. Pure: no I/O.
+ * school) alone: a milestone is done (reached) from its `accepted` or `waived` event on, as the one KPI
+ * definition (shared/domain/kpi.ts) counts it for every report; a reminder is a `reminded` event at level
+ * `assignee`, an escalation one at a higher level. Pure: no I/O.
  *
  * - yearly: at each 31 December (or the end of the period, if earlier) the number and share of schools
  *   that have each milestone done, and the reminders and escalations sent during that year;
@@ -15,7 +16,7 @@
  */
 import { addDays, endOfLocalDay, localDate } from '../../../shared/calendar.js';
 import type { District, IsoDate, LocalizedText, MilestoneEvent, MilestoneEventType, ProgramDefinition, School } from '../../../shared/program/model.js';
-import { inTargetScope } from '../../../shared/program/targets.js';
+import { closuresFromEvents, reachedAt, reachedBefore, targetProgress, type KpiMilestone, type KpiSchool } from '../../../shared/domain/kpi.js';
 
 export interface KpiInput {
   program: ProgramDefinition;
@@ -98,9 +99,8 @@ export interface Kpis {
   events: Partial<Record<MilestoneEventType, number>>;
 }
 
-interface Closure {
+interface Closure extends KpiMilestone {
   schoolId: string;
-  key: string;
   at: number;
   waived: boolean;
   onTime: boolean;
@@ -112,9 +112,10 @@ interface Reminder {
   escalated: boolean;
 }
 
-function closuresAndReminders(events: readonly MilestoneEvent[], timeZone: string): { closures: Closure[]; reminders: Reminder[] } {
+function closuresAndReminders(events: readonly MilestoneEvent[], timeZone: string): { closures: Closure[]; reminders: Reminder[]; bySchool: Map<string, KpiMilestone[]> } {
   const deadlines = new Map<string, IsoDate>();
-  const closed = new Map<string, Closure>();
+  /** The deadline in force when the milestone was closed. */
+  const deadlineAtClose = new Map<string, IsoDate | undefined>();
   const reminders: Reminder[] = [];
   const ordered = [...events].sort((a, b) => (a.schoolId === b.schoolId ? (a.milestone === b.milestone ? a.version - b.version : a.milestone < b.milestone ? -1 : 1) : a.schoolId < b.schoolId ? -1 : 1));
   for (const e of ordered) {
@@ -129,11 +130,7 @@ function closuresAndReminders(events: readonly MilestoneEvent[], timeZone: strin
         break;
       case 'accepted':
       case 'waived':
-        if (!closed.has(id)) {
-          const deadline = deadlines.get(id);
-          const onTime = e.type === 'accepted' && deadline !== undefined && localDate(new Date(at), timeZone) <= deadline;
-          closed.set(id, { schoolId: e.schoolId, key: e.milestone, at, waived: e.type === 'waived', onTime });
-        }
+        if (!deadlineAtClose.has(id)) deadlineAtClose.set(id, deadlines.get(id));
         break;
       case 'reminded':
         reminders.push({ schoolId: e.schoolId, at, escalated: e.level !== 'assignee' });
@@ -142,7 +139,18 @@ function closuresAndReminders(events: readonly MilestoneEvent[], timeZone: strin
         break;
     }
   }
-  return { closures: [...closed.values()], reminders };
+  const bySchool = closuresFromEvents(events);
+  const closures: Closure[] = [];
+  for (const [schoolId, milestones] of bySchool) {
+    for (const m of milestones) {
+      const at = reachedAt(m);
+      if (at === null) continue;
+      const deadline = deadlineAtClose.get(`${schoolId}#${m.key}`);
+      const onTime = m.status === 'completed' && deadline !== undefined && localDate(new Date(at), timeZone) <= deadline;
+      closures.push({ ...m, schoolId, at, waived: m.status === 'waived', onTime });
+    }
+  }
+  return { closures, reminders, bySchool };
 }
 
 function emptyCount(): MilestoneCount {
@@ -156,7 +164,8 @@ export function computeKpis(input: KpiInput): Kpis {
   const keys = program.milestones.map((m) => m.key);
   const schoolIds = new Set(schools.map((s) => s.id));
   const relevant = input.events.filter((e) => schoolIds.has(e.schoolId));
-  const { closures, reminders } = closuresAndReminders(relevant, tz);
+  const { closures, reminders, bySchool } = closuresAndReminders(relevant, tz);
+  const kpiSchools: KpiSchool[] = schools.map((school) => ({ school, milestones: bySchool.get(school.id) ?? [] }));
   const endOf = (date: IsoDate) => endOfLocalDay(date, tz).getTime();
   const periodStart = endOf(addDays(from, -1));
   const periodEnd = endOf(to);
@@ -164,7 +173,7 @@ export function computeKpis(input: KpiInput): Kpis {
   const countAt = (instant: number, filter?: (c: Closure) => boolean): Record<string, MilestoneCount> => {
     const out = Object.fromEntries(keys.map((k) => [k, emptyCount()])) as Record<string, MilestoneCount>;
     for (const c of closures) {
-      if (c.at >= instant || (filter && !filter(c))) continue;
+      if (!reachedBefore(c, instant) || (filter && !filter(c))) continue;
       const n = out[c.key];
       if (!n) continue;
       n.done++;
@@ -191,10 +200,10 @@ export function computeKpis(input: KpiInput): Kpis {
   }
 
   const targets: TargetKpi[] = program.targets.map((t) => {
-    const inScope = new Set(schools.filter((s) => inTargetScope(t, s)).map((s) => s.id));
     const evaluated = t.date <= to;
-    const done = evaluated ? closures.filter((c) => c.key === t.milestone && inScope.has(c.schoolId) && c.at < endOf(t.date)).length : null;
-    const counted = inScope.size;
+    const progress = targetProgress(t, kpiSchools, endOf(t.date));
+    const done = evaluated ? progress.reached : null;
+    const counted = progress.counted;
     return {
       milestone: t.milestone,
       date: t.date,

@@ -2,8 +2,9 @@ import type { Me, ProgressReport, SchoolListItem } from '../../../../shared/api/
 import { allSchools, api } from '../api.js';
 import { ProgressChart } from '../chart.js';
 import { useI18n } from '../i18n.js';
-import { districtName, MILESTONES, milestoneTitle, PROGRAM, targetsFor } from '../program.js';
+import { districtName, MILESTONES, PROGRAM, targetsFor } from '../program.js';
 import { heat, overdueCounts, reachedSeries } from '../progress.js';
+import { EqualConditions, HeatHead } from './equal-conditions.js';
 import { href } from '../router.js';
 import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
@@ -100,34 +101,24 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
         </div>
       </section>
 
+      <EqualConditions asOf={asOf} reloadKey={String(report.total.schools)} />
+
       <section aria-labelledby="district-h">
         <h2 id="district-h">{t('overview.byDistrict')}</h2>
         <p class="hint">{t('overview.byDistrictHint')}</p>
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="district-h">
           <table class="heat-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('overview.district')}</th>
-                <th scope="col" class="num">
-                  {t('overview.schools')}
-                </th>
-                {report.milestones.map((k) => (
-                  <th scope="col" key={k}>
-                    {milestoneTitle(k, lang)}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <HeatHead first={t('overview.district')} milestones={report.milestones} />
             <tbody>
               {report.rows.map((row) => (
-                <tr key={row.district}>
-                  <th scope="row">{districtName(row.district, lang)}</th>
+                <tr key={row.group}>
+                  <th scope="row">{districtName(row.group, lang)}</th>
                   <td class="num">{i18n.number(row.schools)}</td>
                   {report.milestones.map((k) => {
                     const c = row.milestones[k] ?? { reached: 0, share: 0 };
                     return (
-                      <td key={k} class={`heat heat-${heat(c.share)}`} data-district={row.district} data-milestone={k}>
-                        <a href={href(['schools'], { district: row.district, milestone: k })}>
+                      <td key={k} class={`heat heat-${heat(c.share)}`} data-district={row.group} data-milestone={k}>
+                        <a href={href(['schools'], { district: row.group, milestone: k })}>
                           <span class="heat-share">{i18n.percent(c.share)}</span>
                           <span class="heat-count">
                             {c.reached}/{row.schools}

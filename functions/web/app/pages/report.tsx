@@ -2,11 +2,13 @@ import { useState } from 'preact/hooks';
 import type { Me, ProgressReport } from '../../../../shared/api/schemas.js';
 import { IsoDate } from '../../../../shared/program/model.js';
 import { api } from '../api.js';
-import { download, reportTable, toCsv, toXlsx } from '../export.js';
+import { reportTable } from '../export.js';
+import { ExportToolbar } from '../export-toolbar.js';
 import { useI18n } from '../i18n.js';
-import { districtName, milestoneTitle } from '../program.js';
+import { groupName } from '../groups.js';
+import { milestoneTitle } from '../program.js';
 import { heat } from '../progress.js';
-import { AsyncView, ErrorBox, InputField, PageTitle, useAsync } from '../ui.js';
+import { AsyncView, InputField, PageTitle, useAsync } from '../ui.js';
 import { issueMessage } from '../validation.js';
 
 /** Progress as of any date, by district and milestone; exported as CSV or XLSX. */
@@ -56,30 +58,9 @@ export function ReportPage({ me }: { me: Me }) {
 function ReportTableView({ report }: { report: ProgressReport }) {
   const i18n = useI18n();
   const { t, lang } = i18n;
-  const [exportError, setExportError] = useState<unknown>(undefined);
-  const fileName = t('report.file', { date: report.asOf });
-
-  const exportCsv = () => download(new Blob([toCsv(reportTable(report, i18n))], { type: 'text/csv;charset=utf-8' }), `${fileName}.csv`);
-  const exportXlsx = async () => {
-    try {
-      setExportError(undefined);
-      download(await toXlsx(reportTable(report, i18n), t('report.sheet')), `${fileName}.xlsx`);
-    } catch (e) {
-      setExportError(e);
-    }
-  };
-
   return (
     <section aria-labelledby="report-caption">
-      <div class="toolbar">
-        <button type="button" class="btn btn-secondary" onClick={exportCsv}>
-          {t('report.csv')}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={exportXlsx}>
-          {t('report.xlsx')}
-        </button>
-      </div>
-      {exportError !== undefined && <ErrorBox error={exportError} />}
+      <ExportToolbar table={() => reportTable(report, i18n)} fileName={t('report.file', { date: report.asOf })} sheet={t('report.sheet')} />
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="report-caption">
         <table class="data-table report-table">
           <caption id="report-caption">{t('report.caption', { date: i18n.date(report.asOf) })}</caption>
@@ -112,7 +93,7 @@ function ReportTableView({ report }: { report: ProgressReport }) {
             </tr>
           </thead>
           <tbody>
-            {[...report.rows.map((r) => ({ name: districtName(r.district, lang), row: r, total: false })), { name: t('overview.total'), row: report.total, total: true }].map(
+            {[...report.rows.map((r) => ({ name: groupName(r.group, report.groupBy, i18n), row: r, total: false })), { name: t('overview.total'), row: report.total, total: true }].map(
               ({ name, row, total }) => (
                 <tr key={name} class={total ? 'total' : undefined}>
                   <th scope="row">{name}</th>
