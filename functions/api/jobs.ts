@@ -19,6 +19,7 @@ import { MAX_JOB_ATTEMPTS, type JobRecord, type JobStore } from '../../shared/st
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import type { Log } from '../common/log.js';
 import { mapLimit, matchesText } from './views.js';
+import { migrateSchool, MigrationBody } from './migrate.js';
 
 export const JOB_EVENT_SOURCE = 'cos.bulk-job';
 export const JobEvent = z.object({ source: z.literal(JOB_EVENT_SOURCE), jobId: z.string().min(1).max(64) }).strict();
@@ -89,7 +90,7 @@ export async function runJob(deps: JobRunnerDeps, jobId: string): Promise<void> 
     return;
   }
   try {
-    const total = job.kind === 'import' ? await runImport(deps, job) : await runBulk(deps, job);
+    const total = job.kind === 'import' ? await runImport(deps, job) : job.kind === 'migration' ? await runMigration(deps, job) : await runBulk(deps, job);
     // Counters from the outcomes themselves: exact even when a crashed run is resumed.
     const results = (await deps.jobs.get(jobId))?.results ?? [];
     const count = (o: JobOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
@@ -117,6 +118,35 @@ async function runBulk(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
     schools.filter((s) => !done.has(s.id)),
     deps.concurrency ?? 4,
     async (school) => deps.jobs.record(job.id, await runOne(deps, job, school)),
+  );
+  return schools.length;
+}
+
+/** Moves each school the filter selects to the job's program version; answers how many it selected. */
+async function runMigration(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+  const target = MigrationBody.parse(job.body);
+  const schools = await selectSchools(deps, job.filter);
+  await deps.jobs.setStatus(job.id, 'running', { total: schools.length });
+  const done = new Set(job.results.map((r) => r.schoolId));
+  await mapLimit(
+    schools.filter((s) => !done.has(s.id)),
+    deps.concurrency ?? 4,
+    async (school) => {
+      try {
+        const outcome = await migrateSchool(deps, { ...target, jobId: job.id, actor: job.createdBy }, school.id);
+        await deps.jobs.record(job.id, outcome);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        deps.log('warn', 'migration: one school failed', { jobId: job.id, schoolId: school.id, error: String(error) });
+        await deps.jobs.record(job.id, {
+          schoolId: school.id,
+          outcome: 'error',
+          status: code === 'version-conflict' || code === 'transaction-conflict' ? 409 : 500,
+          ...(typeof code === 'string' ? { code } : {}),
+          detail: error instanceof Error ? error.message : String(error),
+        });
+      }
+    },
   );
   return schools.length;
 }
