@@ -11,6 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { loadProgram } from '../../shared/program/load-program.js';
+import { ensureReferenceVersion2, REFERENCE_PROGRAM_V2_DATA } from '../../shared/programs/index.js';
 import { parseSimulateArgs, UsageError, USAGE } from './simulation/options.js';
 import { progressReporter } from './simulation/progress.js';
 import { simulateProgram, startSimulationSystem } from './simulation/run.js';
@@ -28,11 +30,13 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const program = REFERENCE_PROGRAM;
+  const program = options.programVersion === 2 ? loadProgram(REFERENCE_PROGRAM_V2_DATA) : REFERENCE_PROGRAM;
   const started = performance.now();
   const progress = progressReporter(process.stderr);
   process.stderr.write(`Starting the local system (synthesized app, DynamoDB Local in memory, Step Functions runtime on a virtual clock)…\n`);
   const system = await startSimulationSystem({ program, from: options.from });
+  // Version 2 is written to the table published, as a program manager would have published it.
+  if (options.programVersion === 2) await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
   const ready = performance.now();
   try {
     const result = await simulateProgram(system, { program, ...options, onProgress: (p) => progress.update(p) });

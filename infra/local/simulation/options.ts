@@ -6,6 +6,7 @@
  *   --from DATE      first simulated day (default 2021-01-01)
  *   --to DATE        last simulated day (default 2024-12-31)
  *   --out FILE       where the HTML report goes (default .data/simulation/report-<schools>-seed-<seed>.html)
+ *   --program-version N   the version of the reference program the schools follow: 1 (default) or 2 (with content filtering)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ export interface SimulateOptions {
   from: string;
   to: string;
   out: string;
+  /** The version of the reference program every school follows (1, or 2 with content filtering). */
+  programVersion: 1 | 2;
 }
 
 export const USAGE = `Usage: npm run simulate -- [--schools N] [--seed S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
@@ -31,6 +34,7 @@ writes an HTML report. The same seed gives the same table and report.
   --from DATE   first simulated day (default 2021-01-01)
   --to DATE     last simulated day (default 2024-12-31)
   --out FILE    the HTML report (default .data/simulation/report-<schools>-seed-<seed>.html)
+  --program-version N   the reference program's version the schools follow: 1 (default) or 2 (adds content filtering)
 `;
 
 export class UsageError extends Error {
@@ -54,6 +58,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
         from: { type: 'string' },
         to: { type: 'string' },
         out: { type: 'string' },
+        'program-version': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,5 +83,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   if (from > to) throw new UsageError(`--to (${to}) is before --from (${from})`);
   const safeSeed = String(seed).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
   const out = path.resolve(cwd, (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`));
-  return { schools, seed, from, to, out };
+  const versionText = (values['program-version'] as string | undefined) ?? '1';
+  if (versionText !== '1' && versionText !== '2') throw new UsageError(`--program-version must be 1 or 2, got "${versionText}"`);
+  return { schools, seed, from, to, out, programVersion: Number(versionText) as 1 | 2 };
 }
