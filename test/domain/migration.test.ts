@@ -10,6 +10,7 @@ import { changesNothing, initialState, migrationPreview, migrationReplans } from
 import { loadProgram } from '../../shared/program/load-program.js';
 import { MilestoneStatus, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM_V2_DATA } from '../../shared/programs/index.js';
+import { REFERENCE_PROGRAM, REFERENCE_PROGRAM_DATA } from '../../shared/program/reference-program.js';
 import { goodEvidence, ruralSchool, T0, urbanSchool } from './fixtures.js';
 
 const V2 = loadProgram(REFERENCE_PROGRAM_V2_DATA);
@@ -81,5 +82,19 @@ describe('migration preview', () => {
     expect(m.invalidated.map((i) => i.milestone)).toEqual(['content-filtering']);
     const byHand = migrationPreview({ version: 1, program: v1 }, { version: 2, program: v1 }, urbanSchool, { connection: { ...connection, deadline: '2023-01-31' } }, new Date('2025-01-10T00:00:00Z'));
     expect(byHand.moved).toEqual([]);
+  });
+});
+
+describe('version 2 of the reference program', () => {
+  it('is version 1 with content filtering added: required after the connection, with its own evidence and target', () => {
+    const v1 = JSON.parse(JSON.stringify(REFERENCE_PROGRAM_DATA)) as typeof REFERENCE_PROGRAM_DATA;
+    const v2 = REFERENCE_PROGRAM_V2_DATA as unknown as typeof REFERENCE_PROGRAM_DATA;
+    expect({ ...v2, milestones: v2.milestones.slice(0, -1), targets: v2.targets.slice(0, -1) }).toEqual(v1);
+    const filtering = V2.milestones.at(-1)!;
+    expect(filtering).toMatchObject({ key: 'content-filtering', dependsOn: ['connection'], evidence: 'content-filter', assignee: 'school', deadline: { kind: 'fixed', date: '2024-09-01' } });
+    expect(filtering.title.ru).toBe('Система контентной фильтрации');
+    expect(V2.targets.at(-1)).toEqual({ milestone: 'content-filtering', date: '2024-09-01', share: 1, scope: 'all' });
+    const m = migrationPreview({ version: 1, program: REFERENCE_PROGRAM }, { version: 2, program: V2 }, urbanSchool, {}, T0);
+    expect(m.added).toEqual([{ milestone: 'content-filtering', plannedStart: '2021-01-01', deadline: '2024-09-01' }]);
   });
 });
