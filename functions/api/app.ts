@@ -31,6 +31,8 @@ import { userRoutes } from './routes/users.js';
 import { contractorRoutes } from './routes/contractors.js';
 import { schoolProfileRoutes } from './routes/school-profiles.js';
 import { reviewRoutes } from './routes/review.js';
+import { migrationRoutes } from './routes/migrations.js';
+import { createProgramResolver } from '../../shared/programs/resolver.js';
 
 export type { ApiDeps, WebRequest, WebResponse };
 
@@ -144,8 +146,9 @@ export function createApp(deps: ApiDeps) {
 
   // ---------- one route module per resource ----------
 
-  const commands = createCommandService({ store, program, clock: deps.clock, signals: deps.signal });
-  const context: RouteContext = { deps, commands, reads: schoolReads(store, program), log, now };
+  const programs = deps.programs ?? createProgramResolver(store);
+  const commands = createCommandService({ store, program, programs, clock: deps.clock, signals: deps.signal });
+  const context: RouteContext = { deps, commands, reads: schoolReads(store, program), programs, log, now };
   app.route('/api', meRoutes(context));
   app.route('/api', schoolRoutes(context));
   app.route('/api', commandRoutes(context));
@@ -159,6 +162,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api', schoolProfileRoutes(context));
   app.route('/api', reviewRoutes(context));
   app.route('/api', documentRoutes(context));
+  app.route('/api', migrationRoutes(context));
 
   return app;
 }

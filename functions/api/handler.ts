@@ -32,6 +32,7 @@ import { handle } from 'hono/aws-lambda';
 import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { createProgramResolver } from '../../shared/programs/resolver.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
 import { createJobStore } from '../../shared/store/jobs.js';
 import { createStore } from '../../shared/store/store.js';
@@ -105,7 +106,7 @@ function build(options: HandlerOptions) {
   });
   const jobs = createJobStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
   const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
-  const deps = { store, program: REFERENCE_PROGRAM, clock };
+  const deps = { store, program: REFERENCE_PROGRAM, programs: createProgramResolver(store), clock };
   const app = createApp({
     ...deps,
     districts: OMSK_OBLAST_DISTRICTS,

@@ -19,6 +19,7 @@ import { MAX_JOB_ATTEMPTS, type JobRecord, type JobStore } from '../../shared/st
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import type { Log } from '../common/log.js';
 import { mapLimit, matchesText } from './views.js';
+import { migrateSchool, MigrationBody } from './migrate.js';
 
 export const JOB_EVENT_SOURCE = 'cos.bulk-job';
 export const JobEvent = z.object({ source: z.literal(JOB_EVENT_SOURCE), jobId: z.string().min(1).max(64) }).strict();
@@ -89,7 +90,7 @@ export async function runJob(deps: JobRunnerDeps, jobId: string): Promise<void> 
     return;
   }
   try {
-    const total = job.kind === 'import' ? await runImport(deps, job) : await runBulk(deps, job);
+    const total = job.kind === 'import' ? await runImport(deps, job) : job.kind === 'migration' ? await runMigration(deps, job) : await runBulk(deps, job);
     // Counters from the outcomes themselves: exact even when a crashed run is resumed.
     const results = (await deps.jobs.get(jobId))?.results ?? [];
     const count = (o: JobOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
@@ -109,14 +110,44 @@ export async function runJob(deps: JobRunnerDeps, jobId: string): Promise<void> 
 }
 
 /** One command on one milestone of each school the filter selects; answers how many it selected. */
-async function runBulk(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+function runBulk(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+  return eachSchool(deps, job, (school) => runOne(deps, job, school));
+}
+
+/** Moves each school the filter selects to the job's program version; answers how many it selected. */
+function runMigration(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
+  const target = MigrationBody.parse(job.body);
+  return eachSchool(deps, job, (school) => migrateSchool(deps, { ...target, jobId: job.id, actor: job.createdBy }, school.id));
+}
+
+/**
+ * Runs `one` for each school the filter selects that has no outcome yet and records its outcome (a
+ * failure is that school's `error` outcome); answers how many schools the filter selected.
+ */
+async function eachSchool(deps: JobRunnerDeps, job: JobRecord, one: (school: School) => Promise<JobOutcome>): Promise<number> {
   const schools = await selectSchools(deps, job.filter);
   await deps.jobs.setStatus(job.id, 'running', { total: schools.length });
   const done = new Set(job.results.map((r) => r.schoolId));
   await mapLimit(
     schools.filter((s) => !done.has(s.id)),
     deps.concurrency ?? 4,
-    async (school) => deps.jobs.record(job.id, await runOne(deps, job, school)),
+    async (school) => {
+      let outcome: JobOutcome;
+      try {
+        outcome = await one(school);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        deps.log('warn', `${job.kind} job: one school failed`, { jobId: job.id, schoolId: school.id, error: String(error) });
+        outcome = {
+          schoolId: school.id,
+          outcome: 'error',
+          status: code === 'version-conflict' || code === 'transaction-conflict' ? 409 : 500,
+          ...(typeof code === 'string' ? { code } : {}),
+          detail: error instanceof Error ? error.message : String(error),
+        };
+      }
+      await deps.jobs.record(job.id, outcome);
+    },
   );
   return schools.length;
 }
@@ -154,37 +185,25 @@ async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
 
 async function runOne(deps: JobRunnerDeps, job: JobRecord, school: School): Promise<JobOutcome> {
   const { filter, body } = job;
-  try {
-    if (filter.status !== undefined || filter.overdue !== undefined) {
-      const record = await deps.store.getSchool(school.id);
-      const state = record?.milestones.find((m) => m.state.key === job.milestone)?.state;
-      const matches =
-        state !== undefined &&
-        (filter.status === undefined || state.status === filter.status) &&
-        (filter.overdue === undefined || isOverdue(state, deps.clock.now(), deps.program.timeZone) === filter.overdue);
-      if (!matches) return { schoolId: school.id, outcome: 'skipped', status: 0, detail: 'the milestone does not match the filter' };
-    }
-    const command = { type: job.action!, ...body } as Command;
-    const { outcome } = await createCommandService({ ...deps, signals: deps.signal }).execute({
-      schoolId: school.id,
-      milestone: job.milestone!,
-      command,
-      actor: job.createdBy,
-      idempotencyKey: `bulk.${job.id}.${school.id}`,
-    });
-    if (!outcome.ok) {
-      return { schoolId: school.id, outcome: 'rejected', status: outcome.status, code: outcome.code, detail: outcome.message };
-    }
-    return { schoolId: school.id, outcome: 'ok', status: 200, version: outcome.state.version, milestoneStatus: outcome.state.status };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    deps.log('warn', 'bulk job: one school failed', { jobId: job.id, schoolId: school.id, error: String(error) });
-    return {
-      schoolId: school.id,
-      outcome: 'error',
-      status: code === 'version-conflict' || code === 'transaction-conflict' ? 409 : 500,
-      ...(typeof code === 'string' ? { code } : {}),
-      detail: error instanceof Error ? error.message : String(error),
-    };
+  if (filter.status !== undefined || filter.overdue !== undefined) {
+    const record = await deps.store.getSchool(school.id);
+    const state = record?.milestones.find((m) => m.state.key === job.milestone)?.state;
+    const matches =
+      state !== undefined &&
+      (filter.status === undefined || state.status === filter.status) &&
+      (filter.overdue === undefined || isOverdue(state, deps.clock.now(), deps.program.timeZone) === filter.overdue);
+    if (!matches) return { schoolId: school.id, outcome: 'skipped', status: 0, detail: 'the milestone does not match the filter' };
   }
+  const command = { type: job.action!, ...body } as Command;
+  const { outcome } = await createCommandService({ ...deps, signals: deps.signal }).execute({
+    schoolId: school.id,
+    milestone: job.milestone!,
+    command,
+    actor: job.createdBy,
+    idempotencyKey: `bulk.${job.id}.${school.id}`,
+  });
+  if (!outcome.ok) {
+    return { schoolId: school.id, outcome: 'rejected', status: outcome.status, code: outcome.code, detail: outcome.message };
+  }
+  return { schoolId: school.id, outcome: 'ok', status: 200, version: outcome.state.version, milestoneStatus: outcome.state.status };
 }

@@ -80,6 +80,8 @@ export interface WorkflowSignal {
   deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<SignalResult>;
   /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
+  /** The school program plans again now (its plan changed: a migration): its waiting step is woken, or its live (or next) generation runs. */
+  wakeProgram(schoolId: string): Promise<SignalResult>;
 }
 
 const STALE_TASK = [TaskDoesNotExist, InvalidToken, TaskTimedOut];
@@ -243,5 +245,5 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     }
   }
 
-  return { deliver, ensureExecution };
+  return { deliver, ensureExecution, wakeProgram: (schoolId) => wakeProgram({ schoolId, milestone: '', status: 'replanned' }, { schoolId, event: 'program-changed' }) };
 }

@@ -22,8 +22,9 @@ import { z } from 'zod';
 import { addDays, endOfLocalDay, localDate } from '../../shared/calendar.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { daysOverdue, isOverdue, milestoneDefinition, nextReminder } from '../../shared/domain/index.js';
-import { IsoInstant, type MilestoneState, type ProgramDefinition, type School } from '../../shared/program/model.js';
+import { IsoInstant, type MilestoneDefinition, type MilestoneState, type ProgramDefinition, type School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
 import { createStore, hashRequest, type MilestoneStore } from '../../shared/store/index.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { logTo } from '../common/log.js';
@@ -54,6 +55,8 @@ export interface SweepDeps {
   workflows: Pick<WorkflowSignal, 'ensureExecution'> | null;
   channel: DeliveryChannel;
   program: ProgramDefinition;
+  /** The program version each school follows (without it, every school follows `program`). */
+  programs?: ProgramResolver;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -66,6 +69,9 @@ const PAGE = 500;
 export function createSweep(deps: SweepDeps) {
   const { store, workflows, channel, program, logger, metrics } = deps;
   const tz = program.timeZone;
+  /** The program of each school with an open milestone, by its version (profiles read once per run). */
+  const programOf = new Map<string, ProgramDefinition>();
+  const definitionOf = (state: Pick<MilestoneState, 'schoolId' | 'key'>) => milestoneDefinition(programOf.get(state.schoolId) ?? program, state.key);
 
   async function run(request: SweepRequest): Promise<SweepResult> {
     const now = request.scheduledTime ? new Date(request.scheduledTime) : deps.clock.now();
@@ -73,6 +79,16 @@ export function createSweep(deps: SweepDeps) {
     const endOfToday = endOfLocalDay(today, tz).getTime();
     // Reminders go out up to `max(daysBefore)` days before a deadline, and forever after it.
     const lookAhead = Math.max(0, ...program.milestones.flatMap((m) => m.reminders.daysBefore));
+    programOf.clear();
+    async function resolvePrograms(schoolIds: readonly string[]): Promise<void> {
+      const missing = [...new Set(schoolIds)].filter((id) => !programOf.has(id));
+      if (missing.length === 0) return;
+      const records = deps.programs ? await store.getSchools(missing, []) : [];
+      for (const [i, id] of missing.entries()) {
+        const school = records[i]?.school;
+        programOf.set(id, school && deps.programs ? await deps.programs.forSchool(school) : program);
+      }
+    }
 
     const dueSchools = new Set<string>();
     const overdue: MilestoneState[] = [];
@@ -80,8 +96,9 @@ export function createSweep(deps: SweepDeps) {
     let cursor: string | null = null;
     do {
       const page = await store.listOpenByDeadline({ to: addDays(today, lookAhead), limit: PAGE, cursor });
+      await resolvePrograms(page.items.map((s) => s.schoolId));
       for (const state of page.items) {
-        const def = milestoneDefinition(program, state.key);
+        const def = definitionOf(state);
         if (!def) continue;
         if (isOverdue(state, now, tz)) overdue.push(state);
         const reminder = nextReminder(state, def.reminders, tz, now);
@@ -149,7 +166,7 @@ export function createSweep(deps: SweepDeps) {
     }
     let sent = 0;
     for (const [district, items] of [...byDistrict].sort(([a], [b]) => a.localeCompare(b))) {
-      const message = digestMessage(program, district, today, items, now);
+      const message = digestMessage(definitionOf, tz, district, today, items, now);
       const { replayed } = await store.withIdempotency('digest', `${district}:${today}`, hashRequest({ district, today }), async () => {
         // The addresses reached are kept for this run only: a digest that some address refused is not
         // sent again (the others would get it twice); tomorrow's digest carries the same milestones.
@@ -184,14 +201,15 @@ export function createSweep(deps: SweepDeps) {
 
 /** One district's digest: the overdue milestones, most overdue first. */
 export function digestMessage(
-  program: ProgramDefinition,
+  definitionOf: (state: MilestoneState) => MilestoneDefinition | undefined,
+  timeZone: string,
   district: string,
   today: string,
   items: readonly { state: MilestoneState; school: School }[],
   now: Date,
 ): OutgoingMessage {
   const rows = items
-    .map(({ state, school }) => ({ state, school, days: daysOverdue(state, now, program.timeZone), def: milestoneDefinition(program, state.key) }))
+    .map(({ state, school }) => ({ state, school, days: daysOverdue(state, now, timeZone), def: definitionOf(state) }))
     .sort((a, b) => b.days - a.days || a.school.name.localeCompare(b.school.name) || a.state.key.localeCompare(b.state.key));
   const shown = rows.slice(0, DIGEST_LINES);
   const more = rows.length - shown.length;
@@ -240,6 +258,7 @@ function instance(): ReturnType<typeof createSweep> {
       workflows,
       channel: createChannel(channelConfigFromEnv(), logger),
       program: REFERENCE_PROGRAM,
+      programs: createProgramResolver(store),
       clock: new SystemClock(),
       logger,
       metrics,

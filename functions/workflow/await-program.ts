@@ -33,7 +33,7 @@ export async function awaitProgram(ctx: WorkflowContext, event: AwaitProgramEven
   await waits.put({ schoolId: event.schoolId, token: event.token, executionArn: event.executionArn, since: event.now });
   const record = await ctx.storeAt(event.now).getSchool(event.schoolId);
   if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
-  const fingerprint = fingerprintOf(ctx.program, Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state])));
+  const fingerprint = fingerprintOf(await ctx.programs.forSchool(record.school), Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state])));
   if (fingerprint === event.fingerprint) return { waiting: true };
   await waits.clear(event.schoolId, event.token);
   await sendTaskSuccess(ctx.sfn, event.token, { changed: true });

@@ -18,6 +18,8 @@ import type { Clock } from '../../shared/clock.js';
 import { IsoInstant, type ProgramDefinition } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
+import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
+import { SystemClock } from '../../shared/clock.js';
 
 import { PERMANENT_ERROR, TRANSIENT_ERROR, WORKFLOW_ENV } from './contract.js';
 
@@ -166,7 +168,10 @@ export interface WorkflowContext {
   env: WorkflowEnv;
   dynamodb: DynamoDBClient;
   sfn: SFNClient;
+  /** The reference program (version 1). What a school follows comes from `programs`. */
   program: ProgramDefinition;
+  /** The program version each school follows, cached per version. */
+  programs: ProgramResolver;
   /** A store whose clock is `now` (it stamps waiting tasks and idempotency records). */
   storeAt(now: string): MilestoneStore;
 }
@@ -190,6 +195,7 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
     dynamodb,
     sfn,
     program: REFERENCE_PROGRAM,
+    programs: createProgramResolver(createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: new SystemClock() })),
     storeAt: (now) => createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: instantClock(now) }),
   };
   if (contexts.size >= 16) {

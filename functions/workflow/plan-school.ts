@@ -71,27 +71,27 @@ export function readyToStart(program: ProgramDefinition, states: Readonly<Record
     .map((def) => def.key);
 }
 
-async function loadSchool(ctx: WorkflowContext, event: PlanEvent): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState> }> {
+async function loadSchool(ctx: WorkflowContext, event: PlanEvent): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState>; program: ProgramDefinition }> {
   const store = ctx.storeAt(event.now);
   const record = await store.getSchool(event.schoolId);
   if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+  const program = await ctx.programs.forSchool(record.school);
   const states: Record<string, MilestoneState> = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-  const missing = ctx.program.milestones.filter((m) => !states[m.key]).map((m) => initialState(ctx.program, record.school, m.key, new Date(event.now)));
+  const missing = program.milestones.filter((m) => !states[m.key]).map((m) => initialState(program, record.school, m.key, new Date(event.now)));
   if (missing.length > 0) {
     await store.initMilestones(missing);
     const again = await store.getSchool(event.schoolId);
     if (!again) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
-    return { record: again, states: Object.fromEntries(again.milestones.map((m) => [m.state.key, m.state])) };
+    return { record: again, states: Object.fromEntries(again.milestones.map((m) => [m.state.key, m.state])), program };
   }
-  return { record, states };
+  return { record, states, program };
 }
 
 export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promise<Plan> {
-  const { program } = ctx;
   const nowMs = Date.parse(event.now);
   const store = ctx.storeAt(event.now);
   const lifecycleArn = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
-  const { record, states } = await loadSchool(ctx, event);
+  const { record, states, program } = await loadSchool(ctx, event);
   const tasks = new Map(record.milestones.flatMap((m) => (m.task ? [[m.state.key, m.task] as const] : [])));
 
   const started: string[] = [];
@@ -99,7 +99,7 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
   for (const key of ready) {
     const def = program.milestones.find((m) => m.key === key)!;
     const { outcome } = await executeCommand(
-      { store, program, clock: instantClock(event.now) },
+      { store, program, programs: ctx.programs, clock: instantClock(event.now) },
       // The program starts the lifecycle itself: the start owes no workflow signal.
       { schoolId: event.schoolId, milestone: def.key, command: { type: 'start' }, actor: SYSTEM, signal: false },
     );

@@ -12,7 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { remind } from '../../shared/domain/index.js';
-import { Id, MilestoneKey, type MilestoneState } from '../../shared/program/model.js';
+import { Id, MilestoneKey, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
 import { classified, ExecutionFields, parseEvent, PERMANENT_ERROR, requireArn, TRANSIENT_ERROR, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
 import { lifecycleExecutionName, successorName } from '../common/executions.js';
@@ -26,14 +26,16 @@ export type RemindEvent = z.infer<typeof RemindEvent>;
 
 const logger = new Logger();
 
-async function readState(store: MilestoneStore, schoolId: string, key: string): Promise<MilestoneState> {
-  const stored = await store.getMilestone(schoolId, key);
-  if (!stored) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
-  return stored.state;
+/** The milestone's state and the program its school follows, from one read of the school. */
+async function readState(ctx: WorkflowContext, store: MilestoneStore, schoolId: string, key: string): Promise<{ state: MilestoneState; program: ProgramDefinition }> {
+  const record = await store.getSchool(schoolId);
+  const state = record?.milestones.find((m) => m.state.key === key)?.state;
+  if (!record || !state) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
+  return { state, program: await ctx.programs.forSchool(record.school) };
 }
 
-async function view(ctx: WorkflowContext, state: MilestoneState, event: RefreshEvent): Promise<MilestoneView> {
-  const v = milestoneView(ctx.program, state, event.now, event.executionStartTime);
+async function view(ctx: WorkflowContext, { state, program }: { state: MilestoneState; program: ProgramDefinition }, event: RefreshEvent): Promise<MilestoneView> {
+  const v = milestoneView(program, state, event.now, event.executionStartTime);
   if (!v.continueAsNew) return v;
   const machine = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
   const name = await successorName(ctx.sfn, machine, (g) => lifecycleExecutionName(event.schoolId, event.key, g), event.executionName);
@@ -42,7 +44,7 @@ async function view(ctx: WorkflowContext, state: MilestoneState, event: RefreshE
 
 export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView> {
   const store = ctx.storeAt(event.now);
-  return view(ctx, await readState(store, event.schoolId, event.key), event);
+  return view(ctx, await readState(ctx, store, event.schoolId, event.key), event);
 }
 
 export type ReminderOutcome = 'sent' | 'already-sent' | 'not-due' | 'none';
@@ -57,7 +59,7 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
       const record = await store.getSchool(event.schoolId);
       if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
       const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-      const decision = remind({ program: ctx.program, school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
+      const decision = remind({ program: await ctx.programs.forSchool(record.school), school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
       if (!decision.ok) {
         logger.info('reminder not sent', { schoolId: event.schoolId, key: event.key, reminderId: event.reminderId, reason: decision.rejection.message });
         outcome = 'not-due';
@@ -89,7 +91,7 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
       }
     }
   }
-  const after = await view(ctx, await readState(store, event.schoolId, event.key), event);
+  const after = await view(ctx, await readState(ctx, store, event.schoolId, event.key), event);
   return { ...after, reminder: outcome };
 }
 

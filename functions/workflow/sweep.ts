@@ -118,7 +118,7 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
       result.lifecyclesStarted++;
       logger.warn('milestone lifecycle was not running: started its next generation', { schoolId, key: state.key, status: state.status, name: lifecycle.name });
     }
-    if (readyToStart(ctx.program, states, nowMs).length === 0) continue;
+    if (readyToStart(await ctx.programs.forSchool(record.school), states, nowMs).length === 0) continue;
     // A milestone is ready and not started: the program is not doing its job. Wake it, or replace it.
     const wait = await waits.get(schoolId);
     if (wait && (await sendTaskSuccess(ctx.sfn, wait.token, { sweep: nowIso }))) {

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   // Signals are handled from the start: Ctrl-C while starting waits for the start, then stops it all.
   const anchor = readDemoAnchor(dataDir);
   const clock = anchor ? demoClock(anchor) : new SystemClock();
-  const starting = startLocalStack({ dataDir, port, clock, cdkOut: path.join(dataDir, 'cdk.out'), log: say });
+  const starting = startLocalStack({ dataDir, port, clock, cdkOut: path.join(dataDir, 'cdk.out'), referenceVersion2: 'draft', log: say });
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

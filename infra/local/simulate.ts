@@ -11,6 +11,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { loadProgram } from '../../shared/program/load-program.js';
+import { ensureReferenceVersion2, REFERENCE_PROGRAM_V2_DATA } from '../../shared/programs/index.js';
 import { parseSimulateArgs, UsageError, USAGE } from './simulation/options.js';
 import { progressReporter } from './simulation/progress.js';
 import { simulateProgram, startSimulationSystem } from './simulation/run.js';
@@ -30,7 +32,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const program = REFERENCE_PROGRAM;
+  const program = options.programVersion === 2 ? loadProgram(REFERENCE_PROGRAM_V2_DATA) : REFERENCE_PROGRAM;
   const started = performance.now();
   const progress = progressReporter(process.stderr);
   const where = options.data ? `in ${options.data}` : 'in memory';
@@ -38,6 +40,8 @@ async function main(): Promise<number> {
   const resuming = options.data ? inspectResume(simulationFolder(options.data), Simulation.startInstant(program, options.from)) : null;
   if (resuming) process.stderr.write(`${resuming.line}\n`);
   const system = await startSimulationSystem({ program, from: options.from, ...(options.data ? { dataDir: options.data, durable: true } : {}) });
+  // Version 2 is written to the table published, as a program manager would have published it.
+  if (options.programVersion === 2) await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
   const ready = performance.now();
   // A parent that kills and restarts this process (npm run chaos) follows it over IPC.
   process.send?.({ type: 'ready' });

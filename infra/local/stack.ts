@@ -26,7 +26,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
 import { keyOf } from '../../shared/store/keys.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
-import { ensureProgramVersion1 } from '../../shared/programs/index.js';
+import { ensureProgramVersion1, ensureReferenceVersion2 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { createMilestoneApp } from '../aws/milestone-app.js';
@@ -74,6 +74,11 @@ export interface LocalStackOptions {
   seed?: false | { seed: number | string; schools?: number };
   /** Start the seeded schools' workflows (default true); otherwise the first command of a school starts its workflow. */
   startWorkflows?: boolean;
+  /**
+   * Also write version 2 of the reference program (content filtering), unless a version 2 exists: as a
+   * draft for a program manager to review, publish and migrate schools to (`npm start`), or published.
+   */
+  referenceVersion2?: 'draft' | 'published';
   /** Where to write the synthesized template (`cdk.out` for npm start); default a temporary folder. */
   cdkOut?: string;
   /** More routes the gateway answers itself, before the API function (see http-gateway.ts). */
@@ -309,6 +314,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 5. The reference program as published version 1 (a no-op once it exists), then the demo region,
     //    once, and its workflows.
     if (await ensureProgramVersion1(store, clock.now())) log('wrote the reference program as version 1');
+    if (options.referenceVersion2 && (await ensureReferenceVersion2(store, clock.now(), options.referenceVersion2))) {
+      log(`wrote version 2 of the reference program (content filtering) as ${options.referenceVersion2 === 'draft' ? 'a draft' : 'published'}`);
+    }
     if (options.seed !== false) {
       const existing = await store.listAllSchools({ limit: 1 });
       if (existing.items.length === 0) {

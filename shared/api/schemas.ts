@@ -152,10 +152,20 @@ export const SchoolList = z
 export type SchoolList = z.infer<typeof SchoolList>;
 
 export const SchoolDetail = z
-  .object({ school: School, /** The profile's version (If-Match of an edit). */ version: z.number().int().min(0), milestones: z.array(MilestoneView) })
+  .object({
+    school: School,
+    /** The profile's version (If-Match of an edit). */ version: z.number().int().min(0),
+    /** The program version the milestones are shown as: the school's own, or the one asked for with `asOfVersion`. */
+    programVersion: z.number().int().min(1).optional(),
+    milestones: z.array(MilestoneView),
+  })
   .strict()
   .meta({ id: 'SchoolDetail' });
 export type SchoolDetail = z.infer<typeof SchoolDetail>;
+
+export const SchoolReadQuery = z
+  .object({ asOfVersion: z.coerce.number().int().min(1).max(99_999_999).optional().describe('Show the milestones as this published program version plans them (default: the version the school follows)') })
+  .strict();
 
 export const HistoryQuery = z.object({ limit: Limit.default(100), cursor: Cursor.optional() }).strict();
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
@@ -266,7 +276,7 @@ export const JobOutcome = z
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
 /** `bulk`: one command on one milestone of the schools a filter selects; `import`: the rows of a schools CSV file. */
-export const JobKind = z.enum(['bulk', 'import']);
+export const JobKind = z.enum(['bulk', 'import', 'migration']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const Job = z

@@ -22,10 +22,14 @@ import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type Rejec
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
 import { createHash } from 'node:crypto';
 import { refOf } from '../documents/model.js';
+import type { ProgramResolver } from '../programs/resolver.js';
 
 export interface CommandDeps {
   store: MilestoneStore;
+  /** The program of a school that follows version 1, and of every school when there is no `programs`. */
   program: ProgramDefinition;
+  /** The program each school follows (its version); every deployed path passes it. */
+  programs?: ProgramResolver;
   clock: Clock;
 }
 
@@ -110,13 +114,14 @@ type StoredOutcome = Omit<Accepted, 'replayed'> | Omit<Rejected, 'replayed'>;
 export async function executeCommand(deps: CommandDeps, request: CommandRequest): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
   const context: CommandContext = { school: null, task: null, tasks: [] };
   const decideOnce = async (lease?: IdempotencyLease): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
-    const { store, program, clock } = deps;
+    const { store, clock } = deps;
     const { schoolId, milestone, command, actor } = request;
     // Refused by role alone (a viewer; a contractor doing anything but submit; a manager submitting or
     // signing off; school staff doing anything but submit and sign off): nothing is read.
     const byRole = authorizeFirst(actor, command.type, null, null, null);
     if (byRole && !scopedOnly(actor, command.type)) return reject(schoolId, milestone, 'forbidden', byRole.message);
     const record = await store.getSchool(schoolId);
+    const program = record && deps.programs ? await deps.programs.forSchool(record.school) : deps.program;
     const stored = record?.milestones.find((m) => m.state.key === milestone);
     const known = record && program.milestones.some((m) => m.key === milestone);
     const scoped = record ? (stored?.state ?? (known ? initialState(program, record.school, milestone, clock.now()) : null)) : null;

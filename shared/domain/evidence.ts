@@ -44,8 +44,10 @@ export function documentIssues(def: MilestoneDefinition, documents: readonly Doc
 
 function actIssues(evidence: Evidence, now: Date, timeZone: string): RejectionIssue[] {
   const today = localDate(now, timeZone);
-  if (evidence.actDate > today) return [{ field: 'evidence.actDate', message: `act date ${evidence.actDate} is in the future (today is ${today})` }];
-  if (evidence.actDate < EARLIEST_ACT_DATE) return [{ field: 'evidence.actDate', message: `act date ${evidence.actDate} is before ${EARLIEST_ACT_DATE}` }];
+  // A content filter has no act: the day it was switched on is the date the evidence stands on.
+  const [field, what, date] = evidence.kind === 'content-filter' ? ['evidence.enabledOn', 'switch-on date', evidence.enabledOn] : ['evidence.actDate', 'act date', evidence.actDate];
+  if (date > today) return [{ field, message: `${what} ${date} is in the future (today is ${today})` }];
+  if (date < EARLIEST_ACT_DATE) return [{ field, message: `${what} ${date} is before ${EARLIEST_ACT_DATE}` }];
   return [];
 }
 
@@ -75,6 +77,9 @@ function contentIssues(school: School, evidence: Evidence): RejectionIssue[] {
       }
       return issues;
     }
+    case 'content-filter':
+      // The shape is the standard: a named filter with its registry entry (checked by the Evidence schema).
+      return [];
   }
 }
 

@@ -13,3 +13,4 @@ export { planMilestones, type MilestonePlan } from '../program/plan.js';
 export { loadProgram, ProgramError } from '../program/load-program.js';
 export * from './contractors.js';
 export * from './school-profile.js';
+export * from './migration.js';

@@ -143,7 +143,9 @@ export type AdminAction =
   /** Edit a school's profile (its district before and after the change). */
   | { kind: 'school-profile'; districts: readonly string[] }
   /** Archive a school, or import schools (new ones or updates). */
-  | { kind: 'school-archive' | 'school-import' };
+  | { kind: 'school-archive' | 'school-import' }
+  /** Preview or run the migration of schools to another version of the program. */
+  | { kind: 'program-migration' };
 
 export function mayAdminister(actor: Actor, action: AdminAction): Rejection | null {
   if (actor.role === 'program-manager') return null;
@@ -151,7 +153,7 @@ export function mayAdminister(actor: Actor, action: AdminAction): Rejection | nu
     const outside = action.districts.filter((d) => d !== actor.district);
     return outside.length === 0 ? null : rejection('forbidden', `you coordinate ${actor.district}, not ${outside.join(', ')}`);
   }
-  const what = { contractors: 'manage contractors', 'school-profile': 'edit school profiles', 'school-archive': 'archive schools', 'school-import': 'import schools' }[action.kind];
+  const what = { contractors: 'manage contractors', 'school-profile': 'edit school profiles', 'school-archive': 'archive schools', 'school-import': 'import schools', 'program-migration': 'migrate schools to another program version' }[action.kind];
   return rejection('forbidden', `Only program managers ${what}${action.kind === 'school-profile' ? ' (and coordinators, in their district)' : ''}.`);
 }
 

@@ -139,9 +139,19 @@ export const School = z
      * denominators from `on`.
      */
     archived: SchoolArchive.optional(),
+    /**
+     * The version of the program the school follows (absent: version 1, the reference program). Changed
+     * only by a migration, never by a profile edit.
+     */
+    programVersion: z.number().int().min(1).max(99_999_999).optional(),
   })
   .strict();
 export type School = z.infer<typeof School>;
+
+/** The version of the program a school follows. */
+export function programVersionOf(school: Pick<School, 'programVersion'>): number {
+  return school.programVersion ?? 1;
+}
 
 /** The profile fields a program manager or the school's coordinator may change after import. */
 export const SchoolProfileFields = ['name', 'district', 'locality', 'urban', 'cohortYear', 'plannedKit', 'teachersToTrain', 'students'] as const;
@@ -188,7 +198,7 @@ export const ReminderPolicy = z
   .strict();
 export type ReminderPolicy = z.infer<typeof ReminderPolicy>;
 
-export const EvidenceKind = z.enum(['connection', 'equipment', 'training', 'onboarding']);
+export const EvidenceKind = z.enum(['connection', 'equipment', 'training', 'onboarding', 'content-filter']);
 export type EvidenceKind = z.infer<typeof EvidenceKind>;
 
 /** Who may sign off a submission before it is accepted: the school's staff, or the school's district coordinator. */
@@ -279,6 +289,15 @@ export const Evidence = z.discriminatedUnion('kind', [
       ...Act,
       teacherAccounts: z.number().int().min(0).max(10_000),
       studentAccounts: z.number().int().min(0).max(100_000),
+    })
+    .strict(),
+  /** A content-filtering system at the school: which filter, its entry in the software registry, and the day it was switched on. */
+  z
+    .object({
+      kind: z.literal('content-filter'),
+      filterName: z.string().trim().min(1).max(200),
+      registryEntry: z.string().trim().min(1).max(64),
+      enabledOn: IsoDate,
     })
     .strict(),
 ]);
@@ -475,7 +494,8 @@ export type Notification = z.infer<typeof Notification>;
 export const AdminEvent = z
   .object({
     subject: z.object({ type: z.enum(['contractor', 'school']), id: Id }).strict(),
-    type: z.enum(['created', 'updated', 'deactivated', 'reactivated', 'archived', 'imported']),
+    /** `programVersionChanged`: a migration moved the school to another program version (change `programVersion`, from/to). */
+    type: z.enum(['created', 'updated', 'deactivated', 'reactivated', 'archived', 'imported', 'programVersionChanged']),
     at: IsoInstant,
     actor: Actor,
     /** The subject's version this change produced (1 for a creation). */

@@ -9,6 +9,9 @@ import { REFERENCE_PROGRAM_DATA } from '../program/reference-program.js';
 import { validateProgram, type Json, type ProgramVersion } from '../program/versions.js';
 import type { ProgramProblem } from '../program/load-program.js';
 import type { ProgramVersionStore } from '../store/store.js';
+import referenceV2 from '../program/data/reference-program-v2.json' with { type: 'json' };
+
+export { createProgramResolver, ProgramVersionUnavailable, type ProgramResolver } from './resolver.js';
 
 /** The reference program's id: the program every school follows unless migrated elsewhere. */
 export const REFERENCE_PROGRAM_ID = REFERENCE_PROGRAM_DATA.id;
@@ -54,4 +57,34 @@ export async function publishDraft(store: ProgramVersionStore, programId: string
 export async function nextVersionNumber(store: ProgramVersionStore, programId: string): Promise<number> {
   const versions = await store.listProgramVersions(programId);
   return (versions.at(-1)?.version ?? 0) + 1;
+}
+
+/** Version 2 of the reference program as data: version 1 and content filtering at every connected school. */
+export const REFERENCE_PROGRAM_V2_DATA: Json = referenceV2 as unknown as Json;
+
+/**
+ * Writes version 2 of the reference program unless a version 2 exists: as a draft (the first start, so a
+ * program manager reviews, publishes and migrates schools to it) or published (a simulation on it).
+ * True when it wrote it.
+ */
+export async function ensureReferenceVersion2(store: ProgramVersionStore, now: Date, status: 'draft' | 'published'): Promise<boolean> {
+  const at = now.toISOString();
+  const version: ProgramVersion = {
+    programId: REFERENCE_PROGRAM_ID,
+    version: 2,
+    status,
+    definition: REFERENCE_PROGRAM_V2_DATA,
+    author: 'system',
+    createdAt: at,
+    updatedAt: at,
+    publishedAt: status === 'published' ? at : null,
+  };
+  if (status === 'published') return store.putProgramVersionIfAbsent(version);
+  try {
+    await store.saveProgramDraft(version, { create: true });
+    return true;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'version-exists' || (e as { code?: unknown }).code === 'version-published') return false;
+    throw e;
+  }
 }

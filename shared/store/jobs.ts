@@ -57,6 +57,8 @@ export type ImportRowResult = 'created' | 'done-before' | 'exists';
 
 export interface JobStore {
   createBulk(job: NewBulkJob): Promise<Job>;
+  /** A migration of the schools `filter` selects to a program version (`body`: programId, version). */
+  createMigration(job: { filter: BulkFilter; body: { programId: string; version: number }; createdBy: Actor }): Promise<Job>;
   /** Stores the rows, then the job: a job that exists has all its rows. */
   createImport(input: { schools: readonly School[]; createdBy: Actor }): Promise<Job>;
   /** The job with every outcome; a job whose runs all stopped is marked failed first (see above). */
@@ -159,6 +161,10 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
   return {
     createBulk(input) {
       return put(fresh({ kind: 'bulk', action: input.action, milestone: input.milestone, filter: input.filter, body: input.body, createdBy: input.createdBy }));
+    },
+
+    createMigration(input) {
+      return put(fresh({ kind: 'migration', action: null, milestone: null, filter: input.filter, body: input.body, createdBy: input.createdBy }));
     },
 
     async createImport(input) {

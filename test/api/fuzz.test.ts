@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
+import { REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
 import type { School } from '../../shared/program/model.js';
 import { CALLERS, startApi, type ApiFixture, type Caller } from './helpers.js';
 
@@ -164,6 +165,12 @@ function requestFor(route: { method: string; path: string }): fc.Arbitrary<Omit<
     return fc.record({ ...base, body: fc.oneof({ weight: 4, arbitrary: ticket }, { weight: 1, arbitrary: fc.jsonValue() }) });
   }
   if (route.path === '/api/schools/{schoolId}' && route.method === 'PATCH') return fc.record({ ...base, body: profilePatch(), headers: versioned });
+  if (route.path.endsWith('/migration-preview') || route.path.endsWith('/migrations')) {
+    // The reference program's versions (1 is published; 2 may not exist), a scope of the known schools or districts, sometimes malformed.
+    const scope = fc.constantFrom<unknown>({ kind: 'schools', schoolIds: [otherSchool.id] }, { kind: 'district', district: api.otherDistrict }, { kind: 'district', district: 'no-such-district' }, { kind: 'everything' });
+    const versioned = fc.tuple(fc.constantFrom('1', '2', '0'), fc.constantFrom(REFERENCE_PROGRAM_ID, 'no-such-program')).map(([v, id]) => route.path.replace('{programId}', id).replace('{version}', v));
+    return fc.record({ ...base, path: versioned, body: fc.oneof({ weight: 4, arbitrary: scope.map((s) => ({ scope: s })) }, { weight: 1, arbitrary: fc.jsonValue() }) });
+  }
   if (route.path === '/api/schools/{schoolId}/archive') return fc.record({ ...base, body: fc.oneof({ weight: 4, arbitrary: archiveBody }, { weight: 1, arbitrary: fc.jsonValue() }), headers: versioned });
   if (route.method !== 'POST') return fc.record(base);
   if (route.path.startsWith('/api/bulk/') && action) {
@@ -198,6 +205,8 @@ function mayPass(r: Request): boolean {
   // The register, imports and archiving are the program manager's.
   if (r.route.startsWith('POST /api/imports/') || r.route.includes('/api/contractors') || r.route.endsWith('/archive')) return r.caller === 'manager';
   if (r.route.startsWith('POST /api/bulk/')) return r.caller === 'manager' || coordinator;
+  // Migrating schools to a program version (and its preview) is the program manager's.
+  if (r.route.endsWith('/migration-preview') || r.route.endsWith('/migrations')) return r.caller === 'manager';
   const inSchool = decodeURIComponent(r.path.split('/')[3] ?? '');
   const staffOf = (school: string) => (r.caller === 'schoolStaff' ? school === api.school.id : r.caller === 'otherSchoolStaff' && school === otherSchool.id);
   // Evidence is uploaded (and the upload confirmed) by whoever does the work: a contractor, or the school's own staff.

@@ -100,4 +100,5 @@ export const goodEvidence: { [K in EvidenceKind]: EvidenceOf<K> } = {
   },
   training: { kind: 'training', actNumber: 'УД-3', actDate: '2022-02-20', teachersTrained: 12 },
   onboarding: { kind: 'onboarding', actNumber: 'ФП-1', actDate: '2022-02-20', teacherAccounts: 40, studentAccounts: 600 },
+  'content-filter': { kind: 'content-filter', filterName: 'SkyDNS', registryEntry: '4311', enabledOn: '2022-02-20' },
 };

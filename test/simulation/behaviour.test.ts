@@ -150,7 +150,7 @@ describe('behaviour model', () => {
         // The documents are generated beside the evidence (shared/documents/generated.ts): one per required type.
         const documents = def.documents.filter((r) => r.required).map((r) => ({ id: `d-${r.type}`, type: r.type, contentType: 'application/pdf' as const, size: 1, sha256: '0'.repeat(64) }));
         expect(evidenceIssues(def, school, evidence, new Date(at), TZ, documents)).toEqual([]);
-        expect(evidence.actDate).toBe('2023-03-15');
+        expect(evidence.kind === 'content-filter' ? evidence.enabledOn : evidence.actDate).toBe('2023-03-15');
       }
     }
   });

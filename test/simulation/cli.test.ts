@@ -12,12 +12,14 @@ describe('simulate options', () => {
       from: '2021-01-01',
       to: '2024-12-31',
       out: path.resolve('/repo', '.data/simulation/report-750-seed-1.html'),
+      programVersion: 1,
     });
   });
 
   it('reads every option', () => {
-    const o = parseSimulateArgs(['--schools', '20', '--seed', 'spring', '--from', '2022-01-01', '--to', '2023-06-30', '--out', 'r/x.html'], '/repo');
-    expect(o).toEqual({ schools: 20, seed: 'spring', from: '2022-01-01', to: '2023-06-30', out: path.resolve('/repo', 'r/x.html') });
+    const o = parseSimulateArgs(['--schools', '20', '--seed', 'spring', '--from', '2022-01-01', '--to', '2023-06-30', '--out', 'r/x.html', '--program-version', '2'], '/repo');
+    expect(o).toEqual({ schools: 20, seed: 'spring', from: '2022-01-01', to: '2023-06-30', out: path.resolve('/repo', 'r/x.html'), programVersion: 2 });
+    expect(() => parseSimulateArgs(['--program-version', '3'])).toThrow('--program-version must be 1 or 2');
     expect(parseSimulateArgs(['--help'])).toBe('help');
   });
 

@@ -23,12 +23,15 @@ import type { UsersDeps } from './users.js';
 import type { SignInConfig } from '../../../shared/users/model.js';
 
 import type { Log } from '../../common/log.js';
+import type { ProgramResolver } from '../../../shared/programs/resolver.js';
 
 export type { Log };
 
 export interface ApiDeps {
   store: MilestoneStore;
   program: ProgramDefinition;
+  /** The program version each school follows (default: read from the store, cached per version). */
+  programs?: ProgramResolver;
   districts: readonly District[];
   clock: Clock;
   authenticate(authorization: string | undefined): Promise<Principal>;
@@ -189,6 +192,8 @@ export interface RouteContext {
   /** Every milestone command goes through it. */
   commands: CommandService;
   reads: SchoolReads;
+  /** The program each school follows. */
+  programs: ProgramResolver;
   log: Log;
   now(): Date;
 }

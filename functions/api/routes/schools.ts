@@ -1,13 +1,15 @@
 /** Schools: the filtered, paginated list, one school with its milestones, and its audit history. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { HistoryPage, HistoryQuery, SchoolDetail, SchoolList, SchoolListQuery, SchoolParams, type SchoolListItem } from '../../../shared/api/schemas.js';
+import { programVersionOf } from '../../../shared/program/model.js';
+import { ProgramVersionUnavailable } from '../../../shared/programs/resolver.js';
+import { HistoryPage, HistoryQuery, SchoolDetail, SchoolReadQuery, SchoolList, SchoolListQuery, SchoolParams, type SchoolListItem } from '../../../shared/api/schemas.js';
 import { wholeHistory } from '../../../shared/store/store.js';
 import { validationProblem } from '../problem.js';
 import { assertDistrict, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from '../views.js';
 import { canRead } from '../../../shared/domain/index.js';
-import { COMMON_ERRORS, problem, refuse, router, security, type RouteContext } from './common.js';
+import { COMMON_ERRORS, notFound, problem, refuse, router, security, type RouteContext } from './common.js';
 
-export function schoolRoutes({ deps, reads, now }: RouteContext) {
+export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
   const { store, program } = deps;
   const milestoneKeys = program.milestones.map((m) => m.key);
   const app = router();
@@ -42,20 +44,26 @@ export function schoolRoutes({ deps, reads, now }: RouteContext) {
       tags: ['schools'],
       summary: 'A school: profile and every milestone (status, assignee, deadline, overdue, version, evidence)',
       security,
-      request: { params: SchoolParams },
+      request: { params: SchoolParams, query: SchoolReadQuery },
       responses: {
         200: { description: 'The school', content: { 'application/json': { schema: SchoolDetail } } },
-        404: problem('No such school'),
+        404: problem('No such school, or no published program version asOfVersion'),
         ...COMMON_ERRORS,
       },
     }),
     async (c) => {
       const { schoolId } = c.req.valid('param');
+      const { asOfVersion } = c.req.valid('query');
       const record = await reads.loadSchool(schoolId);
       const at = now();
-      const visible = visibleMilestones(c.get('principal'), record.school, milestoneStates(program, record, at));
+      const programVersion = asOfVersion ?? programVersionOf(record.school);
+      const shown = await programs.version(programVersion).catch((error: unknown) => {
+        if (error instanceof ProgramVersionUnavailable) throw notFound(`The program has no published version ${programVersion}.`);
+        throw error;
+      });
+      const visible = visibleMilestones(c.get('principal'), record.school, milestoneStates(shown, record, at));
       c.header('etag', `"${record.version}"`);
-      return c.json({ school: record.school, version: record.version, milestones: visible.map((s) => toView(program, s, at)) }, 200);
+      return c.json({ school: record.school, version: record.version, programVersion, milestones: visible.map((s) => toView(shown, s, at)) }, 200);
     },
   );
 

@@ -72,6 +72,11 @@ function evidenceOf(kind: EvidenceKind, v: Values, school: School): { evidence: 
       return { evidence: { kind, ...act, teachersTrained: num(v['evidence.teachersTrained']) }, items: [] };
     case 'onboarding':
       return { evidence: { kind, ...act, teacherAccounts: num(v['evidence.teacherAccounts']), studentAccounts: num(v['evidence.studentAccounts']) }, items: [] };
+    case 'content-filter':
+      return {
+        evidence: { kind, filterName: text(v['evidence.filterName']), registryEntry: text(v['evidence.registryEntry']), enabledOn: text(v['evidence.enabledOn']) },
+        items: [],
+      };
     case 'equipment': {
       const items = kitRows(school).filter((k) => text(v[`evidence.items.${k}`]) !== undefined);
       return { evidence: { kind, ...act, items: items.map((item) => ({ item, quantity: num(v[`evidence.items.${item}`]) })) }, items };
@@ -205,10 +210,18 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
 
       {kind && (
         <>
-          <div class="field-row">
-            <InputField {...track('evidence.actNumber', fieldProps('evidence.actNumber'))} label={t('evidence.actNumber')} required maxLength={64} autoComplete="off" />
-            <InputField {...track('evidence.actDate', fieldProps('evidence.actDate'))} label={t('evidence.actDate')} required type="date" />
-          </div>
+          {kind === 'content-filter' ? (
+            <div class="field-row">
+              <InputField {...track('evidence.filterName', fieldProps('evidence.filterName'))} label={t('evidence.filterName')} required maxLength={200} autoComplete="off" />
+              <InputField {...track('evidence.registryEntry', fieldProps('evidence.registryEntry'))} label={t('evidence.registryEntry')} required maxLength={64} autoComplete="off" />
+              <InputField {...track('evidence.enabledOn', fieldProps('evidence.enabledOn'))} label={t('evidence.enabledOn')} required type="date" />
+            </div>
+          ) : (
+            <div class="field-row">
+              <InputField {...track('evidence.actNumber', fieldProps('evidence.actNumber'))} label={t('evidence.actNumber')} required maxLength={64} autoComplete="off" />
+              <InputField {...track('evidence.actDate', fieldProps('evidence.actDate'))} label={t('evidence.actDate')} required type="date" />
+            </div>
+          )}
           {kind === 'connection' && bandwidthField('evidence.bandwidthMbps', t('evidence.bandwidthMbps'))}
           {kind === 'training' && (
             <InputField

@@ -142,6 +142,9 @@ const ru = {
   'evidence.teacherAccounts': 'Учётных записей педагогов',
   'evidence.studentAccounts': 'Учётных записей обучающихся',
   'evidence.planned': 'план: {n}',
+  'evidence.filterName': 'Система контентной фильтрации',
+  'evidence.registryEntry': 'Номер записи в реестре ПО',
+  'evidence.enabledOn': 'Дата включения',
 
   'kit.teacher-laptop': 'Ноутбук учителя',
   'kit.student-laptop': 'Ноутбук мобильного класса',
@@ -413,6 +416,9 @@ const en: Messages = {
   'evidence.teacherAccounts': 'Teacher accounts',
   'evidence.studentAccounts': 'Student accounts',
   'evidence.planned': 'plan: {n}',
+  'evidence.filterName': 'Content-filtering system',
+  'evidence.registryEntry': 'Software registry entry',
+  'evidence.enabledOn': 'Switched on',
 
   'kit.teacher-laptop': 'Teacher laptop',
   'kit.student-laptop': 'Mobile class laptop',

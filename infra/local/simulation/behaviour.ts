@@ -286,6 +286,8 @@ export class BehaviourModel {
           teacherAccounts: Math.max(1, school.teachersToTrain) + rng.int(0, 5),
           studentAccounts: school.students ?? 1,
         };
+      case 'content-filter':
+        return { kind: 'content-filter', filterName: rng.pick(['SkyDNS', 'Интернет Цензор', 'NetPolice']), registryEntry: `${rng.int(1000, 20000)}`, enabledOn: actDate };
     }
   }
 }

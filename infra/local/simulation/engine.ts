@@ -99,6 +99,8 @@ export interface SimulationOptions {
   from: IsoDate;
   to: IsoDate;
   program: ProgramDefinition;
+  /** The version of the program `program` is (the schools record it; default 1). */
+  programVersion?: number;
   rates?: Partial<BehaviourRates>;
   /** Called after every action and at the end. */
   onProgress?: (progress: SimulationProgress) => void;
@@ -338,7 +340,8 @@ export class Simulation {
     const at = new Date(this.#now);
     if (!imported) {
       for (const c of this.region.contractors) await store.putContractor(c);
-      await store.putSchools(this.region.schools);
+      const version = this.#options.programVersion ?? 1;
+      await store.putSchools(version === 1 ? this.region.schools : this.region.schools.map((s) => ({ ...s, programVersion: version })));
       await store.initMilestones(this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
     }
     for (const school of this.region.schools) {

@@ -7,6 +7,7 @@
  *   --to DATE        last simulated day (default 2024-12-31)
  *   --out FILE       where the HTML report goes (default .data/simulation/report-<schools>-seed-<seed>.html)
  *   --data DIR       keep the run in DIR and resume it from there if it was killed (default: in memory)
+ *   --program-version N   the version of the reference program the schools follow: 1 (default) or 2 (with content filtering)
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,8 @@ export interface SimulateOptions {
   out: string;
   /** The data folder of a resumable run. */
   data?: string;
+  /** The version of the reference program every school follows (1, or 2 with content filtering). */
+  programVersion: 1 | 2;
 }
 
 export const USAGE = `Usage: npm run simulate -- [--schools N] [--seed S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
@@ -37,6 +40,7 @@ writes an HTML report. The same seed gives the same table and report.
   --data DIR    keep everything in DIR (DynamoDB Local's files, the runtime's checkpoints, the
                 simulation's own checkpoint, the local mailbox); a run killed at any point is resumed
                 by the same command, and ends with DIR/final-state.json (what the kill test compares)
+  --program-version N   the reference program's version the schools follow: 1 (default) or 2 (adds content filtering)
 `;
 
 export class UsageError extends Error {
@@ -61,6 +65,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
         to: { type: 'string' },
         out: { type: 'string' },
         data: { type: 'string' },
+        'program-version': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,5 +92,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   const out = path.resolve(cwd, (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`));
   const data = values.data as string | undefined;
   if (data !== undefined && data.trim() === '') throw new UsageError('--data must name a folder');
-  return { schools, seed, from, to, out, ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}) };
+  const versionText = (values['program-version'] as string | undefined) ?? '1';
+  if (versionText !== '1' && versionText !== '2') throw new UsageError(`--program-version must be 1 or 2, got "${versionText}"`);
+  return { schools, seed, from, to, out, programVersion: Number(versionText) as 1 | 2, ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}) };
 }

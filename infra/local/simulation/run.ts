@@ -130,6 +130,8 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
 
 export interface ProgramSimulationOptions {
   program: ProgramDefinition;
+  /** The version of the program `program` is (default 1); it must be published in the system's table. */
+  programVersion?: number;
   schools: number;
   seed: Seed;
   from: IsoDate;
@@ -161,6 +163,7 @@ export function tableHeading(o: Pick<ProgramSimulationOptions, 'schools' | 'seed
 export async function simulateProgram(system: SimulatedSystem, options: ProgramSimulationOptions): Promise<ProgramSimulationResult> {
   const simulation = new Simulation(system, {
     program: options.program,
+    ...(options.programVersion ? { programVersion: options.programVersion } : {}),
     schools: options.schools,
     seed: options.seed,
     from: options.from,

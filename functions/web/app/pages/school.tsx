@@ -204,10 +204,23 @@ export function EvidenceView({ evidence }: { evidence: Evidence }) {
   const { t } = i18n;
   return (
     <dl class="props props-inline evidence">
-      <dt>{t('evidence.actNumber')}</dt>
-      <dd>{evidence.actNumber}</dd>
-      <dt>{t('evidence.actDate')}</dt>
-      <dd>{i18n.date(evidence.actDate)}</dd>
+      {evidence.kind === 'content-filter' ? (
+        <>
+          <dt>{t('evidence.filterName')}</dt>
+          <dd>{evidence.filterName}</dd>
+          <dt>{t('evidence.registryEntry')}</dt>
+          <dd>{evidence.registryEntry}</dd>
+          <dt>{t('evidence.enabledOn')}</dt>
+          <dd>{i18n.date(evidence.enabledOn)}</dd>
+        </>
+      ) : (
+        <>
+          <dt>{t('evidence.actNumber')}</dt>
+          <dd>{evidence.actNumber}</dd>
+          <dt>{t('evidence.actDate')}</dt>
+          <dd>{i18n.date(evidence.actDate)}</dd>
+        </>
+      )}
       {evidence.kind === 'connection' && (
         <>
           <dt>{t('evidence.bandwidthMbps')}</dt>
@@ -316,6 +329,7 @@ function eventDetails(e: MilestoneEvent, i18n: I18n): string {
 
 function evidenceSummary(ev: Evidence, i18n: I18n): string {
   const { t } = i18n;
+  if (ev.kind === 'content-filter') return `${ev.filterName}; ${t('evidence.registryEntry')}: ${ev.registryEntry}; ${t('evidence.enabledOn')}: ${i18n.date(ev.enabledOn)}`;
   const base = `${t('evidence.actNumber')} ${ev.actNumber}, ${i18n.date(ev.actDate)}`;
   switch (ev.kind) {
     case 'connection':
