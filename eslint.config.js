@@ -10,7 +10,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/infra/**'], message: 'infra/ is the outer layer; shared/ and functions/ must not import it.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/infra/**'], message: 'infra/ is the outer layer; shared/ and functions/ must not import it.' }] },
+      ],
     },
   },
   { files: ['infra/**', 'test/**', 'vitest.config.ts', 'eslint.config.js'], rules: { 'no-restricted-imports': 'off' } },

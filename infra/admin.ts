@@ -52,14 +52,19 @@ async function awsTarget(stackName: string): Promise<Target> {
     directory: createUserDirectory({ client: cognito, userPoolId, invitations: 'email' }),
     audit: createUserAudit(dynamodb, tableName),
     where: `stack ${stackName} (user pool ${userPoolId})`,
-    close: () => { cognito.destroy(); dynamodb.destroy(); cfn.destroy(); },
+    close: () => {
+      cognito.destroy();
+      dynamodb.destroy();
+      cfn.destroy();
+    },
   };
 }
 
 function localTarget(dataDir: string): Target {
   const file = path.join(dataDir, 'local-stack.json');
   const running = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalStackState) : undefined;
-  if (!running || !alive(running.pid)) throw new Error(`the local system of ${dataDir} is not running: start it with \`npm start\` (or name a deployed stack with --stack)`);
+  if (!running || !alive(running.pid))
+    throw new Error(`the local system of ${dataDir} is not running: start it with \`npm start\` (or name a deployed stack with --stack)`);
   const local = { region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const cognito = new CognitoIdentityProviderClient({ ...local, endpoint: running.cognitoEndpoint });
   const dynamodb = new DynamoDBClient({ ...local, endpoint: running.dynamodbEndpoint });
@@ -67,7 +72,10 @@ function localTarget(dataDir: string): Target {
     directory: createUserDirectory({ client: cognito, userPoolId: running.userPoolId, invitations: 'return' }),
     audit: createUserAudit(dynamodb, running.tableName),
     where: `the local system at ${running.url}`,
-    close: () => { cognito.destroy(); dynamodb.destroy(); },
+    close: () => {
+      cognito.destroy();
+      dynamodb.destroy();
+    },
   };
 }
 
@@ -83,29 +91,51 @@ function alive(pid: number): boolean {
 const actor = { role: SYSTEM.role, sub: SYSTEM.sub, name: 'npm run admin' };
 
 async function record(target: Target, type: 'user-invited' | 'user-disabled' | 'user-enabled', user: DirectoryUser): Promise<void> {
-  await target.audit.record({ type, at: new Date().toISOString(), username: user.username, email: user.email, role: user.role, scope: scopeOf(user), actor });
+  await target.audit.record({
+    type,
+    at: new Date().toISOString(),
+    username: user.username,
+    email: user.email,
+    role: user.role,
+    scope: scopeOf(user),
+    actor,
+  });
 }
 
 export async function main(argv: string[], print: (line: string) => void = console.log): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, stack: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      stack: { type: 'string' },
+      data: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   const command = positionals[0];
   if (values.help || !command) return print(USAGE);
   const root = fileURLToPath(new URL('../', import.meta.url));
-  const target = values.stack ? await awsTarget(values.stack) : localTarget(path.resolve(root, values.data ?? process.env.DATA_DIR ?? '.data'));
+  const target = values.stack
+    ? await awsTarget(values.stack)
+    : localTarget(path.resolve(root, values.data ?? process.env.DATA_DIR ?? '.data'));
   try {
     switch (command) {
       case 'create-manager': {
         const invitation = Invitation.safeParse({ name: values.name, email: values.email, role: 'program-manager' });
-        if (!invitation.success) throw new Error(`${invitation.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
+        if (!invitation.success)
+          throw new Error(`${invitation.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
         const { user, temporaryPassword } = await target.directory.invite(invitation.data);
         await record(target, 'user-invited', user);
         print(`program manager ${user.email} (user ${user.username}) invited in ${target.where}`);
-        print(temporaryPassword ? `temporary password (shown once; a new one is set at the first sign-in): ${temporaryPassword}` : 'Cognito has e-mailed the temporary password; a new one is set at the first sign-in.');
+        print(
+          temporaryPassword
+            ? `temporary password (shown once; a new one is set at the first sign-in): ${temporaryPassword}`
+            : 'Cognito has e-mailed the temporary password; a new one is set at the first sign-in.',
+        );
         return;
       }
       case 'list-users': {

@@ -59,7 +59,6 @@ export function weekday(date: string): number {
   return new Date(utcMidnight(date)).getUTCDay();
 }
 
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {

@@ -46,7 +46,8 @@ export class VirtualClock implements Clock {
   /** Moves time forward to `target` (never backwards). Listeners are told the new time. */
   setTo(target: Date | number): void {
     const ms = typeof target === 'number' ? target : target.getTime();
-    if (ms < this.#now) throw new RangeError(`VirtualClock cannot go back from ${new Date(this.#now).toISOString()} to ${new Date(ms).toISOString()}`);
+    if (ms < this.#now)
+      throw new RangeError(`VirtualClock cannot go back from ${new Date(this.#now).toISOString()} to ${new Date(ms).toISOString()}`);
     if (ms === this.#now) return;
     this.#now = ms;
     for (const listener of this.#listeners) listener(ms);

@@ -66,8 +66,12 @@ describe('one logger', () => {
 
 describe('the table’s keys', () => {
   /** Item reads and writes, and literal key prefixes, outside comments. */
-  const ITEM_ACCESS = /\b(?:(?:Put|Get|Update|Delete|BatchWrite|BatchGet|TransactWrite|TransactGet)Items?|Query|Scan)Command\b|['"`](?:SCHOOL|JOB|OUTBOX|IDEMPOTENCY|CONTRACTORS|SIGNAL|MILESTONE|EVENT|RESULT|ROW)#/;
-  const code = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const ITEM_ACCESS =
+    /\b(?:(?:Put|Get|Update|Delete|BatchWrite|BatchGet|TransactWrite|TransactGet)Items?|Query|Scan)Command\b|['"`](?:SCHOOL|JOB|OUTBOX|IDEMPOTENCY|CONTRACTORS|SIGNAL|MILESTONE|EVENT|RESULT|ROW)#/;
+  const code = (file: string) =>
+    readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
 
   it('only shared/store reads and writes items and knows their keys (the local Step Functions runtime runs definitions’ own DynamoDB tasks)', () => {
     const offenders = ['functions', 'infra']

@@ -4,12 +4,20 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from './support/dynamodb.js';
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
-  while (Date.now() < end) { if (check()) return true; await new Promise((r) => setTimeout(r, 100)); }
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return check();
 }
 
@@ -30,10 +38,15 @@ describe('embedded DynamoDB Local', () => {
         if (${JSON.stringify(how)} === 'stop') { await d.stop(); process.exit(0); }
         setInterval(() => {}, 1000);
       `;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const line = await new Promise<string>((resolve, reject) => {
         let buf = '';
-        child.stdout.on('data', (c: Buffer) => { buf += c.toString(); if (buf.includes('\n')) resolve(buf.split('\n')[0]!); });
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString();
+          if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+        });
         child.once('exit', () => reject(new Error(`child exited early: ${buf}`)));
       });
       const { java } = JSON.parse(line) as { java: number };

@@ -58,12 +58,18 @@ export function createApp(deps: ApiDeps) {
     if (error instanceof HTTPException) {
       const status = error.status;
       if (status === 400) {
-        return problemResponse(validationProblem([{ field: 'body', reason: error.message || 'malformed JSON' }], 'The request body is not valid JSON.'), instance);
+        return problemResponse(
+          validationProblem([{ field: 'body', reason: error.message || 'malformed JSON' }], 'The request body is not valid JSON.'),
+          instance,
+        );
       }
       if (status === 413) return problemResponse(tooLarge(), instance);
       if (status === 415) {
         return problemResponse(
-          new ApiProblem(415, 'Send the body as application/json.', { type: PROBLEM_TYPES.unsupportedMediaType, errors: [{ field: 'header.content-type', reason: 'must be application/json' }] }),
+          new ApiProblem(415, 'Send the body as application/json.', {
+            type: PROBLEM_TYPES.unsupportedMediaType,
+            errors: [{ field: 'header.content-type', reason: 'must be application/json' }],
+          }),
           instance,
         );
       }
@@ -71,8 +77,15 @@ export function createApp(deps: ApiDeps) {
     }
     const mapped = storeProblem(error);
     if (mapped) return problemResponse(mapped, instance);
-    log('error', 'unhandled error', { path: instance, method: c.req.method, error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error) });
-    return problemResponse(new ApiProblem(500, 'Something went wrong on our side; it has been logged.', { type: PROBLEM_TYPES.internal }), instance);
+    log('error', 'unhandled error', {
+      path: instance,
+      method: c.req.method,
+      error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error),
+    });
+    return problemResponse(
+      new ApiProblem(500, 'Something went wrong on our side; it has been logged.', { type: PROBLEM_TYPES.internal }),
+      instance,
+    );
   });
 
   app.notFound((c) => {
@@ -105,7 +118,10 @@ export function createApp(deps: ApiDeps) {
     if (limiter) {
       const wait = limiter.take(principal.actor.sub);
       if (wait > 0) {
-        throw new ApiProblem(429, 'Too many requests; slow down.', { type: PROBLEM_TYPES.throttled, headers: { 'retry-after': String(Math.ceil(wait / 1000)) } });
+        throw new ApiProblem(429, 'Too many requests; slow down.', {
+          type: PROBLEM_TYPES.throttled,
+          headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+        });
       }
     }
     await next();
@@ -139,7 +155,10 @@ export function createApp(deps: ApiDeps) {
   const document = () => (documentCache ??= app.getOpenAPI31Document(documentConfig));
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/docs', (c) => {
-    c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    c.header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
     c.header('x-content-type-options', 'nosniff');
     return c.html(renderDocs(document() as never));
   });
@@ -171,7 +190,10 @@ export function createApp(deps: ApiDeps) {
 
 function authProblem(error: AuthError): ApiProblem {
   return error.status === 401
-    ? new ApiProblem(401, error.message, { type: PROBLEM_TYPES.unauthorized, headers: { 'www-authenticate': 'Bearer realm="cos", error="invalid_token"' } })
+    ? new ApiProblem(401, error.message, {
+        type: PROBLEM_TYPES.unauthorized,
+        headers: { 'www-authenticate': 'Bearer realm="cos", error="invalid_token"' },
+      })
     : new ApiProblem(403, error.message, { type: PROBLEM_TYPES.forbidden });
 }
 
@@ -187,13 +209,20 @@ function storeProblem(error: unknown): ApiProblem | null {
     case 'transaction-conflict':
       return new ApiProblem(409, (error as Error).message, { type: PROBLEM_TYPES.conflict, code: 'transaction-conflict' });
     case 'idempotency-conflict':
-      return new ApiProblem(422, (error as Error).message, { type: PROBLEM_TYPES.conflict, code: 'idempotency-conflict', errors: [{ field: 'header.idempotency-key', reason: 'already used with another request' }] });
+      return new ApiProblem(422, (error as Error).message, {
+        type: PROBLEM_TYPES.conflict,
+        code: 'idempotency-conflict',
+        errors: [{ field: 'header.idempotency-key', reason: 'already used with another request' }],
+      });
     case 'idempotency-in-progress':
-      return new ApiProblem(409, (error as Error).message, { type: PROBLEM_TYPES.conflict, code: 'idempotency-in-progress', headers: { 'retry-after': '1' } });
+      return new ApiProblem(409, (error as Error).message, {
+        type: PROBLEM_TYPES.conflict,
+        code: 'idempotency-in-progress',
+        headers: { 'retry-after': '1' },
+      });
   }
   if (name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded') {
     return new ApiProblem(429, 'The database is busy; retry shortly.', { type: PROBLEM_TYPES.throttled, headers: { 'retry-after': '1' } });
   }
   return null;
 }
-

@@ -79,7 +79,8 @@ export function createVerifier(config: AuthConfig, keys?: JWTVerifyGetKey) {
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new AuthError(401, 'The token has expired');
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthError(401, `The token is not valid (${error.code}: ${error.claim} ${error.reason})`);
+      if (error instanceof joseErrors.JWTClaimValidationFailed)
+        throw new AuthError(401, `The token is not valid (${error.code}: ${error.claim} ${error.reason})`);
       if (error instanceof joseErrors.JOSEError) throw new AuthError(401, `The token is not valid (${error.code})`);
       throw error;
     }
@@ -97,7 +98,10 @@ export function principalFromClaims(payload: JWTPayload): Principal {
   const role = ROLE_ORDER.find((r) => names.includes(r));
   if (!role) throw new AuthError(403, `The account is in none of the groups ${ROLE_ORDER.join(', ')}`);
   const email = typeof payload.email === 'string' ? payload.email : null;
-  const name = typeof payload.name === 'string' ? payload.name : (email ?? (typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null));
+  const name =
+    typeof payload.name === 'string'
+      ? payload.name
+      : (email ?? (typeof payload['cognito:username'] === 'string' ? (payload['cognito:username'] as string) : null));
   const base = { sub, ...(name ? { name } : {}) };
   switch (role) {
     case 'district-coordinator': {

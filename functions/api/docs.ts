@@ -34,7 +34,9 @@ export function renderDocs(doc: Obj): string {
     }
   }
   const nav = [...toc].map(([tag, items]) => `<h3>${esc(tag)}</h3><ul>${items.join('')}</ul>`).join('');
-  const body = [...groups].map(([tag, ops]) => `<section><h2 id="${anchor(`tag-${tag}`)}">${esc(tag)}</h2>${ops.join('')}</section>`).join('');
+  const body = [...groups]
+    .map(([tag, ops]) => `<section><h2 id="${anchor(`tag-${tag}`)}">${esc(tag)}</h2>${ops.join('')}</section>`)
+    .join('');
   const schemaList = Object.entries(schemas)
     .map(([name, schema]) => `<div class="schema" id="${anchor(`schema-${name}`)}"><h3>${esc(name)}</h3>${schemaBlock(schema)}</div>`)
     .join('');
@@ -85,14 +87,20 @@ function renderOperation(id: string, method: string, path: string, op: Obj): str
 ${op.summary ? `<div><strong>${esc(op.summary)}</strong></div>` : ''}${op.description ? `<p class="desc">${esc(op.description)}</p>` : ''}
 ${paramRows ? `<table><thead><tr><th>parameter</th><th>in</th><th>type</th><th>description</th></tr></thead><tbody>${paramRows}</tbody></table>` : ''}
 ${bodies
-  .map(([type, media]) => `<details open><summary>Request body <code>${esc(type)}</code>${requestBody?.required ? ' (required)' : ''}</summary>${isObj(media) && media.schema !== undefined ? schemaBlock(media.schema) : ''}</details>`)
+  .map(
+    ([type, media]) =>
+      `<details open><summary>Request body <code>${esc(type)}</code>${requestBody?.required ? ' (required)' : ''}</summary>${isObj(media) && media.schema !== undefined ? schemaBlock(media.schema) : ''}</details>`,
+  )
   .join('')}
 <table><thead><tr><th>status</th><th>response</th></tr></thead><tbody>${responses
     .map(([status, res]) => {
       const r = isObj(res) ? res : {};
       const content = isObj(r.content) ? Object.entries(r.content) : [];
       return `<tr><td><code>${esc(status)}</code></td><td>${esc(r.description ?? '')}${content
-        .map(([type, media]) => `<details><summary><code>${esc(type)}</code></summary>${isObj(media) && media.schema !== undefined ? schemaBlock(media.schema) : ''}</details>`)
+        .map(
+          ([type, media]) =>
+            `<details><summary><code>${esc(type)}</code></summary>${isObj(media) && media.schema !== undefined ? schemaBlock(media.schema) : ''}</details>`,
+        )
         .join('')}</td></tr>`;
     })
     .join('')}</tbody></table></article>`;
@@ -130,10 +138,22 @@ function typeLabel(schema: Obj): string {
   if (Array.isArray(schema.enum)) return `<span class="t">${schema.enum.map((v) => esc(JSON.stringify(v))).join(' | ')}</span>`;
   if (schema.const !== undefined) return `<span class="t">${esc(JSON.stringify(schema.const))}</span>`;
   const variants = (Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : null)?.filter(isObj);
-  if (variants) return variants.map((v) => (discriminator(v) ? `<span class="t">{${esc(discriminator(v))}}</span>` : typeLabel(v))).join(' | ');
+  if (variants)
+    return variants.map((v) => (discriminator(v) ? `<span class="t">{${esc(discriminator(v))}}</span>` : typeLabel(v))).join(' | ');
   const type = Array.isArray(schema.type) ? schema.type.join(' | ') : typeof schema.type === 'string' ? schema.type : 'any';
   if (type === 'array' && isObj(schema.items)) return `${typeLabel(schema.items)}[]`;
-  const constraints = ['format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'default']
+  const constraints = [
+    'format',
+    'pattern',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'minLength',
+    'maxLength',
+    'minItems',
+    'maxItems',
+    'default',
+  ]
     .filter((k) => schema[k] !== undefined)
     .map((k) => `${k}: ${JSON.stringify(schema[k])}`);
   return `<span class="t">${esc(type)}</span>${constraints.length ? ` <small>(${esc(constraints.join(', '))})</small>` : ''}`;
@@ -156,7 +176,10 @@ function schemaBlock(schema: Json, depth = 0): string {
   const rows = Object.entries(schema.properties)
     .map(([name, prop]) => {
       const p = isObj(prop) ? prop : {};
-      const nested = isObj(p.properties) || (p.type === 'array' && isObj(p.items) && isObj(p.items.properties)) || (Array.isArray(p.oneOf) && p.oneOf.some((v) => isObj(v) && isObj(v.properties)));
+      const nested =
+        isObj(p.properties) ||
+        (p.type === 'array' && isObj(p.items) && isObj(p.items.properties)) ||
+        (Array.isArray(p.oneOf) && p.oneOf.some((v) => isObj(v) && isObj(v.properties)));
       return `<tr><td><code>${esc(name)}</code>${required.has(name) ? ' <span class="req">required</span>' : ''}</td><td>${typeLabel(p)}${
         nested ? `<details><summary>fields</summary>${schemaBlock(p, depth + 1)}</details>` : ''
       }</td><td>${esc(p.description ?? '')}</td></tr>`;

@@ -86,12 +86,20 @@ export interface HandlerOptions {
   clock?: Clock;
 }
 
-export type ApiHandler = (event: APIGatewayProxyEventV2 | JobEvent, context: Context) => Promise<APIGatewayProxyResultV2 | { jobId: string; done: true }>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2 | JobEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2 | { jobId: string; done: true }>;
 
 function build(options: HandlerOptions) {
   const env = ApiEnv.parse(options.env ?? process.env);
   // The level from the configuration the handler is built from (tests and simulations pass their own).
-  const log = logTo(new Logger({ serviceName: 'api', ...(env.POWERTOOLS_LOG_LEVEL ? { logLevel: env.POWERTOOLS_LOG_LEVEL.toUpperCase() as LogLevel } : {}) }));
+  const log = logTo(
+    new Logger({
+      serviceName: 'api',
+      ...(env.POWERTOOLS_LOG_LEVEL ? { logLevel: env.POWERTOOLS_LOG_LEVEL.toUpperCase() as LogLevel } : {}),
+    }),
+  );
   const clock = options.clock ?? new SystemClock();
   const dynamodb = new DynamoDBClient({});
   const sfn = new SFNClient({});
@@ -121,13 +129,21 @@ function build(options: HandlerOptions) {
     web: serveWeb,
     users: env.USER_POOL_ID
       ? {
-          directory: createUserDirectory({ client: new CognitoIdentityProviderClient({}), userPoolId: env.USER_POOL_ID, invitations: env.USER_INVITATIONS }),
+          directory: createUserDirectory({
+            client: new CognitoIdentityProviderClient({}),
+            userPoolId: env.USER_POOL_ID,
+            invitations: env.USER_INVITATIONS,
+          }),
           audit: createUserAudit(dynamodb, env.TABLE_NAME),
         }
       : null,
     signIn: env.AUTH_SIGN_IN_URL && env.AUTH_AUDIENCE ? signInConfig(env.AUTH_SIGN_IN_URL, env.AUTH_AUDIENCE) : null,
     documents: env.DOCUMENT_BUCKET
-      ? { s3: new S3Client({}), bucket: env.DOCUMENT_BUCKET, ...(env.DOCUMENT_RETENTION_DAYS ? { retentionDays: Number(env.DOCUMENT_RETENTION_DAYS) } : {}) }
+      ? {
+          s3: new S3Client({}),
+          bucket: env.DOCUMENT_BUCKET,
+          ...(env.DOCUMENT_RETENTION_DAYS ? { retentionDays: Number(env.DOCUMENT_RETENTION_DAYS) } : {}),
+        }
       : null,
     rateLimit: env.API_RATE_PER_SECOND > 0 ? { perSecond: env.API_RATE_PER_SECOND, burst: Math.max(1, env.API_RATE_BURST) } : null,
     log,

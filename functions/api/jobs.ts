@@ -36,7 +36,11 @@ export function lambdaJobQueue(lambda: LambdaClient, functionName: string): JobQ
     async enqueue(jobId) {
       const event: JobEvent = { source: JOB_EVENT_SOURCE, jobId };
       const out = await lambda.send(
-        new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify(event)),
+        }),
       );
       if (out.StatusCode !== 202) throw new Error(`asynchronous invocation of ${functionName} answered ${out.StatusCode}`);
     },
@@ -90,11 +94,23 @@ export async function runJob(deps: JobRunnerDeps, jobId: string): Promise<void> 
     return;
   }
   try {
-    const total = job.kind === 'import' ? await runImport(deps, job) : job.kind === 'migration' ? await runMigration(deps, job) : await runBulk(deps, job);
+    const total =
+      job.kind === 'import'
+        ? await runImport(deps, job)
+        : job.kind === 'migration'
+          ? await runMigration(deps, job)
+          : await runBulk(deps, job);
     // Counters from the outcomes themselves: exact even when a crashed run is resumed.
     const results = (await deps.jobs.get(jobId))?.results ?? [];
     const count = (o: JobOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
-    const counters = { total, processed: results.length, succeeded: count('ok'), skipped: count('skipped'), failed: count('rejected') + count('error'), error: null };
+    const counters = {
+      total,
+      processed: results.length,
+      succeeded: count('ok'),
+      skipped: count('skipped'),
+      failed: count('rejected') + count('error'),
+      error: null,
+    };
     await deps.jobs.setStatus(jobId, 'done', counters);
     deps.log('info', 'job done', { jobId, kind: job.kind, attempt, ...counters });
   } catch (error) {
@@ -169,14 +185,24 @@ async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
         const states = deps.program.milestones.map((m) => initialState(deps.program, school, m.key, at));
         const result = await deps.jobs.importSchool(job.id, school, states);
         if (result === 'exists') {
-          await deps.jobs.record(job.id, { schoolId: school.id, outcome: 'rejected', status: 409, code: 'already-exists', detail: `school ${school.id} already exists` });
+          await deps.jobs.record(job.id, {
+            schoolId: school.id,
+            outcome: 'rejected',
+            status: 409,
+            code: 'already-exists',
+            detail: `school ${school.id} already exists`,
+          });
           return;
         }
       }
       try {
         await deps.signal.ensureExecution(school.id);
       } catch (error) {
-        deps.log('warn', 'imported school: workflow not started; the daily sweep will start it', { jobId: job.id, schoolId: school.id, error: String(error) });
+        deps.log('warn', 'imported school: workflow not started; the daily sweep will start it', {
+          jobId: job.id,
+          schoolId: school.id,
+          error: String(error),
+        });
       }
     },
   );

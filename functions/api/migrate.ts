@@ -21,14 +21,29 @@ import type { JobRunnerDeps } from './jobs.js';
 export const MigrationBody = z.object({ programId: Id, version: z.number().int().min(1) }).strict();
 
 /** The preview of one school's move to `version` (null when it follows that version already). */
-export async function previewSchool(programs: ProgramResolver, record: SchoolRecord, version: number, now: Date): Promise<SchoolMigration | null> {
+export async function previewSchool(
+  programs: ProgramResolver,
+  record: SchoolRecord,
+  version: number,
+  now: Date,
+): Promise<SchoolMigration | null> {
   const from = programVersionOf(record.school);
   if (from === version) return null;
   const states: Record<string, MilestoneState> = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-  return migrationPreview({ version: from, program: await programs.version(from) }, { version, program: await programs.version(version) }, record.school, states, now);
+  return migrationPreview(
+    { version: from, program: await programs.version(from) },
+    { version, program: await programs.version(version) },
+    record.school,
+    states,
+    now,
+  );
 }
 
-export async function migrateSchool(deps: JobRunnerDeps, target: { programId: string; version: number; jobId: string; actor: Actor }, schoolId: string): Promise<JobOutcome> {
+export async function migrateSchool(
+  deps: JobRunnerDeps,
+  target: { programId: string; version: number; jobId: string; actor: Actor },
+  schoolId: string,
+): Promise<JobOutcome> {
   const programs = deps.programs ?? createProgramResolver(deps.store);
   const record = await deps.store.getSchool(schoolId);
   if (!record) return { schoolId, outcome: 'rejected', status: 404, code: 'school-not-found', detail: `school ${schoolId} does not exist` };
@@ -41,15 +56,41 @@ export async function migrateSchool(deps: JobRunnerDeps, target: { programId: st
 
   await deps.store.initMilestones(plan.added.map((a) => initialState(to, record.school, a.milestone, now)));
   for (const r of migrationReplans(plan)) {
-    const { outcome } = await commands.execute({ schoolId, milestone: r.milestone, command: r.command, actor: target.actor, idempotencyKey: `migration.${target.jobId}.${schoolId}.${r.milestone}` });
-    if (!outcome.ok) return { schoolId, outcome: 'rejected', status: outcome.status, code: outcome.code, detail: `re-plan of ${r.milestone}: ${outcome.message}` };
+    const { outcome } = await commands.execute({
+      schoolId,
+      milestone: r.milestone,
+      command: r.command,
+      actor: target.actor,
+      idempotencyKey: `migration.${target.jobId}.${schoolId}.${r.milestone}`,
+    });
+    if (!outcome.ok)
+      return {
+        schoolId,
+        outcome: 'rejected',
+        status: outcome.status,
+        code: outcome.code,
+        detail: `re-plan of ${r.milestone}: ${outcome.message}`,
+      };
   }
   const reason = `Не входит в версию ${target.version} программы`;
   for (const removed of plan.removed) {
     const state = record.milestones.find((m) => m.state.key === removed.milestone)?.state;
     if (!state || isTerminal(state)) continue;
-    const { outcome } = await commands.execute({ schoolId, milestone: removed.milestone, command: { type: 'waive', reason }, actor: target.actor, idempotencyKey: `migration.${target.jobId}.${schoolId}.${removed.milestone}` });
-    if (!outcome.ok) return { schoolId, outcome: 'rejected', status: outcome.status, code: outcome.code, detail: `waiver of ${removed.milestone}: ${outcome.message}` };
+    const { outcome } = await commands.execute({
+      schoolId,
+      milestone: removed.milestone,
+      command: { type: 'waive', reason },
+      actor: target.actor,
+      idempotencyKey: `migration.${target.jobId}.${schoolId}.${removed.milestone}`,
+    });
+    if (!outcome.ok)
+      return {
+        schoolId,
+        outcome: 'rejected',
+        status: outcome.status,
+        code: outcome.code,
+        detail: `waiver of ${removed.milestone}: ${outcome.message}`,
+      };
   }
 
   const after: School = { ...record.school, programVersion: target.version };
@@ -67,7 +108,11 @@ export async function migrateSchool(deps: JobRunnerDeps, target: { programId: st
   } catch (error) {
     deps.log('warn', 'migrated school: workflow not woken; the sweep starts what is ready', { schoolId, error: String(error) });
   }
-  const detail = [`version ${plan.from} → ${plan.to}`, plan.added.length ? `added ${plan.added.map((a) => a.milestone).join(', ')}` : '', plan.moved.length ? `re-planned ${plan.moved.map((m) => m.milestone).join(', ')}` : '']
+  const detail = [
+    `version ${plan.from} → ${plan.to}`,
+    plan.added.length ? `added ${plan.added.map((a) => a.milestone).join(', ')}` : '',
+    plan.moved.length ? `re-planned ${plan.moved.map((m) => m.milestone).join(', ')}` : '',
+  ]
     .filter(Boolean)
     .join('; ');
   return { schoolId, outcome: 'ok', status: 200, version: record.version + 1, detail };

@@ -110,6 +110,9 @@ export function fieldErrors(target: ValidationTarget, error: z.ZodError): FieldE
   return out;
 }
 
-export function validationProblem(errors: FieldError[], detail = 'The request is not valid; see errors for every field at fault.'): ApiProblem {
+export function validationProblem(
+  errors: FieldError[],
+  detail = 'The request is not valid; see errors for every field at fault.',
+): ApiProblem {
   return new ApiProblem(400, detail, { type: PROBLEM_TYPES.validation, title: 'Invalid request', errors });
 }

@@ -30,7 +30,9 @@ export function progressReport(
   const keys = program.milestones.map((m) => m.key);
   const known = new Set(districtIds);
   // An archived school leaves the denominators from its archive date.
-  const schools = records.filter((r) => known.has(r.school.district)).map((r) => ({ ...kpiSchool(r), archived: !countsOn(r.school, date) }));
+  const schools = records
+    .filter((r) => known.has(r.school.district))
+    .map((r) => ({ ...kpiSchool(r), archived: !countsOn(r.school, date) }));
 
   const grouped = groupedTally(keys, schools, until, groupBy, districtIds);
   return {
@@ -43,7 +45,16 @@ export function progressReport(
     targets: program.targets.map((t) => {
       const evaluated = t.date <= date;
       const p = targetProgress(t, schools, evaluated ? endOfKpiDay(program, t.date) : until);
-      return { milestone: t.milestone, date: t.date, target: t.share, scope: t.scope, counted: p.counted, reached: p.reached, share: p.share, met: evaluated ? p.met : null };
+      return {
+        milestone: t.milestone,
+        date: t.date,
+        target: t.share,
+        scope: t.scope,
+        counted: p.counted,
+        reached: p.reached,
+        share: p.share,
+        met: evaluated ? p.met : null,
+      };
     }),
   };
 }
@@ -51,7 +62,12 @@ export function progressReport(
 /** The report as CSV (UTF-8 with BOM, so that spreadsheet programs read Cyrillic): one line per group, a total, and the gap. */
 export function progressCsv(report: ProgressReport, districts: readonly District[]): string {
   const names = new Map(districts.map((d) => [d.id, d]));
-  const header = [report.groupBy, `${report.groupBy}_ru`, 'schools', ...report.milestones.flatMap((k) => [`${k}_reached`, `${k}_waived`, `${k}_share`])];
+  const header = [
+    report.groupBy,
+    `${report.groupBy}_ru`,
+    'schools',
+    ...report.milestones.flatMap((k) => [`${k}_reached`, `${k}_waived`, `${k}_share`]),
+  ];
   const line = (id: string, nameRu: string, row: Omit<ProgressRow, 'group'>) => [
     id,
     nameRu,
@@ -61,10 +77,19 @@ export function progressCsv(report: ProgressReport, districts: readonly District
       return [String(cell.reached), String(cell.waived), cell.share.toFixed(4)];
     }),
   ];
-  const lines = [header, ...report.rows.map((r) => line(r.group, names.get(r.group)?.nameRu ?? GROUP_RU[r.group] ?? '', r)), line('total', 'Итого', report.total)];
+  const lines = [
+    header,
+    ...report.rows.map((r) => line(r.group, names.get(r.group)?.nameRu ?? GROUP_RU[r.group] ?? '', r)),
+    line('total', 'Итого', report.total),
+  ];
   if (report.gap) {
     const gap = report.gap;
-    lines.push([`gap_${gap.between.join('_minus_')}`, 'Разрыв, п. п.', '', ...report.milestones.flatMap((k) => ['', '', gap.points[k] === null || gap.points[k] === undefined ? '' : String(gap.points[k])])]);
+    lines.push([
+      `gap_${gap.between.join('_minus_')}`,
+      'Разрыв, п. п.',
+      '',
+      ...report.milestones.flatMap((k) => ['', '', gap.points[k] === null || gap.points[k] === undefined ? '' : String(gap.points[k])]),
+    ]);
   }
   return writeCsv(lines, { bom: true });
 }
@@ -78,9 +103,25 @@ const GROUP_RU: Record<string, string> = {
 };
 
 /** Scorecard columns, in order, as CSV headers. */
-const SCORECARD_COLUMNS = ['contractor', 'name', 'milestone', 'accepted', 'onTime', 'onTimeShare', 'meanDelay', 'p90Delay', 'submissions', 'rejections', 'rejectionRate', 'open', 'overdue'] as const;
+const SCORECARD_COLUMNS = [
+  'contractor',
+  'name',
+  'milestone',
+  'accepted',
+  'onTime',
+  'onTimeShare',
+  'meanDelay',
+  'p90Delay',
+  'submissions',
+  'rejections',
+  'rejectionRate',
+  'open',
+  'overdue',
+] as const;
 
 /** The scorecards as CSV (UTF-8 with BOM): one line per contractor and milestone; an empty cell for a figure without data. */
 export function scorecardsCsv(cards: Scorecards): string {
-  return writeCsv([[...SCORECARD_COLUMNS], ...cards.rows.map((r) => SCORECARD_COLUMNS.map((k) => (r[k] === null ? '' : String(r[k]))))], { bom: true });
+  return writeCsv([[...SCORECARD_COLUMNS], ...cards.rows.map((r) => SCORECARD_COLUMNS.map((k) => (r[k] === null ? '' : String(r[k]))))], {
+    bom: true,
+  });
 }

@@ -76,7 +76,12 @@ export function visibleMilestones(principal: Principal, school: School, states: 
  * submissions, the rejections of them or their notes. `log` is the school's whole history, read after
  * `events`, so that every event of `events` finds the assignment it happened under.
  */
-export function visibleEvents(principal: Principal, visible: MilestoneState[], events: MilestoneEvent[], log: readonly MilestoneEvent[]): MilestoneEvent[] {
+export function visibleEvents(
+  principal: Principal,
+  visible: MilestoneState[],
+  events: MilestoneEvent[],
+  log: readonly MilestoneEvent[],
+): MilestoneEvent[] {
   if (principal.actor.role !== 'contractor') return events;
   const org = principal.actor.org;
   const keys = new Set(visible.map((s) => s.key));
@@ -114,11 +119,18 @@ export interface MilestoneFilter {
 }
 
 /** With a milestone: that milestone matches status/overdue; without: any milestone does. */
-export function matchesMilestones(program: ProgramDefinition, states: readonly MilestoneLine[], filter: MilestoneFilter, now: Date): boolean {
+export function matchesMilestones(
+  program: ProgramDefinition,
+  states: readonly MilestoneLine[],
+  filter: MilestoneFilter,
+  now: Date,
+): boolean {
   if (filter.milestone === undefined && filter.status === undefined && filter.overdue === undefined) return true;
   const candidates = filter.milestone === undefined ? states : states.filter((s) => s.key === filter.milestone);
   return candidates.some(
-    (s) => (filter.status === undefined || s.status === filter.status) && (filter.overdue === undefined || isOverdue(s, now, program.timeZone) === filter.overdue),
+    (s) =>
+      (filter.status === undefined || s.status === filter.status) &&
+      (filter.overdue === undefined || isOverdue(s, now, program.timeZone) === filter.overdue),
   );
 }
 

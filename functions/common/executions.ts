@@ -67,7 +67,12 @@ export type LifecycleState = { running: true; executionArn: string; name: string
  * From generation `from` on: the first execution that runs, or the first name nobody used. Starting the
  * returned name with the usual input either starts it or (while it runs) returns the running one.
  */
-async function firstLiveOrUnused(sfn: SFNClient, arnOf: (name: string) => string, nameOf: (generation: number) => string, from: number): Promise<LifecycleState> {
+async function firstLiveOrUnused(
+  sfn: SFNClient,
+  arnOf: (name: string) => string,
+  nameOf: (generation: number) => string,
+  from: number,
+): Promise<LifecycleState> {
   for (let generation = from; generation < from + MAX_GENERATIONS; generation++) {
     const name = nameOf(generation);
     const arn = arnOf(name);
@@ -108,7 +113,12 @@ export async function findLifecycle(
  * was used already) the first later one that runs or is unused. A name that is not of the scheme counts
  * as generation 0.
  */
-export async function successorName(sfn: SFNClient, stateMachineArn: string, nameOf: (generation: number) => string, executionName: string): Promise<string> {
+export async function successorName(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  nameOf: (generation: number) => string,
+  executionName: string,
+): Promise<string> {
   const generation = generationOf(executionName);
   const current = generation !== null && nameOf(generation) === executionName ? generation : 0;
   const next = await firstLiveOrUnused(sfn, (name) => executionArnOf(stateMachineArn, name), nameOf, current + 1);

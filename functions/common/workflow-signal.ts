@@ -169,12 +169,20 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
   }
 
   /** The school program plans again: its waiting step is woken, or its live (or next) generation runs. */
-  async function wakeProgram(input: { schoolId: string; milestone: string; status: string }, where: Record<string, unknown>): Promise<SignalResult> {
+  async function wakeProgram(
+    input: { schoolId: string; milestone: string; status: string },
+    where: Record<string, unknown>,
+  ): Promise<SignalResult> {
     const wait = programWaits ? await programWaits.get(input.schoolId) : null;
     if (wait) {
       let delivered = true;
       try {
-        await sfn.send(new SendTaskSuccessCommand({ taskToken: wait.token, output: JSON.stringify({ milestone: input.milestone, status: input.status }) }));
+        await sfn.send(
+          new SendTaskSuccessCommand({
+            taskToken: wait.token,
+            output: JSON.stringify({ milestone: input.milestone, status: input.status }),
+          }),
+        );
       } catch (error) {
         if (!isStale(error)) throw error;
         delivered = false;
@@ -186,15 +194,24 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
       }
     }
     const live = await ensureExecution(input.schoolId);
-    log(live.started ? 'warn' : 'info', live.started ? 'school program was not running: started its next generation' : 'school program is running', {
-      ...where,
-      executionArn: live.executionArn,
-    });
+    log(
+      live.started ? 'warn' : 'info',
+      live.started ? 'school program was not running: started its next generation' : 'school program is running',
+      {
+        ...where,
+        executionArn: live.executionArn,
+      },
+    );
     return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
   }
 
   /** Tells the workflow of the stored state: the waiting step, else the running lifecycle, else the program. */
-  async function notify(signal: PendingSignal, stored: StoredMilestone, where: Record<string, unknown>, cleanUp: Promise<unknown>[]): Promise<SignalResult> {
+  async function notify(
+    signal: PendingSignal,
+    stored: StoredMilestone,
+    where: Record<string, unknown>,
+    cleanUp: Promise<unknown>[],
+  ): Promise<SignalResult> {
     const { state, task } = stored;
     if (task && task.version !== undefined && task.version >= state.version) {
       // The step waiting now started after this state was committed: it has read it.
@@ -211,13 +228,19 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     if (!lifecycleStateMachineArn) {
       // Without the lifecycle's state machine: any running execution of the school counts as live.
       const live = await ensureExecution(signal.schoolId, hint ? [hint] : []);
-      log('info', live.started ? 'workflow execution started' : 'workflow execution is running', { ...where, executionArn: live.executionArn });
+      log('info', live.started ? 'workflow execution started' : 'workflow execution is running', {
+        ...where,
+        executionArn: live.executionArn,
+      });
       return { kind: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
     }
     // No step waited: the milestone's lifecycle, if it runs, reads the stored state at its next step.
     const lifecycle = await findLifecycle(sfn, lifecycleStateMachineArn, signal.schoolId, signal.milestone, hint ?? undefined);
     if (lifecycle.running) {
-      log('info', 'the milestone lifecycle is running: it reads the stored state at its next step', { ...where, executionArn: lifecycle.executionArn });
+      log('info', 'the milestone lifecycle is running: it reads the stored state at its next step', {
+        ...where,
+        executionArn: lifecycle.executionArn,
+      });
       return { kind: 'execution-running', executionArn: lifecycle.executionArn };
     }
     return wakeProgram({ schoolId: signal.schoolId, milestone: signal.milestone, status: state.status }, where);
@@ -240,10 +263,17 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
       await Promise.all([...cleanUp, store.clearSignal(signal.schoolId, signal.milestone, signal.version)]);
       return result;
     } catch (error) {
-      log('error', 'workflow signal failed; it stays in the outbox', { ...where, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      log('error', 'workflow signal failed; it stays in the outbox', {
+        ...where,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
       return { kind: 'failed', error: String(error) };
     }
   }
 
-  return { deliver, ensureExecution, wakeProgram: (schoolId) => wakeProgram({ schoolId, milestone: '', status: 'replanned' }, { schoolId, event: 'program-changed' }) };
+  return {
+    deliver,
+    ensureExecution,
+    wakeProgram: (schoolId) => wakeProgram({ schoolId, milestone: '', status: 'replanned' }, { schoolId, event: 'program-changed' }),
+  };
 }

@@ -60,7 +60,11 @@ export class DeliveryError extends Error {
 }
 
 /** Sends to each destination not reached yet, recording each as it goes; then reports the ones that failed. */
-async function sendToEach(destinations: readonly string[], ledger: DeliveryLedger, send: (destination: string) => Promise<unknown>): Promise<void> {
+async function sendToEach(
+  destinations: readonly string[],
+  ledger: DeliveryLedger,
+  send: (destination: string) => Promise<unknown>,
+): Promise<void> {
   const failures: { destination: string; reason: string }[] = [];
   for (const destination of destinations) {
     if (ledger.reached.has(destination)) continue;
@@ -96,7 +100,9 @@ export type ChannelConfig = z.infer<typeof ChannelConfig>;
 export function channelConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelConfig {
   const parsed = ChannelConfig.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Delivery channel configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'NOTIFY_CHANNEL'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Delivery channel configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'NOTIFY_CHANNEL'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -108,7 +114,12 @@ export function createChannel(config: ChannelConfig, logger: ChannelLogger): Del
     case 'sns':
       return new SnsChannel(new SNSClient({}), config.NOTIFY_TOPIC_ARN);
     case 'ses':
-      return new SesChannel(new SESv2Client({}), config.SES_FROM_ADDRESS, new UserDirectoryRecipients(new CognitoIdentityProviderClient({}), config.USER_POOL_ID), logger);
+      return new SesChannel(
+        new SESv2Client({}),
+        config.SES_FROM_ADDRESS,
+        new UserDirectoryRecipients(new CognitoIdentityProviderClient({}), config.USER_POOL_ID),
+        logger,
+      );
   }
 }
 
@@ -154,7 +165,11 @@ class SnsChannel implements DeliveryChannel {
 
   async send(message: OutgoingMessage, ledger: DeliveryLedger): Promise<SendOutcome> {
     const attributes: Record<string, MessageAttributeValue> = {};
-    for (const [name, value] of Object.entries({ ...message.attributes, ...recipientAttributes(message.recipient), notificationId: message.id })) {
+    for (const [name, value] of Object.entries({
+      ...message.attributes,
+      ...recipientAttributes(message.recipient),
+      notificationId: message.id,
+    })) {
       if (value) attributes[name] = { DataType: 'String', StringValue: value };
     }
     await sendToEach([this.topicArn], ledger, () =>
@@ -173,7 +188,10 @@ class SnsChannel implements DeliveryChannel {
 }
 
 export function snsSubject(text: string): string {
-  const ascii = text.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  const ascii = text
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
   return (ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii) || 'Notification';
 }
 
@@ -211,7 +229,9 @@ export class UserDirectoryRecipients implements RecipientDirectory {
     const users: UserType[] = [];
     let next: string | undefined;
     do {
-      const page = await this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: groupName, Limit: 60, NextToken: next }));
+      const page = await this.client.send(
+        new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: groupName, Limit: 60, NextToken: next }),
+      );
       users.push(...(page.Users ?? []));
       next = page.NextToken;
     } while (next);

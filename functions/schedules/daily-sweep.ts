@@ -22,13 +22,25 @@ import { z } from 'zod';
 import { addDays, endOfLocalDay, localDate } from '../../shared/calendar.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { daysOverdue, isOverdue, milestoneDefinition, nextReminder } from '../../shared/domain/index.js';
-import { IsoInstant, type MilestoneDefinition, type MilestoneState, type ProgramDefinition, type School } from '../../shared/program/model.js';
+import {
+  IsoInstant,
+  type MilestoneDefinition,
+  type MilestoneState,
+  type ProgramDefinition,
+  type School,
+} from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
 import { createStore, hashRequest, type MilestoneStore } from '../../shared/store/index.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { logTo } from '../common/log.js';
-import { channelConfigFromEnv, createChannel, DeliveryError, type DeliveryChannel, type OutgoingMessage } from '../notifications/channels.js';
+import {
+  channelConfigFromEnv,
+  createChannel,
+  DeliveryError,
+  type DeliveryChannel,
+  type OutgoingMessage,
+} from '../notifications/channels.js';
 
 export const SweepRequest = z
   .object({
@@ -71,7 +83,8 @@ export function createSweep(deps: SweepDeps) {
   const tz = program.timeZone;
   /** The program of each school with an open milestone, by its version (profiles read once per run). */
   const programOf = new Map<string, ProgramDefinition>();
-  const definitionOf = (state: Pick<MilestoneState, 'schoolId' | 'key'>) => milestoneDefinition(programOf.get(state.schoolId) ?? program, state.key);
+  const definitionOf = (state: Pick<MilestoneState, 'schoolId' | 'key'>) =>
+    milestoneDefinition(programOf.get(state.schoolId) ?? program, state.key);
 
   async function run(request: SweepRequest): Promise<SweepResult> {
     const now = request.scheduledTime ? new Date(request.scheduledTime) : deps.clock.now();
@@ -130,7 +143,8 @@ export function createSweep(deps: SweepDeps) {
         logger.error('could not make sure the school workflow is running', { schoolId, error: error as Error });
       }
     }
-    if (!workflows && dueSchools.size > 0) logger.warn('no school-program state machine configured: workflows not checked', { schools: dueSchools.size });
+    if (!workflows && dueSchools.size > 0)
+      logger.warn('no school-program state machine configured: workflows not checked', { schools: dueSchools.size });
 
     const digestsSent = await sendDigests(overdue, now, today);
 
@@ -176,7 +190,12 @@ export function createSweep(deps: SweepDeps) {
         } catch (error) {
           if (!(error instanceof DeliveryError)) throw error;
           metrics.addMetric('DigestDestinationsNotReached', MetricUnit.Count, error.failures.length);
-          logger.error('digest not delivered to every destination', { district, date: today, reached: reached.size, failures: error.failures });
+          logger.error('digest not delivered to every destination', {
+            district,
+            date: today,
+            reached: reached.size,
+            failures: error.failures,
+          });
         }
         return { sentAt: now.toISOString() };
       });
@@ -213,8 +232,10 @@ export function digestMessage(
     .sort((a, b) => b.days - a.days || a.school.name.localeCompare(b.school.name) || a.state.key.localeCompare(b.state.key));
   const shown = rows.slice(0, DIGEST_LINES);
   const more = rows.length - shown.length;
-  const lineRu = (r: (typeof rows)[number]) => `• ${r.school.name} — ${r.def?.title.ru ?? r.state.key}: срок ${r.state.deadline}, просрочено на ${r.days} дн.`;
-  const lineEn = (r: (typeof rows)[number]) => `• ${r.school.name} — ${r.def?.title.en ?? r.state.key}: due ${r.state.deadline}, ${r.days} day(s) overdue`;
+  const lineRu = (r: (typeof rows)[number]) =>
+    `• ${r.school.name} — ${r.def?.title.ru ?? r.state.key}: срок ${r.state.deadline}, просрочено на ${r.days} дн.`;
+  const lineEn = (r: (typeof rows)[number]) =>
+    `• ${r.school.name} — ${r.def?.title.en ?? r.state.key}: due ${r.state.deadline}, ${r.days} day(s) overdue`;
   return {
     id: `digest:${district}:${today}`,
     recipient: { type: 'district-coordinator', district },
@@ -224,7 +245,9 @@ export function digestMessage(
     },
     body: {
       ru: [`Просроченные этапы на ${today} (${rows.length}):`, ...shown.map(lineRu), ...(more > 0 ? [`…и ещё ${more}.`] : [])].join('\n'),
-      en: [`Overdue milestones on ${today} (${rows.length}):`, ...shown.map(lineEn), ...(more > 0 ? [`…and ${more} more.`] : [])].join('\n'),
+      en: [`Overdue milestones on ${today} (${rows.length}):`, ...shown.map(lineEn), ...(more > 0 ? [`…and ${more} more.`] : [])].join(
+        '\n',
+      ),
     },
     attributes: { kind: 'digest', level: 'district-coordinator', date: today },
   };
@@ -234,7 +257,10 @@ export function digestMessage(
 
 const Env = z.object({
   TABLE_NAME: z.string().min(1),
-  SCHOOL_PROGRAM_STATE_MACHINE_ARN: z.string().regex(/^arn:[\w-]+:states:/).optional(),
+  SCHOOL_PROGRAM_STATE_MACHINE_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:states:/)
+    .optional(),
 });
 
 const logger = new Logger();

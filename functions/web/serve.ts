@@ -148,4 +148,3 @@ function hash(bytes: Buffer): string {
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h.toString(16);
 }
-

@@ -38,7 +38,10 @@ export const AwaitMilestoneEvent = z
   .strict();
 export type AwaitMilestoneEvent = z.infer<typeof AwaitMilestoneEvent>;
 
-export type AwaitOutcome = { waiting: true } | { waiting: false; reason: string } | { waiting: false; ended: typeof LIFECYCLE_END_ERROR | typeof LIFECYCLE_RENEW_ERROR };
+export type AwaitOutcome =
+  | { waiting: true }
+  | { waiting: false; reason: string }
+  | { waiting: false; ended: typeof LIFECYCLE_END_ERROR | typeof LIFECYCLE_RENEW_ERROR };
 
 const logger = new Logger();
 
@@ -54,7 +57,11 @@ export async function awaitMilestone(ctx: WorkflowContext, event: AwaitMilestone
 
   const proceed = async (reason: string, current: { status: string; version: number } | null): Promise<AwaitOutcome> => {
     await store.clearTaskToken(schoolId, key, { token });
-    await sendTaskSuccess(ctx.sfn, token, { event: 'changed', version: current?.version ?? event.version, status: current?.status ?? event.status });
+    await sendTaskSuccess(ctx.sfn, token, {
+      event: 'changed',
+      version: current?.version ?? event.version,
+      status: current?.status ?? event.status,
+    });
     logger.info('milestone changed before the wait began: continuing at once', { schoolId, key, reason });
     return { waiting: false, reason };
   };
@@ -75,5 +82,7 @@ export async function awaitMilestone(ctx: WorkflowContext, event: AwaitMilestone
 
 export async function handler(event: unknown, context?: Context): Promise<AwaitOutcome> {
   if (context) logger.addContext(context);
-  return classified('await milestone change', logger, () => awaitMilestone(workflowContext(), parseEvent(AwaitMilestoneEvent, event, 'await milestone change')));
+  return classified('await milestone change', logger, () =>
+    awaitMilestone(workflowContext(), parseEvent(AwaitMilestoneEvent, event, 'await milestone change')),
+  );
 }

@@ -10,7 +10,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { Id, IsoInstant } from '../../shared/program/model.js';
-import { classified, parseEvent, PERMANENT_ERROR, sendTaskSuccess, workflowContext, WorkflowError, type WorkflowContext } from './common.js';
+import {
+  classified,
+  parseEvent,
+  PERMANENT_ERROR,
+  sendTaskSuccess,
+  workflowContext,
+  WorkflowError,
+  type WorkflowContext,
+} from './common.js';
 import { fingerprintOf } from './plan-school.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 
@@ -33,15 +41,24 @@ export async function awaitProgram(ctx: WorkflowContext, event: AwaitProgramEven
   await waits.put({ schoolId: event.schoolId, token: event.token, executionArn: event.executionArn, since: event.now });
   const record = await ctx.storeAt(event.now).getSchool(event.schoolId);
   if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
-  const fingerprint = fingerprintOf(await ctx.programs.forSchool(record.school), Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state])));
+  const fingerprint = fingerprintOf(
+    await ctx.programs.forSchool(record.school),
+    Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state])),
+  );
   if (fingerprint === event.fingerprint) return { waiting: true };
   await waits.clear(event.schoolId, event.token);
   await sendTaskSuccess(ctx.sfn, event.token, { changed: true });
-  logger.info('school changed before the program began to wait: planning again at once', { schoolId: event.schoolId, before: event.fingerprint, now: fingerprint });
+  logger.info('school changed before the program began to wait: planning again at once', {
+    schoolId: event.schoolId,
+    before: event.fingerprint,
+    now: fingerprint,
+  });
   return { waiting: false };
 }
 
 export async function handler(event: unknown, context?: Context): Promise<{ waiting: boolean }> {
   if (context) logger.addContext(context);
-  return classified('await school change', logger, () => awaitProgram(workflowContext(), parseEvent(AwaitProgramEvent, event, 'await school change')));
+  return classified('await school change', logger, () =>
+    awaitProgram(workflowContext(), parseEvent(AwaitProgramEvent, event, 'await school change')),
+  );
 }

@@ -28,8 +28,7 @@ export const CloseEvent = z
 export type CloseEvent = z.infer<typeof CloseEvent>;
 
 export type CloseOutcome =
-  | { signalled: 'program-token'; executionArn: string }
-  | { signalled: 'execution-running' | 'execution-started'; executionArn: string };
+  { signalled: 'program-token'; executionArn: string } | { signalled: 'execution-running' | 'execution-started'; executionArn: string };
 
 const logger = new Logger();
 
@@ -52,11 +51,14 @@ export async function closeMilestone(ctx: WorkflowContext, event: CloseEvent): P
     log: logTo(logger),
   });
   const live = await signal.ensureExecution(event.schoolId);
-  logger[live.started ? 'warn' : 'info'](live.started ? 'school program was not running: started the next generation' : 'school program is running', {
-    schoolId: event.schoolId,
-    key: event.key,
-    executionArn: live.executionArn,
-  });
+  logger[live.started ? 'warn' : 'info'](
+    live.started ? 'school program was not running: started the next generation' : 'school program is running',
+    {
+      schoolId: event.schoolId,
+      key: event.key,
+      executionArn: live.executionArn,
+    },
+  );
   return { signalled: live.started ? 'execution-started' : 'execution-running', executionArn: live.executionArn };
 }
 

@@ -41,7 +41,12 @@ export const MilestoneView = z
 export type MilestoneView = z.infer<typeof MilestoneView>;
 
 /** The view without the successor's name (which needs a look at the executions, see `withSuccessor`). */
-export function milestoneView(program: ProgramDefinition, state: MilestoneState, nowIso: string, executionStartTime: string): MilestoneView {
+export function milestoneView(
+  program: ProgramDefinition,
+  state: MilestoneState,
+  nowIso: string,
+  executionStartTime: string,
+): MilestoneView {
   const def = milestoneDefinition(program, state.key);
   if (!def) throw new WorkflowError(PERMANENT_ERROR, `milestone "${state.key}" is not part of program ${program.id}`);
   const now = new Date(nowIso);

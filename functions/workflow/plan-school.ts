@@ -24,7 +24,21 @@ import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
 import { Id, SYSTEM, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import type { SchoolRecord } from '../../shared/store/index.js';
-import { classified, ExecutionFields, instantClock, latestWake, parseEvent, PERMANENT_ERROR, renewAt, requireArn, secondsUntil, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import {
+  classified,
+  ExecutionFields,
+  instantClock,
+  latestWake,
+  parseEvent,
+  PERMANENT_ERROR,
+  renewAt,
+  requireArn,
+  secondsUntil,
+  workflowContext,
+  WorkflowError,
+  WORKFLOW_ENV,
+  type WorkflowContext,
+} from './common.js';
 import { findLifecycle, programExecutionName, successorName } from '../common/executions.js';
 import { WAIT_PHASE } from './milestone-view.js';
 
@@ -71,13 +85,18 @@ export function readyToStart(program: ProgramDefinition, states: Readonly<Record
     .map((def) => def.key);
 }
 
-async function loadSchool(ctx: WorkflowContext, event: PlanEvent): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState>; program: ProgramDefinition }> {
+async function loadSchool(
+  ctx: WorkflowContext,
+  event: PlanEvent,
+): Promise<{ record: SchoolRecord; states: Record<string, MilestoneState>; program: ProgramDefinition }> {
   const store = ctx.storeAt(event.now);
   const record = await store.getSchool(event.schoolId);
   if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
   const program = await ctx.programs.forSchool(record.school);
   const states: Record<string, MilestoneState> = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-  const missing = program.milestones.filter((m) => !states[m.key]).map((m) => initialState(program, record.school, m.key, new Date(event.now)));
+  const missing = program.milestones
+    .filter((m) => !states[m.key])
+    .map((m) => initialState(program, record.school, m.key, new Date(event.now)));
   if (missing.length > 0) {
     await store.initMilestones(missing);
     const again = await store.getSchool(event.schoolId);
@@ -106,7 +125,12 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     if (outcome.ok) {
       states[def.key] = outcome.state;
       started.push(def.key);
-      logger.info('milestone started', { schoolId: event.schoolId, key: def.key, assignee: outcome.state.assignee, deadline: outcome.state.deadline });
+      logger.info('milestone started', {
+        schoolId: event.schoolId,
+        key: def.key,
+        assignee: outcome.state.assignee,
+        deadline: outcome.state.deadline,
+      });
     } else {
       // Decided against a newer state (a manager acted in between): plan with what is stored now.
       logger.info('milestone not started', { schoolId: event.schoolId, key: def.key, code: outcome.code, message: outcome.message });
@@ -142,7 +166,9 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     done,
     waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime)), nowMs),
     continueAsNew,
-    successorName: continueAsNew ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName) : null,
+    successorName: continueAsNew
+      ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName)
+      : null,
     fingerprint: fingerprintOf(program, states),
     started,
   };

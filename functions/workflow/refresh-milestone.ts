@@ -14,7 +14,18 @@ import { z } from 'zod';
 import { remind } from '../../shared/domain/index.js';
 import { Id, MilestoneKey, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
-import { classified, ExecutionFields, parseEvent, PERMANENT_ERROR, requireArn, TRANSIENT_ERROR, workflowContext, WorkflowError, WORKFLOW_ENV, type WorkflowContext } from './common.js';
+import {
+  classified,
+  ExecutionFields,
+  parseEvent,
+  PERMANENT_ERROR,
+  requireArn,
+  TRANSIENT_ERROR,
+  workflowContext,
+  WorkflowError,
+  WORKFLOW_ENV,
+  type WorkflowContext,
+} from './common.js';
 import { lifecycleExecutionName, successorName } from '../common/executions.js';
 import { milestoneView, type MilestoneView } from './milestone-view.js';
 
@@ -27,14 +38,23 @@ export type RemindEvent = z.infer<typeof RemindEvent>;
 const logger = new Logger();
 
 /** The milestone's state and the program its school follows, from one read of the school. */
-async function readState(ctx: WorkflowContext, store: MilestoneStore, schoolId: string, key: string): Promise<{ state: MilestoneState; program: ProgramDefinition }> {
+async function readState(
+  ctx: WorkflowContext,
+  store: MilestoneStore,
+  schoolId: string,
+  key: string,
+): Promise<{ state: MilestoneState; program: ProgramDefinition }> {
   const record = await store.getSchool(schoolId);
   const state = record?.milestones.find((m) => m.state.key === key)?.state;
   if (!record || !state) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
   return { state, program: await ctx.programs.forSchool(record.school) };
 }
 
-async function view(ctx: WorkflowContext, { state, program }: { state: MilestoneState; program: ProgramDefinition }, event: RefreshEvent): Promise<MilestoneView> {
+async function view(
+  ctx: WorkflowContext,
+  { state, program }: { state: MilestoneState; program: ProgramDefinition },
+  event: RefreshEvent,
+): Promise<MilestoneView> {
   const v = milestoneView(program, state, event.now, event.executionStartTime);
   if (!v.continueAsNew) return v;
   const machine = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
@@ -59,9 +79,18 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
       const record = await store.getSchool(event.schoolId);
       if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
       const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-      const decision = remind({ program: await ctx.programs.forSchool(record.school), school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
+      const decision = remind(
+        { program: await ctx.programs.forSchool(record.school), school: record.school, milestone: event.key, states, contractors: [] },
+        event.reminderId,
+        now,
+      );
       if (!decision.ok) {
-        logger.info('reminder not sent', { schoolId: event.schoolId, key: event.key, reminderId: event.reminderId, reason: decision.rejection.message });
+        logger.info('reminder not sent', {
+          schoolId: event.schoolId,
+          key: event.key,
+          reminderId: event.reminderId,
+          reason: decision.rejection.message,
+        });
         outcome = 'not-due';
         break;
       }
@@ -76,7 +105,12 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
           notifications: decision.notifications,
         });
         outcome = 'sent';
-        logger.info('reminder sent', { schoolId: event.schoolId, key: event.key, reminderId: event.reminderId, notifications: decision.notifications.length });
+        logger.info('reminder sent', {
+          schoolId: event.schoolId,
+          key: event.key,
+          reminderId: event.reminderId,
+          notifications: decision.notifications.length,
+        });
         break;
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -86,7 +120,8 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
         }
         // Someone committed in between: decide again against the new state.
         if (code === 'version-conflict' && attempt < 5) continue;
-        if (code === 'version-conflict') throw new WorkflowError(TRANSIENT_ERROR, `reminder ${event.reminderId}: the milestone kept changing`, { cause: error });
+        if (code === 'version-conflict')
+          throw new WorkflowError(TRANSIENT_ERROR, `reminder ${event.reminderId}: the milestone kept changing`, { cause: error });
         throw error;
       }
     }

@@ -41,7 +41,8 @@ export async function dispatchSignals(deps: SignalDispatchDeps, records: readonl
       failures.push({ itemIdentifier: id });
     }
   }
-  if (failures.length > 0) logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
+  if (failures.length > 0)
+    logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
   return { batchItemFailures: failures };
 }
 

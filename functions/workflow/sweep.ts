@@ -66,9 +66,25 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
   const programArn = requireArn(ctx.env, WORKFLOW_ENV.schoolProgram);
   const store = ctx.storeAt(nowIso);
   const nowMs = Date.parse(nowIso);
-  const result: SweepResult = { at: nowIso, schools: 0, lifecyclesRunning: 0, lifecyclesStarted: 0, signalsDelivered: 0, lifecyclesRepaired: 0, programsWoken: 0, programsStarted: 0 };
+  const result: SweepResult = {
+    at: nowIso,
+    schools: 0,
+    lifecyclesRunning: 0,
+    lifecyclesStarted: 0,
+    signalsDelivered: 0,
+    lifecyclesRepaired: 0,
+    programsWoken: 0,
+    programsStarted: 0,
+  };
   const waits = programWaits(ctx.dynamodb, ctx.env.TABLE_NAME);
-  const signal = createWorkflowSignal({ sfn: ctx.sfn, store, stateMachineArn: programArn, lifecycleStateMachineArn: lifecycleArn, programWaits: waits, log: logTo(logger) });
+  const signal = createWorkflowSignal({
+    sfn: ctx.sfn,
+    store,
+    stateMachineArn: programArn,
+    lifecycleStateMachineArn: lifecycleArn,
+    programWaits: waits,
+    log: logTo(logger),
+  });
 
   // The outbox first: a delivered signal makes its lifecycle consistent before it is compared below.
   const pending: PendingSignal[] = [];
@@ -91,7 +107,6 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
     cursor = page.cursor;
   } while (cursor !== null);
 
-
   for (const schoolId of [...schoolIds].sort()) {
     const record = await store.getSchool(schoolId);
     if (!record) continue;
@@ -106,17 +121,39 @@ export async function sweep(ctx: WorkflowContext, nowIso: string): Promise<Sweep
         const stale = task !== null && (task.version !== undefined ? task.version < state.version : task.phase !== phase);
         if (stale) {
           // It waits on an older state (a lost signal): tell it, so that it refreshes into the current phase.
-          const repaired = await signal.deliver({ schoolId, milestone: state.key, version: state.version, event: 'repaired', status: state.status, at: nowIso });
+          const repaired = await signal.deliver({
+            schoolId,
+            milestone: state.key,
+            version: state.version,
+            event: 'repaired',
+            status: state.status,
+            at: nowIso,
+          });
           if (repaired.kind !== 'failed') result.lifecyclesRepaired++;
-          logger.warn('milestone lifecycle waited on an older state: signalled', { schoolId, key: state.key, status: state.status, taskPhase: task.phase, result: repaired.kind });
+          logger.warn('milestone lifecycle waited on an older state: signalled', {
+            schoolId,
+            key: state.key,
+            status: state.status,
+            taskPhase: task.phase,
+            result: repaired.kind,
+          });
         }
         continue;
       }
       await ctx.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: lifecycleArn, name: lifecycle.name, input: JSON.stringify({ schoolId, key: state.key }) }),
+        new StartExecutionCommand({
+          stateMachineArn: lifecycleArn,
+          name: lifecycle.name,
+          input: JSON.stringify({ schoolId, key: state.key }),
+        }),
       );
       result.lifecyclesStarted++;
-      logger.warn('milestone lifecycle was not running: started its next generation', { schoolId, key: state.key, status: state.status, name: lifecycle.name });
+      logger.warn('milestone lifecycle was not running: started its next generation', {
+        schoolId,
+        key: state.key,
+        status: state.status,
+        name: lifecycle.name,
+      });
     }
     if (readyToStart(await ctx.programs.forSchool(record.school), states, nowMs).length === 0) continue;
     // A milestone is ready and not started: the program is not doing its job. Wake it, or replace it.

@@ -19,14 +19,20 @@ export interface BannerOptions {
   time: string;
 }
 
-export async function banner(stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'dynamodbEndpoint' | 'tableName' | 'directory' | 'token'>, options: BannerOptions): Promise<string> {
+export async function banner(
+  stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'dynamodbEndpoint' | 'tableName' | 'directory' | 'token'>,
+  options: BannerOptions,
+): Promise<string> {
   const { root, dataDir } = options;
   // One demo user of each role, from the demo region (seed 1).
   const region = generateRegion({ seed: 1 });
   const provider = region.contractors.find((c) => c.kind === 'internet-provider' && c.districts.length === 0) ?? region.contractors[0]!;
   const users: { label: string; claims: TokenClaims & { role: Role } }[] = [
     { label: 'program manager', claims: { role: 'program-manager', sub: 'demo-manager', name: 'Demo program manager' } },
-    { label: `district coordinator (${OMSK_CITY_DISTRICT_ID})`, claims: { role: 'district-coordinator', sub: 'demo-coordinator', district: OMSK_CITY_DISTRICT_ID, name: 'Demo district coordinator' } },
+    {
+      label: `district coordinator (${OMSK_CITY_DISTRICT_ID})`,
+      claims: { role: 'district-coordinator', sub: 'demo-coordinator', district: OMSK_CITY_DISTRICT_ID, name: 'Demo district coordinator' },
+    },
     { label: `contractor (${provider.id})`, claims: { role: 'contractor', sub: 'demo-contractor', org: provider.id, name: provider.name } },
     { label: 'viewer', claims: { role: 'viewer', sub: 'demo-viewer', name: 'Demo viewer' } },
   ];
@@ -59,7 +65,15 @@ export async function banner(stack: Pick<LocalStack, 'port' | 'sfnEndpoint' | 'd
 
 /** A demo instant as the program's local date and time (YYYY-MM-DD HH:MM). */
 export function demoTimeText(at: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: REFERENCE_PROGRAM.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: REFERENCE_PROGRAM.timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }

@@ -41,13 +41,18 @@ interface CfnCorsRule {
 
 /** The enabled expiry rules of a bucket's LifecycleConfiguration. */
 export function expiryRules(bucket: LocalBucket): ExpiryRule[] {
-  const rules = ((bucket.properties['LifecycleConfiguration'] as { Rules?: CfnLifecycleRule[] } | undefined)?.Rules ?? []) as CfnLifecycleRule[];
+  const rules = ((bucket.properties['LifecycleConfiguration'] as { Rules?: CfnLifecycleRule[] } | undefined)?.Rules ??
+    []) as CfnLifecycleRule[];
   return rules
     .filter((r) => r.Status !== 'Disabled' && typeof r.ExpirationInDays === 'number')
     .map((r, i) => ({ id: r.Id ?? `rule-${i}`, prefix: r.Prefix ?? r.Filter?.Prefix ?? '', days: r.ExpirationInDays! }));
 }
 
-export async function createBucketsFromTemplate(s3: S3Client, buckets: readonly LocalBucket[], allowedOrigins: readonly string[]): Promise<void> {
+export async function createBucketsFromTemplate(
+  s3: S3Client,
+  buckets: readonly LocalBucket[],
+  allowedOrigins: readonly string[],
+): Promise<void> {
   for (const bucket of buckets) {
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
@@ -89,10 +94,16 @@ export async function applyExpiry(s3: S3Client, buckets: readonly LocalBucket[],
 }
 
 /** Runs `applyExpiry` every `intervalMs` (default hourly) until stopped. */
-export function startExpirySweep(s3: S3Client, buckets: readonly LocalBucket[], options: { intervalMs?: number; log?: (m: string) => void } = {}): { stop(): void } {
+export function startExpirySweep(
+  s3: S3Client,
+  buckets: readonly LocalBucket[],
+  options: { intervalMs?: number; log?: (m: string) => void } = {},
+): { stop(): void } {
   const timer = setInterval(() => {
     applyExpiry(s3, buckets, new Date()).then(
-      (keys) => { if (keys.length) options.log?.(`lifecycle: expired ${keys.length} object(s)`); },
+      (keys) => {
+        if (keys.length) options.log?.(`lifecycle: expired ${keys.length} object(s)`);
+      },
       (error: unknown) => options.log?.(`lifecycle: ${(error as Error).message}`),
     );
   }, options.intervalMs ?? 3_600_000);

@@ -44,7 +44,10 @@ export async function freePort(): Promise<number> {
 export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -55,7 +58,9 @@ let hooksInstalled = false;
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  const killAll = () => { for (const child of running) child.kill('SIGTERM'); };
+  const killAll = () => {
+    for (const child of running) child.kill('SIGTERM');
+  };
   process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -69,13 +74,24 @@ function installExitHooks(): void {
 export async function startChildService(options: ChildServiceOptions): Promise<ChildService> {
   installExitHooks();
   const { port, name } = options;
-  const child = spawn(watchdog, [options.command, ...options.args], { cwd: options.cwd, stdio: 'pipe', ...(options.env ? { env: options.env } : {}) });
+  const child = spawn(watchdog, [options.command, ...options.args], {
+    cwd: options.cwd,
+    stdio: 'pipe',
+    ...(options.env ? { env: options.env } : {}),
+  });
   running.add(child);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   let exited = false;
-  child.once('exit', () => { exited = true; running.delete(child); });
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
 
   // Generous: a JVM starting on a busy 2-core machine can take well over half a minute.
   const timeout = options.startTimeoutMs ?? 120_000;

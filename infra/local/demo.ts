@@ -12,7 +12,21 @@
  * endpoints, not at those of the stack that runs afterwards.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, zonedInstant } from '../../shared/calendar.js';
@@ -82,7 +96,11 @@ export function demoDateFrom(text: string | undefined): string {
 
 /** The simulated period (up to the day before the demo date) and the instant the history ends at. */
 export function historyPeriod(demoDate: string): { from: string; to: string; endsAt: number } {
-  return { from: HISTORY_FROM, to: addDays(demoDate, -1), endsAt: zonedInstant(demoDate, DEMO_TIME_OF_DAY, REFERENCE_PROGRAM.timeZone).getTime() };
+  return {
+    from: HISTORY_FROM,
+    to: addDays(demoDate, -1),
+    endsAt: zonedInstant(demoDate, DEMO_TIME_OF_DAY, REFERENCE_PROGRAM.timeZone).getTime(),
+  };
 }
 
 /**
@@ -188,8 +206,18 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export async function generateDemoHistory(options: GenerateOptions): Promise<DemoAnchor> {
   const { openSync, closeSync } = await import('node:fs');
-  const out = options.output === 'inherit' ? 'inherit' : (mkdirSync(path.dirname(options.output), { recursive: true }), openSync(options.output, 'a'));
-  const args = JSON.stringify({ dataDir: options.dataDir, demoDate: options.demoDate, schools: options.schools, seed: options.seed, port: options.port, root: REPO_ROOT });
+  const out =
+    options.output === 'inherit'
+      ? 'inherit'
+      : (mkdirSync(path.dirname(options.output), { recursive: true }), openSync(options.output, 'a'));
+  const args = JSON.stringify({
+    dataDir: options.dataDir,
+    demoDate: options.demoDate,
+    schools: options.schools,
+    seed: options.seed,
+    port: options.port,
+    root: REPO_ROOT,
+  });
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', HISTORY_SCRIPT, args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out, 'ipc'],
@@ -211,7 +239,12 @@ export async function generateDemoHistory(options: GenerateOptions): Promise<Dem
       child.on('error', reject);
       child.on('exit', (code, signal) => {
         if (anchor && code === 0) resolve(anchor);
-        else reject(new Error(`generating the demo history ${signal ? `was stopped (${signal})` : `failed (exit code ${code})`}${options.output === 'inherit' ? '' : `; see ${options.output}`}`));
+        else
+          reject(
+            new Error(
+              `generating the demo history ${signal ? `was stopped (${signal})` : `failed (exit code ${code})`}${options.output === 'inherit' ? '' : `; see ${options.output}`}`,
+            ),
+          );
       });
     });
   } finally {

@@ -54,12 +54,19 @@ function onlyResource(template: CfnTemplate, type: string): Props {
 
 /** Literal values only: what the template leaves to CloudFormation (ids, ARNs) has no local meaning. */
 function literal<T>(value: unknown): T | undefined {
-  return value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('Fn::') || k === 'Ref'))
+  return value === undefined ||
+    (typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.keys(value).some((k) => k.startsWith('Fn::') || k === 'Ref'))
     ? undefined
     : (value as T);
 }
 
-function clientSettings(template: CfnTemplate, callbackUrls: string[]): Omit<UserPoolClientType, 'UserPoolId' | 'ClientId'> & { ClientName: string } {
+function clientSettings(
+  template: CfnTemplate,
+  callbackUrls: string[],
+): Omit<UserPoolClientType, 'UserPoolId' | 'ClientId'> & { ClientName: string } {
   const p = onlyResource(template, 'AWS::Cognito::UserPoolClient');
   return {
     ClientName: 'dashboard',
@@ -82,7 +89,9 @@ function clientSettings(template: CfnTemplate, callbackUrls: string[]): Omit<Use
 function customAttributes(template: CfnTemplate): SchemaAttributeType[] {
   const schema = literal<SchemaAttributeType[]>(onlyResource(template, 'AWS::Cognito::UserPool').Schema) ?? [];
   // Standard attributes (email, name) are the emulator's own; the custom ones are declared here.
-  return schema.filter((a) => a.Name && !['email', 'name', 'phone_number', 'given_name', 'family_name'].includes(a.Name)).map((a) => ({ ...a, Required: false }));
+  return schema
+    .filter((a) => a.Name && !['email', 'name', 'phone_number', 'given_name', 'family_name'].includes(a.Name))
+    .map((a) => ({ ...a, Required: false }));
 }
 
 function groups(template: CfnTemplate): { GroupName: string; Description?: string }[] {
@@ -108,7 +117,10 @@ export async function provisionLocalDirectory(options: {
   });
   const pool = onlyResource(options.template, 'AWS::Cognito::UserPool');
   const attributes = customAttributes(options.template);
-  let ids = options.stateFile && existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as LocalDirectoryIds) : undefined;
+  let ids =
+    options.stateFile && existsSync(options.stateFile)
+      ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as LocalDirectoryIds)
+      : undefined;
   if (ids) {
     try {
       const described = await client.send(new DescribeUserPoolCommand({ UserPoolId: ids.userPoolId }));
@@ -131,12 +143,22 @@ export async function provisionLocalDirectory(options: {
       }),
     );
     const userPoolId = created.UserPool!.Id!;
-    const app = await client.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ...clientSettings(options.template, options.callbackUrls) }));
+    const app = await client.send(
+      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ...clientSettings(options.template, options.callbackUrls) }),
+    );
     ids = { userPoolId, clientId: app.UserPoolClient!.ClientId! };
   } else {
-    await client.send(new UpdateUserPoolClientCommand({ UserPoolId: ids.userPoolId, ClientId: ids.clientId, ...clientSettings(options.template, options.callbackUrls) }));
+    await client.send(
+      new UpdateUserPoolClientCommand({
+        UserPoolId: ids.userPoolId,
+        ClientId: ids.clientId,
+        ...clientSettings(options.template, options.callbackUrls),
+      }),
+    );
   }
-  const existing = new Set(((await client.send(new ListGroupsCommand({ UserPoolId: ids.userPoolId }))).Groups ?? []).map((g) => g.GroupName));
+  const existing = new Set(
+    ((await client.send(new ListGroupsCommand({ UserPoolId: ids.userPoolId }))).Groups ?? []).map((g) => g.GroupName),
+  );
   for (const group of groups(options.template)) {
     if (!existing.has(group.GroupName)) await client.send(new CreateGroupCommand({ UserPoolId: ids.userPoolId, ...group }));
   }
@@ -171,7 +193,9 @@ export async function signInAs(directory: LocalDirectory, claims: TokenClaims): 
   const { client, userPoolId, clientId } = directory;
   const scope = ROLE_SCOPE[claims.role];
   if (scope && !claims[scope]) throw new Error(`a ${claims.role} needs ${scope}`);
-  const slug = (claims.sub ?? [claims.role, scope ? claims[scope] : undefined].filter(Boolean).join('.')).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  const slug = (claims.sub ?? [claims.role, scope ? claims[scope] : undefined].filter(Boolean).join('.'))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-');
   const email = (claims.email ?? `${slug}@users.local.test`).toLowerCase();
   const found = await client.send(new ListUsersCommand({ UserPoolId: userPoolId, Filter: `email = "${email}"`, Limit: 1 }));
   let username = found.Users?.[0]?.Username;
@@ -195,7 +219,13 @@ export async function signInAs(directory: LocalDirectory, claims: TokenClaims): 
   }
   const password = `${randomBytes(18).toString('base64url')}-A1a!`;
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
-  const auth = await client.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }));
+  const auth = await client.send(
+    new InitiateAuthCommand({
+      ClientId: clientId,
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: email, PASSWORD: password },
+    }),
+  );
   const token = auth.AuthenticationResult?.IdToken;
   if (!token) throw new Error(`the directory did not sign ${email} in (${auth.ChallengeName ?? 'no tokens'})`);
   return token;

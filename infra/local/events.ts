@@ -60,8 +60,13 @@ export interface EventSources {
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 
 const getAtt = (v: unknown): [string, string] | null =>
-  v && typeof v === 'object' && Array.isArray((v as Record<string, unknown>)['Fn::GetAtt']) ? ((v as Record<string, unknown>)['Fn::GetAtt'] as [string, string]) : null;
-const ref = (v: unknown): string | null => (v && typeof v === 'object' && typeof (v as Record<string, unknown>).Ref === 'string' ? ((v as Record<string, unknown>).Ref as string) : null);
+  v && typeof v === 'object' && Array.isArray((v as Record<string, unknown>)['Fn::GetAtt'])
+    ? ((v as Record<string, unknown>)['Fn::GetAtt'] as [string, string])
+    : null;
+const ref = (v: unknown): string | null =>
+  v && typeof v === 'object' && typeof (v as Record<string, unknown>).Ref === 'string'
+    ? ((v as Record<string, unknown>).Ref as string)
+    : null;
 
 export async function startEventSources(options: EventSourcesOptions): Promise<EventSources> {
   const log = options.log ?? (() => undefined);
@@ -114,7 +119,10 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
         log,
       });
       stoppers.push(schedule.stop);
-      descriptions.push(() => `schedule ${id} (${String(p.ScheduleExpression)} ${String(p.ScheduleExpressionTimezone ?? 'UTC')}) → ${fnId}, next ${schedule.next()?.toISOString() ?? 'never'}`);
+      descriptions.push(
+        () =>
+          `schedule ${id} (${String(p.ScheduleExpression)} ${String(p.ScheduleExpressionTimezone ?? 'UTC')}) → ${fnId}, next ${schedule.next()?.toISOString() ?? 'never'}`,
+      );
     }
   }
   return {
@@ -148,7 +156,9 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   const batchSize = Number(p.BatchSize ?? 100);
   const maxRetries = Number(p.MaximumRetryAttempts ?? 2);
   const reportFailures = Array.isArray(p.FunctionResponseTypes) && p.FunctionResponseTypes.includes('ReportBatchItemFailures');
-  const patterns = ((p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map((f) => JSON.parse(f.Pattern) as Pattern);
+  const patterns = ((p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
+    (f) => JSON.parse(f.Pattern) as Pattern,
+  );
   const start = String(p.StartingPosition ?? 'LATEST');
   if (start !== 'TRIM_HORIZON' && start !== 'LATEST') throw new Error(`${o.id}: StartingPosition ${start} is not supported locally`);
 
@@ -158,7 +168,8 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
 
   const iterators = new Map<string, string | null>(); // shard → iterator (null: closed and read to the end)
   // The last delivered record of each shard (kept in the checkpoint file, when there is one).
-  const delivered: Record<string, string> = o.checkpointFile && existsSync(o.checkpointFile) ? (JSON.parse(readFileSync(o.checkpointFile, 'utf8')) as Record<string, string>) : {};
+  const delivered: Record<string, string> =
+    o.checkpointFile && existsSync(o.checkpointFile) ? (JSON.parse(readFileSync(o.checkpointFile, 'utf8')) as Record<string, string>) : {};
   const saveCheckpoint = () => {
     if (!o.checkpointFile) return;
     mkdirSync(path.dirname(o.checkpointFile), { recursive: true });
@@ -171,7 +182,9 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   async function refreshShards(): Promise<void> {
     let exclusiveStart: string | undefined;
     do {
-      const out = await o.streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ...(exclusiveStart ? { ExclusiveStartShardId: exclusiveStart } : {}) }));
+      const out = await o.streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ...(exclusiveStart ? { ExclusiveStartShardId: exclusiveStart } : {}) }),
+      );
       for (const shard of out.StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || iterators.has(shard.ShardId)) continue;
         // A shard seen before goes on after its last delivered record; shards found after the first look
@@ -183,12 +196,16 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
             new GetShardIteratorCommand({
               StreamArn: streamArn,
               ShardId: shard.ShardId,
-              ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: iterators.size === 0 && start === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON' }),
+              ...(after
+                ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+                : { ShardIteratorType: iterators.size === 0 && start === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON' }),
             }),
           );
         } catch (error) {
           if (!after || !(error instanceof TrimmedDataAccessException)) throw error;
-          it = await o.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+          it = await o.streams.send(
+            new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+          );
         }
         iterators.set(shard.ShardId, it.ShardIterator ?? null);
       }
@@ -203,7 +220,10 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       let batch = matching.slice(i, i + batchSize);
       for (let attempt = 0; batch.length > 0; attempt++) {
         try {
-          const result = (await o.handler({ Records: batch.map(lambdaRecord(streamArn!)) }, lambdaContext(o.functionName, { timeoutMs: 900_000, memoryMb: 256 }))) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+          const result = (await o.handler(
+            { Records: batch.map(lambdaRecord(streamArn!)) },
+            lambdaContext(o.functionName, { timeoutMs: 900_000, memoryMb: 256 }),
+          )) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
           const failed = reportFailures ? (result?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : [];
           if (failed.length === 0) break;
           // Lambda retries from the first failed record on.
@@ -294,7 +314,9 @@ const lambdaRecord = (streamArn: string) => (rec: _Record) => ({
   eventSourceARN: streamArn,
   dynamodb: {
     ...rec.dynamodb,
-    ...(rec.dynamodb?.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(new Date(rec.dynamodb.ApproximateCreationDateTime).getTime() / 1000) } : {}),
+    ...(rec.dynamodb?.ApproximateCreationDateTime
+      ? { ApproximateCreationDateTime: Math.floor(new Date(rec.dynamodb.ApproximateCreationDateTime).getTime() / 1000) }
+      : {}),
   },
 });
 
@@ -359,7 +381,12 @@ export function nextFire(expression: string, timeZone: string, afterMs: number):
   const cron = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expression);
   if (!cron) throw new Error(`unsupported schedule expression ${expression}`);
   const [, minutes, hours, dom, month, dow, year] = cron as unknown as string[];
-  for (const [field, v] of [['day-of-month', dom], ['month', month], ['day-of-week', dow], ['year', year]] as const) {
+  for (const [field, v] of [
+    ['day-of-month', dom],
+    ['month', month],
+    ['day-of-week', dow],
+    ['year', year],
+  ] as const) {
     if (v !== '*' && v !== '?') throw new Error(`unsupported cron ${field} "${v}" in ${expression} (only every day is supported locally)`);
   }
   const list = (field: string, max: number): number[] => {
@@ -432,4 +459,3 @@ function startSchedule(o: ScheduleOptions): { stop: () => void; next: () => Date
     next: () => next,
   };
 }
-

@@ -47,7 +47,12 @@ export function demoHistoryRoutes(status: () => DemoHistoryStatus): LocalRoute[]
       { type: PROBLEM_TYPES.unavailable, errors: [{ field: 'request', reason: 'read-only while the demo history is being generated' }] },
     );
     const body = JSON.stringify(problem.toJSON(path));
-    res.writeHead(503, { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', 'retry-after': '30', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(503, {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'retry-after': '30',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
     return true;
   };

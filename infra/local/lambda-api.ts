@@ -29,7 +29,10 @@ export interface LambdaApiServer {
 
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-export async function serveLambdaApi(functions: LocalFunctions, options: { port?: number; host?: string; retryDelaysMs?: number[] } = {}): Promise<LambdaApiServer> {
+export async function serveLambdaApi(
+  functions: LocalFunctions,
+  options: { port?: number; host?: string; retryDelaysMs?: number[] } = {},
+): Promise<LambdaApiServer> {
   const background = new Set<Promise<void>>();
   const retryDelays = options.retryDelaysMs ?? [1000, 2000];
   let closing = false;
@@ -45,7 +48,12 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
     const match = PATH.exec(url.pathname);
     const body = await read(req);
     if (req.method !== 'POST' || !match) {
-      sendJson(res, 404, { Type: 'User', message: `Unsupported operation ${req.method} ${url.pathname}` }, { 'x-amzn-errortype': 'UnknownOperationException' });
+      sendJson(
+        res,
+        404,
+        { Type: 'User', message: `Unsupported operation ${req.method} ${url.pathname}` },
+        { 'x-amzn-errortype': 'UnknownOperationException' },
+      );
       return;
     }
     const name = decodeURIComponent(match[1]!);
@@ -59,7 +67,12 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
       try {
         event = JSON.parse(body.toString('utf8'));
       } catch {
-        sendJson(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+        sendJson(
+          res,
+          400,
+          { Type: 'User', message: 'Could not parse request body into json' },
+          { 'x-amzn-errortype': 'InvalidRequestContentException' },
+        );
         return;
       }
     }
@@ -77,7 +90,15 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
             await fn.handler(event, lambdaContext(fn.name, { timeoutMs: (fn.timeoutSeconds ?? 900) * 1000 }));
             return;
           } catch (error) {
-            console.error(JSON.stringify({ level: 'ERROR', message: 'asynchronous invocation failed', function: fn.name, attempt: attempt + 1, error: String(error) }));
+            console.error(
+              JSON.stringify({
+                level: 'ERROR',
+                message: 'asynchronous invocation failed',
+                function: fn.name,
+                attempt: attempt + 1,
+                error: String(error),
+              }),
+            );
             const pause = retryDelays[attempt];
             if (pause === undefined) return;
             await new Promise((r) => setTimeout(r, pause));
@@ -89,16 +110,39 @@ export async function serveLambdaApi(functions: LocalFunctions, options: { port?
       return;
     }
     if (type !== 'RequestResponse') {
-      sendJson(res, 400, { Type: 'User', message: `Invalid invocation type ${type}` }, { 'x-amzn-errortype': 'InvalidParameterValueException' });
+      sendJson(
+        res,
+        400,
+        { Type: 'User', message: `Invalid invocation type ${type}` },
+        { 'x-amzn-errortype': 'InvalidParameterValueException' },
+      );
       return;
     }
     try {
       const result = await fn.handler(event, lambdaContext(fn.name, { timeoutMs: (fn.timeoutSeconds ?? 900) * 1000 }));
       const text = result === undefined ? 'null' : JSON.stringify(result);
-      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST', 'content-length': Buffer.byteLength(text) }).end(text);
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'x-amz-executed-version': '$LATEST',
+          'content-length': Buffer.byteLength(text),
+        })
+        .end(text);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      sendJson(res, 200, { errorMessage: err.message, errorType: err.name, stackTrace: (err.stack ?? '').split('\n').slice(1).map((l) => l.trim()) }, { 'x-amz-function-error': 'Unhandled' });
+      sendJson(
+        res,
+        200,
+        {
+          errorMessage: err.message,
+          errorType: err.name,
+          stackTrace: (err.stack ?? '')
+            .split('\n')
+            .slice(1)
+            .map((l) => l.trim()),
+        },
+        { 'x-amz-function-error': 'Unhandled' },
+      );
     }
   }
 
@@ -138,4 +182,3 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
 }
-

@@ -19,7 +19,11 @@ export interface S3Local extends ChildService {
 
 const launcher = fileURLToPath(new URL('./s3-server.ts', import.meta.url));
 
-export async function startS3Local(options: { dataDir?: string; port?: number; credentials: { accessKeyId: string; secretAccessKey: string } }): Promise<S3Local> {
+export async function startS3Local(options: {
+  dataDir?: string;
+  port?: number;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}): Promise<S3Local> {
   const port = options.port ?? (await freePort());
   const temporary = options.dataDir === undefined;
   const dir = options.dataDir ? path.resolve(options.dataDir) : mkdtempSync(path.join(tmpdir(), 'cos-s3-'));

@@ -14,7 +14,13 @@ if (!S3_LOCAL_DIR || !S3_LOCAL_PORT || !S3_LOCAL_ACCESS_KEY_ID || !S3_LOCAL_SECR
   process.exit(2);
 }
 DUMMY_ACCOUNT.createKeyPair(S3_LOCAL_ACCESS_KEY_ID, S3_LOCAL_SECRET_ACCESS_KEY);
-const server = new S3rver({ address: '127.0.0.1', port: Number(S3_LOCAL_PORT), directory: S3_LOCAL_DIR, silent: true, vhostBuckets: false });
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(S3_LOCAL_PORT),
+  directory: S3_LOCAL_DIR,
+  silent: true,
+  vhostBuckets: false,
+});
 server.run().then(
   () => process.stdout.write(`listening on 127.0.0.1:${S3_LOCAL_PORT}\n`),
   (error: unknown) => {

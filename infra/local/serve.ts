@@ -62,7 +62,6 @@ async function main(): Promise<void> {
   send({ type: 'ready', banner: await banner(stack, { root: ROOT, dataDir, time }) });
 }
 
-
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -61,7 +61,8 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
     const q = url.searchParams;
     const redirectUri = q.get('redirect_uri') ?? '';
     if (q.get('client_id') !== directory.clientId) return oauthError(res, 400, 'invalid_request', 'unknown client_id');
-    if (!callbackUrls.includes(redirectUri)) return oauthError(res, 400, 'invalid_request', 'redirect_uri is not registered for this client');
+    if (!callbackUrls.includes(redirectUri))
+      return oauthError(res, 400, 'invalid_request', 'redirect_uri is not registered for this client');
     if (q.get('response_type') !== 'code') return oauthError(res, 400, 'unsupported_response_type', 'response_type must be code');
     const codeChallenge = q.get('code_challenge') ?? '';
     if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) {
@@ -77,11 +78,20 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
     const form = new URLSearchParams(body.toString('utf8'));
     const id = form.get('request') ?? '';
     const request = requests.get(id);
-    if (!request || request.expires < Date.now()) return html(res, 400, page('Сеанс входа истёк / The sign-in has expired', '<p>Вернитесь в приложение и начните вход снова. / Go back to the application and sign in again.</p>'));
+    if (!request || request.expires < Date.now())
+      return html(
+        res,
+        400,
+        page(
+          'Сеанс входа истёк / The sign-in has expired',
+          '<p>Вернитесь в приложение и начните вход снова. / Go back to the application and sign in again.</p>',
+        ),
+      );
     let result: AuthenticationResultType | undefined;
     if (request.challenge) {
       const password = form.get('new_password') ?? '';
-      if (password !== (form.get('new_password_again') ?? '')) return html(res, 200, newPasswordForm(id, 'Пароли не совпадают. / The passwords differ.'));
+      if (password !== (form.get('new_password_again') ?? ''))
+        return html(res, 200, newPasswordForm(id, 'Пароли не совпадают. / The passwords differ.'));
       try {
         const answer = await directory.client.send(
           new RespondToAuthChallengeCommand({
@@ -109,7 +119,12 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
     if (!result?.IdToken) return html(res, 200, signInForm(id, 'Вход не удался. / Sign-in failed.'));
     requests.delete(id);
     const code = randomBytes(32).toString('base64url');
-    codes.set(code, { redirectUri: request.redirectUri, codeChallenge: request.codeChallenge, tokens: result, expires: Date.now() + CODE_TTL_MS });
+    codes.set(code, {
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      tokens: result,
+      expires: Date.now() + CODE_TTL_MS,
+    });
     const back = new URL(request.redirectUri);
     back.searchParams.set('code', code);
     if (request.state !== undefined) back.searchParams.set('state', request.state);
@@ -117,27 +132,44 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
     res.end();
   }
 
-  type Outcome = { kind: 'refused'; message: string } | { kind: 'new-password'; session: string } | { kind: 'signed-in'; tokens: AuthenticationResultType };
+  type Outcome =
+    | { kind: 'refused'; message: string }
+    | { kind: 'new-password'; session: string }
+    | { kind: 'signed-in'; tokens: AuthenticationResultType };
 
   async function checkCredentials(username: string, password: string): Promise<Outcome> {
     const wrong: Outcome = { kind: 'refused', message: 'Неверная почта или пароль. / Incorrect e-mail or password.' };
     if (!username || !password) return wrong;
     // Cognito refuses a disabled account itself; the emulator does not, so ask the directory first.
-    const found = await directory.client.send(new ListUsersCommand({ UserPoolId: directory.userPoolId, Filter: `email = "${username.replace(/["\\]/g, '')}"`, Limit: 1 }));
+    const found = await directory.client.send(
+      new ListUsersCommand({ UserPoolId: directory.userPoolId, Filter: `email = "${username.replace(/["\\]/g, '')}"`, Limit: 1 }),
+    );
     if (found.Users?.[0]?.Enabled === false) return { kind: 'refused', message: 'Учётная запись отключена. / The account is disabled.' };
     try {
       const answer = await directory.client.send(
-        new InitiateAuthCommand({ ClientId: directory.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }),
+        new InitiateAuthCommand({
+          ClientId: directory.clientId,
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          AuthParameters: { USERNAME: username, PASSWORD: password },
+        }),
       );
       if (answer.ChallengeName === 'NEW_PASSWORD_REQUIRED' && answer.Session) {
         // The emulator asks for a new password without checking the temporary one; the admin flow does check it.
         await directory.client.send(
-          new AdminInitiateAuthCommand({ UserPoolId: directory.userPoolId, ClientId: directory.clientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }),
+          new AdminInitiateAuthCommand({
+            UserPoolId: directory.userPoolId,
+            ClientId: directory.clientId,
+            AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+            AuthParameters: { USERNAME: username, PASSWORD: password },
+          }),
         );
         return { kind: 'new-password', session: answer.Session };
       }
       if (answer.AuthenticationResult) return { kind: 'signed-in', tokens: answer.AuthenticationResult };
-      return { kind: 'refused', message: `Этот шаг входа не поддерживается: ${answer.ChallengeName} / This sign-in step is not supported: ${answer.ChallengeName}` };
+      return {
+        kind: 'refused',
+        message: `Этот шаг входа не поддерживается: ${answer.ChallengeName} / This sign-in step is not supported: ${answer.ChallengeName}`,
+      };
     } catch (error) {
       const name = (error as Error).name;
       if (['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException'].includes(name)) return wrong;
@@ -147,14 +179,16 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
 
   function token(body: Buffer, res: ServerResponse): void {
     const form = new URLSearchParams(body.toString('utf8'));
-    if (form.get('grant_type') !== 'authorization_code') return oauthError(res, 400, 'unsupported_grant_type', 'grant_type must be authorization_code');
+    if (form.get('grant_type') !== 'authorization_code')
+      return oauthError(res, 400, 'unsupported_grant_type', 'grant_type must be authorization_code');
     if (form.get('client_id') !== directory.clientId) return oauthError(res, 400, 'invalid_client', 'unknown client_id');
     const code = form.get('code') ?? '';
     const issued = codes.get(code);
     // A code is good once, whatever happens next.
     codes.delete(code);
     if (!issued || issued.expires < Date.now()) return oauthError(res, 400, 'invalid_grant', 'the code is unknown, used or expired');
-    if (form.get('redirect_uri') !== issued.redirectUri) return oauthError(res, 400, 'invalid_grant', 'redirect_uri differs from the authorization request');
+    if (form.get('redirect_uri') !== issued.redirectUri)
+      return oauthError(res, 400, 'invalid_grant', 'redirect_uri differs from the authorization request');
     const verifier = form.get('code_verifier') ?? '';
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== issued.codeChallenge) {
       return oauthError(res, 400, 'invalid_grant', 'code_verifier does not match the code_challenge');
@@ -170,7 +204,8 @@ export function localSignIn(directory: LocalDirectory, callbackUrls: readonly st
 
   function logout(url: URL, res: ServerResponse): void {
     const to = url.searchParams.get('logout_uri') ?? '';
-    if (url.searchParams.get('client_id') !== directory.clientId || !callbackUrls.includes(to)) return oauthError(res, 400, 'invalid_request', 'unknown client_id or logout_uri');
+    if (url.searchParams.get('client_id') !== directory.clientId || !callbackUrls.includes(to))
+      return oauthError(res, 400, 'invalid_request', 'unknown client_id or logout_uri');
     res.writeHead(302, { location: to, 'cache-control': 'no-store' });
     res.end();
   }

@@ -36,10 +36,16 @@ async function main(): Promise<number> {
   const started = performance.now();
   const progress = progressReporter(process.stderr);
   const where = options.data ? `in ${options.data}` : 'in memory';
-  process.stderr.write(`Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock)…\n`);
+  process.stderr.write(
+    `Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock)…\n`,
+  );
   const resuming = options.data ? inspectResume(simulationFolder(options.data), Simulation.startInstant(program, options.from)) : null;
   if (resuming) process.stderr.write(`${resuming.line}\n`);
-  const system = await startSimulationSystem({ program, from: options.from, ...(options.data ? { dataDir: options.data, durable: true } : {}) });
+  const system = await startSimulationSystem({
+    program,
+    from: options.from,
+    ...(options.data ? { dataDir: options.data, durable: true } : {}),
+  });
   // Version 2 is written to the table published, as a program manager would have published it.
   if (options.programVersion === 2) await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
   const ready = performance.now();
@@ -85,10 +91,20 @@ async function main(): Promise<number> {
       ].join('\n') + '\n',
     );
     if (s.refused.length > 0) {
-      process.stderr.write(`${s.refused.length} command(s) refused (the people's view and the store disagreed):\n${s.refused.slice(0, 10).map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `${s.refused.length} command(s) refused (the people's view and the store disagreed):\n${s.refused
+          .slice(0, 10)
+          .map((l) => `  ${l}`)
+          .join('\n')}\n`,
+      );
     }
     if (system.signalProblems.length > 0) {
-      process.stderr.write(`${system.signalProblems.length} workflow signal problem(s):\n${system.signalProblems.slice(0, 10).map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `${system.signalProblems.length} workflow signal problem(s):\n${system.signalProblems
+          .slice(0, 10)
+          .map((l) => `  ${l}`)
+          .join('\n')}\n`,
+      );
     }
     return 0;
   } finally {

@@ -137,7 +137,11 @@ export function synthTemplate(outdir?: string): CfnTemplate {
   const dir = outdir ?? mkdtempSync(path.join(tmpdir(), 'cos-synth-'));
   try {
     mkdirSync(dir, { recursive: true });
-    const { app, stack } = createMilestoneApp({ outdir: dir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+    const { app, stack } = createMilestoneApp({
+      outdir: dir,
+      context: { 'aws:cdk:bundling-stacks': [] },
+      builtinCloudFormationValidation: false,
+    });
     return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   } finally {
     if (!outdir) rmSync(dir, { recursive: true, force: true });
@@ -158,7 +162,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 1. The template: the contract of what runs.
     const template = synthTemplate(options.cdkOut);
     const local = loadTemplate(template, { region: REGION, accountId: ACCOUNT });
-    log(`synthesized ${Object.keys(template.Resources ?? {}).length} resources: ${local.functions.length} functions, ${local.stateMachines.length} state machines, ${local.tables.length} table(s)`);
+    log(
+      `synthesized ${Object.keys(template.Resources ?? {}).length} resources: ${local.functions.length} functions, ${local.stateMachines.length} state machines, ${local.tables.length} table(s)`,
+    );
 
     // 2. DynamoDB Local and the template's tables.
     let ddb: DynamoDbLocal | undefined;
@@ -183,14 +189,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // With a data folder, the directory keeps its port: its issuer (`http://127.0.0.1:<port>/<pool>`) and so
       // the tokens it issued stay valid across restarts, and after the demo history hands over.
       const cognitoDir = dataDir ? path.join(dataDir, 'cognito') : undefined;
-      const cognito = await startCognitoLocal(cognitoDir ? { dataDir: cognitoDir, port: await keptPort(path.join(cognitoDir, 'port')) } : {});
+      const cognito = await startCognitoLocal(
+        cognitoDir ? { dataDir: cognitoDir, port: await keptPort(path.join(cognitoDir, 'port')) } : {},
+      );
       stops.push(() => cognito.stop());
       cognitoEndpoint = cognito.endpoint;
     }
     const signIn: { current?: ReturnType<typeof localSignIn> } = {};
     const handlers: Record<string, EventHandler> = {};
     const handlerOf = (name: string): EventHandler | undefined => {
-      const fn = local.functions.find((f) => f.logicalId === name || f.name === name || f.arn === name || name.endsWith(`:function:${f.name}`));
+      const fn = local.functions.find(
+        (f) => f.logicalId === name || f.name === name || f.arn === name || name.endsWith(`:function:${f.name}`),
+      );
       return fn ? handlers[fn.logicalId] : undefined;
     };
     const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_ENTRY);
@@ -295,27 +305,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
       const env = { ...fn.environment, ...overrides };
       const mod = await importInFunctionEnvironment(path.join(REPO_ROOT, entry), fn.logicalId, env);
-      const handler = fn === api && options.clock ? runInFunctionEnvironment(env, () => (mod.createHandler as typeof createHandler)({ clock })) : mod[exportName];
+      const handler =
+        fn === api && options.clock
+          ? runInFunctionEnvironment(env, () => (mod.createHandler as typeof createHandler)({ clock }))
+          : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
       handlers[fn.logicalId] = withFunctionEnvironment(env, handler as EventHandler);
     }
     if (dataDir) {
       const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
       if (dispatcher && handlers[dispatcher.logicalId]) {
-        handlers[dispatcher.logicalId] = recordDeliveries(handlers[dispatcher.logicalId]!, store, path.join(dataDir, 'notifications.jsonl'));
+        handlers[dispatcher.logicalId] = recordDeliveries(
+          handlers[dispatcher.logicalId]!,
+          store,
+          path.join(dataDir, 'notifications.jsonl'),
+        );
       }
     }
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
     runtime.resumeExecutions();
     const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
-    log(`state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`);
+    log(
+      `state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`,
+    );
     log(`API and dashboard on ${gateway.url} (table ${tableName})`);
 
     // 5. The reference program as published version 1 (a no-op once it exists), then the demo region,
     //    once, and its workflows.
     if (await ensureProgramVersion1(store, clock.now())) log('wrote the reference program as version 1');
     if (options.referenceVersion2 && (await ensureReferenceVersion2(store, clock.now(), options.referenceVersion2))) {
-      log(`wrote version 2 of the reference program (content filtering) as ${options.referenceVersion2 === 'draft' ? 'a draft' : 'published'}`);
+      log(
+        `wrote version 2 of the reference program (content filtering) as ${options.referenceVersion2 === 'draft' ? 'a draft' : 'published'}`,
+      );
     }
     if (options.seed !== false) {
       const existing = await store.listAllSchools({ limit: 1 });
@@ -325,10 +346,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await store.putSchools(region.schools);
         for (const c of region.contractors) await store.putContractor(c);
         const now = clock.now();
-        await store.initMilestones(region.schools.flatMap((s) => REFERENCE_PROGRAM.milestones.map((m) => initialState(REFERENCE_PROGRAM, s, m.key, now))));
+        await store.initMilestones(
+          region.schools.flatMap((s) => REFERENCE_PROGRAM.milestones.map((m) => initialState(REFERENCE_PROGRAM, s, m.key, now))),
+        );
         log(`seeded ${region.schools.length} schools and ${region.contractors.length} contractors`);
         if (schoolProgramArn && options.startWorkflows !== false) {
-          const signal = createWorkflowSignal({ sfn: new SFNClient({ endpoint: sfnApi.endpoint }), store, stateMachineArn: schoolProgramArn });
+          const signal = createWorkflowSignal({
+            sfn: new SFNClient({ endpoint: sfnApi.endpoint }),
+            store,
+            stateMachineArn: schoolProgramArn,
+          });
           let started = 0;
           for (const s of region.schools) if ((await signal.ensureExecution(s.id)).started) started++;
           log(`started ${started} school workflows`);
@@ -337,22 +364,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // 6. The event sources: the table's stream to the dispatcher, the schedules on the clock.
-    const events: EventSources = options.eventSources === false ? noEventSources : await startEventSources({
-      template,
-      handlers,
-      tables: Object.fromEntries(tables.map((t) => [t.logicalId, t.tableName])),
-      dynamodb,
-      dynamodbEndpoint,
-      clock,
-      ...(dataDir ? { checkpointDir: path.join(dataDir, 'streams') } : {}),
-      log,
-    });
+    const events: EventSources =
+      options.eventSources === false
+        ? noEventSources
+        : await startEventSources({
+            template,
+            handlers,
+            tables: Object.fromEntries(tables.map((t) => [t.logicalId, t.tableName])),
+            dynamodb,
+            dynamodbEndpoint,
+            clock,
+            ...(dataDir ? { checkpointDir: path.join(dataDir, 'streams') } : {}),
+            log,
+          });
     stops.push(() => events.stop());
     for (const line of events.describe()) log(line);
 
     const stateFile = options.stateFile ?? (dataDir ? path.join(dataDir, 'local-stack.json') : undefined);
     if (stateFile) {
-      writeState(stateFile, { pid: process.pid, url: gateway.url, cognitoEndpoint, userPoolId: directory.userPoolId, clientId: directory.clientId, dynamodbEndpoint, tableName });
+      writeState(stateFile, {
+        pid: process.pid,
+        url: gateway.url,
+        cognitoEndpoint,
+        userPoolId: directory.userPoolId,
+        clientId: directory.clientId,
+        dynamodbEndpoint,
+        tableName,
+      });
       stops.push(() => rmSync(stateFile, { force: true }));
     }
 

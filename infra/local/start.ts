@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   if (state === 'fresh') {
     const demoDate = demoDateFrom(process.env.DEMO_DATE);
     const schools = Number(process.env.DEMO_SCHOOLS ?? 750);
-    say(`first start: generating the demo history of ${schools} schools from the program simulation, 2021-01-01 to ${demoDate} (once; the functions' logs go to ${path.relative(ROOT, logFile)}); the dashboard answers meanwhile, read-only, with the history's progress`);
+    say(
+      `first start: generating the demo history of ${schools} schools from the program simulation, 2021-01-01 to ${demoDate} (once; the functions' logs go to ${path.relative(ROOT, logFile)}); the dashboard answers meanwhile, read-only, with the history's progress`,
+    );
     const progress = progressReporter(process.stderr);
     const started = performance.now();
     try {
@@ -98,12 +100,16 @@ async function main(): Promise<void> {
 
   // 2. The system, in its own process group: Ctrl-C reaches this process, which stops it in order.
   const out = output();
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
-    cwd: ROOT,
-    env: process.env,
-    stdio: ['ignore', out, out, 'ipc'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))],
+    {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', out, out, 'ipc'],
+      detached: true,
+    },
+  );
   running.child = child;
   if (typeof out === 'number') closeSync(out);
   child.on('message', (m: ServeMessage) => {

@@ -95,12 +95,13 @@ export function tableDefinitions(template: CfnTemplate): TableDefinition[] {
           Projection: projection(l.Projection),
         }),
       );
-      const attributes = list<{ AttributeName: unknown; AttributeType: unknown }>(p.AttributeDefinitions, `${where}.AttributeDefinitions`).map(
-        (a): AttributeDefinition => ({
-          AttributeName: literal(a.AttributeName, `${where}.AttributeDefinitions.AttributeName`),
-          AttributeType: literal(a.AttributeType, `${where}.AttributeDefinitions.AttributeType`) as AttributeDefinition['AttributeType'],
-        }),
-      );
+      const attributes = list<{ AttributeName: unknown; AttributeType: unknown }>(
+        p.AttributeDefinitions,
+        `${where}.AttributeDefinitions`,
+      ).map((a): AttributeDefinition => ({
+        AttributeName: literal(a.AttributeName, `${where}.AttributeDefinitions.AttributeName`),
+        AttributeType: literal(a.AttributeType, `${where}.AttributeDefinitions.AttributeType`) as AttributeDefinition['AttributeType'],
+      }));
       const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
       const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
       const input: CreateTableCommandInput = {
@@ -110,7 +111,9 @@ export function tableDefinitions(template: CfnTemplate): TableDefinition[] {
         BillingMode: 'PAY_PER_REQUEST',
         ...(gsis.length ? { GlobalSecondaryIndexes: gsis } : {}),
         ...(lsis.length ? { LocalSecondaryIndexes: lsis } : {}),
-        ...(stream?.StreamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType as StreamViewType } } : {}),
+        ...(stream?.StreamViewType
+          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType as StreamViewType } }
+          : {}),
       };
       return { logicalId, input, ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}) };
     });
@@ -127,7 +130,11 @@ export interface CreateTablesOptions {
  * Creates the template's tables on DynamoDB Local and waits until they are active. A table that exists
  * already (data kept across restarts) is left as it is (`created: false`).
  */
-export async function createTablesFromTemplate(client: DynamoDBClient, template: CfnTemplate, options: CreateTablesOptions = {}): Promise<CreatedTable[]> {
+export async function createTablesFromTemplate(
+  client: DynamoDBClient,
+  template: CfnTemplate,
+  options: CreateTablesOptions = {},
+): Promise<CreatedTable[]> {
   const definitions = tableDefinitions(template).filter((d) => !options.only || options.only.includes(d.logicalId));
   const out: CreatedTable[] = [];
   for (const def of definitions) {

@@ -128,19 +128,21 @@ export class TemplateResolver {
   /** The physical name of a named resource: its name property when set, else the logical id. */
   physicalName(logicalId: string): string {
     const r = this.resource(logicalId);
-    const prop = ({
-      'AWS::Lambda::Function': 'FunctionName',
-      'AWS::DynamoDB::Table': 'TableName',
-      'AWS::DynamoDB::GlobalTable': 'TableName',
-      'AWS::StepFunctions::StateMachine': 'StateMachineName',
-      'AWS::IAM::Role': 'RoleName',
-      'AWS::SQS::Queue': 'QueueName',
-      'AWS::SNS::Topic': 'TopicName',
-      'AWS::Events::Rule': 'Name',
-      'AWS::Scheduler::Schedule': 'Name',
-      'AWS::Logs::LogGroup': 'LogGroupName',
-      'AWS::S3::Bucket': 'BucketName',
-    } as Record<string, string>)[r.Type];
+    const prop = (
+      {
+        'AWS::Lambda::Function': 'FunctionName',
+        'AWS::DynamoDB::Table': 'TableName',
+        'AWS::DynamoDB::GlobalTable': 'TableName',
+        'AWS::StepFunctions::StateMachine': 'StateMachineName',
+        'AWS::IAM::Role': 'RoleName',
+        'AWS::SQS::Queue': 'QueueName',
+        'AWS::SNS::Topic': 'TopicName',
+        'AWS::Events::Rule': 'Name',
+        'AWS::Scheduler::Schedule': 'Name',
+        'AWS::Logs::LogGroup': 'LogGroupName',
+        'AWS::S3::Bucket': 'BucketName',
+      } as Record<string, string>
+    )[r.Type];
     const v = prop ? this.property(logicalId, prop) : undefined;
     if (typeof v === 'string') return v;
     // Bucket names are lower-case (CloudFormation generates them so).
@@ -222,11 +224,16 @@ export class TemplateResolver {
   getAtt(logicalId: string, attribute: string): unknown {
     const r = this.resource(logicalId);
     if (attribute === 'Arn') return this.arnOf(logicalId);
-    if (attribute === 'Name' || attribute === 'StateMachineName' || attribute === 'QueueName' || attribute === 'TopicName') return this.physicalName(logicalId);
+    if (attribute === 'Name' || attribute === 'StateMachineName' || attribute === 'QueueName' || attribute === 'TopicName')
+      return this.physicalName(logicalId);
     if (attribute === 'StreamArn' && r.Type.startsWith('AWS::DynamoDB::')) return `${this.arnOf(logicalId)}/stream/1970-01-01T00:00:00.000`;
     if (attribute === 'QueueUrl') return this.ref(logicalId);
     if (attribute === 'TopicArn') return this.arnOf(logicalId);
-    if (attribute === 'RoleId') return `AROA${logicalId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 17)}`;
+    if (attribute === 'RoleId')
+      return `AROA${logicalId
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')
+        .slice(0, 17)}`;
     return `${logicalId}.${attribute}`;
   }
 
@@ -393,7 +400,9 @@ export function loadTemplate(source: string | CfnTemplate, ctx: TemplateContext 
           throw new TemplateError(`State machine '${logicalId}' has no DefinitionString or Definition`);
         }
         const subs = p.DefinitionSubstitutions ? (resolver.resolve(p.DefinitionSubstitutions) as Record<string, unknown>) : {};
-        text = text.replace(/\$\{([^}]+)\}/g, (whole, key: string) => (key in subs ? (typeof subs[key] === 'string' ? (subs[key] as string) : JSON.stringify(subs[key])) : whole));
+        text = text.replace(/\$\{([^}]+)\}/g, (whole, key: string) =>
+          key in subs ? (typeof subs[key] === 'string' ? (subs[key] as string) : JSON.stringify(subs[key])) : whole,
+        );
         let definition: Record<string, unknown>;
         try {
           definition = JSON.parse(text) as Record<string, unknown>;

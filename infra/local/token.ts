@@ -39,20 +39,27 @@ async function main(): Promise<void> {
   const file = path.join(path.resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'local-stack.json');
   if (!existsSync(file)) throw new Error('the local system is not running: start it with `npm start`');
   const state = JSON.parse(readFileSync(file, 'utf8')) as LocalStackState;
-  const client = new CognitoIdentityProviderClient({ endpoint: state.cognitoEndpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new CognitoIdentityProviderClient({
+    endpoint: state.cognitoEndpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const { userPoolId, clientId } = state;
     const issuer = `${state.cognitoEndpoint}/${userPoolId}`;
     console.log(
-      await signInAs({ client, userPoolId, clientId, endpoint: state.cognitoEndpoint, issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }, {
-        role: role.data,
-        ...(values.district ? { district: values.district } : {}),
-        ...(values.org ? { org: values.org } : {}),
-        ...(values.school ? { school: values.school } : {}),
-        ...(values.sub ? { sub: values.sub } : {}),
-        ...(values.name ? { name: values.name } : {}),
-        ...(values.email ? { email: values.email } : {}),
-      }),
+      await signInAs(
+        { client, userPoolId, clientId, endpoint: state.cognitoEndpoint, issuer, jwksUrl: `${issuer}/.well-known/jwks.json` },
+        {
+          role: role.data,
+          ...(values.district ? { district: values.district } : {}),
+          ...(values.org ? { org: values.org } : {}),
+          ...(values.school ? { school: values.school } : {}),
+          ...(values.sub ? { sub: values.sub } : {}),
+          ...(values.name ? { name: values.name } : {}),
+          ...(values.email ? { email: values.email } : {}),
+        },
+      ),
     );
   } finally {
     client.destroy();

@@ -17,7 +17,20 @@
  *   GET   /api/review-queue                             -> ReviewQueue (oldest submission first)
  */
 import { z } from 'zod';
-import { AdminEvent, Contractor, Evidence, Id, IsoDate, IsoInstant, Kit, LocalizedText, MilestoneKey, School, SchoolArchive, SignOff } from '../program/model.js';
+import {
+  AdminEvent,
+  Contractor,
+  Evidence,
+  Id,
+  IsoDate,
+  IsoInstant,
+  Kit,
+  LocalizedText,
+  MilestoneKey,
+  School,
+  SchoolArchive,
+  SignOff,
+} from '../program/model.js';
 import { Cursor, Limit, MilestoneView } from './schemas.js';
 
 export const ContractorParams = z.object({ contractorId: Id }).strict();
@@ -36,7 +49,10 @@ export const ContractorView = z
   .meta({ id: 'ContractorView' });
 export type ContractorView = z.infer<typeof ContractorView>;
 
-export const ContractorList = z.object({ items: z.array(ContractorView) }).strict().meta({ id: 'ContractorList' });
+export const ContractorList = z
+  .object({ items: z.array(ContractorView) })
+  .strict()
+  .meta({ id: 'ContractorList' });
 export type ContractorList = z.infer<typeof ContractorList>;
 
 /** One piece of open work and the contractor it goes to. */
@@ -64,10 +80,16 @@ export const DeactivateResult = z
 export type DeactivateResult = z.infer<typeof DeactivateResult>;
 
 export const AdminHistoryQuery = z.object({ limit: Limit.default(50), cursor: Cursor.optional() }).strict();
-export const AdminHistoryPage = z.object({ items: z.array(AdminEvent), nextCursor: z.string().nullable() }).strict().meta({ id: 'AdminHistoryPage' });
+export const AdminHistoryPage = z
+  .object({ items: z.array(AdminEvent), nextCursor: z.string().nullable() })
+  .strict()
+  .meta({ id: 'AdminHistoryPage' });
 export type AdminHistoryPage = z.infer<typeof AdminHistoryPage>;
 
-export const ContractorImportResult = z.object({ imported: z.number().int().min(0), contractorIds: z.array(Id) }).strict().meta({ id: 'ContractorImportResult' });
+export const ContractorImportResult = z
+  .object({ imported: z.number().int().min(0), contractorIds: z.array(Id) })
+  .strict()
+  .meta({ id: 'ContractorImportResult' });
 export type ContractorImportResult = z.infer<typeof ContractorImportResult>;
 
 /** The profile fields to change; those left out keep their values (`students: null` removes the count). */
@@ -104,7 +126,14 @@ export const ProfileResult = z
   .meta({ id: 'ProfileResult' });
 export type ProfileResult = z.infer<typeof ProfileResult>;
 
-export const SchoolUpdateQuery = z.object({ dryRun: z.enum(['true', 'false']).default('true').transform((v) => v === 'true') }).strict();
+export const SchoolUpdateQuery = z
+  .object({
+    dryRun: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+  })
+  .strict();
 
 export const SchoolUpdateRow = z
   .object({
@@ -142,5 +171,8 @@ export const ReviewItem = z
   .meta({ id: 'ReviewItem' });
 export type ReviewItem = z.infer<typeof ReviewItem>;
 
-export const ReviewQueue = z.object({ items: z.array(ReviewItem) }).strict().meta({ id: 'ReviewQueue' });
+export const ReviewQueue = z
+  .object({ items: z.array(ReviewItem) })
+  .strict()
+  .meta({ id: 'ReviewQueue' });
 export type ReviewQueue = z.infer<typeof ReviewQueue>;

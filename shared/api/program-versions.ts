@@ -65,7 +65,13 @@ export const SchoolMigrationView = z
     removed: z.array(z.object({ milestone: MilestoneKey, status: MilestoneStatus }).strict()),
     moved: z.array(z.object({ milestone: MilestoneKey, plannedStart: Dates, deadline: Dates }).strict()),
     evidence: z.array(
-      z.object({ milestone: MilestoneKey, evidence: z.object({ from: EvidenceKind, to: EvidenceKind }).strict(), signOffs: z.object({ from: z.array(SignOffRole), to: z.array(SignOffRole) }).strict() }).strict(),
+      z
+        .object({
+          milestone: MilestoneKey,
+          evidence: z.object({ from: EvidenceKind, to: EvidenceKind }).strict(),
+          signOffs: z.object({ from: z.array(SignOffRole), to: z.array(SignOffRole) }).strict(),
+        })
+        .strict(),
     ),
     invalidated: z.array(z.object({ milestone: MilestoneKey, status: MilestoneStatus, reason: z.string() }).strict()),
   })

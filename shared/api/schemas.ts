@@ -73,11 +73,18 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 // ---------- common ----------
 
-export const Health = z.object({ status: z.literal('ok'), time: IsoInstant }).strict().meta({ id: 'Health' });
+export const Health = z
+  .object({ status: z.literal('ok'), time: IsoInstant })
+  .strict()
+  .meta({ id: 'Health' });
 export type Health = z.infer<typeof Health>;
 
 /** An opaque pagination cursor: pass `nextCursor` back as `cursor` to get the next page. */
-export const Cursor = z.string().min(1).max(2048).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor returned by this API');
+export const Cursor = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9_-]+$/, 'not a cursor returned by this API');
 
 export const Limit = z.coerce.number().int().min(1).max(200);
 
@@ -164,7 +171,15 @@ export const SchoolDetail = z
 export type SchoolDetail = z.infer<typeof SchoolDetail>;
 
 export const SchoolReadQuery = z
-  .object({ asOfVersion: z.coerce.number().int().min(1).max(99_999_999).optional().describe('Show the milestones as this published program version plans them (default: the version the school follows)') })
+  .object({
+    asOfVersion: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(99_999_999)
+      .optional()
+      .describe('Show the milestones as this published program version plans them (default: the version the school follows)'),
+  })
   .strict();
 
 export const HistoryQuery = z.object({ limit: Limit.default(100), cursor: Cursor.optional() }).strict();
@@ -238,9 +253,7 @@ export type BulkFilter = z.infer<typeof BulkFilter>;
 
 /** The body of `POST /api/bulk/{action}`: which milestone, which schools, and the action's own body. */
 export function bulkRequestSchema<A extends CommandType>(action: A) {
-  return z
-    .object({ milestone: MilestoneKey, filter: BulkFilter.default({}), body: CommandBody[action] })
-    .strict();
+  return z.object({ milestone: MilestoneKey, filter: BulkFilter.default({}), body: CommandBody[action] }).strict();
 }
 export const BulkRequest = z
   .object({
@@ -258,7 +271,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const JobOutcome = z
   .object({
     schoolId: Id,
-      /**
+    /**
      * `skipped`: the school's milestone did not match the filter's status/overdue when the job reached it.
      * For an import, `ok` is a school this job created and `rejected` (409, `already-exists`) one that
      * another import created first.

@@ -111,9 +111,14 @@ export function idempotencyScope(actor: Actor): string {
 
 type StoredOutcome = Omit<Accepted, 'replayed'> | Omit<Rejected, 'replayed'>;
 
-export async function executeCommand(deps: CommandDeps, request: CommandRequest): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
+export async function executeCommand(
+  deps: CommandDeps,
+  request: CommandRequest,
+): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
   const context: CommandContext = { school: null, task: null, tasks: [] };
-  const decideOnce = async (lease?: IdempotencyLease): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
+  const decideOnce = async (
+    lease?: IdempotencyLease,
+  ): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
     const { store, clock } = deps;
     const { schoolId, milestone, command, actor } = request;
     // Refused by role alone (a viewer; a contractor doing anything but submit; a manager submitting or
@@ -125,7 +130,13 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     const stored = record?.milestones.find((m) => m.state.key === milestone);
     const known = record && program.milestones.some((m) => m.key === milestone);
     const scoped = record ? (stored?.state ?? (known ? initialState(program, record.school, milestone, clock.now()) : null)) : null;
-    const denied = authorizeFirst(actor, command.type, record?.school ?? null, scoped, program.milestones.find((m) => m.key === milestone) ?? null);
+    const denied = authorizeFirst(
+      actor,
+      command.type,
+      record?.school ?? null,
+      scoped,
+      program.milestones.find((m) => m.key === milestone) ?? null,
+    );
     if (denied) return reject(schoolId, milestone, 'forbidden', denied.message);
     if (!record) {
       return reject(schoolId, milestone, 'school-not-found', `school ${schoolId} does not exist`);
@@ -137,7 +148,12 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
     const currentVersion = stored?.state.version ?? 0;
     if (request.expectedVersion !== undefined && request.expectedVersion !== currentVersion) {
       return {
-        ...reject(schoolId, milestone, 'version-conflict', `milestone ${milestone} of school ${schoolId} is at version ${currentVersion}, not ${request.expectedVersion}`),
+        ...reject(
+          schoolId,
+          milestone,
+          'version-conflict',
+          `milestone ${milestone} of school ${schoolId} is at version ${currentVersion}, not ${request.expectedVersion}`,
+        ),
         currentVersion,
       };
     }
@@ -162,7 +178,16 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
       notifications: decision.notifications,
       ...(lease ? { idempotency: { lease, response: accepted } } : {}),
       ...(request.signal !== false && last
-        ? { signal: { schoolId, milestone, version: decision.state.version, event: last.type, status: decision.state.status, at: now.toISOString() } }
+        ? {
+            signal: {
+              schoolId,
+              milestone,
+              version: decision.state.version,
+              event: last.type,
+              status: decision.state.status,
+              at: now.toISOString(),
+            },
+          }
         : {}),
     };
     return { accepted, commit };
@@ -194,12 +219,18 @@ export async function executeCommand(deps: CommandDeps, request: CommandRequest)
   let result: StoredOutcome;
   let replayed: boolean;
   try {
-    ({ result, replayed } = await deps.store.withIdempotency(idempotencyScope(request.actor), request.idempotencyKey, requestHash, async (lease) => {
-      const outcome = await run(lease);
-      // A refused command writes nothing, not even its idempotency record: throwing releases the key.
-      if (!outcome.ok) throw new RefusedUnderKey(outcome);
-      return outcome;
-    }, request.resumingAfterCrash ? { takeOver: true } : {}));
+    ({ result, replayed } = await deps.store.withIdempotency(
+      idempotencyScope(request.actor),
+      request.idempotencyKey,
+      requestHash,
+      async (lease) => {
+        const outcome = await run(lease);
+        // A refused command writes nothing, not even its idempotency record: throwing releases the key.
+        if (!outcome.ok) throw new RefusedUnderKey(outcome);
+        return outcome;
+      },
+      request.resumingAfterCrash ? { takeOver: true } : {},
+    ));
   } catch (error) {
     if (error instanceof RefusedUnderKey) return { outcome: { ...error.outcome, replayed: false }, context };
     throw error;
@@ -282,7 +313,14 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       const pending: PendingSignal | null = outcome.replayed
         ? await deps.store.getSignal(request.schoolId, request.milestone)
         : last
-          ? { schoolId: outcome.schoolId, milestone: outcome.milestone, version: outcome.state.version, event: last.type, status: outcome.state.status, at: deps.clock.now().toISOString() }
+          ? {
+              schoolId: outcome.schoolId,
+              milestone: outcome.milestone,
+              version: outcome.state.version,
+              event: last.type,
+              status: outcome.state.status,
+              at: deps.clock.now().toISOString(),
+            }
           : null;
       if (!pending) return { outcome, signal: null };
       // The step waiting when the command read the school is signalled at once (the signal reads the

@@ -29,7 +29,9 @@ export function mayListDocuments(actor: Actor, school: School): Access {
     case 'system':
       return allowed;
     case 'district-coordinator':
-      return actor.district === school.district ? allowed : deny(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
+      return actor.district === school.district
+        ? allowed
+        : deny(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
     case 'contractor':
       return allowed; // filtered to its own organisation's uploads by mayReadDocument
     case 'school-staff':
@@ -49,7 +51,8 @@ export function mayReadDocument(actor: Actor, school: School, document: Document
 /** Uploading evidence: the milestone's assignee, or the school's own staff for its school. */
 export function mayUpload(actor: Actor, school: School, state: MilestoneState): Access {
   if (isSchoolStaff(actor, school)) return allowed;
-  if (actor.role !== 'contractor') return deny('documents are uploaded by the contractor doing the work or by the school; managers review them');
+  if (actor.role !== 'contractor')
+    return deny('documents are uploaded by the contractor doing the work or by the school; managers review them');
   if (state.assignee === actor.org) return allowed;
   return deny(`milestone ${state.key} of school ${school.id} is not assigned to ${actor.org}`);
 }
@@ -58,7 +61,9 @@ export function mayUpload(actor: Actor, school: School, state: MilestoneState): 
 export function mayDownloadDossier(actor: Actor, school: School): Access {
   if (actor.role === 'program-manager') return allowed;
   if (actor.role === 'district-coordinator') {
-    return actor.district === school.district ? allowed : deny(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
+    return actor.district === school.district
+      ? allowed
+      : deny(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
   }
   return deny("the school's dossier is for program managers and the school's district coordinator");
 }

@@ -13,7 +13,19 @@ import { EXTENSION, type DocumentRecord } from './model.js';
 
 export const HISTORY_COLUMNS = ['at', 'milestone', 'type', 'version', 'actor_role', 'actor', 'details', 'document_hashes'] as const;
 export const REGISTER_COLUMNS = [
-  'id', 'milestone', 'type', 'file', 'content_type', 'size', 'sha256', 'uploaded_by', 'organisation', 'uploaded_at', 'zip_path', 'zip_sha256', 'intact',
+  'id',
+  'milestone',
+  'type',
+  'file',
+  'content_type',
+  'size',
+  'sha256',
+  'uploaded_by',
+  'organisation',
+  'uploaded_at',
+  'zip_path',
+  'zip_sha256',
+  'intact',
 ] as const;
 
 function details(e: MilestoneEvent): string {
@@ -67,7 +79,12 @@ export function registerCsv(documents: readonly { record: DocumentRecord; bytes:
   return writeCsv([[...REGISTER_COLUMNS], ...rows], { bom: true });
 }
 
-export function buildDossier(school: School, events: readonly MilestoneEvent[], documents: readonly { record: DocumentRecord; bytes: Uint8Array }[], now: Date): Uint8Array {
+export function buildDossier(
+  school: School,
+  events: readonly MilestoneEvent[],
+  documents: readonly { record: DocumentRecord; bytes: Uint8Array }[],
+  now: Date,
+): Uint8Array {
   const mtime = now;
   const files: Zippable = {
     'history.csv': [strToU8(historyCsv(events)), { level: 6, mtime }],

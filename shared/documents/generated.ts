@@ -11,7 +11,14 @@ import { documentKey, uploaderOf, type DocumentRecord } from './model.js';
 import { samplePdf, samplePng } from './samples.js';
 import { putBytes, type DocumentBucket } from './storage.js';
 
-function bytesFor(type: string, contentType: DocumentContentType, def: MilestoneDefinition, school: School, title: string, at: Date): Uint8Array {
+function bytesFor(
+  type: string,
+  contentType: DocumentContentType,
+  def: MilestoneDefinition,
+  school: School,
+  title: string,
+  at: Date,
+): Uint8Array {
   if (contentType === 'image/png') {
     const h = createHash('sha256').update(`${school.id}:${def.key}:${type}`).digest();
     return samplePng(96, 64, [h[0]!, h[1]!, h[2]!]);

@@ -41,9 +41,7 @@ export function sniffContentType(head: Uint8Array): DocumentContentType | null {
 }
 
 /** Who uploaded a document (from the token). */
-export const Uploader = z
-  .object({ sub: z.string().min(1), role: Role, org: Id.nullable(), name: z.string().optional() })
-  .strict();
+export const Uploader = z.object({ sub: z.string().min(1), role: Role, org: Id.nullable(), name: z.string().optional() }).strict();
 export type Uploader = z.infer<typeof Uploader>;
 
 /** A file name as shown and as given in the download's Content-Disposition: no paths, no control characters. */
@@ -52,7 +50,10 @@ export const FileName = z
   .trim()
   .min(1)
   .max(200)
-  .refine((s) => ![...s].some((c) => c === '/' || c === '\\' || c === '"' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'no slashes, quotes or control characters');
+  .refine(
+    (s) => ![...s].some((c) => c === '/' || c === '\\' || c === '"' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    'no slashes, quotes or control characters',
+  );
 
 /** A stored document, attached to a milestone of a school. */
 export const DocumentRecord = DocumentRef.extend({

@@ -64,11 +64,17 @@ export async function inspectUpload(b: DocumentBucket, key: string): Promise<Ins
     const head = await b.s3.send(new HeadObjectCommand({ Bucket: b.bucket, Key: key }));
     size = head.ContentLength ?? 0;
   } catch (error) {
-    if (error instanceof NotFound || error instanceof NoSuchKey) return { ok: false, reason: 'missing', message: 'no file was uploaded for this upload' };
+    if (error instanceof NotFound || error instanceof NoSuchKey)
+      return { ok: false, reason: 'missing', message: 'no file was uploaded for this upload' };
     throw error;
   }
   if (size > MAX_DOCUMENT_BYTES) {
-    return { ok: false, reason: 'too-large', size, message: `the file has ${size} bytes; at most ${MAX_DOCUMENT_BYTES} (20 MB) are accepted` };
+    return {
+      ok: false,
+      reason: 'too-large',
+      size,
+      message: `the file has ${size} bytes; at most ${MAX_DOCUMENT_BYTES} (20 MB) are accepted`,
+    };
   }
   if (size === 0) return { ok: false, reason: 'empty', size, message: 'the file is empty' };
   const { sha256, head } = await hashObject(b, key);
@@ -80,7 +86,11 @@ export async function inspectUpload(b: DocumentBucket, key: string): Promise<Ins
 }
 
 /** SHA-256 (hex) of an object's current bytes, and its first bytes. */
-export async function hashObject(b: DocumentBucket, key: string, versionId?: string): Promise<{ sha256: string; head: Uint8Array; size: number }> {
+export async function hashObject(
+  b: DocumentBucket,
+  key: string,
+  versionId?: string,
+): Promise<{ sha256: string; head: Uint8Array; size: number }> {
   const out = await b.s3.send(new GetObjectCommand({ Bucket: b.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
   const hash = createHash('sha256');
   let head = Buffer.alloc(0);
@@ -120,7 +130,13 @@ export async function putBytes(b: DocumentBucket, key: string, bytes: Uint8Array
 }
 
 /** A short-lived link to read an object, downloaded under `fileName`. */
-export function presignDownload(b: DocumentBucket, key: string, fileName: string, contentType: string, options: { versionId?: string | null; inline?: boolean } = {}): Promise<string> {
+export function presignDownload(
+  b: DocumentBucket,
+  key: string,
+  fileName: string,
+  contentType: string,
+  options: { versionId?: string | null; inline?: boolean } = {},
+): Promise<string> {
   const disposition = `${options.inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(fileName)}`;
   return getSignedUrl(
     b.s3,

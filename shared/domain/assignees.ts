@@ -23,7 +23,12 @@ export function contractCovers(contract: Contract, milestone: string, school: Pi
 }
 
 /** True when the contractor may take the milestone of the school on `on`. */
-export function mayBeAssigned(contractor: Contractor, def: Pick<MilestoneDefinition, 'key' | 'assignee'>, school: Pick<School, 'id' | 'district'>, on: IsoDate): boolean {
+export function mayBeAssigned(
+  contractor: Contractor,
+  def: Pick<MilestoneDefinition, 'key' | 'assignee'>,
+  school: Pick<School, 'id' | 'district'>,
+  on: IsoDate,
+): boolean {
   return (
     contractor.active &&
     contractor.kind === def.assignee &&
@@ -49,12 +54,19 @@ export function defaultAssignee(def: MilestoneDefinition, school: School, contra
 }
 
 /** Why a contractor may not take the milestone of the school on `on` (null when it may). */
-export function whyNotAssignable(contractors: readonly Contractor[], id: Id, def: MilestoneDefinition, school: School, on: IsoDate): string | null {
+export function whyNotAssignable(
+  contractors: readonly Contractor[],
+  id: Id,
+  def: MilestoneDefinition,
+  school: School,
+  on: IsoDate,
+): string | null {
   const known = contractors.find((c) => c.id === id);
   if (!known) return `unknown contractor ${id}`;
   if (!known.active) return `${id} is deactivated`;
   if (known.kind !== def.assignee) return `${id} is of kind ${known.kind}; milestone ${def.key} needs ${def.assignee}`;
   if (!servesDistrict(known, school.district)) return `${id} does not serve district ${school.district}`;
-  if (!known.contracts.some((c) => contractCovers(c, def.key, school, on))) return `${id} has no contract for ${def.key} covering school ${school.id} on ${on}`;
+  if (!known.contracts.some((c) => contractCovers(c, def.key, school, on)))
+    return `${id} has no contract for ${def.key} covering school ${school.id} on ${on}`;
   return null;
 }

@@ -18,8 +18,16 @@ export function contractorIssues(contractor: Contractor, program: ProgramDefinit
   contractor.contracts.forEach((c, i) => {
     const at = `contracts.${i}`;
     const def = program.milestones.find((m) => m.key === c.milestone);
-    if (!def) issues.push({ field: `${at}.milestone`, message: `${c.milestone} is not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` });
-    else if (def.assignee !== contractor.kind) issues.push({ field: `${at}.milestone`, message: `milestone ${c.milestone} is done by a ${def.assignee}, not by a ${contractor.kind}` });
+    if (!def)
+      issues.push({
+        field: `${at}.milestone`,
+        message: `${c.milestone} is not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})`,
+      });
+    else if (def.assignee !== contractor.kind)
+      issues.push({
+        field: `${at}.milestone`,
+        message: `milestone ${c.milestone} is done by a ${def.assignee}, not by a ${contractor.kind}`,
+      });
     if (numbers.has(c.number)) issues.push({ field: `${at}.number`, message: `contract number ${c.number} is listed twice` });
     numbers.add(c.number);
     c.districts.forEach((d, j) => {
@@ -60,7 +68,8 @@ export interface DeactivationInput {
   on: IsoDate;
 }
 
-export type DeactivationDecision = { ok: true; reassignments: Reassignment[] } | { ok: false; rejection: Rejection; unassigned: OpenWork[] };
+export type DeactivationDecision =
+  { ok: true; reassignments: Reassignment[] } | { ok: false; rejection: Rejection; unassigned: OpenWork[] };
 
 const workKey = (schoolId: string, milestone: string) => `${schoolId}/${milestone}`;
 
@@ -77,7 +86,8 @@ export function decideDeactivation(input: DeactivationInput): DeactivationDecisi
   const chosen = new Map<string, Id>();
   input.reassign.forEach((r, i) => {
     const key = workKey(r.schoolId, r.milestone);
-    if (!held.has(key)) issues.push({ field: `reassign.${i}`, message: `${contractor.id} holds no open ${r.milestone} at school ${r.schoolId}` });
+    if (!held.has(key))
+      issues.push({ field: `reassign.${i}`, message: `${contractor.id} holds no open ${r.milestone} at school ${r.schoolId}` });
     else if (chosen.has(key)) issues.push({ field: `reassign.${i}`, message: `${key} is reassigned twice` });
     else chosen.set(key, r.contractor);
   });
@@ -92,14 +102,23 @@ export function decideDeactivation(input: DeactivationInput): DeactivationDecisi
     }
     const def = program.milestones.find((m) => m.key === w.milestone);
     const target = input.contractors.find((c) => c.id === to);
-    const field = chosen.has(key) ? `reassign.${input.reassign.findIndex((r) => workKey(r.schoolId, r.milestone) === key)}.contractor` : 'reassignRestTo';
+    const field = chosen.has(key)
+      ? `reassign.${input.reassign.findIndex((r) => workKey(r.schoolId, r.milestone) === key)}.contractor`
+      : 'reassignRestTo';
     if (to === contractor.id) issues.push({ field, message: `${key} cannot go to the contractor being deactivated` });
     else if (!def || !target || !mayBeAssigned(target, def, w.school, input.on)) {
-      issues.push({ field, message: `${to} may not take ${key} on ${input.on} (not an active ${def?.assignee ?? 'contractor'} under contract for the school)` });
+      issues.push({
+        field,
+        message: `${to} may not take ${key} on ${input.on} (not an active ${def?.assignee ?? 'contractor'} under contract for the school)`,
+      });
     } else reassignments.push({ schoolId: w.school.id, milestone: w.milestone, contractor: to });
   }
   if (issues.length > 0) {
-    return { ok: false, rejection: rejection('invalid', `the reassignments do not fit: ${issues.map((i) => i.message).join('; ')}`, issues), unassigned: [] };
+    return {
+      ok: false,
+      rejection: rejection('invalid', `the reassignments do not fit: ${issues.map((i) => i.message).join('; ')}`, issues),
+      unassigned: [],
+    };
   }
   if (unassigned.length > 0) {
     const list = unassigned.map((w) => workKey(w.school.id, w.milestone));

@@ -58,13 +58,17 @@ export function decide(ctx: DecisionContext, command: Command, actor: Actor, now
   const parsed = Command.safeParse(command);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'type', message: i.message }));
-    return { ok: false, rejection: rejection('invalid', `invalid command: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues) };
+    return {
+      ok: false,
+      rejection: rejection('invalid', `invalid command: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues),
+    };
   }
   const who = Actor.safeParse(actor);
   if (!who.success) return { ok: false, rejection: rejection('forbidden', 'unrecognised actor') };
   const cmd = parsed.data;
   const def = milestoneDefinition(ctx.program, ctx.milestone);
-  if (!def) return { ok: false, rejection: rejection('not-found', `milestone "${ctx.milestone}" is not part of program ${ctx.program.id}`) };
+  if (!def)
+    return { ok: false, rejection: rejection('not-found', `milestone "${ctx.milestone}" is not part of program ${ctx.program.id}`) };
   const state = stateOf(ctx, def.key, now);
 
   const denied = authorize(who.data, cmd.type, ctx.school, state, def);
@@ -77,7 +81,14 @@ export function decide(ctx: DecisionContext, command: Command, actor: Actor, now
   return commit(ctx, def, state, body, who.data, now);
 }
 
-function transition(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, cmd: Command, actor: Actor, now: Date): EventBody | Rejection {
+function transition(
+  ctx: DecisionContext,
+  def: MilestoneDefinition,
+  state: MilestoneState,
+  cmd: Command,
+  actor: Actor,
+  now: Date,
+): EventBody | Rejection {
   const today = localDate(now, ctx.program.timeZone);
   switch (cmd.type) {
     case 'start': {
@@ -93,18 +104,27 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
         const why = whyNotAssignable(ctx.contractors, cmd.assignee, def, ctx.school, today) ?? `${cmd.assignee} is not the school`;
         return fieldRejection('invalid', 'assignee', why);
       }
-      return { type: 'started', assignee: cmd.assignee ?? state.assignee ?? defaultAssignee(def, ctx.school, ctx.contractors, today), deadline: state.deadline };
+      return {
+        type: 'started',
+        assignee: cmd.assignee ?? state.assignee ?? defaultAssignee(def, ctx.school, ctx.contractors, today),
+        deadline: state.deadline,
+      };
     }
     case 'submit': {
       const documents = [...(ctx.documents ?? [])];
       const issues = evidenceIssues(def, ctx.school, cmd.evidence, now, ctx.program.timeZone, documents);
-      if (issues.length > 0) return rejection('invalid-evidence', `evidence below the standard: ${issues.map((i) => i.message).join('; ')}`, issues);
+      if (issues.length > 0)
+        return rejection('invalid-evidence', `evidence below the standard: ${issues.map((i) => i.message).join('; ')}`, issues);
       // The audit event keeps what was submitted and the hash of each document's bytes.
       return { type: 'submitted', evidence: cmd.evidence, ...(documents.length > 0 ? { documents } : {}) };
     }
     case 'accept': {
       const missing = def.signOffs.slice(state.signOffs.length);
-      if (missing.length > 0) return rejection('not-allowed', `milestone ${def.key} waits for the sign-off of ${missing.join(', then ')} before it can be accepted`);
+      if (missing.length > 0)
+        return rejection(
+          'not-allowed',
+          `milestone ${def.key} waits for the sign-off of ${missing.join(', then ')} before it can be accepted`,
+        );
       return { type: 'accepted', ...(cmd.note !== undefined ? { note: cmd.note } : {}) };
     }
     case 'reject':
@@ -116,16 +136,19 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
     case 'waive':
       return { type: 'waived', reason: cmd.reason };
     case 'reassign': {
-      if (cmd.contractor === state.assignee) return rejection('not-allowed', `milestone ${def.key} is already assigned to ${cmd.contractor}`);
+      if (cmd.contractor === state.assignee)
+        return rejection('not-allowed', `milestone ${def.key} is already assigned to ${cmd.contractor}`);
       if (!eligibleAssignees(def, ctx.school, ctx.contractors, today).includes(cmd.contractor)) {
-        const why = whyNotAssignable(ctx.contractors, cmd.contractor, def, ctx.school, today) ?? `milestone ${def.key} is the school's own work`;
+        const why =
+          whyNotAssignable(ctx.contractors, cmd.contractor, def, ctx.school, today) ?? `milestone ${def.key} is the school's own work`;
         return fieldRejection('invalid', 'contractor', why);
       }
       return { type: 'reassigned', from: state.assignee, to: cmd.contractor, ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}) };
     }
     case 'reschedule': {
       if (cmd.deadline === state.deadline) return rejection('not-allowed', `the deadline of ${def.key} is already ${cmd.deadline}`);
-      if (cmd.deadline < today) return fieldRejection('invalid', 'deadline', `new deadline ${cmd.deadline} is in the past (today is ${today})`);
+      if (cmd.deadline < today)
+        return fieldRejection('invalid', 'deadline', `new deadline ${cmd.deadline} is in the past (today is ${today})`);
       return { type: 'rescheduled', from: state.deadline, to: cmd.deadline, reason: cmd.reason };
     }
     case 'signoff':
@@ -134,7 +157,8 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
       if (cmd.plannedStart === state.plannedStart && cmd.deadline === state.deadline) {
         return rejection('not-allowed', `milestone ${def.key} is already planned ${cmd.plannedStart} to ${cmd.deadline}`);
       }
-      if (cmd.deadline < cmd.plannedStart) return fieldRejection('invalid', 'deadline', `deadline ${cmd.deadline} is before the planned start ${cmd.plannedStart}`);
+      if (cmd.deadline < cmd.plannedStart)
+        return fieldRejection('invalid', 'deadline', `deadline ${cmd.deadline} is before the planned start ${cmd.plannedStart}`);
       return {
         type: 'replanned',
         plannedStart: { from: state.plannedStart, to: cmd.plannedStart },
@@ -148,20 +172,37 @@ function transition(ctx: DecisionContext, def: MilestoneDefinition, state: Miles
  * A sign-off: the next one the program asks of the submission must be the actor's role (the program's
  * order); school staff confirming a connection give the bandwidth they measured there, at the standard.
  */
-function signOff(ctx: DecisionContext, def: MilestoneDefinition, state: MilestoneState, cmd: Extract<Command, { type: 'signoff' }>, actor: Actor, now: Date): EventBody | Rejection {
+function signOff(
+  ctx: DecisionContext,
+  def: MilestoneDefinition,
+  state: MilestoneState,
+  cmd: Extract<Command, { type: 'signoff' }>,
+  actor: Actor,
+  now: Date,
+): EventBody | Rejection {
   const role = actor.role === 'school-staff' || actor.role === 'district-coordinator' ? actor.role : null;
   const next = def.signOffs[state.signOffs.length];
   if (role === null) return rejection('forbidden', `${actor.role} does not sign off submissions`);
-  if (next === undefined) return rejection('not-allowed', `the submission of ${def.key} has every sign-off it needs; it waits for acceptance`);
+  if (next === undefined)
+    return rejection('not-allowed', `the submission of ${def.key} has every sign-off it needs; it waits for acceptance`);
   if (next !== role) {
-    return rejection('not-allowed', state.signOffs.some((s) => s.role === role) ? `${role} already signed off this submission` : `the submission of ${def.key} waits for the sign-off of ${next} first`);
+    return rejection(
+      'not-allowed',
+      state.signOffs.some((s) => s.role === role)
+        ? `${role} already signed off this submission`
+        : `the submission of ${def.key} waits for the sign-off of ${next} first`,
+    );
   }
   if (def.evidence === 'connection' && role === 'school-staff') {
-    if (cmd.measuredMbps === undefined) return fieldRejection('invalid', 'measuredMbps', 'give the bandwidth measured at the school, Mbit/s');
+    if (cmd.measuredMbps === undefined)
+      return fieldRejection('invalid', 'measuredMbps', 'give the bandwidth measured at the school, Mbit/s');
     const min = requiredBandwidthMbps(ctx.school);
     if (cmd.measuredMbps < min) {
       return rejection('invalid-evidence', `${cmd.measuredMbps} Mbit/s measured at the school is below the ${min} Mbit/s standard`, [
-        { field: 'measuredMbps', message: `${cmd.measuredMbps} Mbit/s is below the ${min} Mbit/s standard for ${ctx.school.urban ? 'urban' : 'rural'} schools` },
+        {
+          field: 'measuredMbps',
+          message: `${cmd.measuredMbps} Mbit/s is below the ${min} Mbit/s standard for ${ctx.school.urban ? 'urban' : 'rural'} schools`,
+        },
       ]);
     }
   }
@@ -199,22 +240,34 @@ function commit(ctx: DecisionContext, def: MilestoneDefinition, state: Milestone
  */
 export function remind(ctx: DecisionContext, reminderId: string, now: Date): Decision {
   const def = milestoneDefinition(ctx.program, ctx.milestone);
-  if (!def) return { ok: false, rejection: rejection('not-found', `milestone "${ctx.milestone}" is not part of program ${ctx.program.id}`) };
+  if (!def)
+    return { ok: false, rejection: rejection('not-found', `milestone "${ctx.milestone}" is not part of program ${ctx.program.id}`) };
   const parts = parseReminderId(reminderId);
   if (!parts) return { ok: false, rejection: fieldRejection('invalid', 'reminderId', `not a reminder id: ${reminderId}`) };
   if (parts.schoolId !== ctx.school.id || parts.milestone !== def.key) {
-    return { ok: false, rejection: fieldRejection('invalid', 'reminderId', `reminder ${reminderId} is not for ${ctx.school.id}/${def.key}`) };
+    return {
+      ok: false,
+      rejection: fieldRejection('invalid', 'reminderId', `reminder ${reminderId} is not for ${ctx.school.id}/${def.key}`),
+    };
   }
   const state = stateOf(ctx, def.key, now);
-  if (!hasReminders(state)) return { ok: false, rejection: rejection('not-allowed', `no reminders while milestone ${def.key} is ${state.status}`) };
+  if (!hasReminders(state))
+    return { ok: false, rejection: rejection('not-allowed', `no reminders while milestone ${def.key} is ${state.status}`) };
   if (parts.deadline !== state.deadline) {
-    return { ok: false, rejection: rejection('not-allowed', `reminder ${reminderId} is for deadline ${parts.deadline}; the deadline is now ${state.deadline}`) };
+    return {
+      ok: false,
+      rejection: rejection(
+        'not-allowed',
+        `reminder ${reminderId} is for deadline ${parts.deadline}; the deadline is now ${state.deadline}`,
+      ),
+    };
   }
   const rank = (r: { kind: string; n: number }): number => (r.kind === 'before' ? -r.n : r.n);
   for (const reminder of reminders(state, def.reminders, ctx.program.timeZone)) {
     if (rank(reminder) > rank(parts)) break;
     if (reminder.id !== reminderId) continue;
-    if (Date.parse(reminder.at) > now.getTime()) return { ok: false, rejection: rejection('not-allowed', `reminder ${reminderId} is not due until ${reminder.at}`) };
+    if (Date.parse(reminder.at) > now.getTime())
+      return { ok: false, rejection: rejection('not-allowed', `reminder ${reminderId} is not due until ${reminder.at}`) };
     const event: MilestoneEvent = {
       type: 'reminded',
       schoolId: state.schoolId,
@@ -226,7 +279,15 @@ export function remind(ctx: DecisionContext, reminderId: string, now: Date): Dec
       level: reminder.level,
       daysToDeadline: reminder.daysToDeadline,
     };
-    return { ok: true, events: [event], notifications: reminderNotifications(def, ctx.school, state, reminder, now), state: evolve(state, event) };
+    return {
+      ok: true,
+      events: [event],
+      notifications: reminderNotifications(def, ctx.school, state, reminder, now),
+      state: evolve(state, event),
+    };
   }
-  return { ok: false, rejection: rejection('not-allowed', `reminder ${reminderId} is not part of the schedule of ${ctx.school.id}/${def.key}`) };
+  return {
+    ok: false,
+    rejection: rejection('not-allowed', `reminder ${reminderId} is not part of the schedule of ${ctx.school.id}/${def.key}`),
+  };
 }

@@ -47,13 +47,26 @@ export interface GroupedTally {
  * The tally per group of `groupBy`, with the total and the gap. `districts` fixes the order of the
  * district rows (and lists districts without schools as empty rows).
  */
-export function groupedTally(keys: readonly string[], schools: readonly KpiSchool[], until: number, groupBy: GroupBy, districts: readonly string[]): GroupedTally {
+export function groupedTally(
+  keys: readonly string[],
+  schools: readonly KpiSchool[],
+  until: number,
+  groupBy: GroupBy,
+  districts: readonly string[],
+): GroupedTally {
   const counted = countedSchools(schools);
   const perDistrict = new Map<string, number>();
   for (const s of counted) perDistrict.set(s.school.district, (perDistrict.get(s.school.district) ?? 0) + 1);
-  const groups: readonly string[] = groupBy === 'district' ? districts : groupBy === 'settlement' ? SETTLEMENT_GROUPS : DISTRICT_SIZE_GROUPS;
+  const groups: readonly string[] =
+    groupBy === 'district' ? districts : groupBy === 'settlement' ? SETTLEMENT_GROUPS : DISTRICT_SIZE_GROUPS;
   const groupOf = (s: KpiSchool): string =>
-    groupBy === 'district' ? s.school.district : groupBy === 'settlement' ? (s.school.urban ? 'urban' : 'rural') : districtSizeClass(perDistrict.get(s.school.district) ?? 0);
+    groupBy === 'district'
+      ? s.school.district
+      : groupBy === 'settlement'
+        ? s.school.urban
+          ? 'urban'
+          : 'rural'
+        : districtSizeClass(perDistrict.get(s.school.district) ?? 0);
   const rows = new Map(groups.map((g) => [g, emptyTally(keys)]));
   const total = emptyTally(keys);
   for (const s of counted) {
@@ -71,7 +84,12 @@ export function groupedTally(keys: readonly string[], schools: readonly KpiSchoo
     gap = {
       between,
       points: Object.fromEntries(
-        keys.map((k) => [k, a.schools === 0 || b.schools === 0 ? null : Math.round((a.milestones[k]!.reached / a.schools - b.milestones[k]!.reached / b.schools) * 1000) / 10]),
+        keys.map((k) => [
+          k,
+          a.schools === 0 || b.schools === 0
+            ? null
+            : Math.round((a.milestones[k]!.reached / a.schools - b.milestones[k]!.reached / b.schools) * 1000) / 10,
+        ]),
       ),
     };
   }

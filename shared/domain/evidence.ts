@@ -45,7 +45,10 @@ export function documentIssues(def: MilestoneDefinition, documents: readonly Doc
 function actIssues(evidence: Evidence, now: Date, timeZone: string): RejectionIssue[] {
   const today = localDate(now, timeZone);
   // A content filter has no act: the day it was switched on is the date the evidence stands on.
-  const [field, what, date] = evidence.kind === 'content-filter' ? ['evidence.enabledOn', 'switch-on date', evidence.enabledOn] : ['evidence.actDate', 'act date', evidence.actDate];
+  const [field, what, date] =
+    evidence.kind === 'content-filter'
+      ? ['evidence.enabledOn', 'switch-on date', evidence.enabledOn]
+      : ['evidence.actDate', 'act date', evidence.actDate];
   if (date > today) return [{ field, message: `${what} ${date} is in the future (today is ${today})` }];
   if (date < EARLIEST_ACT_DATE) return [{ field, message: `${what} ${date} is before ${EARLIEST_ACT_DATE}` }];
   return [];
@@ -57,23 +60,39 @@ function contentIssues(school: School, evidence: Evidence): RejectionIssue[] {
       const min = requiredBandwidthMbps(school);
       return evidence.bandwidthMbps >= min
         ? []
-        : [{ field: 'evidence.bandwidthMbps', message: `${evidence.bandwidthMbps} Mbit/s is below the ${min} Mbit/s standard for ${school.urban ? 'urban' : 'rural'} schools` }];
+        : [
+            {
+              field: 'evidence.bandwidthMbps',
+              message: `${evidence.bandwidthMbps} Mbit/s is below the ${min} Mbit/s standard for ${school.urban ? 'urban' : 'rural'} schools`,
+            },
+          ];
     }
     case 'equipment':
       return kitShortfalls(school, evidence.items);
     case 'training':
       return evidence.teachersTrained >= school.teachersToTrain
         ? []
-        : [{ field: 'evidence.teachersTrained', message: `${evidence.teachersTrained} teachers trained, ${school.teachersToTrain} planned` }];
+        : [
+            {
+              field: 'evidence.teachersTrained',
+              message: `${evidence.teachersTrained} teachers trained, ${school.teachersToTrain} planned`,
+            },
+          ];
     case 'onboarding': {
       const issues: RejectionIssue[] = [];
       const teachers = Math.max(1, school.teachersToTrain);
       if (evidence.teacherAccounts < teachers) {
-        issues.push({ field: 'evidence.teacherAccounts', message: `${evidence.teacherAccounts} teacher accounts, at least ${teachers} expected` });
+        issues.push({
+          field: 'evidence.teacherAccounts',
+          message: `${evidence.teacherAccounts} teacher accounts, at least ${teachers} expected`,
+        });
       }
       const students = school.students ?? 1;
       if (evidence.studentAccounts < students) {
-        issues.push({ field: 'evidence.studentAccounts', message: `${evidence.studentAccounts} student accounts, at least ${students} expected` });
+        issues.push({
+          field: 'evidence.studentAccounts',
+          message: `${evidence.studentAccounts} student accounts, at least ${students} expected`,
+        });
       }
       return issues;
     }

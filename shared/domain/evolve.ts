@@ -54,7 +54,8 @@ export function evolve(state: MilestoneState, event: MilestoneEvent): MilestoneS
     case 'held':
       return { ...next, status: 'on-hold', resumeTo: resumable(state), note: event.reason };
     case 'resumed':
-      if (state.status !== 'on-hold' || state.resumeTo === null) throw new Error(`${state.schoolId}/${state.key} resumed while ${state.status}`);
+      if (state.status !== 'on-hold' || state.resumeTo === null)
+        throw new Error(`${state.schoolId}/${state.key} resumed while ${state.status}`);
       return { ...next, status: state.resumeTo, resumeTo: null, note: event.note ?? state.note };
     case 'waived':
       return { ...next, status: 'waived', resumeTo: null, closedAt: event.at, note: event.reason };

@@ -144,7 +144,11 @@ export function closuresFromEvents(events: readonly MilestoneEvent[]): Map<strin
     const id = `${e.schoolId}#${e.milestone}`;
     const known = first.get(id);
     if (known && known.version <= e.version) continue;
-    first.set(id, { schoolId: e.schoolId, version: e.version, m: { key: e.milestone, status: e.type === 'accepted' ? 'completed' : 'waived', closedAt: e.at } });
+    first.set(id, {
+      schoolId: e.schoolId,
+      version: e.version,
+      m: { key: e.milestone, status: e.type === 'accepted' ? 'completed' : 'waived', closedAt: e.at },
+    });
   }
   const out = new Map<string, KpiMilestone[]>();
   for (const { schoolId, m } of first.values()) {

@@ -12,7 +12,15 @@
  *   or open work on a removed milestone.
  */
 import { planMilestones } from '../program/plan.js';
-import type { EvidenceKind, MilestoneKey, MilestoneState, MilestoneStatus, ProgramDefinition, School, SignOffRole } from '../program/model.js';
+import type {
+  EvidenceKind,
+  MilestoneKey,
+  MilestoneState,
+  MilestoneStatus,
+  ProgramDefinition,
+  School,
+  SignOffRole,
+} from '../program/model.js';
 import { evidenceIssues } from './evidence.js';
 import { isTerminal } from './overdue.js';
 import type { Replan } from './school-profile.js';
@@ -62,12 +70,27 @@ export interface VersionedProgram {
  * What moving `school` (its stored milestone `states`) from `from` to `to` changes. A milestone never
  * stored counts as planned from the program (as the school's views show it).
  */
-export function migrationPreview(from: VersionedProgram, to: VersionedProgram, school: School, states: Readonly<Partial<Record<MilestoneKey, MilestoneState>>>, now: Date): SchoolMigration {
+export function migrationPreview(
+  from: VersionedProgram,
+  to: VersionedProgram,
+  school: School,
+  states: Readonly<Partial<Record<MilestoneKey, MilestoneState>>>,
+  now: Date,
+): SchoolMigration {
   const oldKeys = new Set(from.program.milestones.map((m) => m.key));
   const newKeys = new Set(to.program.milestones.map((m) => m.key));
   const oldPlan = planMilestones(from.program, school);
   const newPlan = planMilestones(to.program, school);
-  const out: SchoolMigration = { schoolId: school.id, from: from.version, to: to.version, added: [], removed: [], moved: [], evidence: [], invalidated: [] };
+  const out: SchoolMigration = {
+    schoolId: school.id,
+    from: from.version,
+    to: to.version,
+    added: [],
+    removed: [],
+    moved: [],
+    evidence: [],
+    invalidated: [],
+  };
   for (const def of to.program.milestones) {
     if (!oldKeys.has(def.key)) out.added.push({ milestone: def.key, ...newPlan[def.key]! });
   }
@@ -76,12 +99,21 @@ export function migrationPreview(from: VersionedProgram, to: VersionedProgram, s
     const status = state?.status ?? 'pending';
     if (!newKeys.has(def.key)) {
       out.removed.push({ milestone: def.key, status });
-      if (state && !isTerminal(state) && status !== 'pending') out.invalidated.push({ milestone: def.key, status, reason: `${def.key} is not part of version ${to.version}: its open work is waived` });
+      if (state && !isTerminal(state) && status !== 'pending')
+        out.invalidated.push({
+          milestone: def.key,
+          status,
+          reason: `${def.key} is not part of version ${to.version}: its open work is waived`,
+        });
       continue;
     }
     const next = to.program.milestones.find((m) => m.key === def.key)!;
     if (next.evidence !== def.evidence || JSON.stringify(next.signOffs) !== JSON.stringify(def.signOffs)) {
-      out.evidence.push({ milestone: def.key, evidence: { from: def.evidence, to: next.evidence }, signOffs: { from: [...def.signOffs], to: [...next.signOffs] } });
+      out.evidence.push({
+        milestone: def.key,
+        evidence: { from: def.evidence, to: next.evidence },
+        signOffs: { from: [...def.signOffs], to: [...next.signOffs] },
+      });
     }
     if (!state || isTerminal(state)) continue;
     const was = oldPlan[def.key]!;
@@ -89,11 +121,20 @@ export function migrationPreview(from: VersionedProgram, to: VersionedProgram, s
     const plannedStart = was.plannedStart !== will.plannedStart ? will.plannedStart : state.plannedStart;
     const deadline = was.deadline !== will.deadline ? will.deadline : state.deadline;
     if (plannedStart !== state.plannedStart || deadline !== state.deadline) {
-      out.moved.push({ milestone: def.key, plannedStart: { from: state.plannedStart, to: plannedStart }, deadline: { from: state.deadline, to: deadline } });
+      out.moved.push({
+        milestone: def.key,
+        plannedStart: { from: state.plannedStart, to: plannedStart },
+        deadline: { from: state.deadline, to: deadline },
+      });
     }
     if (state.evidence && (state.status === 'submitted' || state.status === 'on-hold')) {
       const issues = evidenceIssues(next, school, state.evidence, now, to.program.timeZone);
-      if (issues.length > 0) out.invalidated.push({ milestone: def.key, status: state.status, reason: issues.map((i) => `${i.field}: ${i.message}`).join('; ') });
+      if (issues.length > 0)
+        out.invalidated.push({
+          milestone: def.key,
+          status: state.status,
+          reason: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+        });
     }
   }
   return out;
@@ -103,7 +144,12 @@ export function migrationPreview(from: VersionedProgram, to: VersionedProgram, s
 export function migrationReplans(migration: SchoolMigration): Replan[] {
   return migration.moved.map((m) => ({
     milestone: m.milestone,
-    command: { type: 'replan', plannedStart: m.plannedStart.to, deadline: m.deadline.to, reason: `Программа: версия ${migration.from} → ${migration.to}` },
+    command: {
+      type: 'replan',
+      plannedStart: m.plannedStart.to,
+      deadline: m.deadline.to,
+      reason: `Программа: версия ${migration.from} → ${migration.to}`,
+    },
   }));
 }
 

@@ -8,12 +8,34 @@
  * Escalated reminders go to that recipient and, in addition, to the district coordinator (level
  * `district-coordinator`) and the program managers (level `program-manager`).
  */
-import type { EscalationLevel, IsoDate, LocalizedText, MilestoneDefinition, MilestoneEvent, MilestoneState, Notification, School } from '../program/model.js';
+import type {
+  EscalationLevel,
+  IsoDate,
+  LocalizedText,
+  MilestoneDefinition,
+  MilestoneEvent,
+  MilestoneState,
+  Notification,
+  School,
+} from '../program/model.js';
 import type { Reminder } from './reminders.js';
 
 type Recipient = Notification['recipient'];
 
-const MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS_EN = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 function dateRu(date: IsoDate): string {
   return `${date.slice(8, 10)}.${date.slice(5, 7)}.${date.slice(0, 4)}`;
@@ -38,7 +60,11 @@ export function turnOwner(state: Pick<MilestoneState, 'status' | 'assignee'>, sc
 }
 
 /** The recipients of a reminder at a level, without duplicates. */
-export function reminderRecipients(level: EscalationLevel, state: Pick<MilestoneState, 'status' | 'assignee'>, school: Pick<School, 'district'>): Recipient[] {
+export function reminderRecipients(
+  level: EscalationLevel,
+  state: Pick<MilestoneState, 'status' | 'assignee'>,
+  school: Pick<School, 'district'>,
+): Recipient[] {
   const list: Recipient[] = [turnOwner(state, school)];
   if (level !== 'assignee') list.push({ type: 'district-coordinator', district: school.district });
   if (level === 'program-manager') list.push({ type: 'program-manager' });
@@ -51,7 +77,12 @@ const LEVEL_TEXT: Readonly<Record<EscalationLevel, LocalizedText>> = {
   'program-manager': { ru: 'руководитель программы', en: 'program manager' },
 };
 
-function reminderText(def: MilestoneDefinition, school: School, state: MilestoneState, reminder: Reminder): { subject: LocalizedText; body: LocalizedText } {
+function reminderText(
+  def: MilestoneDefinition,
+  school: School,
+  state: MilestoneState,
+  reminder: Reminder,
+): { subject: LocalizedText; body: LocalizedText } {
   const waiting: LocalizedText =
     state.status === 'submitted'
       ? { ru: 'Подтверждение отправлено и ожидает приёмки.', en: 'The confirmation was submitted and awaits acceptance.' }
@@ -65,7 +96,10 @@ function reminderText(def: MilestoneDefinition, school: School, state: Milestone
   const movedEn = reminder.due === reminder.deadline ? '' : ` (the deadline ${dateEn(reminder.deadline)} is a day off)`;
   if (reminder.kind === 'before') {
     return {
-      subject: { ru: `Напоминание: ${def.title.ru} — срок ${dateRu(reminder.due)}`, en: `Reminder: ${def.title.en} due ${dateEn(reminder.due)}` },
+      subject: {
+        ru: `Напоминание: ${def.title.ru} — срок ${dateRu(reminder.due)}`,
+        en: `Reminder: ${def.title.en} due ${dateEn(reminder.due)}`,
+      },
       body: {
         ru: `${school.name}. Этап: ${def.title.ru} — завершить до ${dateRu(reminder.due)} включительно${movedRu} (дней до срока: ${reminder.daysToDeadline}). ${waiting.ru}`,
         en: `${school.name}. Milestone: ${def.title.en} — due by ${dateEn(reminder.due)}${movedEn} (${reminder.daysToDeadline} day(s) left). ${waiting.en}`,
@@ -74,7 +108,10 @@ function reminderText(def: MilestoneDefinition, school: School, state: Milestone
   }
   const late = -reminder.daysToDeadline;
   return {
-    subject: { ru: `Просрочено: ${def.title.ru} — срок был ${dateRu(reminder.due)}`, en: `Overdue: ${def.title.en} was due ${dateEn(reminder.due)}` },
+    subject: {
+      ru: `Просрочено: ${def.title.ru} — срок был ${dateRu(reminder.due)}`,
+      en: `Overdue: ${def.title.en} was due ${dateEn(reminder.due)}`,
+    },
     body: {
       ru: `${school.name}. Этап: ${def.title.ru} — просрочен на ${late} дн. (срок — ${dateRu(reminder.due)}${movedRu}). ${waiting.ru}${escalation.ru}`,
       en: `${school.name}. Milestone: ${def.title.en} — ${late} day(s) overdue (due ${dateEn(reminder.due)}${movedEn}). ${waiting.en}${escalation.en}`,
@@ -83,7 +120,13 @@ function reminderText(def: MilestoneDefinition, school: School, state: Milestone
 }
 
 /** One notification per recipient of the reminder; id `${reminder.id}:${recipient}`. */
-export function reminderNotifications(def: MilestoneDefinition, school: School, state: MilestoneState, reminder: Reminder, now: Date): Notification[] {
+export function reminderNotifications(
+  def: MilestoneDefinition,
+  school: School,
+  state: MilestoneState,
+  reminder: Reminder,
+  now: Date,
+): Notification[] {
   const text = reminderText(def, school, state, reminder);
   return reminderRecipients(reminder.level, state, school).map((recipient) => ({
     id: `${reminder.id}:${recipientKey(recipient)}`,
@@ -117,7 +160,13 @@ const STATUS_TEXT: Readonly<Record<Exclude<MilestoneEvent['type'], 'reminded'>, 
  * nobody (a reminder is its own notification; a status change of an unassigned milestone other than a
  * submission). Id `${schoolId}:${key}:v${version}`.
  */
-export function statusNotification(def: MilestoneDefinition, school: School, event: MilestoneEvent, after: MilestoneState, now: Date): Notification | null {
+export function statusNotification(
+  def: MilestoneDefinition,
+  school: School,
+  event: MilestoneEvent,
+  after: MilestoneState,
+  now: Date,
+): Notification | null {
   if (event.type === 'reminded') return null;
   const recipient = turnOwner(after, school);
   if (recipient.type !== 'contractor' && event.type !== 'submitted') return null;

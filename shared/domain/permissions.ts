@@ -31,7 +31,13 @@ import type { Actor, CommandType, MilestoneDefinition, MilestoneState, School, S
 import { rejection, type Rejection } from './rejection.js';
 
 /** The rules of the table above for a milestone that exists (the same rules as `authorizeFirst`). */
-export function authorize(actor: Actor, command: CommandType, school: School, state: MilestoneState, def: Pick<MilestoneDefinition, 'signOffs'>): Rejection | null {
+export function authorize(
+  actor: Actor,
+  command: CommandType,
+  school: School,
+  state: MilestoneState,
+  def: Pick<MilestoneDefinition, 'signOffs'>,
+): Rejection | null {
   return authorizeFirst(actor, command, school, state, def);
 }
 
@@ -54,31 +60,48 @@ export function authorizeFirst(
     case 'viewer':
       return rejection('forbidden', 'viewers have read-only access');
     case 'system':
-      return command === 'start' || command === 'replan' ? null : rejection('forbidden', `the system may only start and re-plan milestones, not ${command}`);
+      return command === 'start' || command === 'replan'
+        ? null
+        : rejection('forbidden', `the system may only start and re-plan milestones, not ${command}`);
     case 'contractor':
-      if (command !== 'submit') return rejection('forbidden', `contractors only submit their work; ${command} is for program managers and district coordinators`);
-      if (!school || !state || state.assignee !== actor.org) return rejection('forbidden', 'this milestone is not assigned to your organisation');
+      if (command !== 'submit')
+        return rejection('forbidden', `contractors only submit their work; ${command} is for program managers and district coordinators`);
+      if (!school || !state || state.assignee !== actor.org)
+        return rejection('forbidden', 'this milestone is not assigned to your organisation');
       return null;
     case 'school-staff':
-      if (!school || school.id !== actor.school) return rejection('forbidden', `you are staff of school ${actor.school}; this is not your school`);
+      if (!school || school.id !== actor.school)
+        return rejection('forbidden', `you are staff of school ${actor.school}; this is not your school`);
       if (command === 'submit') {
         if (!state) return rejection('forbidden', 'this milestone is not the work of the school');
-        return state.assignee === actor.school ? null : rejection('forbidden', `milestone ${state.key} is the work of ${state.assignee ?? 'a contractor'}, not of the school`);
+        return state.assignee === actor.school
+          ? null
+          : rejection('forbidden', `milestone ${state.key} is the work of ${state.assignee ?? 'a contractor'}, not of the school`);
       }
       if (command === 'signoff') return signs(def, 'school-staff', state);
-      return rejection('forbidden', `school staff submit the school's own work and sign off deliveries; ${command} is for program managers and district coordinators`);
+      return rejection(
+        'forbidden',
+        `school staff submit the school's own work and sign off deliveries; ${command} is for program managers and district coordinators`,
+      );
     case 'district-coordinator':
-      if (!school || school.district !== actor.district) return rejection('forbidden', `you coordinate ${actor.district}; this school is not one of its schools`);
+      if (!school || school.district !== actor.district)
+        return rejection('forbidden', `you coordinate ${actor.district}; this school is not one of its schools`);
       if (command === 'signoff') return signs(def, 'district-coordinator', state);
       return managerMay(command);
     case 'program-manager':
-      if (command === 'signoff') return rejection('forbidden', `program managers accept; the sign-offs${state ? ` of ${state.key}` : ''} are for ${def?.signOffs.join(', ') || 'nobody'}`);
+      if (command === 'signoff')
+        return rejection(
+          'forbidden',
+          `program managers accept; the sign-offs${state ? ` of ${state.key}` : ''} are for ${def?.signOffs.join(', ') || 'nobody'}`,
+        );
       return managerMay(command);
   }
 }
 
 function signs(def: Pick<MilestoneDefinition, 'signOffs'> | null, role: SignOffRole, state: MilestoneState | null): Rejection | null {
-  return def && state && def.signOffs.includes(role) ? null : rejection('forbidden', `the program asks no ${role} sign-off of ${state ? `milestone ${state.key}` : 'this milestone'}`);
+  return def && state && def.signOffs.includes(role)
+    ? null
+    : rejection('forbidden', `the program asks no ${role} sign-off of ${state ? `milestone ${state.key}` : 'this milestone'}`);
 }
 
 function managerMay(command: CommandType): Rejection | null {
@@ -106,23 +129,34 @@ export function canRead(actor: Actor, resource: ReadResource): Rejection | null 
   switch (resource.kind) {
     case 'school': {
       const { school } = resource;
-      if (actor.role === 'district-coordinator' && actor.district !== school.district) return no(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
-      if (actor.role === 'school-staff' && actor.school !== school.id) return no(`you are staff of school ${actor.school}, not ${school.id}`);
-      if (actor.role === 'contractor' && !resource.assignees.includes(actor.org)) return no(`no milestone of school ${school.id} is assigned to ${actor.org}`);
+      if (actor.role === 'district-coordinator' && actor.district !== school.district)
+        return no(`school ${school.id} is in district ${school.district}; you coordinate ${actor.district}`);
+      if (actor.role === 'school-staff' && actor.school !== school.id)
+        return no(`you are staff of school ${actor.school}, not ${school.id}`);
+      if (actor.role === 'contractor' && !resource.assignees.includes(actor.org))
+        return no(`no milestone of school ${school.id} is assigned to ${actor.org}`);
       return null;
     }
     case 'schools':
     case 'reports':
-      if (actor.role === 'contractor') return no(resource.kind === 'schools' ? 'Contractors see their own work at /api/me/assignments.' : 'Reports are for managers, coordinators and viewers.');
+      if (actor.role === 'contractor')
+        return no(
+          resource.kind === 'schools'
+            ? 'Contractors see their own work at /api/me/assignments.'
+            : 'Reports are for managers, coordinators and viewers.',
+        );
       if (actor.role === 'school-staff') return no(`School staff see their own school at /api/schools/${actor.school}.`);
-      if (actor.role === 'district-coordinator' && resource.district !== undefined && resource.district !== actor.district) return no(`You coordinate ${actor.district}, not ${resource.district}.`);
+      if (actor.role === 'district-coordinator' && resource.district !== undefined && resource.district !== actor.district)
+        return no(`You coordinate ${actor.district}, not ${resource.district}.`);
       return null;
     case 'contractors':
       return actor.role === 'program-manager' || actor.role === 'district-coordinator' || actor.role === 'viewer' || actor.role === 'system'
         ? null
         : no('The contractor register is for managers, coordinators and viewers.');
     case 'assignments':
-      return actor.role === 'contractor' || actor.role === 'school-staff' ? null : no('Only contractors and school staff have assignments; see /api/schools.');
+      return actor.role === 'contractor' || actor.role === 'school-staff'
+        ? null
+        : no('Only contractors and school staff have assignments; see /api/schools.');
     case 'review-queue':
       return actor.role === 'program-manager' || actor.role === 'district-coordinator' || actor.role === 'school-staff'
         ? null
@@ -153,8 +187,17 @@ export function mayAdminister(actor: Actor, action: AdminAction): Rejection | nu
     const outside = action.districts.filter((d) => d !== actor.district);
     return outside.length === 0 ? null : rejection('forbidden', `you coordinate ${actor.district}, not ${outside.join(', ')}`);
   }
-  const what = { contractors: 'manage contractors', 'school-profile': 'edit school profiles', 'school-archive': 'archive schools', 'school-import': 'import schools', 'program-migration': 'migrate schools to another program version' }[action.kind];
-  return rejection('forbidden', `Only program managers ${what}${action.kind === 'school-profile' ? ' (and coordinators, in their district)' : ''}.`);
+  const what = {
+    contractors: 'manage contractors',
+    'school-profile': 'edit school profiles',
+    'school-archive': 'archive schools',
+    'school-import': 'import schools',
+    'program-migration': 'migrate schools to another program version',
+  }[action.kind];
+  return rejection(
+    'forbidden',
+    `Only program managers ${what}${action.kind === 'school-profile' ? ' (and coordinators, in their district)' : ''}.`,
+  );
 }
 
 /** Which contractors' scorecards an actor reads (the second table above), or why not. */
@@ -166,7 +209,10 @@ export function scorecardScope(actor: Actor): { contractor: string | null } | Re
     case 'contractor':
       return { contractor: actor.org };
     case 'district-coordinator':
-      return rejection('forbidden', 'contractor scorecards span the region; they are for program managers, viewers and each contractor for itself');
+      return rejection(
+        'forbidden',
+        'contractor scorecards span the region; they are for program managers, viewers and each contractor for itself',
+      );
     case 'school-staff':
       return rejection('forbidden', 'contractor scorecards are for program managers, viewers and each contractor for itself');
     case 'system':

@@ -86,7 +86,12 @@ export function hasReminders(state: Pick<MilestoneState, 'status'>): boolean {
  * dated before the last one on or before `from` are left out: they are computed, not walked, so a
  * milestone years overdue costs no more than one due tomorrow.
  */
-function* nominalReminders(deadline: IsoDate, due: IsoDate, policy: ReminderPolicy, from?: IsoDate): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
+function* nominalReminders(
+  deadline: IsoDate,
+  due: IsoDate,
+  policy: ReminderPolicy,
+  from?: IsoDate,
+): Generator<{ kind: ReminderKind; n: number; date: IsoDate }> {
   const before = [...new Set(policy.daysBefore)].sort((a, b) => b - a);
   for (const n of before) yield { kind: 'before', n, date: addDays(deadline, -n) };
   const step = policy.overdueEveryDays;

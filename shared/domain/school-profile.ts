@@ -5,7 +5,14 @@
  * derived date moved gets a `replan` command with the new dates (a date moved by hand and not by the
  * profile keeps its value). Closed milestones keep their history as it is.
  */
-import { SchoolProfileFields, type Command, type MilestoneKey, type MilestoneState, type ProgramDefinition, type School } from '../program/model.js';
+import {
+  SchoolProfileFields,
+  type Command,
+  type MilestoneKey,
+  type MilestoneState,
+  type ProgramDefinition,
+  type School,
+} from '../program/model.js';
 import { planMilestones } from '../program/plan.js';
 import { requiredBandwidthMbps } from './evidence.js';
 import { isTerminal } from './overdue.js';
@@ -44,7 +51,12 @@ export interface Replan {
  * The `replan` commands a profile change implies for the school's open milestones (`states`: the stored
  * ones; a milestone not stored yet is planned from the new profile when it is created).
  */
-export function replansFor(program: ProgramDefinition, before: School, after: School, states: Readonly<Partial<Record<MilestoneKey, MilestoneState>>>): Replan[] {
+export function replansFor(
+  program: ProgramDefinition,
+  before: School,
+  after: School,
+  states: Readonly<Partial<Record<MilestoneKey, MilestoneState>>>,
+): Replan[] {
   const old = planMilestones(program, before);
   const now = planMilestones(program, after);
   const reason = replanReason(before, after);
@@ -66,6 +78,7 @@ export function replansFor(program: ProgramDefinition, before: School, after: Sc
 export function replanReason(before: School, after: School): string {
   const parts: string[] = [];
   if (before.cohortYear !== after.cohortYear) parts.push(`год поставки оборудования ${before.cohortYear} → ${after.cohortYear}`);
-  if (requiredBandwidthMbps(before) !== requiredBandwidthMbps(after)) parts.push(`норматив скорости ${requiredBandwidthMbps(before)} → ${requiredBandwidthMbps(after)} Мбит/с`);
+  if (requiredBandwidthMbps(before) !== requiredBandwidthMbps(after))
+    parts.push(`норматив скорости ${requiredBandwidthMbps(before)} → ${requiredBandwidthMbps(after)} Мбит/с`);
   return `Изменён профиль школы${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }

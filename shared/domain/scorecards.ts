@@ -133,7 +133,17 @@ export function scorecards(input: ScorecardInput): Scorecard[] {
   }
 
   return [...rows.values()]
-    .sort((a, b) => (a.contractor === b.contractor ? (a.milestone < b.milestone ? -1 : a.milestone > b.milestone ? 1 : 0) : a.contractor < b.contractor ? -1 : 1))
+    .sort((a, b) =>
+      a.contractor === b.contractor
+        ? a.milestone < b.milestone
+          ? -1
+          : a.milestone > b.milestone
+            ? 1
+            : 0
+        : a.contractor < b.contractor
+          ? -1
+          : 1,
+    )
     .map((r) => {
       const accepted = r.delays.length;
       return {

@@ -27,13 +27,17 @@ export interface ManagedUser {
 export function authorizeUserAction(actor: Actor, action: UserAction, user: ManagedUser): Rejection | null {
   switch (actor.role) {
     case 'program-manager':
-      if (action === 'disable' && user.username === actor.sub) return rejection('not-allowed', 'you cannot disable your own account; another program manager can');
+      if (action === 'disable' && user.username === actor.sub)
+        return rejection('not-allowed', 'you cannot disable your own account; another program manager can');
       return null;
     case 'district-coordinator': {
       const ownStaff = user.role === 'school-staff' && user.schoolDistrict === actor.district;
       if (action === 'see' && (ownStaff || (user.role === 'district-coordinator' && user.district === actor.district))) return null;
       if (ownStaff) return null;
-      return rejection('forbidden', `district coordinators ${action === 'see' ? 'see' : `${action}`} only school staff of district ${actor.district}`);
+      return rejection(
+        'forbidden',
+        `district coordinators ${action === 'see' ? 'see' : `${action}`} only school staff of district ${actor.district}`,
+      );
     }
     default:
       return rejection('forbidden', 'only program managers and district coordinators manage users');

@@ -53,17 +53,22 @@ function structureProblems(program: ProgramDefinition): ProgramProblem[] {
   });
   program.milestones.forEach((m, i) => {
     m.dependsOn.forEach((dep, j) => {
-      if (!keys.has(dep)) problems.push({ field: `milestones.${i}.dependsOn.${j}`, reason: `unknown dependency: ${m.key} depends on "${dep}"` });
+      if (!keys.has(dep))
+        problems.push({ field: `milestones.${i}.dependsOn.${j}`, reason: `unknown dependency: ${m.key} depends on "${dep}"` });
     });
     for (const field of ['plannedStart', 'deadline'] as const) {
       const rule = m[field];
       if (rule.kind === 'same-as' && !keys.has(rule.milestone)) {
-        problems.push({ field: `milestones.${i}.${field}.milestone`, reason: `same-as to unknown milestone: ${m.key}.${field} same-as "${rule.milestone}"` });
+        problems.push({
+          field: `milestones.${i}.${field}.milestone`,
+          reason: `same-as to unknown milestone: ${m.key}.${field} same-as "${rule.milestone}"`,
+        });
       }
     }
   });
   program.targets.forEach((t, i) => {
-    if (!keys.has(t.milestone)) problems.push({ field: `targets.${i}.milestone`, reason: `target for unknown milestone: "${t.milestone}" on ${t.date}` });
+    if (!keys.has(t.milestone))
+      problems.push({ field: `targets.${i}.milestone`, reason: `target for unknown milestone: "${t.milestone}" on ${t.date}` });
   });
   return problems;
 }
@@ -78,7 +83,10 @@ function dependencyCycles(program: ProgramDefinition): ProgramProblem[] {
     if (done.has(key)) return;
     const at = path.indexOf(key);
     if (at >= 0) {
-      cycles.push({ field: `milestones.${index.get(key)}.dependsOn`, reason: `dependency cycle: ${[...path.slice(at), key].join(' -> ')}` });
+      cycles.push({
+        field: `milestones.${index.get(key)}.dependsOn`,
+        reason: `dependency cycle: ${[...path.slice(at), key].join(' -> ')}`,
+      });
       return;
     }
     for (const dep of deps.get(key) ?? []) visit(dep, [...path, key]);
@@ -103,7 +111,10 @@ function dateProblems(program: ProgramDefinition): ProgramProblem[] {
         }
       }
       if (dates.plannedStart && dates.deadline && dates.plannedStart > dates.deadline) {
-        add({ field: `milestones.${i}.plannedStart`, reason: `${m.key}: planned start ${dates.plannedStart} is after the deadline ${dates.deadline} (cohort ${year})` });
+        add({
+          field: `milestones.${i}.plannedStart`,
+          reason: `${m.key}: planned start ${dates.plannedStart} is after the deadline ${dates.deadline} (cohort ${year})`,
+        });
       }
     });
   }

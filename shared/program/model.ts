@@ -119,7 +119,10 @@ export const SchoolArchive = z
     mergedInto: Id.optional(),
   })
   .strict()
-  .refine((a) => (a.reason === 'merged') === (a.mergedInto !== undefined), { message: 'a merged school names the school it merged into, a closed one none', path: ['mergedInto'] });
+  .refine((a) => (a.reason === 'merged') === (a.mergedInto !== undefined), {
+    message: 'a merged school names the school it merged into, a closed one none',
+    path: ['mergedInto'],
+  });
 export type SchoolArchive = z.infer<typeof SchoolArchive>;
 
 export const School = z
@@ -154,7 +157,16 @@ export function programVersionOf(school: Pick<School, 'programVersion'>): number
 }
 
 /** The profile fields a program manager or the school's coordinator may change after import. */
-export const SchoolProfileFields = ['name', 'district', 'locality', 'urban', 'cohortYear', 'plannedKit', 'teachersToTrain', 'students'] as const;
+export const SchoolProfileFields = [
+  'name',
+  'district',
+  'locality',
+  'urban',
+  'cohortYear',
+  'plannedKit',
+  'teachersToTrain',
+  'students',
+] as const;
 
 // ---------- the program ----------
 
@@ -181,19 +193,20 @@ export const ReminderPolicy = z
     /** Then one every N days while overdue. */
     overdueEveryDays: z.number().int().min(1).max(90).default(7),
     /** Local time of day the reminders go out. */
-    localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('09:00'),
+    localTime: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+      .default('09:00'),
     /**
      * A reminder that falls on a day off of the Russian production calendar (weekend, public holiday, a
      * day off moved by the yearly decree) goes out on the next working day.
      */
     onWorkingDays: z.boolean().default(true),
     /** Who is told when the milestone is overdue by at least N days. */
-    escalation: z
-      .array(z.object({ afterDaysOverdue: z.number().int().min(0).max(365), to: EscalationLevel }).strict())
-      .default([
-        { afterDaysOverdue: 1, to: 'district-coordinator' },
-        { afterDaysOverdue: 14, to: 'program-manager' },
-      ]),
+    escalation: z.array(z.object({ afterDaysOverdue: z.number().int().min(0).max(365), to: EscalationLevel }).strict()).default([
+      { afterDaysOverdue: 1, to: 'district-coordinator' },
+      { afterDaysOverdue: 14, to: 'program-manager' },
+    ]),
   })
   .strict();
 export type ReminderPolicy = z.infer<typeof ReminderPolicy>;
@@ -389,7 +402,12 @@ export const CommandBody = {
   /** A sign-off of the submission (school staff: the connection works, the equipment arrived). */
   signoff: z
     .object({
-      measuredMbps: z.number().positive().max(100_000).optional().describe('The bandwidth measured at the school (connection milestones: required)'),
+      measuredMbps: z
+        .number()
+        .positive()
+        .max(100_000)
+        .optional()
+        .describe('The bandwidth measured at the school (connection milestones: required)'),
       note: z.string().max(2000).optional(),
     })
     .strict(),
@@ -397,7 +415,19 @@ export const CommandBody = {
   replan: z.object({ plannedStart: IsoDate, deadline: IsoDate, reason: Reason }).strict(),
 } as const;
 
-export const CommandType = z.enum(['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule', 'signoff', 'replan']);
+export const CommandType = z.enum([
+  'start',
+  'submit',
+  'accept',
+  'reject',
+  'hold',
+  'resume',
+  'waive',
+  'reassign',
+  'reschedule',
+  'signoff',
+  'replan',
+]);
 export type CommandType = z.infer<typeof CommandType>;
 
 export const Command = z.discriminatedUnion('type', [

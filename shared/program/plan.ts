@@ -24,7 +24,13 @@ export function resolveDate(program: ProgramDefinition, key: MilestoneKey, field
   for (;;) {
     seen.push(current);
     const def = program.milestones.find((m) => m.key === current);
-    if (!def) throw new RangeError(`${seen.slice(0, -1).map((k) => `${k}.${field}`).join(' -> ')} same-as unknown milestone "${current}"`);
+    if (!def)
+      throw new RangeError(
+        `${seen
+          .slice(0, -1)
+          .map((k) => `${k}.${field}`)
+          .join(' -> ')} same-as unknown milestone "${current}"`,
+      );
     const rule = def[field];
     switch (rule.kind) {
       case 'fixed':

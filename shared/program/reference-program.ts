@@ -70,7 +70,11 @@ export const REFERENCE_PROGRAM_DATA = {
       deadline: { kind: 'cohort-year', month: 12, day: 1 },
       evidence: 'equipment',
       documents: [
-        { type: 'acceptance-act', title: { ru: 'Акт приёма-передачи, подписанный школой', en: 'Acceptance act signed by the school' }, required: true },
+        {
+          type: 'acceptance-act',
+          title: { ru: 'Акт приёма-передачи, подписанный школой', en: 'Acceptance act signed by the school' },
+          required: true,
+        },
         { type: 'delivery-note', title: { ru: 'Товарная накладная', en: 'Delivery note' }, required: true },
         { type: 'photo', title: { ru: 'Фотография установленного оборудования', en: 'Photo of the installed equipment' }, required: false },
       ],

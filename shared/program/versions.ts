@@ -14,7 +14,9 @@ export type ProgramVersionStatus = z.infer<typeof ProgramVersionStatus>;
 
 /** A JSON value, as a draft may hold while it is edited. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export const Json: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]));
+export const Json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
+);
 
 export const ProgramVersion = z
   .object({
@@ -41,7 +43,8 @@ export type ProgramValidation = { ok: true; program: ProgramDefinition } | { ok:
 export function validateProgram(programId: string, definition: unknown): ProgramValidation {
   try {
     const program = loadProgram(definition);
-    if (program.id !== programId) return { ok: false, problems: [{ field: 'id', reason: `must be "${programId}", the program this version belongs to` }] };
+    if (program.id !== programId)
+      return { ok: false, problems: [{ field: 'id', reason: `must be "${programId}", the program this version belongs to` }] };
     return { ok: true, program };
   } catch (e) {
     if (e instanceof ProgramError) return { ok: false, problems: [...e.issues] };

@@ -41,14 +41,26 @@ export type PublishOutcome =
  * Publishes a draft: validated by the same model and checks as every program (`validateProgram`), and
  * written only when it has no problem at all; otherwise nothing is written and every problem is returned.
  */
-export async function publishDraft(store: ProgramVersionStore, programId: string, version: number, actor: Actor, now: Date): Promise<PublishOutcome> {
+export async function publishDraft(
+  store: ProgramVersionStore,
+  programId: string,
+  version: number,
+  actor: Actor,
+  now: Date,
+): Promise<PublishOutcome> {
   const draft = await store.getProgramVersion(programId, version);
   if (!draft) return { ok: false, reason: 'not-found' };
   if (draft.status !== 'draft') return { ok: false, reason: 'not-draft' };
   const checked = validateProgram(programId, draft.definition);
   if (!checked.ok) return { ok: false, reason: 'invalid', problems: checked.problems };
   const at = now.toISOString();
-  const published: ProgramVersion = { ...draft, status: 'published', updatedAt: at, publishedAt: at, author: draft.author === actor.sub ? draft.author : `${draft.author}, ${actor.sub}` };
+  const published: ProgramVersion = {
+    ...draft,
+    status: 'published',
+    updatedAt: at,
+    publishedAt: at,
+    author: draft.author === actor.sub ? draft.author : `${draft.author}, ${actor.sub}`,
+  };
   await store.publishProgramVersion(published);
   return { ok: true, version: published };
 }

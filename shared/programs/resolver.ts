@@ -32,7 +32,10 @@ export class ProgramVersionUnavailable extends Error {
   }
 }
 
-export function createProgramResolver(store: Pick<ProgramVersionStore, 'getProgramVersion'>, programId: string = REFERENCE_PROGRAM.id): ProgramResolver {
+export function createProgramResolver(
+  store: Pick<ProgramVersionStore, 'getProgramVersion'>,
+  programId: string = REFERENCE_PROGRAM.id,
+): ProgramResolver {
   const cache = new Map<number, Promise<ProgramDefinition>>();
   async function read(version: number): Promise<ProgramDefinition> {
     const stored = await store.getProgramVersion(programId, version);
@@ -42,7 +45,12 @@ export function createProgramResolver(store: Pick<ProgramVersionStore, 'getProgr
     }
     if (stored.status !== 'published') throw new ProgramVersionUnavailable(programId, version, 'is a draft, not published');
     const checked = validateProgram(programId, stored.definition);
-    if (!checked.ok) throw new ProgramVersionUnavailable(programId, version, `is not a valid program: ${checked.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+    if (!checked.ok)
+      throw new ProgramVersionUnavailable(
+        programId,
+        version,
+        `is not a valid program: ${checked.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`,
+      );
     return checked.program;
   }
   function version(n: number): Promise<ProgramDefinition> {

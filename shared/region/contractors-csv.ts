@@ -62,7 +62,12 @@ export function parseContractorsCsv(text: string, options: ParseContractorsOptio
   const index = new Map<string, number>();
   header.fields.forEach((f, i) => {
     const name = f.value.trim().toLowerCase();
-    if (!(CONTRACTOR_CSV_COLUMNS as readonly string[]).includes(name)) errors.push({ line: 1, column: f.value.trim(), reason: `unknown column "${f.value.trim()}"; the columns are: ${CONTRACTOR_CSV_COLUMNS.join(', ')}` });
+    if (!(CONTRACTOR_CSV_COLUMNS as readonly string[]).includes(name))
+      errors.push({
+        line: 1,
+        column: f.value.trim(),
+        reason: `unknown column "${f.value.trim()}"; the columns are: ${CONTRACTOR_CSV_COLUMNS.join(', ')}`,
+      });
     else if (index.has(name)) errors.push({ line: 1, column: name, reason: `column "${name}" appears more than once` });
     else index.set(name, i);
   });
@@ -83,7 +88,15 @@ export function parseContractorsCsv(text: string, options: ParseContractorsOptio
         return found ?? d;
       });
     const id = cell('id');
-    const own = { id, name: cell('name'), kind: cell('kind'), districts: districts('districts'), emails: list(cell('emails')), active: true, contracts: [] };
+    const own = {
+      id,
+      name: cell('name'),
+      kind: cell('kind'),
+      districts: districts('districts'),
+      emails: list(cell('emails')),
+      active: true,
+      contracts: [],
+    };
     const earlier = byId.get(id);
     if (existing.has(id)) errors.push({ line, column: 'id', reason: `contractor "${id}" already exists` });
     else if (earlier && JSON.stringify({ ...earlier.fields, contracts: [] }) !== JSON.stringify(own)) {
@@ -101,7 +114,9 @@ export function parseContractorsCsv(text: string, options: ParseContractorsOptio
         endDate: cell('contract_end'),
       });
       if (contract.success) entry.contracts.push(contract.data);
-      else for (const issue of contract.error.issues) errors.push({ line, column: CONTRACT_COLUMN[String(issue.path[0])] ?? null, reason: issue.message });
+      else
+        for (const issue of contract.error.issues)
+          errors.push({ line, column: CONTRACT_COLUMN[String(issue.path[0])] ?? null, reason: issue.message });
     }
   }
   const contractors: Contractor[] = [];
@@ -109,10 +124,14 @@ export function parseContractorsCsv(text: string, options: ParseContractorsOptio
     const parsed = Contractor.safeParse({ ...fields, contracts });
     if (parsed.success) {
       contractors.push(parsed.data);
-      for (const issue of options.check?.(parsed.data) ?? []) errors.push({ line, column: null, reason: `${parsed.data.id}: ${issue.field}: ${issue.message}` });
-    } else for (const issue of parsed.error.issues) if (issue.path[0] !== 'contracts') errors.push({ line, column: String(issue.path[0] ?? '') || null, reason: issue.message });
+      for (const issue of options.check?.(parsed.data) ?? [])
+        errors.push({ line, column: null, reason: `${parsed.data.id}: ${issue.field}: ${issue.message}` });
+    } else
+      for (const issue of parsed.error.issues)
+        if (issue.path[0] !== 'contracts') errors.push({ line, column: String(issue.path[0] ?? '') || null, reason: issue.message });
   }
-  if (options.max !== undefined && contractors.length > options.max) errors.push({ line: 1, column: null, reason: `at most ${options.max} contractors a file, this one has ${contractors.length}` });
+  if (options.max !== undefined && contractors.length > options.max)
+    errors.push({ line: 1, column: null, reason: `at most ${options.max} contractors a file, this one has ${contractors.length}` });
   if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
   return { ok: true, contractors };
 }

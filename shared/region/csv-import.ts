@@ -59,7 +59,6 @@ export const KIT_CSV_COLUMNS: Readonly<Record<KitItem, SchoolCsvColumn>> = {
   'network-equipment': 'kit_network_equipment',
 };
 
-
 export interface CsvImportError {
   /** 1-based line; the header is line 1. */
   line: number;
@@ -232,7 +231,8 @@ export function parseSchoolsCsv(text: string, options: ParseSchoolsOptions): Par
     const id = required('id')?.trim();
     if (id !== undefined) {
       const earlier = firstLineOfId.get(id);
-      if (options.updates === true && !existing.has(id)) fail('id', `no school ${quote(id)} to update; new schools go to the import of new schools`);
+      if (options.updates === true && !existing.has(id))
+        fail('id', `no school ${quote(id)} to update; new schools go to the import of new schools`);
       else if (options.updates !== true && existing.has(id)) fail('id', `id ${quote(id)} already exists`);
       else if (earlier !== undefined) fail('id', `duplicate id ${quote(id)}: already used on line ${earlier}`);
       else firstLineOfId.set(id, line);

@@ -24,7 +24,11 @@ export interface Region {
 }
 
 /** The kinds of contractor the demo region has (the reference program has no platform operator's milestone). */
-export const CONTRACTOR_KINDS = ['internet-provider', 'equipment-supplier', 'training-provider'] as const satisfies readonly ContractorKind[];
+export const CONTRACTOR_KINDS = [
+  'internet-provider',
+  'equipment-supplier',
+  'training-provider',
+] as const satisfies readonly ContractorKind[];
 type DemoContractorKind = (typeof CONTRACTOR_KINDS)[number];
 
 /** The reference program's milestone each demo contractor kind is under contract for. */
@@ -244,9 +248,7 @@ export function allocateSchools(total: number, districts: readonly District[]): 
   const exact = shares.map((s) => (sum === 0 ? 0 : (s * rest) / sum));
   const counts = exact.map((x, i) => (base[i] ?? 0) + Math.floor(x));
   let left = total - counts.reduce((a, b) => a + b, 0);
-  const order = exact
-    .map((x, i) => ({ i, frac: x - Math.floor(x) }))
-    .sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
   for (let k = 0; left > 0; k = (k + 1) % order.length, left--) {
     const i = (order[k] as { i: number }).i;
     counts[i] = (counts[i] ?? 0) + 1;
@@ -431,7 +433,16 @@ export function generateRegion(options: GenerateRegionOptions): Region {
       emails: [`${c.id}@contractors.example.org`],
       active: true,
       // One contract for the kind's milestone, the program's four years and the warranty after them, covering the districts served.
-      contracts: [{ number: `ЦОС-${String(i + 1).padStart(3, '0')}`, date: '2020-12-15', milestone: CONTRACT_MILESTONE[c.kind], districts: [...c.districts], schools: [], endDate: '2030-12-31' }],
+      contracts: [
+        {
+          number: `ЦОС-${String(i + 1).padStart(3, '0')}`,
+          date: '2020-12-15',
+          milestone: CONTRACT_MILESTONE[c.kind],
+          districts: [...c.districts],
+          schools: [],
+          endDate: '2030-12-31',
+        },
+      ],
     }),
   );
   return { districts, schools, contractors };

@@ -70,9 +70,7 @@ export const OMSK_OBLAST = Object.freeze({
 
 /** The 33 districts, the city first, then the municipal districts in the order of the source list. */
 export const OMSK_OBLAST_DISTRICTS: readonly District[] = Object.freeze(
-  [toDistrict(region.city_district, true), ...region.municipal_districts.map((d) => toDistrict(d, false))].map((d) =>
-    Object.freeze(d),
-  ),
+  [toDistrict(region.city_district, true), ...region.municipal_districts.map((d) => toDistrict(d, false))].map((d) => Object.freeze(d)),
 );
 
 {

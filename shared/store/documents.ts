@@ -30,13 +30,19 @@ export class AttachRefusedError extends StoreError {
 
 export async function putUploadIntent(ctx: StoreContext, intent: UploadIntent, expiresAt: number): Promise<void> {
   await ctx.client.send(
-    new PutItemCommand({ TableName: ctx.tableName, Item: uploadToItem(UploadIntent.parse(intent), expiresAt), ConditionExpression: 'attribute_not_exists(PK)' }),
+    new PutItemCommand({
+      TableName: ctx.tableName,
+      Item: uploadToItem(UploadIntent.parse(intent), expiresAt),
+      ConditionExpression: 'attribute_not_exists(PK)',
+    }),
   );
 }
 
 /** The intent, unless it is gone or its TTL passed (DynamoDB removes expired items only eventually). */
 export async function getUploadIntent(ctx: StoreContext, uploadId: string): Promise<UploadIntent | null> {
-  const out = await ctx.client.send(new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.upload(Id.parse(uploadId))), ConsistentRead: true }));
+  const out = await ctx.client.send(
+    new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.upload(Id.parse(uploadId))), ConsistentRead: true }),
+  );
   if (!out.Item) return null;
   const expiresAt = Number(out.Item['expiresAt']?.N ?? 0);
   if (expiresAt * 1000 < ctx.clock.now().getTime()) return null;
@@ -75,7 +81,10 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
     if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-      throw new AttachRefusedError('not-active', `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`);
+      throw new AttachRefusedError(
+        'not-active',
+        `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`,
+      );
     }
     if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed') {
       throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);

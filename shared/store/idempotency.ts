@@ -88,7 +88,8 @@ export function canonicalJson(value: unknown): string {
 
 function parseRecord(item: Item): IdempotencyRecord {
   const parsed = IdempotencyRecord.safeParse(fromItem(item));
-  if (!parsed.success) throw new CorruptItemError(describeKey(item), parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new CorruptItemError(describeKey(item), parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
@@ -102,7 +103,11 @@ export async function withIdempotency<T>(
   fn: (lease: IdempotencyLease) => Promise<T>,
   options: IdempotencyOptions = {},
 ): Promise<IdempotentResult<T>> {
-  for (const [schema, value] of [[ScopeId, scope], [IdemKey, key], [RequestHash, requestHash]] as const) {
+  for (const [schema, value] of [
+    [ScopeId, scope],
+    [IdemKey, key],
+    [RequestHash, requestHash],
+  ] as const) {
     const checked = schema.safeParse(value);
     if (!checked.success) throw new StoreError('invalid-idempotency-key', checked.error.issues[0]?.message ?? 'invalid');
   }
@@ -134,7 +139,12 @@ export async function withIdempotency<T>(
           ConditionExpression: options.takeOver
             ? 'attribute_not_exists(PK) OR #exp < :nowS OR (#status = :inProgress AND (#lease < :nowMs OR #requestHash = :requestHash))'
             : 'attribute_not_exists(PK) OR #exp < :nowS OR (#status = :inProgress AND #lease < :nowMs)',
-          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE, '#status': 'status', '#lease': 'leaseUntil', ...(options.takeOver ? { '#requestHash': 'requestHash' } : {}) },
+          ExpressionAttributeNames: {
+            '#exp': TTL_ATTRIBUTE,
+            '#status': 'status',
+            '#lease': 'leaseUntil',
+            ...(options.takeOver ? { '#requestHash': 'requestHash' } : {}),
+          },
           ExpressionAttributeValues: {
             ':nowS': toAttr(Math.floor(nowMs / 1000)),
             ':nowMs': toAttr(nowMs),
@@ -146,7 +156,8 @@ export async function withIdempotency<T>(
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      existing = error.Item ?? (await ctx.client.send(new GetItemCommand({ TableName: ctx.tableName, Key: itemKey, ConsistentRead: true }))).Item;
+      existing =
+        error.Item ?? (await ctx.client.send(new GetItemCommand({ TableName: ctx.tableName, Key: itemKey, ConsistentRead: true }))).Item;
       if (!existing) continue; // deleted in between (the holder failed): try again at once
     }
 

@@ -50,6 +50,15 @@ export {
   type SummaryListOptions,
   type TaskTokenInput,
 } from './store.js';
-export { JOB_STALE_AFTER_MS, MAX_JOB_ATTEMPTS, createJobStore, newJobId, type ImportRowResult, type JobRecord, type JobStore, type NewBulkJob } from './jobs.js';
+export {
+  JOB_STALE_AFTER_MS,
+  MAX_JOB_ATTEMPTS,
+  createJobStore,
+  newJobId,
+  type ImportRowResult,
+  type JobRecord,
+  type JobStore,
+  type NewBulkJob,
+} from './jobs.js';
 export { ProgramWait, programWaitKey, programWaits, type ProgramWaits } from './program-wait.js';
 export { AttachRefusedError } from './documents.js';

@@ -121,7 +121,12 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
     return queryPartition(client, table, keys.jobPartition(id), prefix);
   }
 
-  async function setStatus(id: string, status: JobStatus, extra: Record<string, unknown> = {}, condition?: { updatedAt: string }): Promise<void> {
+  async function setStatus(
+    id: string,
+    status: JobStatus,
+    extra: Record<string, unknown> = {},
+    condition?: { updatedAt: string },
+  ): Promise<void> {
     const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt', '#pk': PK };
     const values: Record<string, AttributeValue> = { ':status': toAttr(status), ':updatedAt': toAttr(now().toISOString()) };
     const sets = ['#status = :status', '#updatedAt = :updatedAt'];
@@ -151,7 +156,11 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
     TableName: table,
     Key: toItem(keys.job(id)),
     UpdateExpression: 'ADD #processed :one, #counter :one SET #updatedAt = :now',
-    ExpressionAttributeNames: { '#processed': 'processed', '#counter': outcome === 'ok' ? 'succeeded' : outcome === 'skipped' ? 'skipped' : 'failed', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeNames: {
+      '#processed': 'processed',
+      '#counter': outcome === 'ok' ? 'succeeded' : outcome === 'skipped' ? 'skipped' : 'failed',
+      '#updatedAt': 'updatedAt',
+    },
     ExpressionAttributeValues: { ':one': toAttr(1), ':now': toAttr(now().toISOString()) },
   });
 
@@ -160,19 +169,30 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
 
   return {
     createBulk(input) {
-      return put(fresh({ kind: 'bulk', action: input.action, milestone: input.milestone, filter: input.filter, body: input.body, createdBy: input.createdBy }));
+      return put(
+        fresh({
+          kind: 'bulk',
+          action: input.action,
+          milestone: input.milestone,
+          filter: input.filter,
+          body: input.body,
+          createdBy: input.createdBy,
+        }),
+      );
     },
 
     createMigration(input) {
-      return put(fresh({ kind: 'migration', action: null, milestone: null, filter: input.filter, body: input.body, createdBy: input.createdBy }));
+      return put(
+        fresh({ kind: 'migration', action: null, milestone: null, filter: input.filter, body: input.body, createdBy: input.createdBy }),
+      );
     },
 
     async createImport(input) {
       const job = fresh({ kind: 'import', action: null, milestone: null, filter: {}, body: {}, createdBy: input.createdBy });
       const schools = [...new Map(input.schools.map((s) => [s.id, School.parse(s)])).values()];
-      const requests = schools.map(
-        (school): WriteRequest => ({ PutRequest: { Item: toItem({ ...keys.jobRow(job.id, school.id), [ENTITY]: Entity.jobRow, school, [TTL_ATTRIBUTE]: ttl() }) } }),
-      );
+      const requests = schools.map((school): WriteRequest => ({
+        PutRequest: { Item: toItem({ ...keys.jobRow(job.id, school.id), [ENTITY]: Entity.jobRow, school, [TTL_ATTRIBUTE]: ttl() }) },
+      }));
       for (let i = 0; i < requests.length; i += 25) await batchWriteAll(client, table, requests.slice(i, i + 25));
       return put({ ...job, total: schools.length });
     },
@@ -235,14 +255,17 @@ export function createJobStore(options: { client: DynamoDBClient; tableName: str
 
     async importSchool(id, school, milestones) {
       const states = milestones.map((m) => MilestoneState.parse(m));
-      if (states.some((s) => s.schoolId !== school.id)) throw new StoreError('invalid-commit', `the milestones of an imported school are its own (${school.id})`);
+      if (states.some((s) => s.schoolId !== school.id))
+        throw new StoreError('invalid-commit', `the milestones of an imported school are its own (${school.id})`);
       const profile = schoolToItem(School.parse(school));
       for (const state of states) profile[summaryAttribute(state.key)] = toAttr(lineOf(state));
       const ok: JobOutcome = { schoolId: school.id, outcome: 'ok', status: 201 };
       const items: TransactWriteItem[] = [
         { Put: { TableName: table, Item: resultItem(id, ok), ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: table, Item: profile, ConditionExpression: 'attribute_not_exists(PK)' } },
-        ...states.map((state): TransactWriteItem => ({ Put: { TableName: table, Item: milestoneToItem(state), ConditionExpression: 'attribute_not_exists(PK)' } })),
+        ...states.map((state): TransactWriteItem => ({
+          Put: { TableName: table, Item: milestoneToItem(state), ConditionExpression: 'attribute_not_exists(PK)' },
+        })),
         { Update: counterUpdate(id, 'ok') },
       ];
       try {
@@ -266,8 +289,10 @@ async function transact(client: DynamoDBClient, items: TransactWriteItem[]): Pro
       await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
       return;
     } catch (error) {
-      const conflict = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-      const failed = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+      const conflict =
+        error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+      const failed =
+        error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
       if (!conflict || failed) throw error;
       if (attempt >= TRANSACTION_ATTEMPTS) throw new TransactionConflictError('job transaction');
       await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));

@@ -116,7 +116,10 @@ export const keys = {
   jobPartition: (id: string): string => `JOB#${id}`,
   jobRow: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `ROW#${schoolId}` }),
   jobResult: (id: string, schoolId: string): Key => ({ PK: `JOB#${id}`, SK: `RESULT#${schoolId}` }),
-  programVersion: (programId: string, version: number): Key => ({ PK: `PROGRAM#${programId}`, SK: `VERSION#${String(version).padStart(8, '0')}` }),
+  programVersion: (programId: string, version: number): Key => ({
+    PK: `PROGRAM#${programId}`,
+    SK: `VERSION#${String(version).padStart(8, '0')}`,
+  }),
   programPartition: (programId: string): string => `PROGRAM#${programId}`,
   document: (schoolId: string, milestone: string, id: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `DOC#${milestone}#${id}` }),
   /** Sort-key prefix of a school's documents, or of one milestone's. */
@@ -167,7 +170,10 @@ export const duePartitions = {
 
 /** A pending signal's place in "due": spread over the shards, oldest first within one. */
 export function signalIndexAttrs(s: { schoolId: string; milestone: string; at: string }): IndexAttrs {
-  return { [INDEX.due.pk]: duePartitions.signals(shardOf(`${s.schoolId}#${s.milestone}`)), [INDEX.due.sk]: `${utc(s.at)}#${s.schoolId}#${s.milestone}` };
+  return {
+    [INDEX.due.pk]: duePartitions.signals(shardOf(`${s.schoolId}#${s.milestone}`)),
+    [INDEX.due.sk]: `${utc(s.at)}#${s.schoolId}#${s.milestone}`,
+  };
 }
 
 export function isOpen(status: MilestoneStatus): boolean {

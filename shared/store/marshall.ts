@@ -5,15 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import {
-  AdminEvent,
-  Contractor,
-  IsoInstant,
-  MilestoneEvent,
-  MilestoneState,
-  Notification,
-  School,
-} from '../program/model.js';
+import { AdminEvent, Contractor, IsoInstant, MilestoneEvent, MilestoneState, Notification, School } from '../program/model.js';
 import { ProgramVersion } from '../program/versions.js';
 import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { CorruptItemError } from './errors.js';
@@ -123,7 +115,13 @@ export interface OutboxEntry {
   deliveredTo: string[];
 }
 
-export const TASK_ATTRS = { token: 'taskToken', executionArn: 'taskExecutionArn', phase: 'taskPhase', since: 'taskSince', version: 'taskVersion' } as const;
+export const TASK_ATTRS = {
+  token: 'taskToken',
+  executionArn: 'taskExecutionArn',
+  phase: 'taskPhase',
+  since: 'taskSince',
+  version: 'taskVersion',
+} as const;
 export const DELIVERY = 'delivery';
 export const DELIVERED_AT = 'deliveredAt';
 export const DELIVERED_TO = 'deliveredTo';
@@ -144,7 +142,8 @@ function split(
   } catch (e) {
     throw new CorruptItemError(key, (e as Error).message);
   }
-  if (plain[ENTITY] !== entity) throw new CorruptItemError(key, `expected a ${entity} item, found ${JSON.stringify(plain[ENTITY] ?? null)}`);
+  if (plain[ENTITY] !== entity)
+    throw new CorruptItemError(key, `expected a ${entity} item, found ${JSON.stringify(plain[ENTITY] ?? null)}`);
   const fields: Record<string, Json> = {};
   const meta: Record<string, Json> = {};
   for (const [k, v] of Object.entries(plain)) {
@@ -190,7 +189,14 @@ export function schoolVersionFromItem(item: Item): { school: School; version: nu
  */
 export const SUMMARY_PREFIX = 'milestone:';
 
-export const MilestoneLine = MilestoneState.pick({ key: true, status: true, assignee: true, deadline: true, version: true, closedAt: true }).strict();
+export const MilestoneLine = MilestoneState.pick({
+  key: true,
+  status: true,
+  assignee: true,
+  deadline: true,
+  version: true,
+  closedAt: true,
+}).strict();
 export type MilestoneLine = z.infer<typeof MilestoneLine>;
 
 export function isSummaryAttribute(attribute: string): boolean {
@@ -202,7 +208,14 @@ export function summaryAttribute(key: string): string {
 }
 
 export function lineOf(state: MilestoneState): MilestoneLine {
-  return { key: state.key, status: state.status, assignee: state.assignee, deadline: state.deadline, version: state.version, closedAt: state.closedAt };
+  return {
+    key: state.key,
+    status: state.status,
+    assignee: state.assignee,
+    deadline: state.deadline,
+    version: state.version,
+    closedAt: state.closedAt,
+  };
 }
 
 /** A profile item with its summary lines, by milestone key. */
@@ -213,7 +226,8 @@ export function schoolSummaryFromItem(item: Item): { school: School; lines: Map<
   for (const [attribute, value] of Object.entries(meta)) {
     if (!isSummaryAttribute(attribute)) continue;
     const line = check(MilestoneLine, value, item);
-    if (line.key !== attribute.slice(SUMMARY_PREFIX.length)) throw new CorruptItemError(describeKey(item), `${attribute} holds the line of ${line.key}`);
+    if (line.key !== attribute.slice(SUMMARY_PREFIX.length))
+      throw new CorruptItemError(describeKey(item), `${attribute} holds the line of ${line.key}`);
     lines.set(line.key, line);
   }
   return { school, lines };
@@ -282,7 +296,12 @@ export function auditFromItem(item: Item): AdminEvent {
 /** A program version: its definition kept as JSON text, so that a draft being edited may hold anything. */
 export function programVersionToItem(v: ProgramVersion): Item {
   const { definition, ...rest } = v;
-  return toItem({ ...keys.programVersion(v.programId, v.version), [ENTITY]: Entity.programVersion, ...rest, definitionJson: JSON.stringify(definition) });
+  return toItem({
+    ...keys.programVersion(v.programId, v.version),
+    [ENTITY]: Entity.programVersion,
+    ...rest,
+    definitionJson: JSON.stringify(definition),
+  });
 }
 
 export function programVersionFromItem(item: Item): ProgramVersion {

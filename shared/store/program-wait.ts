@@ -8,7 +8,13 @@
  * only a hint: a token that is gone (`TaskDoesNotExist`, …) just means the program is not waiting, and
  * the stored milestone states stay the truth.
  */
-import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { Id, IsoInstant } from '../program/model.js';
 import { ENTITY, Entity, keys, PK, SK, type Key } from './keys.js';
@@ -50,10 +56,13 @@ export function programWaits(client: DynamoDBClient, tableName: string): Program
     },
 
     async get(schoolId) {
-      const out = await client.send(new GetItemCommand({ TableName: tableName, Key: toItem(programWaitKey(schoolId)), ConsistentRead: true }));
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: toItem(programWaitKey(schoolId)), ConsistentRead: true }),
+      );
       if (!out.Item) return null;
       const { [PK]: _pk, [SK]: _sk, [ENTITY]: entity, ...fields } = fromItem(out.Item);
-      if (entity !== Entity.programWait) throw new Error(`${programWaitKey(schoolId).PK} / ${programWaitKey(schoolId).SK} is not a ${Entity.programWait} item`);
+      if (entity !== Entity.programWait)
+        throw new Error(`${programWaitKey(schoolId).PK} / ${programWaitKey(schoolId).SK} is not a ${Entity.programWait} item`);
       return ProgramWait.parse(fields);
     },
 

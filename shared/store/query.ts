@@ -19,7 +19,11 @@ export function queryPartition(client: DynamoDBClient, table: string, partition:
   return queryAll(client, {
     TableName: table,
     ...(prefix === null
-      ? { KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': PK }, ExpressionAttributeValues: { ':pk': toAttr(partition) } }
+      ? {
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': toAttr(partition) },
+        }
       : {
           KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
           ExpressionAttributeNames: { '#pk': PK, '#sk': SK },

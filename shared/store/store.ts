@@ -494,7 +494,8 @@ class DynamoMilestoneStore implements MilestoneStore {
 
   async saveContractors(changes: readonly ContractorChange[]): Promise<void> {
     if (changes.length === 0) return;
-    if (changes.length > MAX_CONTRACTOR_CHANGES) throw new RangeError(`at most ${MAX_CONTRACTOR_CHANGES} contractors change at once, got ${changes.length}`);
+    if (changes.length > MAX_CONTRACTOR_CHANGES)
+      throw new RangeError(`at most ${MAX_CONTRACTOR_CHANGES} contractors change at once, got ${changes.length}`);
     const items: TransactWriteItem[] = changes.flatMap(({ contractor, expectedVersion, event }): TransactWriteItem[] => {
       const parsed = Contractor.parse(contractor);
       const audit = AdminEvent.parse(event);
@@ -507,7 +508,12 @@ class DynamoMilestoneStore implements MilestoneStore {
             TableName: this.table,
             Item: contractorToItem(parsed, expectedVersion + 1),
             ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(PK)' : '#version = :expected',
-            ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': toAttr(expectedVersion) } }),
+            ...(expectedVersion === 0
+              ? {}
+              : {
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':expected': toAttr(expectedVersion) },
+                }),
           },
         },
         { Put: { TableName: this.table, Item: auditToItem(audit), ConditionExpression: 'attribute_not_exists(PK)' } },
@@ -515,7 +521,9 @@ class DynamoMilestoneStore implements MilestoneStore {
     });
     await this.transactAdmin(items, (i) => {
       const change = changes[Math.floor(i / 2)]!;
-      return change.expectedVersion === 0 ? `contractor ${change.contractor.id} already exists` : `contractor ${change.contractor.id} is not at version ${change.expectedVersion}`;
+      return change.expectedVersion === 0
+        ? `contractor ${change.contractor.id} already exists`
+        : `contractor ${change.contractor.id} is not at version ${change.expectedVersion}`;
     });
   }
 
@@ -548,7 +556,9 @@ class DynamoMilestoneStore implements MilestoneStore {
             UpdateExpression: update,
             ConditionExpression: expectedVersion === 0 ? 'attribute_exists(PK) AND attribute_not_exists(#pv)' : '#pv = :expected',
             ExpressionAttributeNames: names,
-            ...(expectedVersion === 0 ? { ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([k]) => k !== ':expected')) } : { ExpressionAttributeValues: values }),
+            ...(expectedVersion === 0
+              ? { ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([k]) => k !== ':expected')) }
+              : { ExpressionAttributeValues: values }),
           },
         },
         { Put: { TableName: this.table, Item: auditToItem(audit), ConditionExpression: 'attribute_not_exists(PK)' } },
@@ -603,7 +613,10 @@ class DynamoMilestoneStore implements MilestoneStore {
       bySchool.set(state.schoolId, school);
     }
     const counts = await mapLimit([...bySchool.values()], 8, (school) => this.initSchoolMilestones([...school.values()]));
-    return counts.reduce((sum, c) => ({ created: sum.created + c.created, existing: sum.existing + c.existing }), { created: 0, existing: 0 });
+    return counts.reduce((sum, c) => ({ created: sum.created + c.created, existing: sum.existing + c.existing }), {
+      created: 0,
+      existing: 0,
+    });
   }
 
   /**
@@ -612,7 +625,8 @@ class DynamoMilestoneStore implements MilestoneStore {
    * school has no profile.
    */
   private async initSchoolMilestones(states: MilestoneState[]): Promise<{ created: number; existing: number }> {
-    if (states.length + 1 > MAX_TRANSACTION_ITEMS) throw new RangeError(`at most ${MAX_TRANSACTION_ITEMS - 1} milestones of a school at once, got ${states.length}`);
+    if (states.length + 1 > MAX_TRANSACTION_ITEMS)
+      throw new RangeError(`at most ${MAX_TRANSACTION_ITEMS - 1} milestones of a school at once, got ${states.length}`);
     const schoolId = states[0]!.schoolId;
     let pending = states;
     let withSummary = true;
@@ -712,10 +726,13 @@ class DynamoMilestoneStore implements MilestoneStore {
     let pending: KeysAndAttributes | undefined = { Keys: wanted.map((k) => toItem(k)), ConsistentRead: true };
     for (let attempt = 0; pending?.Keys?.length; attempt++) {
       if (attempt > 0) {
-        if (attempt > 10) throw new StoreError('batch-unprocessed', `${pending.Keys.length} keys still unprocessed after ${attempt} attempts`);
+        if (attempt > 10)
+          throw new StoreError('batch-unprocessed', `${pending.Keys.length} keys still unprocessed after ${attempt} attempts`);
         await sleep(Math.min(50 * 2 ** attempt, 2000) * Math.random());
       }
-      const out: BatchGetItemCommandOutput = await this.ctx.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: pending } }));
+      const out: BatchGetItemCommandOutput = await this.ctx.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: pending } }),
+      );
       items.push(...(out.Responses?.[this.table] ?? []));
       pending = out.UnprocessedKeys?.[this.table];
     }
@@ -776,7 +793,10 @@ class DynamoMilestoneStore implements MilestoneStore {
     const range =
       options.from === undefined && options.to === undefined
         ? undefined
-        : { lo: options.from === undefined ? '0' : IsoDate.parse(options.from), hi: options.to === undefined ? '~' : `${IsoDate.parse(options.to)}#~` };
+        : {
+            lo: options.from === undefined ? '0' : IsoDate.parse(options.from),
+            hi: options.to === undefined ? '~' : `${IsoDate.parse(options.to)}#~`,
+          };
     return this.listSharded(
       { q: 'open', index: INDEX.due, partition: duePartitions.open, ...(range ? { range } : {}) },
       options,
@@ -900,7 +920,9 @@ class DynamoMilestoneStore implements MilestoneStore {
           throw new IdempotencyLeaseLostError(input.idempotency.lease.scope, input.idempotency.lease.key);
         }
         if (events.some((_, i) => failedItem(1 + i))) {
-          throw new StoreError('audit-collision', `an audit event of ${schoolId}/${key} with the same key already exists`, { cause: error });
+          throw new StoreError('audit-collision', `an audit event of ${schoolId}/${key} with the same key already exists`, {
+            cause: error,
+          });
         }
         // Cancelled because another transaction held one of the items: back off and let the conditions decide.
         if (reasons.some((r) => r.Code === 'TransactionConflict')) {
@@ -1121,7 +1143,9 @@ class DynamoMilestoneStore implements MilestoneStore {
         const published = e.Item?.status?.S === 'published';
         throw new StoreError(
           published ? 'version-published' : 'version-exists',
-          published ? `version ${v.version} of ${v.programId} is published and cannot change` : `version ${v.version} of ${v.programId} exists`,
+          published
+            ? `version ${v.version} of ${v.programId} is published and cannot change`
+            : `version ${v.version} of ${v.programId} exists`,
         );
       }
       throw e;
@@ -1130,7 +1154,8 @@ class DynamoMilestoneStore implements MilestoneStore {
 
   async publishProgramVersion(published: ProgramVersion): Promise<void> {
     const v = ProgramVersion.parse(published);
-    if (v.status !== 'published' || v.publishedAt === null) throw new StoreError('invalid', 'publishProgramVersion writes a published version with its publishedAt');
+    if (v.status !== 'published' || v.publishedAt === null)
+      throw new StoreError('invalid', 'publishProgramVersion writes a published version with its publishedAt');
     try {
       await this.ctx.client.send(
         new PutItemCommand({
@@ -1142,7 +1167,8 @@ class DynamoMilestoneStore implements MilestoneStore {
         }),
       );
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new StoreError('version-not-draft', `version ${v.version} of ${v.programId} is not a draft`);
+      if (e instanceof ConditionalCheckFailedException)
+        throw new StoreError('version-not-draft', `version ${v.version} of ${v.programId} is not a draft`);
       throw e;
     }
   }
@@ -1151,7 +1177,12 @@ class DynamoMilestoneStore implements MilestoneStore {
     const v = ProgramVersion.parse(published);
     try {
       await this.ctx.client.send(
-        new PutItemCommand({ TableName: this.table, Item: programVersionToItem(v), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }),
+        new PutItemCommand({
+          TableName: this.table,
+          Item: programVersionToItem(v),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
       );
       return true;
     } catch (e) {

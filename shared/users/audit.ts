@@ -3,7 +3,13 @@
  * written with a condition so that a retry never writes an event twice.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { ENTITY, PK, SK } from '../store/keys.js';
 import { fromItem, toAttr, toItem } from '../store/marshall.js';
 import { UserEvent } from './model.js';

@@ -134,14 +134,20 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
     },
 
     async findByEmail(email) {
-      const page = await client.send(new ListUsersCommand({ UserPoolId: userPoolId, Filter: `email = "${email.replace(/["\\]/g, '')}"`, Limit: 2 }));
+      const page = await client.send(
+        new ListUsersCommand({ UserPoolId: userPoolId, Filter: `email = "${email.replace(/["\\]/g, '')}"`, Limit: 2 }),
+      );
       const found = page.Users?.[0];
       return found ? toUser(found, await roleOf(found.Username!)) : null;
     },
 
     async setEnabled(username, enabled) {
       try {
-        await client.send(enabled ? new AdminEnableUserCommand({ UserPoolId: userPoolId, Username: username }) : new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: username }));
+        await client.send(
+          enabled
+            ? new AdminEnableUserCommand({ UserPoolId: userPoolId, Username: username })
+            : new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: username }),
+        );
         return true;
       } catch (error) {
         if (error instanceof UserNotFoundException) return false;

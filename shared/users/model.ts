@@ -70,8 +70,10 @@ export const Invitation = z
   .superRefine((v, ctx) => {
     const needed = ROLE_SCOPE[v.role];
     for (const scope of CUSTOM_ATTRIBUTES) {
-      if (scope === needed && v[scope] === undefined) ctx.addIssue({ code: 'custom', path: [scope], message: `a ${v.role} needs a ${scope}` });
-      if (scope !== needed && v[scope] !== undefined) ctx.addIssue({ code: 'custom', path: [scope], message: `a ${v.role} has no ${scope}` });
+      if (scope === needed && v[scope] === undefined)
+        ctx.addIssue({ code: 'custom', path: [scope], message: `a ${v.role} needs a ${scope}` });
+      if (scope !== needed && v[scope] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [scope], message: `a ${v.role} has no ${scope}` });
     }
   })
   .meta({ id: 'Invitation' });
@@ -107,7 +109,10 @@ export type UserEvent = z.infer<typeof UserEvent>;
 
 // ---------- API bodies ----------
 
-export const UserList = z.object({ items: z.array(DirectoryUser) }).strict().meta({ id: 'UserList' });
+export const UserList = z
+  .object({ items: z.array(DirectoryUser) })
+  .strict()
+  .meta({ id: 'UserList' });
 export type UserList = z.infer<typeof UserList>;
 
 export const InvitedUser = z
@@ -120,7 +125,10 @@ export const InvitedUser = z
   .meta({ id: 'InvitedUser' });
 export type InvitedUser = z.infer<typeof InvitedUser>;
 
-export const UserDetail = z.object({ user: DirectoryUser, history: z.array(UserEvent) }).strict().meta({ id: 'UserDetail' });
+export const UserDetail = z
+  .object({ user: DirectoryUser, history: z.array(UserEvent) })
+  .strict()
+  .meta({ id: 'UserDetail' });
 export type UserDetail = z.infer<typeof UserDetail>;
 
 /** Where the dashboard signs in (Cognito's managed login in AWS, the local sign-in pages locally). */

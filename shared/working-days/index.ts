@@ -52,7 +52,22 @@ export const DECREED_YEARS: readonly DecreedYear[] = [y2021, y2022, y2023, y2024
 });
 
 /** Month-day of the non-working public holidays (Labour Code, art. 112). */
-export const PUBLIC_HOLIDAYS: readonly string[] = ['01-01', '01-02', '01-03', '01-04', '01-05', '01-06', '01-07', '01-08', '02-23', '03-08', '05-01', '05-09', '06-12', '11-04'];
+export const PUBLIC_HOLIDAYS: readonly string[] = [
+  '01-01',
+  '01-02',
+  '01-03',
+  '01-04',
+  '01-05',
+  '01-06',
+  '01-07',
+  '01-08',
+  '02-23',
+  '03-08',
+  '05-01',
+  '05-09',
+  '06-12',
+  '11-04',
+];
 
 interface YearDays {
   weekdaysOff: ReadonlySet<string>;

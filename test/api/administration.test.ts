@@ -4,7 +4,14 @@
  * milestones, the update import's dry run, archiving, and the review queue with the school's sign-off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminHistoryPage, ContractorView, DeactivateResult, ProfileResult, ReviewQueue, SchoolUpdatePreview } from '../../shared/api/administration.js';
+import {
+  AdminHistoryPage,
+  ContractorView,
+  DeactivateResult,
+  ProfileResult,
+  ReviewQueue,
+  SchoolUpdatePreview,
+} from '../../shared/api/administration.js';
 import { Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
 import { attachRequiredDocuments, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
@@ -18,13 +25,25 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const contract = (milestone: string, extra: Record<string, unknown> = {}) => ({ number: `K-${milestone}`, date: '2021-01-01', milestone, endDate: '2030-12-31', ...extra });
+const contract = (milestone: string, extra: Record<string, unknown> = {}) => ({
+  number: `K-${milestone}`,
+  date: '2021-01-01',
+  milestone,
+  endDate: '2030-12-31',
+  ...extra,
+});
 
 describe('the contractor register', () => {
   it('a manager registers a contractor; bad input is every field at fault, and nothing is written', async () => {
     const before = await api.items();
     const bad = await api.request('POST', '/api/contractors', {
-      body: { id: 'isp-new', name: 'ООО «Новая связь»', kind: 'internet-provider', districts: ['atlantis'], contracts: [contract('equipment'), contract('connection', { endDate: '2020-01-01' })] },
+      body: {
+        id: 'isp-new',
+        name: 'ООО «Новая связь»',
+        kind: 'internet-provider',
+        districts: ['atlantis'],
+        contracts: [contract('equipment'), contract('connection', { endDate: '2020-01-01' })],
+      },
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
@@ -33,14 +52,26 @@ describe('the contractor register', () => {
     expect(await api.items()).toEqual(before);
 
     const created = await api.request('POST', '/api/contractors', {
-      body: { id: 'isp-new', name: 'ООО «Новая связь»', kind: 'internet-provider', districts: [api.school.district], emails: ['office@newlink.example.org'], contracts: [contract('connection', { schools: [api.school.id] })] },
+      body: {
+        id: 'isp-new',
+        name: 'ООО «Новая связь»',
+        kind: 'internet-provider',
+        districts: [api.school.district],
+        emails: ['office@newlink.example.org'],
+        contracts: [contract('connection', { schools: [api.school.id] })],
+      },
     });
     expect(created.status).toBe(201);
     expect(created.headers.get('etag')).toBe('"1"');
     expect(ContractorView.parse(created.json).contractor).toMatchObject({ id: 'isp-new', active: true });
 
     const edited = await api.request('PUT', '/api/contractors/isp-new', {
-      body: { name: 'ООО «Новая связь — Омск»', kind: 'internet-provider', districts: [api.school.district], contracts: [contract('connection', { schools: [api.school.id] })] },
+      body: {
+        name: 'ООО «Новая связь — Омск»',
+        kind: 'internet-provider',
+        districts: [api.school.district],
+        contracts: [contract('connection', { schools: [api.school.id] })],
+      },
       headers: { 'if-match': '"1"' },
     });
     expect(edited.status).toBe(200);
@@ -58,10 +89,15 @@ describe('the contractor register', () => {
     const refused = await api.request('POST', '/api/contractors/isp-new/deactivate', { body: { reason: 'Договор расторгнут' } });
     expect(refused.status).toBe(409);
     expect(Problem.parse(refused.json).errors!.map((e) => e.reason)).toEqual([`${api.school.id}/connection`]);
-    const wrong = await api.request('POST', '/api/contractors/isp-new/deactivate', { body: { reason: 'Договор расторгнут', reassignRestTo: 'isp-new' } });
+    const wrong = await api.request('POST', '/api/contractors/isp-new/deactivate', {
+      body: { reason: 'Договор расторгнут', reassignRestTo: 'isp-new' },
+    });
     expect(wrong.status).toBe(400);
 
-    const done = await api.request('POST', '/api/contractors/isp-new/deactivate', { body: { reason: 'Договор расторгнут', reassignRestTo: api.contractorOrg }, headers: { 'if-match': '"2"' } });
+    const done = await api.request('POST', '/api/contractors/isp-new/deactivate', {
+      body: { reason: 'Договор расторгнут', reassignRestTo: api.contractorOrg },
+      headers: { 'if-match': '"2"' },
+    });
     expect(done.status).toBe(200);
     const result = DeactivateResult.parse(done.json);
     expect(result.contractor).toMatchObject({ version: 3, contractor: { active: false } });
@@ -74,17 +110,28 @@ describe('the contractor register', () => {
   });
 
   it('imports contractors from CSV all or nothing', async () => {
-    const header = 'id,name,kind,districts,emails,contract_number,contract_date,contract_milestone,contract_districts,contract_schools,contract_end';
-    const bad = [header, 'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1,2021-01-01,equipment,,,2024-12-31', 'sup-b,Поставщик Б,equipment-supplier,,,П-2,2021-01-01,connection,,,2024-12-31'].join('\n');
+    const header =
+      'id,name,kind,districts,emails,contract_number,contract_date,contract_milestone,contract_districts,contract_schools,contract_end';
+    const bad = [
+      header,
+      'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1,2021-01-01,equipment,,,2024-12-31',
+      'sup-b,Поставщик Б,equipment-supplier,,,П-2,2021-01-01,connection,,,2024-12-31',
+    ].join('\n');
     const before = await api.items();
     const refused = await api.request('POST', '/api/imports/contractors', { raw: bad, contentType: 'text/csv' });
     expect(refused.status).toBe(400);
     expect(Problem.parse(refused.json).errors!.map((e) => e.line)).toEqual([3]);
     expect(await api.items()).toEqual(before);
-    const good = [header, 'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1,2021-01-01,equipment,,,2024-12-31', 'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1Б,2025-01-01,equipment,,,2026-12-31'].join('\n');
+    const good = [
+      header,
+      'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1,2021-01-01,equipment,,,2024-12-31',
+      'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1Б,2025-01-01,equipment,,,2026-12-31',
+    ].join('\n');
     const imported = await api.request('POST', '/api/imports/contractors', { raw: good, contentType: 'text/csv' });
     expect(imported.status).toBe(201);
-    expect(ContractorView.parse((await api.request('GET', '/api/contractors/sup-a')).json).contractor.contracts.map((c) => c.number)).toEqual(['П-1', 'П-1Б']);
+    expect(
+      ContractorView.parse((await api.request('GET', '/api/contractors/sup-a')).json).contractor.contracts.map((c) => c.number),
+    ).toEqual(['П-1', 'П-1Б']);
   });
 });
 
@@ -95,7 +142,10 @@ describe('school profiles', () => {
     const read = await api.request('GET', `/api/schools/${s.id}`);
     const etag = read.headers.get('etag')!;
     expect(SchoolDetail.parse(read.json).version).toBe(0);
-    const edited = await api.request('PATCH', `/api/schools/${s.id}`, { body: { cohortYear: 2024, teachersToTrain: s.teachersToTrain + 2 }, headers: { 'if-match': etag } });
+    const edited = await api.request('PATCH', `/api/schools/${s.id}`, {
+      body: { cohortYear: 2024, teachersToTrain: s.teachersToTrain + 2 },
+      headers: { 'if-match': etag },
+    });
     expect(edited.status).toBe(200);
     const result = ProfileResult.parse(edited.json);
     expect(result.changes.map((c) => c.field)).toEqual(['cohortYear', 'teachersToTrain']);
@@ -103,7 +153,10 @@ describe('school profiles', () => {
     expect(edited.headers.get('etag')).toBe('"1"');
     const stale = await api.request('PATCH', `/api/schools/${s.id}`, { body: { name: 'Другое имя' }, headers: { 'if-match': etag } });
     expect(stale.status).toBe(409);
-    const badDistrict = await api.request('PATCH', `/api/schools/${s.id}`, { body: { district: 'atlantis' }, headers: { 'if-match': '"1"' } });
+    const badDistrict = await api.request('PATCH', `/api/schools/${s.id}`, {
+      body: { district: 'atlantis' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(badDistrict.status).toBe(400);
     const empty = await api.request('PATCH', `/api/schools/${s.id}`, { body: {}, headers: { 'if-match': '"1"' } });
     expect(empty.status).toBe(400);
@@ -123,9 +176,13 @@ describe('school profiles', () => {
     expect(dry.status).toBe(200);
     const preview = SchoolUpdatePreview.parse(dry.json);
     expect(preview).toMatchObject({ dryRun: true, updated: 0 });
-    expect(preview.rows).toEqual([{ line: 2, schoolId: a.id, changes: [{ field: 'teachersToTrain', from: a.teachersToTrain, to: a.teachersToTrain + 1 }], replans: [] }]);
+    expect(preview.rows).toEqual([
+      { line: 2, schoolId: a.id, changes: [{ field: 'teachersToTrain', from: a.teachersToTrain, to: a.teachersToTrain + 1 }], replans: [] },
+    ]);
     expect(await api.items()).toEqual(before);
-    const applied = SchoolUpdatePreview.parse((await api.request('POST', '/api/imports/schools/updates?dryRun=false', { raw: csv, contentType: 'text/csv' })).json);
+    const applied = SchoolUpdatePreview.parse(
+      (await api.request('POST', '/api/imports/schools/updates?dryRun=false', { raw: csv, contentType: 'text/csv' })).json,
+    );
     expect(applied.updated).toBe(1);
     expect((await api.stack.store.getSchool(a.id))!.school.teachersToTrain).toBe(a.teachersToTrain + 1);
   });
@@ -134,7 +191,9 @@ describe('school profiles', () => {
     const all = (await api.stack.store.listAllSchools({ limit: 100 })).items;
     const s = all.filter((x) => x.id !== api.school.id && !x.archived).at(-1)!;
     const reportBefore = ProgressReport.parse((await api.request('GET', `/api/reports/progress?asOf=${todayInOmsk()}`)).json);
-    const archived = await api.request('POST', `/api/schools/${s.id}/archive`, { body: { on: todayInOmsk(), reason: 'merged', mergedInto: api.school.id } });
+    const archived = await api.request('POST', `/api/schools/${s.id}/archive`, {
+      body: { on: todayInOmsk(), reason: 'merged', mergedInto: api.school.id },
+    });
     expect(archived.status).toBe(200);
     const result = ProfileResult.parse(archived.json);
     expect(result.school.archived).toEqual({ on: todayInOmsk(), reason: 'merged', mergedInto: api.school.id });

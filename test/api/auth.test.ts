@@ -26,7 +26,15 @@ async function sign(privateKey: CryptoKey, claims: Claims): Promise<string> {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const complete = (): Claims => ({ iss: ISSUER, sub: 'user-1', aud: AUDIENCE, exp: now() + 600, iat: now(), token_use: 'id', 'cognito:groups': ['viewer'] });
+const complete = (): Claims => ({
+  iss: ISSUER,
+  sub: 'user-1',
+  aud: AUDIENCE,
+  exp: now() + 600,
+  iat: now(),
+  token_use: 'id',
+  'cognito:groups': ['viewer'],
+});
 
 async function outcome(authenticate: (h: string) => Promise<unknown>, token: string): Promise<string> {
   try {
@@ -82,10 +90,15 @@ describe('token verification', () => {
       expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['AUTH_AUDIENCE']);
       // The function refuses to run at all, rather than answer requests without the check.
       const handler = createHandler({ env });
-      const event = { version: '2.0', rawPath: '/healthz', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/healthz' } } } as unknown as APIGatewayProxyEventV2;
+      const event = {
+        version: '2.0',
+        rawPath: '/healthz',
+        rawQueryString: '',
+        headers: {},
+        requestContext: { http: { method: 'GET', path: '/healthz' } },
+      } as unknown as APIGatewayProxyEventV2;
       await expect(handler(event, {} as Context)).rejects.toThrow(/AUTH_AUDIENCE/);
     }
     expect(ApiEnv.safeParse({ ...base, AUTH_AUDIENCE: AUDIENCE }).success).toBe(true);
   });
-
 });

@@ -50,7 +50,11 @@ describe('evidence documents', () => {
   });
 
   it('a contractor uploads a PDF act and a photo straight to S3; confirmation records hash, size, type, uploader and time', async () => {
-    const uploaded = await uploadDocument(api, api.school.id, 'connection', 'work-act', { bytes: act, contentType: 'application/pdf', fileName: 'акт-17.pdf' });
+    const uploaded = await uploadDocument(api, api.school.id, 'connection', 'work-act', {
+      bytes: act,
+      contentType: 'application/pdf',
+      fileName: 'акт-17.pdf',
+    });
     expect(uploaded.ticket.status).toBe(201);
     expect(uploaded.post).toBe(204);
     expect(uploaded.confirm!.status).toBe(201);
@@ -65,7 +69,11 @@ describe('evidence documents', () => {
       uploadedBy: { sub: decodeJwt(api.tokens.contractor!).sub, role: 'contractor', org: api.contractorOrg },
     });
     actId = view.id;
-    const pic = await uploadDocument(api, api.school.id, 'connection', 'photo', { bytes: photo, contentType: 'image/png', fileName: 'router.png' });
+    const pic = await uploadDocument(api, api.school.id, 'connection', 'photo', {
+      bytes: photo,
+      contentType: 'image/png',
+      fileName: 'router.png',
+    });
     expect(DocumentView.parse(pic.confirm!.json)).toMatchObject({ contentType: 'image/png', sha256: sha256(photo), size: photo.length });
     // The incoming objects were moved: only the two documents are in the bucket.
     const listed = DocumentList.parse((await documents()).json).items;
@@ -73,7 +81,10 @@ describe('evidence documents', () => {
   });
 
   it('binds the size range and the Content-Type into the signed upload policy', async () => {
-    const ticket = await api.request('POST', `${base}/documents/uploads`, { as: 'contractor', body: { type: 'speed-test', fileName: 's.pdf', contentType: 'application/pdf' } });
+    const ticket = await api.request('POST', `${base}/documents/uploads`, {
+      as: 'contractor',
+      body: { type: 'speed-test', fileName: 's.pdf', contentType: 'application/pdf' },
+    });
     expect(ticket.status).toBe(201);
     const t = UploadTicket.parse(ticket.json);
     expect(t.maxBytes).toBe(MAX_DOCUMENT_BYTES);
@@ -86,7 +97,12 @@ describe('evidence documents', () => {
 
   it('refuses a file over 20 MB: when declared, before any URL; when only stored, at confirmation — the object deleted and nothing attached', async () => {
     const before = await api.items();
-    const declared = await uploadDocument(api, api.school.id, 'connection', 'speed-test', { bytes: speedTest, contentType: 'application/pdf', fileName: 'big.pdf', declaredSize: MAX_DOCUMENT_BYTES + 1 });
+    const declared = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
+      bytes: speedTest,
+      contentType: 'application/pdf',
+      fileName: 'big.pdf',
+      declaredSize: MAX_DOCUMENT_BYTES + 1,
+    });
     expect(declared.ticket.status).toBe(400);
     expect(declared.ticket.headers.get('content-type')).toContain('application/problem+json');
     expect(declared.ticket.json.errors).toEqual([expect.objectContaining({ field: 'body.size' })]);
@@ -96,11 +112,18 @@ describe('evidence documents', () => {
     // API's confirmation is the layer that refuses it here, from the stored object's size.
     const big = new Uint8Array(MAX_DOCUMENT_BYTES + 1);
     big.set(samplePdf(['big']).subarray(0, 8));
-    const stored = await uploadDocument(api, api.school.id, 'connection', 'speed-test', { bytes: big, contentType: 'application/pdf', fileName: 'big.pdf' });
+    const stored = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
+      bytes: big,
+      contentType: 'application/pdf',
+      fileName: 'big.pdf',
+    });
     expect(stored.post).toBe(204);
     expect(stored.confirm!.status).toBe(422);
     expect(stored.confirm!.headers.get('content-type')).toContain('application/problem+json');
-    expect(stored.confirm!.json).toMatchObject({ code: 'too-large', errors: [{ field: 'file', reason: expect.stringContaining('20 MB') }] });
+    expect(stored.confirm!.json).toMatchObject({
+      code: 'too-large',
+      errors: [{ field: 'file', reason: expect.stringContaining('20 MB') }],
+    });
     expect(await api.items()).toEqual(before);
     expect(await incomingKeys()).toEqual([]);
   });
@@ -108,19 +131,40 @@ describe('evidence documents', () => {
   it('refuses an executable renamed .pdf by its first bytes, deletes it and attaches nothing', async () => {
     const before = await api.items();
     const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...new Array(200).fill(0)]);
-    const r = await uploadDocument(api, api.school.id, 'connection', 'speed-test', { bytes: elf, contentType: 'application/pdf', fileName: 'speedtest.pdf' });
+    const r = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
+      bytes: elf,
+      contentType: 'application/pdf',
+      fileName: 'speedtest.pdf',
+    });
     expect(r.post).toBe(204);
     expect(r.confirm!.status).toBe(422);
-    expect(r.confirm!.json).toMatchObject({ code: 'wrong-type', errors: [{ field: 'file', reason: expect.stringContaining('not a PDF, JPEG or PNG') }] });
+    expect(r.confirm!.json).toMatchObject({
+      code: 'wrong-type',
+      errors: [{ field: 'file', reason: expect.stringContaining('not a PDF, JPEG or PNG') }],
+    });
     // A real PNG declared as a PDF is refused too: the bytes must be what the policy let through.
-    const disguised = await uploadDocument(api, api.school.id, 'connection', 'speed-test', { bytes: photo, contentType: 'application/pdf', fileName: 'speed.pdf' });
-    expect(disguised.confirm!.json).toMatchObject({ code: 'wrong-type', errors: [{ field: 'file', reason: expect.stringContaining('image/png') }] });
+    const disguised = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
+      bytes: photo,
+      contentType: 'application/pdf',
+      fileName: 'speed.pdf',
+    });
+    expect(disguised.confirm!.json).toMatchObject({
+      code: 'wrong-type',
+      errors: [{ field: 'file', reason: expect.stringContaining('image/png') }],
+    });
     expect(await api.items()).toEqual(before);
     expect(await incomingKeys()).toEqual([]);
   });
 
-  it('expires an upload sent and never confirmed with the bucket\'s lifecycle rule, and never a document', async () => {
-    const ticket = UploadTicket.parse((await api.request('POST', `${base}/documents/uploads`, { as: 'contractor', body: { type: 'photo', fileName: 'x.png', contentType: 'image/png' } })).json);
+  it("expires an upload sent and never confirmed with the bucket's lifecycle rule, and never a document", async () => {
+    const ticket = UploadTicket.parse(
+      (
+        await api.request('POST', `${base}/documents/uploads`, {
+          as: 'contractor',
+          body: { type: 'photo', fileName: 'x.png', contentType: 'image/png' },
+        })
+      ).json,
+    );
     const form = new FormData();
     for (const [k, v] of Object.entries(ticket.fields)) form.append(k, v);
     form.append('file', new Blob([Buffer.from(photo)], { type: 'image/png' }), 'x.png');
@@ -142,12 +186,19 @@ describe('evidence documents', () => {
     const r = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence } });
     expect(r.status).toBe(422);
     expect(r.headers.get('content-type')).toContain('application/problem+json');
-    expect(r.json).toMatchObject({ code: 'invalid-evidence', errors: [{ field: 'documents.speed-test', reason: 'Speed-test result (speed-test) is required and not attached' }] });
+    expect(r.json).toMatchObject({
+      code: 'invalid-evidence',
+      errors: [{ field: 'documents.speed-test', reason: 'Speed-test result (speed-test) is required and not attached' }],
+    });
     expect(await api.items()).toEqual(before);
   });
 
   it('accepts the submission once every required document is attached; its audit event carries their hashes', async () => {
-    const st = await uploadDocument(api, api.school.id, 'connection', 'speed-test', { bytes: speedTest, contentType: 'application/pdf', fileName: 'speedtest.pdf' });
+    const st = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
+      bytes: speedTest,
+      contentType: 'application/pdf',
+      fileName: 'speedtest.pdf',
+    });
     expect(st.confirm!.status).toBe(201);
     const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: 120 };
     const r = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence } });
@@ -155,10 +206,17 @@ describe('evidence documents', () => {
     const history = HistoryPage.parse((await api.request('GET', `/api/schools/${api.school.id}/history`)).json).items;
     const submitted = history.find((e) => e.type === 'submitted')!;
     expect(submitted.type === 'submitted' && submitted.documents?.map((d) => [d.type, d.sha256]).sort()).toEqual(
-      [['photo', sha256(photo)], ['speed-test', sha256(speedTest)], ['work-act', sha256(act)]].sort(),
+      [
+        ['photo', sha256(photo)],
+        ['speed-test', sha256(speedTest)],
+        ['work-act', sha256(act)],
+      ].sort(),
     );
     // A submitted milestone takes no more documents until it is back with the contractor.
-    const late = await api.request('POST', `${base}/documents/uploads`, { as: 'contractor', body: { type: 'photo', fileName: 'late.png', contentType: 'image/png' } });
+    const late = await api.request('POST', `${base}/documents/uploads`, {
+      as: 'contractor',
+      body: { type: 'photo', fileName: 'late.png', contentType: 'image/png' },
+    });
     expect(late.status).toBe(409);
   });
 
@@ -176,7 +234,7 @@ describe('evidence documents', () => {
     expect(DocumentList.parse((await documents({ as: 'schoolStaff' as const })).json).items).toHaveLength(3);
   });
 
-  it('does not let contractor B read contractor A\'s document (403), nor a viewer any, nor another district\'s coordinator', async () => {
+  it("does not let contractor B read contractor A's document (403), nor a viewer any, nor another district's coordinator", async () => {
     const other = await api.request('GET', `/api/schools/${api.school.id}/documents/${actId}`, { as: 'otherContractor' });
     expect(other.status).toBe(403);
     expect(other.headers.get('content-type')).toContain('application/problem+json');
@@ -200,12 +258,23 @@ describe('evidence documents', () => {
     // Somebody with access to the bucket overwrites the accepted act.
     const record = (await api.stack.store.listDocuments(api.school.id)).find((d) => d.id === actId)!;
     const forged = samplePdf(['Act of completed work', 'Connection at 10 Mbit/s']);
-    await api.stack.s3.send(new PutObjectCommand({ Bucket: api.stack.documentBucket, Key: record.key, Body: forged, ContentType: 'application/pdf' }));
+    await api.stack.s3.send(
+      new PutObjectCommand({ Bucket: api.stack.documentBucket, Key: record.key, Body: forged, ContentType: 'application/pdf' }),
+    );
 
     const check = DocumentVerification.parse((await api.request('GET', `/api/schools/${api.school.id}/documents/verify`)).json);
     expect(check.intact).toBe(false);
     const line = check.items.find((i) => i.id === actId)!;
-    expect(line).toEqual({ id: actId, milestone: 'connection', type: 'work-act', fileName: 'акт-17.pdf', recorded: sha256(act), current: sha256(forged), submitted: [sha256(act)], intact: false });
+    expect(line).toEqual({
+      id: actId,
+      milestone: 'connection',
+      type: 'work-act',
+      fileName: 'акт-17.pdf',
+      recorded: sha256(act),
+      current: sha256(forged),
+      submitted: [sha256(act)],
+      intact: false,
+    });
     expect(check.items.filter((i) => i.id !== actId).every((i) => i.intact)).toBe(true);
   });
 
@@ -224,15 +293,28 @@ describe('evidence documents', () => {
     expect(names.filter((n) => n.startsWith('documents/'))).toHaveLength(3);
     expect(names).toEqual(expect.arrayContaining(['history.csv', 'documents.csv', 'school.json']));
 
-    const history = strFromU8(files['history.csv']!).replace(/^\uFEFF/, '').trim().split('\r\n');
+    const history = strFromU8(files['history.csv']!)
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(history[0]).toBe('at,milestone,type,version,actor_role,actor,details,document_hashes');
-    expect(history.slice(1).filter((l) => l.split(',')[1] === 'connection').map((l) => l.split(',')[2])).toEqual(['started', 'submitted', 'signed-off', 'accepted']);
+    expect(
+      history
+        .slice(1)
+        .filter((l) => l.split(',')[1] === 'connection')
+        .map((l) => l.split(',')[2]),
+    ).toEqual(['started', 'submitted', 'signed-off', 'accepted']);
     expect(history.find((l) => l.includes(',submitted,'))).toContain(sha256(act));
 
     // Every document is in the ZIP with the hash recorded at confirmation and the hash of the bytes
     // included; the act overwritten after acceptance is flagged (the local S3 server keeps no versions:
     // in AWS the versioned bucket gives the confirmed version).
-    const register = strFromU8(files['documents.csv']!).replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).map((l) => l.split(','));
+    const register = strFromU8(files['documents.csv']!)
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(','));
     expect(register).toHaveLength(3);
     for (const [id, , , , , size, recorded, , , , path, included, intact] of register) {
       expect(files[path!], path).toBeDefined();

@@ -27,7 +27,12 @@ afterAll(async () => {
 describe('local gateway', () => {
   it('builds a payload 2.0 event: raw path and query, joined headers and query values, cookies, text body', async () => {
     seen = [];
-    answer = { statusCode: 201, headers: { 'content-type': 'application/json', etag: '"4"' }, cookies: ['a=1; Path=/', 'b=2'], body: '{"ok":true}' };
+    answer = {
+      statusCode: 201,
+      headers: { 'content-type': 'application/json', etag: '"4"' },
+      cookies: ['a=1; Path=/', 'b=2'],
+      body: '{"ok":true}',
+    };
     const res = await fetch(`${gateway.url}/api/x/%C3%A9?q=1&q=2&empty=&z=%20`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: 'c1=v1; c2=v2', 'x-custom': 'one' },
@@ -56,8 +61,17 @@ describe('local gateway', () => {
 
   it('base64-encodes binary bodies and decodes base64 results', async () => {
     seen = [];
-    answer = { statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([1, 2, 3, 250]).toString('base64'), isBase64Encoded: true };
-    const res = await fetch(`${gateway.url}/bin`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([0, 255, 7]) });
+    answer = {
+      statusCode: 200,
+      headers: { 'content-type': 'image/png' },
+      body: Buffer.from([1, 2, 3, 250]).toString('base64'),
+      isBase64Encoded: true,
+    };
+    const res = await fetch(`${gateway.url}/bin`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0, 255, 7]),
+    });
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3, 250]));
     expect(seen[0]!.isBase64Encoded).toBe(true);
     expect(Buffer.from(seen[0]!.body!, 'base64')).toEqual(Buffer.from([0, 255, 7]));

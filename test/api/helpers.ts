@@ -26,7 +26,19 @@ export type Caller =
   | 'expired'
   | 'foreignKey';
 
-export const CALLERS: readonly Caller[] = ['manager', 'coordinator', 'otherCoordinator', 'contractor', 'otherContractor', 'viewer', 'schoolStaff', 'otherSchoolStaff', 'none', 'expired', 'foreignKey'];
+export const CALLERS: readonly Caller[] = [
+  'manager',
+  'coordinator',
+  'otherCoordinator',
+  'contractor',
+  'otherContractor',
+  'viewer',
+  'schoolStaff',
+  'otherSchoolStaff',
+  'none',
+  'expired',
+  'foreignKey',
+];
 
 export interface ApiFixture {
   stack: LocalStack;
@@ -74,8 +86,15 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     const all = (await stack.store.listAllSchools({ limit: 1000 })).items;
     const contractors = await stack.store.listContractors();
     // A school whose district has a second district to compare with, and two internet providers for it.
-    const school = all.find((s) => contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(s.district))).length >= 2) ?? all[0]!;
-    const providers = contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)));
+    const school =
+      all.find(
+        (s) =>
+          contractors.filter((c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(s.district)))
+            .length >= 2,
+      ) ?? all[0]!;
+    const providers = contractors.filter(
+      (c) => c.kind === 'internet-provider' && (c.districts.length === 0 || c.districts.includes(school.district)),
+    );
     const otherSchool = all.find((s) => s.district !== school.district)!;
     const otherDistrict = otherSchool.district;
     const contractorOrg = providers[0]!.id;
@@ -95,9 +114,17 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       otherSchoolStaff: await stack.token({ role: 'school-staff', sub: 'director-2', school: otherSchool.id }),
       none: null,
       // The manager's claims, signed with the directory's own key, expired two minutes ago.
-      expired: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, expiresAt: Math.floor(Date.now() / 1000) - 120 }),
+      expired: await directoryToken(
+        stack.directory,
+        { 'cognito:groups': ['program-manager'] },
+        { sub: decodeJwt(manager).sub!, expiresAt: Math.floor(Date.now() / 1000) - 120 },
+      ),
       // Same claims, same issuer and audience, signed by a key the directory never published.
-      foreignKey: await directoryToken(stack.directory, { 'cognito:groups': ['program-manager'] }, { sub: decodeJwt(manager).sub!, key: { key: foreign.privateKey, kid: (await emulatorSigningKey()).kid } }),
+      foreignKey: await directoryToken(
+        stack.directory,
+        { 'cognito:groups': ['program-manager'] },
+        { sub: decodeJwt(manager).sub!, key: { key: foreign.privateKey, kid: (await emulatorSigningKey()).kid } },
+      ),
     };
 
     const request = async (method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse> => {
@@ -126,8 +153,11 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       const out: string[] = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
-        const page = await stack.dynamodb.send(new ScanCommand({ TableName: stack.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
-        for (const item of page.Items ?? []) out.push(JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))));
+        const page = await stack.dynamodb.send(
+          new ScanCommand({ TableName: stack.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        );
+        for (const item of page.Items ?? [])
+          out.push(JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))));
         start = page.LastEvaluatedKey;
       } while (start);
       return out.sort();
@@ -176,11 +206,23 @@ export interface UploadResult {
  * Uploads one document the way the dashboard does: ask the API for a presigned POST, send the form
  * straight to the S3 server, confirm with the API.
  */
-export async function uploadDocument(api: ApiFixture, schoolId: string, milestone: string, type: string, file: UploadFile, as: Caller | { token: string } = 'contractor'): Promise<UploadResult> {
+export async function uploadDocument(
+  api: ApiFixture,
+  schoolId: string,
+  milestone: string,
+  type: string,
+  file: UploadFile,
+  as: Caller | { token: string } = 'contractor',
+): Promise<UploadResult> {
   const who = typeof as === 'string' ? { as } : { token: as.token };
   const ticket = await api.request('POST', `/api/schools/${schoolId}/milestones/${milestone}/documents/uploads`, {
     ...who,
-    body: { type, fileName: file.fileName, contentType: file.contentType, ...(file.declaredSize !== undefined ? { size: file.declaredSize } : {}) },
+    body: {
+      type,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      ...(file.declaredSize !== undefined ? { size: file.declaredSize } : {}),
+    },
   });
   if (ticket.status !== 201) return { ticket, post: null, confirm: null };
   const form = new FormData();
@@ -193,11 +235,24 @@ export async function uploadDocument(api: ApiFixture, schoolId: string, mileston
 }
 
 /** Uploads a generated document of each required type of the milestone (what a submission needs). */
-export async function attachRequiredDocuments(api: ApiFixture, schoolId: string, milestone: string, as: Caller | { token: string } = 'contractor'): Promise<void> {
+export async function attachRequiredDocuments(
+  api: ApiFixture,
+  schoolId: string,
+  milestone: string,
+  as: Caller | { token: string } = 'contractor',
+): Promise<void> {
   const def = REFERENCE_PROGRAM.milestones.find((m) => m.key === milestone)!;
   for (const rule of def.documents.filter((r) => r.required)) {
     const bytes = samplePdf([rule.title.en, `${schoolId} / ${milestone}`]);
-    const r = await uploadDocument(api, schoolId, milestone, rule.type, { bytes, contentType: 'application/pdf', fileName: `${rule.type}.pdf` }, as);
-    if (r.confirm?.status !== 201) throw new Error(`upload of ${rule.type} failed: ${r.ticket.status} ${r.ticket.text} ${r.confirm?.text ?? ''}`);
+    const r = await uploadDocument(
+      api,
+      schoolId,
+      milestone,
+      rule.type,
+      { bytes, contentType: 'application/pdf', fileName: `${rule.type}.pdf` },
+      as,
+    );
+    if (r.confirm?.status !== 201)
+      throw new Error(`upload of ${rule.type} failed: ${r.ticket.status} ${r.ticket.text} ${r.confirm?.text ?? ''}`);
   }
 }

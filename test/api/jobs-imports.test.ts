@@ -37,7 +37,12 @@ function runner(client: DynamoDBClient, clock: Clock = new SystemClock()): JobRu
     program: REFERENCE_PROGRAM,
     clock,
     jobs: createJobStore({ client, tableName: api.stack.tableName, clock }),
-    signal: createWorkflowSignal({ sfn: new SFNClient({ endpoint: api.stack.sfnEndpoint }), store, stateMachineArn: api.stack.schoolProgramArn, log: () => undefined }),
+    signal: createWorkflowSignal({
+      sfn: new SFNClient({ endpoint: api.stack.sfnEndpoint }),
+      store,
+      stateMachineArn: api.stack.schoolProgramArn,
+      log: () => undefined,
+    }),
     log: () => undefined,
   };
 }
@@ -64,7 +69,9 @@ describe('bulk jobs', () => {
     expect(schools.length).toBeGreaterThan(0);
     // One school gets the new deadline beforehand, so the job's command is refused there (not-allowed).
     const same = schools[0]!;
-    const first = await api.request('POST', `/api/schools/${same.id}/milestones/training/reschedule`, { body: { deadline: '2031-06-30', reason: 'Заранее перенесено' } });
+    const first = await api.request('POST', `/api/schools/${same.id}/milestones/training/reschedule`, {
+      body: { deadline: '2031-06-30', reason: 'Заранее перенесено' },
+    });
     expect(first.status).toBe(200);
 
     const created = await api.request('POST', '/api/bulk/reschedule', {
@@ -97,11 +104,20 @@ describe('bulk jobs', () => {
   });
 
   it('refuses a bulk action outside the coordinator’s district, and bad bodies', async () => {
-    const other = await api.request('POST', '/api/bulk/hold', { as: 'coordinator', body: { milestone: 'connection', filter: { district: api.otherDistrict }, body: { reason: 'Проверка' } } });
+    const other = await api.request('POST', '/api/bulk/hold', {
+      as: 'coordinator',
+      body: { milestone: 'connection', filter: { district: api.otherDistrict }, body: { reason: 'Проверка' } },
+    });
     expect(other.status).toBe(403);
-    const bad = await api.request('POST', '/api/bulk/hold', { body: { milestone: 'connection', filter: { overdue: 'yes' }, body: { reason: 1 }, extra: true } });
+    const bad = await api.request('POST', '/api/bulk/hold', {
+      body: { milestone: 'connection', filter: { overdue: 'yes' }, body: { reason: 1 }, extra: true },
+    });
     expect(bad.status).toBe(400);
-    expect(Problem.parse(bad.json).errors!.map((e) => e.field).sort()).toEqual(['body.body.reason', 'body.extra', 'body.filter.overdue']);
+    expect(
+      Problem.parse(bad.json)
+        .errors!.map((e) => e.field)
+        .sort(),
+    ).toEqual(['body.body.reason', 'body.extra', 'body.filter.overdue']);
   });
 });
 
@@ -145,7 +161,10 @@ describe('CSV import', () => {
     const row = lines[1]!;
     const csv = [header, row, row.replace('new-003', 'new-004').replace(',2024,', ',1999,'), row.replace('new-003', 'new-001')].join('\n');
     // Workflows of earlier tests still write to their schools; what an import writes is profiles and milestones.
-    const importable = async () => (await api.items()).filter((i) => /"SK":\{"S":"(PROFILE|MILESTONE#[a-z-]+)"\}/.test(i) && !/"PK":\{"S":"SCHOOL#(sch-|new-00[12])/.test(i));
+    const importable = async () =>
+      (await api.items()).filter(
+        (i) => /"SK":\{"S":"(PROFILE|MILESTONE#[a-z-]+)"\}/.test(i) && !/"PK":\{"S":"SCHOOL#(sch-|new-00[12])/.test(i),
+      );
     const schoolsBefore = (await api.stack.store.listAllSchools({ limit: 1000 })).items.map((s) => s.id);
     const before = await importable();
     const res = await api.request('POST', '/api/imports/schools', { raw: csv, contentType: 'text/csv' });
@@ -163,8 +182,12 @@ describe('CSV import', () => {
   it('creates a school id exactly once when two imports of it run at the same time', async () => {
     const a = { ...newSchool('dup-001', api.school.district), name: 'МБОУ «Школа А»' };
     const b = { ...newSchool('dup-001', api.school.district), name: 'МБОУ «Школа Б»' };
-    const upload = (schools: School[]) => api.request('POST', '/api/imports/schools', { raw: schoolsToCsv(schools), contentType: 'text/csv' });
-    const answers = await Promise.all([upload([a, newSchool('dup-a', api.school.district)]), upload([b, newSchool('dup-b', api.school.district)])]);
+    const upload = (schools: School[]) =>
+      api.request('POST', '/api/imports/schools', { raw: schoolsToCsv(schools), contentType: 'text/csv' });
+    const answers = await Promise.all([
+      upload([a, newSchool('dup-a', api.school.district)]),
+      upload([b, newSchool('dup-b', api.school.district)]),
+    ]);
     // Each upload is refused whole when it already sees the other's school, or imported by a job.
     const outcomes: string[] = [];
     for (const res of answers) {
@@ -223,7 +246,13 @@ describe('CSV import', () => {
   it('marks a job failed when it stopped without finishing and no run is left', async () => {
     // Created (and last touched) eleven minutes ago; nothing ran it since.
     const past = runner(api.stack.dynamodb, new OffsetClock(-11 * 60_000));
-    const job = await past.jobs.createBulk({ action: 'hold', milestone: 'connection', filter: { schoolIds: [api.school.id] }, body: { reason: 'Проверка' }, createdBy: { sub: 'manager-1', role: 'program-manager' } });
+    const job = await past.jobs.createBulk({
+      action: 'hold',
+      milestone: 'connection',
+      filter: { schoolIds: [api.school.id] },
+      body: { reason: 'Проверка' },
+      createdBy: { sub: 'manager-1', role: 'program-manager' },
+    });
     const read = Job.parse((await api.request('GET', `/api/jobs/${job.id}`)).json);
     expect(read.status).toBe('failed');
     expect(read.error).toMatch(/no progress since .*stopped without finishing/);
@@ -233,7 +262,9 @@ describe('CSV import', () => {
   });
 
   it('only program managers import, and only text/csv', async () => {
-    expect((await api.request('POST', '/api/imports/schools', { as: 'coordinator', raw: 'id\n', contentType: 'text/csv' })).status).toBe(403);
+    expect((await api.request('POST', '/api/imports/schools', { as: 'coordinator', raw: 'id\n', contentType: 'text/csv' })).status).toBe(
+      403,
+    );
     expect((await api.request('POST', '/api/imports/schools', { body: { csv: 'id' } })).status).toBe(415);
   });
 });
@@ -279,7 +310,10 @@ describe('reports and documentation', () => {
     expect(viaAccept.status).toBe(200);
     expect(viaAccept.headers.get('content-type')).toContain('text/csv');
     expect(viaAccept.headers.get('content-disposition')).toContain('progress-2031-01-01.csv');
-    const rows = viaAccept.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const rows = viaAccept.text
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(rows[0]!.split(',').slice(0, 4)).toEqual(['district', 'district_ru', 'schools', 'connection_reached']);
     expect(rows).toHaveLength(json.rows.length + 2);
     expect(rows.at(-1)!.startsWith(`total,Итого,${json.total.schools},`)).toBe(true);
@@ -294,7 +328,10 @@ describe('reports and documentation', () => {
     expect(settlement.total).toEqual(all.total);
     const [urban, rural] = settlement.rows;
     for (const k of settlement.milestones) {
-      const expected = urban!.schools === 0 || rural!.schools === 0 ? null : Math.round((rural!.milestones[k]!.reached / rural!.schools - urban!.milestones[k]!.reached / urban!.schools) * 1000) / 10;
+      const expected =
+        urban!.schools === 0 || rural!.schools === 0
+          ? null
+          : Math.round((rural!.milestones[k]!.reached / rural!.schools - urban!.milestones[k]!.reached / urban!.schools) * 1000) / 10;
       expect(settlement.gap!.points[k]).toBe(expected);
     }
     expect(settlement.gap!.between).toEqual(['rural', 'urban']);
@@ -302,7 +339,10 @@ describe('reports and documentation', () => {
     expect(size.rows.map((r) => r.group)).toEqual(['small', 'medium', 'large']);
     expect(size.gap!.between).toEqual(['small', 'large']);
     const csv = await api.request('GET', '/api/reports/progress?asOf=2031-01-01&groupBy=settlement&format=csv');
-    const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines.map((l) => l.split(',')[0])).toEqual(['settlement', 'urban', 'rural', 'total', 'gap_rural_minus_urban']);
 
     const bad = await api.request('GET', '/api/reports/progress?groupBy=region');
@@ -312,16 +352,33 @@ describe('reports and documentation', () => {
   });
 
   it('serves the OpenAPI 3.1 document of every route and a readable page of it', async () => {
-    const doc = (await api.request('GET', '/openapi.json', { token: null })).json as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    const doc = (await api.request('GET', '/openapi.json', { token: null })).json as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/api/me', '/api/me/assignments', '/api/schools', '/api/schools/{schoolId}', '/api/schools/{schoolId}/history', '/api/jobs/{jobId}', '/api/imports/schools', '/api/reports/progress', '/api/notifications', '/healthz']) {
+    for (const path of [
+      '/api/me',
+      '/api/me/assignments',
+      '/api/schools',
+      '/api/schools/{schoolId}',
+      '/api/schools/{schoolId}/history',
+      '/api/jobs/{jobId}',
+      '/api/imports/schools',
+      '/api/reports/progress',
+      '/api/notifications',
+      '/healthz',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     for (const action of ['start', 'submit', 'accept', 'reject', 'hold', 'resume', 'waive', 'reassign', 'reschedule']) {
       expect(doc.paths[`/api/schools/{schoolId}/milestones/{milestone}/${action}`]?.post).toBeDefined();
       expect(doc.paths[`/api/bulk/${action}`]?.post).toBeDefined();
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Problem', 'Milestone', 'SchoolDetail', 'Job', 'ProgressReport']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Problem', 'Milestone', 'SchoolDetail', 'Job', 'ProgressReport']),
+    );
     const page = await api.request('GET', '/docs', { token: null });
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toContain('/api/schools/{schoolId}/milestones/{milestone}/submit');

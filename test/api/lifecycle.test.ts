@@ -16,7 +16,11 @@ let sfn: SFNClient;
 
 beforeAll(async () => {
   api = await startApi('lifecycle');
-  sfn = new SFNClient({ endpoint: api.stack.sfnEndpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sfn = new SFNClient({
+    endpoint: api.stack.sfnEndpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 });
 afterAll(async () => {
   sfn?.destroy();
@@ -59,7 +63,11 @@ describe('connection milestone, start to completion', () => {
     expect(CommandResult.parse(submitted.json).milestone).toMatchObject({ status: 'submitted', version: 2, evidence });
 
     // The signal reached the waiting step: its task succeeded with the committed event, version and status.
-    await eventually(async () => (await taskOutputs(waiting.executionArn)).some((o) => o.event === 'submitted' && o.version === 2 && o.status === 'submitted'), 'the submission to reach the workflow');
+    await eventually(
+      async () =>
+        (await taskOutputs(waiting.executionArn)).some((o) => o.event === 'submitted' && o.version === 2 && o.status === 'submitted'),
+      'the submission to reach the workflow',
+    );
     const acceptance = await eventually(async () => {
       const m = await api.stack.store.getMilestone(school.id, 'connection');
       return m?.task?.phase === 'acceptance' ? m.task : undefined;
@@ -71,22 +79,38 @@ describe('connection milestone, start to completion', () => {
     expect(Problem.parse(early.json).detail).toContain('school-staff');
     const slow = await api.request('POST', `${base}/signoff`, { as: 'schoolStaff', body: { measuredMbps: 10 } });
     expect(slow.status).toBe(422);
-    const signed = await api.request('POST', `${base}/signoff`, { as: 'schoolStaff', body: { measuredMbps: school.urban ? 110 : 55, note: 'Замер в кабинете информатики' }, headers: { 'if-match': '"2"' } });
+    const signed = await api.request('POST', `${base}/signoff`, {
+      as: 'schoolStaff',
+      body: { measuredMbps: school.urban ? 110 : 55, note: 'Замер в кабинете информатики' },
+      headers: { 'if-match': '"2"' },
+    });
     expect(signed.status).toBe(200);
-    expect(CommandResult.parse(signed.json).milestone.signOffs).toEqual([expect.objectContaining({ role: 'school-staff', sub: decodeJwt(api.tokens.schoolStaff!).sub, measuredMbps: school.urban ? 110 : 55 })]);
-    await eventually(async () => (await taskOutputs(acceptance.executionArn)).some((o) => o.event === 'signed-off' && o.version === 3), 'the sign-off to reach the workflow');
+    expect(CommandResult.parse(signed.json).milestone.signOffs).toEqual([
+      expect.objectContaining({ role: 'school-staff', sub: decodeJwt(api.tokens.schoolStaff!).sub, measuredMbps: school.urban ? 110 : 55 }),
+    ]);
+    await eventually(
+      async () => (await taskOutputs(acceptance.executionArn)).some((o) => o.event === 'signed-off' && o.version === 3),
+      'the sign-off to reach the workflow',
+    );
     const stillAccepting = await eventually(async () => {
       const m = await api.stack.store.getMilestone(school.id, 'connection');
       return m?.task?.phase === 'acceptance' && m.task.token !== acceptance.token ? m.task : undefined;
     }, 'the workflow to wait for the acceptance again');
 
-    const accepted = await api.request('POST', `${base}/accept`, { body: { note: 'Скорость подтверждена' }, headers: { 'if-match': '"3"' } });
+    const accepted = await api.request('POST', `${base}/accept`, {
+      body: { note: 'Скорость подтверждена' },
+      headers: { 'if-match': '"3"' },
+    });
     expect(accepted.status).toBe(200);
     expect(accepted.headers.get('etag')).toBe('"4"');
     const result = CommandResult.parse(accepted.json);
     expect(result.milestone).toMatchObject({ status: 'completed', version: 4, overdue: false });
     expect(result.events.map((e) => e.type)).toEqual(['accepted']);
-    await eventually(async () => (await taskOutputs(stillAccepting.executionArn)).some((o) => o.event === 'accepted' && o.version === 4 && o.status === 'completed'), 'the acceptance to reach the workflow');
+    await eventually(
+      async () =>
+        (await taskOutputs(stillAccepting.executionArn)).some((o) => o.event === 'accepted' && o.version === 4 && o.status === 'completed'),
+      'the acceptance to reach the workflow',
+    );
 
     // A second accept is a conflict, and changes nothing.
     const again = await api.request('POST', `${base}/accept`, { body: {} });
@@ -136,8 +160,14 @@ describe('connection milestone, start to completion', () => {
     const resumed = await api.request('POST', `${base}/resume`, { body: {} });
     expect(resumed.status).toBe(200);
     expect(CommandResult.parse(resumed.json).milestone.status).toBe('active');
-    await eventually(async () => (await taskOutputs(resumeWait.executionArn)).some((o) => o.event === 'resumed' && o.status === 'active'), 'the resume to reach the workflow');
-    await eventually(async () => (await api.stack.store.getMilestone(school.id, 'connection'))?.task?.phase === 'submission', 'the workflow to wait for the submission again');
+    await eventually(
+      async () => (await taskOutputs(resumeWait.executionArn)).some((o) => o.event === 'resumed' && o.status === 'active'),
+      'the resume to reach the workflow',
+    );
+    await eventually(
+      async () => (await api.stack.store.getMilestone(school.id, 'connection'))?.task?.phase === 'submission',
+      'the workflow to wait for the submission again',
+    );
   });
 
   it('answers a replayed Idempotency-Key with the first answer, and refuses the key for another request', async () => {

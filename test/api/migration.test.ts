@@ -24,10 +24,14 @@ afterAll(async () => {
 });
 
 async function finished(jobId: string): Promise<Job> {
-  return eventually(async () => {
-    const j = Job.parse((await api.request('GET', `/api/jobs/${jobId}`)).json);
-    return j.status === 'done' || j.status === 'failed' ? j : undefined;
-  }, `job ${jobId} to finish`, 60_000);
+  return eventually(
+    async () => {
+      const j = Job.parse((await api.request('GET', `/api/jobs/${jobId}`)).json);
+      return j.status === 'done' || j.status === 'failed' ? j : undefined;
+    },
+    `job ${jobId} to finish`,
+    60_000,
+  );
 }
 
 /** The table's items once the outbox's deliveries of earlier commands have settled. */
@@ -91,7 +95,9 @@ describe('migration to version 2', () => {
       expect(s.added).toEqual([{ milestone: 'content-filtering', plannedStart: '2021-01-01', deadline: '2024-09-01' }]);
     }
 
-    const othersBefore = await Promise.all(others.map(async (s) => [await api.stack.store.getSchool(s.id), await wholeHistory(api.stack.store, s.id)] as const));
+    const othersBefore = await Promise.all(
+      others.map(async (s) => [await api.stack.store.getSchool(s.id), await wholeHistory(api.stack.store, s.id)] as const),
+    );
     const historyBefore = await Promise.all(inDistrict.map((s) => wholeHistory(api.stack.store, s.id)));
 
     const created = await api.request('POST', `${base}/2/migrations`, { body: scope });
@@ -105,7 +111,11 @@ describe('migration to version 2', () => {
       const record = (await api.stack.store.getSchool(s.id))!;
       expect(record.school.programVersion).toBe(2);
       const p = preview.schools.find((x) => x.schoolId === s.id)!;
-      for (const a of p.added) expect(record.milestones.find((m) => m.state.key === a.milestone)?.state).toMatchObject({ plannedStart: a.plannedStart, deadline: a.deadline });
+      for (const a of p.added)
+        expect(record.milestones.find((m) => m.state.key === a.milestone)?.state).toMatchObject({
+          plannedStart: a.plannedStart,
+          deadline: a.deadline,
+        });
       const history = await wholeHistory(api.stack.store, s.id);
       expect(history.slice(0, historyBefore[i]!.length)).toEqual(historyBefore[i]);
       const audit = (await api.stack.store.adminHistory({ type: 'school', id: s.id })).items;
@@ -117,13 +127,21 @@ describe('migration to version 2', () => {
     }
 
     // The connected school's workflow starts content filtering: a running lifecycle waits for the school's evidence.
-    const waiting = await eventually(async () => {
-      const m = await api.stack.store.getMilestone(school.id, 'content-filtering');
-      return m?.state.status === 'active' && m.task?.phase === 'submission' ? m : undefined;
-    }, 'the content-filtering lifecycle to wait for the submission', 60_000);
+    const waiting = await eventually(
+      async () => {
+        const m = await api.stack.store.getMilestone(school.id, 'content-filtering');
+        return m?.state.status === 'active' && m.task?.phase === 'submission' ? m : undefined;
+      },
+      'the content-filtering lifecycle to wait for the submission',
+      60_000,
+    );
     expect(waiting.state.deadline).toBe('2024-09-01');
     // Overdue since 2024: the lifecycle's next reminder is due (the milestone is in the reminders' index, open and overdue).
-    expect(SchoolDetail.parse((await api.request('GET', `/api/schools/${school.id}`)).json).milestones.find((m) => m.key === 'content-filtering')).toMatchObject({ status: 'active', overdue: true });
+    expect(
+      SchoolDetail.parse((await api.request('GET', `/api/schools/${school.id}`)).json).milestones.find(
+        (m) => m.key === 'content-filtering',
+      ),
+    ).toMatchObject({ status: 'active', overdue: true });
 
     // The school read: its own version by default, any published version on request.
     const now2 = SchoolDetail.parse((await api.request('GET', `/api/schools/${school.id}`)).json);
@@ -136,7 +154,10 @@ describe('migration to version 2', () => {
 
     // The school submits its filter: the evidence rule of version 2.
     const evidence = { kind: 'content-filter', filterName: 'SkyDNS', registryEntry: '4311', enabledOn: todayInOmsk() };
-    const submitted = await api.request('POST', `/api/schools/${school.id}/milestones/content-filtering/submit`, { as: 'schoolStaff', body: { evidence } });
+    const submitted = await api.request('POST', `/api/schools/${school.id}/milestones/content-filtering/submit`, {
+      as: 'schoolStaff',
+      body: { evidence },
+    });
     expect(submitted.status).toBe(200);
 
     // Migrating again changes nothing: every school already follows version 2.

@@ -7,7 +7,18 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssignmentList, HistoryPage, Job, Me, NotificationList, Problem, ProgressReport, SchoolDetail, SchoolList, Scorecards } from '../../shared/api/schemas.js';
+import {
+  AssignmentList,
+  HistoryPage,
+  Job,
+  Me,
+  NotificationList,
+  Problem,
+  ProgressReport,
+  SchoolDetail,
+  SchoolList,
+  Scorecards,
+} from '../../shared/api/schemas.js';
 import { ContractorList, ContractorView, ReviewQueue } from '../../shared/api/administration.js';
 import { attachRequiredDocuments, CALLERS, eventually, startApi, todayInOmsk, type ApiFixture, type Caller } from './helpers.js';
 
@@ -17,10 +28,14 @@ let jobId: string;
 beforeAll(async () => {
   // Per-user throttling low enough to reach in a test, high enough for the matrix below (about 30 requests a caller).
   api = await startApi('roles', { rateLimit: { perSecond: 5, burst: 60 } });
-  const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, { body: { assignee: api.contractorOrg } });
+  const started = await api.request('POST', `/api/schools/${api.school.id}/milestones/connection/start`, {
+    body: { assignee: api.contractorOrg },
+  });
   expect(started.status).toBe(200);
   // A closed milestone: every command on it is refused by its status (409) — for those who may command it.
-  const waived = await api.request('POST', `/api/schools/${api.school.id}/milestones/onboarding/waive`, { body: { reason: 'Школа на федеральной платформе с 2020 года' } });
+  const waived = await api.request('POST', `/api/schools/${api.school.id}/milestones/onboarding/waive`, {
+    body: { reason: 'Школа на федеральной платформе с 2020 года' },
+  });
   expect(waived.status).toBe(200);
 });
 afterAll(async () => {
@@ -59,7 +74,12 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'GET /healthz', method: 'GET', path: () => '/healthz', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
-  { name: 'GET /openapi.json', method: 'GET', path: () => '/openapi.json', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
+  {
+    name: 'GET /openapi.json',
+    method: 'GET',
+    path: () => '/openapi.json',
+    expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 },
+  },
   { name: 'GET /docs', method: 'GET', path: () => '/docs', expect: { ...signedIn(200), none: 200, expired: 200, foreignKey: 200 } },
   {
     name: 'GET /api/me',
@@ -101,7 +121,9 @@ const cases: Case[] = [
     check: (json, caller) => {
       const detail = SchoolDetail.parse(json);
       // A contractor sees only its own milestones of the school.
-      expect(detail.milestones.map((m) => m.key)).toEqual(caller === 'contractor' ? ['connection'] : ['connection', 'equipment', 'training', 'onboarding']);
+      expect(detail.milestones.map((m) => m.key)).toEqual(
+        caller === 'contractor' ? ['connection'] : ['connection', 'equipment', 'training', 'onboarding'],
+      );
     },
   },
   {
@@ -144,15 +166,13 @@ const cases: Case[] = [
       ['reassign', { contractor: 'isp-priirtysh-lines' }],
       ['reschedule', { deadline: '2031-01-31', reason: 'Проверка прав' }],
     ] as const
-  ).map(
-    ([action, body]): Case => ({
-      name: `POST ${action} (milestone waived)`,
-      method: 'POST',
-      path: () => `/api/schools/${api.school.id}/milestones/onboarding/${action}`,
-      body: () => body,
-      expect: signedIn(403, { manager: 409, coordinator: 409 }),
-    }),
-  ),
+  ).map(([action, body]): Case => ({
+    name: `POST ${action} (milestone waived)`,
+    method: 'POST',
+    path: () => `/api/schools/${api.school.id}/milestones/onboarding/${action}`,
+    body: () => body,
+    expect: signedIn(403, { manager: 409, coordinator: 409 }),
+  })),
   {
     name: 'POST submit (a contractor may; managers never)',
     method: 'POST',
@@ -165,7 +185,11 @@ const cases: Case[] = [
     name: 'POST /api/bulk/hold (selects nothing: no completed milestone)',
     method: 'POST',
     path: () => '/api/bulk/hold',
-    body: () => ({ milestone: 'connection', filter: { schoolIds: [api.school.id], status: 'completed' }, body: { reason: 'Проверка прав' } }),
+    body: () => ({
+      milestone: 'connection',
+      filter: { schoolIds: [api.school.id], status: 'completed' },
+      body: { reason: 'Проверка прав' },
+    }),
     expect: signedIn(403, { manager: 202, coordinator: 202, otherCoordinator: 202 }),
     check: (json, caller) => {
       const job = Job.parse(json);
@@ -219,7 +243,8 @@ const cases: Case[] = [
     expect: signedIn(200, { viewer: 403 }),
     check: (json, caller) => {
       const list = NotificationList.parse(json);
-      if (caller === 'contractor') expect(list.items.every((n) => n.recipient.type === 'contractor' && n.recipient.org === api.contractorOrg)).toBe(true);
+      if (caller === 'contractor')
+        expect(list.items.every((n) => n.recipient.type === 'contractor' && n.recipient.org === api.contractorOrg)).toBe(true);
     },
   },
   // ---------- the school's own role ----------
@@ -249,7 +274,12 @@ const cases: Case[] = [
     name: 'POST /api/contractors (the id is taken)',
     method: 'POST',
     path: () => '/api/contractors',
-    body: () => ({ id: api.contractorOrg, name: 'Дубликат', kind: 'internet-provider', contracts: [{ number: 'K-9', date: '2021-01-01', milestone: 'connection', endDate: '2024-12-31' }] }),
+    body: () => ({
+      id: api.contractorOrg,
+      name: 'Дубликат',
+      kind: 'internet-provider',
+      contracts: [{ number: 'K-9', date: '2021-01-01', milestone: 'connection', endDate: '2024-12-31' }],
+    }),
     expect: signedIn(403, { manager: 409 }),
   },
   {
@@ -380,7 +410,12 @@ describe('every route against every caller', () => {
 
 describe('authorisation before anything else', () => {
   it('a caller who may not command a milestone gets 403, whatever its version or whether the school exists, and learns neither', async () => {
-    const versions = async () => ((await api.request('GET', `/api/schools/${api.school.id}`, { as: 'manager' })).json as { milestones: { key: string; version: number }[] }).milestones.map((m) => `${m.key}@${m.version}`);
+    const versions = async () =>
+      (
+        (await api.request('GET', `/api/schools/${api.school.id}`, { as: 'manager' })).json as {
+          milestones: { key: string; version: number }[];
+        }
+      ).milestones.map((m) => `${m.key}@${m.version}`);
     const before = await versions();
     const milestone = `/api/schools/${api.school.id}/milestones/connection`;
     const missing = '/api/schools/no-such-school/milestones/connection';
@@ -393,7 +428,9 @@ describe('authorisation before anything else', () => {
       ['otherCoordinator', `${milestone}/accept`, { 'if-match': '"999"' }],
       ['otherCoordinator', `${missing}/accept`, {}],
     ] as const) {
-      const body = path.endsWith('/submit') ? { evidence: { kind: 'connection', actNumber: 'А-1', actDate: '2021-01-01', bandwidthMbps: 100 } } : undefined;
+      const body = path.endsWith('/submit')
+        ? { evidence: { kind: 'connection', actNumber: 'А-1', actDate: '2021-01-01', bandwidthMbps: 100 } }
+        : undefined;
       const res = await api.request('POST', path, { as: caller, headers, ...(body ? { body } : {}) });
       expect(res.status, `${caller} ${path} ${JSON.stringify(headers)}`).toBe(403);
       expect(res.headers.get('etag'), `${caller} learns no version`).toBeNull();
@@ -409,7 +446,8 @@ describe('authorisation before anything else', () => {
 describe('history after a reassignment', () => {
   it("shows a contractor only its own organization's events: not its predecessor's submission, nor its successor's", async () => {
     const contractors = await api.stack.store.listContractors();
-    const eligible = (org: string, district: string) => contractors.some((c) => c.id === org && (c.districts.length === 0 || c.districts.includes(district)));
+    const eligible = (org: string, district: string) =>
+      contractors.some((c) => c.id === org && (c.districts.length === 0 || c.districts.includes(district)));
     const school = (await api.stack.store.listAllSchools({ limit: 1000 })).items.find(
       (s) => s.id !== api.school.id && eligible(api.contractorOrg, s.district) && eligible(api.otherOrg, s.district),
     );
@@ -425,14 +463,22 @@ describe('history after a reassignment', () => {
       const res = await api.request('POST', `${base}/${action}`, { token: token[as], body });
       expect(res.status, `${action} by ${as}: ${res.text}`).toBe(200);
     };
-    const evidence = (actNumber: string) => ({ evidence: { kind: 'connection', actNumber, actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 } });
+    const evidence = (actNumber: string) => ({
+      evidence: { kind: 'connection', actNumber, actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 },
+    });
     const history = async (as: keyof typeof token) => {
       const res = await api.request('GET', `/api/schools/${school.id}/history?limit=100`, { token: token[as] });
       if (res.status !== 200) return { status: res.status, events: [] };
       const items = HistoryPage.parse(res.json).items;
       // The school's workflow starts its other milestones meanwhile; a contractor sees none of them.
       if (as !== 'manager') expect(items.every((e) => e.milestone === 'connection')).toBe(true);
-      return { status: res.status, events: items.filter((e) => e.milestone === 'connection').map((e) => `${e.type}@${e.version}`).reverse() };
+      return {
+        status: res.status,
+        events: items
+          .filter((e) => e.milestone === 'connection')
+          .map((e) => `${e.type}@${e.version}`)
+          .reverse(),
+      };
     };
 
     await command('start', 'manager', { assignee: api.contractorOrg }); // 1
@@ -452,7 +498,10 @@ describe('history after a reassignment', () => {
       events: ['started@1', 'submitted@2', 'rejected@3', 'reassigned@4', 'submitted@5', 'rejected@6', 'reassigned@7', 'submitted@8'],
     });
     // The first provider: its first period (1–3) and its second (7–8), not the second provider's work.
-    expect(await history('first')).toEqual({ status: 200, events: ['started@1', 'submitted@2', 'rejected@3', 'reassigned@7', 'submitted@8'] });
+    expect(await history('first')).toEqual({
+      status: 200,
+      events: ['started@1', 'submitted@2', 'rejected@3', 'reassigned@7', 'submitted@8'],
+    });
     // The second provider no longer holds the milestone: the school is not its business any more.
     expect((await history('second')).status).toBe(403);
 

@@ -104,7 +104,9 @@ describe('listing', () => {
   it('a program manager sees everyone; a coordinator only its district; others are refused', async () => {
     const own = InvitedUser.parse((await invite(staffOf(ownSchool, 'own'))).json).user;
     const foreign = InvitedUser.parse((await invite(staffOf(otherSchool, 'foreign'))).json).user;
-    const contractor = InvitedUser.parse((await invite({ name: 'Подрядчик', email: email('org'), role: 'contractor', org: api.contractorOrg })).json).user;
+    const contractor = InvitedUser.parse(
+      (await invite({ name: 'Подрядчик', email: email('org'), role: 'contractor', org: api.contractorOrg })).json,
+    ).user;
 
     const all = UserList.parse((await api.request('GET', '/api/users')).json).items.map((u) => u.username);
     expect(all).toEqual(expect.arrayContaining([own.username, foreign.username, contractor.username]));
@@ -113,7 +115,12 @@ describe('listing', () => {
     expect(mine.map((u) => u.username)).toContain(own.username);
     expect(mine.map((u) => u.username)).not.toContain(foreign.username);
     expect(mine.map((u) => u.username)).not.toContain(contractor.username);
-    expect(mine.every((u) => (u.role === 'school-staff' && u.school !== null) || (u.role === 'district-coordinator' && u.district === api.school.district))).toBe(true);
+    expect(
+      mine.every(
+        (u) =>
+          (u.role === 'school-staff' && u.school !== null) || (u.role === 'district-coordinator' && u.district === api.school.district),
+      ),
+    ).toBe(true);
 
     const staffOnly = UserList.parse((await api.request('GET', '/api/users?role=school-staff')).json).items;
     expect(staffOnly.length).toBeGreaterThan(0);
@@ -121,7 +128,19 @@ describe('listing', () => {
 
     expect((await api.request('GET', `/api/users/${foreign.username}`, { as: 'coordinator' })).status).toBe(403);
     expect((await api.request('GET', `/api/users/${own.username}`, { as: 'coordinator' })).status).toBe(200);
-    const expected: Record<Caller, number> = { manager: 200, coordinator: 200, otherCoordinator: 200, contractor: 403, otherContractor: 403, viewer: 403, schoolStaff: 403, otherSchoolStaff: 403, none: 401, expired: 401, foreignKey: 401 };
+    const expected: Record<Caller, number> = {
+      manager: 200,
+      coordinator: 200,
+      otherCoordinator: 200,
+      contractor: 403,
+      otherContractor: 403,
+      viewer: 403,
+      schoolStaff: 403,
+      otherSchoolStaff: 403,
+      none: 401,
+      expired: 401,
+      foreignKey: 401,
+    };
     for (const as of CALLERS) expect((await api.request('GET', '/api/users', { as })).status, as).toBe(expected[as]);
     expect((await api.request('GET', '/api/users/no-such-user')).status).toBe(404);
   });
@@ -132,7 +151,9 @@ describe('disabling and enabling', () => {
     const invited = InvitedUser.parse((await invite(staffOf(ownSchool, 'door'))).json);
     const { username } = invited.user;
     // First sign-in: the temporary password, then the user's own.
-    const token = await signInThroughPages(api.stack.url, invited.user.email, invited.temporaryPassword!, { newPassword: 'Own-password-123!' });
+    const token = await signInThroughPages(api.stack.url, invited.user.email, invited.temporaryPassword!, {
+      newPassword: 'Own-password-123!',
+    });
     expect((await api.request('GET', '/api/me', { token })).status).toBe(200);
 
     for (const as of ['otherCoordinator', 'contractor', 'viewer'] as const) {

@@ -67,18 +67,33 @@ async function run(plan: OpenLoopPlan): Promise<OpenLoopResult> {
   // Enough connections for every request in flight at the offered rate with a second of latency.
   const pool = new Pool(plan.url, { connections: Math.max(16, plan.rate * 2), pipelining: 1, keepAliveTimeout: 60_000 });
 
-  async function send(method: 'GET' | 'POST', path: string, token: string | null, body?: unknown): Promise<{ status: number; text: string }> {
+  async function send(
+    method: 'GET' | 'POST',
+    path: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const res = await pool.request({
       method,
       path,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(payload !== undefined ? { body: payload } : {}),
     });
     return { status: res.statusCode, text: await res.body.text() };
   }
 
-  async function call(kind: string, due: number, method: 'GET' | 'POST', path: string, token: string | null, body?: unknown): Promise<number> {
+  async function call(
+    kind: string,
+    due: number,
+    method: 'GET' | 'POST',
+    path: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<number> {
     lags.push(performance.now() - due);
     try {
       const res = await send(method, path, token, body);
@@ -97,7 +112,9 @@ async function run(plan: OpenLoopPlan): Promise<OpenLoopResult> {
   }
 
   // The write targets, each with its manager's token and where its milestone stands (read before the clock starts).
-  const targets = plan.perClient.flatMap((c) => c.targets.map((t) => ({ ...t, managerToken: c.managerToken, status: 'active', busy: false })));
+  const targets = plan.perClient.flatMap((c) =>
+    c.targets.map((t) => ({ ...t, managerToken: c.managerToken, status: 'active', busy: false })),
+  );
   if (plan.phase === 'mixed') {
     await Promise.all(
       targets.map(async (t) => {
@@ -109,7 +126,7 @@ async function run(plan: OpenLoopPlan): Promise<OpenLoopResult> {
   }
   const busySchools = targets.map((t) => t.schoolId);
   const random = seeded(plan.seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   let nextTarget = 0;
 
   function fire(i: number, due: number): Promise<unknown> {

@@ -47,8 +47,19 @@ async function main(): Promise<void> {
   // One caller per 4 requests/s: tokens of several users, as real traffic has.
   const { stack, schoolIds, districts, perClient } = await setUpApiBench(Math.max(1, Math.round(RATE / 4)), WRITE_SCHOOLS);
   try {
-    const base: OpenLoopPlan = { url: stack.url, rate: RATE, seconds: SECONDS, phase: 'mixed', writeShare: WRITE_SHARE, seed: 1, perClient, schoolIds, districts };
-    const load = (plan: OpenLoopPlan) => runLoadProcess<OpenLoopPlan, OpenLoopResult>(new URL('./api-open.helpers.ts', import.meta.url), plan);
+    const base: OpenLoopPlan = {
+      url: stack.url,
+      rate: RATE,
+      seconds: SECONDS,
+      phase: 'mixed',
+      writeShare: WRITE_SHARE,
+      seed: 1,
+      perClient,
+      schoolIds,
+      districts,
+    };
+    const load = (plan: OpenLoopPlan) =>
+      runLoadProcess<OpenLoopPlan, OpenLoopResult>(new URL('./api-open.helpers.ts', import.meta.url), plan);
     const measured = async (plan: OpenLoopPlan) => {
       const cpu = process.cpuUsage();
       const children = descendantsCpuSeconds();
@@ -57,7 +68,12 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       const used = process.cpuUsage(cpu);
       // The load generator has exited: the descendants are DynamoDB Local's JVM (and helpers).
-      return { result, server: (used.user + used.system) / 1e6 / seconds, child: (descendantsCpuSeconds() - children) / seconds, client: result.cpuSeconds / seconds };
+      return {
+        result,
+        server: (used.user + used.system) / 1e6 / seconds,
+        child: (descendantsCpuSeconds() - children) / seconds,
+        client: result.cpuSeconds / seconds,
+      };
     };
 
     console.log(`warm-up: the same load, ${WARMUP_SECONDS} s, not measured …`);
@@ -89,13 +105,26 @@ async function main(): Promise<void> {
       );
     }
     const answered = reads.n + writes.n;
-    console.log(`\n  offered ${mixed.result.offered} requests in ${SECONDS} s (${fmt(mixed.result.offered / SECONDS)} req/s); answered ${answered}; writes skipped because every milestone had one in flight: ${mixed.result.skippedWrites}`);
-    console.log(`  the generator's own lag (send time after the due time): p50 ${fmt(mixed.result.sendLag.p50, 2)} ms, p99 ${fmt(mixed.result.sendLag.p99, 2)} ms, max ${fmt(mixed.result.sendLag.max, 2)} ms (included in the latencies)`);
+    console.log(
+      `\n  offered ${mixed.result.offered} requests in ${SECONDS} s (${fmt(mixed.result.offered / SECONDS)} req/s); answered ${answered}; writes skipped because every milestone had one in flight: ${mixed.result.skippedWrites}`,
+    );
+    console.log(
+      `  the generator's own lag (send time after the due time): p50 ${fmt(mixed.result.sendLag.p50, 2)} ms, p99 ${fmt(mixed.result.sendLag.p99, 2)} ms, max ${fmt(mixed.result.sendLag.max, 2)} ms (included in the latencies)`,
+    );
     console.log('\n  ratios to the baseline (the same schedule against /healthz, same server, same run)');
-    console.log(`    read  p50 ×${fmt(reads.p50 / healthz.p50, 2)}   p95 ×${fmt(reads.p95 / healthz.p95, 2)}   p99 ×${fmt(reads.p99 / healthz.p99, 2)}`);
-    console.log(`    write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   p95 ×${fmt(writes.p95 / healthz.p95, 2)}   p99 ×${fmt(writes.p99 / healthz.p99, 2)}`);
-    console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
-    const use = (u: typeof mixed) => `server ${fmt(u.server, 2)} cores, DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores`;
+    console.log(
+      `    read  p50 ×${fmt(reads.p50 / healthz.p50, 2)}   p95 ×${fmt(reads.p95 / healthz.p95, 2)}   p99 ×${fmt(reads.p99 / healthz.p99, 2)}`,
+    );
+    console.log(
+      `    write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   p95 ×${fmt(writes.p95 / healthz.p95, 2)}   p99 ×${fmt(writes.p99 / healthz.p99, 2)}`,
+    );
+    console.log(
+      `\n  machine (${cpus().length} cores, load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}):`,
+    );
+    const use = (u: typeof mixed) =>
+      `server ${fmt(u.server, 2)} cores, DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores`;
     console.log(`    mixed: ${use(mixed)}; ${transitions} workflow state transitions`);
     console.log(`    baseline: ${use(bare)}`);
     const errors = reads.errors + writes.errors + mixed.result.skippedWrites;

@@ -44,7 +44,8 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
 
     // One user per contractor organisation, made one at a time (the directory refuses a user made twice at once).
     const orgTokens = new Map<string, string>();
-    for (const org of new Set(targets.map((t) => t.org))) orgTokens.set(org, await stack.token({ role: 'contractor', sub: `bench-contractor-${org}`, org }));
+    for (const org of new Set(targets.map((t) => t.org)))
+      orgTokens.set(org, await stack.token({ role: 'contractor', sub: `bench-contractor-${org}`, org }));
     const perClient: Caller[] = [];
     for (let i = 0; i < callers; i++) {
       const mine = targets.filter((_, j) => j % callers === i);

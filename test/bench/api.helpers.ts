@@ -74,7 +74,13 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     });
   }
 
-  async function call(kind: Kind, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; json: unknown } | null> {
+  async function call(
+    kind: Kind,
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown } | null> {
     const started = performance.now();
     try {
       const res = await send(method, path, token, body);
@@ -93,7 +99,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     }
   }
 
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
   // Histories are read where there is history: the schools the writes go to (the others have none yet).
   const busySchools = plan.perClient.flatMap((c) => c.targets.map((t) => t.schoolId));
 
@@ -111,7 +117,13 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       const r = Math.random() < plan.writeShare ? 1 : Math.random() * 0.8;
       if (r < 0.35) await call('school', 'GET', `/api/schools/${pick(plan.schoolIds)}`, me.managerToken);
       else if (r < 0.55) await call('list', 'GET', `/api/schools?district=${pick(plan.districts)}&limit=25`, me.managerToken);
-      else if (r < 0.7) await call('history', 'GET', `/api/schools/${pick(busySchools.length > 0 ? busySchools : plan.schoolIds)}/history?limit=20`, me.managerToken);
+      else if (r < 0.7)
+        await call(
+          'history',
+          'GET',
+          `/api/schools/${pick(busySchools.length > 0 ? busySchools : plan.schoolIds)}/history?limit=20`,
+          me.managerToken,
+        );
       else if (r < 0.8) await call('assignments', 'GET', '/api/me/assignments?limit=50', me.contractorToken);
       else if (me.targets.length > 0) {
         const target = me.targets[turn++ % me.targets.length]!;

@@ -58,7 +58,15 @@ async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: Serv
   const result = await load(plan);
   // The load generator has exited by now, so it is no longer among the descendants.
   const { cores, childCores, seconds } = meter();
-  return { result, use: { cores, childCores, loopBusy: performance.eventLoopUtilization(loop).utilization, clientCores: (result.cpuSeconds ?? NaN) / seconds } };
+  return {
+    result,
+    use: {
+      cores,
+      childCores,
+      loopBusy: performance.eventLoopUtilization(loop).utilization,
+      clientCores: (result.cpuSeconds ?? NaN) / seconds,
+    },
+  };
 }
 
 function load(plan: LoadPlan): Promise<LoadResult> {
@@ -77,7 +85,14 @@ interface Figures {
 function figures(result: LoadResult, kinds: string[]): Figures {
   const all = kinds.flatMap((k) => result.latencies[k] ?? []).sort((a, b) => a - b);
   const errors = kinds.reduce((sum, k) => sum + (result.errors[k] ?? 0), 0);
-  return { n: all.length, mean: all.reduce((a, b) => a + b, 0) / all.length, p50: percentile(all, 50), p99: percentile(all, 99), rps: all.length / result.seconds, errors };
+  return {
+    n: all.length,
+    mean: all.reduce((a, b) => a + b, 0) / all.length,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    rps: all.length / result.seconds,
+    errors,
+  };
 }
 
 async function main(): Promise<void> {
@@ -92,7 +107,9 @@ async function main(): Promise<void> {
     // The service time: the same reads one at a time, so nothing waits for a core.
     console.log(`unloaded: 1 client, reads only, 5 s …`);
     const { result: unloaded } = await measured({ ...base, clients: 1, writeShare: 0, seconds: 5, phase: 'mixed' });
-    console.log(`mixed load: ${CLIENTS} clients (in a load-generator process of their own, not on the server's event loop), ${SECONDS} s …`);
+    console.log(
+      `mixed load: ${CLIENTS} clients (in a load-generator process of their own, not on the server's event loop), ${SECONDS} s …`,
+    );
     const { result: mixed, use: mixedUse } = await measured({ ...base, phase: 'mixed' });
     console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
     const { result: bare, use: bareUse } = await measured({ ...base, phase: 'healthz' });
@@ -127,35 +144,55 @@ async function main(): Promise<void> {
     ];
     console.log('\n  requests                 count    req/s   p50 ms   p99 ms  errors');
     for (const [name, f] of rows) {
-      console.log(`  ${name.padEnd(22)} ${String(f.n).padStart(7)} ${fmt(f.rps).padStart(8)} ${fmt(f.p50).padStart(8)} ${fmt(f.p99).padStart(8)} ${String(f.errors).padStart(7)}`);
+      console.log(
+        `  ${name.padEnd(22)} ${String(f.n).padStart(7)} ${fmt(f.rps).padStart(8)} ${fmt(f.p50).padStart(8)} ${fmt(f.p99).padStart(8)} ${String(f.errors).padStart(7)}`,
+      );
     }
     const reads = figures(mixed, READ_KINDS);
     const writes = figures(mixed, WRITE_KINDS);
     const total = figures(mixed, [...READ_KINDS, ...WRITE_KINDS]);
     const healthz = figures(bare, ['healthz']);
     console.log('\n  ratios to the bare route (same server, same clients, same run)');
-    console.log(`    read p50 ×${fmt(reads.p50 / healthz.p50, 2)}   read p99 ×${fmt(reads.p99 / healthz.p99, 2)}   write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   write p99 ×${fmt(writes.p99 / healthz.p99, 2)}`);
-    console.log(`    throughput: mixed ${fmt(total.rps)} req/s = ${fmt((100 * total.rps) / healthz.rps)} % of the bare route's ${fmt(healthz.rps)} req/s`);
+    console.log(
+      `    read p50 ×${fmt(reads.p50 / healthz.p50, 2)}   read p99 ×${fmt(reads.p99 / healthz.p99, 2)}   write p50 ×${fmt(writes.p50 / healthz.p50, 2)}   write p99 ×${fmt(writes.p99 / healthz.p99, 2)}`,
+    );
+    console.log(
+      `    throughput: mixed ${fmt(total.rps)} req/s = ${fmt((100 * total.rps) / healthz.rps)} % of the bare route's ${fmt(healthz.rps)} req/s`,
+    );
     const school = figures(mixed, ['school']);
     const store = figures(storeOnly, ['store']);
-    console.log(`    GET a school vs the store's read alone: p50 ×${fmt(school.p50 / store.p50, 2)}, p99 ×${fmt(school.p99 / store.p99, 2)}; the store alone does ${fmt(store.rps)} reads/s at this concurrency`);
+    console.log(
+      `    GET a school vs the store's read alone: p50 ×${fmt(school.p50 / store.p50, 2)}, p99 ×${fmt(school.p99 / store.p99, 2)}; the store alone does ${fmt(store.rps)} reads/s at this concurrency`,
+    );
     const alone = figures(unloaded, READ_KINDS);
     console.log(
       `    a read takes ${fmt(alone.p50)} ms (p50) when it is alone; under load, ${CLIENTS} clients that ask again as soon as they are answered wait on average ${CLIENTS} / ${fmt(total.rps)} req/s = ${fmt((1000 * CLIENTS) / total.rps)} ms per request (Little's law; measured mean ${fmt(total.mean)} ms): the latency is the machine's throughput`,
     );
-    const use = (u: ServerUse) => `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores`;
+    const use = (u: ServerUse) =>
+      `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores`;
     const busy = (u: ServerUse) => u.cores + u.childCores + u.clientCores;
-    console.log(`\n  machine (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
+    console.log(
+      `\n  machine (${cpus().length} cores, load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}):`,
+    );
     console.log(`    mixed: ${use(mixedUse)}; together ${fmt(busy(mixedUse), 2)} of ${cpus().length} cores`);
     console.log(`    bare:  ${use(bareUse)}; together ${fmt(busy(bareUse), 2)} of ${cpus().length} cores`);
     console.log(`    store alone: this process ${fmt(storeUse.cores, 2)} cores, DynamoDB Local ${fmt(storeUse.childCores, 2)} cores`);
-    const perRequest = (u: ServerUse, f: Figures) => `${fmt((1000 * u.cores) / f.rps, 2)} ms of the server's CPU and ${fmt((1000 * u.childCores) / f.rps, 2)} ms of DynamoDB Local's`;
-    console.log(`    per request: mixed ${perRequest(mixedUse, total)}; store.getSchool alone ${fmt((1000 * storeUse.cores) / store.rps, 2)} ms and ${fmt((1000 * storeUse.childCores) / store.rps, 2)} ms`);
-    console.log(`\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`);
+    const perRequest = (u: ServerUse, f: Figures) =>
+      `${fmt((1000 * u.cores) / f.rps, 2)} ms of the server's CPU and ${fmt((1000 * u.childCores) / f.rps, 2)} ms of DynamoDB Local's`;
+    console.log(
+      `    per request: mixed ${perRequest(mixedUse, total)}; store.getSchool alone ${fmt((1000 * storeUse.cores) / store.rps, 2)} ms and ${fmt((1000 * storeUse.childCores) / store.rps, 2)} ms`,
+    );
+    console.log(
+      `\n  goal: read p99 < 100 ms with no errors → ${reads.p99 < 100 && reads.errors + writes.errors === 0 ? 'met' : 'NOT met'} (read p99 ${fmt(reads.p99)} ms, errors ${reads.errors + writes.errors})`,
+    );
     const samples = [...mixed.samples, ...bare.samples];
     if (samples.length) console.log(`\n  first errors:\n    ${samples.join('\n    ')}`);
     const stats = stack.runtime.stats();
-    console.log(`\n  workflows: ${stats.executions} executions (${stats.running} running), ${stats.transitions} state transitions during the run`);
+    console.log(
+      `\n  workflows: ${stats.executions} executions (${stats.running} running), ${stats.transitions} state transitions during the run`,
+    );
   } finally {
     await stack.stop();
   }

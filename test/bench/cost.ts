@@ -230,7 +230,11 @@ async function main(): Promise<void> {
           statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);
           let historyToken: string | undefined;
           do {
-            const history = harness.runtime.getExecutionHistory({ executionArn: e.executionArn, maxResults: 1000, ...(historyToken ? { nextToken: historyToken } : {}) });
+            const history = harness.runtime.getExecutionHistory({
+              executionArn: e.executionArn,
+              maxResults: 1000,
+              ...(historyToken ? { nextToken: historyToken } : {}),
+            });
             for (const event of history.events) {
               if (!String(event.type).endsWith('StateEntered')) continue;
               fromHistory++;
@@ -269,8 +273,8 @@ async function main(): Promise<void> {
     const per = {
       transitions: transitions / n,
       invocations: invocations / n,
-      gbSecondsMeasured: (measuredMs / 1000) * LAMBDA_MEMORY_GB / n,
-      gbSecondsAssumed: ((invocations * ASSUMED_AWS_MS) / 1000) * LAMBDA_MEMORY_GB / n,
+      gbSecondsMeasured: ((measuredMs / 1000) * LAMBDA_MEMORY_GB) / n,
+      gbSecondsAssumed: (((invocations * ASSUMED_AWS_MS) / 1000) * LAMBDA_MEMORY_GB) / n,
       rru: units.rru / n,
       wru: wru / n,
       sweepRequests: days / n, // one sweep invocation a day for the whole (simulated) region: its share per school
@@ -290,24 +294,42 @@ async function main(): Promise<void> {
 
     const schoolCounts = [...perSchool.values()].sort((a, b) => a - b);
     console.log(`${n} schools, seed ${JSON.stringify(SEED)}, ${FROM} → ${TO} (virtual), ${fmt(wall, 0)} s wall clock`);
-    console.log(`commands: ${JSON.stringify(run.stats.commands)}; refused ${run.stats.refused.length}; signals ${JSON.stringify(run.stats.signals)}`);
-    console.log(`executions: ${executions} (${[...statuses].map(([s, c]) => `${c} ${s}`).join(', ')}); the daily sweep sampled ${sweeps} times\n`);
+    console.log(
+      `commands: ${JSON.stringify(run.stats.commands)}; refused ${run.stats.refused.length}; signals ${JSON.stringify(run.stats.signals)}`,
+    );
+    console.log(
+      `executions: ${executions} (${[...statuses].map(([s, c]) => `${c} ${s}`).join(', ')}); the daily sweep sampled ${sweeps} times\n`,
+    );
 
     console.log('Per school, whole program:');
-    console.log(`  state transitions        ${fmt(per.transitions)}   (median ${schoolCounts[Math.floor(n / 2)]}, p95 ${percentile(schoolCounts, 0.95)}, max ${schoolCounts.at(-1)}; goal ≤ ${GOAL_TRANSITIONS}: ${per.transitions <= GOAL_TRANSITIONS ? 'met' : 'NOT met'} on average, ${schoolCounts.filter((c) => c > GOAL_TRANSITIONS).length} of ${n} schools above)`);
+    console.log(
+      `  state transitions        ${fmt(per.transitions)}   (median ${schoolCounts[Math.floor(n / 2)]}, p95 ${percentile(schoolCounts, 0.95)}, max ${schoolCounts.at(-1)}; goal ≤ ${GOAL_TRANSITIONS}: ${per.transitions <= GOAL_TRANSITIONS ? 'met' : 'NOT met'} on average, ${schoolCounts.filter((c) => c > GOAL_TRANSITIONS).length} of ${n} schools above)`,
+    );
     console.log(`  Lambda invocations       ${fmt(per.invocations)}   (+ the daily sweep: one a day for the whole region)`);
-    console.log(`  Lambda GB-s (256 MB)     ${fmt(per.gbSecondsMeasured, 3)} measured locally, ${fmt(per.gbSecondsAssumed, 3)} at an assumed ${ASSUMED_AWS_MS} ms each`);
-    console.log(`  DynamoDB                 ${fmt(units.reads / n)} reads = ${fmt(per.rru)} RRU, ${fmt(units.writes / n)} writes = ${fmt(per.wru)} WRU (incl. ${fmt(units.refusedWrites / n)} refused conditional writes at 1 WRU)`);
-    console.log(`  daily sweep (scaled)     ${fmt(per.sweepRru)} RRU, ${fmt(per.sweepWru)} WRU, ${fmt(per.sweepGbSeconds, 3)} GB-s over ${fmt(days, 0)} days`);
+    console.log(
+      `  Lambda GB-s (256 MB)     ${fmt(per.gbSecondsMeasured, 3)} measured locally, ${fmt(per.gbSecondsAssumed, 3)} at an assumed ${ASSUMED_AWS_MS} ms each`,
+    );
+    console.log(
+      `  DynamoDB                 ${fmt(units.reads / n)} reads = ${fmt(per.rru)} RRU, ${fmt(units.writes / n)} writes = ${fmt(per.wru)} WRU (incl. ${fmt(units.refusedWrites / n)} refused conditional writes at 1 WRU)`,
+    );
+    console.log(
+      `  daily sweep (scaled)     ${fmt(per.sweepRru)} RRU, ${fmt(per.sweepWru)} WRU, ${fmt(per.sweepGbSeconds, 3)} GB-s over ${fmt(days, 0)} days`,
+    );
 
     console.log('\nTransitions per school by state:');
-    for (const [state, count] of [...byState].sort((a, b) => b[1] - a[1])) console.log(`  ${state.padEnd(38)} ${fmt(count / n).padStart(7)}`);
+    for (const [state, count] of [...byState].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${state.padEnd(38)} ${fmt(count / n).padStart(7)}`);
     const [busiest, most] = [...perSchool].sort((a, b) => b[1] - a[1])[0]!;
     const events = run.events.filter((e) => e.schoolId === busiest);
     const kinds = new Map<string, number>();
     for (const e of events) kinds.set(e.type, (kinds.get(e.type) ?? 0) + 1);
     console.log(`\nThe busiest school, ${busiest}: ${most} transitions; its events ${JSON.stringify(Object.fromEntries(kinds))}`);
-    console.log(`  ${[...(bySchoolState.get(busiest) ?? [])].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `  ${[...(bySchoolState.get(busiest) ?? [])]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     console.log('\nInvocations per school by function (mean local duration):');
     for (const [name, f] of [...functions].sort((a, b) => b[1].invocations - a[1].invocations)) {
       console.log(`  ${name.padEnd(38)} ${fmt(f.invocations / n).padStart(7)}   ${fmt(f.ms / f.invocations)} ms`);
@@ -318,7 +340,9 @@ async function main(): Promise<void> {
     console.log(`\nAWS cost per 1,000 schools for the whole program (${PRICES.region} list prices of ${PRICES.takenOn}):`);
     console.log(line('Lambda durations as measured locally', measured));
     console.log(line(`Lambda durations at ${ASSUMED_AWS_MS} ms per invocation`, assumed));
-    console.log(`  Step Functions share of the total: ${fmt((100 * measured.stepFunctions) / total(measured), 0)} % (measured) / ${fmt((100 * assumed.stepFunctions) / total(assumed), 0)} % (assumed)`);
+    console.log(
+      `  Step Functions share of the total: ${fmt((100 * measured.stepFunctions) / total(measured), 0)} % (measured) / ${fmt((100 * assumed.stepFunctions) / total(assumed), 0)} % (assumed)`,
+    );
     if (run.stats.refused.length > 0) console.log(`\nrefused commands (expected none):\n  ${run.stats.refused.slice(0, 10).join('\n  ')}`);
   } finally {
     await h?.close();

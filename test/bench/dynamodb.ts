@@ -100,7 +100,11 @@ async function run(config: Config): Promise<Result> {
   const started = performance.now();
   const ddb = await startDynamoDbLocal(options);
   const listenMs = performance.now() - started;
-  const client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint: ddb.endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const template = milestoneTableTemplate();
     const tableName = 'bench';
@@ -108,7 +112,8 @@ async function run(config: Config): Promise<Result> {
     await createTablesFromTemplate(client, table, { tableName: () => tableName });
     const firstTableMs = performance.now() - started;
     const startCpu = descendantsCpuSeconds();
-    if (config.stream === false) await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+    if (config.stream === false)
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
     const store: MilestoneStore = createStore({ client, tableName });
 
     // One school per worker: requests in flight never touch the same milestone.
@@ -144,7 +149,9 @@ function withoutIndexes(template: ReturnType<typeof milestoneTableTemplate>): Re
 
 const perSecond = (w: Window) => (w.ops / w.ms) * 1000;
 
-console.log(`DynamoDB Local settings: ${CONCURRENCY} requests in flight, ${COMMITS} commits and ${READS} reads after a warm-up, one configuration after the other`);
+console.log(
+  `DynamoDB Local settings: ${CONCURRENCY} requests in flight, ${COMMITS} commits and ${READS} reads after a warm-up, one configuration after the other`,
+);
 console.log(`current JVM options: ${JAVA_OPTIONS.join(' ') || '(none)'}; -sharedDb -disableTelemetry; in memory unless said`);
 const results: Result[] = [];
 for (const config of configs) {
@@ -157,7 +164,9 @@ for (const config of configs) {
 const baseline = results.filter((r) => r.config.name.startsWith(CURRENT));
 const mean = (f: (r: Result) => number) => baseline.reduce((n, r) => n + f(r), 0) / Math.max(1, baseline.length);
 const base = { commit: mean((r) => r.commits.jvmMs), read: mean((r) => r.reads.jvmMs) };
-console.log(`\n  ${'configuration'.padEnd(48)} ${'listen'.padStart(7)} ${'table'.padStart(7)} ${'start CPU'.padStart(9)}  ${'JVM CPU per commit'.padStart(18)}  ${'per read'.padStart(14)}   commits/s reads/s (wall, moves with the load)`);
+console.log(
+  `\n  ${'configuration'.padEnd(48)} ${'listen'.padStart(7)} ${'table'.padStart(7)} ${'start CPU'.padStart(9)}  ${'JVM CPU per commit'.padStart(18)}  ${'per read'.padStart(14)}   commits/s reads/s (wall, moves with the load)`,
+);
 for (const r of results) {
   const c = r.commits.jvmMs;
   const q = r.reads.jvmMs;
@@ -165,5 +174,11 @@ for (const r of results) {
     `  ${r.config.name.padEnd(48)} ${(r.listenMs / 1000).toFixed(1).padStart(6)}s ${(r.firstTableMs / 1000).toFixed(1).padStart(6)}s ${r.startCpu.toFixed(1).padStart(8)}s  ${c.toFixed(2).padStart(9)} ms ×${(c / base.commit).toFixed(2)}  ${q.toFixed(2).padStart(6)} ms ×${(q / base.read).toFixed(2)}   ${perSecond(r.commits).toFixed(0).padStart(9)} ${perSecond(r.reads).toFixed(0).padStart(7)}`,
   );
 }
-console.log(`  (× = against the mean of the "${CURRENT}" rows: ${base.commit.toFixed(2)} ms of JVM CPU per commit, ${base.read.toFixed(2)} ms per read; lower is better)`);
-console.log(`  machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+console.log(
+  `  (× = against the mean of the "${CURRENT}" rows: ${base.commit.toFixed(2)} ms of JVM CPU per commit, ${base.read.toFixed(2)} ms per read; lower is better)`,
+);
+console.log(
+  `  machine load average at the end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`,
+);

@@ -29,6 +29,8 @@ export async function loadProcessMain<Plan, Result>(run: (plan: Plan) => Promise
 
 /** A contractor's connection evidence dated today in the region (the body of a submission). */
 export function connectionEvidence(): { evidence: Record<string, unknown> } {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(),
+  );
   return { evidence: { kind: 'connection', actNumber: `B-${Math.floor(Math.random() * 1e6)}`, actDate: today, bandwidthMbps: 200 } };
 }

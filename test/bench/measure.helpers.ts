@@ -87,8 +87,13 @@ export function descendantsCpuSeconds(): number {
  * the transactional commit of the store benchmarks (a reschedule with its version check, the audit
  * event and one outbox notification), each on the worker's own milestone.
  */
-export async function commitPerWorker(store: MilestoneStore, workers: number): Promise<{ states: MilestoneState[]; commit: (worker: number) => Promise<void> }> {
-  const states: MilestoneState[] = Array.from({ length: workers }, (_, w) => pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }));
+export async function commitPerWorker(
+  store: MilestoneStore,
+  workers: number,
+): Promise<{ states: MilestoneState[]; commit: (worker: number) => Promise<void> }> {
+  const states: MilestoneState[] = Array.from({ length: workers }, (_, w) =>
+    pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }),
+  );
   await store.initMilestones(states);
   const commit = async (worker: number) => {
     const current = states[worker]!;

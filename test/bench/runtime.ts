@@ -75,7 +75,9 @@ const tmp = () => {
   return d;
 };
 
-console.log(`Loop of Pass/Choice states counting to ${N} (${TRANSITIONS} transitions per execution), best of ${ROUNDS} rounds, interleaved:`);
+console.log(
+  `Loop of Pass/Choice states counting to ${N} (${TRANSITIONS} transitions per execution), best of ${ROUNDS} rounds, interleaved:`,
+);
 const results: Record<string, number[]> = { peer: [], memory: [], sqlite: [], sqliteNormal: [], sqliteEach: [] };
 for (let round = 0; round < ROUNDS; round++) {
   results.peer!.push(await peer());
@@ -92,7 +94,10 @@ const rows: [string, number][] = [
   ['this runtime, SQLite NORMAL (group commit)', best(results.sqliteNormal!)],
   [`this runtime, SQLite FULL (commit per transition; loop to ${Math.ceil(N / 20)})`, best(results.sqliteEach!)],
 ];
-for (const [name, rate] of rows) console.log(`  ${name.padEnd(62)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} transitions/s   ${(rate / peerRate).toFixed(2)}× peer`);
+for (const [name, rate] of rows)
+  console.log(
+    `  ${name.padEnd(62)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} transitions/s   ${(rate / peerRate).toFixed(2)}× peer`,
+  );
 
 // ---- Four virtual years, 10,000 pending timers ------------------------------------------------
 const EXECUTIONS = Number(process.env.BENCH_TIMELINE ?? 10_000);
@@ -127,19 +132,23 @@ async function fourYears(store: RuntimeOptions['store']): Promise<{ ms: number; 
   const clock = new VirtualClock(start);
   const rt = createRuntime({ clock, store });
   const { stateMachineArn } = rt.createStateMachine({ name: 'Timeline', definition: JSON.stringify(timeline) });
-  for (let i = 0; i < EXECUTIONS; i++) rt.startExecution({ stateMachineArn, name: `school-${i}`, input: JSON.stringify({ seed: i, round: 0, until }) });
+  for (let i = 0; i < EXECUTIONS; i++)
+    rt.startExecution({ stateMachineArn, name: `school-${i}`, input: JSON.stringify({ seed: i, round: 0, until }) });
   await rt.idle();
   const pending = rt.stats().pendingTimers;
   const t = performance.now();
   await rt.runUntilIdle();
   const ms = performance.now() - t;
   const s = rt.stats();
-  if (s.running !== 0 || clock.nowMs() < until) throw new Error(`timeline did not finish: ${JSON.stringify(s)} at ${clock.now().toISOString()}`);
+  if (s.running !== 0 || clock.nowMs() < until)
+    throw new Error(`timeline did not finish: ${JSON.stringify(s)} at ${clock.now().toISOString()}`);
   await rt.close();
   return { ms, executions: s.executions, transitions: s.transitions, timers: pending };
 }
 
-console.log(`\nFour virtual years (2025-2029), ${EXECUTIONS.toLocaleString('en-US')} executions each waiting 30-120 days at a time, continuing as new every 3 waits:`);
+console.log(
+  `\nFour virtual years (2025-2029), ${EXECUTIONS.toLocaleString('en-US')} executions each waiting 30-120 days at a time, continuing as new every 3 waits:`,
+);
 // Pending timers count each execution's Wait and its one-year execution timeout.
 const stores: [string, RuntimeOptions['store']][] = [['in-memory', 'memory']];
 if (process.env.BENCH_TIMELINE_SQLITE) stores.push(['SQLite', { dataDir: tmp() }]);

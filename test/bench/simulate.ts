@@ -28,7 +28,12 @@ interface Row {
 
 async function measure(schools: number, dynamodbEndpoint: string): Promise<Row> {
   const t0 = performance.now();
-  const system = await startSimulationSystem({ program: REFERENCE_PROGRAM, from: FROM, dynamodbEndpoint, tableName: `bench-simulate-${schools}-${Date.now()}` });
+  const system = await startSimulationSystem({
+    program: REFERENCE_PROGRAM,
+    from: FROM,
+    dynamodbEndpoint,
+    tableName: `bench-simulate-${schools}-${Date.now()}`,
+  });
   const t1 = performance.now();
   try {
     const result = await simulateProgram(system, { program: REFERENCE_PROGRAM, schools, seed: 1, from: FROM, to: TO });
@@ -50,7 +55,9 @@ async function measure(schools: number, dynamodbEndpoint: string): Promise<Row> 
 
 async function main(): Promise<void> {
   for (const n of SIZES) if (!Number.isInteger(n) || n < 1) throw new Error(`SIM_BENCH_SIZES: not a size: ${n}`);
-  console.log(`Whole program ${FROM} to ${TO}, seed 1, sizes ${SIZES.join(', ')} one after the other (fresh stack and table each, one DynamoDB Local)`);
+  console.log(
+    `Whole program ${FROM} to ${TO}, seed 1, sizes ${SIZES.join(', ')} one after the other (fresh stack and table each, one DynamoDB Local)`,
+  );
   const ddb = await startDynamoDbLocal();
   const rows: Row[] = [];
   try {
@@ -66,7 +73,18 @@ async function main(): Promise<void> {
   }
   const base = rows[0]!;
   const perSchool = (r: Row) => r.simulationMs / r.schools;
-  const header = ['schools', 'start-up s', 'simulation s', 'ms/school', 'ratio', 'transitions', 'transitions/s', 'transitions/school', 'commands', 'executions'];
+  const header = [
+    'schools',
+    'start-up s',
+    'simulation s',
+    'ms/school',
+    'ratio',
+    'transitions',
+    'transitions/s',
+    'transitions/school',
+    'commands',
+    'executions',
+  ];
   const cells = rows.map((r) => [
     String(r.schools),
     (r.startupMs / 1000).toFixed(1),

@@ -36,7 +36,14 @@ function startSystem(dataDir: string, port: number): Started {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', START], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), DEMO_SCHOOLS: SCHOOLS, ...(DEMO_DATE ? { DEMO_DATE } : {}), LOG_LEVEL: '' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      DEMO_SCHOOLS: SCHOOLS,
+      ...(DEMO_DATE ? { DEMO_DATE } : {}),
+      LOG_LEVEL: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -99,14 +106,18 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-start-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-console.log(`npm start (infra/local/start.ts) on a fresh data folder, ${SCHOOLS} schools${DEMO_DATE ? ` to ${DEMO_DATE}` : ''}; machine load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+console.log(
+  `npm start (infra/local/start.ts) on a fresh data folder, ${SCHOOLS} schools${DEMO_DATE ? ` to ${DEMO_DATE}` : ''}; machine load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+);
 try {
   const first = startSystem(dataDir, port);
   const dashboard = await until(first.t0, [`${base}/`, `${base}/healthz`], first);
   console.log(`  first start until the dashboard answers:        ${seconds(dashboard).padStart(8)}`);
   const history = await first.line(/demo history generated in/);
   const live = await first.line(/Ctrl-C stops everything\.\n[\s\S]*\n.*Ctrl-C stops everything\./);
-  console.log(`  the complete demo history:                      ${seconds(history).padStart(8)}   (baseline: the dashboard's first answer without serving it during the history)`);
+  console.log(
+    `  the complete demo history:                      ${seconds(history).padStart(8)}   (baseline: the dashboard's first answer without serving it during the history)`,
+  );
   console.log(`  the live system answers after the history:      ${seconds(live).padStart(8)}`);
   await stop(first);
 
@@ -116,7 +127,9 @@ try {
   console.log(`  restart until healthy (/healthz 200):           ${seconds(healthy).padStart(8)}`);
   console.log(`  restart until everything started (the banner): ${seconds(ready).padStart(8)}`);
   await stop(again);
-  console.log(`  dashboard first answer ×${(history / dashboard).toFixed(1)} sooner than the complete history; machine load at the end ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `  dashboard first answer ×${(history / dashboard).toFixed(1)} sooner than the complete history; machine load at the end ${loadavg()[0]!.toFixed(1)}`,
+  );
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -59,10 +59,14 @@ async function main(): Promise<void> {
     const p = summary(rawPuts);
     const line = (name: string, s: ReturnType<typeof summary>) =>
       `  ${name.padEnd(54)} ${String(s.ops).padStart(6)} ops ${s.perSecond.toFixed(0).padStart(6)}/s   p50 ${s.p50.toFixed(1)} ms   p95 ${s.p95.toFixed(1)} ms`;
-    console.log(`DynamoDB Local (in memory), ${CONCURRENCY} requests in flight, ${ROUNDS} interleaved windows of ${WINDOW_MS / 1000} s after a ${WARM_UP_MS / 1000} s warm-up`);
+    console.log(
+      `DynamoDB Local (in memory), ${CONCURRENCY} requests in flight, ${ROUNDS} interleaved windows of ${WINDOW_MS / 1000} s after a ${WARM_UP_MS / 1000} s warm-up`,
+    );
     console.log(line('store.commit (state + audit event + outbox, 1 transaction)', c));
     console.log(line('raw PutItem (one milestone-sized item, no index)', p));
-    console.log(`  ratio commit/PutItem: ${(c.perSecond / p.perSecond).toFixed(2)}  (a commit writes 3 items and 4 index entries, all or nothing)`);
+    console.log(
+      `  ratio commit/PutItem: ${(c.perSecond / p.perSecond).toFixed(2)}  (a commit writes 3 items and 4 index entries, all or nothing)`,
+    );
   } finally {
     await ddb.stop();
   }

@@ -178,7 +178,9 @@ describe('users', () => {
     const schoolSelect = form.getByLabel('Школа', { exact: true });
     const own = schools.filter((s) => s.district === district);
     await expect.poll(async () => (await schoolSelect.locator('option').count()) - 1).toBe(own.length);
-    const offered = await schoolSelect.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+    const offered = await schoolSelect
+      .locator('option')
+      .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
     expect(offered.sort()).toEqual(own.map((s) => s.id).sort());
 
     await form.getByLabel('Имя и фамилия').fill('Мария Директор');
@@ -230,8 +232,12 @@ describe('programme versions', () => {
     const equipmentDeadline = page.locator('tr[data-milestone="equipment"] td[data-rule="deadline"]');
     expect(await equipmentDeadline.innerText()).toContain('1 декабря года поставки');
     expect(await equipmentDeadline.innerText()).toContain('2021 — 01.12.2021; 2022 — 01.12.2022');
-    expect(await page.locator('tr[data-milestone="training"] td[data-rule="deadline"]').innerText()).toContain('как у этапа «Поставка оборудования»');
-    expect(await page.locator('tr[data-milestone="onboarding"] td[data-depends-on]').textContent()).toBe('Подключение к сети «Интернет», Поставка оборудования');
+    expect(await page.locator('tr[data-milestone="training"] td[data-rule="deadline"]').innerText()).toContain(
+      'как у этапа «Поставка оборудования»',
+    );
+    expect(await page.locator('tr[data-milestone="onboarding"] td[data-depends-on]').textContent()).toBe(
+      'Подключение к сети «Интернет», Поставка оборудования',
+    );
     expect(await page.locator('tr[data-milestone="connection"]').innerText()).toContain('акт и измеренная скорость');
     expect(await page.getByText('Опубликованная версия не изменяется.', { exact: false }).count()).toBe(1);
     expect(await page.locator('#definition').count()).toBe(0);
@@ -249,7 +255,9 @@ describe('programme versions', () => {
 
     // The equipment deadline moves to 15 December with the structured fields; the JSON follows.
     await page.locator('#deadline-equipment-day').fill('15');
-    await expect.poll(async () => JSON.parse(await editor.inputValue()).milestones[1].deadline).toEqual({ kind: 'cohort-year', month: 12, day: 15 });
+    await expect
+      .poll(async () => JSON.parse(await editor.inputValue()).milestones[1].deadline)
+      .toEqual({ kind: 'cohort-year', month: 12, day: 15 });
     expect(await equipmentDeadline.innerText()).toContain('15 декабря года поставки');
 
     // A dependency cycle: connection now waits for onboarding, which waits for connection.
@@ -265,7 +273,11 @@ describe('programme versions', () => {
     expect(await problem.innerText()).toContain('этап «Подключение к сети «Интернет»»');
     // "Show in the editor" selects the field's line in the JSON.
     await problem.getByRole('button', { name: 'Показать в редакторе' }).click();
-    const selected = await editor.evaluate((el: HTMLTextAreaElement) => ({ text: el.value.slice(el.selectionStart, el.selectionEnd), before: el.value.slice(0, el.selectionStart), focused: document.activeElement === el }));
+    const selected = await editor.evaluate((el: HTMLTextAreaElement) => ({
+      text: el.value.slice(el.selectionStart, el.selectionEnd),
+      before: el.value.slice(0, el.selectionStart),
+      focused: document.activeElement === el,
+    }));
     expect(selected.text.trim()).toBe('"dependsOn": [');
     expect(selected.focused).toBe(true);
     // It is the first milestone's: no other milestone's key comes before it.
@@ -304,7 +316,11 @@ describe('programme versions', () => {
       [1, 'published'],
       [2, 'published'],
     ]);
-    expect((versions[1]!.definition as typeof definition & { milestones: { deadline: unknown }[] }).milestones[1]!.deadline).toEqual({ kind: 'cohort-year', month: 12, day: 15 });
+    expect((versions[1]!.definition as typeof definition & { milestones: { deadline: unknown }[] }).milestones[1]!.deadline).toEqual({
+      kind: 'cohort-year',
+      month: 12,
+      day: 15,
+    });
     await screenshot(page, 'program-published');
 
     // The list: version 2 is now the current one.

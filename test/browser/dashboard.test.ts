@@ -78,13 +78,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  */
 async function moveTo(date: string): Promise<void> {
   await stack.runtime.advanceTo(at(date));
-  await until('the schedules to catch up with the virtual clock', async () => {
-    const behind = stack.events.describe().filter((line) => {
-      const next = / next (\S+)$/.exec(line)?.[1];
-      return next !== undefined && Date.parse(next) <= clock.nowMs();
-    });
-    return behind.length === 0 ? true : undefined;
-  }, 120_000);
+  await until(
+    'the schedules to catch up with the virtual clock',
+    async () => {
+      const behind = stack.events.describe().filter((line) => {
+        const next = / next (\S+)$/.exec(line)?.[1];
+        return next !== undefined && Date.parse(next) <= clock.nowMs();
+      });
+      return behind.length === 0 ? true : undefined;
+    },
+    120_000,
+  );
   await stack.runtime.idle();
   await stack.events.drain();
   await stack.idle();
@@ -98,7 +102,11 @@ function evidenceFor(key: string, school: School, actDate: string): Evidence {
     case 'connection':
       return { kind: 'connection', ...act, bandwidthMbps: school.urban ? 200 : 100 };
     case 'equipment':
-      return { kind: 'equipment', ...act, items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item, quantity })) as never };
+      return {
+        kind: 'equipment',
+        ...act,
+        items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item, quantity })) as never,
+      };
     case 'training':
       return { kind: 'training', ...act, teachersTrained: school.teachersToTrain };
     default:
@@ -109,7 +117,13 @@ function evidenceFor(key: string, school: School, actDate: string): Evidence {
 /** The documents a submission needs, generated and put in the bucket as a confirmed upload would be. */
 async function attachDocuments(school: School, key: string, org: string): Promise<void> {
   const def = REFERENCE_PROGRAM.milestones.find((d) => d.key === key)!;
-  await attachGeneratedDocuments({ store: stack.store, bucket: { s3: stack.s3, bucket: stack.documentBucket } }, def, school, { role: 'contractor', sub: `${org}-user`, org }, clock.now());
+  await attachGeneratedDocuments(
+    { store: stack.store, bucket: { s3: stack.s3, bucket: stack.documentBucket } },
+    def,
+    school,
+    { role: 'contractor', sub: `${org}-user`, org },
+    clock.now(),
+  );
 }
 
 /** A contractor submits, the school signs off where the program asks it, and the manager accepts, through the API, on the virtual clock's day. */
@@ -119,7 +133,9 @@ async function completeViaApi(schoolId: string, key: string): Promise<void> {
   if (!m || m.status !== 'active' || !m.assignee) return;
   const today = clock.now().toISOString().slice(0, 10);
   await attachDocuments(detail.school, key, m.assignee);
-  const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, { evidence: evidenceFor(key, detail.school, today) });
+  const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, {
+    evidence: evidenceFor(key, detail.school, today),
+  });
   if (submitted.status !== 200) throw new Error(`submit ${schoolId}/${key}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
   if (key === 'connection' || key === 'equipment') {
     const staff = await stack.token({ role: 'school-staff', sub: `director-${schoolId}`, school: schoolId, name: 'Директор школы' });
@@ -134,7 +150,12 @@ async function completeViaApi(schoolId: string, key: string): Promise<void> {
 // ---------- the browser ----------
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+  const context = await browser.newContext({
+    locale: 'ru-RU',
+    timezoneId: 'Asia/Omsk',
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
+  });
   const page = await context.newPage();
   page.on('pageerror', (e) => {
     throw new Error(`page error: ${e.message}`);
@@ -226,7 +247,9 @@ describe('dashboard', () => {
     await bandwidth.fill('10');
     await submit.click();
     const minimum = subject.urban ? 100 : 50;
-    await expect.poll(() => errorOf('bandwidthMbps').textContent()).toBe(`Ниже норматива: для этой школы нужно не менее ${minimum} Мбит/с.`);
+    await expect
+      .poll(() => errorOf('bandwidthMbps').textContent())
+      .toBe(`Ниже норматива: для этой школы нужно не менее ${minimum} Мбит/с.`);
     expect(submits).toEqual([422]);
     expect(await bandwidth.getAttribute('aria-invalid')).toBe('true');
     expect(await bandwidth.getAttribute('aria-describedby')).toContain(`${prefix}-evidence-bandwidthMbps-error`);
@@ -290,7 +313,9 @@ describe('dashboard', () => {
 
     // The school's staff confirmed the connection at the school (through the API here): the manager may accept.
     const staff = await stack.token({ role: 'school-staff', sub: `director-${subject.id}`, school: subject.id, name: 'Директор школы' });
-    const signed = await call(staff, 'POST', `schools/${subject.id}/milestones/connection/signoff`, { measuredMbps: subject.urban ? 150 : 75 });
+    const signed = await call(staff, 'POST', `schools/${subject.id}/milestones/connection/signoff`, {
+      measuredMbps: subject.urban ? 150 : 75,
+    });
     expect(signed.status).toBe(200);
     await page.reload();
     await page.getByRole('heading', { level: 1, name: subject.name }).waitFor();
@@ -365,7 +390,10 @@ describe('dashboard', () => {
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать CSV' }).click()]);
     expect(csv.suggestedFilename()).toBe(`cos-otchet-${asOf}.csv`);
     const text = readFileSync((await csv.path())!, 'utf8');
-    const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toContain('Район,Школ,Подключение к сети «Интернет»: выполнено');
     expect(lines).toHaveLength(1 + 33 + 1);
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^Всего,${SCHOOLS},${reachedThen},`));
@@ -397,7 +425,9 @@ describe('dashboard', () => {
     await page.goto(`${stack.url}/#/schools`);
     await page.locator('.schools-table').waitFor();
     const unlabelled = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('input, select, textarea')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.id),
+      Array.from(document.querySelectorAll('input, select, textarea'))
+        .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+        .map((el) => el.id),
     );
     expect(unlabelled).toEqual([]);
 
@@ -460,9 +490,15 @@ describe('equal conditions and contractor scorecards', () => {
     await section.getByLabel('По размеру района').check();
     await section.locator('table[data-group-by="district-size"]').waitFor();
     const size = await get<Split>('reports/progress?groupBy=district-size');
-    expect(await section.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-group')))).toEqual(['small', 'medium', 'large']);
+    expect(await section.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-group')))).toEqual([
+      'small',
+      'medium',
+      'large',
+    ]);
     for (const row of size.rows) {
-      expect(await section.locator(`tr[data-group="${row.group}"] td[data-milestone="connection"] .heat-count`).textContent()).toBe(`${row.milestones.connection!.reached}/${row.schools}`);
+      expect(await section.locator(`tr[data-group="${row.group}"] td[data-milestone="connection"] .heat-count`).textContent()).toBe(
+        `${row.milestones.connection!.reached}/${row.schools}`,
+      );
     }
 
     // In English.
@@ -480,9 +516,13 @@ describe('equal conditions and contractor scorecards', () => {
     const [open] = await allSchools('&milestone=connection&status=active');
     const org = open!.milestones.find((m) => m.key === 'connection')!.assignee!;
     const detail = await get<SchoolDetail>(`schools/${open!.id}`);
-    const submitted = await call(await contractorToken(org), 'POST', `schools/${open!.id}/milestones/connection/submit`, { evidence: evidenceFor('connection', detail.school, TODAY) });
+    const submitted = await call(await contractorToken(org), 'POST', `schools/${open!.id}/milestones/connection/submit`, {
+      evidence: evidenceFor('connection', detail.school, TODAY),
+    });
     expect(submitted.status).toBe(200);
-    expect((await call(managerToken, 'POST', `schools/${open!.id}/milestones/connection/reject`, { reason: 'Акт без подписи' })).status).toBe(200);
+    expect(
+      (await call(managerToken, 'POST', `schools/${open!.id}/milestones/connection/reject`, { reason: 'Акт без подписи' })).status,
+    ).toBe(200);
     const cards = await get<Cards>('reports/contractors');
     expect(cards.rows.find((r) => r.contractor === org && r.milestone === 'connection')!.rejectionRate).toBeGreaterThan(0);
 
@@ -508,7 +548,9 @@ describe('equal conditions and contractor scorecards', () => {
     // Rejection rate: the contractor rejected above comes first.
     await header('Доля отклонённых').click();
     const first = table.locator('tbody tr').first();
-    expect(await first.getAttribute('data-contractor')).toBe(cards.rows.filter((r) => r.rejectionRate !== null).sort((a, b) => b.rejectionRate! - a.rejectionRate!)[0]!.contractor);
+    expect(await first.getAttribute('data-contractor')).toBe(
+      cards.rows.filter((r) => r.rejectionRate !== null).sort((a, b) => b.rejectionRate! - a.rejectionRate!)[0]!.contractor,
+    );
     // By name, A to Я.
     await header('Подрядчик').click();
     const names = await table.locator('tbody th').allTextContents();
@@ -517,8 +559,13 @@ describe('equal conditions and contractor scorecards', () => {
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Скачать CSV' }).click()]);
     expect(csv.suggestedFilename()).toBe(`cos-podryadchiki-${TODAY}.csv`);
-    const lines = readFileSync((await csv.path())!, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('Подрядчик,Этап,Принято,В срок,"Средняя задержка, раб. дн.","Задержка P90, раб. дн.",Доля отклонённых,В работе,Просрочено');
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'Подрядчик,Этап,Принято,В срок,"Средняя задержка, раб. дн.","Задержка P90, раб. дн.",Доля отклонённых,В работе,Просрочено',
+    );
     expect(lines).toHaveLength(cards.rows.length + 1);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(names);
 

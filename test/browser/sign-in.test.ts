@@ -18,7 +18,14 @@ let browser: Browser;
 
 beforeAll(async () => {
   await buildWeb();
-  stack = await startLocalStack({ dynamodbEndpoint: dynamodbEndpoint(), cognitoEndpoint: cognitoEndpoint(), tableName: `browser-signin-${randomBytes(4).toString('hex')}`, seed: false, startWorkflows: false, rateLimit: false });
+  stack = await startLocalStack({
+    dynamodbEndpoint: dynamodbEndpoint(),
+    cognitoEndpoint: cognitoEndpoint(),
+    tableName: `browser-signin-${randomBytes(4).toString('hex')}`,
+    seed: false,
+    startWorkflows: false,
+    rateLimit: false,
+  });
   browser = await launchChromium();
 });
 afterAll(async () => {

@@ -43,16 +43,28 @@ const connection = program.milestones.find((m) => m.key === 'connection')!;
 const ON = '2022-03-01';
 
 const submitted = (key: string, extra: Partial<MilestoneState> = {}) =>
-  stateWith(key, { status: 'submitted', version: 2, assignee: key === 'connection' ? 'omsk-net' : 'supplier-1', startedAt: T0.toISOString(), submittedAt: T0.toISOString(), evidence: goodEvidence[key as 'connection'], ...extra });
+  stateWith(key, {
+    status: 'submitted',
+    version: 2,
+    assignee: key === 'connection' ? 'omsk-net' : 'supplier-1',
+    startedAt: T0.toISOString(),
+    submittedAt: T0.toISOString(),
+    evidence: goodEvidence[key as 'connection'],
+    ...extra,
+  });
 
 describe('contracts decide who may be assigned', () => {
   it('an active contractor of the kind, serving the district, with a contract for the milestone covering the school on the date', () => {
     expect(eligibleAssignees(connection, urbanSchool, contractors, ON)).toEqual(['omsk-net', 'rostelecom']);
     const inactive = contractors.map((c) => (c.id === 'omsk-net' ? { ...c, active: false } : c));
     expect(eligibleAssignees(connection, urbanSchool, inactive, ON)).toEqual(['rostelecom']);
-    const expired = contractors.map((c) => (c.id === 'rostelecom' ? { ...c, contracts: [regionContract('connection', { endDate: '2022-02-28' })] } : c));
+    const expired = contractors.map((c) =>
+      c.id === 'rostelecom' ? { ...c, contracts: [regionContract('connection', { endDate: '2022-02-28' })] } : c,
+    );
     expect(eligibleAssignees(connection, urbanSchool, expired, ON)).toEqual(['omsk-net']);
-    const otherSchools = contractors.map((c) => (c.id === 'rostelecom' ? { ...c, contracts: [regionContract('connection', { schools: ['another-school'] })] } : c));
+    const otherSchools = contractors.map((c) =>
+      c.id === 'rostelecom' ? { ...c, contracts: [regionContract('connection', { schools: ['another-school'] })] } : c,
+    );
     expect(eligibleAssignees(connection, urbanSchool, otherSchools, ON)).toEqual(['omsk-net']);
     const otherMilestone = contractors.map((c) => (c.id === 'rostelecom' ? { ...c, contracts: [regionContract('training')] } : c));
     expect(eligibleAssignees(connection, urbanSchool, otherMilestone, ON)).toEqual(['omsk-net']);
@@ -60,7 +72,10 @@ describe('contracts decide who may be assigned', () => {
 
   it('reassign to a contractor whose contract does not cover the school is a 400 that says why', () => {
     const noContract = contractors.map((c) => (c.id === 'rostelecom' ? { ...c, contracts: [] } : c));
-    const ctx = { ...context('connection', { connection: stateWith('connection', { status: 'active', version: 1, assignee: 'omsk-net' }) }), contractors: noContract };
+    const ctx = {
+      ...context('connection', { connection: stateWith('connection', { status: 'active', version: 1, assignee: 'omsk-net' }) }),
+      contractors: noContract,
+    };
     const d = decide(ctx, { type: 'reassign', contractor: 'rostelecom' }, manager, T0);
     expect(d.ok).toBe(false);
     if (!d.ok) {
@@ -95,7 +110,12 @@ describe('the contractor register', () => {
       districts: ['omsk'],
       emails: [],
       active: true,
-      contracts: [regionContract('connection', { districts: ['tarsky'] }), regionContract('equipment'), regionContract('connection', { number: 'connection-1' }), regionContract('nothing', { number: 'n-2' })],
+      contracts: [
+        regionContract('connection', { districts: ['tarsky'] }),
+        regionContract('equipment'),
+        regionContract('connection', { number: 'connection-1' }),
+        regionContract('nothing', { number: 'n-2' }),
+      ],
     };
     const fields = contractorIssues(c, program, ['omsk', 'tarsky']).map((i) => i.field);
     expect(fields).toEqual(['contracts.0.districts.0', 'contracts.1.milestone', 'contracts.2.number', 'contracts.3.milestone']);
@@ -116,12 +136,19 @@ describe('the contractor register', () => {
       expect(refused.unassigned.map((w) => w.school.id)).toEqual([urbanSchool.id, ruralSchool.id]);
       expect(refused.rejection.issues.map((i) => i.message)).toEqual([`${urbanSchool.id}/connection`, `${ruralSchool.id}/connection`]);
     }
-    const partly = decideDeactivation({ ...base, reassign: [{ schoolId: urbanSchool.id, milestone: 'connection', contractor: 'rostelecom' }] });
+    const partly = decideDeactivation({
+      ...base,
+      reassign: [{ schoolId: urbanSchool.id, milestone: 'connection', contractor: 'rostelecom' }],
+    });
     expect(partly.ok).toBe(false);
     const toFar = decideDeactivation({ ...base, reassignRestTo: 'far-provider' });
     expect(toFar.ok).toBe(false);
     if (!toFar.ok) expect(toFar.rejection.code).toBe('invalid');
-    const all = decideDeactivation({ ...base, reassign: [{ schoolId: urbanSchool.id, milestone: 'connection', contractor: 'rostelecom' }], reassignRestTo: 'rostelecom' });
+    const all = decideDeactivation({
+      ...base,
+      reassign: [{ schoolId: urbanSchool.id, milestone: 'connection', contractor: 'rostelecom' }],
+      reassignRestTo: 'rostelecom',
+    });
     expect(all).toEqual({
       ok: true,
       reassignments: [
@@ -142,9 +169,21 @@ describe('the contractor register', () => {
           const target = { ...register[0]!, active: true };
           const all = [target, ...register.slice(1)];
           const openWork = schools.map((school) => ({ school, milestone: 'connection' }));
-          const d = decideDeactivation({ program, contractors: all, contractor: target, openWork, reassign: [], reassignRestTo: restTo, on: ON });
+          const d = decideDeactivation({
+            program,
+            contractors: all,
+            contractor: target,
+            openWork,
+            reassign: [],
+            reassignRestTo: restTo,
+            on: ON,
+          });
           const taker = all.find((c) => c.id === restTo);
-          const possible = restTo !== undefined && restTo !== target.id && taker !== undefined && schools.every((s) => mayBeAssigned(taker, connection, s, ON));
+          const possible =
+            restTo !== undefined &&
+            restTo !== target.id &&
+            taker !== undefined &&
+            schools.every((s) => mayBeAssigned(taker, connection, s, ON));
           expect(d.ok).toBe(openWork.length === 0 || possible);
           if (d.ok) {
             expect(d.reassignments).toHaveLength(openWork.length);
@@ -158,7 +197,8 @@ describe('the contractor register', () => {
 
 describe('the school signs off before a manager accepts', () => {
   const staff = schoolStaff(urbanSchool.id);
-  const run = (key: string, state: MilestoneState, cmd: Parameters<typeof decide>[1], actor: Parameters<typeof decide>[2]) => decide(context(key, { [key]: state }), cmd, actor, T0);
+  const run = (key: string, state: MilestoneState, cmd: Parameters<typeof decide>[1], actor: Parameters<typeof decide>[2]) =>
+    decide(context(key, { [key]: state }), cmd, actor, T0);
 
   it('accept waits for the school staff; only the school’s own staff sign, with the bandwidth they measured at the standard', () => {
     const s = submitted('connection');
@@ -178,7 +218,9 @@ describe('the school signs off before a manager accepts', () => {
     const signed = run('connection', s, { type: 'signoff', measuredMbps: 120, note: 'Проверено в кабинете информатики' }, staff);
     expect(signed.ok).toBe(true);
     if (!signed.ok) return;
-    expect(signed.state.signOffs).toEqual([{ role: 'school-staff', sub: staff.sub, at: T0.toISOString(), measuredMbps: 120, note: 'Проверено в кабинете информатики' }]);
+    expect(signed.state.signOffs).toEqual([
+      { role: 'school-staff', sub: staff.sub, at: T0.toISOString(), measuredMbps: 120, note: 'Проверено в кабинете информатики' },
+    ]);
     const twice = run('connection', signed.state, { type: 'signoff', measuredMbps: 120 }, staff);
     expect(!twice.ok && twice.rejection.code).toBe('not-allowed');
     const done = run('connection', signed.state, { type: 'accept' }, manager);
@@ -189,7 +231,12 @@ describe('the school signs off before a manager accepts', () => {
     const signed = decide(context('equipment', { equipment: submitted('equipment') }), { type: 'signoff' }, staff, T0);
     expect(signed.ok).toBe(true);
     if (!signed.ok) return;
-    const rejected = decide(context('equipment', { equipment: signed.state }), { type: 'reject', reason: 'Не хватает ноутбуков' }, manager, T0);
+    const rejected = decide(
+      context('equipment', { equipment: signed.state }),
+      { type: 'reject', reason: 'Не хватает ноутбуков' },
+      manager,
+      T0,
+    );
     expect(rejected.ok && rejected.state.signOffs).toEqual([]);
   });
 
@@ -205,7 +252,12 @@ describe('the school signs off before a manager accepts', () => {
   });
 
   it('a program whose definition orders the coordinator after the school: the order is data', () => {
-    const twoStep = { ...program, milestones: program.milestones.map((m) => (m.key === 'equipment' ? { ...m, signOffs: ['school-staff' as const, 'district-coordinator' as const] } : m)) };
+    const twoStep = {
+      ...program,
+      milestones: program.milestones.map((m) =>
+        m.key === 'equipment' ? { ...m, signOffs: ['school-staff' as const, 'district-coordinator' as const] } : m,
+      ),
+    };
     const ctx = (state: MilestoneState) => ({ ...context('equipment', { equipment: state }), program: twoStep });
     const first = decide(ctx(submitted('equipment')), { type: 'signoff' }, coordinator, T0);
     expect(!first.ok && first.rejection.code).toBe('not-allowed');
@@ -269,7 +321,9 @@ describe('a profile change re-plans the open milestones', () => {
         const plan = planMilestones(program, after);
         for (const m of program.milestones) {
           const r = replans.find((x) => x.milestone === m.key);
-          const dates = r ? { plannedStart: r.command.plannedStart, deadline: r.command.deadline } : { plannedStart: states[m.key]!.plannedStart, deadline: states[m.key]!.deadline };
+          const dates = r
+            ? { plannedStart: r.command.plannedStart, deadline: r.command.deadline }
+            : { plannedStart: states[m.key]!.plannedStart, deadline: states[m.key]!.deadline };
           expect(dates).toEqual({ plannedStart: plan[m.key]!.plannedStart, deadline: plan[m.key]!.deadline });
           if (r) expect(decide(context(m.key, states, before), r.command, manager, T0).ok).toBe(true);
         }
@@ -293,7 +347,12 @@ const contractArb: fc.Arbitrary<Contract> = fc
     districts: fc.subarray(DISTRICT_IDS, { maxLength: 2 }),
     schools: fc.subarray([urbanSchool.id, ruralSchool.id], { maxLength: 1 }),
   })
-  .map(({ date, days, ...rest }) => ({ number: 'K', date, endDate: new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10), ...rest }));
+  .map(({ date, days, ...rest }) => ({
+    number: 'K',
+    date,
+    endDate: new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10),
+    ...rest,
+  }));
 
 const contractorArb: fc.Arbitrary<Contractor> = fc.record({
   id: fc.constantFrom('c0', 'c1', 'c2', 'c3'),

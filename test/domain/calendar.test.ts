@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, calendarDate, daysBetween, endOfLocalDay, isCalendarDate, isTimeZone, localDate, weekday, zonedInstant } from '../../shared/calendar.js';
+import {
+  addDays,
+  calendarDate,
+  daysBetween,
+  endOfLocalDay,
+  isCalendarDate,
+  isTimeZone,
+  localDate,
+  weekday,
+  zonedInstant,
+} from '../../shared/calendar.js';
 
 describe('calendar', () => {
   it('knows real dates', () => {
@@ -9,7 +19,8 @@ describe('calendar', () => {
     expect(isCalendarDate('2023-2-1')).toBe(false);
     expect(calendarDate(2021, 12, 1)).toBe('2021-12-01');
     expect(calendarDate(2021, 4, 31)).toBeNull();
-    for (const date of ['1900-02-29', '2100-02-29', '2021-00-10', '2021-13-01', '2021-06-00', '2021-06-31']) expect(isCalendarDate(date), date).toBe(false);
+    for (const date of ['1900-02-29', '2100-02-29', '2021-00-10', '2021-13-01', '2021-06-00', '2021-06-31'])
+      expect(isCalendarDate(date), date).toBe(false);
     for (const date of ['2000-02-29', '1600-02-29', '0000-01-01', '9999-12-31']) expect(isCalendarDate(date), date).toBe(true);
   });
 

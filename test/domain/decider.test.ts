@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decide, evolve, initialState, isOverdue, daysOverdue, REJECTION_HTTP_STATUS, type Decision } from '../../shared/domain/index.js';
-import { MilestoneEvent, MilestoneState, Notification, type Actor, type Command, type MilestoneStatus } from '../../shared/program/model.js';
+import {
+  MilestoneEvent,
+  MilestoneState,
+  Notification,
+  type Actor,
+  type Command,
+  type MilestoneStatus,
+} from '../../shared/program/model.js';
 import {
   contractorActor,
   context,
@@ -21,12 +28,21 @@ import {
 const active = (key = 'connection', extra: Partial<MilestoneState> = {}) =>
   stateWith(key, { status: 'active', version: 1, assignee: 'omsk-net', startedAt: T0.toISOString(), ...extra });
 const submitted = (key = 'connection') =>
-  stateWith(key, { status: 'submitted', version: 2, assignee: 'omsk-net', startedAt: T0.toISOString(), submittedAt: T0.toISOString(), evidence: goodEvidence.connection });
+  stateWith(key, {
+    status: 'submitted',
+    version: 2,
+    assignee: 'omsk-net',
+    startedAt: T0.toISOString(),
+    submittedAt: T0.toISOString(),
+    evidence: goodEvidence.connection,
+  });
 /** A connection submission the school's staff signed off (the reference program asks for it before acceptance). */
 const signedOff = (key = 'connection') => ({
   ...submitted(key),
   version: 3,
-  signOffs: [{ role: 'school-staff' as const, sub: 'director-17', at: T0.toISOString(), ...(key === 'connection' ? { measuredMbps: 120 } : {}) }],
+  signOffs: [
+    { role: 'school-staff' as const, sub: 'director-17', at: T0.toISOString(), ...(key === 'connection' ? { measuredMbps: 120 } : {}) },
+  ],
 });
 const completed = stateWith('connection', { ...submitted(), status: 'completed', version: 3, closedAt: T0.toISOString() });
 
@@ -49,7 +65,14 @@ function refused(d: Decision) {
 
 describe('rejection codes', () => {
   it('map to HTTP statuses', () => {
-    expect(REJECTION_HTTP_STATUS).toEqual({ forbidden: 403, 'not-found': 404, 'not-allowed': 409, dependency: 409, 'invalid-evidence': 422, invalid: 400 });
+    expect(REJECTION_HTTP_STATUS).toEqual({
+      forbidden: 403,
+      'not-found': 404,
+      'not-allowed': 409,
+      dependency: 409,
+      'invalid-evidence': 422,
+      invalid: 400,
+    });
   });
 });
 
@@ -57,7 +80,16 @@ describe('start', () => {
   it('pending -> active, assigning the default contractor under contract for the school, version 1', () => {
     const d = accepted(run('connection', undefined, { type: 'start' }, system));
     expect(d.events).toEqual([
-      { type: 'started', schoolId: urbanSchool.id, milestone: 'connection', at: T0.toISOString(), actor: system, version: 1, assignee: 'omsk-net', deadline: '2021-12-31' },
+      {
+        type: 'started',
+        schoolId: urbanSchool.id,
+        milestone: 'connection',
+        at: T0.toISOString(),
+        actor: system,
+        version: 1,
+        assignee: 'omsk-net',
+        deadline: '2021-12-31',
+      },
     ]);
     expect(d.state).toMatchObject({ status: 'active', assignee: 'omsk-net', version: 1, startedAt: T0.toISOString() });
   });
@@ -68,7 +100,9 @@ describe('start', () => {
   });
 
   it('keeps a contractor assigned before the start, and takes an eligible explicit one', () => {
-    expect(accepted(run('connection', stateWith('connection', { assignee: 'rostelecom' }), { type: 'start' }, manager)).state.assignee).toBe('rostelecom');
+    expect(
+      accepted(run('connection', stateWith('connection', { assignee: 'rostelecom' }), { type: 'start' }, manager)).state.assignee,
+    ).toBe('rostelecom');
     expect(accepted(run('connection', undefined, { type: 'start', assignee: 'rostelecom' }, manager)).state.assignee).toBe('rostelecom');
   });
 
@@ -86,7 +120,10 @@ describe('start', () => {
   });
 
   it('a school-confirmed milestone is assigned to the school itself', () => {
-    const ctx = context('onboarding', { connection: completed, equipment: stateWith('equipment', { status: 'waived', version: 1, closedAt: T0.toISOString() }) });
+    const ctx = context('onboarding', {
+      connection: completed,
+      equipment: stateWith('equipment', { status: 'waived', version: 1, closedAt: T0.toISOString() }),
+    });
     expect(accepted(decide(ctx, { type: 'start' }, system, T0)).state.assignee).toBe(urbanSchool.id);
   });
 
@@ -115,7 +152,9 @@ describe('dependencies', () => {
   it('a dependency on hold or submitted still blocks', () => {
     for (const status of ['on-hold', 'submitted'] as MilestoneStatus[]) {
       const equipment = stateWith('equipment', { status, version: 2, resumeTo: status === 'on-hold' ? 'active' : null });
-      expect(refused(decide(context('onboarding', { connection: completed, equipment }), { type: 'start' }, manager, T0)).code).toBe('dependency');
+      expect(refused(decide(context('onboarding', { connection: completed, equipment }), { type: 'start' }, manager, T0)).code).toBe(
+        'dependency',
+      );
     }
   });
 
@@ -139,11 +178,23 @@ describe('who may do what', () => {
     ['coordinator of another district cannot start', otherCoordinator, { type: 'start' }, stateWith('connection', {}), 'forbidden'],
     ['coordinator cannot submit', coordinator, { type: 'submit', evidence: goodEvidence.connection }, active(), 'forbidden'],
     ['assigned contractor may submit', contractorActor('omsk-net'), { type: 'submit', evidence: goodEvidence.connection }, active(), null],
-    ['another contractor cannot submit', contractorActor('rostelecom'), { type: 'submit', evidence: goodEvidence.connection }, active(), 'forbidden'],
+    [
+      'another contractor cannot submit',
+      contractorActor('rostelecom'),
+      { type: 'submit', evidence: goodEvidence.connection },
+      active(),
+      'forbidden',
+    ],
     ['contractor cannot accept its own work', contractorActor('omsk-net'), { type: 'accept' }, submitted(), 'forbidden'],
     ['contractor cannot reject', contractorActor('omsk-net'), { type: 'reject', reason: 'not mine' }, submitted(), 'forbidden'],
     ['contractor cannot waive its own work', contractorActor('omsk-net'), { type: 'waive', reason: 'too hard' }, active(), 'forbidden'],
-    ['contractor cannot start', contractorActor('omsk-net'), { type: 'start' }, stateWith('connection', { assignee: 'omsk-net' }), 'forbidden'],
+    [
+      'contractor cannot start',
+      contractorActor('omsk-net'),
+      { type: 'start' },
+      stateWith('connection', { assignee: 'omsk-net' }),
+      'forbidden',
+    ],
   ];
   for (const [name, actor, command, state, code] of cases) {
     it(name, () => {
@@ -160,12 +211,16 @@ describe('who may do what', () => {
   it('the school confirms its own onboarding, signed in as the school organisation', () => {
     const onboarding = active('onboarding', { assignee: urbanSchool.id });
     const ctx = context('onboarding', { onboarding });
-    expect(accepted(decide(ctx, { type: 'submit', evidence: goodEvidence.onboarding }, contractorActor(urbanSchool.id), T0)).state.status).toBe('submitted');
+    expect(
+      accepted(decide(ctx, { type: 'submit', evidence: goodEvidence.onboarding }, contractorActor(urbanSchool.id), T0)).state.status,
+    ).toBe('submitted');
     expect(refused(decide(ctx, { type: 'submit', evidence: goodEvidence.onboarding }, manager, T0)).code).toBe('forbidden');
   });
 
   it('an actor that does not parse is forbidden', () => {
-    expect(refused(run('connection', undefined, { type: 'start' }, { role: 'admin', sub: 'x' } as unknown as Actor)).code).toBe('forbidden');
+    expect(refused(run('connection', undefined, { type: 'start' }, { role: 'admin', sub: 'x' } as unknown as Actor)).code).toBe(
+      'forbidden',
+    );
   });
 });
 
@@ -174,12 +229,21 @@ describe('transitions', () => {
     const d = accepted(run('connection', active(), { type: 'submit', evidence: goodEvidence.connection }, contractorActor('omsk-net')));
     expect(d.state).toMatchObject({ status: 'submitted', evidence: goodEvidence.connection, submittedAt: T0.toISOString(), version: 2 });
     expect(d.notifications).toHaveLength(1);
-    expect(d.notifications[0]).toMatchObject({ id: `${urbanSchool.id}:connection:v2`, kind: 'status', recipient: { type: 'district-coordinator', district: 'omsk' } });
+    expect(d.notifications[0]).toMatchObject({
+      id: `${urbanSchool.id}:connection:v2`,
+      kind: 'status',
+      recipient: { type: 'district-coordinator', district: 'omsk' },
+    });
   });
 
   it('submit is not allowed while pending or on hold', () => {
-    for (const state of [stateWith('connection', { assignee: 'omsk-net' }), active('connection', { status: 'on-hold', resumeTo: 'active' })]) {
-      expect(refused(run('connection', state, { type: 'submit', evidence: goodEvidence.connection }, contractorActor('omsk-net'))).code).toBe('not-allowed');
+    for (const state of [
+      stateWith('connection', { assignee: 'omsk-net' }),
+      active('connection', { status: 'on-hold', resumeTo: 'active' }),
+    ]) {
+      expect(
+        refused(run('connection', state, { type: 'submit', evidence: goodEvidence.connection }, contractorActor('omsk-net'))).code,
+      ).toBe('not-allowed');
     }
   });
 
@@ -233,11 +297,20 @@ describe('transitions', () => {
   it('waive: any open status -> waived; closed milestones stay closed', () => {
     const onHold = active('connection', { status: 'on-hold', resumeTo: 'active' });
     for (const state of [stateWith('connection', {}), active(), submitted(), onHold]) {
-      expect(accepted(run('connection', state, { type: 'waive', reason: 'school closed' }, manager)).state).toMatchObject({ status: 'waived', resumeTo: null, note: 'school closed' });
+      expect(accepted(run('connection', state, { type: 'waive', reason: 'school closed' }, manager)).state).toMatchObject({
+        status: 'waived',
+        resumeTo: null,
+        note: 'school closed',
+      });
     }
     const waived = stateWith('connection', { status: 'waived', version: 1, closedAt: T0.toISOString() });
     for (const state of [completed, waived]) {
-      for (const cmd of [{ type: 'waive', reason: 'again' }, { type: 'start' }, { type: 'reschedule', deadline: '2023-01-01', reason: 'late' }, { type: 'reassign', contractor: 'rostelecom' }] as Command[]) {
+      for (const cmd of [
+        { type: 'waive', reason: 'again' },
+        { type: 'start' },
+        { type: 'reschedule', deadline: '2023-01-01', reason: 'late' },
+        { type: 'reassign', contractor: 'rostelecom' },
+      ] as Command[]) {
         expect(refused(run('connection', state, cmd, manager)).code).toBe('not-allowed');
       }
     }
@@ -274,11 +347,20 @@ describe('transitions', () => {
     expect(past).toMatchObject({ code: 'invalid', issues: [{ field: 'deadline' }] });
     // Today in Omsk is fine (T0 is 2022-03-01 11:00 local).
     accepted(run('connection', active(), { type: 'reschedule', deadline: '2022-03-01', reason: 'today' }, manager));
-    expect(refused(run('connection', active(), { type: 'reschedule', deadline: '2021-12-31', reason: 'same' }, manager)).code).toBe('not-allowed');
+    expect(refused(run('connection', active(), { type: 'reschedule', deadline: '2021-12-31', reason: 'same' }, manager)).code).toBe(
+      'not-allowed',
+    );
   });
 
   it('a malformed command is invalid with the field path', () => {
-    const r = refused(run('connection', active(), { type: 'submit', evidence: { ...goodEvidence.connection, actNumber: '' } } as Command, contractorActor('omsk-net')));
+    const r = refused(
+      run(
+        'connection',
+        active(),
+        { type: 'submit', evidence: { ...goodEvidence.connection, actNumber: '' } } as Command,
+        contractorActor('omsk-net'),
+      ),
+    );
     expect(r.code).toBe('invalid');
     expect(r.issues[0]!.field).toBe('evidence.actNumber');
     expect(refused(run('connection', active(), { type: 'teleport' } as unknown as Command, manager)).code).toBe('invalid');
@@ -299,14 +381,26 @@ describe('transitions', () => {
 describe('evolve', () => {
   it('refuses an event that skips a version or belongs to another milestone', () => {
     const state = initialState(program, urbanSchool, 'connection', T0);
-    const event: MilestoneEvent = { type: 'held', schoolId: urbanSchool.id, milestone: 'connection', at: T0.toISOString(), actor: manager, version: 2, reason: 'x' };
+    const event: MilestoneEvent = {
+      type: 'held',
+      schoolId: urbanSchool.id,
+      milestone: 'connection',
+      at: T0.toISOString(),
+      actor: manager,
+      version: 2,
+      reason: 'x',
+    };
     expect(() => evolve(state, event)).toThrow(/version 2 does not follow/);
     expect(() => evolve(state, { ...event, version: 1, milestone: 'equipment' })).toThrow(/applied to/);
   });
 
   it('initialState is pending at version 0 with the planned dates', () => {
     expect(MilestoneState.parse(initialState(program, urbanSchool, 'training', T0))).toMatchObject({
-      status: 'pending', version: 0, plannedStart: '2022-01-01', deadline: '2022-12-01', assignee: null,
+      status: 'pending',
+      version: 0,
+      plannedStart: '2022-01-01',
+      deadline: '2022-12-01',
+      assignee: null,
     });
     expect(() => initialState(program, urbanSchool, 'sports', T0)).toThrow(/not part of program/);
   });

@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { decide, evidenceIssues, EARLIEST_ACT_DATE, type Decision } from '../../shared/domain/index.js';
 import type { Evidence, MilestoneState, School } from '../../shared/program/model.js';
-import { contractorActor, context, goodEvidence, program, requiredDocuments, ruralSchool, stateWith, T0, TZ, urbanSchool } from './fixtures.js';
+import {
+  contractorActor,
+  context,
+  goodEvidence,
+  program,
+  requiredDocuments,
+  ruralSchool,
+  stateWith,
+  T0,
+  TZ,
+  urbanSchool,
+} from './fixtures.js';
 
 const def = (key: string) => program.milestones.find((m) => m.key === key)!;
-const fields = (key: string, evidence: Evidence, school: School = urbanSchool, now = T0) => evidenceIssues(def(key), school, evidence, now, TZ, requiredDocuments(key)).map((i) => i.field);
+const fields = (key: string, evidence: Evidence, school: School = urbanSchool, now = T0) =>
+  evidenceIssues(def(key), school, evidence, now, TZ, requiredDocuments(key)).map((i) => i.field);
 
 function submit(key: string, evidence: Evidence, school: School = urbanSchool, now = T0): Decision {
   const state: MilestoneState = stateWith(key, { status: 'active', version: 1, assignee: 'org-1', startedAt: T0.toISOString() }, school);
@@ -84,7 +96,10 @@ describe('evidence rules', () => {
   });
 
   it('onboarding: teacher accounts at least the trained teachers, student accounts at least the students', () => {
-    expect(fields('onboarding', { ...goodEvidence.onboarding, teacherAccounts: 11, studentAccounts: 599 })).toEqual(['evidence.teacherAccounts', 'evidence.studentAccounts']);
+    expect(fields('onboarding', { ...goodEvidence.onboarding, teacherAccounts: 11, studentAccounts: 599 })).toEqual([
+      'evidence.teacherAccounts',
+      'evidence.studentAccounts',
+    ]);
     expect(fields('onboarding', { ...goodEvidence.onboarding, teacherAccounts: 12, studentAccounts: 600 })).toEqual([]);
     const { students: _omitted, ...noCount } = urbanSchool;
     expect(fields('onboarding', { ...goodEvidence.onboarding, studentAccounts: 0 }, noCount)).toEqual(['evidence.studentAccounts']);
@@ -114,11 +129,28 @@ describe('evidence rules', () => {
   it('a submission without a required document is refused with one field error per missing type, and nothing decided', () => {
     const state: MilestoneState = stateWith('connection', { status: 'active', version: 1, assignee: 'org-1', startedAt: T0.toISOString() });
     const speedTestOnly = requiredDocuments('connection').filter((d) => d.type === 'speed-test');
-    const d = decide({ ...context('connection', { connection: state }), documents: speedTestOnly }, { type: 'submit', evidence: goodEvidence.connection }, contractorActor('org-1'), T0);
+    const d = decide(
+      { ...context('connection', { connection: state }), documents: speedTestOnly },
+      { type: 'submit', evidence: goodEvidence.connection },
+      contractorActor('org-1'),
+      T0,
+    );
     if (d.ok) throw new Error('accepted');
     expect(d.rejection.code).toBe('invalid-evidence');
-    expect(d.rejection.issues).toEqual([{ field: 'documents.work-act', message: 'Act of completed work (work-act) is required and not attached' }]);
-    const none = decide({ ...context('equipment', { equipment: stateWith('equipment', { status: 'active', version: 1, assignee: 'org-1', startedAt: T0.toISOString() }) }), documents: [] }, { type: 'submit', evidence: goodEvidence.equipment }, contractorActor('org-1'), T0);
+    expect(d.rejection.issues).toEqual([
+      { field: 'documents.work-act', message: 'Act of completed work (work-act) is required and not attached' },
+    ]);
+    const none = decide(
+      {
+        ...context('equipment', {
+          equipment: stateWith('equipment', { status: 'active', version: 1, assignee: 'org-1', startedAt: T0.toISOString() }),
+        }),
+        documents: [],
+      },
+      { type: 'submit', evidence: goodEvidence.equipment },
+      contractorActor('org-1'),
+      T0,
+    );
     if (none.ok) throw new Error('accepted');
     expect(none.rejection.issues.map((i) => i.field)).toEqual(['documents.acceptance-act', 'documents.delivery-note']);
   });

@@ -1,5 +1,15 @@
 /** Shared test data for the domain tests: a school, contractors, actors and context builders. */
-import type { Actor, Contract, Contractor, DocumentRef, Evidence, EvidenceKind, MilestoneKey, MilestoneState, School } from '../../shared/program/model.js';
+import type {
+  Actor,
+  Contract,
+  Contractor,
+  DocumentRef,
+  Evidence,
+  EvidenceKind,
+  MilestoneKey,
+  MilestoneState,
+  School,
+} from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { initialState, type DecisionContext } from '../../shared/domain/index.js';
 
@@ -64,14 +74,24 @@ export function requiredDocuments(milestone: MilestoneKey): DocumentRef[] {
   const rules = program.milestones.find((m) => m.key === milestone)?.documents ?? [];
   return rules
     .filter((r) => r.required)
-    .map((r, i) => ({ id: `doc-${milestone}-${i}`, type: r.type, contentType: 'application/pdf', size: 1024 + i, sha256: String(i).repeat(64) }));
+    .map((r, i) => ({
+      id: `doc-${milestone}-${i}`,
+      type: r.type,
+      contentType: 'application/pdf',
+      size: 1024 + i,
+      sha256: String(i).repeat(64),
+    }));
 }
 
 /**
  * A context with every milestone of the school in its initial state, overridden by `states`, and the
  * milestone's required documents attached.
  */
-export function context(milestone: MilestoneKey, states: Partial<Record<MilestoneKey, MilestoneState>> = {}, school: School = urbanSchool): DecisionContext {
+export function context(
+  milestone: MilestoneKey,
+  states: Partial<Record<MilestoneKey, MilestoneState>> = {},
+  school: School = urbanSchool,
+): DecisionContext {
   const all: Record<MilestoneKey, MilestoneState> = {};
   for (const m of program.milestones) all[m.key] = initialState(program, school, m.key, T0);
   return { program, school, milestone, states: { ...all, ...states }, contractors, documents: requiredDocuments(milestone) };

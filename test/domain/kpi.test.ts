@@ -51,7 +51,11 @@ function histories(schools: readonly School[], seed: number): { events: Mileston
         push({ type: 'started', at: at[0]!, assignee: 'contractor-1', deadline: `${school.cohortYear}-12-01` } as never);
         if (fate > 0.25 && fate <= 0.35) push({ type: 'waived', at: at[1]!, reason: 'not needed' } as never);
         else if (fate > 0.35) {
-          push({ type: 'submitted', at: at[1]!, evidence: { kind: 'training', actNumber: '1', actDate: '2022-01-01', teachersTrained: 3 } } as never);
+          push({
+            type: 'submitted',
+            at: at[1]!,
+            evidence: { kind: 'training', actNumber: '1', actDate: '2022-01-01', teachersTrained: 3 },
+          } as never);
           if (fate > 0.45) push({ type: 'accepted', at: at[2]! } as never);
           else push({ type: 'rejected', at: at[2]!, reason: 'incomplete' } as never);
         }
@@ -68,7 +72,15 @@ const { events, states } = histories(region.schools, 7);
 const summaries: SchoolSummary[] = region.schools.map((school) => ({ school, milestones: states.get(school.id)!.map(lineOf) }));
 const listItems: SchoolListItem[] = region.schools.map((school) => ({
   ...school,
-  milestones: states.get(school.id)!.map((s) => ({ key: s.key, status: s.status, assignee: s.assignee, deadline: s.deadline, overdue: false, version: s.version, closedAt: s.closedAt })),
+  milestones: states.get(school.id)!.map((s) => ({
+    key: s.key,
+    status: s.status,
+    assignee: s.assignee,
+    deadline: s.deadline,
+    overdue: false,
+    version: s.version,
+    closedAt: s.closedAt,
+  })),
 }));
 const districtIds = region.districts.map((d) => d.id);
 const DATES = ['2021-03-31', '2021-12-31', '2022-06-30', '2022-12-01', '2023-12-31', '2024-12-31'];
@@ -86,12 +98,23 @@ describe('the same histories through every consumer', () => {
       expect(simYear.asOf).toBe(date);
       const table = reportTable(report, i18n);
       const totalRow = table.rows.at(-1)!;
-      const csvTotal = progressCsv(report, region.districts).replace(/^\uFEFF/, '').trimEnd().split('\r\n').at(-1)!.split(',');
+      const csvTotal = progressCsv(report, region.districts)
+        .replace(/^\uFEFF/, '')
+        .trimEnd()
+        .split('\r\n')
+        .at(-1)!
+        .split(',');
       for (const [i, k] of keys.entries()) {
         const api = report.total.milestones[k]!;
         reachedSomewhere += api.reached;
         // The simulation's KPI table (from the audit log alone).
-        expect({ date, k, reached: simYear.milestones[k]!.done, completed: simYear.milestones[k]!.completed, waived: simYear.milestones[k]!.waived }).toEqual({
+        expect({
+          date,
+          k,
+          reached: simYear.milestones[k]!.done,
+          completed: simYear.milestones[k]!.completed,
+          waived: simYear.milestones[k]!.waived,
+        }).toEqual({
           date,
           k,
           reached: api.reached,
@@ -118,11 +141,24 @@ describe('the same histories through every consumer', () => {
 
   it('gives the same target figures in the report and the simulation', () => {
     const report = progressReport(program, districtIds, summaries, '2024-12-31', new Date());
-    const sim = computeKpis({ program, schools: region.schools, districts: region.districts, events, from: '2021-01-01', to: '2024-12-31' });
+    const sim = computeKpis({
+      program,
+      schools: region.schools,
+      districts: region.districts,
+      events,
+      from: '2021-01-01',
+      to: '2024-12-31',
+    });
     expect(report.targets.length).toBe(program.targets.length);
     for (const [i, t] of report.targets.entries()) {
       const s = sim.targets[i]!;
-      expect({ milestone: t.milestone, date: t.date, counted: t.counted, reached: t.reached, met: t.met }).toEqual({ milestone: s.milestone, date: s.date, counted: s.counted, reached: s.done, met: s.met });
+      expect({ milestone: t.milestone, date: t.date, counted: t.counted, reached: t.reached, met: t.met }).toEqual({
+        milestone: s.milestone,
+        date: s.date,
+        counted: s.counted,
+        reached: s.done,
+        met: s.met,
+      });
     }
   });
 });
@@ -142,12 +178,17 @@ describe('the KPI rule', () => {
       school('c', { milestones: [{ key: 'connection', status: 'active', closedAt: null }] }),
       school('d', { archived: true, milestones: [{ key: 'connection', status: 'completed', closedAt: '2022-01-10T05:00:00Z' }] }),
     ];
-    expect(tally(['connection'], schools, until)).toEqual({ schools: 3, milestones: { connection: { completed: 1, waived: 1, reached: 2, share: 0.6667 } } });
+    expect(tally(['connection'], schools, until)).toEqual({
+      schools: 3,
+      milestones: { connection: { completed: 1, waived: 1, reached: 2, share: 0.6667 } },
+    });
   });
 
   it('counts by the end of the day in the programme time zone', () => {
     // 2022-12-01 ends at 2022-12-01T18:00Z in Omsk (UTC+6).
-    const at = (closedAt: string) => tally(['connection'], [school('a', { milestones: [{ key: 'connection', status: 'completed', closedAt }] })], until).milestones.connection!.reached;
+    const at = (closedAt: string) =>
+      tally(['connection'], [school('a', { milestones: [{ key: 'connection', status: 'completed', closedAt }] })], until).milestones
+        .connection!.reached;
     expect(at('2022-12-01T17:59:59.999Z')).toBe(1);
     expect(at('2022-12-01T18:00:00.000Z')).toBe(0);
   });
@@ -155,7 +196,12 @@ describe('the KPI rule', () => {
   it('measures a target over the schools of its scope, archived ones left out', () => {
     const target = { milestone: 'equipment', date: '2022-12-01', share: 0.5, scope: 'cohorts-due' as const };
     const done = [{ key: 'equipment', status: 'completed' as const, closedAt: '2022-06-01T05:00:00Z' }];
-    const schools = [school('a', { milestones: done }), school('b', {}, { cohortYear: 2022 }), school('c', {}, { cohortYear: 2023 }), school('d', { archived: true }, { cohortYear: 2021 })];
+    const schools = [
+      school('a', { milestones: done }),
+      school('b', {}, { cohortYear: 2022 }),
+      school('c', {}, { cohortYear: 2023 }),
+      school('d', { archived: true }, { cohortYear: 2021 }),
+    ];
     expect(targetProgress(target, schools, until)).toMatchObject({ counted: 2, reached: 1, share: 0.5, met: true });
   });
 

@@ -19,7 +19,8 @@ const keys = V2.milestones.map((m) => m.key);
 /** A program of some of version 2's milestones (a same-as rule keeps the milestone it names; dependencies on dropped ones are dropped). */
 function programOf(chosen: readonly string[]): ProgramDefinition {
   const set = new Set(chosen);
-  for (const m of V2.milestones) for (const r of [m.plannedStart, m.deadline]) if (set.has(m.key) && r.kind === 'same-as') set.add(r.milestone);
+  for (const m of V2.milestones)
+    for (const r of [m.plannedStart, m.deadline]) if (set.has(m.key) && r.kind === 'same-as') set.add(r.milestone);
   const milestones = V2.milestones.filter((m) => set.has(m.key)).map((m) => ({ ...m, dependsOn: m.dependsOn.filter((d) => set.has(d)) }));
   return { ...V2, targets: V2.targets.filter((t) => set.has(t.milestone)), milestones };
 }
@@ -27,16 +28,27 @@ function programOf(chosen: readonly string[]): ProgramDefinition {
 const programArb = fc.subarray(keys, { minLength: 1 }).map(programOf);
 const schoolArb = fc.constantFrom(urbanSchool, ruralSchool);
 const statesArb = (program: ProgramDefinition, school: typeof urbanSchool) =>
-  fc.tuple(...program.milestones.map(() => fc.record({ stored: fc.boolean(), status: fc.constantFrom(...MilestoneStatus.options), rescheduled: fc.boolean() }))).map((picks) => {
-    const states: Record<string, MilestoneState> = {};
-    program.milestones.forEach((m, i) => {
-      const pick = picks[i]!;
-      if (!pick.stored) return;
-      const initial = initialState(program, school, m.key, T0);
-      states[m.key] = { ...initial, status: pick.status, deadline: pick.rescheduled ? '2030-06-30' : initial.deadline, evidence: pick.status === 'submitted' ? goodEvidence[m.evidence] : null };
+  fc
+    .tuple(
+      ...program.milestones.map(() =>
+        fc.record({ stored: fc.boolean(), status: fc.constantFrom(...MilestoneStatus.options), rescheduled: fc.boolean() }),
+      ),
+    )
+    .map((picks) => {
+      const states: Record<string, MilestoneState> = {};
+      program.milestones.forEach((m, i) => {
+        const pick = picks[i]!;
+        if (!pick.stored) return;
+        const initial = initialState(program, school, m.key, T0);
+        states[m.key] = {
+          ...initial,
+          status: pick.status,
+          deadline: pick.rescheduled ? '2030-06-30' : initial.deadline,
+          evidence: pick.status === 'submitted' ? goodEvidence[m.evidence] : null,
+        };
+      });
+      return states;
     });
-    return states;
-  });
 
 describe('migration preview', () => {
   it('migrating to the same version changes nothing', () => {
@@ -72,15 +84,49 @@ describe('migration preview', () => {
     const v1 = programOf(keys);
     const later: ProgramDefinition = {
       ...v1,
-      milestones: v1.milestones.map((m) => (m.key === 'connection' ? { ...m, deadline: { kind: 'fixed', date: '2022-06-30' } } : m.key === 'content-filtering' ? { ...m, evidence: 'connection' } : m)),
+      milestones: v1.milestones.map((m) =>
+        m.key === 'connection'
+          ? { ...m, deadline: { kind: 'fixed', date: '2022-06-30' } }
+          : m.key === 'content-filtering'
+            ? { ...m, evidence: 'connection' }
+            : m,
+      ),
     };
-    const connection = { ...initialState(v1, urbanSchool, 'connection', T0), status: 'submitted' as const, evidence: goodEvidence.connection };
-    const filtering = { ...initialState(v1, urbanSchool, 'content-filtering', T0), status: 'submitted' as const, evidence: goodEvidence['content-filter'] };
-    const m = migrationPreview({ version: 1, program: v1 }, { version: 2, program: later }, urbanSchool, { connection, 'content-filtering': filtering }, new Date('2025-01-10T00:00:00Z'));
-    expect(m.moved).toEqual([{ milestone: 'connection', plannedStart: { from: '2021-01-01', to: '2021-01-01' }, deadline: { from: '2021-12-31', to: '2022-06-30' } }]);
-    expect(m.evidence).toEqual([{ milestone: 'content-filtering', evidence: { from: 'content-filter', to: 'connection' }, signOffs: { from: [], to: [] } }]);
+    const connection = {
+      ...initialState(v1, urbanSchool, 'connection', T0),
+      status: 'submitted' as const,
+      evidence: goodEvidence.connection,
+    };
+    const filtering = {
+      ...initialState(v1, urbanSchool, 'content-filtering', T0),
+      status: 'submitted' as const,
+      evidence: goodEvidence['content-filter'],
+    };
+    const m = migrationPreview(
+      { version: 1, program: v1 },
+      { version: 2, program: later },
+      urbanSchool,
+      { connection, 'content-filtering': filtering },
+      new Date('2025-01-10T00:00:00Z'),
+    );
+    expect(m.moved).toEqual([
+      {
+        milestone: 'connection',
+        plannedStart: { from: '2021-01-01', to: '2021-01-01' },
+        deadline: { from: '2021-12-31', to: '2022-06-30' },
+      },
+    ]);
+    expect(m.evidence).toEqual([
+      { milestone: 'content-filtering', evidence: { from: 'content-filter', to: 'connection' }, signOffs: { from: [], to: [] } },
+    ]);
     expect(m.invalidated.map((i) => i.milestone)).toEqual(['content-filtering']);
-    const byHand = migrationPreview({ version: 1, program: v1 }, { version: 2, program: v1 }, urbanSchool, { connection: { ...connection, deadline: '2023-01-31' } }, new Date('2025-01-10T00:00:00Z'));
+    const byHand = migrationPreview(
+      { version: 1, program: v1 },
+      { version: 2, program: v1 },
+      urbanSchool,
+      { connection: { ...connection, deadline: '2023-01-31' } },
+      new Date('2025-01-10T00:00:00Z'),
+    );
     expect(byHand.moved).toEqual([]);
   });
 });
@@ -91,7 +137,13 @@ describe('version 2 of the reference program', () => {
     const v2 = REFERENCE_PROGRAM_V2_DATA as unknown as typeof REFERENCE_PROGRAM_DATA;
     expect({ ...v2, milestones: v2.milestones.slice(0, -1), targets: v2.targets.slice(0, -1) }).toEqual(v1);
     const filtering = V2.milestones.at(-1)!;
-    expect(filtering).toMatchObject({ key: 'content-filtering', dependsOn: ['connection'], evidence: 'content-filter', assignee: 'school', deadline: { kind: 'fixed', date: '2024-09-01' } });
+    expect(filtering).toMatchObject({
+      key: 'content-filtering',
+      dependsOn: ['connection'],
+      evidence: 'content-filter',
+      assignee: 'school',
+      deadline: { kind: 'fixed', date: '2024-09-01' },
+    });
     expect(filtering.title.ru).toBe('Система контентной фильтрации');
     expect(V2.targets.at(-1)).toEqual({ milestone: 'content-filtering', date: '2024-09-01', share: 1, scope: 'all' });
     const m = migrationPreview({ version: 1, program: REFERENCE_PROGRAM }, { version: 2, program: V2 }, urbanSchool, {}, T0);

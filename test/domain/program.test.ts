@@ -35,7 +35,12 @@ describe('reference program', () => {
       expect(m.doneWhen.en.length).toBeGreaterThan(20);
       expect(m.evidence).toBe(m.key);
     }
-    expect(REFERENCE_PROGRAM.milestones.map((m) => m.assignee)).toEqual(['internet-provider', 'equipment-supplier', 'training-provider', 'school']);
+    expect(REFERENCE_PROGRAM.milestones.map((m) => m.assignee)).toEqual([
+      'internet-provider',
+      'equipment-supplier',
+      'training-provider',
+      'school',
+    ]);
     expect(REFERENCE_PROGRAM.milestones[3]!.dependsOn).toEqual(['connection', 'equipment']);
   });
 
@@ -158,7 +163,10 @@ describe('loadProgram refuses a program that cannot run, naming the problem', ()
     (data.targets as unknown[]).push({ milestone: 'sports', date: '2022-01-01', share: 0.5 });
     expect(issuesOf(data)).toEqual([
       { field: 'timeZone', reason: 'unknown time zone: Asia/Nowhere' },
-      { field: `targets.${(data.targets as unknown[]).length - 1}.milestone`, reason: 'target for unknown milestone: "sports" on 2022-01-01' },
+      {
+        field: `targets.${(data.targets as unknown[]).length - 1}.milestone`,
+        reason: 'target for unknown milestone: "sports" on 2022-01-01',
+      },
     ]);
   });
 

@@ -31,7 +31,21 @@ import {
   type MilestoneKey,
   type School,
 } from '../../shared/program/model.js';
-import { contractorActor, contractors, coordinator, manager, otherCoordinator, program, requiredDocuments, ruralSchool, schoolStaff, system, TZ, urbanSchool, viewer } from './fixtures.js';
+import {
+  contractorActor,
+  contractors,
+  coordinator,
+  manager,
+  otherCoordinator,
+  program,
+  requiredDocuments,
+  ruralSchool,
+  schoolStaff,
+  system,
+  TZ,
+  urbanSchool,
+  viewer,
+} from './fixtures.js';
 
 const KEYS = program.milestones.map((m) => m.key);
 const ORGS = ['omsk-net', 'rostelecom', 'supplier-1', 'irooo', urbanSchool.id, ruralSchool.id, 'stranger'];
@@ -53,11 +67,16 @@ const actArb = fc.record({
 const PLANNED: KitItem[] = ['teacher-laptop', 'student-laptop', 'mfp', 'interactive-panel', 'network-equipment'];
 
 const evidenceArb: fc.Arbitrary<Evidence> = fc.oneof(
-  fc.record({ kind: fc.constant('connection' as const), bandwidthMbps: fc.constantFrom(10, 49, 50, 99, 100, 1000) }).chain((e) => actArb.map((a) => ({ ...e, ...a }))),
+  fc
+    .record({ kind: fc.constant('connection' as const), bandwidthMbps: fc.constantFrom(10, 49, 50, 99, 100, 1000) })
+    .chain((e) => actArb.map((a) => ({ ...e, ...a }))),
   fc
     .record({
       kind: fc.constant('equipment' as const),
-      items: fc.array(fc.record({ item: fc.constantFrom(...PLANNED), quantity: fc.integer({ min: 0, max: 16 }) }), { minLength: 1, maxLength: 8 }),
+      items: fc.array(fc.record({ item: fc.constantFrom(...PLANNED), quantity: fc.integer({ min: 0, max: 16 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
       full: fc.boolean(),
     })
     .chain(({ full, ...e }) =>
@@ -65,16 +84,27 @@ const evidenceArb: fc.Arbitrary<Evidence> = fc.oneof(
         ...e,
         ...a,
         // Half the time, deliver the whole planned kit so that equipment can complete.
-        items: full ? Object.entries(urbanSchool.plannedKit).map(([item, quantity]) => ({ item: item as KitItem, quantity: quantity! })) : e.items,
+        items: full
+          ? Object.entries(urbanSchool.plannedKit).map(([item, quantity]) => ({ item: item as KitItem, quantity: quantity! }))
+          : e.items,
       })),
     ),
-  fc.record({ kind: fc.constant('training' as const), teachersTrained: fc.constantFrom(0, 11, 12, 40) }).chain((e) => actArb.map((a) => ({ ...e, ...a }))),
   fc
-    .record({ kind: fc.constant('onboarding' as const), teacherAccounts: fc.constantFrom(0, 12, 50), studentAccounts: fc.constantFrom(0, 599, 600, 900) })
+    .record({ kind: fc.constant('training' as const), teachersTrained: fc.constantFrom(0, 11, 12, 40) })
+    .chain((e) => actArb.map((a) => ({ ...e, ...a }))),
+  fc
+    .record({
+      kind: fc.constant('onboarding' as const),
+      teacherAccounts: fc.constantFrom(0, 12, 50),
+      studentAccounts: fc.constantFrom(0, 599, 600, 900),
+    })
     .chain((e) => actArb.map((a) => ({ ...e, ...a }))),
 );
 
-const reasonArb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('budget review', 'act not signed') }, { weight: 1, arbitrary: fc.constantFrom('no', '   ') });
+const reasonArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('budget review', 'act not signed') },
+  { weight: 1, arbitrary: fc.constantFrom('no', '   ') },
+);
 
 /** Evidence that meets the standard for the milestone (resolved when the step runs). */
 const GOOD = 'good-evidence' as const;
@@ -84,7 +114,11 @@ function goodEvidenceFor(key: MilestoneKey, school: School): Evidence {
     case 'connection':
       return { kind: 'connection', ...act, bandwidthMbps: school.urban ? 100 : 50 };
     case 'equipment':
-      return { kind: 'equipment', ...act, items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item: item as KitItem, quantity: quantity! })) };
+      return {
+        kind: 'equipment',
+        ...act,
+        items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item: item as KitItem, quantity: quantity! })),
+      };
     case 'training':
       return { kind: 'training', ...act, teachersTrained: school.teachersToTrain };
     default:
@@ -94,7 +128,9 @@ function goodEvidenceFor(key: MilestoneKey, school: School): Evidence {
 
 type StepCommand = Command | { type: 'submit'; evidence: typeof GOOD };
 function resolve(command: StepCommand, key: MilestoneKey, school: School): Command {
-  return command.type === 'submit' && command.evidence === GOOD ? { type: 'submit', evidence: goodEvidenceFor(key, school) } : (command as Command);
+  return command.type === 'submit' && command.evidence === GOOD
+    ? { type: 'submit', evidence: goodEvidenceFor(key, school) }
+    : (command as Command);
 }
 
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
@@ -110,7 +146,12 @@ const commandArb: fc.Arbitrary<StepCommand> = fc.oneof(
   w(1, fc.record({ type: fc.constant('waive' as const), reason: reasonArb })),
   w(1, fc.record({ type: fc.constant('reassign' as const), contractor: fc.constantFrom(...ORGS) })),
   w(1, fc.record({ type: fc.constant('reschedule' as const), deadline: dateArb(2021, 2025), reason: reasonArb })),
-  w(3, fc.option(fc.constantFrom(30, 50, 99, 100, 250), { nil: undefined }).map((mbps) => ({ type: 'signoff' as const, ...(mbps !== undefined ? { measuredMbps: mbps } : {}) }))),
+  w(
+    3,
+    fc
+      .option(fc.constantFrom(30, 50, 99, 100, 250), { nil: undefined })
+      .map((mbps) => ({ type: 'signoff' as const, ...(mbps !== undefined ? { measuredMbps: mbps } : {}) })),
+  ),
 );
 
 /** The milestone's current assignee, signed in (resolved when the step runs). */
@@ -130,7 +171,16 @@ type Step =
 
 const minutesArb = fc.integer({ min: 0, max: 30 * 24 * 60 });
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  w(4, fc.record({ kind: fc.constant('command' as const), minutes: minutesArb, key: fc.constantFrom(...KEYS), command: commandArb, actor: stepActorArb })),
+  w(
+    4,
+    fc.record({
+      kind: fc.constant('command' as const),
+      minutes: minutesArb,
+      key: fc.constantFrom(...KEYS),
+      command: commandArb,
+      actor: stepActorArb,
+    }),
+  ),
   w(1, fc.record({ kind: fc.constant('remind' as const), minutes: minutesArb, key: fc.constantFrom(...KEYS), pick: fc.nat() })),
 );
 
@@ -157,71 +207,88 @@ function checkConsistent(ctx: DecisionContext, state: MilestoneState): void {
   if (roles.length > 0) expect(['submitted', 'completed', 'waived', 'on-hold']).toContain(state.status);
   if (state.status === 'completed') expect(roles).toEqual(def.signOffs);
   for (const s of state.signOffs) {
-    if (s.role === 'school-staff' && def.evidence === 'connection') expect(s.measuredMbps).toBeGreaterThanOrEqual(ctx.school.urban ? 100 : 50);
+    if (s.role === 'school-staff' && def.evidence === 'connection')
+      expect(s.measuredMbps).toBeGreaterThanOrEqual(ctx.school.urban ? 100 : 50);
   }
 }
 
 describe('decider invariants', () => {
   it('no sequence of commands and reminders reaches an illegal state', () => {
     fc.assert(
-      fc.property(fc.constantFrom(urbanSchool, ruralSchool), fc.array(stepArb, { minLength: 10, maxLength: 80, size: 'max' }), (school, steps) => {
-        let now = Date.UTC(2021, 0, 1, 2, 0);
-        const start = new Date(now);
-        const states: Record<MilestoneKey, MilestoneState> = {};
-        const logs: Record<MilestoneKey, MilestoneEvent[]> = {};
-        for (const key of KEYS) {
-          states[key] = initialState(program, school, key, start);
-          logs[key] = [];
-        }
-        for (const step of steps) {
-          now += step.minutes * 60_000;
-          const at = new Date(now);
-          const ctx: DecisionContext = { program, school, milestone: step.key, states: { ...states }, contractors, documents: requiredDocuments(step.key) };
-          const before = states[step.key]!;
-          let decision: Decision;
-          if (step.kind === 'command') {
-            const actor = step.actor === ASSIGNEE ? contractorActor(before.assignee ?? 'stranger') : step.actor === STAFF ? schoolStaff(school.id) : step.actor;
-            decision = decide(ctx, resolve(step.command, step.key, school), actor, at);
-          } else {
-            const policy = program.milestones.find((m) => m.key === step.key)!.reminders;
-            const due = reminderSchedule(before, policy, TZ, at);
-            const upcoming = nextReminder(before, policy, TZ, at);
-            const pickable = [...due.map((r) => r.id), ...(upcoming ? [upcoming.id] : [])];
-            if (pickable.length === 0) {
-              expect(remind(ctx, `${school.id}:${step.key}:${before.deadline}:overdue:1`, at).ok).toBe(false);
+      fc.property(
+        fc.constantFrom(urbanSchool, ruralSchool),
+        fc.array(stepArb, { minLength: 10, maxLength: 80, size: 'max' }),
+        (school, steps) => {
+          let now = Date.UTC(2021, 0, 1, 2, 0);
+          const start = new Date(now);
+          const states: Record<MilestoneKey, MilestoneState> = {};
+          const logs: Record<MilestoneKey, MilestoneEvent[]> = {};
+          for (const key of KEYS) {
+            states[key] = initialState(program, school, key, start);
+            logs[key] = [];
+          }
+          for (const step of steps) {
+            now += step.minutes * 60_000;
+            const at = new Date(now);
+            const ctx: DecisionContext = {
+              program,
+              school,
+              milestone: step.key,
+              states: { ...states },
+              contractors,
+              documents: requiredDocuments(step.key),
+            };
+            const before = states[step.key]!;
+            let decision: Decision;
+            if (step.kind === 'command') {
+              const actor =
+                step.actor === ASSIGNEE
+                  ? contractorActor(before.assignee ?? 'stranger')
+                  : step.actor === STAFF
+                    ? schoolStaff(school.id)
+                    : step.actor;
+              decision = decide(ctx, resolve(step.command, step.key, school), actor, at);
+            } else {
+              const policy = program.milestones.find((m) => m.key === step.key)!.reminders;
+              const due = reminderSchedule(before, policy, TZ, at);
+              const upcoming = nextReminder(before, policy, TZ, at);
+              const pickable = [...due.map((r) => r.id), ...(upcoming ? [upcoming.id] : [])];
+              if (pickable.length === 0) {
+                expect(remind(ctx, `${school.id}:${step.key}:${before.deadline}:overdue:1`, at).ok).toBe(false);
+                continue;
+              }
+              const id = pickable[step.pick % pickable.length]!;
+              decision = remind(ctx, id, at);
+              // Only reminders that are due go out.
+              expect(decision.ok).toBe(due.some((r) => r.id === id));
+            }
+            if (!decision.ok) {
+              expect(decision.rejection.message.length).toBeGreaterThan(0);
               continue;
             }
-            const id = pickable[step.pick % pickable.length]!;
-            decision = remind(ctx, id, at);
-            // Only reminders that are due go out.
-            expect(decision.ok).toBe(due.some((r) => r.id === id));
+            // A closed milestone never changes again.
+            expect(isTerminal(before)).toBe(false);
+            expect(decision.events.length).toBeGreaterThan(0);
+            let folded = before;
+            for (const event of decision.events) {
+              MilestoneEvent.parse(event);
+              expect(event.version).toBe(folded.version + 1);
+              folded = evolve(folded, event);
+            }
+            for (const n of decision.notifications) Notification.parse(n);
+            expect(decision.state).toEqual(folded);
+            expect(folded.version).toBeGreaterThan(before.version);
+            states[step.key] = folded;
+            logs[step.key]!.push(...decision.events);
+            checkConsistent({ ...ctx, states }, folded);
           }
-          if (!decision.ok) {
-            expect(decision.rejection.message.length).toBeGreaterThan(0);
-            continue;
+          // The audit log alone rebuilds every state.
+          for (const key of KEYS) {
+            expect(logs[key]!.reduce(evolve, initialState(program, school, key, start))).toEqual(states[key]);
+            expect(states[key]!.version).toBe(logs[key]!.length);
           }
-          // A closed milestone never changes again.
-          expect(isTerminal(before)).toBe(false);
-          expect(decision.events.length).toBeGreaterThan(0);
-          let folded = before;
-          for (const event of decision.events) {
-            MilestoneEvent.parse(event);
-            expect(event.version).toBe(folded.version + 1);
-            folded = evolve(folded, event);
-          }
-          for (const n of decision.notifications) Notification.parse(n);
-          expect(decision.state).toEqual(folded);
-          expect(folded.version).toBeGreaterThan(before.version);
-          states[step.key] = folded;
-          logs[step.key]!.push(...decision.events);
-          checkConsistent({ ...ctx, states }, folded);
-        }
-        // The audit log alone rebuilds every state.
-        for (const key of KEYS) {
-          expect(logs[key]!.reduce(evolve, initialState(program, school, key, start))).toEqual(states[key]);
-          expect(states[key]!.version).toBe(logs[key]!.length);
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -232,12 +299,24 @@ describe('decider invariants', () => {
       { status: 'waived', closedAt: '2022-01-01T00:00:00.000Z' },
     ] as const;
     fc.assert(
-      fc.property(fc.constantFrom(...closed), fc.constantFrom(...KEYS), commandArb, actorArb, fc.date({ min: new Date('2021-01-01'), max: new Date('2026-01-01'), noInvalidDate: true }), (extra, key, command, actor, at) => {
-        const state: MilestoneState = { ...initialState(program, urbanSchool, key, at), version: 7, assignee: 'omsk-net', ...extra };
-        const d = decide({ program, school: urbanSchool, milestone: key, states: { [key]: state }, contractors }, resolve(command, key, urbanSchool), actor, at);
-        expect(d.ok).toBe(false);
-        expect(isOverdue(state, at, TZ)).toBe(false);
-      }),
+      fc.property(
+        fc.constantFrom(...closed),
+        fc.constantFrom(...KEYS),
+        commandArb,
+        actorArb,
+        fc.date({ min: new Date('2021-01-01'), max: new Date('2026-01-01'), noInvalidDate: true }),
+        (extra, key, command, actor, at) => {
+          const state: MilestoneState = { ...initialState(program, urbanSchool, key, at), version: 7, assignee: 'omsk-net', ...extra };
+          const d = decide(
+            { program, school: urbanSchool, milestone: key, states: { [key]: state }, contractors },
+            resolve(command, key, urbanSchool),
+            actor,
+            at,
+          );
+          expect(d.ok).toBe(false);
+          expect(isOverdue(state, at, TZ)).toBe(false);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -9,7 +9,7 @@ import {
   reminderSchedule,
   type Decision,
 } from '../../shared/domain/index.js';
-import type { MilestoneState} from '../../shared/program/model.js';
+import type { MilestoneState } from '../../shared/program/model.js';
 import { MilestoneEvent, Notification, ReminderPolicy } from '../../shared/program/model.js';
 import { context, goodEvidence, program, stateWith, TZ, urbanSchool } from './fixtures.js';
 
@@ -102,7 +102,9 @@ describe('reminderSchedule', () => {
 
   it('without the working-day rule, reminders keep their day', () => {
     const everyDay = ReminderPolicy.parse({ onWorkingDays: false });
-    expect(brief(open({ deadline: '2021-12-30' }), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe('overdue:1 2021-12-31 03:00 district-coordinator -1');
+    expect(brief(open({ deadline: '2021-12-30' }), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe(
+      'overdue:1 2021-12-31 03:00 district-coordinator -1',
+    );
   });
 
   it('leaves out reminders due before the milestone was started', () => {
@@ -110,7 +112,9 @@ describe('reminderSchedule', () => {
       'before:7 2021-12-24 03:00 assignee 17',
       'before:1 2021-12-30 03:00 assignee 11',
     ]);
-    expect(brief(open({ startedAt: '2021-12-01T03:00:00.000Z' }), policy, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 03:00 assignee 40']);
+    expect(brief(open({ startedAt: '2021-12-01T03:00:00.000Z' }), policy, new Date('2021-12-02T00:00:00Z'))).toEqual([
+      'before:30 2021-12-01 03:00 assignee 40',
+    ]);
   });
 
   it('only open milestones (active, submitted) have reminders', () => {
@@ -124,7 +128,9 @@ describe('reminderSchedule', () => {
       expect(reminderSchedule(open(extra), policy, TZ)).toEqual([]);
       expect(nextReminder(open(extra), policy, TZ, new Date('2021-06-01T00:00:00Z'))).toBeNull();
     }
-    expect(reminderSchedule(open({ status: 'submitted', submittedAt: STARTED, evidence: goodEvidence.connection }), policy, TZ).length).toBeGreaterThan(3);
+    expect(
+      reminderSchedule(open({ status: 'submitted', submittedAt: STARTED, evidence: goodEvidence.connection }), policy, TZ).length,
+    ).toBeGreaterThan(3);
   });
 
   it('overdue reminders go on until the horizon (a year after the due day by default)', () => {
@@ -141,7 +147,13 @@ describe('reminderSchedule', () => {
     expect(first[3]).toBe('omsk-school-17:connection:2021-12-31:overdue:1');
     const moved = reminderSchedule(open({ deadline: '2022-06-30' }), policy, TZ).map((r) => r.id);
     expect(moved.some((id) => first.includes(id))).toBe(false);
-    expect(parseReminderId(first[3]!)).toEqual({ schoolId: 'omsk-school-17', milestone: 'connection', deadline: '2021-12-31', kind: 'overdue', n: 1 });
+    expect(parseReminderId(first[3]!)).toEqual({
+      schoolId: 'omsk-school-17',
+      milestone: 'connection',
+      deadline: '2021-12-31',
+      kind: 'overdue',
+      n: 1,
+    });
     expect(reminderId(parseReminderId(first[0]!)!)).toBe(first[0]);
     expect(parseReminderId('x:connection:2021-12-31:later:1')).toBeNull();
   });
@@ -174,7 +186,9 @@ describe('escalation', () => {
     const waiting = { status: 'submitted' as const, assignee: 'omsk-net' };
     expect(reminderRecipients('assignee', waiting, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
     expect(reminderRecipients('district-coordinator', waiting, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
-    expect(reminderRecipients('assignee', { status: 'active', assignee: null }, urbanSchool)).toEqual([{ type: 'district-coordinator', district: 'omsk' }]);
+    expect(reminderRecipients('assignee', { status: 'active', assignee: null }, urbanSchool)).toEqual([
+      { type: 'district-coordinator', district: 'omsk' },
+    ]);
   });
 });
 
@@ -221,7 +235,12 @@ describe('remind', () => {
     expect(d.state).toMatchObject({ version: 6, status: 'active', updatedAt: '2021-12-24T03:00:00.000Z' });
     expect(d.notifications).toHaveLength(1);
     const n = d.notifications[0]!;
-    expect(n).toMatchObject({ id: 'omsk-school-17:connection:2021-12-31:before:7:contractor-omsk-net', kind: 'reminder', level: 'assignee', deadline: '2021-12-31' });
+    expect(n).toMatchObject({
+      id: 'omsk-school-17:connection:2021-12-31:before:7:contractor-omsk-net',
+      kind: 'reminder',
+      level: 'assignee',
+      deadline: '2021-12-31',
+    });
     expect(n.subject.ru).toBe('Напоминание: Подключение к сети «Интернет» — срок 10.01.2022');
     expect(n.subject.en).toBe('Reminder: Internet connection due 10 January 2022');
     expect(n.body.ru).toContain('завершить до 10.01.2022 включительно (срок 31.12.2021 — нерабочий день) (дней до срока: 17)');
@@ -249,14 +268,18 @@ describe('remind', () => {
 
   it('refuses a reminder that is not due yet, stale, unknown, for another milestone or for a closed one', () => {
     const at = new Date('2022-01-20T00:00:00Z');
-    expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T02:59:59Z')))).toBe('not-allowed');
+    expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T02:59:59Z')))).toBe(
+      'not-allowed',
+    );
     expect(code(remind(ctx(open({ deadline: '2022-06-30' })), 'omsk-school-17:connection:2021-12-31:overdue:1', at))).toBe('not-allowed');
     expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:before:5', at))).toBe('not-allowed');
     expect(code(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:2', at))).toBe('not-allowed');
     expect(code(remind(ctx(open()), 'omsk-school-17:equipment:2021-12-31:overdue:1', at))).toBe('invalid');
     expect(code(remind(ctx(open()), 'other-school:connection:2021-12-31:overdue:1', at))).toBe('invalid');
     expect(code(remind(ctx(open()), 'garbage', at))).toBe('invalid');
-    expect(code(remind(ctx(open({ status: 'completed', closedAt: STARTED })), 'omsk-school-17:connection:2021-12-31:overdue:1', at))).toBe('not-allowed');
+    expect(code(remind(ctx(open({ status: 'completed', closedAt: STARTED })), 'omsk-school-17:connection:2021-12-31:overdue:1', at))).toBe(
+      'not-allowed',
+    );
     expect(code(remind(context('sports'), 'omsk-school-17:sports:2021-12-31:overdue:1', at))).toBe('not-found');
   });
 
@@ -264,7 +287,11 @@ describe('remind', () => {
     // Deadline 2024-01-07, a holiday, due Tuesday 2024-01-09: before:7 (Sunday 2023-12-31) and before:1
     // (Saturday 2024-01-06) both move to the 9th, where only before:1 goes out.
     const sunday = open({ deadline: '2024-01-07' });
-    const d = remind(context('connection', { connection: sunday }), 'omsk-school-17:connection:2024-01-07:before:7', new Date('2024-01-20T00:00:00Z'));
+    const d = remind(
+      context('connection', { connection: sunday }),
+      'omsk-school-17:connection:2024-01-07:before:7',
+      new Date('2024-01-20T00:00:00Z'),
+    );
     expect(code(d)).toBe('not-allowed');
   });
 });

@@ -9,7 +9,11 @@ const manager: Actor = { role: 'program-manager', sub: 'pm' };
 const evidence = { kind: 'connection', actNumber: 'A-1', actDate: '2022-01-01', bandwidthMbps: 100 } as const;
 
 /** The events of one milestone, versions numbered in order. */
-function history(schoolId: string, milestone: string, steps: (Record<string, unknown> & { type: MilestoneEvent['type']; at: string })[]): MilestoneEvent[] {
+function history(
+  schoolId: string,
+  milestone: string,
+  steps: (Record<string, unknown> & { type: MilestoneEvent['type']; at: string })[],
+): MilestoneEvent[] {
   return steps.map((s, i) => ({ schoolId, milestone, actor: manager, version: i + 1, ...s }) as MilestoneEvent);
 }
 
@@ -59,8 +63,34 @@ describe('contractor scorecards', () => {
     ];
     const rows = scorecards({ milestones, events: [...events].reverse(), now: new Date('2022-12-10T00:00:00Z'), timeZone: TZ });
     expect(rows).toEqual([
-      { contractor: 'A', milestone: 'connection', accepted: 1, onTime: 0, onTimeShare: 0, meanDelay: 2, p90Delay: 2, submissions: 3, rejections: 2, rejectionRate: 0.6667, open: 0, overdue: 0 },
-      { contractor: 'B', milestone: 'connection', accepted: 1, onTime: 1, onTimeShare: 1, meanDelay: 0, p90Delay: 0, submissions: 1, rejections: 0, rejectionRate: 0, open: 2, overdue: 1 },
+      {
+        contractor: 'A',
+        milestone: 'connection',
+        accepted: 1,
+        onTime: 0,
+        onTimeShare: 0,
+        meanDelay: 2,
+        p90Delay: 2,
+        submissions: 3,
+        rejections: 2,
+        rejectionRate: 0.6667,
+        open: 0,
+        overdue: 0,
+      },
+      {
+        contractor: 'B',
+        milestone: 'connection',
+        accepted: 1,
+        onTime: 1,
+        onTimeShare: 1,
+        meanDelay: 0,
+        p90Delay: 0,
+        submissions: 1,
+        rejections: 0,
+        rejectionRate: 0,
+        open: 2,
+        overdue: 1,
+      },
     ]);
   });
 

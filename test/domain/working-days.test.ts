@@ -4,7 +4,14 @@ import { addDays, weekday } from '../../shared/calendar.js';
 import { nextReminder, reminderSchedule } from '../../shared/domain/index.js';
 import { initialState } from '../../shared/domain/evolve.js';
 import { ReminderPolicy, type MilestoneState } from '../../shared/program/model.js';
-import { DECREED_YEARS, dueDay, isWorkingDay, nextWorkingDay, PUBLIC_HOLIDAYS, workingDaysBetween } from '../../shared/working-days/index.js';
+import {
+  DECREED_YEARS,
+  dueDay,
+  isWorkingDay,
+  nextWorkingDay,
+  PUBLIC_HOLIDAYS,
+  workingDaysBetween,
+} from '../../shared/working-days/index.js';
 import { program, TZ, urbanSchool } from './fixtures.js';
 
 /**
@@ -22,23 +29,47 @@ const PUBLISHED: Record<number, { year: number; january: number }> = {
 
 /** The days off each year's decree moved onto a weekday, and the Saturdays it made working days. */
 const DECREED_DAYS_OFF = [
-  '2021-02-22', '2021-11-05', '2021-12-31',
-  '2022-03-07', '2022-05-03', '2022-05-10',
-  '2023-02-24', '2023-05-08',
-  '2024-04-29', '2024-04-30', '2024-05-10', '2024-12-30', '2024-12-31',
-  '2025-05-02', '2025-05-08', '2025-06-13', '2025-11-03', '2025-12-31',
-  '2026-01-09', '2026-12-31',
+  '2021-02-22',
+  '2021-11-05',
+  '2021-12-31',
+  '2022-03-07',
+  '2022-05-03',
+  '2022-05-10',
+  '2023-02-24',
+  '2023-05-08',
+  '2024-04-29',
+  '2024-04-30',
+  '2024-05-10',
+  '2024-12-30',
+  '2024-12-31',
+  '2025-05-02',
+  '2025-05-08',
+  '2025-06-13',
+  '2025-11-03',
+  '2025-12-31',
+  '2026-01-09',
+  '2026-12-31',
 ];
 const WORKING_SATURDAYS = ['2021-02-20', '2022-03-05', '2024-04-27', '2024-11-02', '2024-12-28', '2025-11-01'];
 /** Weekday days off by the Labour Code's own rule: a holiday on a weekend gives the next weekday off. */
-const HOLIDAY_ON_WEEKEND_MOVED = ['2021-05-03', '2021-05-10', '2021-06-14', '2022-05-02', '2022-06-13', '2023-11-06', '2026-03-09', '2026-05-11'];
+const HOLIDAY_ON_WEEKEND_MOVED = [
+  '2021-05-03',
+  '2021-05-10',
+  '2021-06-14',
+  '2022-05-02',
+  '2022-06-13',
+  '2023-11-06',
+  '2026-03-09',
+  '2026-05-11',
+];
 
 const YEARS = [2021, 2022, 2023, 2024, 2025, 2026];
 
 describe('the Russian production calendar', () => {
   it('has every year from 2021 to 2026, each naming its decree', () => {
     expect(DECREED_YEARS.map((y) => y.year)).toEqual(YEARS);
-    for (const y of DECREED_YEARS) expect(y.source[0]).toMatch(new RegExp(`^Постановление Правительства РФ от .* «О переносе выходных дней в ${y.year} году»$`));
+    for (const y of DECREED_YEARS)
+      expect(y.source[0]).toMatch(new RegExp(`^Постановление Правительства РФ от .* «О переносе выходных дней в ${y.year} году»$`));
   });
 
   it.each(YEARS)('%i: as many working days as the published calendar, in the year and in January', (year) => {
@@ -122,7 +153,12 @@ describe('reminders and escalations follow the production calendar', () => {
         (offset, p) => {
           const deadline = new Date(first + offset * 86_400_000).toISOString().slice(0, 10);
           const state = openMilestone(deadline);
-          const list = reminderSchedule(state, ReminderPolicy.parse(p), TZ, new Date(Date.parse(`${deadline}T00:00:00Z`) + 90 * 86_400_000));
+          const list = reminderSchedule(
+            state,
+            ReminderPolicy.parse(p),
+            TZ,
+            new Date(Date.parse(`${deadline}T00:00:00Z`) + 90 * 86_400_000),
+          );
           for (const r of list) {
             expect(NEVER.has(r.date), `${r.id} on ${r.date}`).toBe(false);
             expect(isWorkingDay(r.date), `${r.id} on ${r.date}`).toBe(true);

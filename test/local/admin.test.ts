@@ -69,5 +69,9 @@ it('creates the first program manager of an empty system, who then signs in and 
 });
 
 it('says so when the local system is not running', async () => {
-  await expect(run(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['infra/admin.ts', 'list-users', '--data', path.join(dataDir, 'nothing-here')], { cwd: REPO_ROOT })).rejects.toThrow(/not running/);
+  await expect(
+    run(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['infra/admin.ts', 'list-users', '--data', path.join(dataDir, 'nothing-here')], {
+      cwd: REPO_ROOT,
+    }),
+  ).rejects.toThrow(/not running/);
 });

@@ -24,8 +24,14 @@ function externalIPv4(): string | undefined {
 function tryConnect(host: string, port: number): Promise<'connected' | string> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    socket.setTimeout(5_000, () => { socket.destroy(); resolve('timeout'); });
-    socket.once('connect', () => { socket.destroy(); resolve('connected'); });
+    socket.setTimeout(5_000, () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
@@ -35,12 +41,18 @@ function listeningSockets(pids: number[]): { address: string; port: number }[] {
   const inodes = new Set<string>();
   for (const pid of pids) {
     let fds: string[];
-    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       try {
         const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
         if (m) inodes.add(m[1]!);
-      } catch { /* closed meanwhile */ }
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   const out: { address: string; port: number }[] = [];
@@ -63,7 +75,10 @@ function procAddress(hex: string): string {
   if (isMappedV4) return `::ffff:${bytes.slice(12).join('.')}`;
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':').replace(/\b(?:0:)+0\b/, ':').replace(/^:?:/, '::');
+  return groups
+    .join(':')
+    .replace(/\b(?:0:)+0\b/, ':')
+    .replace(/^:?:/, '::');
 }
 
 function isLoopback(address: string): boolean {
@@ -77,7 +92,9 @@ function descendants(root: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   const out = [root];
   for (let i = 0; i < out.length; i++) for (const [pid, ppid] of parent) if (ppid === out[i]) out.push(pid);
@@ -86,40 +103,49 @@ function descendants(root: number): number[] {
 
 const external = externalIPv4();
 
-describe.skipIf(!external)(`local servers are reachable from this machine only (non-loopback address ${external ?? 'none: the machine has no non-loopback IPv4 address'})`, () => {
-  let stack: LocalStack;
-  let dataDir: string;
+describe.skipIf(!external)(
+  `local servers are reachable from this machine only (non-loopback address ${external ?? 'none: the machine has no non-loopback IPv4 address'})`,
+  () => {
+    let stack: LocalStack;
+    let dataDir: string;
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'cos-loopback-'));
-    stack = await startLocalStack({ dataDir, dynamodbEndpoint: dynamodbEndpoint(), tableName: `loopback-${path.basename(dataDir)}`, seed: false, startWorkflows: false });
-  });
+    beforeAll(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'cos-loopback-'));
+      stack = await startLocalStack({
+        dataDir,
+        dynamodbEndpoint: dynamodbEndpoint(),
+        tableName: `loopback-${path.basename(dataDir)}`,
+        seed: false,
+        startWorkflows: false,
+      });
+    });
 
-  afterAll(async () => {
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await stack?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
 
-  const servers = (): Record<string, number> => ({
-    'HTTP gateway (API, dashboard, token issuer keys)': stack.port,
-    'Step Functions API': Number(new URL(stack.sfnEndpoint).port),
-    'Lambda API': Number(new URL(stack.lambdaEndpoint).port),
-    'DynamoDB Local': Number(new URL(stack.dynamodbEndpoint).port),
-  });
+    const servers = (): Record<string, number> => ({
+      'HTTP gateway (API, dashboard, token issuer keys)': stack.port,
+      'Step Functions API': Number(new URL(stack.sfnEndpoint).port),
+      'Lambda API': Number(new URL(stack.lambdaEndpoint).port),
+      'DynamoDB Local': Number(new URL(stack.dynamodbEndpoint).port),
+    });
 
-  it('refuses connections through the non-loopback address and accepts them on loopback', async () => {
-    const seen: Record<string, { loopback: string; external: string }> = {};
-    for (const [name, port] of Object.entries(servers())) {
-      seen[name] = { loopback: await tryConnect('127.0.0.1', port), external: await tryConnect(external!, port) };
-    }
-    for (const name of Object.keys(seen)) expect(seen[name], name).toEqual({ loopback: 'connected', external: 'ECONNREFUSED' });
-  });
+    it('refuses connections through the non-loopback address and accepts them on loopback', async () => {
+      const seen: Record<string, { loopback: string; external: string }> = {};
+      for (const [name, port] of Object.entries(servers())) {
+        seen[name] = { loopback: await tryConnect('127.0.0.1', port), external: await tryConnect(external!, port) };
+      }
+      for (const name of Object.keys(seen)) expect(seen[name], name).toEqual({ loopback: 'connected', external: 'ECONNREFUSED' });
+    });
 
-  it.skipIf(process.platform !== 'linux')('has no listening socket outside loopback in this process or its children', () => {
-    const sockets = listeningSockets(descendants(process.pid));
-    const ports = new Set(sockets.map((s) => s.port));
-    // The listing does see the stack's servers (DynamoDB Local is the test run's, a child of another process).
-    for (const [name, port] of Object.entries(servers())) if (name !== 'DynamoDB Local') expect(ports.has(port), name).toBe(true);
-    expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
-  });
-});
+    it.skipIf(process.platform !== 'linux')('has no listening socket outside loopback in this process or its children', () => {
+      const sockets = listeningSockets(descendants(process.pid));
+      const ports = new Set(sockets.map((s) => s.port));
+      // The listing does see the stack's servers (DynamoDB Local is the test run's, a child of another process).
+      for (const [name, port] of Object.entries(servers())) if (name !== 'DynamoDB Local') expect(ports.has(port), name).toBe(true);
+      expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
+    });
+  },
+);

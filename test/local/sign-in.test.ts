@@ -17,7 +17,13 @@ let email: string;
 let temporaryPassword: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ dynamodbEndpoint: dynamodbEndpoint(), cognitoEndpoint: cognitoEndpoint(), tableName: `signin-${Date.now()}`, seed: false, startWorkflows: false });
+  stack = await startLocalStack({
+    dynamodbEndpoint: dynamodbEndpoint(),
+    cognitoEndpoint: cognitoEndpoint(),
+    tableName: `signin-${Date.now()}`,
+    seed: false,
+    startWorkflows: false,
+  });
   const directory = createUserDirectory({ client: stack.directory.client, userPoolId: stack.directory.userPoolId, invitations: 'return' });
   const invited = await directory.invite({ name: 'Ирина Петрова', email: 'irina@example.org', role: 'program-manager' });
   email = invited.user.email;
@@ -28,12 +34,20 @@ afterAll(async () => {
 });
 
 describe('the authorization-code flow with PKCE', () => {
-  it('the first sign-in needs the temporary password, then a new one; the token is the directory\'s and the API takes it', async () => {
-    await expect(signInThroughPages(stack.url, email, 'Wrong-temporary-1!', { newPassword: 'Irina-own-pass-1!' })).rejects.toThrow(/Incorrect/);
+  it("the first sign-in needs the temporary password, then a new one; the token is the directory's and the API takes it", async () => {
+    await expect(signInThroughPages(stack.url, email, 'Wrong-temporary-1!', { newPassword: 'Irina-own-pass-1!' })).rejects.toThrow(
+      /Incorrect/,
+    );
     await expect(signInThroughPages(stack.url, email, temporaryPassword)).rejects.toThrow(/new password/);
     const token = await signInThroughPages(stack.url, email, temporaryPassword, { newPassword: 'Irina-own-pass-1!' });
     const claims = decodeJwt(token);
-    expect(claims).toMatchObject({ iss: stack.directory.issuer, aud: stack.directory.clientId, token_use: 'id', email, 'cognito:groups': ['program-manager'] });
+    expect(claims).toMatchObject({
+      iss: stack.directory.issuer,
+      aud: stack.directory.clientId,
+      token_use: 'id',
+      email,
+      'cognito:groups': ['program-manager'],
+    });
     const me = await fetch(`${stack.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ role: 'program-manager', email, sub: claims.sub });
@@ -64,7 +78,13 @@ describe('the authorization-code flow with PKCE', () => {
   it('refuses an authorization request without PKCE, for another client, or back to an unregistered address', async () => {
     const config = await signInConfigOf(stack.url);
     const { challenge } = pkce();
-    const base = { response_type: 'code', client_id: config.clientId, redirect_uri: `${stack.url}/`, code_challenge: challenge, code_challenge_method: 'S256' };
+    const base = {
+      response_type: 'code',
+      client_id: config.clientId,
+      redirect_uri: `${stack.url}/`,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    };
     const ask = (params: Record<string, string>) => fetch(`${config.authorizeUrl}?${new URLSearchParams(params).toString()}`);
     expect((await ask(base)).status).toBe(200);
     const { code_challenge: _, ...noChallenge } = base;
@@ -76,9 +96,17 @@ describe('the authorization-code flow with PKCE', () => {
 
   it('sends sign-out back to the dashboard only', async () => {
     const config = await signInConfigOf(stack.url);
-    const out = await fetch(`${config.logoutUrl}?client_id=${config.clientId}&logout_uri=${encodeURIComponent(`${stack.url}/`)}`, { redirect: 'manual' });
+    const out = await fetch(`${config.logoutUrl}?client_id=${config.clientId}&logout_uri=${encodeURIComponent(`${stack.url}/`)}`, {
+      redirect: 'manual',
+    });
     expect(out.status).toBe(302);
     expect(out.headers.get('location')).toBe(`${stack.url}/`);
-    expect((await fetch(`${config.logoutUrl}?client_id=${config.clientId}&logout_uri=${encodeURIComponent('https://evil.example/')}`, { redirect: 'manual' })).status).toBe(400);
+    expect(
+      (
+        await fetch(`${config.logoutUrl}?client_id=${config.clientId}&logout_uri=${encodeURIComponent('https://evil.example/')}`, {
+          redirect: 'manual',
+        })
+      ).status,
+    ).toBe(400);
   });
 });

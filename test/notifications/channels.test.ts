@@ -6,7 +6,13 @@
 import type { CognitoIdentityProviderClient, UserType } from '@aws-sdk/client-cognito-identity-provider';
 import type { ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
-import { channelConfigFromEnv, plainText, recipientAttributes, snsSubject, UserDirectoryRecipients } from '../../functions/notifications/channels.js';
+import {
+  channelConfigFromEnv,
+  plainText,
+  recipientAttributes,
+  snsSubject,
+  UserDirectoryRecipients,
+} from '../../functions/notifications/channels.js';
 
 function user(email: string, attrs: Record<string, string> = {}, enabled = true): UserType {
   return {
@@ -34,7 +40,11 @@ function directory(groups: Record<string, UserType[]>) {
 
 describe('e-mail recipients from the user pool', () => {
   const pool = {
-    contractor: [user('a@isp.ru', { 'custom:org': 'isp' }), user('b@other.ru', { 'custom:org': 'other' }), user('c@isp.ru', { 'custom:org': 'isp' }, false)],
+    contractor: [
+      user('a@isp.ru', { 'custom:org': 'isp' }),
+      user('b@other.ru', { 'custom:org': 'other' }),
+      user('c@isp.ru', { 'custom:org': 'isp' }, false),
+    ],
     'district-coordinator': [
       user('tara@omsk.ru', { 'custom:district': 'tara' }),
       user('TARA2@omsk.ru', { 'custom:district': 'tara' }),
@@ -72,7 +82,10 @@ describe('message details', () => {
 
   it('recipient attributes name the scope for subscription filter policies', () => {
     expect(recipientAttributes({ type: 'contractor', org: 'isp' })).toEqual({ recipientType: 'contractor', org: 'isp' });
-    expect(recipientAttributes({ type: 'district-coordinator', district: 'tara' })).toEqual({ recipientType: 'district-coordinator', district: 'tara' });
+    expect(recipientAttributes({ type: 'district-coordinator', district: 'tara' })).toEqual({
+      recipientType: 'district-coordinator',
+      district: 'tara',
+    });
     expect(recipientAttributes({ type: 'program-manager' })).toEqual({ recipientType: 'program-manager' });
   });
 
@@ -84,7 +97,9 @@ describe('message details', () => {
 describe('channel configuration', () => {
   it('is read from NOTIFY_CHANNEL and what that channel needs', () => {
     expect(channelConfigFromEnv({ NOTIFY_CHANNEL: 'log' })).toEqual({ NOTIFY_CHANNEL: 'log' });
-    expect(channelConfigFromEnv({ NOTIFY_CHANNEL: 'sns', NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-central-1:1:t' })).toMatchObject({ NOTIFY_CHANNEL: 'sns' });
+    expect(channelConfigFromEnv({ NOTIFY_CHANNEL: 'sns', NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-central-1:1:t' })).toMatchObject({
+      NOTIFY_CHANNEL: 'sns',
+    });
     expect(() => channelConfigFromEnv({ NOTIFY_CHANNEL: 'sns' })).toThrow(/NOTIFY_TOPIC_ARN/);
     expect(() => channelConfigFromEnv({ NOTIFY_CHANNEL: 'ses', SES_FROM_ADDRESS: 'noreply@example.org' })).toThrow(/USER_POOL_ID/);
     expect(() => channelConfigFromEnv({})).toThrow(/NOTIFY_CHANNEL/);

@@ -13,7 +13,13 @@ import { createStore, keys, type MilestoneStore } from '../../shared/store/index
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SesChannel, type DeliveryChannel, type OutgoingMessage, type RecipientDirectory, type SendOutcome } from '../../functions/notifications/channels.js';
+import {
+  SesChannel,
+  type DeliveryChannel,
+  type OutgoingMessage,
+  type RecipientDirectory,
+  type SendOutcome,
+} from '../../functions/notifications/channels.js';
 import { createDispatcher, notificationIdOf } from '../../functions/notifications/dispatcher.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 import { createTestTable } from '../support/table.js';
@@ -83,7 +89,11 @@ describe('stream batches', () => {
   });
 
   it('sends the notification as stored, with its routing attributes', async () => {
-    const n = notification('stream-attrs', 'stream-attrs', { recipient: { type: 'district-coordinator', district: 'tara' }, kind: 'escalation', level: 'district-coordinator' });
+    const n = notification('stream-attrs', 'stream-attrs', {
+      recipient: { type: 'district-coordinator', district: 'tara' },
+      kind: 'escalation',
+      level: 'district-coordinator',
+    });
     await outbox(n.schoolId, [n]);
     const channel = new RecordingChannel();
     await createDispatcher({ store, channel, clock, logger, metrics }).handleStream(batch(record(n.id)));
@@ -93,7 +103,13 @@ describe('stream batches', () => {
         recipient: n.recipient,
         subject: n.subject,
         body: n.body,
-        attributes: { kind: 'escalation', level: 'district-coordinator', schoolId: n.schoolId, milestone: 'connection', deadline: n.deadline },
+        attributes: {
+          kind: 'escalation',
+          level: 'district-coordinator',
+          schoolId: n.schoolId,
+          milestone: 'connection',
+          deadline: n.deadline,
+        },
       },
     ]);
   });
@@ -101,7 +117,10 @@ describe('stream batches', () => {
   it('ignores records that are not outbox items and notifications that are gone', async () => {
     const channel = new RecordingChannel();
     const dispatcher = createDispatcher({ store, channel, clock, logger, metrics });
-    const school: DynamoDBRecord = { ...record('x'), dynamodb: { Keys: { PK: { S: 'SCHOOL#s-1' }, SK: { S: 'PROFILE' } }, SequenceNumber: '1' } };
+    const school: DynamoDBRecord = {
+      ...record('x'),
+      dynamodb: { Keys: { PK: { S: 'SCHOOL#s-1' }, SK: { S: 'PROFILE' } }, SequenceNumber: '1' },
+    };
     expect(notificationIdOf(school)).toBeNull();
     expect(await dispatcher.handleStream(batch(school, record('never-written')))).toEqual({ batchItemFailures: [] });
     expect(channel.sent).toEqual([]);
@@ -135,7 +154,9 @@ describe('the daily re-drive', () => {
     await outbox(b.schoolId, [b]);
     const channel = new RecordingChannel(new Set(['redrive-fail-a']));
     const dispatcher = createDispatcher({ store, channel, clock, logger, metrics });
-    await expect(dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-24T03:00:00Z' }, () => 60_000)).rejects.toThrow(/1 notification/);
+    await expect(dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-24T03:00:00Z' }, () => 60_000)).rejects.toThrow(
+      /1 notification/,
+    );
     expect(channel.sent.map((m) => m.id)).toContain('redrive-fail-b');
     expect((await store.getNotification('redrive-fail-a'))!.deliveredAt).toBeNull();
   });
@@ -162,13 +183,20 @@ async function sesSink(refuse: Set<string>) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
         return;
       }
-      const input = JSON.parse(body) as { Destination: { ToAddresses: string[] }; Content: { Simple: { Headers?: { Name: string; Value: string }[] } } };
+      const input = JSON.parse(body) as {
+        Destination: { ToAddresses: string[] };
+        Content: { Simple: { Headers?: { Name: string; Value: string }[] } };
+      };
       const to = input.Destination.ToAddresses.join(',');
       const notificationId = input.Content.Simple.Headers?.find((h) => h.Name === 'X-Cos-Notification-Id')?.Value;
       if (refuse.has(to)) {
         refused.push({ to, notificationId });
         res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'MessageRejected' });
-        res.end(JSON.stringify({ message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${to}` }));
+        res.end(
+          JSON.stringify({
+            message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${to}`,
+          }),
+        );
         return;
       }
       accepted.push({ to, notificationId });
@@ -177,8 +205,21 @@ async function sesSink(refuse: Set<string>) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const client = new SESv2Client({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  return { client, accepted, refused, stop: () => new Promise<void>((resolve) => { client.destroy(); server.close(() => resolve()); }) };
+  const client = new SESv2Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    client,
+    accepted,
+    refused,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        client.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** The contractor's people: three addresses. */
@@ -196,10 +237,19 @@ describe('per-recipient delivery (e-mail through SES)', () => {
     try {
       const n = notification('per-recipient', 'per-recipient', { createdAt: '2021-12-20T09:00:00.000Z' });
       await outbox(n.schoolId, [n]);
-      const channel = new SesChannel(sink.client, 'noreply@cos.example', new Addresses(['a@isp.example', 'b@isp.example', 'c@isp.example']), logger);
+      const channel = new SesChannel(
+        sink.client,
+        'noreply@cos.example',
+        new Addresses(['a@isp.example', 'b@isp.example', 'c@isp.example']),
+        logger,
+      );
       const dispatcher = createDispatcher({ store, channel, clock, logger, metrics });
       // The re-drive sends the other pending notifications of the table too: count this one's messages.
-      const delivered = () => sink.accepted.filter((m) => m.notificationId === n.id).map((m) => m.to).sort();
+      const delivered = () =>
+        sink.accepted
+          .filter((m) => m.notificationId === n.id)
+          .map((m) => m.to)
+          .sort();
       const refused = () => sink.refused.filter((m) => m.notificationId === n.id).map((m) => m.to);
 
       // The stream's first attempt: a and c get it, b refuses; the record fails, so Lambda retries it.
@@ -214,7 +264,9 @@ describe('per-recipient delivery (e-mail through SES)', () => {
       expect(delivered()).toEqual(['a@isp.example', 'c@isp.example']);
 
       // The daily re-drive, still refused: the same.
-      await expect(dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-24T03:00:00Z' }, () => 60_000)).rejects.toThrow(/could not be delivered/);
+      await expect(dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-24T03:00:00Z' }, () => 60_000)).rejects.toThrow(
+        /could not be delivered/,
+      );
       expect(refused()).toHaveLength(3);
       expect(delivered()).toEqual(['a@isp.example', 'c@isp.example']);
 
@@ -223,7 +275,10 @@ describe('per-recipient delivery (e-mail through SES)', () => {
       const result = await dispatcher.redrive({ task: 'redrive-pending', scheduledTime: '2021-12-25T03:00:00Z' }, () => 60_000);
       expect(result.failed).toBe(0);
       expect(delivered()).toEqual(['a@isp.example', 'b@isp.example', 'c@isp.example']);
-      expect(await store.getNotification(n.id)).toMatchObject({ deliveredAt: clock.now().toISOString(), deliveredTo: ['a@isp.example', 'c@isp.example', 'b@isp.example'] });
+      expect(await store.getNotification(n.id)).toMatchObject({
+        deliveredAt: clock.now().toISOString(),
+        deliveredTo: ['a@isp.example', 'c@isp.example', 'b@isp.example'],
+      });
 
       // Nothing is left to send, however often it is asked again.
       await dispatcher.handleStream(batch(r));

@@ -43,7 +43,15 @@ describe('parseSchoolsCsv', () => {
       teachersToTrain: 38,
       students: 912,
     });
-    expect(schools.map((s) => s.district)).toEqual(['omsk-city', 'omsk-city', 'omsk-city', 'tarsky', 'tarsky', 'bolsherechensky', 'azovsky']);
+    expect(schools.map((s) => s.district)).toEqual([
+      'omsk-city',
+      'omsk-city',
+      'omsk-city',
+      'tarsky',
+      'tarsky',
+      'bolsherechensky',
+      'azovsky',
+    ]);
     expect(schools[2]?.name).toBe('МБОУ "Лицей № 64"');
     expect(schools[4]?.name).toBe('МБОУ «Тарская СОШ № 5», корпус 2');
     expect(schools.map((s) => s.urban)).toEqual([true, true, true, true, true, false, false]);
@@ -152,14 +160,14 @@ describe('parseSchoolsCsv', () => {
     expect(errorsOf(parseSchoolsCsv(text, { districts }))).toEqual([
       { line: 2, column: 'id', reason: expect.stringContaining('not closed') },
     ]);
-    expect(errorsOf(parseSchoolsCsv('', { districts }))).toEqual([
-      { line: 1, column: null, reason: expect.stringContaining('empty') },
-    ]);
+    expect(errorsOf(parseSchoolsCsv('', { districts }))).toEqual([{ line: 1, column: null, reason: expect.stringContaining('empty') }]);
     expect(errorsOf(parseSchoolsCsv('\uFEFF\r\n', { districts }))).toHaveLength(1);
   });
 
   it('numbers lines by the file, also after values with line breaks', () => {
-    const text = [HEADER, 'm1,"МБОУ «Школа»\nкорпус 2",tarsky,Тара,true,2022,5,,,,,,', 'm2,Школа,nowhere,Тара,true,2022,5,,,,,,'].join('\n');
+    const text = [HEADER, 'm1,"МБОУ «Школа»\nкорпус 2",tarsky,Тара,true,2022,5,,,,,,', 'm2,Школа,nowhere,Тара,true,2022,5,,,,,,'].join(
+      '\n',
+    );
     expect(errorsOf(parseSchoolsCsv(text, { districts }))).toEqual([
       { line: 4, column: 'district', reason: expect.stringContaining('"nowhere"') },
     ]);

@@ -58,7 +58,11 @@ describe('schoolsToCsv / parseSchoolsCsv round trip (property)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer(), fc.string()), fc.integer({ min: 1, max: 80 }), csvOptions, (seed, total, options) => {
         const { schools } = generateRegion({ seed, schools: total });
-        expect(parseSchoolsCsv(schoolsToCsv(schools, options), { districts })).toStrictEqual({ ok: true, schools, lines: schools.map((_, i) => i + 2) });
+        expect(parseSchoolsCsv(schoolsToCsv(schools, options), { districts })).toStrictEqual({
+          ok: true,
+          schools,
+          lines: schools.map((_, i) => i + 2),
+        });
       }),
       { numRuns: 40 },
     );

@@ -154,7 +154,10 @@ describe('generateRegion', () => {
       expect(s.urban).toBe(false);
     }
     for (const d of region.districts.filter((d) => d.centerIsTown && d.id !== 'omsky')) {
-      expect(region.schools.some((s) => s.district === d.id && s.urban), d.id).toBe(true);
+      expect(
+        region.schools.some((s) => s.district === d.id && s.urban),
+        d.id,
+      ).toBe(true);
     }
     const urban = region.schools.filter((s) => s.urban).length;
     expect(urban).toBeGreaterThan(150);
@@ -179,7 +182,13 @@ describe('generateRegion', () => {
   it('sizes kits and training by the size of the school', () => {
     for (const s of region.schools) {
       expect(s.students).toBeGreaterThan(0);
-      expect(Object.keys(s.plannedKit).sort()).toEqual(['interactive-panel', 'mfp', 'network-equipment', 'student-laptop', 'teacher-laptop']);
+      expect(Object.keys(s.plannedKit).sort()).toEqual([
+        'interactive-panel',
+        'mfp',
+        'network-equipment',
+        'student-laptop',
+        'teacher-laptop',
+      ]);
       for (const q of Object.values(s.plannedKit)) expect(q).toBeGreaterThanOrEqual(1);
       expect(s.teachersToTrain).toBeGreaterThanOrEqual(2);
     }
@@ -187,11 +196,23 @@ describe('generateRegion', () => {
     const small = bySize.slice(0, 50);
     const large = bySize.slice(-50);
     const mean = (xs: School[], f: (s: School) => number) => xs.reduce((a, s) => a + f(s), 0) / xs.length;
-    expect(mean(large, (s) => s.plannedKit['student-laptop'] ?? 0)).toBeGreaterThan(mean(small, (s) => s.plannedKit['student-laptop'] ?? 0));
-    expect(mean(large, (s) => s.plannedKit['teacher-laptop'] ?? 0)).toBeGreaterThan(mean(small, (s) => s.plannedKit['teacher-laptop'] ?? 0));
+    expect(mean(large, (s) => s.plannedKit['student-laptop'] ?? 0)).toBeGreaterThan(
+      mean(small, (s) => s.plannedKit['student-laptop'] ?? 0),
+    );
+    expect(mean(large, (s) => s.plannedKit['teacher-laptop'] ?? 0)).toBeGreaterThan(
+      mean(small, (s) => s.plannedKit['teacher-laptop'] ?? 0),
+    );
     expect(mean(large, (s) => s.teachersToTrain)).toBeGreaterThan(mean(small, (s) => s.teachersToTrain));
-    expect(mean(region.schools.filter((s) => s.urban), (s) => s.students ?? 0)).toBeGreaterThan(
-      mean(region.schools.filter((s) => !s.urban), (s) => s.students ?? 0),
+    expect(
+      mean(
+        region.schools.filter((s) => s.urban),
+        (s) => s.students ?? 0,
+      ),
+    ).toBeGreaterThan(
+      mean(
+        region.schools.filter((s) => !s.urban),
+        (s) => s.students ?? 0,
+      ),
     );
   });
 
@@ -218,8 +239,14 @@ describe('contractors', () => {
       const ofKind = region.contractors.filter((c) => c.kind === kind);
       expect(ofKind.length, kind).toBeGreaterThanOrEqual(3);
       expect(ofKind.length, kind).toBeLessThanOrEqual(5);
-      expect(ofKind.some((c) => c.districts.length === 0), kind).toBe(true);
-      expect(ofKind.some((c) => c.districts.length > 0), kind).toBe(true);
+      expect(
+        ofKind.some((c) => c.districts.length === 0),
+        kind,
+      ).toBe(true);
+      expect(
+        ofKind.some((c) => c.districts.length > 0),
+        kind,
+      ).toBe(true);
     }
     for (const c of region.contractors) for (const d of c.districts) expect(districtById.has(d), `${c.id}: ${d}`).toBe(true);
   });
@@ -227,7 +254,10 @@ describe('contractors', () => {
   it('serve every district for each kind', () => {
     for (const kind of CONTRACTOR_KINDS) {
       for (const d of region.districts) {
-        expect(region.contractors.some((c) => c.kind === kind && servesDistrict(c, d.id)), `${kind} in ${d.id}`).toBe(true);
+        expect(
+          region.contractors.some((c) => c.kind === kind && servesDistrict(c, d.id)),
+          `${kind} in ${d.id}`,
+        ).toBe(true);
       }
     }
   });
@@ -252,7 +282,14 @@ describe('contractors', () => {
     expect(used.size).toBe(region.contractors.length);
     const tarsky = region.schools.find((s) => s.district === 'tarsky') as School;
     const connection = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
-    expect(defaultAssignee(connection, tarsky, region.contractors.filter((c) => c.districts.length > 0 && !c.districts.includes('tarsky')), '2021-06-01')).toBeNull();
+    expect(
+      defaultAssignee(
+        connection,
+        tarsky,
+        region.contractors.filter((c) => c.districts.length > 0 && !c.districts.includes('tarsky')),
+        '2021-06-01',
+      ),
+    ).toBeNull();
     // Out of the contracts' period nobody is eligible.
     expect(defaultAssignee(connection, tarsky, region.contractors, '2031-01-01')).toBeNull();
   });

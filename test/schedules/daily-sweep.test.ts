@@ -47,7 +47,13 @@ beforeAll(async () => {
   await store.putSchool(school('closed', 'tara'));
   const started = start(pending('closed', 'connection', { deadline: '2021-11-01' }), 'rostelecom');
   const waived = waive(started.state);
-  await store.commit({ schoolId: 'closed', key: 'connection', expectedVersion: 0, state: waived.state, events: [started.event, waived.event] });
+  await store.commit({
+    schoolId: 'closed',
+    key: 'connection',
+    expectedVersion: 0,
+    state: waived.state,
+    events: [started.event, waived.event],
+  });
 });
 
 describe('the daily sweep', () => {
@@ -55,11 +61,15 @@ describe('the daily sweep', () => {
   const workflows = {
     async ensureExecution(schoolId: string, known: readonly string[] = []) {
       checked.push([schoolId, ...known]);
-      return { executionArn: `arn:aws:states:eu-central-1:000000000000:execution:program:school-${schoolId}-1`, started: schoolId === 'due-today' };
+      return {
+        executionArn: `arn:aws:states:eu-central-1:000000000000:execution:program:school-${schoolId}-1`,
+        started: schoolId === 'due-today',
+      };
     },
   };
   const channel = new RecordingChannel();
-  const sweep = () => createSweep({ store, workflows, channel, program: REFERENCE_PROGRAM, clock: new VirtualClock(SCHEDULED), logger, metrics });
+  const sweep = () =>
+    createSweep({ store, workflows, channel, program: REFERENCE_PROGRAM, clock: new VirtualClock(SCHEDULED), logger, metrics });
 
   it('checks the workflows of the schools with a reminder due today and sends each district its digest', async () => {
     const result = await sweep().run({ task: 'daily-sweep', scheduledTime: SCHEDULED });
@@ -95,7 +105,15 @@ describe('the daily sweep', () => {
 
   it('only counts the schools when no state machine is configured yet', async () => {
     const quiet = new RecordingChannel();
-    const result = await createSweep({ store, workflows: null, channel: quiet, program: REFERENCE_PROGRAM, clock: new VirtualClock(SCHEDULED), logger, metrics }).run({
+    const result = await createSweep({
+      store,
+      workflows: null,
+      channel: quiet,
+      program: REFERENCE_PROGRAM,
+      clock: new VirtualClock(SCHEDULED),
+      logger,
+      metrics,
+    }).run({
       task: 'daily-sweep',
       scheduledTime: SCHEDULED,
     });

@@ -44,7 +44,12 @@ const role = 'arn:aws:iam::000000000000:role/r';
 beforeAll(async () => {
   api = await serveSfnApi(runtime, { port: 0 });
   // TestState is served on the 'sync-' host of the service's endpoint; a local endpoint has no such host.
-  sfn = new SFNClient({ endpoint: api.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, disableHostPrefix: true });
+  sfn = new SFNClient({
+    endpoint: api.endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    disableHostPrefix: true,
+  });
 });
 
 afterAll(async () => {
@@ -54,12 +59,19 @@ afterAll(async () => {
 });
 
 const waitForever = machine({
-  Park: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Arguments: { FunctionName: 'park', Payload: { t: '{% $states.context.Task.Token %}' } }, End: true },
+  Park: {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Arguments: { FunctionName: 'park', Payload: { t: '{% $states.context.Task.Token %}' } },
+    End: true,
+  },
 });
 
 describe('DeleteStateMachine and DescribeStateMachineForExecution', () => {
   it('a deleted machine is gone for new work; its running execution goes on and still names the definition it runs', async () => {
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'ToDelete', definition: JSON.stringify(waitForever), roleArn: role }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'ToDelete', definition: JSON.stringify(waitForever), roleArn: role }),
+    );
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'e1', input: '{}' }));
     const updated = machine({ P: { Type: 'Pass', Output: 'v2', End: true } });
     await sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition: JSON.stringify(updated) }));
@@ -69,8 +81,12 @@ describe('DeleteStateMachine and DescribeStateMachineForExecution', () => {
     expect(forExecution.updateDate).toBeInstanceOf(Date);
 
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
-    await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
     expect(JSON.parse((await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }))).definition!)).toEqual(waitForever);
     // Deleting again is accepted; the name can be used again.
@@ -83,14 +99,38 @@ describe('DeleteStateMachine and DescribeStateMachineForExecution', () => {
 
 describe('TagResource, UntagResource, ListTagsForResource', () => {
   it('tags given at creation and later are listed; untagging removes them; unknown resources are ResourceNotFound', async () => {
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'Tagged', definition: JSON.stringify(waitForever), roleArn: role, tags: [{ key: 'team', value: 'rollout' }] }));
-    await sfn.send(new TagResourceCommand({ resourceArn: stateMachineArn, tags: [{ key: 'stage', value: 'dev' }, { key: 'team', value: 'ministry' }] }));
-    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: stateMachineArn }))).tags).toEqual([{ key: 'team', value: 'ministry' }, { key: 'stage', value: 'dev' }]);
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'Tagged',
+        definition: JSON.stringify(waitForever),
+        roleArn: role,
+        tags: [{ key: 'team', value: 'rollout' }],
+      }),
+    );
+    await sfn.send(
+      new TagResourceCommand({
+        resourceArn: stateMachineArn,
+        tags: [
+          { key: 'stage', value: 'dev' },
+          { key: 'team', value: 'ministry' },
+        ],
+      }),
+    );
+    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: stateMachineArn }))).tags).toEqual([
+      { key: 'team', value: 'ministry' },
+      { key: 'stage', value: 'dev' },
+    ]);
     await sfn.send(new UntagResourceCommand({ resourceArn: stateMachineArn, tagKeys: ['team'] }));
-    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: stateMachineArn }))).tags).toEqual([{ key: 'stage', value: 'dev' }]);
+    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: stateMachineArn }))).tags).toEqual([
+      { key: 'stage', value: 'dev' },
+    ]);
     const many = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
-    await expect(sfn.send(new TagResourceCommand({ resourceArn: stateMachineArn, tags: many }))).rejects.toMatchObject({ name: 'TooManyTags' });
-    await expect(sfn.send(new ListTagsForResourceCommand({ resourceArn: `${stateMachineArn}-nope` }))).rejects.toMatchObject({ name: 'ResourceNotFound' });
+    await expect(sfn.send(new TagResourceCommand({ resourceArn: stateMachineArn, tags: many }))).rejects.toMatchObject({
+      name: 'TooManyTags',
+    });
+    await expect(sfn.send(new ListTagsForResourceCommand({ resourceArn: `${stateMachineArn}-nope` }))).rejects.toMatchObject({
+      name: 'ResourceNotFound',
+    });
   });
 });
 
@@ -108,27 +148,53 @@ describe('ValidateStateMachineDefinition', () => {
       StartAt: 'A',
       States: {
         A: { Type: 'Pass', ResultPath: '$.x', Next: 'Nowhere' },
-        B: { Type: 'Parallel', Branches: [{ StartAt: 'C', States: { C: { Type: 'Pass', Output: '{% $states.input. %}', End: true } } }], End: true },
+        B: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'C', States: { C: { Type: 'Pass', Output: '{% $states.input. %}', End: true } } }],
+          End: true,
+        },
       },
     });
     const r = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition }));
     expect(r.result).toBe('FAIL');
-    expect(r.diagnostics).toEqual(expect.arrayContaining([
-      { severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message: expect.stringContaining("'ResultPath'"), location: '/States/A/ResultPath' },
-      { severity: 'ERROR', code: 'MISSING_TRANSITION_TARGET', message: expect.stringContaining("'Nowhere'"), location: '/States/A/Next' },
-      { severity: 'ERROR', code: 'INVALID_JSONATA_EXPRESSION', message: expect.stringContaining('$states.input.'), location: '/States/B/Branches/0/States/C/Output' },
-    ]));
+    expect(r.diagnostics).toEqual(
+      expect.arrayContaining([
+        {
+          severity: 'ERROR',
+          code: 'SCHEMA_VALIDATION_FAILED',
+          message: expect.stringContaining("'ResultPath'"),
+          location: '/States/A/ResultPath',
+        },
+        { severity: 'ERROR', code: 'MISSING_TRANSITION_TARGET', message: expect.stringContaining("'Nowhere'"), location: '/States/A/Next' },
+        {
+          severity: 'ERROR',
+          code: 'INVALID_JSONATA_EXPRESSION',
+          message: expect.stringContaining('$states.input.'),
+          location: '/States/B/Branches/0/States/C/Output',
+        },
+      ]),
+    );
     const notJson = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: 'not a definition' }));
     expect(notJson).toMatchObject({ result: 'FAIL', diagnostics: [{ severity: 'ERROR', code: 'INVALID_JSON_DESCRIPTION' }] });
     const empty = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: '[]' }));
-    expect(empty.diagnostics).toEqual([{ severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message: 'Definition must be a valid JSON object' }]);
+    expect(empty.diagnostics).toEqual([
+      { severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message: 'Definition must be a valid JSON object' },
+    ]);
     const truncated = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition, maxResults: 1 }));
     expect(truncated).toMatchObject({ result: 'FAIL', truncated: true });
     expect(truncated.diagnostics).toHaveLength(1);
   });
 
   it('CreateStateMachine words InvalidDefinition as the service does: code, message, location', async () => {
-    await expect(sfn.send(new CreateStateMachineCommand({ name: 'Bad', roleArn: role, definition: JSON.stringify(machine({ A: { Type: 'Pass', Next: 'Gone' } })) }))).rejects.toMatchObject({
+    await expect(
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: 'Bad',
+          roleArn: role,
+          definition: JSON.stringify(machine({ A: { Type: 'Pass', Next: 'Gone' } })),
+        }),
+      ),
+    ).rejects.toMatchObject({
       name: 'InvalidDefinition',
       message: expect.stringMatching(/^Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: .*'Gone'.* at \/States\/A\/Next'$/),
     });
@@ -144,11 +210,23 @@ describe('TestState', () => {
     Assign: { last: '{% $states.result.Payload.doubled %}' },
     Output: '{% $states.result.Payload %}',
     Retry: [{ ErrorEquals: ['Busy'], IntervalSeconds: 3, BackoffRate: 2, MaxAttempts: 2 }],
-    Catch: [{ ErrorEquals: ['Other'], Next: 'Ignored' }, { ErrorEquals: ['States.ALL'], Output: '{% {"failed": $states.errorOutput.Error} %}', Next: 'Recover' }],
+    Catch: [
+      { ErrorEquals: ['Other'], Next: 'Ignored' },
+      { ErrorEquals: ['States.ALL'], Output: '{% {"failed": $states.errorOutput.Error} %}', Next: 'Recover' },
+    ],
     Next: 'After',
   };
   const testState = (level: 'INFO' | 'DEBUG' | 'TRACE', extra: Record<string, unknown> = {}) =>
-    sfn.send(new TestStateCommand({ definition: JSON.stringify(task), input: '{"n": 21}', variables: '{"who": "tester"}', inspectionLevel: level, roleArn: role, ...extra }));
+    sfn.send(
+      new TestStateCommand({
+        definition: JSON.stringify(task),
+        input: '{"n": 21}',
+        variables: '{"who": "tester"}',
+        inspectionLevel: level,
+        roleArn: role,
+        ...extra,
+      }),
+    );
 
   it('INFO: the output and the next state, nothing more', async () => {
     const r = await testState('INFO');
@@ -190,24 +268,52 @@ describe('TestState', () => {
   });
 
   it('an error nothing handles is FAILED; a Choice names its next state; a Wait does not wait', async () => {
-    const failed = await sfn.send(new TestStateCommand({ definition: JSON.stringify({ Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% $states.input.missing %}', End: true }), input: '{}' }));
+    const failed = await sfn.send(
+      new TestStateCommand({
+        definition: JSON.stringify({ Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% $states.input.missing %}', End: true }),
+        input: '{}',
+      }),
+    );
     expect(failed).toMatchObject({ status: 'FAILED', error: 'States.QueryEvaluationError' });
     expect(failed.cause).toContain("specified for the field 'Output' returned nothing (undefined)");
-    const choice = await sfn.send(new TestStateCommand({
-      definition: JSON.stringify({ Type: 'Choice', QueryLanguage: 'JSONata', Choices: [{ Condition: '{% $states.input.n > 10 %}', Next: 'Big' }], Default: 'Small' }),
-      input: '{"n": 11}',
-    }));
+    const choice = await sfn.send(
+      new TestStateCommand({
+        definition: JSON.stringify({
+          Type: 'Choice',
+          QueryLanguage: 'JSONata',
+          Choices: [{ Condition: '{% $states.input.n > 10 %}', Next: 'Big' }],
+          Default: 'Small',
+        }),
+        input: '{"n": 11}',
+      }),
+    );
     expect(choice).toMatchObject({ status: 'SUCCEEDED', nextState: 'Big', output: '{"n":11}' });
-    const wait = await sfn.send(new TestStateCommand({ definition: JSON.stringify({ Type: 'Wait', QueryLanguage: 'JSONata', Seconds: 86400, Next: 'Later' }), input: '{"a":1}' }));
+    const wait = await sfn.send(
+      new TestStateCommand({
+        definition: JSON.stringify({ Type: 'Wait', QueryLanguage: 'JSONata', Seconds: 86400, Next: 'Later' }),
+        input: '{"a":1}',
+      }),
+    );
     expect(wait).toMatchObject({ status: 'SUCCEEDED', nextState: 'Later', output: '{"a":1}' });
   });
 
   it('a state picked from a whole state machine by stateName; a callback task needs a mock, as in the service', async () => {
-    const r = await sfn.send(new TestStateCommand({ definition: JSON.stringify(waitForever), stateName: 'Park', input: '{}', mock: { result: '{"approved": true}' } }));
+    const r = await sfn.send(
+      new TestStateCommand({
+        definition: JSON.stringify(waitForever),
+        stateName: 'Park',
+        input: '{}',
+        mock: { result: '{"approved": true}' },
+      }),
+    );
     expect(r).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
     expect(r.nextState).toBeUndefined();
-    await expect(sfn.send(new TestStateCommand({ definition: JSON.stringify(waitForever), stateName: 'Park', input: '{}' }))).rejects.toMatchObject({ name: 'ValidationException' });
-    await expect(sfn.send(new TestStateCommand({ definition: '{"Type": "Pass", "ResultPath": "$.x", "End": true}' }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(
+      sfn.send(new TestStateCommand({ definition: JSON.stringify(waitForever), stateName: 'Park', input: '{}' })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(
+      sfn.send(new TestStateCommand({ definition: '{"Type": "Pass", "ResultPath": "$.x", "End": true}' })),
+    ).rejects.toMatchObject({ name: 'InvalidDefinition' });
   });
 });
 
@@ -223,7 +329,9 @@ describe('RedriveExecution', () => {
         End: true,
       },
     });
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'Redrivable', definition: JSON.stringify(def), roleArn: role }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'Redrivable', definition: JSON.stringify(def), roleArn: role }),
+    );
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'r1', input: '{"n": 4}' }));
     // Not runUntilIdle: that would run the clock a year on, past the other tests' executions' time limit.
     await runtime.idle();
@@ -239,7 +347,14 @@ describe('RedriveExecution', () => {
     expect(JSON.parse(done.output!)).toEqual({ result: { n: 41, calls: 2 }, origin: 4, redrives: 1 });
     const types = (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 100 }))).events!.map((e) => e.type);
     expect(types.slice(types.indexOf('ExecutionFailed'))).toEqual([
-      'ExecutionFailed', 'ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded',
+      'ExecutionFailed',
+      'ExecutionRedriven',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
     ]);
     expect(types.filter((t) => t === 'PassStateEntered')).toHaveLength(1);
     await expect(sfn.send(new RedriveExecutionCommand({ executionArn }))).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });

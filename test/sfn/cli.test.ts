@@ -31,18 +31,34 @@ describe('npm run sfn -- run', () => {
       StartAt: 'Wait a year',
       States: {
         'Wait a year': { Type: 'Wait', Seconds: 300 * 86400, Next: 'Done' },
-        Done: { Type: 'Pass', Output: { greeting: "{% 'hello ' & $states.input.name %}", waited: '{% $toMillis($now()) - $toMillis($states.context.Execution.StartTime) %}' }, End: true },
+        Done: {
+          Type: 'Pass',
+          Output: {
+            greeting: "{% 'hello ' & $states.input.name %}",
+            waited: '{% $toMillis($now()) - $toMillis($states.context.Execution.StartTime) %}',
+          },
+          End: true,
+        },
       },
     });
     const r = await sfn(['run', '--definition', def, '--input', '{"name":"Omsk"}']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual({ status: 'SUCCEEDED', output: { greeting: 'hello Omsk', waited: 300 * 86400 * 1000 }, error: null, cause: null });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      status: 'SUCCEEDED',
+      output: { greeting: 'hello Omsk', waited: 300 * 86400 * 1000 },
+      error: null,
+      cause: null,
+    });
   });
 
   it('reports failures (a Lambda without a handler) with exit 0', async () => {
-    const def = file('lambda.json', { QueryLanguage: 'JSONata', StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'nobody' }, End: true } } });
+    const def = file('lambda.json', {
+      QueryLanguage: 'JSONata',
+      StartAt: 'T',
+      States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'nobody' }, End: true } },
+    });
     const r = await sfn(['run', '--definition', def, '--input', '{}']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { status: string; error: string; cause: string };

@@ -30,7 +30,9 @@ describe('transforming-data (Transforming data with JSONata)', () => {
   });
 
   it('treats strings that do not begin exactly with {% and end exactly with %} as literals', async () => {
-    const r = await runDefinition(machine({ P: { Type: 'Pass', Output: { a: ' {% 1 + 1 %}', b: '{% 1 + 1 %} ', c: '{% 1 + 1 %}', d: '$x' }, End: true } }));
+    const r = await runDefinition(
+      machine({ P: { Type: 'Pass', Output: { a: ' {% 1 + 1 %}', b: '{% 1 + 1 %} ', c: '{% 1 + 1 %}', d: '$x' }, End: true } }),
+    );
     expect(r.output).toEqual({ a: ' {% 1 + 1 %}', b: '{% 1 + 1 %} ', c: 2, d: '$x' });
   });
 
@@ -38,9 +40,18 @@ describe('transforming-data (Transforming data with JSONata)', () => {
     const r = await runDefinition(
       machine({
         A: { Type: 'Pass', Next: 'B' },
-        B: { Type: 'Pass', Output: { total: '{% $sum($states.input.items.price) %}', first: '{% $states.input.items[0].name %}' }, End: true },
+        B: {
+          Type: 'Pass',
+          Output: { total: '{% $sum($states.input.items.price) %}', first: '{% $states.input.items[0].name %}' },
+          End: true,
+        },
       }),
-      { items: [{ name: 'pen', price: 2 }, { name: 'ink', price: 5 }] },
+      {
+        items: [
+          { name: 'pen', price: 2 },
+          { name: 'ink', price: 5 },
+        ],
+      },
     );
     expect(r.output).toEqual({ total: 7, first: 'pen' });
   });
@@ -50,7 +61,10 @@ describe('transforming-data (Transforming data with JSONata)', () => {
     expect(missing.status).toBe('FAILED');
     expect(missing.error).toBe('States.QueryEvaluationError');
     expect(missing.cause).toContain("'Output/x'");
-    const dropped = await runDefinition(machine({ P: { Type: 'Pass', Output: '{% {"a": 1, "b": $states.input.nothing} %}', End: true } }), {});
+    const dropped = await runDefinition(
+      machine({ P: { Type: 'Pass', Output: '{% {"a": 1, "b": $states.input.nothing} %}', End: true } }),
+      {},
+    );
     expect(dropped.output).toEqual({ a: 1 });
   });
 
@@ -95,7 +109,11 @@ describe('transforming-data (Transforming data with JSONata)', () => {
       { json: '{"key":"value","n":[1,2]}' },
     );
     const o = r.output as Record<string, unknown>;
-    expect(o.partition).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    expect(o.partition).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
     expect(o.range).toEqual([0, 2, 4, 6, 8, 10]);
     expect(o.reverse).toEqual([3, 2, 1]);
     expect(o.hash).toBe('b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3');
@@ -113,7 +131,9 @@ describe('transforming-data (Transforming data with JSONata)', () => {
   });
 
   it('does not provide $eval (refused when the definition is loaded)', async () => {
-    await expect(runDefinition(machine({ F: { Type: 'Pass', Output: "{% $eval('1+1') %}", End: true } }))).rejects.toThrow(/State 'F': field 'Output' calls \$eval/);
+    await expect(runDefinition(machine({ F: { Type: 'Pass', Output: "{% $eval('1+1') %}", End: true } }))).rejects.toThrow(
+      /State 'F': field 'Output' calls \$eval/,
+    );
   });
 
   it('gives $states.context the execution, state and state machine', async () => {
@@ -134,11 +154,19 @@ describe('transforming-data (Transforming data with JSONata)', () => {
       RedriveCount: 0,
     });
     expect(ctx.State).toEqual({ EnteredTime: '2025-01-06T08:01:00.000Z', Name: 'Ctx', RetryCount: 0 });
-    expect(ctx.StateMachine).toEqual({ Id: expect.stringMatching(/^arn:aws:states:eu-central-1:000000000000:stateMachine:sm-\d+$/), Name: expect.stringMatching(/^sm-/) });
+    expect(ctx.StateMachine).toEqual({
+      Id: expect.stringMatching(/^arn:aws:states:eu-central-1:000000000000:stateMachine:sm-\d+$/),
+      Name: expect.stringMatching(/^sm-/),
+    });
   });
 
   it('$now() and $millis() read the runtime clock (virtual here)', async () => {
-    const r = await runDefinition(machine({ W: { Type: 'Wait', Seconds: 3600, Next: 'N' }, N: { Type: 'Pass', Output: { now: '{% $now() %}', millis: '{% $millis() %}' }, End: true } }));
+    const r = await runDefinition(
+      machine({
+        W: { Type: 'Wait', Seconds: 3600, Next: 'N' },
+        N: { Type: 'Pass', Output: { now: '{% $now() %}', millis: '{% $millis() %}' }, End: true },
+      }),
+    );
     expect(r.output).toEqual({ now: '2025-01-06T09:00:00.000Z', millis: Date.parse('2025-01-06T09:00:00.000Z') });
   });
 });
@@ -192,13 +220,29 @@ describe('workflow-variables (Passing data between states with variables)', () =
         Par: {
           Type: 'Parallel',
           Branches: [
-            { StartAt: 'A1', States: { A1: { Type: 'Pass', Assign: { local: '{% $base + 1 %}' }, Next: 'A2' }, A2: { Type: 'Pass', Output: '{% $local %}', End: true } } },
-            { StartAt: 'B1', States: { B1: { Type: 'Pass', Assign: { local: '{% $base + 2 %}' }, Next: 'B2' }, B2: { Type: 'Pass', Output: '{% $local %}', End: true } } },
+            {
+              StartAt: 'A1',
+              States: {
+                A1: { Type: 'Pass', Assign: { local: '{% $base + 1 %}' }, Next: 'A2' },
+                A2: { Type: 'Pass', Output: '{% $local %}', End: true },
+              },
+            },
+            {
+              StartAt: 'B1',
+              States: {
+                B1: { Type: 'Pass', Assign: { local: '{% $base + 2 %}' }, Next: 'B2' },
+                B2: { Type: 'Pass', Output: '{% $local %}', End: true },
+              },
+            },
           ],
           Assign: { results: '{% $states.result %}' },
           Next: 'After',
         },
-        After: { Type: 'Pass', Output: { results: '{% $results %}', localGone: '{% $exists($local) = false %}', base: '{% $base %}' }, End: true },
+        After: {
+          Type: 'Pass',
+          Output: { results: '{% $results %}', localGone: '{% $exists($local) = false %}', base: '{% $base %}' },
+          End: true,
+        },
       }),
     );
     expect(r.output).toEqual({ results: [11, 12], localGone: true, base: 10 });
@@ -231,7 +275,11 @@ describe('workflow-variables (Passing data between states with variables)', () =
       runDefinition(
         machine({
           Init: { Type: 'Pass', Assign: { total: 0 }, Next: 'Par' },
-          Par: { Type: 'Parallel', Branches: [{ StartAt: 'B', States: { B: { Type: 'Pass', Assign: { total: 1 }, End: true } } }], End: true },
+          Par: {
+            Type: 'Parallel',
+            Branches: [{ StartAt: 'B', States: { B: { Type: 'Pass', Assign: { total: 1 }, End: true } } }],
+            End: true,
+          },
         }),
       ),
     ).rejects.toThrow(/State 'B': field 'Assign.total' assigns the variable \$total, which is assigned in an outer scope/);
@@ -244,16 +292,28 @@ describe('workflow-variables (Passing data between states with variables)', () =
           Type: 'Task',
           Resource: 'arn:aws:states:::lambda:invoke',
           Arguments: { FunctionName: 'boom' },
-          Catch: [{ ErrorEquals: ['States.ALL'], Assign: { failure: '{% $states.errorOutput %}', inputSeen: '{% $states.input.id %}' }, Next: 'Report' }],
+          Catch: [
+            {
+              ErrorEquals: ['States.ALL'],
+              Assign: { failure: '{% $states.errorOutput %}', inputSeen: '{% $states.input.id %}' },
+              Next: 'Report',
+            },
+          ],
           End: true,
         },
-        Report: { Type: 'Pass', Output: { error: '{% $failure.Error %}', id: '{% $inputSeen %}', output: '{% $states.input %}' }, End: true },
+        Report: {
+          Type: 'Pass',
+          Output: { error: '{% $failure.Error %}', id: '{% $inputSeen %}', output: '{% $states.input %}' },
+          End: true,
+        },
       }),
       { id: 7 },
       {
         lambdas: {
           boom: async () => {
-            class ConflictError extends Error { override name = 'ConflictError'; }
+            class ConflictError extends Error {
+              override name = 'ConflictError';
+            }
             throw new ConflictError('version mismatch');
           },
         },
@@ -269,7 +329,9 @@ describe('workflow-variables (Passing data between states with variables)', () =
 
   it('reports assigned variables in the StateExited event', async () => {
     const r = await runDefinition(machine({ P: { Type: 'Pass', Assign: { a: { b: 1 } }, End: true } }));
-    const exited = r.events.find((e) => e.type === 'PassStateExited') as unknown as { stateExitedEventDetails: { assignedVariables: Record<string, string> } };
+    const exited = r.events.find((e) => e.type === 'PassStateExited') as unknown as {
+      stateExitedEventDetails: { assignedVariables: Record<string, string> };
+    };
     expect(exited.stateExitedEventDetails.assignedVariables).toEqual({ a: '{"b":1}' });
   });
 });
@@ -280,7 +342,12 @@ describe('state-choice (Choice workflow state, JSONata rules)', () => {
       Type: 'Choice',
       Choices: [
         { Condition: '{% $states.input.foo = 1 %}', Next: 'NumericMatchState' },
-        { Condition: "{% $states.input.type = 'local' %}", Next: 'StringMatchState', Assign: { matched: 'local' }, Output: { rule: 'string' } },
+        {
+          Condition: "{% $states.input.type = 'local' %}",
+          Next: 'StringMatchState',
+          Assign: { matched: 'local' },
+          Output: { rule: 'string' },
+        },
         { Condition: '{% $states.input.possiblyNullValue != null and $states.input.possiblyNullValue = 42 %}', Next: 'NotNullAnd42' },
         { Condition: "{% $states.input.foo > 'MyStringABC' %}", Next: 'StringGreaterMatchState' },
       ],
@@ -308,18 +375,30 @@ describe('state-choice (Choice workflow state, JSONata rules)', () => {
   });
 
   it("a matched rule's Output and Assign replace the state's; those apply when Default is taken", async () => {
-    expect((await runDefinition(choice, { type: 'local' })).output).toEqual({ state: 'string', matched: 'local', input: { rule: 'string' } });
-    expect((await runDefinition(choice, { possiblyNullValue: null, foo: '' })).output).toEqual({ state: 'default', matched: 'default', input: { rule: 'default' } });
+    expect((await runDefinition(choice, { type: 'local' })).output).toEqual({
+      state: 'string',
+      matched: 'local',
+      input: { rule: 'string' },
+    });
+    expect((await runDefinition(choice, { possiblyNullValue: null, foo: '' })).output).toEqual({
+      state: 'default',
+      matched: 'default',
+      input: { rule: 'default' },
+    });
   });
 
   it('fails with States.NoChoiceMatched when nothing matches and there is no Default', async () => {
-    const r = await runDefinition(machine({ C: { Type: 'Choice', Choices: [{ Condition: '{% false %}', Next: 'X' }] }, X: { Type: 'Succeed' } }));
+    const r = await runDefinition(
+      machine({ C: { Type: 'Choice', Choices: [{ Condition: '{% false %}', Next: 'X' }] }, X: { Type: 'Succeed' } }),
+    );
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe('States.NoChoiceMatched');
   });
 
   it('a Condition that is not a boolean is a States.QueryEvaluationError', async () => {
-    const r = await runDefinition(machine({ C: { Type: 'Choice', Choices: [{ Condition: '{% 1 %}', Next: 'X' }], Default: 'X' }, X: { Type: 'Succeed' } }));
+    const r = await runDefinition(
+      machine({ C: { Type: 'Choice', Choices: [{ Condition: '{% 1 %}', Next: 'X' }], Default: 'X' }, X: { Type: 'Succeed' } }),
+    );
     expect(r.error).toBe('States.QueryEvaluationError');
   });
 });
@@ -331,12 +410,22 @@ describe('state-map (Map workflow state, inline)', () => {
         M: {
           Type: 'Map',
           Items: '{% $states.input.shipped %}',
-          ItemSelector: { ContextIndex: '{% $states.context.Map.Item.Index %}', ContextValue: '{% $states.context.Map.Item.Value %}', partner: '{% $states.input.`delivery-partner` %}' },
+          ItemSelector: {
+            ContextIndex: '{% $states.context.Map.Item.Index %}',
+            ContextValue: '{% $states.context.Map.Item.Value %}',
+            partner: '{% $states.input.`delivery-partner` %}',
+          },
           ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Ship', States: { Ship: { Type: 'Pass', End: true } } },
           End: true,
         },
       }),
-      { 'delivery-partner': 'UQS', shipped: [{ prime: true, item: 1 }, { prime: false, item: 2 }] },
+      {
+        'delivery-partner': 'UQS',
+        shipped: [
+          { prime: true, item: 1 },
+          { prime: false, item: 2 },
+        ],
+      },
     );
     expect(r.output).toEqual([
       { ContextIndex: 0, ContextValue: { prime: true, item: 1 }, partner: 'UQS' },
@@ -356,7 +445,13 @@ describe('state-map (Map workflow state, inline)', () => {
             StartAt: 'W',
             States: {
               W: { Type: 'Wait', Seconds: '{% $states.input * 10 %}', Next: 'T' },
-              T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'note', Payload: '{% $states.input %}' }, Output: '{% $states.result.Payload %}', End: true },
+              T: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Arguments: { FunctionName: 'note', Payload: '{% $states.input %}' },
+                Output: '{% $states.result.Payload %}',
+                End: true,
+              },
             },
           },
           End: true,
@@ -373,20 +468,42 @@ describe('state-map (Map workflow state, inline)', () => {
 
   it('runs iterations concurrently without MaxConcurrency', async () => {
     const r = await runDefinition(
-      machine({ M: { Type: 'Map', Items: [30, 10, 20], ItemProcessor: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: '{% $states.input %}', End: true } } }, End: true } }),
+      machine({
+        M: {
+          Type: 'Map',
+          Items: [30, 10, 20],
+          ItemProcessor: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: '{% $states.input %}', End: true } } },
+          End: true,
+        },
+      }),
     );
     expect(r.output).toEqual([30, 10, 20]);
     expect(r.events.at(-1)!.timestamp.toISOString()).toBe('2025-01-06T08:00:30.000Z');
   });
 
   it('an empty Items array gives [] and a failed iteration fails the Map', async () => {
-    expect((await runDefinition(machine({ M: { Type: 'Map', Items: [], ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } }))).output).toEqual([]);
+    expect(
+      (
+        await runDefinition(
+          machine({
+            M: { Type: 'Map', Items: [], ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true },
+          }),
+        )
+      ).output,
+    ).toEqual([]);
     const failed = await runDefinition(
       machine({
         M: {
           Type: 'Map',
           Items: [1, 2, 3],
-          ItemProcessor: { StartAt: 'C', States: { C: { Type: 'Choice', Choices: [{ Condition: '{% $states.input = 2 %}', Next: 'F' }], Default: 'P' }, F: { Type: 'Fail', Error: 'ItemError', Cause: 'item 2' }, P: { Type: 'Pass', End: true } } },
+          ItemProcessor: {
+            StartAt: 'C',
+            States: {
+              C: { Type: 'Choice', Choices: [{ Condition: '{% $states.input = 2 %}', Next: 'F' }], Default: 'P' },
+              F: { Type: 'Fail', Error: 'ItemError', Cause: 'item 2' },
+              P: { Type: 'Pass', End: true },
+            },
+          },
           End: true,
         },
       }),
@@ -397,7 +514,17 @@ describe('state-map (Map workflow state, inline)', () => {
   });
 
   it('Items that are not an array fail with States.QueryEvaluationError', async () => {
-    const r = await runDefinition(machine({ M: { Type: 'Map', Items: '{% $states.input.x %}', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } }), { x: 'no' });
+    const r = await runDefinition(
+      machine({
+        M: {
+          Type: 'Map',
+          Items: '{% $states.input.x %}',
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      }),
+      { x: 'no' },
+    );
     expect(r.error).toBe('States.QueryEvaluationError');
   });
 });

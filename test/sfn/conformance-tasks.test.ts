@@ -21,13 +21,24 @@ describe('concepts-error-handling (Handling errors in Step Functions workflows)'
           Type: 'Task',
           Resource: 'arn:aws:states:::lambda:invoke',
           Arguments: { FunctionName: 'flaky', Payload: { retry: '{% $states.context.State.RetryCount %}' } },
-          Retry: [{ ErrorEquals: ['States.Timeout'], IntervalSeconds: 3, MaxAttempts: 2, BackoffRate: 1.5 }, { ErrorEquals: ['Flaky'], IntervalSeconds: 3, MaxAttempts: 3, BackoffRate: 1.5 }],
+          Retry: [
+            { ErrorEquals: ['States.Timeout'], IntervalSeconds: 3, MaxAttempts: 2, BackoffRate: 1.5 },
+            { ErrorEquals: ['Flaky'], IntervalSeconds: 3, MaxAttempts: 3, BackoffRate: 1.5 },
+          ],
           Output: '{% $states.result.Payload %}',
           End: true,
         },
       }),
       {},
-      { lambdas: { flaky: async (e: { retry: number }) => { calls++; if (calls < 3) throw failing('Flaky'); return e; } } },
+      {
+        lambdas: {
+          flaky: async (e: { retry: number }) => {
+            calls++;
+            if (calls < 3) throw failing('Flaky');
+            return e;
+          },
+        },
+      },
     );
     expect(r.status).toBe('SUCCEEDED');
     expect(r.output).toEqual({ retry: 2 });
@@ -51,12 +62,24 @@ describe('concepts-error-handling (Handling errors in Step Functions workflows)'
         Caught: { Type: 'Pass', Output: { error: '{% $states.input.Error %}' }, End: true },
       }),
       {},
-      { lambdas: { bad: async () => { calls++; throw failing('Boom'); } } },
+      {
+        lambdas: {
+          bad: async () => {
+            calls++;
+            throw failing('Boom');
+          },
+        },
+      },
     );
     expect(calls).toBe(4);
     expect(r.output).toEqual({ error: 'Boom' });
     const scheduled = r.events.filter((e) => e.type === 'TaskScheduled').map((e) => e.timestamp.toISOString());
-    expect(scheduled).toEqual(['2025-01-06T08:00:00.000Z', '2025-01-06T08:00:10.000Z', '2025-01-06T08:01:10.000Z', '2025-01-06T08:02:10.000Z']);
+    expect(scheduled).toEqual([
+      '2025-01-06T08:00:00.000Z',
+      '2025-01-06T08:00:10.000Z',
+      '2025-01-06T08:01:10.000Z',
+      '2025-01-06T08:02:10.000Z',
+    ]);
   });
 
   it('MaxAttempts 0 never retries; JitterStrategy FULL waits at most the computed delay', async () => {
@@ -67,12 +90,22 @@ describe('concepts-error-handling (Handling errors in Step Functions workflows)'
           Type: 'Task',
           Resource: 'arn:aws:states:::lambda:invoke',
           Arguments: { FunctionName: 'bad' },
-          Retry: [{ ErrorEquals: ['Never'], MaxAttempts: 0 }, { ErrorEquals: ['States.ALL'], IntervalSeconds: 100, MaxAttempts: 1, JitterStrategy: 'FULL' }],
+          Retry: [
+            { ErrorEquals: ['Never'], MaxAttempts: 0 },
+            { ErrorEquals: ['States.ALL'], IntervalSeconds: 100, MaxAttempts: 1, JitterStrategy: 'FULL' },
+          ],
           End: true,
         },
       }),
       {},
-      { lambdas: { bad: async () => { calls++; throw failing(calls === 1 ? 'Other' : 'Never'); } } },
+      {
+        lambdas: {
+          bad: async () => {
+            calls++;
+            throw failing(calls === 1 ? 'Other' : 'Never');
+          },
+        },
+      },
     );
     expect(calls).toBe(2);
     expect(r.error).toBe('Never');
@@ -103,7 +136,10 @@ describe('concepts-error-handling (Handling errors in Step Functions workflows)'
   });
 
   it('a Fail state ends the execution with its Error and Cause (which may be expressions)', async () => {
-    const r = await runDefinition(machine({ F: { Type: 'Fail', Error: "{% 'Custom.' & $states.input.kind %}", Cause: 'Something went wrong' } }), { kind: 'Rejected' });
+    const r = await runDefinition(
+      machine({ F: { Type: 'Fail', Error: "{% 'Custom.' & $states.input.kind %}", Cause: 'Something went wrong' } }),
+      { kind: 'Rejected' },
+    );
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe('Custom.Rejected');
     expect(r.cause).toBe('Something went wrong');
@@ -132,17 +168,31 @@ describe('concepts-error-handling (Handling errors in Step Functions workflows)'
 
 describe('state-task (Task workflow state)', () => {
   it('the optimized lambda:invoke result has Payload and StatusCode; a function ARN returns the payload itself', async () => {
-    const lambdas = { 'arn:aws:lambda:eu-central-1:000000000000:function:add': async (e: { a: number; b: number }) => ({ sum: e.a + e.b }) };
+    const lambdas = {
+      'arn:aws:lambda:eu-central-1:000000000000:function:add': async (e: { a: number; b: number }) => ({ sum: e.a + e.b }),
+    };
     const r = await runDefinition(
       machine({
-        Invoke: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'arn:aws:lambda:eu-central-1:000000000000:function:add:$LATEST', Payload: '{% $states.input %}' }, Next: 'Plain' },
-        Plain: { Type: 'Task', Resource: 'arn:aws:lambda:eu-central-1:000000000000:function:add', Arguments: { a: '{% $states.input.Payload.sum %}', b: 1 }, End: true },
+        Invoke: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Arguments: { FunctionName: 'arn:aws:lambda:eu-central-1:000000000000:function:add:$LATEST', Payload: '{% $states.input %}' },
+          Next: 'Plain',
+        },
+        Plain: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:eu-central-1:000000000000:function:add',
+          Arguments: { a: '{% $states.input.Payload.sum %}', b: 1 },
+          End: true,
+        },
       }),
       { a: 1, b: 2 },
       { lambdas },
     );
     expect(r.output).toEqual({ sum: 4 });
-    const first = r.events.find((e) => e.type === 'TaskSucceeded') as unknown as { taskSucceededEventDetails: { output: string; resourceType: string; resource: string } };
+    const first = r.events.find((e) => e.type === 'TaskSucceeded') as unknown as {
+      taskSucceededEventDetails: { output: string; resourceType: string; resource: string };
+    };
     const result = JSON.parse(first.taskSucceededEventDetails.output) as Record<string, unknown>;
     expect(result).toMatchObject({ ExecutedVersion: '$LATEST', Payload: { sum: 3 }, StatusCode: 200 });
     expect(first.taskSucceededEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke' });
@@ -153,7 +203,13 @@ describe('state-task (Task workflow state)', () => {
     const r = await runDefinition(
       machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'f' }, End: true } }),
       {},
-      { lambdas: { f: async () => { throw new Error('plain failure'); } } },
+      {
+        lambdas: {
+          f: async () => {
+            throw new Error('plain failure');
+          },
+        },
+      },
     );
     expect(r.error).toBe('Error');
     const cause = JSON.parse(r.cause!) as { errorMessage: string; errorType: string; stackTrace: string[] };
@@ -185,7 +241,19 @@ describe('state-task (Task workflow state)', () => {
   });
 
   it('a TimeoutSeconds expression out of range is a States.QueryEvaluationError', async () => {
-    const r = await runDefinition(machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'f' }, TimeoutSeconds: '{% -1 %}', End: true } }), {}, { lambdas: { f: async () => 1 } });
+    const r = await runDefinition(
+      machine({
+        T: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Arguments: { FunctionName: 'f' },
+          TimeoutSeconds: '{% -1 %}',
+          End: true,
+        },
+      }),
+      {},
+      { lambdas: { f: async () => 1 } },
+    );
     expect(r.error).toBe('States.QueryEvaluationError');
   });
 });
@@ -206,7 +274,13 @@ describe('connect-to-resource (Discover service integration patterns: request re
 
   it('waits for SendTaskSuccess with the token; the output becomes the task result', async () => {
     const tokens: string[] = [];
-    const { runtime, clock } = newRuntime({ lambdas: { notify: async (e: { token: string }) => { tokens.push(e.token); } } });
+    const { runtime, clock } = newRuntime({
+      lambdas: {
+        notify: async (e: { token: string }) => {
+          tokens.push(e.token);
+        },
+      },
+    });
     const { stateMachineArn } = runtime.createStateMachine({ name: 'cb', definition: JSON.stringify(callbackDef) });
     const { executionArn } = runtime.startExecution({ stateMachineArn, input: '{"who":"ann"}' });
     await runtime.advanceTo('2025-01-06T08:05:00Z');
@@ -224,7 +298,13 @@ describe('connect-to-resource (Discover service integration patterns: request re
 
   it('SendTaskFailure fails the task with the given error; a retry issues a new token', async () => {
     const tokens: string[] = [];
-    const { runtime, clock } = newRuntime({ lambdas: { notify: async (e: { token: string }) => { tokens.push(e.token); } } });
+    const { runtime, clock } = newRuntime({
+      lambdas: {
+        notify: async (e: { token: string }) => {
+          tokens.push(e.token);
+        },
+      },
+    });
     const { stateMachineArn } = runtime.createStateMachine({ name: 'cb', definition: JSON.stringify(callbackDef) });
     const { executionArn } = runtime.startExecution({ stateMachineArn, input: '{"who":"bob"}' });
     await runtime.idle();
@@ -244,7 +324,9 @@ describe('connect-to-resource (Discover service integration patterns: request re
   it('refuses malformed and unknown tokens and invalid output', async () => {
     const { runtime } = newRuntime({ lambdas: { notify: async () => undefined } });
     await expect(runtime.sendTaskSuccess({ taskToken: 'not a token!', output: '{}' })).rejects.toMatchObject({ code: 'InvalidToken' });
-    const foreign = Buffer.from(JSON.stringify({ e: 'arn:aws:states:eu-central-1:000000000000:execution:x:y', f: 0, s: 1 })).toString('base64url');
+    const foreign = Buffer.from(JSON.stringify({ e: 'arn:aws:states:eu-central-1:000000000000:execution:x:y', f: 0, s: 1 })).toString(
+      'base64url',
+    );
     await expect(runtime.sendTaskSuccess({ taskToken: foreign, output: '{}' })).rejects.toMatchObject({ code: 'TaskDoesNotExist' });
     const { stateMachineArn } = runtime.createStateMachine({ name: 'cb', definition: JSON.stringify(callbackDef) });
     const { executionArn } = runtime.startExecution({ stateMachineArn, input: '{"who":"carl"}' });
@@ -257,13 +339,24 @@ describe('connect-to-resource (Discover service integration patterns: request re
     const { runtime, clock } = newRuntime();
     const child = runtime.createStateMachine({
       name: 'Child',
-      definition: JSON.stringify(machine({ W: { Type: 'Wait', Seconds: 60, Next: 'R' }, R: { Type: 'Pass', Output: { doubled: '{% $states.input.n * 2 %}' }, End: true } })),
+      definition: JSON.stringify(
+        machine({
+          W: { Type: 'Wait', Seconds: 60, Next: 'R' },
+          R: { Type: 'Pass', Output: { doubled: '{% $states.input.n * 2 %}' }, End: true },
+        }),
+      ),
     });
     const parent = runtime.createStateMachine({
       name: 'Parent',
       definition: JSON.stringify(
         machine({
-          Fire: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution', Arguments: { StateMachineArn: child.stateMachineArn, Input: { n: 1 }, Name: 'fired' }, Assign: { n: '{% $states.input.n %}' }, Next: 'Sync' },
+          Fire: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution',
+            Arguments: { StateMachineArn: child.stateMachineArn, Input: { n: 1 }, Name: 'fired' },
+            Assign: { n: '{% $states.input.n %}' },
+            Next: 'Sync',
+          },
           Sync: {
             Type: 'Task',
             Resource: 'arn:aws:states:::states:startExecution.sync:2',
@@ -287,10 +380,22 @@ describe('connect-to-resource (Discover service integration patterns: request re
 
   it('a failed .sync child fails the task with States.TaskFailed', async () => {
     const { runtime, clock } = newRuntime();
-    const child = runtime.createStateMachine({ name: 'Bad', definition: JSON.stringify(machine({ F: { Type: 'Fail', Error: 'ChildError' } })) });
+    const child = runtime.createStateMachine({
+      name: 'Bad',
+      definition: JSON.stringify(machine({ F: { Type: 'Fail', Error: 'ChildError' } })),
+    });
     const parent = runtime.createStateMachine({
       name: 'P',
-      definition: JSON.stringify(machine({ S: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2', Arguments: { StateMachineArn: child.stateMachineArn }, End: true } })),
+      definition: JSON.stringify(
+        machine({
+          S: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync:2',
+            Arguments: { StateMachineArn: child.stateMachineArn },
+            End: true,
+          },
+        }),
+      ),
     });
     const { executionArn } = runtime.startExecution({ stateMachineArn: parent.stateMachineArn });
     await runtime.runUntilIdle();
@@ -300,7 +405,9 @@ describe('connect-to-resource (Discover service integration patterns: request re
   });
 
   it('a Lambda function without a local handler fails the task with Lambda.ResourceNotFoundException', async () => {
-    const r = await runDefinition(machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'missing' }, End: true } }));
+    const r = await runDefinition(
+      machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'missing' }, End: true } }),
+    );
     expect(r.error).toBe('Lambda.ResourceNotFoundException');
     expect(r.cause).toContain('missing');
   });
@@ -336,7 +443,15 @@ describe('local Lambda concurrency (a limit of the local runtime, not of the ser
           Items: items,
           ItemProcessor: {
             StartAt: 'T',
-            States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'slow', Payload: '{% $states.input %}' }, Output: '{% $states.result.Payload %}', End: true } },
+            States: {
+              T: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Arguments: { FunctionName: 'slow', Payload: '{% $states.input %}' },
+                Output: '{% $states.result.Payload %}',
+                End: true,
+              },
+            },
           },
           End: true,
         },

@@ -17,7 +17,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTableCommand, DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  DescribeExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../shared/clock.js';
 import { createRuntime } from '../../infra/local/sfn/index.js';
 import { loadTemplate } from '../../infra/local/template.js';
@@ -35,14 +42,20 @@ const dynamodb = localDynamoClient();
 const children: ChildProcess[] = [];
 
 function serve(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--data', dataDir, '--port', '0', '--template', template, '--root', root], {
-    cwd: root,
-    env: { ...process.env, DYNAMODB_ENDPOINT: dynamodbEndpoint(), MARKER_FILE: markerFile, CRASH_TABLE: table },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'serve', '--data', dataDir, '--port', '0', '--template', template, '--root', root],
+    {
+      cwd: root,
+      env: { ...process.env, DYNAMODB_ENDPOINT: dynamodbEndpoint(), MARKER_FILE: markerFile, CRASH_TABLE: table },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -55,7 +68,12 @@ function serve(): Promise<{ child: ChildProcess; endpoint: string }> {
 }
 
 function client(endpoint: string): SFNClient {
-  return new SFNClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return new SFNClient({
+    endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
 }
 
 async function tokensInTable(): Promise<Map<string, string>> {
@@ -78,7 +96,14 @@ const input = (i: number) => JSON.stringify({ n: i, wait: i % 10 === 9 ? 10 : 1 
 
 beforeAll(async () => {
   writeFileSync(markerFile, '');
-  await dynamodb.send(new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }));
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -100,7 +125,10 @@ async function referenceOutputs(): Promise<Map<string, string>> {
     },
   });
   const { stateMachineArn } = rt.createStateMachine({ name: 'crash-flow', definition: stack.stateMachines[0]!.definitionString });
-  const arns = Array.from({ length: COUNT }, (_, i) => rt.startExecution({ stateMachineArn, name: `e-${i}`, input: input(i) }).executionArn);
+  const arns = Array.from(
+    { length: COUNT },
+    (_, i) => rt.startExecution({ stateMachineArn, name: `e-${i}`, input: input(i) }).executionArn,
+  );
   // Answer every token as soon as it is issued, then move to the next timer.
   for (;;) {
     await rt.idle();
@@ -122,7 +150,12 @@ async function referenceOutputs(): Promise<Map<string, string>> {
 }
 
 /** Reads the checkpoint file (after the kill, or read-only while the process runs: WAL lets a reader in): per execution, the tasks checkpointed as scheduled and as succeeded. */
-function checkpointed(options: { readOnly?: boolean } = {}): { succeeded: Set<string>; inFlight: Set<string>; waitingOnToken: Set<string>; waitingOnTimer: Set<string> } {
+function checkpointed(options: { readOnly?: boolean } = {}): {
+  succeeded: Set<string>;
+  inFlight: Set<string>;
+  waitingOnToken: Set<string>;
+  waitingOnTimer: Set<string>;
+} {
   const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
   const db = new sqlite.DatabaseSync(path.join(dataDir, 'stepfunctions.sqlite'), options);
   const rows = db.prepare('SELECT exec, doc FROM history ORDER BY exec, id').all() as { exec: string; doc: string }[];
@@ -140,7 +173,9 @@ function checkpointed(options: { readOnly?: boolean } = {}): { succeeded: Set<st
     last.set(exec, { type: e.type, state });
   }
   const inFlight = new Set([...scheduled].filter((k) => !succeeded.has(k)));
-  const waitingOnToken = new Set([...last].filter(([, v]) => v.state === 'Ask' && v.type !== 'TaskSucceeded' && v.type !== 'TaskStateExited').map(([k]) => k));
+  const waitingOnToken = new Set(
+    [...last].filter(([, v]) => v.state === 'Ask' && v.type !== 'TaskSucceeded' && v.type !== 'TaskStateExited').map(([k]) => k),
+  );
   const waitingOnTimer = new Set([...last].filter(([, v]) => v.type === 'WaitStateEntered').map(([k]) => k));
   return { succeeded, inFlight, waitingOnToken, waitingOnTimer };
 }
@@ -227,7 +262,14 @@ describe('crash and resume of the runtime process', () => {
     for (const key of before.succeeded) if (counts.has(key)) expect(counts.get(key), key).toBe(1);
     for (const key of repeated) expect(before.inFlight.has(key), `${key} ran twice but was not in flight at the kill`).toBe(true);
     // The conditional writes kept one marker per task whatever the repeats.
-    const markers = await dynamodb.send(new ScanCommand({ TableName: table, Select: 'COUNT', FilterExpression: 'begins_with(pk, :m)', ExpressionAttributeValues: { ':m': { S: 'mark#' } } }));
+    const markers = await dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        Select: 'COUNT',
+        FilterExpression: 'begins_with(pk, :m)',
+        ExpressionAttributeValues: { ':m': { S: 'mark#' } },
+      }),
+    );
     expect(markers.Count).toBe(COUNT * 2);
     console.log(
       `crash test: ${before.succeeded.size} task results checkpointed before the kill, ${before.waitingOnTimer.size} executions waiting on a timer, ` +

@@ -18,7 +18,13 @@ afterAll(() => {
 });
 
 const flow = machine({
-  Step1: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { name: 'step1', id: '{% $states.input.id %}' } }, Assign: { id: '{% $states.input.id %}' }, Next: 'Nap' },
+  Step1: {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Arguments: { FunctionName: 'step', Payload: { name: 'step1', id: '{% $states.input.id %}' } },
+    Assign: { id: '{% $states.input.id %}' },
+    Next: 'Nap',
+  },
   Nap: { Type: 'Wait', Seconds: 86400, Next: 'Ask' },
   Ask: {
     Type: 'Task',
@@ -26,7 +32,13 @@ const flow = machine({
     Arguments: { FunctionName: 'ask', Payload: { token: '{% $states.context.Task.Token %}' } },
     Next: 'Step2',
   },
-  Step2: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { name: 'step2', id: '{% $id %}' } }, Output: { id: '{% $id %}', answer: '{% $states.input %}' }, End: true },
+  Step2: {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Arguments: { FunctionName: 'step', Payload: { name: 'step2', id: '{% $id %}' } },
+    Output: { id: '{% $id %}', answer: '{% $states.input %}' },
+    End: true,
+  },
 });
 
 describe('durability (SQLite checkpoints)', () => {
@@ -78,14 +90,39 @@ describe('durability (SQLite checkpoints)', () => {
     const dir = dataDir();
     let invocations = 0;
     const clock = new VirtualClock(T0);
-    const hang: LambdaHandler = () => { invocations++; return new Promise(() => undefined); };
+    const hang: LambdaHandler = () => {
+      invocations++;
+      return new Promise(() => undefined);
+    };
     const rt1 = createRuntime({ clock, store: { dataDir: dir }, lambdas: { step: hang }, deterministic: false });
-    const { stateMachineArn } = rt1.createStateMachine({ name: 'One', definition: JSON.stringify(machine({ S: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step' }, Output: '{% $states.result.Payload %}', End: true } })) });
+    const { stateMachineArn } = rt1.createStateMachine({
+      name: 'One',
+      definition: JSON.stringify(
+        machine({
+          S: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Arguments: { FunctionName: 'step' },
+            Output: '{% $states.result.Payload %}',
+            End: true,
+          },
+        }),
+      ),
+    });
     const { executionArn } = rt1.startExecution({ stateMachineArn, input: '{}' });
     await new Promise((r) => setTimeout(r, 20));
     expect(invocations).toBe(1);
     await rt1.close();
-    const rt2 = createRuntime({ clock, store: { dataDir: dir }, lambdas: { step: async () => { invocations++; return 'done'; } } });
+    const rt2 = createRuntime({
+      clock,
+      store: { dataDir: dir },
+      lambdas: {
+        step: async () => {
+          invocations++;
+          return 'done';
+        },
+      },
+    });
     await rt2.idle();
     expect(invocations).toBe(2);
     expect(rt2.describeExecution({ executionArn }).output).toBe('"done"');
@@ -97,9 +134,21 @@ describe('durability (SQLite checkpoints)', () => {
     const clock = new VirtualClock(T0);
     const hang: LambdaHandler = () => new Promise(() => undefined);
     const flowOf = machine({
-      S: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}' } }, Output: '{% $states.input %}', Next: 'Nap' },
+      S: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}' } },
+        Output: '{% $states.input %}',
+        Next: 'Nap',
+      },
       Nap: { Type: 'Wait', Seconds: 60, Next: 'T' },
-      T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}', after: 'nap' } }, Output: '{% $states.result.Payload %}', End: true },
+      T: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Arguments: { FunctionName: 'step', Payload: { n: '{% $states.input.n %}', after: 'nap' } },
+        Output: '{% $states.result.Payload %}',
+        End: true,
+      },
     });
     const rt1 = createRuntime({ clock, store: { dataDir: dir }, lambdas: { step: async () => 'ok' }, deterministic: false });
     const { stateMachineArn } = rt1.createStateMachine({ name: 'Two', definition: JSON.stringify(flowOf) });
@@ -154,9 +203,19 @@ describe('virtual time and determinism', () => {
       ItemProcessor: {
         StartAt: 'Work',
         States: {
-          Work: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'jitter', Payload: '{% $states.input %}' }, Output: '{% $states.result.Payload %}', Next: 'Rest' },
+          Work: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Arguments: { FunctionName: 'jitter', Payload: '{% $states.input %}' },
+            Output: '{% $states.result.Payload %}',
+            Next: 'Rest',
+          },
           Rest: { Type: 'Wait', Seconds: '{% 60 * ($states.input % 3) %}', Next: 'Id' },
-          Id: { Type: 'Pass', Output: { n: '{% $states.input %}', id: '{% $uuid() %}', r: '{% $random() %}', at: '{% $now() %}' }, End: true },
+          Id: {
+            Type: 'Pass',
+            Output: { n: '{% $states.input %}', id: '{% $uuid() %}', r: '{% $random() %}', at: '{% $now() %}' },
+            End: true,
+          },
         },
       },
       End: true,
@@ -170,7 +229,9 @@ describe('virtual time and determinism', () => {
     const { stateMachineArn } = rt.createStateMachine({ name: 'Busy', definition: JSON.stringify(busy) });
     const { executionArn } = rt.startExecution({ stateMachineArn, name: 'same', input: '{}' });
     await rt.runUntilIdle();
-    const history = rt.getExecutionHistory({ executionArn, maxResults: 1000 }).events.map((e) => `${e.id} ${e.timestamp.toISOString()} ${e.type} ${JSON.stringify(Object.values(e)[4] ?? '')}`);
+    const history = rt
+      .getExecutionHistory({ executionArn, maxResults: 1000 })
+      .events.map((e) => `${e.id} ${e.timestamp.toISOString()} ${e.type} ${JSON.stringify(Object.values(e)[4] ?? '')}`);
     const output = rt.describeExecution({ executionArn }).output;
     await rt.close();
     return { output, history };
@@ -187,10 +248,25 @@ describe('virtual time and determinism', () => {
   it('advanceTo fires timers in time order, each at its own time', async () => {
     const clock = new VirtualClock(T0);
     const rt = createRuntime({ clock });
-    const { stateMachineArn } = rt.createStateMachine({ name: 'W', definition: JSON.stringify(machine({ W: { Type: 'Wait', Seconds: '{% $states.input.s %}', Next: 'At' }, At: { Type: 'Pass', Output: '{% $now() %}', End: true } })) });
-    const arns = [300, 100, 200, 100].map((s, i) => rt.startExecution({ stateMachineArn, name: `w${i}`, input: JSON.stringify({ s }) }).executionArn);
+    const { stateMachineArn } = rt.createStateMachine({
+      name: 'W',
+      definition: JSON.stringify(
+        machine({
+          W: { Type: 'Wait', Seconds: '{% $states.input.s %}', Next: 'At' },
+          At: { Type: 'Pass', Output: '{% $now() %}', End: true },
+        }),
+      ),
+    });
+    const arns = [300, 100, 200, 100].map(
+      (s, i) => rt.startExecution({ stateMachineArn, name: `w${i}`, input: JSON.stringify({ s }) }).executionArn,
+    );
     await rt.advanceTo('2025-01-06T08:03:00Z');
-    expect(arns.map((executionArn) => rt.describeExecution({ executionArn }).status)).toEqual(['RUNNING', 'SUCCEEDED', 'RUNNING', 'SUCCEEDED']);
+    expect(arns.map((executionArn) => rt.describeExecution({ executionArn }).status)).toEqual([
+      'RUNNING',
+      'SUCCEEDED',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
     expect(JSON.parse(rt.describeExecution({ executionArn: arns[1]! }).output!)).toBe('2025-01-06T08:01:40.000Z');
     expect(clock.now().toISOString()).toBe('2025-01-06T08:03:00.000Z');
     const { pendingTimers } = await rt.runUntilIdle();
@@ -201,7 +277,10 @@ describe('virtual time and determinism', () => {
 
   it('with the system clock, timers fire by real time', async () => {
     const rt = createRuntime({ clock: new SystemClock() });
-    const { stateMachineArn } = rt.createStateMachine({ name: 'Real', definition: JSON.stringify(machine({ W: { Type: 'Wait', Seconds: 1, End: true } })) });
+    const { stateMachineArn } = rt.createStateMachine({
+      name: 'Real',
+      definition: JSON.stringify(machine({ W: { Type: 'Wait', Seconds: 1, End: true } })),
+    });
     const started = Date.now();
     const { executionArn } = rt.startExecution({ stateMachineArn, input: '{}' });
     const done = await rt.waitForExecution(executionArn);

@@ -8,12 +8,14 @@ const dynamodb = localDynamoClient();
 const table = `sfn-it-${process.pid}`;
 
 beforeAll(async () => {
-  await dynamodb.send(new CreateTableCommand({
-    TableName: table,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  }));
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -28,13 +30,24 @@ describe('connect-ddb (DynamoDB integration)', () => {
         Put: {
           Type: 'Task',
           Resource: 'arn:aws:states:::dynamodb:putItem',
-          Arguments: { TableName: table, Item: { pk: { S: '{% $states.input.id %}' }, count: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' },
+          Arguments: {
+            TableName: table,
+            Item: { pk: { S: '{% $states.input.id %}' }, count: { N: '1' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
           Next: 'Update',
         },
         Update: {
           Type: 'Task',
           Resource: 'arn:aws:states:::dynamodb:updateItem',
-          Arguments: { TableName: table, Key: { pk: { S: '{% $states.context.Execution.Input.id %}' } }, UpdateExpression: 'SET #c = #c + :one', ExpressionAttributeNames: { '#c': 'count' }, ExpressionAttributeValues: { ':one': { N: '1' } }, ReturnValues: 'ALL_NEW' },
+          Arguments: {
+            TableName: table,
+            Key: { pk: { S: '{% $states.context.Execution.Input.id %}' } },
+            UpdateExpression: 'SET #c = #c + :one',
+            ExpressionAttributeNames: { '#c': 'count' },
+            ExpressionAttributeValues: { ':one': { N: '1' } },
+            ReturnValues: 'ALL_NEW',
+          },
           Assign: { updated: '{% $states.result.Attributes.count.N %}' },
           Next: 'Get',
         },
@@ -65,13 +78,29 @@ describe('connect-ddb (DynamoDB integration)', () => {
       Type: 'Task',
       Resource: 'arn:aws:states:::dynamodb:putItem',
       Arguments: { TableName: table, Item: { pk: { S: 'dup' } }, ConditionExpression: 'attribute_not_exists(pk)' },
-      ...(next ? { Next: next } : { Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Output: '{% $states.errorOutput %}', Next: 'Dup' }], End: true }),
+      ...(next
+        ? { Next: next }
+        : {
+            Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Output: '{% $states.errorOutput %}', Next: 'Dup' }],
+            End: true,
+          }),
     });
-    const r = await runDefinition(machine({ First: put('Second'), Second: put(undefined), Dup: { Type: 'Pass', End: true } }), {}, { dynamodb });
+    const r = await runDefinition(
+      machine({ First: put('Second'), Second: put(undefined), Dup: { Type: 'Pass', End: true } }),
+      {},
+      { dynamodb },
+    );
     expect(r.status).toBe('SUCCEEDED');
     expect((r.output as { Error: string }).Error).toBe('DynamoDB.ConditionalCheckFailedException');
     const missing = await runDefinition(
-      machine({ G: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:getItem', Arguments: { TableName: 'no-such-table', Key: { pk: { S: 'x' } } }, End: true } }),
+      machine({
+        G: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::dynamodb:getItem',
+          Arguments: { TableName: 'no-such-table', Key: { pk: { S: 'x' } } },
+          End: true,
+        },
+      }),
       {},
       { dynamodb },
     );

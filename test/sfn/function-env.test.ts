@@ -29,7 +29,13 @@ const template: CfnTemplate = {
       Type: 'AWS::StepFunctions::StateMachine',
       Properties: {
         StateMachineName: 'env-flow',
-        DefinitionString: JSON.stringify(machine({ A: invoke('fn-a', 'B'), B: invoke('fn-b', 'Done'), Done: { Type: 'Pass', Output: '{% {"a": $fn_a, "b": $fn_b} %}', End: true } })),
+        DefinitionString: JSON.stringify(
+          machine({
+            A: invoke('fn-a', 'B'),
+            B: invoke('fn-b', 'Done'),
+            Done: { Type: 'Pass', Output: '{% {"a": $fn_a, "b": $fn_b} %}', End: true },
+          }),
+        ),
       },
     },
   },

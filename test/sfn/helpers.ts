@@ -17,9 +17,16 @@ export interface RunResult {
   events: { type: string; timestamp: Date; [k: string]: unknown }[];
 }
 
-export function newRuntime(options: { lambdas?: Record<string, LambdaHandler>; dynamodb?: DynamoDBClient; start?: string } = {}): { runtime: Runtime; clock: VirtualClock } {
+export function newRuntime(options: { lambdas?: Record<string, LambdaHandler>; dynamodb?: DynamoDBClient; start?: string } = {}): {
+  runtime: Runtime;
+  clock: VirtualClock;
+} {
   const clock = new VirtualClock(options.start ?? T0);
-  const runtime = createRuntime({ clock, ...(options.lambdas ? { lambdas: options.lambdas } : {}), ...(options.dynamodb ? { dynamodb: options.dynamodb } : {}) });
+  const runtime = createRuntime({
+    clock,
+    ...(options.lambdas ? { lambdas: options.lambdas } : {}),
+    ...(options.dynamodb ? { dynamodb: options.dynamodb } : {}),
+  });
   return { runtime, clock };
 }
 
@@ -44,7 +51,12 @@ export function describe(runtime: Runtime, executionArn: string, clock: VirtualC
 export async function runDefinition(
   definition: object,
   input: unknown = {},
-  options: { lambdas?: Record<string, LambdaHandler>; dynamodb?: DynamoDBClient; start?: string; runtime?: { runtime: Runtime; clock: VirtualClock } } = {},
+  options: {
+    lambdas?: Record<string, LambdaHandler>;
+    dynamodb?: DynamoDBClient;
+    start?: string;
+    runtime?: { runtime: Runtime; clock: VirtualClock };
+  } = {},
 ): Promise<RunResult> {
   const { runtime, clock } = options.runtime ?? newRuntime(options);
   const { stateMachineArn } = runtime.createStateMachine({ name: `sm-${++counter}`, definition: JSON.stringify(definition) });
@@ -69,7 +81,12 @@ export function eventTypes(result: RunResult): string[] {
  */
 export async function sdkClient(runtime: Runtime): Promise<{ sfn: SFNClient; close: () => Promise<void> }> {
   const api = await serveSfnApi(runtime, { port: 0 });
-  const sfn = new SFNClient({ endpoint: api.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, disableHostPrefix: true });
+  const sfn = new SFNClient({
+    endpoint: api.endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    disableHostPrefix: true,
+  });
   return {
     sfn,
     close: async () => {

@@ -60,7 +60,11 @@ function mapMachine(prefix: string, maxConcurrency: number): object {
       Type: 'Map',
       Items: '{% $states.input.items %}',
       MaxConcurrency: maxConcurrency,
-      ItemSelector: { key: `{% "${prefix}-" & $states.context.Map.Item.Index %}`, value: '{% $states.context.Map.Item.Value %}', failOnce: '{% $states.context.Map.Item.Index = 2 %}' },
+      ItemSelector: {
+        key: `{% "${prefix}-" & $states.context.Map.Item.Index %}`,
+        value: '{% $states.context.Map.Item.Value %}',
+        failOnce: '{% $states.context.Map.Item.Index = 2 %}',
+      },
       ItemProcessor: {
         StartAt: 'Mark',
         States: {
@@ -68,7 +72,10 @@ function mapMachine(prefix: string, maxConcurrency: number): object {
           // The failing item waits a second first, so the others have finished when it fails.
           Route: { Type: 'Choice', Choices: [{ Condition: '{% $states.input.failOnce %}', Next: 'Detour' }], Default: 'Work' },
           Detour: { Type: 'Wait', Seconds: 1, Next: 'Work' },
-          Work: invoke('{% $states.input %}', { Output: '{% $merge([$states.result.Payload, {"marked": $marked, "redrives": $states.context.Execution.RedriveCount}]) %}', End: true }),
+          Work: invoke('{% $states.input %}', {
+            Output: '{% $merge([$states.result.Payload, {"marked": $marked, "redrives": $states.context.Execution.RedriveCount}]) %}',
+            End: true,
+          }),
         },
       },
       Next: 'After',
@@ -78,7 +85,9 @@ function mapMachine(prefix: string, maxConcurrency: number): object {
 }
 
 async function runToFailure(name: string, definition: object, input: object): Promise<string> {
-  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: role }));
+  const { stateMachineArn } = await sfn.send(
+    new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: role }),
+  );
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'first', input: JSON.stringify(input) }));
   await runtime.runUntilIdle();
   const failed = await sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -91,7 +100,10 @@ async function redriveToSuccess(executionArn: string): Promise<{ output: unknown
   await runtime.runUntilIdle();
   const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   expect(done).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
-  const events = (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events! as unknown as Record<string, unknown>[];
+  const events = (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events! as unknown as Record<
+    string,
+    unknown
+  >[];
   return { output: JSON.parse(done.output!), types: events.map((e) => e.type as string), events };
 }
 
@@ -112,8 +124,19 @@ describe('RedriveExecution of a Map', () => {
     // After the redrive: the failed iteration starts again in the state that failed (its Pass is not run again).
     const after = types.slice(types.indexOf('ExecutionRedriven'));
     expect(after).toEqual([
-      'ExecutionRedriven', 'MapIterationStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited',
-      'MapIterationSucceeded', 'MapStateSucceeded', 'MapStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded',
+      'ExecutionRedriven',
+      'MapIterationStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'MapIterationSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
     ]);
     const restarted = events[types.indexOf('ExecutionRedriven') + 1]!;
     expect(restarted.mapIterationStartedEventDetails).toEqual({ name: 'Each', index: 2 });
@@ -130,7 +153,10 @@ describe('RedriveExecution of a Map', () => {
     expect((output as { results: { value: number }[] }).results.map((r) => r.value)).toEqual([2, 4, 6, 8, 10]);
     for (const key of ['c-before', 'c-0', 'c-1', 'c-3', 'c-4']) expect(calls.get(key), key).toBe(1);
     expect(calls.get('c-2')).toBe(2);
-    const started = events.slice(types.indexOf('ExecutionRedriven')).filter((e) => e.type === 'MapIterationStarted').map((e) => (e.mapIterationStartedEventDetails as { index: number }).index);
+    const started = events
+      .slice(types.indexOf('ExecutionRedriven'))
+      .filter((e) => e.type === 'MapIterationStarted')
+      .map((e) => (e.mapIterationStartedEventDetails as { index: number }).index);
     expect(started).toEqual([2, 3, 4]);
   });
 });
@@ -146,7 +172,10 @@ describe('RedriveExecution of a Parallel', () => {
           {
             StartAt: 'B1',
             States: {
-              B1: invoke('{% {"key": "p-b1", "value": $states.input.v} %}', { Assign: { first: '{% $states.result.Payload.value %}' }, Next: 'B2' }),
+              B1: invoke('{% {"key": "p-b1", "value": $states.input.v} %}', {
+                Assign: { first: '{% $states.result.Payload.value %}' },
+                Next: 'B2',
+              }),
               B2: invoke('{% {"key": "p-b2", "value": $first, "failOnce": true} %}', { End: true }),
             },
           },
@@ -157,12 +186,23 @@ describe('RedriveExecution of a Parallel', () => {
     });
     const executionArn = await runToFailure('ParallelRedrive', def, { v: 3 });
     const { output, types } = await redriveToSuccess(executionArn);
-    expect(output).toEqual([{ key: 'p-a', value: 6 }, { key: 'p-b2', value: 12 }, { key: 'p-c', value: 10 }]);
+    expect(output).toEqual([
+      { key: 'p-a', value: 6 },
+      { key: 'p-b2', value: 12 },
+      { key: 'p-c', value: 10 },
+    ]);
     expect(['p-a', 'p-b1', 'p-c'].map((k) => calls.get(k))).toEqual([1, 1, 1]);
     expect(calls.get('p-b2')).toBe(2);
     expect(types.slice(types.indexOf('ExecutionRedriven'))).toEqual([
-      'ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited',
-      'ParallelStateSucceeded', 'ParallelStateExited', 'ExecutionSucceeded',
+      'ExecutionRedriven',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ParallelStateSucceeded',
+      'ParallelStateExited',
+      'ExecutionSucceeded',
     ]);
   });
 
@@ -192,12 +232,25 @@ describe('RedriveExecution of a Parallel', () => {
     });
     const executionArn = await runToFailure('NestedRedrive', def, {});
     const { output, types } = await redriveToSuccess(executionArn);
-    expect(output).toEqual([{ key: 'n-a', value: 2 }, { key: 'n-d', value: 14 }]);
+    expect(output).toEqual([
+      { key: 'n-a', value: 2 },
+      { key: 'n-d', value: 14 },
+    ]);
     expect(['n-a', 'n-c', 'n-d'].map((k) => calls.get(k))).toEqual([1, 1, 2]);
     expect(types.slice(types.indexOf('ExecutionRedriven'))).toEqual([
-      'ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited',
-      'ParallelStateSucceeded', 'ParallelStateExited', 'PassStateEntered', 'PassStateExited',
-      'ParallelStateSucceeded', 'ParallelStateExited', 'ExecutionSucceeded',
+      'ExecutionRedriven',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ParallelStateSucceeded',
+      'ParallelStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ParallelStateSucceeded',
+      'ParallelStateExited',
+      'ExecutionSucceeded',
     ]);
   });
 });

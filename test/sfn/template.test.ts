@@ -40,17 +40,30 @@ describe('template loading', () => {
       handler: 'index.handler',
       runtime: 'nodejs22.x',
       timeoutSeconds: 30,
-      environment: { TABLE_NAME: 'milestones', TABLE_ARN: 'arn:aws:dynamodb:eu-central-1:000000000000:table/milestones', STAGE: 'local-eu-central-1' },
+      environment: {
+        TABLE_NAME: 'milestones',
+        TABLE_ARN: 'arn:aws:dynamodb:eu-central-1:000000000000:table/milestones',
+        STAGE: 'local-eu-central-1',
+      },
       metadata: { 'cos:entry': 'test/sfn/fixtures/activate-handler.ts' },
     });
-    expect(stack.functions.find((f) => f.logicalId === 'NotifyFnC0FFEE11')!.arn).toBe('arn:aws:lambda:eu-central-1:000000000000:function:cos-notify');
+    expect(stack.functions.find((f) => f.logicalId === 'NotifyFnC0FFEE11')!.arn).toBe(
+      'arn:aws:lambda:eu-central-1:000000000000:function:cos-notify',
+    );
     expect(stack.tables.map((t) => t.name)).toEqual(['milestones']);
   });
 
   it('the resolver handles Fn::Sub forms, Fn::Select/Split and AWS::NoValue', () => {
-    const r = new TemplateResolver({ Resources: { T: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'tbl' } } } }, { region: 'eu-north-1', accountId: '123456789012' });
-    expect(r.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}' })).toBe('arn:aws:dynamodb:eu-north-1:123456789012:table/tbl');
-    expect(r.resolve({ 'Fn::Sub': ['${X}-${T.Arn}-${!Literal}', { X: 'x' }] })).toBe('x-arn:aws:dynamodb:eu-north-1:123456789012:table/tbl-${Literal}');
+    const r = new TemplateResolver(
+      { Resources: { T: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'tbl' } } } },
+      { region: 'eu-north-1', accountId: '123456789012' },
+    );
+    expect(r.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}' })).toBe(
+      'arn:aws:dynamodb:eu-north-1:123456789012:table/tbl',
+    );
+    expect(r.resolve({ 'Fn::Sub': ['${X}-${T.Arn}-${!Literal}', { X: 'x' }] })).toBe(
+      'x-arn:aws:dynamodb:eu-north-1:123456789012:table/tbl-${Literal}',
+    );
     expect(r.resolve({ 'Fn::Select': [1, { 'Fn::Split': [',', 'a,b,c'] }] })).toBe('b');
     expect(r.resolve({ a: 1, b: { Ref: 'AWS::NoValue' } })).toEqual({ a: 1 });
   });
@@ -60,12 +73,20 @@ describe('deploying a template into the runtime', () => {
   const dynamodb = localDynamoClient();
   const table = 'milestones';
   beforeAll(async () => {
-    await dynamodb.send(new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    }));
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
   });
   afterAll(async () => {
     await dynamodb.send(new DeleteTableCommand({ TableName: table }));
@@ -80,12 +101,17 @@ describe('deploying a template into the runtime', () => {
       SchoolProgram11223344: 'arn:aws:states:eu-central-1:000000000000:stateMachine:SchoolProgram11223344',
     });
     expect(result.withoutHandler).toEqual(['cos-notify']);
-    const { executionArn } = runtime.startExecution({ stateMachineArn: result.stateMachines.SchoolProgram11223344!, input: '{"school":"55-001"}' });
+    const { executionArn } = runtime.startExecution({
+      stateMachineArn: result.stateMachines.SchoolProgram11223344!,
+      input: '{"school":"55-001"}',
+    });
     await runtime.runUntilIdle();
     const d = runtime.describeExecution({ executionArn });
     expect(d.status).toBe('SUCCEEDED');
     expect(JSON.parse(d.output!)).toEqual({ school: '55-001', activated: true, table: 'milestones' });
-    const item = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SCHOOL#55-001' }, sk: { S: 'MILESTONE#connection' } } }));
+    const item = await dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: 'SCHOOL#55-001' }, sk: { S: 'MILESTONE#connection' } } }),
+    );
     expect(item.Item).toBeDefined();
     await runtime.close();
   });

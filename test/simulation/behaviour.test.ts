@@ -40,7 +40,10 @@ describe('behaviour model', () => {
     const all = activations();
     const a = all.map((m) => model(1).onActivated(m));
     const b = model(1);
-    const reversed = [...all].reverse().map((m) => b.onActivated(m)).reverse();
+    const reversed = [...all]
+      .reverse()
+      .map((m) => b.onActivated(m))
+      .reverse();
     expect(reversed).toEqual(a);
     const other = all.map((m) => model(2).onActivated(m));
     expect(other).not.toEqual(a);
@@ -63,7 +66,10 @@ describe('behaviour model', () => {
     const m = model(3);
     for (const a of activations()) {
       const plan = m.onActivated(a);
-      const times = plan.kind === 'waive' ? [plan.at] : [plan.submitAt, ...(plan.hold ? [plan.hold.at, plan.hold.resumeAt] : []), ...(plan.reassignAt ? [plan.reassignAt] : [])];
+      const times =
+        plan.kind === 'waive'
+          ? [plan.at]
+          : [plan.submitAt, ...(plan.hold ? [plan.hold.at, plan.hold.resumeAt] : []), ...(plan.reassignAt ? [plan.reassignAt] : [])];
       for (const t of times) {
         expect(t).toBeGreaterThan(a.startedAt);
         expect(localWorkingTime(t)).toBe(true);
@@ -136,7 +142,9 @@ describe('behaviour model', () => {
     expect(next).not.toBeNull();
     expect(next).not.toBe(current);
     expect(eligible).toContain(next);
-    const best = Math.min(...eligible.filter((id) => id !== current).map((id) => ['reliable', 'average', 'late'].indexOf(m.profile(id).punctuality)));
+    const best = Math.min(
+      ...eligible.filter((id) => id !== current).map((id) => ['reliable', 'average', 'late'].indexOf(m.profile(id).punctuality)),
+    );
     expect(['reliable', 'average', 'late'].indexOf(m.profile(next).punctuality)).toBe(best);
     expect(m.replacement({ schoolId: school.id, key: 'connection', assignee: current }, [current])).toBeNull();
   });
@@ -148,7 +156,9 @@ describe('behaviour model', () => {
       for (const def of program.milestones) {
         const evidence = m.evidence(def, school, at, 0);
         // The documents are generated beside the evidence (shared/documents/generated.ts): one per required type.
-        const documents = def.documents.filter((r) => r.required).map((r) => ({ id: `d-${r.type}`, type: r.type, contentType: 'application/pdf' as const, size: 1, sha256: '0'.repeat(64) }));
+        const documents = def.documents
+          .filter((r) => r.required)
+          .map((r) => ({ id: `d-${r.type}`, type: r.type, contentType: 'application/pdf' as const, size: 1, sha256: '0'.repeat(64) }));
         expect(evidenceIssues(def, school, evidence, new Date(at), TZ, documents)).toEqual([]);
         expect(evidence.kind === 'content-filter' ? evidence.enabledOn : evidence.actDate).toBe('2023-03-15');
       }

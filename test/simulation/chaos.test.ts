@@ -35,7 +35,15 @@ describe('kill test', () => {
   it(
     'a run SIGKILLed at 5 seeded points and resumed each time ends exactly as the uninterrupted run',
     async () => {
-      const result = await runChaos({ schools: 4, seed: 7, from: '2021-01-01', to: '2021-12-31', kills: 5, dataDir: tempDir(), root: REPO_ROOT });
+      const result = await runChaos({
+        schools: 4,
+        seed: 7,
+        from: '2021-01-01',
+        to: '2021-12-31',
+        kills: 5,
+        dataDir: tempDir(),
+        root: REPO_ROOT,
+      });
       if (result.differences.length > 0) console.error(result.differences.join('\n'));
       expect(result.differences).toEqual([]);
       // Every kill landed before the run could finish: 5 processes killed, a 6th finished the run.
@@ -66,9 +74,25 @@ describe('kill test', () => {
     await runtime.idle();
     await runtime.close();
     // The people's side: a checkpoint at `now` with its next entry at `next`.
-    const stats = { commands: {}, refused: [], signals: {}, activations: 0, observations: 0, actions: 3, executions: 0, runningExecutions: 0, transitions: 0 };
+    const stats = {
+      commands: {},
+      refused: [],
+      signals: {},
+      activations: 0,
+      observations: 0,
+      actions: 3,
+      executions: 0,
+      runningExecutions: 0,
+      transitions: 0,
+    };
     const checkpoint = (now: number, next: number) =>
-      fileDurability(folder).save({ phase: 'running', now, agenda: { entries: [{ at: next, seq: 7, item: { kind: 'observe', schoolId: 'sch-0001' } }], seq: 8 }, schools: [], stats });
+      fileDurability(folder).save({
+        phase: 'running',
+        now,
+        agenda: { entries: [{ at: next, seq: 7, item: { kind: 'observe', schoolId: 'sch-0001' } }], seq: 8 },
+        schools: [],
+        stats,
+      });
 
     checkpoint(minutes(30), minutes(45));
     const fine = inspectResume(folder, minutes(0))!;
@@ -78,10 +102,14 @@ describe('kill test', () => {
     expect(fine.line).toMatch(/1 executions running, 2 timers \(next at 2021-03-01T03:00:00.000Z, 0 due before the clock\)/);
 
     checkpoint(minutes(50), minutes(45));
-    expect(inspectResume(folder, minutes(0))!.problems).toEqual(['the clock resumes at 2021-03-01T02:50:00.000Z, after the next entry of the agenda (2021-03-01T02:45:00.000Z)']);
+    expect(inspectResume(folder, minutes(0))!.problems).toEqual([
+      'the clock resumes at 2021-03-01T02:50:00.000Z, after the next entry of the agenda (2021-03-01T02:45:00.000Z)',
+    ]);
 
     checkpoint(minutes(90), minutes(120));
-    expect(inspectResume(folder, minutes(0))!.problems.join('\n')).toMatch(/1 timer\(s\) of the runtime are due before the clock resumes at 2021-03-01T03:30:00.000Z \(the first at 2021-03-01T03:00:00.000Z\)/);
+    expect(inspectResume(folder, minutes(0))!.problems.join('\n')).toMatch(
+      /1 timer\(s\) of the runtime are due before the clock resumes at 2021-03-01T03:30:00.000Z \(the first at 2021-03-01T03:00:00.000Z\)/,
+    );
   });
 
   it('kill points are seeded: the same seed and run give the same points, each inside the run', () => {
@@ -107,7 +135,9 @@ describe('kill test', () => {
     };
     // The first process sends, then dies before the ledger records the destination.
     const crashed = new Mailbox(file, clock);
-    await expect(crashed.send(message, { reached: new Set(), record: () => Promise.reject(new Error('killed')) })).rejects.toThrow('killed');
+    await expect(crashed.send(message, { reached: new Set(), record: () => Promise.reject(new Error('killed')) })).rejects.toThrow(
+      'killed',
+    );
     // The next process reads the same outbox entry (destination not recorded) and sends again.
     const recorded: string[] = [];
     const resumed = new Mailbox(file, clock);
@@ -122,11 +152,33 @@ describe('kill test', () => {
   });
 
   it('the comparison names an event lost, an event recorded twice, a changed milestone and a missing notification', () => {
-    const event = { type: 'accepted', schoolId: 'sch-0001', milestone: 'connection', at: '2021-05-04T10:00:00.000Z', actor: { role: 'program-manager', sub: 'm' }, version: 4 };
+    const event = {
+      type: 'accepted',
+      schoolId: 'sch-0001',
+      milestone: 'connection',
+      at: '2021-05-04T10:00:00.000Z',
+      actor: { role: 'program-manager', sub: 'm' },
+      version: 4,
+    };
     const other = { ...event, type: 'submitted', version: 3 };
     const milestone = { schoolId: 'sch-0001', key: 'connection', status: 'completed', version: 4 };
-    const line = { id: 'n1', destination: 'program-manager', recipient: { type: 'program-manager' }, subject: { ru: 'a', en: 'a' }, attributes: {}, receivedAt: '2021-05-04T10:00:00.000Z', duplicate: false };
-    const base = { table: 'T', milestones: [milestone], events: [other, event], inbox: [line], pending: [], mailbox: { received: 1, duplicates: 0 } } as unknown as FinalState;
+    const line = {
+      id: 'n1',
+      destination: 'program-manager',
+      recipient: { type: 'program-manager' },
+      subject: { ru: 'a', en: 'a' },
+      attributes: {},
+      receivedAt: '2021-05-04T10:00:00.000Z',
+      duplicate: false,
+    };
+    const base = {
+      table: 'T',
+      milestones: [milestone],
+      events: [other, event],
+      inbox: [line],
+      pending: [],
+      mailbox: { received: 1, duplicates: 0 },
+    } as unknown as FinalState;
     expect(diffFinalStates(base, structuredClone(base))).toEqual([]);
     const lost = diffFinalStates(base, { ...base, events: [other] } as unknown as FinalState);
     expect(lost.join('\n')).toMatch(/audit events \(2 vs 1[^]*- .*"type":"accepted"/);

@@ -17,8 +17,18 @@ describe('simulate options', () => {
   });
 
   it('reads every option', () => {
-    const o = parseSimulateArgs(['--schools', '20', '--seed', 'spring', '--from', '2022-01-01', '--to', '2023-06-30', '--out', 'r/x.html', '--program-version', '2'], '/repo');
-    expect(o).toEqual({ schools: 20, seed: 'spring', from: '2022-01-01', to: '2023-06-30', out: path.resolve('/repo', 'r/x.html'), programVersion: 2 });
+    const o = parseSimulateArgs(
+      ['--schools', '20', '--seed', 'spring', '--from', '2022-01-01', '--to', '2023-06-30', '--out', 'r/x.html', '--program-version', '2'],
+      '/repo',
+    );
+    expect(o).toEqual({
+      schools: 20,
+      seed: 'spring',
+      from: '2022-01-01',
+      to: '2023-06-30',
+      out: path.resolve('/repo', 'r/x.html'),
+      programVersion: 2,
+    });
     expect(() => parseSimulateArgs(['--program-version', '3'])).toThrow('--program-version must be 1 or 2');
     expect(parseSimulateArgs(['--help'])).toBe('help');
   });
@@ -51,7 +61,13 @@ describe('simulate options', () => {
 });
 
 describe('progress on stderr', () => {
-  const at = (date: string, fraction: number, commands = 0): SimulationProgress => ({ now: Date.parse(`${date}T05:00:00Z`), fraction, actions: commands, commands, activations: 0 });
+  const at = (date: string, fraction: number, commands = 0): SimulationProgress => ({
+    now: Date.parse(`${date}T05:00:00Z`),
+    fraction,
+    actions: commands,
+    commands,
+    activations: 0,
+  });
 
   it('writes one plain line per simulated quarter when the output is not a terminal', () => {
     const lines: string[] = [];

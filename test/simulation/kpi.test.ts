@@ -8,8 +8,24 @@ import { computeKpis, formatKpiTable } from '../../infra/local/simulation/kpi.js
 const program = REFERENCE_PROGRAM;
 const TZ = program.timeZone;
 const contractors: Contractor[] = [
-  { id: 'isp-1', name: 'ISP', kind: 'internet-provider', districts: [], emails: [], active: true, contracts: [{ number: 'K-1', date: '2021-01-01', milestone: 'connection', districts: [], schools: [], endDate: '2025-12-31' }] },
-  { id: 'sup-1', name: 'Supplier', kind: 'equipment-supplier', districts: [], emails: [], active: true, contracts: [{ number: 'K-2', date: '2021-01-01', milestone: 'equipment', districts: [], schools: [], endDate: '2025-12-31' }] },
+  {
+    id: 'isp-1',
+    name: 'ISP',
+    kind: 'internet-provider',
+    districts: [],
+    emails: [],
+    active: true,
+    contracts: [{ number: 'K-1', date: '2021-01-01', milestone: 'connection', districts: [], schools: [], endDate: '2025-12-31' }],
+  },
+  {
+    id: 'sup-1',
+    name: 'Supplier',
+    kind: 'equipment-supplier',
+    districts: [],
+    emails: [],
+    active: true,
+    contracts: [{ number: 'K-2', date: '2021-01-01', milestone: 'equipment', districts: [], schools: [], endDate: '2025-12-31' }],
+  },
 ];
 const districts: District[] = [
   { id: 'north', nameRu: 'Северный район', nameEn: 'North District', centerRu: 'Север', centerIsTown: false },
@@ -18,7 +34,17 @@ const districts: District[] = [
 ];
 
 function school(id: string, district: string, cohortYear: number): School {
-  return { id, name: `Школа ${id}`, district, locality: 'Село', urban: false, cohortYear, plannedKit: { mfp: 1 }, teachersToTrain: 2, students: 30 };
+  return {
+    id,
+    name: `Школа ${id}`,
+    district,
+    locality: 'Село',
+    urban: false,
+    cohortYear,
+    plannedKit: { mfp: 1 },
+    teachersToTrain: 2,
+    students: 30,
+  };
 }
 
 const schools = [school('s1', 'north', 2021), school('s2', 'north', 2022), school('s3', 'south', 2021), school('s4', 'south', 2023)];
@@ -32,7 +58,9 @@ class Log {
   readonly #states = new Map<string, MilestoneState>();
 
   ctx(s: School, key: string): DecisionContext {
-    const states = Object.fromEntries([...this.#states].filter(([id]) => id.startsWith(`${s.id}#`)).map(([id, st]) => [id.split('#')[1]!, st]));
+    const states = Object.fromEntries(
+      [...this.#states].filter(([id]) => id.startsWith(`${s.id}#`)).map(([id, st]) => [id.split('#')[1]!, st]),
+    );
     return { program, school: s, milestone: key, states, contractors };
   }
 

@@ -16,7 +16,16 @@ function events(): MilestoneEvent[] {
     const day = String(1 + (i % 28)).padStart(2, '0');
     const month = String(1 + (i % 12)).padStart(2, '0');
     const list: MilestoneEvent[] = [
-      { type: 'started', schoolId: s.id, milestone: 'connection', at: '2021-01-01T00:00:00.000Z', actor: system, version: 1, assignee: 'isp', deadline: '2021-12-31' },
+      {
+        type: 'started',
+        schoolId: s.id,
+        milestone: 'connection',
+        at: '2021-01-01T00:00:00.000Z',
+        actor: system,
+        version: 1,
+        assignee: 'isp',
+        deadline: '2021-12-31',
+      },
       { type: 'accepted', schoolId: s.id, milestone: 'connection', at: `2021-${month}-${day}T05:00:00.000Z`, actor: pm, version: 2 },
       {
         type: 'reminded',
@@ -30,7 +39,16 @@ function events(): MilestoneEvent[] {
         daysToDeadline: 30,
       },
     ];
-    if (i % 2 === 0) list.push({ type: 'waived', schoolId: s.id, milestone: 'equipment', at: '2022-02-01T05:00:00.000Z', actor: pm, version: 1, reason: 'not needed' });
+    if (i % 2 === 0)
+      list.push({
+        type: 'waived',
+        schoolId: s.id,
+        milestone: 'equipment',
+        at: '2022-02-01T05:00:00.000Z',
+        actor: pm,
+        version: 1,
+        reason: 'not needed',
+      });
     return list;
   });
 }
@@ -49,11 +67,25 @@ function input(kpis: Kpis): ReportInput {
 }
 
 describe('HTML report', () => {
-  const kpis = computeKpis({ program, schools: region.schools, districts: region.districts, events: events(), from: '2021-01-01', to: '2024-12-31' });
+  const kpis = computeKpis({
+    program,
+    schools: region.schools,
+    districts: region.districts,
+    events: events(),
+    from: '2021-01-01',
+    to: '2024-12-31',
+  });
   const html = renderReport(input(kpis));
 
   it('is the same text for the same figures', () => {
-    const again = computeKpis({ program, schools: region.schools, districts: region.districts, events: events().reverse(), from: '2021-01-01', to: '2024-12-31' });
+    const again = computeKpis({
+      program,
+      schools: region.schools,
+      districts: region.districts,
+      events: events().reverse(),
+      from: '2021-01-01',
+      to: '2024-12-31',
+    });
     expect(renderReport(input(again))).toBe(html);
   });
 
@@ -66,7 +98,10 @@ describe('HTML report', () => {
   });
 
   it('draws one line per milestone and one diamond per target inside the period', () => {
-    const progress = html.slice(html.indexOf('aria-label="Share of schools'), html.indexOf('</svg>', html.indexOf('aria-label="Share of schools')));
+    const progress = html.slice(
+      html.indexOf('aria-label="Share of schools'),
+      html.indexOf('</svg>', html.indexOf('aria-label="Share of schools')),
+    );
     expect(progress.match(/<polyline /g)).toHaveLength(program.milestones.length);
     expect(progress.match(/<polygon /g)).toHaveLength(program.targets.length);
     // The connection line ends at 100 %: the top of the plot area.

@@ -115,7 +115,11 @@ describe('program simulation, 20 schools, 2021–2024', () => {
   it('agrees with the store: milestones completed or waived at the end are the last year’s counts', () => {
     const last = first.kpis.years.at(-1)!;
     for (const m of program.milestones) {
-      expect({ key: m.key, ...view.done[m.key] }).toEqual({ key: m.key, completed: last.milestones[m.key]!.completed, waived: last.milestones[m.key]!.waived });
+      expect({ key: m.key, ...view.done[m.key] }).toEqual({
+        key: m.key,
+        completed: last.milestones[m.key]!.completed,
+        waived: last.milestones[m.key]!.waived,
+      });
     }
     const doneTotal = Object.values(view.done).reduce((n, d) => n + d.completed + d.waived, 0);
     expect(doneTotal + view.open).toBe(20 * program.milestones.length);

@@ -20,7 +20,14 @@ beforeAll(async () => {
 
 const MANAGER = { role: 'program-manager' as const, sub: 'pm-1' };
 function audit(type: AdminEvent['subject']['type'], id: string, version: number, at = '2022-03-01T05:00:00.000Z'): AdminEvent {
-  return { subject: { type, id }, type: version === 1 ? 'created' : 'updated', at, actor: MANAGER, version, changes: [{ field: 'name', from: null, to: id }] };
+  return {
+    subject: { type, id },
+    type: version === 1 ? 'created' : 'updated',
+    at,
+    actor: MANAGER,
+    version,
+    changes: [{ field: 'name', from: null, to: id }],
+  };
 }
 const contract = { number: 'K-1', date: '2021-01-01', milestone: 'connection', districts: [], schools: [], endDate: '2024-12-31' };
 
@@ -49,9 +56,17 @@ describe('the contractor register', () => {
   it('changes a contractor only at its version, and keeps every change in its history, newest first', async () => {
     const before = (await store.getContractorRecord('isp-a'))!;
     const deactivated: Contractor = { ...before.contractor, active: false };
-    await store.saveContractors([{ contractor: deactivated, expectedVersion: 1, event: { ...audit('contractor', 'isp-a', 2, '2022-04-01T05:00:00.000Z'), type: 'deactivated' } }]);
+    await store.saveContractors([
+      {
+        contractor: deactivated,
+        expectedVersion: 1,
+        event: { ...audit('contractor', 'isp-a', 2, '2022-04-01T05:00:00.000Z'), type: 'deactivated' },
+      },
+    ]);
     await expect(
-      store.saveContractors([{ contractor: before.contractor, expectedVersion: 1, event: audit('contractor', 'isp-a', 2, '2022-04-02T05:00:00.000Z') }]),
+      store.saveContractors([
+        { contractor: before.contractor, expectedVersion: 1, event: audit('contractor', 'isp-a', 2, '2022-04-02T05:00:00.000Z') },
+      ]),
     ).rejects.toMatchObject({ code: 'version-conflict' });
     expect(await store.getContractorRecord('isp-a')).toEqual({ contractor: deactivated, version: 2 });
     expect((await store.listContractorRecords()).map((r) => [r.contractor.id, r.version])).toEqual([
@@ -68,11 +83,28 @@ describe('the contractor register', () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: toItem({ PK: 'CONTRACTORS', SK: 'CONTRACTOR#old-isp', entity: 'contractor', id: 'old-isp', name: 'Old', kind: 'internet-provider', districts: [], email: 'old@example.org' }),
+        Item: toItem({
+          PK: 'CONTRACTORS',
+          SK: 'CONTRACTOR#old-isp',
+          entity: 'contractor',
+          id: 'old-isp',
+          name: 'Old',
+          kind: 'internet-provider',
+          districts: [],
+          email: 'old@example.org',
+        }),
       }),
     );
     expect(await store.getContractorRecord('old-isp')).toEqual({
-      contractor: { id: 'old-isp', name: 'Old', kind: 'internet-provider', districts: [], emails: ['old@example.org'], active: true, contracts: [] },
+      contractor: {
+        id: 'old-isp',
+        name: 'Old',
+        kind: 'internet-provider',
+        districts: [],
+        emails: ['old@example.org'],
+        active: true,
+        contracts: [],
+      },
       version: 1,
     });
   });
@@ -89,15 +121,21 @@ describe('school profiles', () => {
     const { students: _students, ...withoutStudents } = school('p-1', 'tara');
     const edited = { ...withoutStudents, cohortYear: 2023, name: 'Школа p-1 (новое здание)' };
     expect(await store.updateSchoolProfile(edited, 0, audit('school', 'p-1', 1))).toEqual({ version: 1 });
-    await expect(store.updateSchoolProfile(edited, 0, audit('school', 'p-1', 1, '2022-03-05T05:00:00.000Z'))).rejects.toMatchObject({ code: 'version-conflict' });
-    await expect(store.updateSchoolProfile(school('nobody'), 0, audit('school', 'nobody', 1))).rejects.toMatchObject({ code: 'version-conflict' });
+    await expect(store.updateSchoolProfile(edited, 0, audit('school', 'p-1', 1, '2022-03-05T05:00:00.000Z'))).rejects.toMatchObject({
+      code: 'version-conflict',
+    });
+    await expect(store.updateSchoolProfile(school('nobody'), 0, audit('school', 'nobody', 1))).rejects.toMatchObject({
+      code: 'version-conflict',
+    });
 
     const record = (await store.getSchool('p-1'))!;
     expect(record.school).toEqual(edited);
     expect(record.version).toBe(1);
     expect((await store.listSchoolsByDistrict('tara')).items.map((s) => s.id)).toContain('p-1');
     expect((await store.listSchoolsByDistrict('omsk')).items.map((s) => s.id)).not.toContain('p-1');
-    const summary = (await store.listSchoolSummaries({ district: 'tara', milestones: ['connection'] })).items.find((s) => s.school.id === 'p-1')!;
+    const summary = (await store.listSchoolSummaries({ district: 'tara', milestones: ['connection'] })).items.find(
+      (s) => s.school.id === 'p-1',
+    )!;
     expect(summary.milestones).toEqual([expect.objectContaining({ key: 'connection', status: 'active', assignee: 'isp-b', version: 1 })]);
     expect((await store.adminHistory({ type: 'school', id: 'p-1' })).items).toHaveLength(1);
 

@@ -43,7 +43,9 @@ describe('commit', () => {
     const s0 = await begin('c-1');
     const { state, event } = start(s0, 'rostelecom');
     const n = notification('status:c-1:connection:1', 'c-1', { kind: 'status' });
-    expect(await store.commit({ schoolId: 'c-1', key: 'connection', expectedVersion: 0, state, events: [event], notifications: [n] })).toEqual({ version: 1 });
+    expect(
+      await store.commit({ schoolId: 'c-1', key: 'connection', expectedVersion: 0, state, events: [event], notifications: [n] }),
+    ).toEqual({ version: 1 });
     expect((await store.getMilestone('c-1', 'connection'))?.state).toEqual(state);
     expect(await events('c-1')).toEqual([event]);
     expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null, deliveredTo: [] });
@@ -56,7 +58,13 @@ describe('commit', () => {
     // …but version 1 of a milestone that does not exist is a conflict with "no version".
     const later = reschedule(state, '2022-06-01');
     const error = await store
-      .commit({ schoolId: 'c-none', key: 'connection', expectedVersion: 1, state: { ...later.state, schoolId: 'c-none' }, events: [{ ...later.event, schoolId: 'c-none' }] })
+      .commit({
+        schoolId: 'c-none',
+        key: 'connection',
+        expectedVersion: 1,
+        state: { ...later.state, schoolId: 'c-none' },
+        events: [{ ...later.event, schoolId: 'c-none' }],
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionConflictError);
     expect((error as VersionConflictError).actual).toBeNull();
@@ -81,7 +89,9 @@ describe('commit', () => {
   it('refuses a commit whose events do not follow the expected version', async () => {
     const s0 = await begin('c-3');
     const { state, event } = start(s0, 'rostelecom');
-    await expect(store.commit({ schoolId: 'c-3', key: 'connection', expectedVersion: 0, state, events: [] })).rejects.toBeInstanceOf(StoreError);
+    await expect(store.commit({ schoolId: 'c-3', key: 'connection', expectedVersion: 0, state, events: [] })).rejects.toBeInstanceOf(
+      StoreError,
+    );
     await expect(
       store.commit({ schoolId: 'c-3', key: 'connection', expectedVersion: 0, state, events: [{ ...event, version: 2 }] }),
     ).rejects.toThrow(/version 2/);
@@ -93,8 +103,18 @@ describe('commit', () => {
     const attempts = Array.from({ length: 50 }, (_, i) => {
       const { state, event } = start(s0, `contractor-${i}`, `2021-02-01T09:00:${String(i % 60).padStart(2, '0')}.000Z`);
       return store
-        .commit({ schoolId: 'race', key: 'connection', expectedVersion: 0, state, events: [event], notifications: [notification(`race-${i}`, 'race')] })
-        .then(() => 'committed' as const, (e: unknown) => e);
+        .commit({
+          schoolId: 'race',
+          key: 'connection',
+          expectedVersion: 0,
+          state,
+          events: [event],
+          notifications: [notification(`race-${i}`, 'race')],
+        })
+        .then(
+          () => 'committed' as const,
+          (e: unknown) => e,
+        );
     });
     const results = await Promise.all(attempts);
     const winners = results.filter((r) => r === 'committed');
@@ -118,10 +138,24 @@ describe('commit', () => {
     const s0 = await begin('dup');
     const n = notification('reminder:dup:connection:2021-12-31:30', 'dup');
     const first = start(s0, 'rostelecom');
-    await store.commit({ schoolId: 'dup', key: 'connection', expectedVersion: 0, state: first.state, events: [first.event], notifications: [n, n] });
+    await store.commit({
+      schoolId: 'dup',
+      key: 'connection',
+      expectedVersion: 0,
+      state: first.state,
+      events: [first.event],
+      notifications: [n, n],
+    });
     const again = reschedule(first.state, '2022-01-31');
     const error = await store
-      .commit({ schoolId: 'dup', key: 'connection', expectedVersion: 1, state: again.state, events: [again.event], notifications: [{ ...n, createdAt: '2021-12-02T03:00:00.000Z' }] })
+      .commit({
+        schoolId: 'dup',
+        key: 'connection',
+        expectedVersion: 1,
+        state: again.state,
+        events: [again.event],
+        notifications: [{ ...n, createdAt: '2021-12-02T03:00:00.000Z' }],
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateNotificationError);
     expect((error as DuplicateNotificationError).ids).toEqual([n.id]);
@@ -163,9 +197,9 @@ describe('task tokens', () => {
   it('stores the waiting task only in the status its phase needs, and clears only its own token', async () => {
     await store.putSchool(school('task'));
     const s0 = await begin('task');
-    await expect(store.setTaskToken('task', 'connection', { token: 't1', executionArn: 'arn:exec:1', phase: 'submission' })).rejects.toBeInstanceOf(
-      TaskTokenRejectedError,
-    );
+    await expect(
+      store.setTaskToken('task', 'connection', { token: 't1', executionArn: 'arn:exec:1', phase: 'submission' }),
+    ).rejects.toBeInstanceOf(TaskTokenRejectedError);
     const active = start(s0, 'rostelecom');
     await store.commit({ schoolId: 'task', key: 'connection', expectedVersion: 0, state: active.state, events: [active.event] });
     await expect(
@@ -185,7 +219,9 @@ describe('task tokens', () => {
     expect(await store.clearTaskToken('task', 'connection', { token: 't1' })).toBe(true);
     expect((await store.getMilestone('task', 'connection'))?.task).toBeNull();
     expect(await store.clearTaskToken('task', 'connection')).toBe(false);
-    await expect(store.setTaskToken('ghost', 'connection', { token: 't', executionArn: 'a', phase: 'acceptance' })).rejects.toThrow(/does not exist/);
+    await expect(store.setTaskToken('ghost', 'connection', { token: 't', executionArn: 'a', phase: 'acceptance' })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });
 
@@ -201,7 +237,14 @@ describe('outbox', () => {
         recipient: i % 3 === 0 ? { type: 'program-manager' } : { type: 'contractor', org: 'inbox-org' },
         createdAt: `2022-02-${String(i + 1).padStart(2, '0')}T03:00:00.000Z`,
       });
-      await store.commit({ schoolId: 'outbox', key: 'connection', expectedVersion: state.version, state: next.state, events: [next.event], notifications: [n] });
+      await store.commit({
+        schoolId: 'outbox',
+        key: 'connection',
+        expectedVersion: state.version,
+        state: next.state,
+        events: [next.event],
+        notifications: [n],
+      });
       state = next.state;
     }
     const pendingIds: string[] = [];

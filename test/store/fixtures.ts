@@ -43,11 +43,24 @@ export function pending(schoolId: string, key = 'connection', overrides: Partial
 }
 
 /** `started`: pending → active, assigned. */
-export function start(state: MilestoneState, assignee: string, at = '2021-02-01T09:00:00.000Z'): { state: MilestoneState; event: MilestoneEvent } {
+export function start(
+  state: MilestoneState,
+  assignee: string,
+  at = '2021-02-01T09:00:00.000Z',
+): { state: MilestoneState; event: MilestoneEvent } {
   const version = state.version + 1;
   return {
     state: { ...state, status: 'active', version, assignee, startedAt: at, updatedAt: at },
-    event: { type: 'started', schoolId: state.schoolId, milestone: state.key, at, actor: SYSTEM, version, assignee, deadline: state.deadline },
+    event: {
+      type: 'started',
+      schoolId: state.schoolId,
+      milestone: state.key,
+      at,
+      actor: SYSTEM,
+      version,
+      assignee,
+      deadline: state.deadline,
+    },
   };
 }
 
@@ -61,11 +74,25 @@ export function waive(state: MilestoneState, at = '2021-03-01T09:00:00.000Z'): {
 }
 
 /** `rescheduled`: a new deadline, status unchanged. */
-export function reschedule(state: MilestoneState, deadline: string, at = '2021-03-01T09:00:00.000Z'): { state: MilestoneState; event: MilestoneEvent } {
+export function reschedule(
+  state: MilestoneState,
+  deadline: string,
+  at = '2021-03-01T09:00:00.000Z',
+): { state: MilestoneState; event: MilestoneEvent } {
   const version = state.version + 1;
   return {
     state: { ...state, deadline, version, updatedAt: at },
-    event: { type: 'rescheduled', schoolId: state.schoolId, milestone: state.key, at, actor: SYSTEM, version, from: state.deadline, to: deadline, reason: 'moved' },
+    event: {
+      type: 'rescheduled',
+      schoolId: state.schoolId,
+      milestone: state.key,
+      at,
+      actor: SYSTEM,
+      version,
+      from: state.deadline,
+      to: deadline,
+      reason: 'moved',
+    },
   };
 }
 

@@ -63,7 +63,12 @@ describe('withIdempotency', () => {
   });
 
   it('refuses a malformed key or scope with a typed error', async () => {
-    for (const [scope, key] of [['cmd', ''], ['cmd', 'with space'], ['bad#scope', 'k'], ['cmd', 'x'.repeat(256)]] as const) {
+    for (const [scope, key] of [
+      ['cmd', ''],
+      ['cmd', 'with space'],
+      ['bad#scope', 'k'],
+      ['cmd', 'x'.repeat(256)],
+    ] as const) {
       await expect(store.withIdempotency(scope, key, 'h', async () => 1)).rejects.toMatchObject({ code: 'invalid-idempotency-key' });
     }
   });
@@ -71,7 +76,10 @@ describe('withIdempotency', () => {
   it('releases the key when the work fails, so that a retry runs it', async () => {
     const hash = hashRequest({ x: 1 });
     await expect(store.withIdempotency('cmd', 'key-fails', hash, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await store.withIdempotency('cmd', 'key-fails', hash, async () => 'second try')).toEqual({ result: 'second try', replayed: false });
+    expect(await store.withIdempotency('cmd', 'key-fails', hash, async () => 'second try')).toEqual({
+      result: 'second try',
+      replayed: false,
+    });
   });
 
   it('makes a concurrent caller wait no longer than asked, then lets a crashed holder be taken over', async () => {
@@ -80,7 +88,17 @@ describe('withIdempotency', () => {
     let release!: () => void;
     const running = new Promise<void>((r) => (started = r));
     const released = new Promise<void>((r) => (release = r));
-    const holder = store.withIdempotency('cmd', 'key-slow', hash, async () => { started(); await released; return 'slow'; }, { leaseMs: 60_000 });
+    const holder = store.withIdempotency(
+      'cmd',
+      'key-slow',
+      hash,
+      async () => {
+        started();
+        await released;
+        return 'slow';
+      },
+      { leaseMs: 60_000 },
+    );
     await running;
     await expect(store.withIdempotency('cmd', 'key-slow', hash, async () => 'impatient', { waitMs: 100 })).rejects.toBeInstanceOf(
       IdempotencyInProgressError,
@@ -91,10 +109,22 @@ describe('withIdempotency', () => {
     // A holder that never finishes (its process died): once its lease runs out, the next caller runs.
     let dead!: () => void;
     const died = new Promise<void>((r) => (dead = r));
-    void store.withIdempotency('cmd', 'key-dead', hash, () => { dead(); return new Promise(() => {}); }, { leaseMs: 1_000 });
+    void store.withIdempotency(
+      'cmd',
+      'key-dead',
+      hash,
+      () => {
+        dead();
+        return new Promise(() => {});
+      },
+      { leaseMs: 1_000 },
+    );
     await died;
     clock.advance(2_000);
-    expect(await store.withIdempotency('cmd', 'key-dead', hash, async () => 'taken over')).toEqual({ result: 'taken over', replayed: false });
+    expect(await store.withIdempotency('cmd', 'key-dead', hash, async () => 'taken over')).toEqual({
+      result: 'taken over',
+      replayed: false,
+    });
   });
 
   it('stores the response in the commit transaction: a retry after a crash replays it, never re-runs', async () => {
@@ -108,7 +138,14 @@ describe('withIdempotency', () => {
         const stored = (await store.getMilestone('idem-1', 'connection'))!.state;
         const { state, event } = start(stored, body.assignee);
         const response = { status: state.status, version: state.version };
-        await store.commit({ schoolId: 'idem-1', key: 'connection', expectedVersion: stored.version, state, events: [event], idempotency: { lease, response } });
+        await store.commit({
+          schoolId: 'idem-1',
+          key: 'connection',
+          expectedVersion: stored.version,
+          state,
+          events: [event],
+          idempotency: { lease, response },
+        });
         throw new Error('crashed after the commit, before answering');
       });
     await expect(handle()).rejects.toThrow('crashed');
@@ -125,11 +162,21 @@ describe('withIdempotency', () => {
     const hash = hashRequest({ assignee: 'b' });
     const loser = store.withIdempotency('cmd:idem-2', 'key-lost', hash, async (lease) => {
       const { state, event } = start(s0, 'b');
-      await store.commit({ schoolId: 'idem-2', key: 'connection', expectedVersion: 0, state, events: [event], idempotency: { lease, response: 'never' } });
+      await store.commit({
+        schoolId: 'idem-2',
+        key: 'connection',
+        expectedVersion: 0,
+        state,
+        events: [event],
+        idempotency: { lease, response: 'never' },
+      });
       return 'never';
     });
     await expect(loser).rejects.toBeInstanceOf(VersionConflictError);
     // The key is free again: the client may retry the (re-decided) request with it.
-    expect(await store.withIdempotency('cmd:idem-2', 'key-lost', hash, async () => 'retried')).toEqual({ result: 'retried', replayed: false });
+    expect(await store.withIdempotency('cmd:idem-2', 'key-lost', hash, async () => 'retried')).toEqual({
+      result: 'retried',
+      replayed: false,
+    });
   });
 });

@@ -43,7 +43,10 @@ describe('program versions in the table', () => {
     expect(await ensureProgramVersion1(store, new Date('2023-01-01T00:00:00Z'))).toBe(false);
     const v1 = (await store.getProgramVersion(REFERENCE_PROGRAM_ID, 1))!;
     expect(v1).toMatchObject({ version: 1, status: 'published', publishedAt: '2022-03-01T09:00:00.000Z' });
-    expect(v1.definition).toMatchObject({ id: REFERENCE_PROGRAM_ID, milestones: REFERENCE_PROGRAM.milestones.map((m) => ({ key: m.key })) });
+    expect(v1.definition).toMatchObject({
+      id: REFERENCE_PROGRAM_ID,
+      milestones: REFERENCE_PROGRAM.milestones.map((m) => ({ key: m.key })),
+    });
     expect(await nextVersionNumber(store, REFERENCE_PROGRAM_ID)).toBe(2);
   });
 

@@ -127,7 +127,12 @@ describe('milestones', () => {
 
     // Only an upper bound: what is overdue on a day.
     const overdue = (await store.listOpenByDeadline({ to: '2023-02-28', limit: 1000 })).items.filter((s) => s.schoolId.startsWith('open-'));
-    expect(overdue.map((s) => s.schoolId)).toEqual(open.filter((s) => s.deadline <= '2023-02-28').sort(order).map((s) => s.schoolId));
+    expect(overdue.map((s) => s.schoolId)).toEqual(
+      open
+        .filter((s) => s.deadline <= '2023-02-28')
+        .sort(order)
+        .map((s) => s.schoolId),
+    );
     expect(overdue.length).toBeGreaterThan(0);
 
     const page = await store.listOpenByDeadline({ limit: 3, from: '2023-01-01', to: '2023-12-31' });
@@ -140,7 +145,8 @@ describe('milestones', () => {
     const a = start(pending('asg-1', 'equipment', { deadline: '2024-12-01' }), 'techno');
     const b = start(pending('asg-2', 'equipment', { deadline: '2024-06-01' }), 'techno');
     const c = start(pending('asg-3', 'equipment', { deadline: '2024-01-01' }), 'other');
-    for (const x of [a, b, c]) await store.commit({ schoolId: x.state.schoolId, key: 'equipment', expectedVersion: 0, state: x.state, events: [x.event] });
+    for (const x of [a, b, c])
+      await store.commit({ schoolId: x.state.schoolId, key: 'equipment', expectedVersion: 0, state: x.state, events: [x.event] });
     const page = await store.listAssignments('techno', { limit: 1 });
     expect(page.items.map((s) => s.schoolId)).toEqual(['asg-2']);
     const rest = await store.listAssignments('techno', { cursor: page.cursor });
@@ -171,7 +177,10 @@ describe('milestones', () => {
     expect(newest.items[0]?.at).toBe(times[2]);
 
     const oldest = await store.history('hist-1', { order: 'oldest-first', milestone: 'training', limit: 2 });
-    expect(oldest.items.map((e) => [e.milestone, e.version])).toEqual([['training', 1], ['training', 2]]);
+    expect(oldest.items.map((e) => [e.milestone, e.version])).toEqual([
+      ['training', 1],
+      ['training', 2],
+    ]);
     const rest = await store.history('hist-1', { order: 'oldest-first', milestone: 'training', limit: 2, cursor: oldest.cursor });
     expect(rest.items.map((e) => e.version)).toEqual([3]);
     await expect(store.history('hist-2', { cursor: oldest.cursor })).rejects.toBeInstanceOf(InvalidCursorError);

@@ -57,7 +57,11 @@ describe('the milestone summary on the profile', () => {
   it('is written when milestones are created and with every commit; the list reads it from the index alone', async () => {
     const [a, b] = [school('sum-a', 'sum'), school('sum-b', 'sum')];
     await store.putSchools([a, b]);
-    const created = await store.initMilestones([pending('sum-a', 'connection'), pending('sum-a', 'training'), pending('sum-b', 'connection')]);
+    const created = await store.initMilestones([
+      pending('sum-a', 'connection'),
+      pending('sum-a', 'training'),
+      pending('sum-b', 'connection'),
+    ]);
     expect(created).toEqual({ created: 3, existing: 0 });
     expect(await profileAttributes('sum-a')).toEqual(expect.arrayContaining(['milestone:connection', 'milestone:training']));
 
@@ -109,7 +113,10 @@ describe('the milestone summary on the profile', () => {
     expect(await profileAttributes('no-profile')).toEqual([]);
     expect((await store.getMilestone('no-profile', 'connection'))!.state).toEqual(started.state);
     // Created again: nothing changes.
-    expect(await store.initMilestones([pending('no-profile', 'connection'), pending('no-profile', 'training')])).toEqual({ created: 1, existing: 1 });
+    expect(await store.initMilestones([pending('no-profile', 'connection'), pending('no-profile', 'training')])).toEqual({
+      created: 1,
+      existing: 1,
+    });
   });
 
   it('initMilestones leaves existing items and their lines alone and writes the lines of the new ones', async () => {
@@ -118,7 +125,10 @@ describe('the milestone summary on the profile', () => {
     await store.initMilestones([pending('sum-d', 'connection')]);
     const started = start(pending('sum-d', 'connection'), 'rostelecom');
     await store.commit({ schoolId: 'sum-d', key: 'connection', expectedVersion: 0, state: started.state, events: [started.event] });
-    expect(await store.initMilestones([pending('sum-d', 'connection'), pending('sum-d', 'onboarding')])).toEqual({ created: 1, existing: 1 });
+    expect(await store.initMilestones([pending('sum-d', 'connection'), pending('sum-d', 'onboarding')])).toEqual({
+      created: 1,
+      existing: 1,
+    });
     expect(await summaries('sum3')).toEqual([{ school: d, milestones: [lineOf(started.state), lineOf(pending('sum-d', 'onboarding'))] }]);
     // The school deleted: its summary is gone with it; the items stay.
     await client.send(new DeleteItemCommand({ TableName: tableName, Key: toItem(keys.school('sum-d')) }));

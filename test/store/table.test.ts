@@ -37,7 +37,9 @@ describe('MilestoneTable construct', () => {
     );
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
     expect(p.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
-    expect(p.Replicas).toEqual([expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: false })]);
+    expect(p.Replicas).toEqual([
+      expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: false }),
+    ]);
   });
 
   it('takes deletion protection from its props and retains the table by default', () => {

@@ -31,19 +31,37 @@ function alertOf(html: string): string | undefined {
 }
 
 /** The code the sign-in pages send back to the dashboard, after the credentials (and a new password, when asked for). */
-export async function authorizationCode(baseUrl: string, email: string, password: string, options: { newPassword?: string; pkce?: Pkce; state?: string } = {}): Promise<{ code: string; state: string | null; redirectUri: string; pkce: Pkce }> {
+export async function authorizationCode(
+  baseUrl: string,
+  email: string,
+  password: string,
+  options: { newPassword?: string; pkce?: Pkce; state?: string } = {},
+): Promise<{ code: string; state: string | null; redirectUri: string; pkce: Pkce }> {
   const config = await signInConfigOf(baseUrl);
   const challenge = options.pkce ?? pkce();
   const redirectUri = `${baseUrl}/`;
   const url = new URL(config.authorizeUrl);
-  for (const [k, v] of Object.entries({ response_type: 'code', client_id: config.clientId, redirect_uri: redirectUri, scope: config.scope, state: options.state ?? 'test-state', code_challenge: challenge.challenge, code_challenge_method: 'S256' })) {
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: redirectUri,
+    scope: config.scope,
+    state: options.state ?? 'test-state',
+    code_challenge: challenge.challenge,
+    code_challenge_method: 'S256',
+  })) {
     url.searchParams.set(k, v);
   }
   const page = await fetch(url);
   if (page.status !== 200) throw new Error(`authorize: ${page.status} ${await page.text()}`);
   const request = formRequestId(await page.text());
   const post = (fields: Record<string, string>) =>
-    fetch(config.authorizeUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ request, ...fields }).toString() });
+    fetch(config.authorizeUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ request, ...fields }).toString(),
+    });
   let answer = await post({ username: email, password });
   if (answer.status === 200) {
     const html = await answer.text();
@@ -54,7 +72,12 @@ export async function authorizationCode(baseUrl: string, email: string, password
   }
   if (answer.status !== 302) throw new Error(`sign-in: ${answer.status} ${await answer.text()}`);
   const back = new URL(answer.headers.get('location')!);
-  return { code: back.searchParams.get('code')!, state: back.searchParams.get('state'), redirectUri: `${back.origin}${back.pathname}`, pkce: challenge };
+  return {
+    code: back.searchParams.get('code')!,
+    state: back.searchParams.get('state'),
+    redirectUri: `${back.origin}${back.pathname}`,
+    pkce: challenge,
+  };
 }
 
 export async function exchangeCode(baseUrl: string, code: string, redirectUri: string, verifier: string): Promise<Response> {
@@ -62,12 +85,23 @@ export async function exchangeCode(baseUrl: string, code: string, redirectUri: s
   return fetch(config.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: config.clientId, code, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: config.clientId,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }).toString(),
   });
 }
 
 /** The whole flow: the ID token the dashboard ends up with. */
-export async function signInThroughPages(baseUrl: string, email: string, password: string, options: { newPassword?: string } = {}): Promise<string> {
+export async function signInThroughPages(
+  baseUrl: string,
+  email: string,
+  password: string,
+  options: { newPassword?: string } = {},
+): Promise<string> {
   const { code, redirectUri, pkce: used } = await authorizationCode(baseUrl, email, password, options);
   const res = await exchangeCode(baseUrl, code, redirectUri, used.verifier);
   const body = (await res.json()) as { id_token?: string; error_description?: string };

@@ -5,7 +5,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_BUCKET_ENV, DOCUMENT_RETENTION_ENV } from '../../infra/aws/constructs/document-bucket.js';
-import { actionsOf, functionByEntry, nagFindings, ofType, resourcesOf, statementsOfFunction, synthesize, type CfnResource, type Synthesized } from './synth.js';
+import {
+  actionsOf,
+  functionByEntry,
+  nagFindings,
+  ofType,
+  resourcesOf,
+  statementsOfFunction,
+  synthesize,
+  type CfnResource,
+  type Synthesized,
+} from './synth.js';
 
 const API = 'functions/api/handler.ts';
 
@@ -30,7 +40,12 @@ describe('the document bucket', () => {
     const [, bucket] = documents;
     expect(bucket.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: { Ref: logs[0] }, LogFilePrefix: 'documents/' },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
@@ -43,7 +58,9 @@ describe('the document bucket', () => {
 
   it('refuses every request without TLS', () => {
     const { documents } = buckets(dev);
-    const policy = ofType(dev.resources, 'AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties?.['Bucket']) === JSON.stringify({ Ref: documents[0] }))!;
+    const policy = ofType(dev.resources, 'AWS::S3::BucketPolicy').find(
+      ([, p]) => JSON.stringify(p.Properties?.['Bucket']) === JSON.stringify({ Ref: documents[0] }),
+    )!;
     const statements = (policy[1].Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -52,7 +69,9 @@ describe('the document bucket', () => {
 
   it('expires unconfirmed uploads and dossiers after a day and never expires a document or its old versions', () => {
     const rules = (buckets(dev).documents[1].Properties!['LifecycleConfiguration'] as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toContainEqual(expect.objectContaining({ Id: 'abandoned-uploads', Prefix: 'incoming/', ExpirationInDays: 1, Status: 'Enabled' }));
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Id: 'abandoned-uploads', Prefix: 'incoming/', ExpirationInDays: 1, Status: 'Enabled' }),
+    );
     expect(rules).toContainEqual(expect.objectContaining({ Id: 'dossiers', Prefix: 'dossiers/', ExpirationInDays: 1, Status: 'Enabled' }));
     const kept = rules.find((r) => r['Prefix'] === 'documents/')!;
     expect(kept).toMatchObject({ NoncurrentVersionTransitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] });
@@ -75,7 +94,8 @@ describe('the document bucket', () => {
   it('has no Object Lock on dev; on prod Object Lock is on and the API gets the retention period', () => {
     expect(buckets(dev).documents[1].Properties!['ObjectLockEnabled']).toBeUndefined();
     expect(buckets(prod).documents[1].Properties!['ObjectLockEnabled']).toBe(true);
-    const env = (s: Synthesized) => (functionByEntry(s.resources, API)[1].Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    const env = (s: Synthesized) =>
+      (functionByEntry(s.resources, API)[1].Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(env(dev)[DOCUMENT_RETENTION_ENV]).toBeUndefined();
     expect(Number(env(prod)[DOCUMENT_RETENTION_ENV])).toBeGreaterThanOrEqual(4 * 365);
     expect(env(dev)[DOCUMENT_BUCKET_ENV]).toEqual({ Ref: buckets(dev).documents[0] });

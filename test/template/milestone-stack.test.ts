@@ -34,7 +34,14 @@ const DISPATCHER = 'functions/notifications/dispatcher.ts';
 const SWEEP = 'functions/schedules/daily-sweep.ts';
 const SIGNALS = 'functions/workflow/signal-dispatcher.ts';
 
-const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems', 'dynamodb:*'];
+const DYNAMODB_WRITES = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:TransactWriteItems',
+  'dynamodb:*',
+];
 
 let s: Synthesized;
 let tableId: string;
@@ -72,8 +79,16 @@ describe('cdk-nag AwsSolutions', () => {
       /^AwsSolutions-IAM5\[Resource::arn:<ref>:states:<ref>:<ref>:execution:.+:\*\]$/, // executions of a state machine
       /^AwsSolutions-IAM5\[Resource::<ref>\/(incoming|documents|dossiers)\/\*\]$/, // objects under one prefix of the document bucket
     ];
-    for (const id of wildcards) expect(allowed.some((re) => re.test(id)), id).toBe(true);
-    for (const re of allowed.slice(0, 4)) expect(wildcards.some((id) => re.test(id)), String(re)).toBe(true);
+    for (const id of wildcards)
+      expect(
+        allowed.some((re) => re.test(id)),
+        id,
+      ).toBe(true);
+    for (const re of allowed.slice(0, 4))
+      expect(
+        wildcards.some((id) => re.test(id)),
+        String(re),
+      ).toBe(true);
   });
 
   it('leaves no CDK warning or error', () => {
@@ -103,7 +118,11 @@ describe('the table', () => {
   });
 
   it('has the three sparse GSIs of the store layout, projection ALL', () => {
-    const gsis = s.resources[tableId]!.Properties!.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
+    const gsis = s.resources[tableId]!.Properties!.GlobalSecondaryIndexes as {
+      IndexName: string;
+      KeySchema: unknown;
+      Projection: unknown;
+    }[];
     expect(gsis.map((g) => g.IndexName).sort()).toEqual([INDEX.due.name, INDEX.party.name, INDEX.schools.name].sort());
     for (const index of Object.values(INDEX)) {
       expect(gsis.find((g) => g.IndexName === index.name)).toEqual({
@@ -123,7 +142,11 @@ describe('every Lambda function', () => {
 
   it('includes the API, the dispatcher and the sweep, each once', () => {
     const entries = functions().map(([, f]) => f.Metadata?.['cos:entry']);
-    for (const entry of [API, SWEEP, DISPATCHER]) expect(entries.filter((e) => e === entry), entry).toHaveLength(1);
+    for (const entry of [API, SWEEP, DISPATCHER])
+      expect(
+        entries.filter((e) => e === entry),
+        entry,
+      ).toHaveLength(1);
   });
 
   it('runs Node.js 22 or newer on arm64, with active tracing and JSON logs', () => {
@@ -201,7 +224,8 @@ describe('least privilege', () => {
     const streamOrIndex = [getAtt(tableId, 'StreamArn'), { 'Fn::Join': ['', [getAtt(tableId, 'Arn'), `/index/${INDEX.due.name}`]] }];
     for (const st of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:')))) {
       for (const resource of resourcesOf(st)) {
-        if (JSON.stringify(resource) === JSON.stringify(getAtt(tableId, 'Arn'))) expect(st.Condition, JSON.stringify(st)).toEqual(writing[0]!.Condition);
+        if (JSON.stringify(resource) === JSON.stringify(getAtt(tableId, 'Arn')))
+          expect(st.Condition, JSON.stringify(st)).toEqual(writing[0]!.Condition);
         else expect(streamOrIndex, JSON.stringify(st)).toContainEqual(resource);
       }
     }
@@ -227,7 +251,9 @@ describe('least privilege', () => {
 
   it('lets the API invoke only itself (bulk jobs), and no other function anything', () => {
     const invoking = ofType(s.resources, 'AWS::IAM::Policy').flatMap(([, p]) =>
-      (p.Properties!.PolicyDocument.Statement as Statement[]).filter((st) => actionsOf(st).includes('lambda:InvokeFunction')).map((st) => ({ roles: p.Properties!.Roles, st })),
+      (p.Properties!.PolicyDocument.Statement as Statement[])
+        .filter((st) => actionsOf(st).includes('lambda:InvokeFunction'))
+        .map((st) => ({ roles: p.Properties!.Roles, st })),
     );
     const api = fnId(API);
     const apiRole = s.resources[api]!.Properties!.Role['Fn::GetAtt'][0];
@@ -255,7 +281,9 @@ describe('the HTTP API', () => {
         expect(r.AuthorizationType, r.RouteKey).toBe('NONE');
       }
     }
-    expect(OPEN_ROUTES).toEqual(expect.arrayContaining(['GET /healthz', 'GET /openapi.json', 'GET /docs', 'GET /', 'GET /assets/{proxy+}']));
+    expect(OPEN_ROUTES).toEqual(
+      expect.arrayContaining(['GET /healthz', 'GET /openapi.json', 'GET /docs', 'GET /', 'GET /assets/{proxy+}']),
+    );
   });
 
   it('checks Cognito ID tokens for the dashboard client', () => {
@@ -285,7 +313,11 @@ describe('the HTTP API', () => {
 
   it('throttles the $default stage (so clients can get 429) and writes JSON access logs', () => {
     const [, stage] = only(s.resources, 'AWS::ApiGatewayV2::Stage');
-    expect(stage.Properties).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
     const logs = stage.Properties!.AccessLogSettings;
     expect(s.resources[logs.DestinationArn['Fn::GetAtt'][0]]!.Type).toBe('AWS::Logs::LogGroup');
     const format = JSON.parse(logs.Format) as Record<string, string>;
@@ -308,7 +340,9 @@ describe('Cognito', () => {
         Match.objectLike({ Name: 'org', AttributeDataType: 'String', Mutable: true }),
         Match.objectLike({ Name: 'school', AttributeDataType: 'String', Mutable: true }),
       ]),
-      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercase: true }) },
+      Policies: {
+        PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercase: true }),
+      },
       MfaConfiguration: 'OPTIONAL',
       EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
       UserPoolTier: 'ESSENTIALS',
@@ -334,7 +368,7 @@ describe('Cognito', () => {
     expect(stageId).toBeTruthy();
   });
 
-  it('serves managed login on a Cognito domain, with Cognito\'s own style for the dashboard client', () => {
+  it("serves managed login on a Cognito domain, with Cognito's own style for the dashboard client", () => {
     const [, domain] = only(s.resources, 'AWS::Cognito::UserPoolDomain');
     expect(domain.Properties!.ManagedLoginVersion).toBe(2);
     const [, branding] = only(s.resources, 'AWS::Cognito::ManagedLoginBranding');
@@ -344,7 +378,9 @@ describe('Cognito', () => {
 
   it('gives the API the directory actions of the users routes, on this pool only', () => {
     const [poolId] = only(s.resources, 'AWS::Cognito::UserPool');
-    const statements = ofType(s.resources, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const statements = ofType(s.resources, 'AWS::IAM::Policy').flatMap(
+      ([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
     const cognito = statements.filter((st) => [st.Action].flat().some((a) => a === 'cognito-idp:AdminCreateUser'));
     expect(cognito).toHaveLength(1);
     expect([cognito[0]!.Action].flat().sort()).toEqual([...DIRECTORY_ADMIN_ACTIONS].sort());
@@ -354,7 +390,9 @@ describe('Cognito', () => {
 
 describe('the notification path', () => {
   it('feeds new outbox items from the stream to the dispatcher, with retries, bisection and a DLQ', () => {
-    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(DISPATCHER))));
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(DISPATCHER))),
+    );
     expect(mappings).toHaveLength(1);
     const p = mappings[0]![1].Properties!;
     expect(p).toMatchObject({
@@ -366,20 +404,41 @@ describe('the notification path', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     expect(p.FilterCriteria.Filters).toEqual([{ Pattern: (MilestoneTable.outboxFilter() as { pattern: string }).pattern }]);
-    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notification'] } } } });
+    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { entity: { S: ['notification'] } } },
+    });
     const dlq = p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
     expect(s.resources[dlq]!.Type).toBe('AWS::SQS::Queue');
   });
 
   it('feeds workflow signals (new or replaced) from the stream to the signal dispatcher, with retries per record and a DLQ', () => {
-    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(SIGNALS))));
+    const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(SIGNALS))),
+    );
     expect(mappings).toHaveLength(1);
     const p = mappings[0]![1].Properties!;
-    expect(p).toMatchObject({ EventSourceArn: getAtt(tableId, 'StreamArn'), MaximumRetryAttempts: 5, BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: ['signal'] } } } });
+    expect(p).toMatchObject({
+      EventSourceArn: getAtt(tableId, 'StreamArn'),
+      MaximumRetryAttempts: 5,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { entity: { S: ['signal'] } } },
+    });
     expect(s.resources[p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string]!.Type).toBe('AWS::SQS::Queue');
     const actions = statementsOfFunction(s.resources, fnId(SIGNALS)).flatMap(actionsOf);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 'states:SendTaskSuccess', 'states:StartExecution', 'states:DescribeExecution']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:DeleteItem',
+        'states:SendTaskSuccess',
+        'states:StartExecution',
+        'states:DescribeExecution',
+      ]),
+    );
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
@@ -400,7 +459,7 @@ describe('the daily schedules', () => {
   const target = (p: Record<string, any>) => p.Target.Arn['Fn::GetAtt']?.[0] as string | undefined;
   const schedules = () => all().filter((p) => [fnId(SWEEP), fnId(DISPATCHER)].includes(target(p)!));
 
-  it('all fire in the region\'s time zone', () => {
+  it("all fire in the region's time zone", () => {
     for (const p of all()) expect(p.ScheduleExpressionTimezone, p.Description).toBe('Asia/Omsk');
   });
 
@@ -430,14 +489,17 @@ describe('the daily schedules', () => {
 
 describe('dead-letter queues', () => {
   it('exist for every asynchronous invocation, the stream and the daily schedules, encrypted and SSL-only', () => {
-    for (const entry of [API, DISPATCHER, SWEEP]) expect(functionByEntry(s.resources, entry)[1].Properties!.DeadLetterConfig, entry).toBeDefined();
+    for (const entry of [API, DISPATCHER, SWEEP])
+      expect(functionByEntry(s.resources, entry)[1].Properties!.DeadLetterConfig, entry).toBeDefined();
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
     const users = new Map<string, string[]>();
     const use = (queue: string, by: string) => users.set(queue, [...(users.get(queue) ?? []), by]);
     for (const [id, f] of ofType(s.resources, 'AWS::Lambda::Function')) {
-      if (f.Properties!.DeadLetterConfig) use(f.Properties!.DeadLetterConfig.TargetArn['Fn::GetAtt'][0], `async ${f.Metadata!['cos:entry']} (${id})`);
+      if (f.Properties!.DeadLetterConfig)
+        use(f.Properties!.DeadLetterConfig.TargetArn['Fn::GetAtt'][0], `async ${f.Metadata!['cos:entry']} (${id})`);
     }
-    for (const [id, m] of ofType(s.resources, 'AWS::Lambda::EventSourceMapping')) use(m.Properties!.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0], id);
+    for (const [id, m] of ofType(s.resources, 'AWS::Lambda::EventSourceMapping'))
+      use(m.Properties!.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0], id);
     for (const [id, sch] of ofType(s.resources, 'AWS::Scheduler::Schedule')) {
       if (sch.Properties!.Target.DeadLetterConfig) use(sch.Properties!.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0], id);
     }
@@ -479,7 +541,10 @@ describe('alarms', () => {
   it('watch errors and throttles of every function', () => {
     for (const [id] of ofType(s.resources, 'AWS::Lambda::Function')) {
       const metrics = alarms()
-        .filter((a) => a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(id) }]))
+        .filter(
+          (a) =>
+            a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(id) }]),
+        )
         .map((a) => a.MetricName);
       expect(metrics.sort(), id).toEqual(['Errors', 'Throttles']);
     }
@@ -488,7 +553,10 @@ describe('alarms', () => {
   it('watch the depth of every dead-letter queue', () => {
     for (const [id] of ofType(s.resources, 'AWS::SQS::Queue')) {
       const watching = alarms().filter(
-        (a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(`"${id}"`),
+        (a) =>
+          a.Namespace === 'AWS/SQS' &&
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Dimensions).includes(`"${id}"`),
       );
       expect(watching, id).toHaveLength(1);
       expect(watching[0]!.Threshold).toBe(1);

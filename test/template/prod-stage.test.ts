@@ -6,7 +6,18 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stageSettings } from '../../infra/aws/settings.js';
-import { actionsOf, functionByEntry, getAtt, nagFindings, ofType, only, ref, statementsOfFunction, synthesize, type Synthesized } from './synth.js';
+import {
+  actionsOf,
+  functionByEntry,
+  getAtt,
+  nagFindings,
+  ofType,
+  only,
+  ref,
+  statementsOfFunction,
+  synthesize,
+  type Synthesized,
+} from './synth.js';
 
 const DISPATCHER = 'functions/notifications/dispatcher.ts';
 const SWEEP = 'functions/schedules/daily-sweep.ts';
@@ -31,7 +42,10 @@ describe('the prod stack', () => {
 
   it('protects and retains the table', () => {
     const [, table] = only(s.resources, 'AWS::DynamoDB::GlobalTable');
-    expect(table.Properties!.Replicas[0]).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    expect(table.Properties!.Replicas[0]).toMatchObject({
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
   });
@@ -63,7 +77,9 @@ describe('the prod stack', () => {
 
   it('subscribes the alarm e-mail to the alarm topic only', () => {
     const subscriptions = ofType(s.resources, 'AWS::SNS::Subscription').map(([, sub]) => sub.Properties!);
-    expect(subscriptions).toEqual([{ Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: s.template.toJSON().Outputs.AlarmTopicArn.Value }]);
+    expect(subscriptions).toEqual([
+      { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: s.template.toJSON().Outputs.AlarmTopicArn.Value },
+    ]);
   });
 });
 
@@ -94,7 +110,10 @@ describe('the SES channel', () => {
       expect(resource, entry).toContain(':identity/');
       expect(resource, entry).toContain(JSON.stringify(ref(identityId)));
       const cognito = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('cognito-idp:')));
-      expect(cognito.map((st) => [actionsOf(st), st.Resource]), entry).toEqual([[['cognito-idp:ListUsersInGroup'], getAtt(poolId, 'Arn')]]);
+      expect(
+        cognito.map((st) => [actionsOf(st), st.Resource]),
+        entry,
+      ).toEqual([[['cognito-idp:ListUsersInGroup'], getAtt(poolId, 'Arn')]]);
       expect(statements.flatMap(actionsOf), entry).not.toContain('sns:Publish');
     }
   });
@@ -105,7 +124,13 @@ describe('stage settings', () => {
 
   it('default to dev', () => {
     const dev = stageSettings(read({}));
-    expect(dev).toMatchObject({ stage: 'dev', stackName: 'CosMilestones-dev', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY, mfaRequired: false });
+    expect(dev).toMatchObject({
+      stage: 'dev',
+      stackName: 'CosMilestones-dev',
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+      mfaRequired: false,
+    });
     expect(dev.alarmEmail).toBeUndefined();
     expect(dev.senderEmail).toBeUndefined();
   });

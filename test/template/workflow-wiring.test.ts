@@ -11,7 +11,17 @@ import { DefinitionBody, LogLevel, Pass, StateMachine } from 'aws-cdk-lib/aws-st
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeNag } from '../../infra/aws/constructs/nag.js';
 import { STATE_MACHINE_ENV, type MilestoneStack, type WorkflowStateMachines } from '../../infra/aws/stacks/milestone-stack.js';
-import { actionsOf, functionByEntry, nagFindings, ofType, ref, resourcesOf, statementsOfFunction, synthesize, type Synthesized } from './synth.js';
+import {
+  actionsOf,
+  functionByEntry,
+  nagFindings,
+  ofType,
+  ref,
+  resourcesOf,
+  statementsOfFunction,
+  synthesize,
+  type Synthesized,
+} from './synth.js';
 
 const API = 'functions/api/handler.ts';
 const DISPATCHER = 'functions/notifications/dispatcher.ts';
@@ -28,7 +38,11 @@ function testMachine(stack: MilestoneStack, id: string): StateMachine {
       includeExecutionData: false,
     },
   });
-  acknowledgeNag(machine.role, 'AwsSolutions-IAM5[Resource::*]', 'Test state machine: X-Ray and log delivery actions support no resource-level permissions.');
+  acknowledgeNag(
+    machine.role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Test state machine: X-Ray and log delivery actions support no resource-level permissions.',
+  );
   return machine;
 }
 
@@ -39,19 +53,28 @@ let ids: { program: string; lifecycle: string };
 beforeAll(() => {
   s = synthesize({ stage: 'dev' }, (stack) => {
     if (!stack.workflows) {
-      stack.connectWorkflows({ schoolProgram: testMachine(stack, 'TestSchoolProgram'), milestoneLifecycle: testMachine(stack, 'TestMilestoneLifecycle') });
+      stack.connectWorkflows({
+        schoolProgram: testMachine(stack, 'TestSchoolProgram'),
+        milestoneLifecycle: testMachine(stack, 'TestMilestoneLifecycle'),
+      });
     }
     machines = stack.workflows!;
   });
-  const logicalId = (machine: object) => Stack.of(s.stack).resolve(Stack.of(s.stack).getLogicalId((machine as StateMachine).node.defaultChild as CfnElement)) as string;
+  const logicalId = (machine: object) =>
+    Stack.of(s.stack).resolve(Stack.of(s.stack).getLogicalId((machine as StateMachine).node.defaultChild as CfnElement)) as string;
   ids = { program: logicalId(machines.schoolProgram), lifecycle: logicalId(machines.milestoneLifecycle) };
   for (const id of Object.values(ids)) expect(s.resources[id]?.Type).toBe('AWS::StepFunctions::StateMachine');
 });
 
 const fnId = (entry: string) => functionByEntry(s.resources, entry)[0];
-const statements = (entry: string) => statementsOfFunction(s.resources, fnId(entry)).filter((st) => actionsOf(st).some((a) => a.startsWith('states:')));
+const statements = (entry: string) =>
+  statementsOfFunction(s.resources, fnId(entry)).filter((st) => actionsOf(st).some((a) => a.startsWith('states:')));
 const executionsOf = (machineId: string) =>
-  JSON.stringify(statements(API).concat(statements(SWEEP)).find((st) => JSON.stringify(st.Resource).includes(`"${machineId}"`) && actionsOf(st).includes('states:DescribeExecution'))?.Resource);
+  JSON.stringify(
+    statements(API)
+      .concat(statements(SWEEP))
+      .find((st) => JSON.stringify(st.Resource).includes(`"${machineId}"`) && actionsOf(st).includes('states:DescribeExecution'))?.Resource,
+  );
 
 describe('connectWorkflows', () => {
   it('keeps cdk-nag clean (the execution-ARN wildcards are acknowledged one by one)', () => {
@@ -101,9 +124,13 @@ describe('connectWorkflows', () => {
   });
 
   it('alarms on failed, timed-out and aborted executions of each machine', () => {
-    const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!).filter((a) => a.Namespace === 'AWS/States');
+    const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties!)
+      .filter((a) => a.Namespace === 'AWS/States');
     for (const id of [ids.program, ids.lifecycle]) {
-      const metrics = alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'StateMachineArn', Value: ref(id) }])).map((a) => a.MetricName);
+      const metrics = alarms
+        .filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'StateMachineArn', Value: ref(id) }]))
+        .map((a) => a.MetricName);
       expect(metrics.sort(), id).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     }
     const topic = s.template.toJSON().Outputs.AlarmTopicArn.Value;

@@ -29,7 +29,16 @@ describe('the user directory', () => {
     expect(invited.temporaryPassword).toMatch(/[a-z]/);
     expect(invited.temporaryPassword).toMatch(/[A-Z]/);
     expect(invited.temporaryPassword).toMatch(/[0-9]/);
-    expect(invited.user).toMatchObject({ email: 'anna@example.org', name: 'Анна', role: 'district-coordinator', district: 'tarsky', org: null, school: null, enabled: true, status: 'invited' });
+    expect(invited.user).toMatchObject({
+      email: 'anna@example.org',
+      name: 'Анна',
+      role: 'district-coordinator',
+      district: 'tarsky',
+      org: null,
+      school: null,
+      enabled: true,
+      status: 'invited',
+    });
     expect(await directory.get(invited.user.username)).toEqual(invited.user);
     expect(await directory.findByEmail('anna@example.org')).toEqual(invited.user);
     await directory.invite({ name: 'Школа', email: 'school@example.org', role: 'school-staff', school: 'school-1' });

@@ -70,7 +70,12 @@ describe('the signal of an accepted command', () => {
     const seen = await milestone();
 
     // The workflow moves on after the read: the submission is signalled and the acceptance step waits.
-    const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    const submitted = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
     expect(submitted.signal?.kind).toBe('task-success');
     const reviewing = await milestone();
     expect(reviewing.task?.phase).toBe('acceptance');

@@ -45,7 +45,9 @@ export function evidence(key: string, s: School, actDate: IsoDate): Evidence {
     case 'connection':
       return { kind: 'connection', actNumber, actDate, bandwidthMbps: requiredBandwidthMbps(s) };
     case 'equipment': {
-      const items = (Object.entries(s.plannedKit) as [KitItem, number | undefined][]).flatMap(([item, quantity]) => (quantity === undefined ? [] : [{ item, quantity }]));
+      const items = (Object.entries(s.plannedKit) as [KitItem, number | undefined][]).flatMap(([item, quantity]) =>
+        quantity === undefined ? [] : [{ item, quantity }],
+      );
       return { kind: 'equipment', actNumber, actDate, items: items.length > 0 ? items : [{ item: 'mfp', quantity: 0 }] };
     }
     case 'training':

@@ -50,7 +50,11 @@ export function workflowTemplate(): { template: CfnTemplate; local: LocalStack }
 }
 
 /** The handlers of the workflow functions, imported from the sources their `cos:entry` names. */
-async function workflowHandlers(local: LocalStack, overrides: Record<string, string>, wrap?: HandlerWrapper): Promise<Record<string, LambdaHandler>> {
+async function workflowHandlers(
+  local: LocalStack,
+  overrides: Record<string, string>,
+  wrap?: HandlerWrapper,
+): Promise<Record<string, LambdaHandler>> {
   const handlers: Record<string, LambdaHandler> = {};
   for (const fn of local.functions) {
     const entry = fn.metadata[ENTRY_METADATA_KEY];
@@ -147,7 +151,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const names = workflowStateMachineNames(stackName);
 
   // Every client made without options (the handlers') talks to the local services.
-  const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dynamodb = new DynamoDBClient({
+    endpoint: options.dynamodbEndpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const tableName = `workflow-${randomBytes(4).toString('hex')}`;
   await createTablesFromTemplate(dynamodb, template, { tableName: () => tableName });
 
@@ -171,7 +179,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     const deployed = await deployTemplate(runtime, local, { handlers });
     const programArn = deployed.stateMachines[names.schoolProgram];
     const lifecycleArn = deployed.stateMachines[names.milestoneLifecycle];
-    if (!programArn || !lifecycleArn) throw new Error(`the template lacks the workflows: ${Object.keys(deployed.stateMachines).join(', ')}`);
+    if (!programArn || !lifecycleArn)
+      throw new Error(`the template lacks the workflows: ${Object.keys(deployed.stateMachines).join(', ')}`);
     for (const [name, value] of local.functions.flatMap((f) => Object.entries(f.environment))) {
       if (name.endsWith('_STATE_MACHINE_ARN') && value && !Object.values(deployed.stateMachines).includes(value)) {
         throw new Error(`${name}=${value} names no deployed state machine`);
@@ -236,7 +245,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
           });
         }
       }
-      const { outcome, signal: result } = await createCommandService({ store, program: REFERENCE_PROGRAM, clock, signals: signal }).execute({ schoolId, milestone, command, actor });
+      const { outcome, signal: result } = await createCommandService({ store, program: REFERENCE_PROGRAM, clock, signals: signal }).execute(
+        { schoolId, milestone, command, actor },
+      );
       await settle();
       return { outcome, signal: result as SignalResult | null };
     },
@@ -256,13 +267,19 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       return out;
     },
     handler(entry, exportName = 'handler') {
-      const fn = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === entry && (f.metadata[HANDLER_METADATA] ?? 'handler') === exportName);
+      const fn = local.functions.find(
+        (f) => f.metadata[ENTRY_METADATA_KEY] === entry && (f.metadata[HANDLER_METADATA] ?? 'handler') === exportName,
+      );
       const handler = fn ? handlers[fn.logicalId] : undefined;
       if (!handler) throw new Error(`no workflow function ${entry}#${exportName} in the template`);
       return handler;
     },
     failingSignal(fail) {
-      const sfn = new SFNClient({ endpoint: sys.api.endpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sfn = new SFNClient({
+        endpoint: sys.api.endpoint,
+        region: REGION,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       sfn.middlewareStack.add(
         (next) => async (args) => {
           if (fail()) throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { name: 'NetworkingError' });

@@ -46,16 +46,21 @@ describe('milestone lifecycle', () => {
     // Connection is due on Friday 31 December 2021, a day off (as are 1–9 January 2022), so the deadline
     // ends with Monday 10 January; nobody submits until 26 January.
     await h.advanceTo(omsk('2022-01-25', '10:00'));
-    const [lifecycle] = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith(`ms-${s.id}-connection-`) && e.status === 'RUNNING');
+    const [lifecycle] = (await h.executions(h.lifecycleArn)).filter(
+      (e) => e.name!.startsWith(`ms-${s.id}-connection-`) && e.status === 'RUNNING',
+    );
     // A Remind step that runs again (a retry after a lost response) sends nothing twice.
-    const retried = await h.handler(WORKFLOW_ENTRIES.refresh, 'remindHandler')({
-      schoolId: s.id,
-      key: 'connection',
-      reminderId: `${s.id}:connection:2021-12-31:overdue:15`,
-      executionName: lifecycle!.name,
-      executionStartTime: lifecycle!.startDate!.toISOString(),
-      now: at9('2022-01-25'),
-    }, {} as never);
+    const retried = await h.handler(WORKFLOW_ENTRIES.refresh, 'remindHandler')(
+      {
+        schoolId: s.id,
+        key: 'connection',
+        reminderId: `${s.id}:connection:2021-12-31:overdue:15`,
+        executionName: lifecycle!.name,
+        executionStartTime: lifecycle!.startDate!.toISOString(),
+        now: at9('2022-01-25'),
+      },
+      {} as never,
+    );
     expect(retried).toMatchObject({ reminder: 'already-sent', status: 'active', reminderId: `${s.id}:connection:2021-12-31:overdue:22` });
     await h.advanceTo(omsk('2022-01-26'));
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
@@ -97,9 +102,17 @@ describe('milestone lifecycle', () => {
     const s = school('sch-reject-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));
     const { milestone, assignee } = await connectionUnderWay(h, s);
-    expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/:ms-sch-reject-1-connection-g1$/) });
+    expect((await milestone()).task).toMatchObject({
+      phase: 'submission',
+      executionArn: expect.stringMatching(/:ms-sch-reject-1-connection-g1$/),
+    });
 
-    let r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    let r = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
     expect(r.signal).toMatchObject({ kind: 'task-success' });
     expect(await milestone()).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
 
@@ -121,7 +134,9 @@ describe('milestone lifecycle', () => {
     expect(events).toEqual(['started', 'submitted', 'rejected', 'submitted', 'signed-off', 'accepted']);
     // One lifecycle drove it all, and ended.
     const lifecycles = (await h.executions(h.lifecycleArn)).filter((e) => e.name!.startsWith('ms-sch-reject-1-connection-'));
-    expect(lifecycles.map((e) => [e.name, e.status, e.stopDate?.toISOString()])).toEqual([['ms-sch-reject-1-connection-g1', 'SUCCEEDED', omsk('2021-03-12').toISOString()]]);
+    expect(lifecycles.map((e) => [e.name, e.status, e.stopDate?.toISOString()])).toEqual([
+      ['ms-sch-reject-1-connection-g1', 'SUCCEEDED', omsk('2021-03-12').toISOString()],
+    ]);
   });
 
   it('holds a milestone without reminders and resumes where it was', async () => {
@@ -165,7 +180,12 @@ describe('milestone lifecycle', () => {
     await h.advanceTo(omsk('2021-06-01'));
     const state = async (key: string) => (await h.store.getMilestone(s.id, key))!.state;
     const equipment = await state('equipment');
-    await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2021-06-01') }, contractor(equipment.assignee!));
+    await h.command(
+      s.id,
+      'equipment',
+      { type: 'submit', evidence: evidence('equipment', s, '2021-06-01') },
+      contractor(equipment.assignee!),
+    );
     await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
     await h.command(s.id, 'equipment', { type: 'accept' }, MANAGER);
     // Onboarding still needs the connection.

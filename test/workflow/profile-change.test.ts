@@ -33,7 +33,14 @@ describe('a school profile change under a running workflow', () => {
     const record = (await h.store.getSchool(s.id))!;
     const after: School = { ...record.school, cohortYear: 2022 };
     const changes = profileChanges(record.school, after);
-    await h.store.updateSchoolProfile(after, record.version, { subject: { type: 'school', id: s.id }, type: 'updated', at: omsk('2021-06-01').toISOString(), actor: MANAGER, version: record.version + 1, changes });
+    await h.store.updateSchoolProfile(after, record.version, {
+      subject: { type: 'school', id: s.id },
+      type: 'updated',
+      at: omsk('2021-06-01').toISOString(),
+      actor: MANAGER,
+      version: record.version + 1,
+      changes,
+    });
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
     const replans = replansFor(REFERENCE_PROGRAM, record.school, after, states);
     expect(replans.map((r) => [r.milestone, r.command.deadline])).toEqual([

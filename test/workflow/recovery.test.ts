@@ -32,7 +32,6 @@ async function stop(h: Harness, name: string, stateMachineArn: string): Promise<
   await h.settle();
 }
 
-
 const CONNECTION = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
 describe('re-created executions', () => {
   it('re-creates a stopped lifecycle in the daily sweep; it goes on from the stored state', async () => {
@@ -46,11 +45,19 @@ describe('re-created executions', () => {
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1, programsStarted: 0 });
     expect(await running(h, h.lifecycleArn, 'ms-sch-kill-ms-connection-')).toEqual(['ms-sch-kill-ms-connection-g2']);
     // The new generation read the stored state: it waits for the submission.
-    expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/:ms-sch-kill-ms-connection-g2$/) });
+    expect((await milestone()).task).toMatchObject({
+      phase: 'submission',
+      executionArn: expect.stringMatching(/:ms-sch-kill-ms-connection-g2$/),
+    });
     // A second sweep finds everything running.
     expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 0, lifecyclesRunning: 1 });
 
-    const submitted = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-02') }, contractor(assignee));
+    const submitted = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-02') },
+      contractor(assignee),
+    );
     expect(submitted.signal).toMatchObject({ kind: 'task-success', executionArn: expect.stringMatching(/-g2$/) });
     await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
@@ -72,12 +79,20 @@ describe('re-created executions', () => {
 
     // The submission's signal finds the stored token dead and the milestone's lifecycle gone; the program
     // (alive, waiting) is woken, and its Plan starts the next generation of the lifecycle at once.
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    const r = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
     expect(r.outcome.ok).toBe(true);
     expect(r.signal).toMatchObject({ kind: 'program-woken', executionArn: expect.stringMatching(/:school-sch-kill-ms-2-1$/) });
     expect(await running(h, h.lifecycleArn, 'ms-sch-kill-ms-2-connection-')).toEqual(['ms-sch-kill-ms-2-connection-g2']);
     // It read the stored state: it waits for the acceptance, the same day.
-    expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/:ms-sch-kill-ms-2-connection-g2$/) });
+    expect((await milestone()).task).toMatchObject({
+      phase: 'acceptance',
+      executionArn: expect.stringMatching(/:ms-sch-kill-ms-2-connection-g2$/),
+    });
     expect(h.clock.now().getTime()).toBe(omsk('2021-03-01').getTime());
     // The morning sweep has nothing left to do.
     await h.advanceTo(omsk('2021-03-02', '08:15'));
@@ -114,7 +129,12 @@ describe('re-created executions', () => {
     await h.loseExecutions();
     expect(await h.executions(h.programArn)).toEqual([]);
 
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    const r = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
     expect(r.outcome.ok).toBe(true);
     expect(r.signal).toMatchObject({ kind: 'execution-started', executionArn: expect.stringMatching(/:school-sch-lost-all-1$/) });
     // The new program started a lifecycle for the open milestone, which read that it is submitted.
@@ -175,11 +195,17 @@ describe('signals and waits that cross', () => {
           });
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
           await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
-          command = createCommandService({ store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
-            { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
-          );
+          command = createCommandService({ store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute({
+            schoolId: s.id,
+            milestone: 'connection',
+            command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') },
+            actor: contractor(assignee!),
+          });
           // (A refused command would never reach its commit.)
-          await Promise.race([atCommit, command.then((r) => Promise.reject(new Error(`the command ended before its commit: ${JSON.stringify(r.outcome)}`)))]);
+          await Promise.race([
+            atCommit,
+            command.then((r) => Promise.reject(new Error(`the command ended before its commit: ${JSON.stringify(r.outcome)}`))),
+          ]);
         }
         return handler(event, context);
       };
@@ -228,9 +254,17 @@ describe('signals while no step waits', () => {
           armed = false;
           const { assignee } = (await h!.store.getMilestone(s.id, 'connection'))!.state;
           await attachGeneratedDocuments({ store: h!.store, bucket: null }, CONNECTION, s, contractor(assignee!), h!.clock.now());
-          const { outcome, signal } = await createCommandService({ store: h!.store, program: REFERENCE_PROGRAM, clock: h!.clock, signals: h!.signal }).execute(
-            { schoolId: s.id, milestone: 'connection', command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') }, actor: contractor(assignee!) },
-          );
+          const { outcome, signal } = await createCommandService({
+            store: h!.store,
+            program: REFERENCE_PROGRAM,
+            clock: h!.clock,
+            signals: h!.signal,
+          }).execute({
+            schoolId: s.id,
+            milestone: 'connection',
+            command: { type: 'submit', evidence: evidence('connection', s, '2021-12-01') },
+            actor: contractor(assignee!),
+          });
           if (!outcome.ok) throw new Error(`submit refused: ${outcome.message}`);
           raced = signal as SignalResult | null;
         }
@@ -270,7 +304,12 @@ describe('signals while no step waits', () => {
     await stop(h, 'school-sch-idle-1-1', h.programArn);
     expect(h.runtime.stats().running).toBe(0);
 
-    const r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-03-01') }, contractor(assignee));
+    const r = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
     expect(r.signal).toMatchObject({ kind: 'execution-started', executionArn: expect.stringMatching(/:school-sch-idle-1-2$/) });
     expect(await running(h, h.lifecycleArn, 'ms-sch-idle-1-')).toEqual(['ms-sch-idle-1-connection-g2']);
     expect((await milestone()).task).toMatchObject({ phase: 'acceptance', executionArn: expect.stringMatching(/-g2$/) });

@@ -38,7 +38,10 @@ describe('school program', () => {
     const state = async (key: string) => (await h.store.getMilestone(s.id, key))!.state;
 
     const started = await h.ensureProgram(s.id);
-    expect(started).toEqual({ started: true, executionArn: expect.stringMatching(/:execution:CosMilestones-dev-SchoolProgram:school-sch-e2e-1-1$/) });
+    expect(started).toEqual({
+      started: true,
+      executionArn: expect.stringMatching(/:execution:CosMilestones-dev-SchoolProgram:school-sch-e2e-1-1$/),
+    });
     // Nothing is ready before the planned start of the first milestone.
     for (const key of KEYS) expect((await state(key)).status).toBe('pending');
 
@@ -50,7 +53,12 @@ describe('school program', () => {
     for (const key of ['equipment', 'training', 'onboarding']) expect((await state(key)).status).toBe('pending');
 
     await h.advanceTo(omsk('2021-11-15'));
-    let r = await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-11-15') }, contractor(connection.assignee!));
+    let r = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-11-15') },
+      contractor(connection.assignee!),
+    );
     expect(r.signal?.kind).toBe('task-success');
     await h.advanceTo(omsk('2021-11-20'));
     await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
@@ -68,7 +76,12 @@ describe('school program', () => {
     expect((await state('onboarding')).status).toBe('pending');
 
     await h.advanceTo(omsk('2022-11-10'));
-    await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2022-11-10') }, contractor(equipment.assignee!));
+    await h.command(
+      s.id,
+      'equipment',
+      { type: 'submit', evidence: evidence('equipment', s, '2022-11-10') },
+      contractor(equipment.assignee!),
+    );
     expect((await state('onboarding')).status).toBe('pending');
     await h.advanceTo(omsk('2022-11-14'));
     await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
@@ -118,7 +131,12 @@ describe('school program', () => {
 
     await h.advanceTo(omsk('2021-06-01'));
     const connection = await state('connection');
-    await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2021-06-01') }, contractor(connection.assignee!));
+    await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-06-01') },
+      contractor(connection.assignee!),
+    );
     await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
 
@@ -132,11 +150,20 @@ describe('school program', () => {
     // Equipment is late: due Sunday 1 December, so the deadline ends with Monday 2 December; overdue from
     // 3 December.
     await h.advanceTo(omsk('2024-12-18'));
-    await h.command(s.id, 'equipment', { type: 'submit', evidence: evidence('equipment', s, '2024-12-18') }, contractor(equipment.assignee!));
+    await h.command(
+      s.id,
+      'equipment',
+      { type: 'submit', evidence: evidence('equipment', s, '2024-12-18') },
+      contractor(equipment.assignee!),
+    );
     await h.advanceTo(omsk('2024-12-20'));
     await h.command(s.id, 'equipment', signOff('equipment', s), schoolStaff(s));
     await h.command(s.id, 'equipment', { type: 'accept' }, MANAGER);
-    expect(await state('onboarding')).toMatchObject({ status: 'active', startedAt: omsk('2024-12-20').toISOString(), deadline: '2024-12-31' });
+    expect(await state('onboarding')).toMatchObject({
+      status: 'active',
+      startedAt: omsk('2024-12-20').toISOString(),
+      deadline: '2024-12-31',
+    });
     await h.advanceTo(omsk('2024-12-27'));
     await h.command(s.id, 'onboarding', { type: 'submit', evidence: evidence('onboarding', s, '2024-12-27') }, contractor(s.id));
     await h.advanceTo(omsk('2024-12-28'));

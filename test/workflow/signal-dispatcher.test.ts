@@ -36,7 +36,12 @@ function unreachableSignal() {
 }
 
 async function commandWithLostSignal(schoolId: string, milestone: 'connection' | 'training') {
-  const service = createCommandService({ store: api.stack.store, program: REFERENCE_PROGRAM, clock: api.stack.clock, signals: unreachableSignal() });
+  const service = createCommandService({
+    store: api.stack.store,
+    program: REFERENCE_PROGRAM,
+    clock: api.stack.clock,
+    signals: unreachableSignal(),
+  });
   const { outcome, signal } = await service.execute({ schoolId, milestone, command: { type: 'start' }, actor: MANAGER });
   expect(outcome.ok).toBe(true);
   expect(signal?.kind).toBe('failed');
@@ -48,7 +53,10 @@ describe('workflow-signal dispatcher', () => {
     const schoolId = api.school.id;
     await commandWithLostSignal(schoolId, 'connection');
     await api.stack.events.drain();
-    await eventually(async () => (await api.stack.store.getSignal(schoolId, 'connection')) === null, 'the dispatcher to deliver the signal');
+    await eventually(
+      async () => (await api.stack.store.getSignal(schoolId, 'connection')) === null,
+      'the dispatcher to deliver the signal',
+    );
     const running = await api.stack.runtime.listExecutions({ stateMachineArn: api.stack.schoolProgramArn!, statusFilter: 'RUNNING' });
     expect(running.executions.map((e) => e.name)).toContain(`school-${schoolId}-1`);
   });
@@ -62,7 +70,10 @@ describe('workflow-signal dispatcher', () => {
       const k = keys.signal(schoolId, milestone);
       return { eventName: 'INSERT', dynamodb: { SequenceNumber: seq, Keys: { PK: { S: k.PK }, SK: { S: k.SK } } } };
     };
-    const failing = await dispatchSignals({ store: api.stack.store, signal: unreachableSignal() }, [record(other.id, 'training', '101'), record(other.id, 'equipment', '102')]);
+    const failing = await dispatchSignals({ store: api.stack.store, signal: unreachableSignal() }, [
+      record(other.id, 'training', '101'),
+      record(other.id, 'equipment', '102'),
+    ]);
     expect(failing.batchItemFailures).toEqual([{ itemIdentifier: '101' }]);
     expect(await api.stack.store.getSignal(other.id, 'training')).not.toBeNull();
   });

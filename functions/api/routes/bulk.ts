@@ -33,14 +33,18 @@ export function bulkRoutes({ deps }: RouteContext) {
           throw forbidden('Bulk actions are for program managers and district coordinators.');
         }
         if (!program.milestones.some((m) => m.key === request.milestone)) {
-          throw validationProblem([{ field: 'body.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` }]);
+          throw validationProblem([
+            { field: 'body.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` },
+          ]);
         }
         const filter = { ...request.filter };
         if (p.actor.role === 'district-coordinator') {
-          if (filter.district !== undefined && filter.district !== p.actor.district) throw forbidden(`You coordinate ${p.actor.district}, not ${filter.district}.`);
+          if (filter.district !== undefined && filter.district !== p.actor.district)
+            throw forbidden(`You coordinate ${p.actor.district}, not ${filter.district}.`);
           filter.district = p.actor.district;
         }
-        if (!deps.queue) throw new ApiProblem(503, 'Bulk jobs are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
+        if (!deps.queue)
+          throw new ApiProblem(503, 'Bulk jobs are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
         const job = await deps.jobs.createBulk({ action, milestone: request.milestone, filter, body: request.body, createdBy: p.actor });
         await deps.queue.enqueue(job.id);
         c.header('location', `/api/jobs/${job.id}`);
@@ -57,14 +61,19 @@ export function bulkRoutes({ deps }: RouteContext) {
       summary: "A bulk job: progress and every school's outcome",
       security,
       request: { params: JobParams },
-      responses: { 200: { description: 'The job', content: { 'application/json': { schema: Job } } }, 404: problem('No such job'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'The job', content: { 'application/json': { schema: Job } } },
+        404: problem('No such job'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const p = c.get('principal');
       const { jobId } = c.req.valid('param');
       const job = await deps.jobs.get(jobId);
       if (!job) throw notFound(`No job ${jobId}.`);
-      if (p.actor.role !== 'program-manager' && job.createdBy.sub !== p.actor.sub) throw forbidden('Only its author and program managers see a job.');
+      if (p.actor.role !== 'program-manager' && job.createdBy.sub !== p.actor.sub)
+        throw forbidden('Only its author and program managers see a job.');
       const { body: _body, ...view } = job;
       return c.json(view, 200);
     },

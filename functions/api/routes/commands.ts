@@ -18,7 +18,7 @@ const COMMAND_DOCS: Record<CommandType, string> = {
   reassign: 'Program managers and coordinators: give the milestone to another contractor of the right kind.',
   reschedule: 'Program managers and coordinators: move the deadline, with a reason.',
   signoff:
-    "Whoever the program asks to sign a submission off, in its order (school staff: the connection works at the school, with the bandwidth measured there; the equipment arrived). Acceptance waits for every sign-off (409 before).",
+    'Whoever the program asks to sign a submission off, in its order (school staff: the connection works at the school, with the bandwidth measured there; the equipment arrived). Acceptance waits for every sign-off (409 before).',
   replan: 'Not a route: a profile change re-plans the milestones (PATCH /api/schools/{schoolId}).',
 };
 
@@ -45,9 +45,14 @@ export function commandRoutes({ deps, commands, now }: RouteContext) {
           body: { content: { 'application/json': { schema: CommandBody[action] } }, required: BODY_REQUIRED.has(action) },
         },
         responses: {
-          200: { description: 'The milestone after the command (ETag: its version)', content: { 'application/json': { schema: CommandResult } } },
+          200: {
+            description: 'The milestone after the command (ETag: its version)',
+            content: { 'application/json': { schema: CommandResult } },
+          },
           404: problem('No such school, or the milestone is not part of the program'),
-          409: problem('The milestone is not in a status that allows this, a dependency is not done, or its version is not the If-Match one'),
+          409: problem(
+            'The milestone is not in a status that allows this, a dependency is not done, or its version is not the If-Match one',
+          ),
           422: problem('The evidence is below the program standard'),
           ...COMMON_ERRORS,
         },
@@ -90,11 +95,16 @@ const OUTCOME_TYPE: Record<Rejected['code'], string> = {
 
 export function outcomeProblem(outcome: Extract<CommandOutcome, { ok: false }>): ApiProblem {
   // Dependencies and attached documents are not part of the body: their fields are named as they are.
-  const errors = outcome.issues.map((i) => ({ field: /^(dependsOn|documents)\./.test(i.field) ? i.field : `body.${i.field}`, reason: i.message }));
+  const errors = outcome.issues.map((i) => ({
+    field: /^(dependsOn|documents)\./.test(i.field) ? i.field : `body.${i.field}`,
+    reason: i.message,
+  }));
   return new ApiProblem(outcome.status, outcome.message, {
     type: OUTCOME_TYPE[outcome.code],
     code: outcome.code,
     ...(errors.length ? { errors } : {}),
-    ...(outcome.code === 'version-conflict' && typeof outcome.currentVersion === 'number' ? { headers: { etag: `"${outcome.currentVersion}"` } } : {}),
+    ...(outcome.code === 'version-conflict' && typeof outcome.currentVersion === 'number'
+      ? { headers: { etag: `"${outcome.currentVersion}"` } }
+      : {}),
   });
 }

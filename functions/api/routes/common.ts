@@ -99,7 +99,9 @@ export function notFound(detail: string): ApiProblem {
 }
 
 export function tooLarge(limit?: number): ApiProblem {
-  return new ApiProblem(413, limit ? `The body is larger than ${limit} bytes.` : 'The body is too large.', { type: PROBLEM_TYPES.tooLarge });
+  return new ApiProblem(413, limit ? `The body is larger than ${limit} bytes.` : 'The body is too large.', {
+    type: PROBLEM_TYPES.tooLarge,
+  });
 }
 
 /** `format=csv|json` or the Accept header: which of the two a client wants. */
@@ -116,7 +118,8 @@ export function negotiate(accept: string | undefined): 'json' | 'csv' {
     .sort((a, b) => b.q - a.q);
   for (const t of types) {
     if (t.type === 'text/csv') return 'csv';
-    if (t.type === 'application/json' || t.type === 'application/*' || t.type === '*/*' || t.type === 'application/problem+json') return 'json';
+    if (t.type === 'application/json' || t.type === 'application/*' || t.type === '*/*' || t.type === 'application/problem+json')
+      return 'json';
     if (t.type === 'text/*') return 'csv';
   }
   throw new ApiProblem(406, 'This report is available as application/json or text/csv.', { type: PROBLEM_TYPES.notAcceptable });
@@ -174,12 +177,16 @@ export function schoolReads(store: MilestoneStore, program: ProgramDefinition): 
       return new Map(ids.flatMap((id) => (cache.has(id) ? [[id, cache.get(id)!] as const] : [])));
     },
     async allSchools(district) {
-      const out = await pages((cursor) => (district ? store.listSchoolsByDistrict(district, { limit: 1000, cursor }) : store.listAllSchools({ limit: 1000, cursor })));
+      const out = await pages((cursor) =>
+        district ? store.listSchoolsByDistrict(district, { limit: 1000, cursor }) : store.listAllSchools({ limit: 1000, cursor }),
+      );
       for (const s of out) remember(s);
       return out;
     },
     async allSummaries(district) {
-      const out = await pages((cursor) => store.listSchoolSummaries({ ...(district ? { district } : {}), milestones: milestoneKeys, limit: 1000, cursor }));
+      const out = await pages((cursor) =>
+        store.listSchoolSummaries({ ...(district ? { district } : {}), milestones: milestoneKeys, limit: 1000, cursor }),
+      );
       for (const s of out) remember(s.school);
       return out;
     },
@@ -206,7 +213,11 @@ export function rejectionProblem(rejection: Rejection, prefix = 'body.'): ApiPro
       return forbidden(rejection.message);
     case 'not-allowed':
     case 'dependency':
-      return new ApiProblem(409, rejection.message, { type: PROBLEM_TYPES.conflict, code: rejection.code, ...(errors.length ? { errors } : {}) });
+      return new ApiProblem(409, rejection.message, {
+        type: PROBLEM_TYPES.conflict,
+        code: rejection.code,
+        ...(errors.length ? { errors } : {}),
+      });
     case 'not-found':
       return notFound(rejection.message);
     default:
@@ -223,7 +234,10 @@ export function refuse(rejection: Rejection | null, prefix?: string): void {
 export async function csvBody(req: { header(name: string): string | undefined; text(): Promise<string> }): Promise<string> {
   const type = (req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'text/csv') {
-    throw new ApiProblem(415, 'Send the file as text/csv.', { type: PROBLEM_TYPES.unsupportedMediaType, errors: [{ field: 'header.content-type', reason: 'must be text/csv' }] });
+    throw new ApiProblem(415, 'Send the file as text/csv.', {
+      type: PROBLEM_TYPES.unsupportedMediaType,
+      errors: [{ field: 'header.content-type', reason: 'must be text/csv' }],
+    });
   }
   return req.text();
 }
@@ -231,7 +245,12 @@ export async function csvBody(req: { header(name: string): string | undefined; t
 /** Every problem of a CSV file, each with its line and column: nothing was written. */
 export function csvProblem(errors: readonly CsvImportError[], what = 'imported'): ApiProblem {
   return validationProblem(
-    errors.map((e) => ({ field: e.column ? `line ${e.line}, column ${e.column}` : `line ${e.line}`, reason: e.reason, line: e.line, ...(e.column ? { column: e.column } : {}) })),
+    errors.map((e) => ({
+      field: e.column ? `line ${e.line}, column ${e.column}` : `line ${e.line}`,
+      reason: e.reason,
+      line: e.line,
+      ...(e.column ? { column: e.column } : {}),
+    })),
     `The file has ${errors.length} problem(s); nothing was ${what}.`,
   );
 }

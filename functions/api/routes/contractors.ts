@@ -23,7 +23,20 @@ import { parseContractorsCsv } from '../../../shared/region/contractors-csv.js';
 import { MAX_CONTRACTOR_CHANGES, type ContractorRecord } from '../../../shared/store/index.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { outcomeProblem } from './commands.js';
-import { COMMON_ERRORS, IfMatch, csvBody, csvProblem, notFound, parseIfMatch, problem, refuse, rejectionProblem, router, security, type RouteContext } from './common.js';
+import {
+  COMMON_ERRORS,
+  IfMatch,
+  csvBody,
+  csvProblem,
+  notFound,
+  parseIfMatch,
+  problem,
+  refuse,
+  rejectionProblem,
+  router,
+  security,
+  type RouteContext,
+} from './common.js';
 
 const ETagged = { headers: z.object({ 'if-match': IfMatch }) };
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
@@ -39,7 +52,11 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
     if (!record) throw notFound(`No contractor ${id}.`);
     const expected = parseIfMatch(ifMatch);
     if (expected !== undefined && expected !== record.version) {
-      throw new ApiProblem(409, `contractor ${id} is at version ${record.version}, not ${expected}`, { type: PROBLEM_TYPES.versionConflict, code: 'version-conflict', headers: { etag: `"${record.version}"` } });
+      throw new ApiProblem(409, `contractor ${id} is at version ${record.version}, not ${expected}`, {
+        type: PROBLEM_TYPES.versionConflict,
+        code: 'version-conflict',
+        headers: { etag: `"${record.version}"` },
+      });
     }
     return record;
   }
@@ -50,12 +67,27 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
     return contractor;
   }
 
-  function event(actor: Actor, contractor: Contractor, version: number, type: AdminEvent['type'], before: Contractor | null, reason?: string): AdminEvent {
+  function event(
+    actor: Actor,
+    contractor: Contractor,
+    version: number,
+    type: AdminEvent['type'],
+    before: Contractor | null,
+    reason?: string,
+  ): AdminEvent {
     const fields = ['name', 'kind', 'districts', 'emails', 'active', 'contracts'] as const;
     const changes = fields
       .filter((f) => before === null || JSON.stringify(before[f]) !== JSON.stringify(contractor[f]))
       .map((field) => ({ field, from: before ? before[field] : null, to: contractor[field] }));
-    return { subject: { type: 'contractor', id: contractor.id }, type, at: now().toISOString(), actor, version, changes, ...(reason ? { reason } : {}) };
+    return {
+      subject: { type: 'contractor', id: contractor.id },
+      type,
+      at: now().toISOString(),
+      actor,
+      version,
+      changes,
+      ...(reason ? { reason } : {}),
+    };
   }
 
   /** The contractor's open work, with each school's profile. */
@@ -77,9 +109,17 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
   };
 
   /** The contractor's next version, written at the current one with the audit of the change. */
-  async function save(actor: Actor, record: ContractorRecord, contractor: Contractor, type: AdminEvent['type'], reason?: string): Promise<ContractorRecord> {
+  async function save(
+    actor: Actor,
+    record: ContractorRecord,
+    contractor: Contractor,
+    type: AdminEvent['type'],
+    reason?: string,
+  ): Promise<ContractorRecord> {
     const version = record.version + 1;
-    await store.saveContractors([{ contractor, expectedVersion: record.version, event: event(actor, contractor, version, type, record.contractor, reason) }]);
+    await store.saveContractors([
+      { contractor, expectedVersion: record.version, event: event(actor, contractor, version, type, record.contractor, reason) },
+    ]);
     return { contractor, version };
   }
 
@@ -106,7 +146,11 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       summary: 'Register a contractor with its contracts',
       security,
       request: { body: json(ContractorInput) },
-      responses: { 201: { description: 'Registered (ETag: version 1)', content: { 'application/json': { schema: ContractorView } } }, 409: problem('The id is taken'), ...COMMON_ERRORS },
+      responses: {
+        201: { description: 'Registered (ETag: version 1)', content: { 'application/json': { schema: ContractorView } } },
+        409: problem('The id is taken'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -126,7 +170,11 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       summary: 'One contractor, its contracts, and how much open work it holds',
       security,
       request: { params: ContractorParams },
-      responses: { 200: { description: 'The contractor (ETag: its version)', content: { 'application/json': { schema: ContractorView } } }, 404: problem('No such contractor'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'The contractor (ETag: its version)', content: { 'application/json': { schema: ContractorView } } },
+        404: problem('No such contractor'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       refuse(canRead(c.get('principal').actor, { kind: 'contractors' }));
@@ -144,7 +192,12 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       description: 'Send If-Match with the version read; another version is a 409.',
       security,
       request: { params: ContractorParams, ...ETagged, body: json(ContractorEdit) },
-      responses: { 200: { description: 'Changed', content: { 'application/json': { schema: ContractorView } } }, 404: problem('No such contractor'), 409: problem('Another version'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'Changed', content: { 'application/json': { schema: ContractorView } } },
+        404: problem('No such contractor'),
+        409: problem('Another version'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -189,12 +242,23 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       });
       if (!decision.ok) throw rejectionProblem(decision.rejection);
       for (const r of decision.reassignments) {
-        const { outcome } = await commands.execute({ schoolId: r.schoolId, milestone: r.milestone, command: { type: 'reassign', contractor: r.contractor, reason: body.reason }, actor });
+        const { outcome } = await commands.execute({
+          schoolId: r.schoolId,
+          milestone: r.milestone,
+          command: { type: 'reassign', contractor: r.contractor, reason: body.reason },
+          actor,
+        });
         if (!outcome.ok) throw outcomeProblem(outcome);
       }
       // Work that reached the contractor while the reassignments ran keeps it active.
       const left = await openWork(record.contractor.id);
-      if (left.length > 0) refuse(rejection('not-allowed', `${record.contractor.id} was given new work meanwhile: ${left.map((w) => `${w.school.id}/${w.milestone}`).join(', ')}`));
+      if (left.length > 0)
+        refuse(
+          rejection(
+            'not-allowed',
+            `${record.contractor.id} was given new work meanwhile: ${left.map((w) => `${w.school.id}/${w.milestone}`).join(', ')}`,
+          ),
+        );
       const saved = await save(actor, record, { ...record.contractor, active: false }, 'deactivated', body.reason);
       return c.json({ contractor: view(saved, c), reassigned: decision.reassignments }, 200);
     },
@@ -208,7 +272,12 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       summary: 'Make an inactive contractor assignable again',
       security,
       request: { params: ContractorParams, ...ETagged },
-      responses: { 200: { description: 'Active again', content: { 'application/json': { schema: ContractorView } } }, 404: problem('No such contractor'), 409: problem('Already active, or another version'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'Active again', content: { 'application/json': { schema: ContractorView } } },
+        404: problem('No such contractor'),
+        409: problem('Already active, or another version'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -227,7 +296,11 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       summary: "Every change to a contractor's record, newest first",
       security,
       request: { params: ContractorParams, query: AdminHistoryQuery },
-      responses: { 200: { description: 'A page of changes', content: { 'application/json': { schema: AdminHistoryPage } } }, 404: problem('No such contractor'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'A page of changes', content: { 'application/json': { schema: AdminHistoryPage } } },
+        404: problem('No such contractor'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       refuse(canRead(c.get('principal').actor, { kind: 'contractors' }));
@@ -248,7 +321,11 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
       description: `One row per contract; every bad row is listed (line, column, reason) and nothing is written. At most ${MAX_CONTRACTOR_CHANGES} contractors a file.`,
       security,
       request: { body: { content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first') } }, required: true } },
-      responses: { 201: { description: 'Registered', content: { 'application/json': { schema: ContractorImportResult } } }, 415: problem('Not text/csv'), ...COMMON_ERRORS },
+      responses: {
+        201: { description: 'Registered', content: { 'application/json': { schema: ContractorImportResult } } },
+        415: problem('Not text/csv'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -262,7 +339,9 @@ export function contractorRoutes({ deps, reads, commands, now }: RouteContext) {
         max: MAX_CONTRACTOR_CHANGES,
       });
       if (!parsed.ok) throw csvProblem(parsed.errors);
-      await store.saveContractors(parsed.contractors.map((x) => ({ contractor: x, expectedVersion: 0, event: event(actor, x, 1, 'imported', null) })));
+      await store.saveContractors(
+        parsed.contractors.map((x) => ({ contractor: x, expectedVersion: 0, event: event(actor, x, 1, 'imported', null) })),
+      );
       return c.json({ imported: parsed.contractors.length, contractorIds: parsed.contractors.map((x) => x.id) }, 201);
     },
   );

@@ -41,7 +41,17 @@ import {
   uploaderOf,
   type DocumentRecord,
 } from '../../../shared/documents/model.js';
-import { discard, hashObject, inspectUpload, presignDownload, presignUpload, promote, putBytes, readObject, type DocumentBucket } from '../../../shared/documents/storage.js';
+import {
+  discard,
+  hashObject,
+  inspectUpload,
+  presignDownload,
+  presignUpload,
+  promote,
+  putBytes,
+  readObject,
+  type DocumentBucket,
+} from '../../../shared/documents/storage.js';
 import type { Actor, MilestoneEvent } from '../../../shared/program/model.js';
 import { AttachRefusedError } from '../../../shared/store/documents.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
@@ -68,7 +78,10 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
   const { store, program } = deps;
   const app = router();
   const bucket = (): DocumentBucket => {
-    if (!deps.documents) throw new ApiProblem(503, 'Evidence documents are not configured on this deployment (no DOCUMENT_BUCKET).', { type: PROBLEM_TYPES.unavailable });
+    if (!deps.documents)
+      throw new ApiProblem(503, 'Evidence documents are not configured on this deployment (no DOCUMENT_BUCKET).', {
+        type: PROBLEM_TYPES.unavailable,
+      });
     return deps.documents;
   };
 
@@ -83,7 +96,11 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
     const out: MilestoneEvent[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: MilestoneEvent[]; cursor: string | null } = await store.history(schoolId, { order: 'oldest-first', limit: 1000, cursor });
+      const page: { items: MilestoneEvent[]; cursor: string | null } = await store.history(schoolId, {
+        order: 'oldest-first',
+        limit: 1000,
+        cursor,
+      });
       out.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
@@ -97,7 +114,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       tags: ['documents'],
       summary: 'Start uploading one document: a presigned POST straight to the document store',
       description:
-        'The milestone\'s assignee (or the school\'s own staff), while the milestone is active. PDF, JPEG or PNG, at most 20 MB; ' +
+        "The milestone's assignee (or the school's own staff), while the milestone is active. PDF, JPEG or PNG, at most 20 MB; " +
         'the size range and the Content-Type are part of the signed policy. Confirm the upload afterwards.',
       security,
       request: { params: MilestoneParams, body: { content: { 'application/json': { schema: UploadRequest } }, required: true } },
@@ -121,19 +138,35 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const state = milestoneStates(program, record, at).find((s) => s.key === milestone)!;
       allow(mayUpload(p.actor, record.school, state));
       if (!def.documents.some((r) => r.type === body.type)) {
-        throw validationProblem([{ field: 'body.type', reason: `milestone ${milestone} takes ${def.documents.map((r) => r.type).join(', ') || 'no documents'}` }]);
+        throw validationProblem([
+          { field: 'body.type', reason: `milestone ${milestone} takes ${def.documents.map((r) => r.type).join(', ') || 'no documents'}` },
+        ]);
       }
       if (state.status !== 'active') {
-        throw new ApiProblem(409, `Milestone ${milestone} is ${state.status}; documents are attached while its submission is open (active).`, {
-          type: PROBLEM_TYPES.conflict,
-          code: 'not-allowed',
-        });
+        throw new ApiProblem(
+          409,
+          `Milestone ${milestone} is ${state.status}; documents are attached while its submission is open (active).`,
+          {
+            type: PROBLEM_TYPES.conflict,
+            code: 'not-allowed',
+          },
+        );
       }
       const uploadId = newId(at);
       const key = incomingKey(schoolId, uploadId);
       const ticket = await presignUpload(b, key, body.contentType, at);
       await store.putUploadIntent(
-        { uploadId, schoolId, milestone, type: body.type, fileName: body.fileName, contentType: body.contentType, uploadedBy: uploaderOf(p.actor), createdAt: at.toISOString(), key },
+        {
+          uploadId,
+          schoolId,
+          milestone,
+          type: body.type,
+          fileName: body.fileName,
+          contentType: body.contentType,
+          uploadedBy: uploaderOf(p.actor),
+          createdAt: at.toISOString(),
+          key,
+        },
         Math.ceil(at.getTime() / 1000) + UPLOAD_TTL_SECONDS,
       );
       return c.json({ uploadId, ...ticket }, 201);
@@ -145,7 +178,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       method: 'post',
       path: '/schools/{schoolId}/documents/uploads/{uploadId}/confirm',
       tags: ['documents'],
-      summary: 'Confirm an upload: check the file and attach it to the milestone\'s open submission',
+      summary: "Confirm an upload: check the file and attach it to the milestone's open submission",
       description:
         'The stored object is checked: at most 20 MB, and a PDF, JPEG or PNG by its first bytes (its name does not count) matching the declared type. ' +
         'Its SHA-256 is recorded. A refused file is deleted and nothing is attached.',
@@ -174,7 +207,8 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
         throw new ApiProblem(422, message, { type: PROBLEM_TYPES.invalidDocument, code, errors: [{ field: 'file', reason: message }] });
       };
       if (!inspection.ok) {
-        if (inspection.reason === 'missing') throw new ApiProblem(409, inspection.message, { type: PROBLEM_TYPES.conflict, code: 'missing' });
+        if (inspection.reason === 'missing')
+          throw new ApiProblem(409, inspection.message, { type: PROBLEM_TYPES.conflict, code: 'missing' });
         return refuse(inspection.reason, inspection.message);
       }
       if (inspection.contentType !== intent.contentType) {
@@ -236,7 +270,12 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       summary: 'The hash check: the bytes stored now against the hash recorded at confirmation and carried by the submissions',
       security,
       request: { params: SchoolParams },
-      responses: { 200: json(DocumentVerification, 'One line per document'), 404: problem('No such school'), 503: problem('Documents are not configured'), ...COMMON_ERRORS },
+      responses: {
+        200: json(DocumentVerification, 'One line per document'),
+        404: problem('No such school'),
+        503: problem('Documents are not configured'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const { actor } = c.get('principal');
@@ -281,7 +320,12 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       summary: 'A short-lived link (5 minutes) to read the document as it was confirmed',
       security,
       request: { params: DocumentParams },
-      responses: { 200: json(DownloadLink, 'The link'), 404: problem('No such school or document'), 503: problem('Documents are not configured'), ...COMMON_ERRORS },
+      responses: {
+        200: json(DownloadLink, 'The link'),
+        404: problem('No such school or document'),
+        503: problem('Documents are not configured'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const { actor } = c.get('principal');
@@ -292,7 +336,10 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const document = await store.getDocument(schoolId, documentId);
       if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
       allow(mayReadDocument(actor, school, document));
-      const url = await presignDownload(b, document.key, document.fileName, document.contentType, { versionId: document.versionId, inline: true });
+      const url = await presignDownload(b, document.key, document.fileName, document.contentType, {
+        versionId: document.versionId,
+        inline: true,
+      });
       return c.json({ url, expiresAt: new Date(now().getTime() + DOWNLOAD_TTL_SECONDS * 1000).toISOString() }, 200);
     },
   );
@@ -306,7 +353,12 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       description: "Program managers and the school's district coordinator. The ZIP is kept for a day.",
       security,
       request: { params: SchoolParams },
-      responses: { 200: json(DownloadLink, 'The link'), 404: problem('No such school'), 503: problem('Documents are not configured'), ...COMMON_ERRORS },
+      responses: {
+        200: json(DownloadLink, 'The link'),
+        404: problem('No such school'),
+        503: problem('Documents are not configured'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const { actor } = c.get('principal');

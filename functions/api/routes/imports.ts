@@ -17,10 +17,15 @@ export function importRoutes({ deps, reads }: RouteContext) {
       description:
         'A file with bad rows is refused whole: every bad row is listed (line, column, reason) and nothing is imported. ' +
         'A good file is imported by a job (202, GET /api/jobs/{jobId}): each school is created with its milestones and its workflow, ' +
-        'exactly once; a school id another import created first is that row\'s `rejected` outcome (409, already-exists). ' +
+        "exactly once; a school id another import created first is that row's `rejected` outcome (409, already-exists). " +
         'A job stopped part way is resumed where it stopped.',
       security,
-      request: { body: { content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first, "," or ";" separated') } }, required: true } },
+      request: {
+        body: {
+          content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first, "," or ";" separated') } },
+          required: true,
+        },
+      },
       responses: {
         202: { description: 'The import job, queued', content: { 'application/json': { schema: Job } } },
         415: problem('Not text/csv'),
@@ -35,7 +40,8 @@ export function importRoutes({ deps, reads }: RouteContext) {
       const existing = await reads.allSchools();
       const parsed = parseSchoolsCsv(text, { districts: deps.districts, existingIds: existing.map((s) => s.id) });
       if (!parsed.ok) throw csvProblem(parsed.errors);
-      if (!deps.queue) throw new ApiProblem(503, 'Imports are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
+      if (!deps.queue)
+        throw new ApiProblem(503, 'Imports are not configured (no function to run them).', { type: PROBLEM_TYPES.unavailable });
       const job = await deps.jobs.createImport({ schools: parsed.schools, createdBy: p.actor });
       await deps.queue.enqueue(job.id);
       c.header('location', `/api/jobs/${job.id}`);

@@ -43,7 +43,10 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
       summary: "A contractor's open work, soonest deadline first",
       security,
       request: { query: AssignmentQuery },
-      responses: { 200: { description: 'Open milestones assigned to your organization', content: { 'application/json': { schema: AssignmentList } } }, ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'Open milestones assigned to your organization', content: { 'application/json': { schema: AssignmentList } } },
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const p = c.get('principal');
@@ -58,7 +61,19 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
         const school = schools.get(s.schoolId);
         if (!school) return [];
         const view = toView(program, s, at);
-        return [{ schoolId: s.schoolId, schoolName: school.name, district: school.district, milestone: s.key, title: view.title, status: s.status, deadline: s.deadline, overdue: view.overdue, version: s.version }];
+        return [
+          {
+            schoolId: s.schoolId,
+            schoolName: school.name,
+            district: school.district,
+            milestone: s.key,
+            title: view.title,
+            status: s.status,
+            deadline: s.deadline,
+            overdue: view.overdue,
+            version: s.version,
+          },
+        ];
       });
       return c.json({ items, nextCursor: page.cursor }, 200);
     },
@@ -72,7 +87,10 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
       summary: 'Your reminders and escalations, newest first',
       security,
       request: { query: NotificationQuery },
-      responses: { 200: { description: 'A page of notifications', content: { 'application/json': { schema: NotificationList } } }, ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'A page of notifications', content: { 'application/json': { schema: NotificationList } } },
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const p = c.get('principal');

@@ -22,7 +22,8 @@ export function migrationRoutes({ deps, programs, now }: RouteContext) {
       case 'all':
         return {};
       case 'district':
-        if (!deps.districts.some((d) => d.id === scope.district)) throw validationProblem([{ field: 'body.scope.district', reason: `unknown district ${scope.district}` }]);
+        if (!deps.districts.some((d) => d.id === scope.district))
+          throw validationProblem([{ field: 'body.scope.district', reason: `unknown district ${scope.district}` }]);
         return { district: scope.district };
       case 'schools':
         return { schoolIds: scope.schoolIds };
@@ -38,7 +39,10 @@ export function migrationRoutes({ deps, programs, now }: RouteContext) {
       if (!(error instanceof ProgramVersionUnavailable)) throw error;
       const stored = await deps.store.getProgramVersion(programId, version);
       if (!stored) throw notFound(`No version ${version} of program ${programId}.`);
-      throw new ApiProblem(409, `${error.message}: publish it before migrating schools to it.`, { type: PROBLEM_TYPES.conflict, code: 'not-published' });
+      throw new ApiProblem(409, `${error.message}: publish it before migrating schools to it.`, {
+        type: PROBLEM_TYPES.conflict,
+        code: 'not-published',
+      });
     }
   }
 
@@ -50,7 +54,8 @@ export function migrationRoutes({ deps, programs, now }: RouteContext) {
       path: '/programs/{programId}/versions/{version}/migration-preview',
       tags: ['programs'],
       summary: 'What moving the schools in scope to this version would change, school by school (nothing is written)',
-      description: 'Per school: milestones added and removed, dates moved (old and new), evidence rules changed, and open work the change would invalidate. Program managers only.',
+      description:
+        'Per school: milestones added and removed, dates moved (old and new), evidence rules changed, and open work the change would invalidate. Program managers only.',
       security,
       request,
       responses: {
@@ -83,7 +88,7 @@ export function migrationRoutes({ deps, programs, now }: RouteContext) {
       tags: ['programs'],
       summary: 'Move the schools in scope to this version: a job with an outcome per school',
       description:
-        'Answers 202 with the job; GET /api/jobs/{jobId} shows each school\'s outcome. Each school gets its added milestones (their workflows start when ready), its moved dates (reminders follow), ' +
+        "Answers 202 with the job; GET /api/jobs/{jobId} shows each school's outcome. Each school gets its added milestones (their workflows start when ready), its moved dates (reminders follow), " +
         'the version recorded with the audit event programVersionChanged (from/to); nothing of its history is removed. Program managers only.',
       security,
       request,

@@ -3,7 +3,13 @@
  * Everyone signed in may read them; only a program manager writes. A published version never changes.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ProgramDraftBody, ProgramVersionList, ProgramVersionParams, ProgramVersionRef, ProgramVersionView } from '../../../shared/api/program-versions.js';
+import {
+  ProgramDraftBody,
+  ProgramVersionList,
+  ProgramVersionParams,
+  ProgramVersionRef,
+  ProgramVersionView,
+} from '../../../shared/api/program-versions.js';
 import type { FieldError } from '../../../shared/api/schemas.js';
 import type { ProgramProblem } from '../../../shared/program/load-program.js';
 import type { Actor } from '../../../shared/program/model.js';
@@ -32,7 +38,10 @@ function managerOnly(actor: Actor): void {
 
 const versionNotFound = (programId: string, version: number) => notFound(`Program ${programId} has no version ${version}.`);
 const published = (programId: string, version: number) =>
-  new ApiProblem(409, `Version ${version} of ${programId} is published and cannot change; draft a new version.`, { type: PROBLEM_TYPES.conflict, code: 'version-published' });
+  new ApiProblem(409, `Version ${version} of ${programId} is published and cannot change; draft a new version.`, {
+    type: PROBLEM_TYPES.conflict,
+    code: 'version-published',
+  });
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
@@ -76,7 +85,11 @@ export function programRoutes({ deps, now }: RouteContext) {
       summary: 'A new draft, numbered after the latest version; it may have problems until it is published',
       security,
       request: { params: ProgramVersionParams, body: { required: true, content: json(ProgramDraftBody) } },
-      responses: { 201: { description: 'The draft', content: json(ProgramVersionView) }, 409: problem('Another draft took that number at the same time'), ...COMMON_ERRORS },
+      responses: {
+        201: { description: 'The draft', content: json(ProgramVersionView) },
+        409: problem('Another draft took that number at the same time'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -107,7 +120,11 @@ export function programRoutes({ deps, now }: RouteContext) {
       summary: 'One version, with its definition and, for a draft, its problems',
       security,
       request: { params: ProgramVersionRef },
-      responses: { 200: { description: 'The version', content: json(ProgramVersionView) }, 404: problem('No such version'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'The version', content: json(ProgramVersionView) },
+        404: problem('No such version'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const { programId, version } = c.req.valid('param');

@@ -20,7 +20,8 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       method: 'get',
       path: '/reports/progress',
       tags: ['reports'],
-      summary: 'Share of schools that reached each milestone (completed or waived), by district, urban/rural or district size, as of a date (JSON or CSV)',
+      summary:
+        'Share of schools that reached each milestone (completed or waived), by district, urban/rural or district size, as of a date (JSON or CSV)',
       description:
         'CSV with `Accept: text/csv` or `format=csv`. District coordinators get their district. `groupBy=settlement` splits urban and rural schools, `groupBy=district-size` the districts by their number of schools (small up to 15, medium 16–49, large 50 or more); both give the gap between their groups in percentage points.',
       security,
@@ -53,7 +54,8 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       method: 'get',
       path: '/reports/contractors',
       tags: ['reports'],
-      summary: 'Contractor scorecards: per contractor and milestone, on-time share, delay in working days, rejection rate, open and overdue work (JSON or CSV)',
+      summary:
+        'Contractor scorecards: per contractor and milestone, on-time share, delay in working days, rejection rate, open and overdue work (JSON or CSV)',
       description:
         'Program managers and viewers read every contractor; a contractor reads its own rows only; district coordinators are refused. CSV with `Accept: text/csv` or `format=csv`.',
       security,

@@ -45,7 +45,9 @@ export function reviewRoutes({ deps, reads }: RouteContext) {
     const summaries = await reads.allSummaries(actor.role === 'district-coordinator' ? actor.district : undefined);
     const ids = summaries.filter((s) => s.milestones.some((l) => l.status === 'submitted')).map((s) => s.school.id);
     const records = await store.getSchools(ids, keys);
-    return records.flatMap((r) => (r ? r.milestones.filter((m) => m.state.status === 'submitted').map((m) => ({ school: r.school, state: m.state })) : []));
+    return records.flatMap((r) =>
+      r ? r.milestones.filter((m) => m.state.status === 'submitted').map((m) => ({ school: r.school, state: m.state })) : [],
+    );
   }
 
   app.openapi(

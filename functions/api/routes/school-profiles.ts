@@ -22,7 +22,18 @@ import type { SchoolRecord } from '../../../shared/store/index.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { mapLimit, milestoneStates, toView } from '../views.js';
 import { outcomeProblem } from './commands.js';
-import { COMMON_ERRORS, IfMatch, csvBody, csvProblem, parseIfMatch, problem, refuse, router, security, type RouteContext } from './common.js';
+import {
+  COMMON_ERRORS,
+  IfMatch,
+  csvBody,
+  csvProblem,
+  parseIfMatch,
+  problem,
+  refuse,
+  router,
+  security,
+  type RouteContext,
+} from './common.js';
 
 export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteContext) {
   const { store, program } = deps;
@@ -51,7 +62,15 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
   async function saveProfile(actor: Actor, record: SchoolRecord, after: School, type: AdminEvent['type'], reason?: string) {
     const changes = profileChanges(record.school, after);
     const version = record.version + 1;
-    const event: AdminEvent = { subject: { type: 'school', id: after.id }, type, at: now().toISOString(), actor, version, changes, ...(reason ? { reason } : {}) };
+    const event: AdminEvent = {
+      subject: { type: 'school', id: after.id },
+      type,
+      at: now().toISOString(),
+      actor,
+      version,
+      changes,
+      ...(reason ? { reason } : {}),
+    };
     await store.updateSchoolProfile(after, record.version, event);
     reads.remember(after);
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
@@ -59,7 +78,13 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
     for (const r of replansFor(program, record.school, after, states)) {
       const { outcome } = await commands.execute({ schoolId: after.id, milestone: r.milestone, command: r.command, actor });
       if (outcome.ok) changed.push(outcome.state);
-      else log('warn', 're-plan after a profile change refused', { schoolId: after.id, milestone: r.milestone, code: outcome.code, message: outcome.message });
+      else
+        log('warn', 're-plan after a profile change refused', {
+          schoolId: after.id,
+          milestone: r.milestone,
+          code: outcome.code,
+          message: outcome.message,
+        });
     }
     return { school: after, version, changes, milestones: changed.map((s) => toView(program, s, now())) };
   }
@@ -79,9 +104,16 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
         'A change that moves milestone dates (the cohort year) re-plans the open milestones, and their workflows follow the new deadlines. ' +
         'Program managers; district coordinators for schools of their district (and not out of it).',
       security,
-      request: { params: SchoolParams, headers: z.object({ 'if-match': IfMatch }), body: { content: { 'application/json': { schema: SchoolProfilePatch } }, required: true } },
+      request: {
+        params: SchoolParams,
+        headers: z.object({ 'if-match': IfMatch }),
+        body: { content: { 'application/json': { schema: SchoolProfilePatch } }, required: true },
+      },
       responses: {
-        200: { description: 'The profile after the change (ETag: its version) and the re-planned milestones', content: { 'application/json': { schema: ProfileResult } } },
+        200: {
+          description: 'The profile after the change (ETag: its version) and the re-planned milestones',
+          content: { 'application/json': { schema: ProfileResult } },
+        },
         404: problem('No such school'),
         409: problem('Another profile version, or an archived school'),
         ...COMMON_ERRORS,
@@ -92,7 +124,12 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       const { schoolId } = c.req.valid('param');
       const patch = c.req.valid('json');
       const record = await reads.loadSchool(schoolId);
-      refuse(mayAdminister(actor, { kind: 'school-profile', districts: [...new Set([record.school.district, patch.district ?? record.school.district])] }));
+      refuse(
+        mayAdminister(actor, {
+          kind: 'school-profile',
+          districts: [...new Set([record.school.district, patch.district ?? record.school.district])],
+        }),
+      );
       const current = await loadAt(schoolId, c.req.valid('header')['if-match']);
       if (patch.district !== undefined) checkDistrict(patch.district, 'body.district');
       const { students, ...rest } = patch;
@@ -117,7 +154,11 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       description:
         'Its history stays readable; its open milestones are waived with the reason; from the archive date it leaves the denominators of the progress report and the targets. Program managers only; If-Match as for an edit.',
       security,
-      request: { params: SchoolParams, headers: z.object({ 'if-match': IfMatch }), body: { content: { 'application/json': { schema: ArchiveRequest } }, required: true } },
+      request: {
+        params: SchoolParams,
+        headers: z.object({ 'if-match': IfMatch }),
+        body: { content: { 'application/json': { schema: ArchiveRequest } }, required: true },
+      },
       responses: {
         200: { description: 'The archived profile and the waived milestones', content: { 'application/json': { schema: ProfileResult } } },
         404: problem('No such school'),
@@ -133,7 +174,8 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       const record = await loadAt(schoolId, c.req.valid('header')['if-match']);
       let into: School | null = null;
       if (archive.mergedInto !== undefined) {
-        if (archive.mergedInto === schoolId) throw validationProblem([{ field: 'body.mergedInto', reason: 'a school cannot merge into itself' }]);
+        if (archive.mergedInto === schoolId)
+          throw validationProblem([{ field: 'body.mergedInto', reason: 'a school cannot merge into itself' }]);
         into = (await store.getSchool(archive.mergedInto))?.school ?? null;
         if (!into || into.archived) throw validationProblem([{ field: 'body.mergedInto', reason: `no open school ${archive.mergedInto}` }]);
       }
@@ -158,13 +200,23 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       summary: "Every change to a school's profile, newest first",
       security,
       request: { params: SchoolParams, query: AdminHistoryQuery },
-      responses: { 200: { description: 'A page of changes', content: { 'application/json': { schema: AdminHistoryPage } } }, 404: problem('No such school'), ...COMMON_ERRORS },
+      responses: {
+        200: { description: 'A page of changes', content: { 'application/json': { schema: AdminHistoryPage } } },
+        404: problem('No such school'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const { schoolId } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
       const record = await reads.loadSchool(schoolId);
-      refuse(canRead(c.get('principal').actor, { kind: 'school', school: record.school, assignees: record.milestones.map((m) => m.state.assignee) }));
+      refuse(
+        canRead(c.get('principal').actor, {
+          kind: 'school',
+          school: record.school,
+          assignees: record.milestones.map((m) => m.state.assignee),
+        }),
+      );
       const page = await store.adminHistory({ type: 'school', id: schoolId }, { limit, cursor: cursor ?? null });
       return c.json({ items: page.items, nextCursor: page.cursor }, 200);
     },
@@ -180,8 +232,18 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
         'With dryRun=true (the default) nothing is written: the answer lists, row by row, the fields that would change and the milestones that would be re-planned. ' +
         'With dryRun=false the same changes are written (each profile with its audit event and re-plans). A file with any bad row changes nothing.',
       security,
-      request: { query: SchoolUpdateQuery, body: { content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first, "," or ";" separated') } }, required: true } },
-      responses: { 200: { description: 'The changes, row by row', content: { 'application/json': { schema: SchoolUpdatePreview } } }, 415: problem('Not text/csv'), ...COMMON_ERRORS },
+      request: {
+        query: SchoolUpdateQuery,
+        body: {
+          content: { 'text/csv': { schema: z.string().describe('UTF-8 CSV, header line first, "," or ";" separated') } },
+          required: true,
+        },
+      },
+      responses: {
+        200: { description: 'The changes, row by row', content: { 'application/json': { schema: SchoolUpdatePreview } } },
+        415: problem('Not text/csv'),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').actor;
@@ -192,7 +254,9 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       const parsed = parseSchoolsCsv(text, { districts: deps.districts, existingIds: existing.map((s) => s.id), updates: true });
       if (!parsed.ok) throw csvProblem(parsed.errors, dryRun ? 'checked' : 'updated');
       const records = await mapLimit(parsed.schools, 8, (s) => reads.loadSchool(s.id));
-      const archived = records.flatMap((r, i) => (r.school.archived ? [{ line: parsed.lines[i]!, column: 'id', reason: `school ${r.school.id} is archived` }] : []));
+      const archived = records.flatMap((r, i) =>
+        r.school.archived ? [{ line: parsed.lines[i]!, column: 'id', reason: `school ${r.school.id} is archived` }] : [],
+      );
       if (archived.length > 0) throw csvProblem(archived, dryRun ? 'checked' : 'updated');
       const rows = parsed.schools.map((after, i) => {
         const record = records[i]!;

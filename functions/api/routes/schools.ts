@@ -2,10 +2,29 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { programVersionOf } from '../../../shared/program/model.js';
 import { ProgramVersionUnavailable } from '../../../shared/programs/resolver.js';
-import { HistoryPage, HistoryQuery, SchoolDetail, SchoolReadQuery, SchoolList, SchoolListQuery, SchoolParams, type SchoolListItem } from '../../../shared/api/schemas.js';
+import {
+  HistoryPage,
+  HistoryQuery,
+  SchoolDetail,
+  SchoolReadQuery,
+  SchoolList,
+  SchoolListQuery,
+  SchoolParams,
+  type SchoolListItem,
+} from '../../../shared/api/schemas.js';
 import { wholeHistory } from '../../../shared/store/store.js';
 import { validationProblem } from '../problem.js';
-import { assertDistrict, matchesMilestones, matchesText, milestoneLines, milestoneStates, toListItem, toView, visibleEvents, visibleMilestones } from '../views.js';
+import {
+  assertDistrict,
+  matchesMilestones,
+  matchesText,
+  milestoneLines,
+  milestoneStates,
+  toListItem,
+  toView,
+  visibleEvents,
+  visibleMilestones,
+} from '../views.js';
 import { canRead } from '../../../shared/domain/index.js';
 import { COMMON_ERRORS, notFound, problem, refuse, router, security, type RouteContext } from './common.js';
 
@@ -31,7 +50,9 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
       refuse(canRead(p.actor, { kind: 'schools', district: query.district }));
       const district = p.actor.role === 'district-coordinator' ? p.actor.district : query.district;
       if (query.milestone !== undefined && !program.milestones.some((m) => m.key === query.milestone)) {
-        throw validationProblem([{ field: 'query.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` }]);
+        throw validationProblem([
+          { field: 'query.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` },
+        ]);
       }
       return c.json(await listSchools({ ...query, district }), 200);
     },
@@ -63,7 +84,10 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
       });
       const visible = visibleMilestones(c.get('principal'), record.school, milestoneStates(shown, record, at));
       c.header('etag', `"${record.version}"`);
-      return c.json({ school: record.school, version: record.version, programVersion, milestones: visible.map((s) => toView(shown, s, at)) }, 200);
+      return c.json(
+        { school: record.school, version: record.version, programVersion, milestones: visible.map((s) => toView(shown, s, at)) },
+        200,
+      );
     },
   );
 
@@ -124,7 +148,7 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
         limit: PAGE,
         cursor: storeCursor,
       });
-      for (let index = offset; index < page.items.length; ) {
+      for (let index = offset; index < page.items.length;) {
         const summary = page.items[index++]!;
         scanned++;
         reads.remember(summary.school);

@@ -14,7 +14,10 @@ export function signInRoutes({ deps }: RouteContext) {
       path: '/auth/config',
       tags: ['system'],
       summary: 'Where to sign in: the authorization-code flow with PKCE (no token needed)',
-      responses: { 200: { description: 'The sign-in endpoints and the app client', content: { 'application/json': { schema: SignInConfig } } }, 404: problem('Sign-in is not configured') },
+      responses: {
+        200: { description: 'The sign-in endpoints and the app client', content: { 'application/json': { schema: SignInConfig } } },
+        404: problem('Sign-in is not configured'),
+      },
     }),
     (c) => {
       if (!deps.signIn) throw notFound('Sign-in is not configured.');
@@ -28,5 +31,11 @@ export function signInRoutes({ deps }: RouteContext) {
 /** The endpoints of a Cognito domain (or of the local sign-in pages, which serve the same paths). */
 export function signInConfig(baseUrl: string, clientId: string): SignInConfig {
   const base = baseUrl.replace(/\/$/, '');
-  return { authorizeUrl: `${base}/oauth2/authorize`, tokenUrl: `${base}/oauth2/token`, logoutUrl: `${base}/logout`, clientId, scope: 'openid email profile' };
+  return {
+    authorizeUrl: `${base}/oauth2/authorize`,
+    tokenUrl: `${base}/oauth2/token`,
+    logoutUrl: `${base}/logout`,
+    clientId,
+    scope: 'openid email profile',
+  };
 }

@@ -9,7 +9,16 @@ import type { Actor } from '../../../shared/program/model.js';
 import { authorizeUserAction, type ManagedUser, type UserAction } from '../../../shared/domain/user-permissions.js';
 import type { UserAudit } from '../../../shared/users/audit.js';
 import { UserExistsError, type UserDirectory } from '../../../shared/users/directory.js';
-import { DirectoryUser, InvitedUser, Invitation, Role, scopeOf, UserDetail, UserList, type UserEventType } from '../../../shared/users/index.js';
+import {
+  DirectoryUser,
+  InvitedUser,
+  Invitation,
+  Role,
+  scopeOf,
+  UserDetail,
+  UserList,
+  type UserEventType,
+} from '../../../shared/users/index.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { COMMON_ERRORS, notFound, problem, router, security, type RouteContext } from './common.js';
 
@@ -19,7 +28,10 @@ export interface UsersDeps {
   audit: UserAudit;
 }
 
-const Username = z.string().regex(/^[\w.@+-]{1,128}$/, 'a user name of the directory').openapi({ param: { name: 'username', in: 'path' } });
+const Username = z
+  .string()
+  .regex(/^[\w.@+-]{1,128}$/, 'a user name of the directory')
+  .openapi({ param: { name: 'username', in: 'path' } });
 const UserParams = z.object({ username: Username });
 const UserQuery = z.object({ role: Role.optional() }).strict();
 
@@ -66,9 +78,12 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
   /** What an invitation refers to must exist: the district, the organisation, the school. */
   async function checkReferences(invitation: Invitation): Promise<void> {
     const errors: { field: string; reason: string }[] = [];
-    if (invitation.district && !deps.districts.some((d) => d.id === invitation.district)) errors.push({ field: 'body.district', reason: `no district ${invitation.district}` });
-    if (invitation.org && !(await deps.store.getContractor(invitation.org))) errors.push({ field: 'body.org', reason: `no contractor ${invitation.org}` });
-    if (invitation.school && !(await deps.store.getSchool(invitation.school))) errors.push({ field: 'body.school', reason: `no school ${invitation.school}` });
+    if (invitation.district && !deps.districts.some((d) => d.id === invitation.district))
+      errors.push({ field: 'body.district', reason: `no district ${invitation.district}` });
+    if (invitation.org && !(await deps.store.getContractor(invitation.org)))
+      errors.push({ field: 'body.org', reason: `no contractor ${invitation.org}` });
+    if (invitation.school && !(await deps.store.getSchool(invitation.school)))
+      errors.push({ field: 'body.school', reason: `no school ${invitation.school}` });
     if (errors.length > 0) throw validationProblem(errors);
   }
 
@@ -86,7 +101,11 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
       summary: 'The users you may see (program managers: everyone; district coordinators: their district)',
       security,
       request: { query: UserQuery },
-      responses: { 200: { description: 'Users, by name', content: { 'application/json': { schema: UserList } } }, ...COMMON_ERRORS, 503: problem('No user directory') },
+      responses: {
+        200: { description: 'Users, by name', content: { 'application/json': { schema: UserList } } },
+        ...COMMON_ERRORS,
+        503: problem('No user directory'),
+      },
     }),
     async (c) => {
       const { actor } = c.get('principal');
@@ -95,7 +114,11 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
       let items = await users().directory.list(role);
       if (actor.role === 'district-coordinator') {
         const schools = new Set((await reads.allSchools(actor.district)).map((s) => s.id));
-        items = items.filter((u) => (u.role === 'district-coordinator' && u.district === actor.district) || (u.role === 'school-staff' && u.school !== null && schools.has(u.school)));
+        items = items.filter(
+          (u) =>
+            (u.role === 'district-coordinator' && u.district === actor.district) ||
+            (u.role === 'school-staff' && u.school !== null && schools.has(u.school)),
+        );
       }
       items.sort((a, b) => (a.name ?? a.email).localeCompare(b.name ?? b.email, 'ru') || a.email.localeCompare(b.email));
       return c.json({ items }, 200);
@@ -111,7 +134,10 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
       security,
       request: { body: { required: true, content: { 'application/json': { schema: Invitation } } } },
       responses: {
-        201: { description: 'Invited (the temporary password is returned only where the directory sends no e-mail)', content: { 'application/json': { schema: InvitedUser } } },
+        201: {
+          description: 'Invited (the temporary password is returned only where the directory sends no e-mail)',
+          content: { 'application/json': { schema: InvitedUser } },
+        },
         ...COMMON_ERRORS,
         409: problem('A user with this e-mail exists'),
         503: problem('No user directory'),
@@ -122,13 +148,21 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
       gate(actor);
       const invitation = c.req.valid('json');
       await checkReferences(invitation);
-      allow(actor, 'invite', await managed({ role: invitation.role, district: invitation.district ?? null, school: invitation.school ?? null }));
+      allow(
+        actor,
+        'invite',
+        await managed({ role: invitation.role, district: invitation.district ?? null, school: invitation.school ?? null }),
+      );
       let result;
       try {
         result = await users().directory.invite(invitation);
       } catch (error) {
         if (error instanceof UserExistsError) {
-          throw new ApiProblem(409, error.message, { type: PROBLEM_TYPES.conflict, code: 'user-exists', errors: [{ field: 'body.email', reason: 'already a user' }] });
+          throw new ApiProblem(409, error.message, {
+            type: PROBLEM_TYPES.conflict,
+            code: 'user-exists',
+            errors: [{ field: 'body.email', reason: 'already a user' }],
+          });
         }
         throw error;
       }
@@ -145,7 +179,12 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
       summary: 'A user and the history of changes to the account',
       security,
       request: { params: UserParams },
-      responses: { 200: { description: 'The user', content: { 'application/json': { schema: UserDetail } } }, ...COMMON_ERRORS, 404: problem('No such user'), 503: problem('No user directory') },
+      responses: {
+        200: { description: 'The user', content: { 'application/json': { schema: UserDetail } } },
+        ...COMMON_ERRORS,
+        404: problem('No such user'),
+        503: problem('No user directory'),
+      },
     }),
     async (c) => {
       const { actor } = c.get('principal');
@@ -162,7 +201,8 @@ export function userRoutes({ deps, reads, now }: RouteContext) {
         method: 'post',
         path: `/users/{username}/${action}`,
         tags: ['users'],
-        summary: action === 'disable' ? 'Disable an account: it can no longer sign in (its history stays)' : 'Enable a disabled account again',
+        summary:
+          action === 'disable' ? 'Disable an account: it can no longer sign in (its history stays)' : 'Enable a disabled account again',
         security,
         request: { params: UserParams },
         responses: {

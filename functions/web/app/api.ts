@@ -49,7 +49,13 @@ function url(path: string, query?: Record<string, string | number | boolean | un
 async function request<S extends z.ZodType>(
   schema: S,
   path: string,
-  init: { method?: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; headers?: Record<string, string>; token?: string } = {},
+  init: {
+    method?: string;
+    query?: Record<string, string | number | boolean | undefined>;
+    body?: unknown;
+    headers?: Record<string, string>;
+    token?: string;
+  } = {},
 ): Promise<z.infer<S>> {
   const token = init.token ?? session.token();
   const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
@@ -78,7 +84,13 @@ async function request<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError(response.status, 'unexpected response', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), [], undefined);
+    throw new ApiError(
+      response.status,
+      'unexpected response',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      [],
+      undefined,
+    );
   }
   return parsed.data;
 }
@@ -121,7 +133,8 @@ export const api = {
   setUserEnabled: (username: string, enabled: boolean) =>
     request(DirectoryUser, `users/${encodeURIComponent(username)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST' }),
   programVersions: (programId: string) => request(ProgramVersionList, `programs/${encodeURIComponent(programId)}/versions`),
-  programVersion: (programId: string, version: number) => request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}`),
+  programVersion: (programId: string, version: number) =>
+    request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}`),
   draftProgramVersion: (programId: string, definition: Json) =>
     request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions`, { method: 'POST', body: { definition } }),
   saveProgramDraft: (programId: string, version: number, definition: Json) =>

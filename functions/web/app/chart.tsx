@@ -51,7 +51,9 @@ export function ProgressChart({ id, title, series, targets, from, to, asOf, tone
     if (d >= from && d <= to) years.push(d);
   }
   const now = last?.share ?? 0;
-  const targetsText = targets.map((tp) => i18n.t('overview.target', { date: i18n.date(tp.date), share: i18n.percent(tp.share) })).join('; ');
+  const targetsText = targets
+    .map((tp) => i18n.t('overview.target', { date: i18n.date(tp.date), share: i18n.percent(tp.share) }))
+    .join('; ');
 
   return (
     <svg
@@ -85,11 +87,7 @@ export function ProgressChart({ id, title, series, targets, from, to, asOf, tone
       {line && <path class="line" d={line} />}
       {asOf >= from && asOf <= to && <line class="asof" x1={x(asOf)} x2={x(asOf)} y1={PAD.top} y2={y(0)} />}
       {targets.map((tp) => (
-        <path
-          key={tp.date}
-          class="target-point"
-          d={`M${x(tp.date)},${y(tp.share) - 6}l6,6l-6,6l-6,-6z`}
-        />
+        <path key={tp.date} class="target-point" d={`M${x(tp.date)},${y(tp.share) - 6}l6,6l-6,6l-6,-6z`} />
       ))}
       {last && <circle class="now-point" cx={x(asOf <= to ? asOf : to)} cy={y(now)} r={4} />}
     </svg>

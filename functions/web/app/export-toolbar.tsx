@@ -4,7 +4,17 @@ import { download, toCsv, toXlsx, type ReportTable, type XlsxOptions } from './e
 import { useI18n } from './i18n.js';
 import { ErrorBox } from './ui.js';
 
-export function ExportToolbar({ table, fileName, sheet, xlsx }: { table: () => ReportTable; fileName: string; sheet: string; xlsx?: XlsxOptions }) {
+export function ExportToolbar({
+  table,
+  fileName,
+  sheet,
+  xlsx,
+}: {
+  table: () => ReportTable;
+  fileName: string;
+  sheet: string;
+  xlsx?: XlsxOptions;
+}) {
   const { t } = useI18n();
   const [exportError, setExportError] = useState<unknown>(undefined);
   const exportCsv = () => download(new Blob([toCsv(table())], { type: 'text/csv;charset=utf-8' }), `${fileName}.csv`);

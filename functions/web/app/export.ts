@@ -57,7 +57,11 @@ export interface XlsxOptions {
   totalRow?: boolean;
 }
 
-export async function toXlsx(table: ReportTable, sheet: string, { formatOf = reportFormat, totalRow = true }: XlsxOptions = {}): Promise<Blob> {
+export async function toXlsx(
+  table: ReportTable,
+  sheet: string,
+  { formatOf = reportFormat, totalRow = true }: XlsxOptions = {},
+): Promise<Blob> {
   const data: SheetData = [
     table.header.map((h) => ({ value: h, fontWeight: 'bold' as const, wrap: true })),
     ...table.rows.map((r, i) =>

@@ -8,7 +8,16 @@ import type { CommandResult, Me, MilestoneView } from '../../../shared/api/schem
 import { requiredBandwidthMbps } from '../../../shared/domain/evidence.js';
 import { ALLOWED_FROM } from '../../../shared/domain/decider.js';
 import { authorize } from '../../../shared/domain/permissions.js';
-import { CommandBody, CommandType, KitItem, type Actor, type EvidenceKind, type MilestoneDefinition, type MilestoneState, type School } from '../../../shared/program/model.js';
+import {
+  CommandBody,
+  CommandType,
+  KitItem,
+  type Actor,
+  type EvidenceKind,
+  type MilestoneDefinition,
+  type MilestoneState,
+  type School,
+} from '../../../shared/program/model.js';
 import { api, ApiError } from './api.js';
 import { useI18n } from './i18n.js';
 import { evidenceKindOf, MILESTONES } from './program.js';
@@ -38,7 +47,9 @@ export function availableActions(me: Me, school: School, milestone: MilestoneSta
   const actor = actorOf(me);
   const def = MILESTONES.find((m) => m.key === milestone.key);
   if (!actor || !def) return [];
-  return FORM_ACTIONS.filter((c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone, def) === null && turnOf(c, def, milestone));
+  return FORM_ACTIONS.filter(
+    (c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone, def) === null && turnOf(c, def, milestone),
+  );
 }
 
 /** The commands a person sends from a form (`replan` follows from a profile change). */
@@ -71,10 +82,23 @@ function evidenceOf(kind: EvidenceKind, v: Values, school: School): { evidence: 
     case 'training':
       return { evidence: { kind, ...act, teachersTrained: num(v['evidence.teachersTrained']) }, items: [] };
     case 'onboarding':
-      return { evidence: { kind, ...act, teacherAccounts: num(v['evidence.teacherAccounts']), studentAccounts: num(v['evidence.studentAccounts']) }, items: [] };
+      return {
+        evidence: {
+          kind,
+          ...act,
+          teacherAccounts: num(v['evidence.teacherAccounts']),
+          studentAccounts: num(v['evidence.studentAccounts']),
+        },
+        items: [],
+      };
     case 'content-filter':
       return {
-        evidence: { kind, filterName: text(v['evidence.filterName']), registryEntry: text(v['evidence.registryEntry']), enabledOn: text(v['evidence.enabledOn']) },
+        evidence: {
+          kind,
+          filterName: text(v['evidence.filterName']),
+          registryEntry: text(v['evidence.registryEntry']),
+          enabledOn: text(v['evidence.enabledOn']),
+        },
         items: [],
       };
     case 'equipment': {
@@ -150,7 +174,13 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
     const parsed = CommandBody[action].safeParse(body);
     if (!parsed.success) {
       // `evidence.items.<index>.quantity` is shown at the row of that kit item.
-      setErrors(zodFieldErrors(parsed.error, i18n, (path) => (path[0] === 'evidence' && path[1] === 'items' && typeof path[2] === 'number' ? `evidence.items.${items[path[2]] ?? ''}` : joinPath(path))));
+      setErrors(
+        zodFieldErrors(parsed.error, i18n, (path) =>
+          path[0] === 'evidence' && path[1] === 'items' && typeof path[2] === 'number'
+            ? `evidence.items.${items[path[2]] ?? ''}`
+            : joinPath(path),
+        ),
+      );
       setFormError(t('form.fixErrors'));
       focusFirstError(formRef.current);
       return;
@@ -212,14 +242,42 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
         <>
           {kind === 'content-filter' ? (
             <div class="field-row">
-              <InputField {...track('evidence.filterName', fieldProps('evidence.filterName'))} label={t('evidence.filterName')} required maxLength={200} autoComplete="off" />
-              <InputField {...track('evidence.registryEntry', fieldProps('evidence.registryEntry'))} label={t('evidence.registryEntry')} required maxLength={64} autoComplete="off" />
-              <InputField {...track('evidence.enabledOn', fieldProps('evidence.enabledOn'))} label={t('evidence.enabledOn')} required type="date" />
+              <InputField
+                {...track('evidence.filterName', fieldProps('evidence.filterName'))}
+                label={t('evidence.filterName')}
+                required
+                maxLength={200}
+                autoComplete="off"
+              />
+              <InputField
+                {...track('evidence.registryEntry', fieldProps('evidence.registryEntry'))}
+                label={t('evidence.registryEntry')}
+                required
+                maxLength={64}
+                autoComplete="off"
+              />
+              <InputField
+                {...track('evidence.enabledOn', fieldProps('evidence.enabledOn'))}
+                label={t('evidence.enabledOn')}
+                required
+                type="date"
+              />
             </div>
           ) : (
             <div class="field-row">
-              <InputField {...track('evidence.actNumber', fieldProps('evidence.actNumber'))} label={t('evidence.actNumber')} required maxLength={64} autoComplete="off" />
-              <InputField {...track('evidence.actDate', fieldProps('evidence.actDate'))} label={t('evidence.actDate')} required type="date" />
+              <InputField
+                {...track('evidence.actNumber', fieldProps('evidence.actNumber'))}
+                label={t('evidence.actNumber')}
+                required
+                maxLength={64}
+                autoComplete="off"
+              />
+              <InputField
+                {...track('evidence.actDate', fieldProps('evidence.actDate'))}
+                label={t('evidence.actDate')}
+                required
+                type="date"
+              />
             </div>
           )}
           {kind === 'connection' && bandwidthField('evidence.bandwidthMbps', t('evidence.bandwidthMbps'))}
@@ -237,8 +295,22 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
           )}
           {kind === 'onboarding' && (
             <div class="field-row">
-              <InputField {...track('evidence.teacherAccounts', fieldProps('evidence.teacherAccounts'))} label={t('evidence.teacherAccounts')} required type="number" min={0} step={1} />
-              <InputField {...track('evidence.studentAccounts', fieldProps('evidence.studentAccounts'))} label={t('evidence.studentAccounts')} required type="number" min={0} step={1} />
+              <InputField
+                {...track('evidence.teacherAccounts', fieldProps('evidence.teacherAccounts'))}
+                label={t('evidence.teacherAccounts')}
+                required
+                type="number"
+                min={0}
+                step={1}
+              />
+              <InputField
+                {...track('evidence.studentAccounts', fieldProps('evidence.studentAccounts'))}
+                label={t('evidence.studentAccounts')}
+                required
+                type="number"
+                min={0}
+                step={1}
+              />
             </div>
           )}
           {kind === 'equipment' && (
@@ -268,7 +340,12 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
       )}
 
       {action === 'start' && (
-        <InputField {...track('assignee', fieldProps('assignee'))} label={t('field.assignee')} hint={t('field.assigneeHint')} autoComplete="off" />
+        <InputField
+          {...track('assignee', fieldProps('assignee'))}
+          label={t('field.assignee')}
+          hint={t('field.assigneeHint')}
+          autoComplete="off"
+        />
       )}
       {action === 'reassign' && (
         <>
@@ -276,16 +353,27 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
           <TextAreaField {...track('reason', fieldProps('reason'))} label={t('field.reason')} maxLength={2000} />
         </>
       )}
-      {action === 'reschedule' && <InputField {...track('deadline', fieldProps('deadline'))} label={t('field.deadline')} required type="date" />}
+      {action === 'reschedule' && (
+        <InputField {...track('deadline', fieldProps('deadline'))} label={t('field.deadline')} required type="date" />
+      )}
       {(action === 'reject' || action === 'hold' || action === 'waive' || action === 'reschedule') && (
         <TextAreaField {...track('reason', fieldProps('reason'))} label={t('field.reason')} required maxLength={2000} />
       )}
       {action === 'signoff' && evidenceKindOf(milestone.key) === 'connection' && bandwidthField('measuredMbps', t('field.measuredMbps'))}
-      {(action === 'accept' || action === 'resume' || action === 'signoff') && <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />}
+      {(action === 'accept' || action === 'resume' || action === 'signoff') && (
+        <TextAreaField {...track('note', fieldProps('note'))} label={t('field.note')} maxLength={2000} />
+      )}
 
       <div class="form-actions">
-        <button type="submit" class={`btn ${action === 'reject' || action === 'waive' ? 'btn-danger' : 'btn-primary'}`} disabled={busy} aria-busy={busy}>
-          {action === 'submit' || action === 'accept' || action === 'reject' || action === 'signoff' ? i18n.action(action) : t('form.submit')}
+        <button
+          type="submit"
+          class={`btn ${action === 'reject' || action === 'waive' ? 'btn-danger' : 'btn-primary'}`}
+          disabled={busy}
+          aria-busy={busy}
+        >
+          {action === 'submit' || action === 'accept' || action === 'reject' || action === 'signoff'
+            ? i18n.action(action)
+            : t('form.submit')}
         </button>
         <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
           {t('cancel')}

@@ -21,7 +21,12 @@ async function fetchStatus(): Promise<HistoryStatus | 'gone' | 'unreachable'> {
     const response = await fetch(new URL('local/demo-history', document.baseURI), { cache: 'no-store' });
     if (response.status !== 200) return 'gone';
     const body = (await response.json()) as Partial<HistoryStatus>;
-    return body.state === 'generating' && typeof body.fraction === 'number' && typeof body.simulatedTime === 'string' && typeof body.demoDate === 'string' ? (body as HistoryStatus) : 'gone';
+    return body.state === 'generating' &&
+      typeof body.fraction === 'number' &&
+      typeof body.simulatedTime === 'string' &&
+      typeof body.demoDate === 'string'
+      ? (body as HistoryStatus)
+      : 'gone';
   } catch {
     return 'unreachable';
   }
@@ -63,7 +68,11 @@ export function HistoryBanner() {
   const text =
     status === 'switching'
       ? i18n.t('history.switching')
-      : i18n.t('history.generating', { percent: i18n.percent(status.fraction), date: i18n.date(status.simulatedTime.slice(0, 10)), demoDate: i18n.date(status.demoDate) });
+      : i18n.t('history.generating', {
+          percent: i18n.percent(status.fraction),
+          date: i18n.date(status.simulatedTime.slice(0, 10)),
+          demoDate: i18n.date(status.demoDate),
+        });
   return (
     <div class="container">
       <div class="alert alert-info" role="status" aria-live="polite" data-testid="history-banner">

@@ -8,8 +8,10 @@ export const adminRu = {
   'nav.programs': 'Программа',
 
   'users.title': 'Пользователи',
-  'users.intro.manager': 'Все, кто входит в систему. Приглашайте новых пользователей, отключайте и снова включайте учётные записи; история изменений сохраняется.',
-  'users.intro.coordinator': 'Координаторы и сотрудники школ района «{district}». Вы можете приглашать, отключать и включать сотрудников школ своего района.',
+  'users.intro.manager':
+    'Все, кто входит в систему. Приглашайте новых пользователей, отключайте и снова включайте учётные записи; история изменений сохраняется.',
+  'users.intro.coordinator':
+    'Координаторы и сотрудники школ района «{district}». Вы можете приглашать, отключать и включать сотрудников школ своего района.',
   'users.list': 'Список пользователей',
   'users.empty': 'Пользователей пока нет.',
   'users.name': 'Имя',
@@ -53,7 +55,8 @@ export const adminRu = {
   'error.email': 'Введите адрес электронной почты.',
 
   'programs.title': 'Версии программы',
-  'programs.intro': 'Программа — этапы, зависимости, сроки, правила подтверждения и напоминаний — хранится как данные. Опубликованная версия не меняется: изменения вносятся в новый черновик, который публикуется после проверки.',
+  'programs.intro':
+    'Программа — этапы, зависимости, сроки, правила подтверждения и напоминаний — хранится как данные. Опубликованная версия не меняется: изменения вносятся в новый черновик, который публикуется после проверки.',
   'programs.list': 'Версии',
   'programs.version': 'Версия {n}',
   'programs.status': 'Состояние',
@@ -105,7 +108,8 @@ export const adminRu = {
   'programs.definitionHint': 'Сохранение проверяет определение так же, как публикация, и показывает ошибки ниже.',
   'programs.definitionView': 'Определение (JSON)',
   'programs.deadlines': 'Сроки этапов',
-  'programs.deadlinesHint': 'Срок «дата года поставки» для каждого года поставки наступает в свой год; фиксированная дата одна для всех школ.',
+  'programs.deadlinesHint':
+    'Срок «дата года поставки» для каждого года поставки наступает в свой год; фиксированная дата одна для всех школ.',
   'programs.deadlineKind': 'Вид срока',
   'programs.deadlineKind.fixed': 'фиксированная дата',
   'programs.deadlineKind.cohort-year': 'дата года поставки',
@@ -146,7 +150,8 @@ export const adminEn: Record<AdminMessageKey, string> = {
 
   'users.title': 'Users',
   'users.intro.manager': 'Everyone who signs in. Invite new users, disable and re-enable accounts; the history of changes is kept.',
-  'users.intro.coordinator': 'Coordinators and school staff of {district}. You may invite, disable and re-enable the school staff of your district.',
+  'users.intro.coordinator':
+    'Coordinators and school staff of {district}. You may invite, disable and re-enable the school staff of your district.',
   'users.list': 'User list',
   'users.empty': 'No users yet.',
   'users.name': 'Name',
@@ -190,7 +195,8 @@ export const adminEn: Record<AdminMessageKey, string> = {
   'error.email': 'Enter an e-mail address.',
 
   'programs.title': 'Programme versions',
-  'programs.intro': 'The programme — milestones, dependencies, deadlines, evidence and reminder rules — is data. A published version never changes: changes go into a new draft, published once it passes the checks.',
+  'programs.intro':
+    'The programme — milestones, dependencies, deadlines, evidence and reminder rules — is data. A published version never changes: changes go into a new draft, published once it passes the checks.',
   'programs.list': 'Versions',
   'programs.version': 'Version {n}',
   'programs.status': 'Status',

@@ -16,7 +16,8 @@ const ru = {
   appTitle: 'ЦОС · мониторинг внедрения',
   region: 'Омская область',
   skipToContent: 'Перейти к содержанию',
-  'history.generating': 'Создаётся демонстрационная история: {percent} (смоделировано по {date}, цель — {demoDate}). Данные пополняются на глазах; изменения будут доступны, когда история дойдёт до {demoDate}.',
+  'history.generating':
+    'Создаётся демонстрационная история: {percent} (смоделировано по {date}, цель — {demoDate}). Данные пополняются на глазах; изменения будут доступны, когда история дойдёт до {demoDate}.',
   'history.switching': 'История готова, запускается рабочая система…',
   mainNav: 'Основные разделы',
   language: 'Язык',
@@ -228,7 +229,8 @@ const ru = {
   'level.program-manager': 'руководителю программы',
 
   'assignments.title': 'Мои задачи',
-  'assignments.intro': 'Этапы, назначенные вашей организации. Отправьте подтверждение по выполненной работе — его проверит руководитель программы.',
+  'assignments.intro':
+    'Этапы, назначенные вашей организации. Отправьте подтверждение по выполненной работе — его проверит руководитель программы.',
   'assignments.empty': 'Назначенных этапов нет.',
   'assignments.open': 'Заполнить подтверждение',
 
@@ -244,7 +246,8 @@ const ru = {
   'report.show': 'Сформировать',
   'report.csv': 'Скачать CSV',
   'report.xlsx': 'Скачать XLSX',
-  'report.caption': 'Число и доля школ, прошедших этап, на {date} (этап, который для школы не требуется, считается пройденным и показан отдельно)',
+  'report.caption':
+    'Число и доля школ, прошедших этап, на {date} (этап, который для школы не требуется, считается пройденным и показан отдельно)',
   'report.reached': 'выполнено',
   'report.waived': 'не требуется',
   'report.share': 'доля',
@@ -267,7 +270,8 @@ const ru = {
 
   'nav.scorecards': 'Подрядчики',
   'scorecards.title': 'Показатели подрядчиков',
-  'scorecards.hint': 'По каждому подрядчику и этапу: доля принятых в срок, задержка в рабочих днях (по производственному календарю), доля отклонённых сдач, работа в процессе и просроченная. Нажмите на заголовок столбца, чтобы отсортировать.',
+  'scorecards.hint':
+    'По каждому подрядчику и этапу: доля принятых в срок, задержка в рабочих днях (по производственному календарю), доля отклонённых сдач, работа в процессе и просроченная. Нажмите на заголовок столбца, чтобы отсортировать.',
   'scorecards.contractor': 'Подрядчик',
   'scorecards.milestone': 'Этап',
   'scorecards.accepted': 'Принято',
@@ -290,7 +294,8 @@ const en: Messages = {
   appTitle: 'Digital Educational Environment · rollout monitor',
   region: 'Omsk Oblast',
   skipToContent: 'Skip to content',
-  'history.generating': 'The demo history is being generated: {percent} (simulated up to {date}, target {demoDate}). The data fills in as you watch; changes are possible once the history reaches {demoDate}.',
+  'history.generating':
+    'The demo history is being generated: {percent} (simulated up to {date}, target {demoDate}). The data fills in as you watch; changes are possible once the history reaches {demoDate}.',
   'history.switching': 'The history is ready; the live system is starting…',
   mainNav: 'Main sections',
   language: 'Language',
@@ -309,7 +314,8 @@ const en: Messages = {
   'nav.report': 'Report',
 
   'signin.title': 'Sign in',
-  'signin.intro': 'Sign in with your e-mail and password. The first time, enter the temporary password from your invitation and choose your own.',
+  'signin.intro':
+    'Sign in with your e-mail and password. The first time, enter the temporary password from your invitation and choose your own.',
   'signin.withDirectory': 'Sign in',
   'signin.withToken': 'Sign in with an access token',
   'signin.failed': 'Sign-in failed: {reason}',
@@ -345,7 +351,8 @@ const en: Messages = {
   'overview.target': 'Target by {date}: {share}',
   'overview.chartLabel': '{milestone}: share done over time. Now {share}. {targets}',
   'overview.byDistrict': 'Progress by district',
-  'overview.byDistrictHint': 'Share of the district’s schools that reached the milestone; the darker, the higher. Each link opens the school list.',
+  'overview.byDistrictHint':
+    'Share of the district’s schools that reached the milestone; the darker, the higher. Each link opens the school list.',
   'overview.overdue': 'Overdue milestones',
   'overview.overdueSchools': 'schools with overdue work',
   'overview.overdueMilestones': 'overdue milestones',
@@ -518,7 +525,8 @@ const en: Messages = {
   'report.show': 'Build report',
   'report.csv': 'Download CSV',
   'report.xlsx': 'Download XLSX',
-  'report.caption': 'Number and share of schools that reached each milestone, as of {date} (a waived milestone counts as reached and is also shown apart)',
+  'report.caption':
+    'Number and share of schools that reached each milestone, as of {date} (a waived milestone counts as reached and is also shown apart)',
   'report.reached': 'done',
   'report.waived': 'waived',
   'report.share': 'share',
@@ -541,7 +549,8 @@ const en: Messages = {
 
   'nav.scorecards': 'Contractors',
   'scorecards.title': 'Contractor scorecards',
-  'scorecards.hint': 'Per contractor and milestone: the share accepted on time, the delay in working days (Russian production calendar), the share of submissions rejected, open and overdue work. Click a column header to sort.',
+  'scorecards.hint':
+    'Per contractor and milestone: the share accepted on time, the delay in working days (Russian production calendar), the share of submissions rejected, open and overdue work. Click a column header to sort.',
   'scorecards.contractor': 'Contractor',
   'scorecards.milestone': 'Milestone',
   'scorecards.accepted': 'Accepted',
@@ -584,7 +593,12 @@ const TIME_ZONE = 'Asia/Omsk';
 export function createI18n(lang: Lang): I18n {
   const dict = DICTIONARIES[lang];
   const locale = lang === 'ru' ? 'ru-RU' : 'en-GB';
-  const dateFmt = new Intl.DateTimeFormat(locale, lang === 'ru' ? { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' } : { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const dateFmt = new Intl.DateTimeFormat(
+    locale,
+    lang === 'ru'
+      ? { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' }
+      : { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' },
+  );
   const dateTimeFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE });
   const pctFmt = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
   const numFmt = new Intl.NumberFormat(locale);

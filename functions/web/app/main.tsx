@@ -67,13 +67,30 @@ function App() {
 
   let body;
   if (!token) body = <SignInPage expired={expired} />;
-  else if (me.error !== undefined) body = <main id="main" class="container"><ErrorBox error={me.error} onRetry={me.reload} /></main>;
-  else if (!me.data || me.loading) body = <main id="main" class="container"><Loading /></main>;
+  else if (me.error !== undefined)
+    body = (
+      <main id="main" class="container">
+        <ErrorBox error={me.error} onRetry={me.reload} />
+      </main>
+    );
+  else if (!me.data || me.loading)
+    body = (
+      <main id="main" class="container">
+        <Loading />
+      </main>
+    );
   else body = <SignedIn me={me.data} />;
 
   return (
     <I18nContext.Provider value={i18n}>
-      <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         {i18n.t('skipToContent')}
       </a>
       <Header me={token && !me.loading ? (me.data ?? null) : null} lang={lang} onLang={setLang} />
@@ -114,7 +131,14 @@ function Header({ me, lang, onLang }: { me: Me | null; lang: Lang; onLang: (l: L
         <div class="topbar-tools">
           <div role="group" aria-label={t('language')} class="lang-switch">
             {LANGS.map((l) => (
-              <button key={l} type="button" lang={l} aria-pressed={l === lang} onClick={() => onLang(l)} title={l === 'ru' ? 'Русский' : 'English'}>
+              <button
+                key={l}
+                type="button"
+                lang={l}
+                aria-pressed={l === lang}
+                onClick={() => onLang(l)}
+                title={l === 'ru' ? 'Русский' : 'English'}
+              >
                 {l.toUpperCase()}
               </button>
             ))}
@@ -130,7 +154,14 @@ function Header({ me, lang, onLang }: { me: Me | null; lang: Lang; onLang: (l: L
                   {me.org ? ` · ${t('me.org', { org: me.org })}` : ''}
                 </span>
               </span>
-              <button type="button" class="btn btn-secondary btn-small" onClick={() => { navigate('#/'); void signOutEverywhere(); }}>
+              <button
+                type="button"
+                class="btn btn-secondary btn-small"
+                onClick={() => {
+                  navigate('#/');
+                  void signOutEverywhere();
+                }}
+              >
                 {t('signOut')}
               </button>
             </div>
@@ -172,7 +203,11 @@ function Page({ me, route }: { me: Me; route: Route }) {
     case 'users':
       return usersAllowed(me) ? <UsersPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
     case 'programs':
-      return programsAllowed(me) ? <ProgramsPage me={me} version={second} key={second ?? ''} /> : <p role="alert">{t('error.forbidden')}</p>;
+      return programsAllowed(me) ? (
+        <ProgramsPage me={me} version={second} key={second ?? ''} />
+      ) : (
+        <p role="alert">{t('error.forbidden')}</p>
+      );
     default:
       return <p role="alert">{t('notFound')}</p>;
   }

@@ -24,7 +24,11 @@ export interface SeriesPoint {
  */
 export function reachedSeries(schools: readonly SchoolListItem[], milestone: string, from: string, to: string): SeriesPoint[] {
   const n = schools.length;
-  if (n === 0) return [{ date: from, share: 0 }, { date: to, share: 0 }];
+  if (n === 0)
+    return [
+      { date: from, share: 0 },
+      { date: to, share: 0 },
+    ];
   const dates: string[] = [];
   for (const s of schools) {
     const m = s.milestones.find((x) => x.key === milestone);

@@ -10,7 +10,10 @@ import { session } from './session.js';
 const PENDING = 'cos.signin';
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** The dashboard's own address, as registered with the app client (the callback and sign-out URL). */
@@ -31,7 +34,15 @@ export async function startSignIn(): Promise<void> {
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state }));
   const url = new URL(c.authorizeUrl);
-  const params = { response_type: 'code', client_id: c.clientId, redirect_uri: dashboardUrl(), scope: c.scope, state, code_challenge: challenge, code_challenge_method: 'S256' };
+  const params = {
+    response_type: 'code',
+    client_id: c.clientId,
+    redirect_uri: dashboardUrl(),
+    scope: c.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   location.assign(url.toString());
 }
@@ -52,7 +63,13 @@ export async function completeSignIn(): Promise<string | null> {
   const res = await fetch(c.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: c.clientId, code: code!, redirect_uri: dashboardUrl(), code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: c.clientId,
+      code: code!,
+      redirect_uri: dashboardUrl(),
+      code_verifier: verifier,
+    }).toString(),
   });
   const body = (await res.json().catch(() => ({}))) as { id_token?: string; error_description?: string; error?: string };
   if (!res.ok || !body.id_token) return body.error_description ?? body.error ?? `HTTP ${res.status}`;

@@ -14,7 +14,11 @@ export interface Async<T> {
 
 /** Runs `load` when `deps` change; a stale answer (deps changed meanwhile) is dropped. */
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): Async<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
   const [nonce, setNonce] = useState(0);
   useEffect(() => {
     let live = true;
@@ -40,7 +44,10 @@ export interface Paged<T> extends Async<T[]> {
 }
 
 /** A cursor-paginated list: the first page on load, the next ones appended on request. */
-export function usePaged<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>, deps: readonly unknown[]): Paged<T> {
+export function usePaged<T>(
+  load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>,
+  deps: readonly unknown[],
+): Paged<T> {
   const first = useAsync(() => load(), deps);
   const [extra, setExtra] = useState<{ items: T[]; cursor: string | null } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -51,10 +58,12 @@ export function usePaged<T>(load: (cursor?: string) => Promise<{ items: T[]; nex
     if (!cursor || loadingMore) return;
     setLoadingMore(true);
     setMoreError(undefined);
-    load(cursor).then(
-      (page) => setExtra((old) => ({ items: [...(old?.items ?? []), ...page.items], cursor: page.nextCursor })),
-      (e: unknown) => setMoreError(e),
-    ).finally(() => setLoadingMore(false));
+    load(cursor)
+      .then(
+        (page) => setExtra((old) => ({ items: [...(old?.items ?? []), ...page.items], cursor: page.nextCursor })),
+        (e: unknown) => setMoreError(e),
+      )
+      .finally(() => setLoadingMore(false));
   };
   return {
     data: first.data ? [...first.data.items, ...(extra?.items ?? [])] : undefined,
@@ -75,7 +84,13 @@ export function MoreButton({ list }: { list: Paged<unknown> }) {
     <>
       {list.moreError !== undefined && <ErrorBox error={list.moreError} onRetry={list.loadMore} />}
       {list.more && (
-        <button type="button" class="btn btn-secondary more" onClick={list.loadMore} disabled={list.loadingMore} aria-busy={list.loadingMore}>
+        <button
+          type="button"
+          class="btn btn-secondary more"
+          onClick={list.loadMore}
+          disabled={list.loadingMore}
+          aria-busy={list.loadingMore}
+        >
           {t('school.loadMore')}
         </button>
       )}
@@ -257,7 +272,12 @@ export function TextAreaField(props: FieldProps & { value: string; onValue: (v: 
 }
 
 export function SelectField(
-  props: FieldProps & { value: string; onValue: (v: string) => void; options: readonly { value: string; label: string }[]; disabled?: boolean },
+  props: FieldProps & {
+    value: string;
+    onValue: (v: string) => void;
+    options: readonly { value: string; label: string }[];
+    disabled?: boolean;
+  },
 ) {
   const { id, label, error, hint, value, onValue, options, disabled } = props;
   return (
@@ -305,7 +325,16 @@ export function ColumnHeads({ labels, numeric = [] }: { labels: readonly string[
  * Asks before an action that cannot be taken back silently: the question, a "yes" button that takes the
  * focus, and "cancel". Nothing happens until "yes".
  */
-export function ConfirmPanel(props: { id: string; question: string; yes: string; danger?: boolean; busy: boolean; error?: string | null; onYes: () => void; onCancel: () => void }) {
+export function ConfirmPanel(props: {
+  id: string;
+  question: string;
+  yes: string;
+  danger?: boolean;
+  busy: boolean;
+  error?: string | null;
+  onYes: () => void;
+  onCancel: () => void;
+}) {
   const { id, question, yes, danger, busy, error, onYes, onCancel } = props;
   const { t } = useI18n();
   const yesRef = useRef<HTMLButtonElement>(null);
@@ -315,7 +344,14 @@ export function ConfirmPanel(props: { id: string; question: string; yes: string;
       <p id={`${id}-text`}>{question}</p>
       {error && <p class="field-error">{error}</p>}
       <div class="form-actions">
-        <button ref={yesRef} type="button" class={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onYes} disabled={busy} aria-busy={busy}>
+        <button
+          ref={yesRef}
+          type="button"
+          class={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
+          onClick={onYes}
+          disabled={busy}
+          aria-busy={busy}
+        >
           {yes}
         </button>
         <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>

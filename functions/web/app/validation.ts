@@ -33,7 +33,9 @@ export function issueMessage(issue: Issue, i18n: I18n): string {
       return min === 0 && issue.inclusive === false ? t('error.positive') : t('error.min', { n: i18n.number(min) });
     }
     case 'too_big':
-      return issue.origin === 'string' ? t('error.maxLength', { n: Number(issue.maximum) }) : t('error.max', { n: i18n.number(Number(issue.maximum)) });
+      return issue.origin === 'string'
+        ? t('error.maxLength', { n: Number(issue.maximum) })
+        : t('error.max', { n: i18n.number(Number(issue.maximum)) });
     case 'invalid_format':
       if (issue.format === 'email') return t('error.email');
       return /date|deadline/i.test(last) ? t('error.date') : t('error.id');

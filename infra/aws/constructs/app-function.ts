@@ -181,7 +181,11 @@ export class AppFunction extends NodejsFunction {
     defaults.alarms.watchFunction(alarmName, this);
     if (deadLetterQueue) {
       defaults.alarms.watchQueue(`${alarmName}Dlq`, deadLetterQueue);
-      acknowledgeNag(deadLetterQueue, 'AwsSolutions-SQS3', `This queue is the dead-letter queue of the ${props.serviceName} function's asynchronous invocations.`);
+      acknowledgeNag(
+        deadLetterQueue,
+        'AwsSolutions-SQS3',
+        `This queue is the dead-letter queue of the ${props.serviceName} function's asynchronous invocations.`,
+      );
     }
     acknowledgeNag(
       role,

@@ -90,7 +90,7 @@ export class DailySchedules extends Construct {
     };
 
     this.sweepSchedule = new Schedule(this, 'SweepSchedule', {
-      description: 'Daily overdue sweep and coordinators\' digest, 08:30 Omsk time',
+      description: "Daily overdue sweep and coordinators' digest, 08:30 Omsk time",
       schedule: ScheduleExpression.cron({ minute: '30', hour: '8', timeZone: SCHEDULE_TIME_ZONE }),
       target: target(this.sweep, 'daily-sweep'),
     });

@@ -16,14 +16,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  HttpMethods,
-  ObjectOwnership,
-  StorageClass,
-} from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { PREFIX } from '../../../shared/documents/model.js';
 import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
@@ -81,7 +74,13 @@ export class DocumentBucket extends Construct {
         },
       ],
       lifecycleRules: [
-        { id: 'abandoned-uploads', prefix: PREFIX.incoming, expiration: Duration.days(1), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'abandoned-uploads',
+          prefix: PREFIX.incoming,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
         { id: 'dossiers', prefix: PREFIX.dossiers, expiration: Duration.days(1), noncurrentVersionExpiration: Duration.days(1) },
         {
           id: 'keep-noncurrent-documents',

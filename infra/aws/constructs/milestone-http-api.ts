@@ -14,7 +14,7 @@
  * dead-letter queue keeps the invocations that failed every retry.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type { HttpStage} from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -133,7 +133,13 @@ export class MilestoneHttpApi extends Construct {
     // A separate policy (not the role's default policy, which the function depends on) avoids a cycle.
     new Policy(this, 'SelfInvokePolicy', {
       roles: [this.handler.role!],
-      statements: [new PolicyStatement({ sid: 'RunBulkJobsAsynchronously', actions: ['lambda:InvokeFunction'], resources: [this.handler.functionArn] })],
+      statements: [
+        new PolicyStatement({
+          sid: 'RunBulkJobsAsynchronously',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.handler.functionArn],
+        }),
+      ],
     });
 
     const integration = new HttpLambdaIntegration('HandlerIntegration', this.handler);

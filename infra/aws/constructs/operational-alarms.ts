@@ -58,8 +58,16 @@ export class OperationalAlarms extends Construct {
 
   /** Any error or throttle of the function within five minutes. */
   watchFunction(name: string, fn: IFunction): void {
-    this.#alarmAtLeastOnce(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${name}: the function failed`);
-    this.#alarmAtLeastOnce(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), `${name}: invocations were throttled`);
+    this.#alarmAtLeastOnce(
+      `${name}Errors`,
+      fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      `${name}: the function failed`,
+    );
+    this.#alarmAtLeastOnce(
+      `${name}Throttles`,
+      fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      `${name}: invocations were throttled`,
+    );
   }
 
   /** Anything in a dead-letter queue needs a person to look at it. */
@@ -75,13 +83,26 @@ export class OperationalAlarms extends Construct {
   watchStateMachine(name: string, machine: IStateMachine): void {
     const period = Duration.minutes(5);
     this.#alarmAtLeastOnce(`${name}ExecutionsFailed`, machine.metricFailed({ period, statistic: 'Sum' }), `${name}: executions failed`);
-    this.#alarmAtLeastOnce(`${name}ExecutionsTimedOut`, machine.metricTimedOut({ period, statistic: 'Sum' }), `${name}: executions timed out`);
-    this.#alarmAtLeastOnce(`${name}ExecutionsAborted`, machine.metricAborted({ period, statistic: 'Sum' }), `${name}: executions were aborted`);
+    this.#alarmAtLeastOnce(
+      `${name}ExecutionsTimedOut`,
+      machine.metricTimedOut({ period, statistic: 'Sum' }),
+      `${name}: executions timed out`,
+    );
+    this.#alarmAtLeastOnce(
+      `${name}ExecutionsAborted`,
+      machine.metricAborted({ period, statistic: 'Sum' }),
+      `${name}: executions were aborted`,
+    );
   }
 
   /** Server errors of the HTTP API (the function's own errors are watched separately). */
   watchHttpApi(name: string, stage: IHttpStage): void {
-    this.#alarmAtLeastOnce(`${name}ServerErrors`, stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), `${name}: 5xx answers`, 5);
+    this.#alarmAtLeastOnce(
+      `${name}ServerErrors`,
+      stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      `${name}: 5xx answers`,
+      5,
+    );
   }
 
   #alarmAtLeastOnce(id: string, metric: IMetric, description: string, threshold = 1): Alarm {

@@ -58,7 +58,9 @@ export class UserDirectory extends Construct {
         email: { required: true, mutable: true },
         fullname: { required: false, mutable: true },
       },
-      customAttributes: Object.fromEntries(CUSTOM_ATTRIBUTES.map((name) => [name, new StringAttribute({ minLen: 1, maxLen: 64, mutable: true })])),
+      customAttributes: Object.fromEntries(
+        CUSTOM_ATTRIBUTES.map((name) => [name, new StringAttribute({ minLen: 1, maxLen: 64, mutable: true })]),
+      ),
       passwordPolicy: {
         minLength: 12,
         requireLowercase: true,
@@ -80,14 +82,20 @@ export class UserDirectory extends Construct {
       this.userPool.addGroup(groupId(role), { groupName: role, description: `Users acting as ${role}` });
     }
 
-    const stackName = Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    const stackName = Stack.of(this)
+      .stackName.toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
     this.domain = this.userPool.addDomain('ManagedLogin', {
       cognitoDomain: { domainPrefix: props.domainPrefix ?? Fn.join('-', ['cos', stackName.replace(/^cos-?/, ''), Aws.ACCOUNT_ID]) },
       managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
 
     if (!props.mfaRequired) {
-      acknowledgeNag(this.userPool, 'AwsSolutions-COG2', 'MFA is optional only on the dev stage, whose pool holds test accounts; prod requires TOTP MFA.');
+      acknowledgeNag(
+        this.userPool,
+        'AwsSolutions-COG2',
+        'MFA is optional only on the dev stage, whose pool holds test accounts; prod requires TOTP MFA.',
+      );
     }
     if (!props.threatProtection) {
       acknowledgeNag(

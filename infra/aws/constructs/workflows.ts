@@ -40,7 +40,13 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { LIFECYCLE_END_ERROR, LIFECYCLE_RENEW_ERROR, SWEEP_TASK, TRANSIENT_ERROR, WORKFLOW_ENV } from '../../../functions/workflow/contract.js';
+import {
+  LIFECYCLE_END_ERROR,
+  LIFECYCLE_RENEW_ERROR,
+  SWEEP_TASK,
+  TRANSIENT_ERROR,
+  WORKFLOW_ENV,
+} from '../../../functions/workflow/contract.js';
 import { INDEX } from '../../../shared/store/index.js';
 import type { WorkflowDependencies, WorkflowStateMachines } from '../stacks/milestone-stack.js';
 import type { AppFunction } from './app-function.js';
@@ -109,40 +115,98 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     super(scope, id);
     const stack = Stack.of(this);
     this.names = workflowStateMachineNames(stack.stackName);
-    const arnOf = (name: string) => stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const arnOf = (name: string) =>
+      stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     // References by name: a function may know (and be granted on) a state machine that invokes it.
     const programRef = sfn.StateMachine.fromStateMachineArn(this, 'SchoolProgramRef', arnOf(this.names.schoolProgram));
     const lifecycleRef = sfn.StateMachine.fromStateMachineArn(this, 'MilestoneLifecycleRef', arnOf(this.names.milestoneLifecycle));
-    const fn = (fid: string, entry: string, handler: string, serviceName: string, description: string, environment: Record<string, string>) =>
-      props.functions.create(this, fid, { entry, handler, serviceName, description, environment, timeout: Duration.seconds(30), memorySize: 256 });
+    const fn = (
+      fid: string,
+      entry: string,
+      handler: string,
+      serviceName: string,
+      description: string,
+      environment: Record<string, string>,
+    ) =>
+      props.functions.create(this, fid, {
+        entry,
+        handler,
+        serviceName,
+        description,
+        environment,
+        timeout: Duration.seconds(30),
+        memorySize: 256,
+      });
 
     const table = props.table;
     const tableName = props.tableEnvironment[WORKFLOW_ENV.table];
     if (!tableName) throw new Error(`MilestoneWorkflows: tableEnvironment must carry ${WORKFLOW_ENV.table}`);
     const f: WorkflowFunctions = {
-      plan: fn('PlanSchool', WORKFLOW_ENTRIES.plan, 'handler', 'workflow-plan', 'School program: starts the milestones that are ready and says what to wait for', {
-        [WORKFLOW_ENV.table]: tableName,
-        [WORKFLOW_ENV.schoolProgram]: programRef.stateMachineArn,
-        [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
-      }),
-      awaitProgram: fn('AwaitSchoolChange', WORKFLOW_ENTRIES.awaitProgram, 'handler', 'workflow-await-school', "School program: stores the program's task token while it waits", {
-        [WORKFLOW_ENV.table]: tableName,
-      }),
-      refresh: fn('RefreshMilestone', WORKFLOW_ENTRIES.refresh, 'refreshHandler', 'workflow-refresh', 'Milestone lifecycle: reads the milestone and the time to its next reminder', {
-        [WORKFLOW_ENV.table]: tableName,
-        [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
-      }),
-      remind: fn('RemindMilestone', WORKFLOW_ENTRIES.refresh, 'remindHandler', 'workflow-remind', 'Milestone lifecycle: sends the due reminder or escalation once, then refreshes', {
-        [WORKFLOW_ENV.table]: tableName,
-        [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
-      }),
-      awaitMilestone: fn('AwaitMilestoneChange', WORKFLOW_ENTRIES.awaitMilestone, 'handler', 'workflow-await-milestone', "Milestone lifecycle: stores the step's task token on the milestone item", {
-        [WORKFLOW_ENV.table]: tableName,
-      }),
-      close: fn('CloseMilestone', WORKFLOW_ENTRIES.close, 'handler', 'workflow-close', 'Milestone lifecycle: wakes the school program when a lifecycle ends', {
-        [WORKFLOW_ENV.table]: tableName,
-        [WORKFLOW_ENV.schoolProgram]: programRef.stateMachineArn,
-      }),
+      plan: fn(
+        'PlanSchool',
+        WORKFLOW_ENTRIES.plan,
+        'handler',
+        'workflow-plan',
+        'School program: starts the milestones that are ready and says what to wait for',
+        {
+          [WORKFLOW_ENV.table]: tableName,
+          [WORKFLOW_ENV.schoolProgram]: programRef.stateMachineArn,
+          [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
+        },
+      ),
+      awaitProgram: fn(
+        'AwaitSchoolChange',
+        WORKFLOW_ENTRIES.awaitProgram,
+        'handler',
+        'workflow-await-school',
+        "School program: stores the program's task token while it waits",
+        {
+          [WORKFLOW_ENV.table]: tableName,
+        },
+      ),
+      refresh: fn(
+        'RefreshMilestone',
+        WORKFLOW_ENTRIES.refresh,
+        'refreshHandler',
+        'workflow-refresh',
+        'Milestone lifecycle: reads the milestone and the time to its next reminder',
+        {
+          [WORKFLOW_ENV.table]: tableName,
+          [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
+        },
+      ),
+      remind: fn(
+        'RemindMilestone',
+        WORKFLOW_ENTRIES.refresh,
+        'remindHandler',
+        'workflow-remind',
+        'Milestone lifecycle: sends the due reminder or escalation once, then refreshes',
+        {
+          [WORKFLOW_ENV.table]: tableName,
+          [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
+        },
+      ),
+      awaitMilestone: fn(
+        'AwaitMilestoneChange',
+        WORKFLOW_ENTRIES.awaitMilestone,
+        'handler',
+        'workflow-await-milestone',
+        "Milestone lifecycle: stores the step's task token on the milestone item",
+        {
+          [WORKFLOW_ENV.table]: tableName,
+        },
+      ),
+      close: fn(
+        'CloseMilestone',
+        WORKFLOW_ENTRIES.close,
+        'handler',
+        'workflow-close',
+        'Milestone lifecycle: wakes the school program when a lifecycle ends',
+        {
+          [WORKFLOW_ENV.table]: tableName,
+          [WORKFLOW_ENV.schoolProgram]: programRef.stateMachineArn,
+        },
+      ),
       sweep: props.functions.create(this, 'WorkflowSweep', {
         entry: WORKFLOW_ENTRIES.sweep,
         serviceName: 'workflow-sweep',
@@ -198,7 +262,9 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     programRef.grantTaskResponse(f.close);
     programRef.grantStartExecution(f.close);
     // The sweep reads the "due" index (open milestones) and the schools, and replaces lost executions.
-    f.sweep.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn, `${table.tableArn}/index/${INDEX.due.name}`] }));
+    f.sweep.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn, `${table.tableArn}/index/${INDEX.due.name}`] }),
+    );
     // It delivers the outbox's pending signals: clears used task tokens (UpdateItem) and delivered signals (DeleteItem).
     grantTable(table, f.sweep, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     lifecycleRef.grantStartExecution(f.sweep);
@@ -227,7 +293,11 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: 'Invokes the daily workflow sweep',
     });
-    acknowledgeWildcardResource(schedulerRole, `${f.sweep.functionArn}:*`, 'The scheduler target grants lambda:InvokeFunction on the workflow sweep function and its qualified ARNs (versions, aliases) only.');
+    acknowledgeWildcardResource(
+      schedulerRole,
+      `${f.sweep.functionArn}:*`,
+      'The scheduler target grants lambda:InvokeFunction on the workflow sweep function and its qualified ARNs (versions, aliases) only.',
+    );
     const deadLetterQueue = new Queue(this, 'SweepTargetDlq', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -258,7 +328,8 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     const scope = new Construct(this, 'Lifecycle');
     const failed = sfn.Fail.jsonata(scope, 'Failed', {
       error: LIFECYCLE_FAILED_ERROR,
-      cause: 'A milestone lifecycle step failed after its retries (see the execution history); the stored milestone is unchanged, and the school program or the sweep starts a new generation',
+      cause:
+        'A milestone lifecycle step failed after its retries (see the execution history); the stored milestone is unchanged, and the school program or the sweep starts a new generation',
     });
     const lambdaStep = (id: string, fn: AppFunction, payload: Record<string, unknown>, comment: string) =>
       withRetries(
@@ -278,8 +349,18 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     };
 
     const refresh = lambdaStep('Refresh', f.refresh, viewArgs, 'Read the milestone: status, version, time to the next reminder');
-    const remind = lambdaStep('Remind', f.remind, { ...viewArgs, reminderId: '{% $states.input.reminderId %}' }, 'Send the due reminder or escalation (once), then read the milestone again');
-    const close = lambdaStep('Close', f.close, { schoolId: CONTEXT.schoolId, key: CONTEXT.key, status: '{% $states.input.status %}', now: CONTEXT.now }, 'The lifecycle ends: wake the school program');
+    const remind = lambdaStep(
+      'Remind',
+      f.remind,
+      { ...viewArgs, reminderId: '{% $states.input.reminderId %}' },
+      'Send the due reminder or escalation (once), then read the milestone again',
+    );
+    const close = lambdaStep(
+      'Close',
+      f.close,
+      { schoolId: CONTEXT.schoolId, key: CONTEXT.key, status: '{% $states.input.status %}', now: CONTEXT.now },
+      'The lifecycle ends: wake the school program',
+    );
     const renew = tasks.StepFunctionsStartExecution.jsonata(scope, 'Renew', {
       stateMachine: self,
       name: '{% $states.input.successorName %}',
@@ -303,7 +384,8 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
           now: CONTEXT.now,
         }),
         taskTimeout: sfn.Timeout.jsonata('{% $states.input.waitSeconds %}'),
-        comment: 'Wait for a command on the milestone (token stored on the milestone item) or, by the timeout, for the next reminder; ends or hands over when there is nothing to wait for',
+        comment:
+          'Wait for a command on the milestone (token stored on the milestone item) or, by the timeout, for the next reminder; ends or hands over when there is nothing to wait for',
       }),
     );
 
@@ -317,14 +399,20 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     awaitChange.addCatch(remind, { errors: [sfn.Errors.TIMEOUT], outputs: '{% $states.input %}' });
     for (const step of [refresh, remind, close, renew, awaitChange]) step.addCatch(failed, { errors: [sfn.Errors.ALL] });
 
-    return this.#stateMachine('MilestoneLifecycle', this.names.milestoneLifecycle, refresh, props, [f.refresh, f.remind, f.awaitMilestone, f.close]);
+    return this.#stateMachine('MilestoneLifecycle', this.names.milestoneLifecycle, refresh, props, [
+      f.refresh,
+      f.remind,
+      f.awaitMilestone,
+      f.close,
+    ]);
   }
 
   #program(f: WorkflowFunctions, self: sfn.IStateMachine, props: MilestoneWorkflowsProps): sfn.StateMachine {
     const scope = new Construct(this, 'Program');
     const failed = sfn.Fail.jsonata(scope, 'Failed', {
       error: PROGRAM_FAILED_ERROR,
-      cause: 'A school program step failed after its retries (see the execution history); the stored school is unchanged, and the next command or the sweep starts a new generation',
+      cause:
+        'A school program step failed after its retries (see the execution history); the stored school is unchanged, and the next command or the sweep starts a new generation',
     });
     const plan = withRetries(
       tasks.LambdaInvoke.jsonata(scope, 'Plan', {
@@ -421,7 +509,11 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       'X-Ray tracing (PutTraceSegments, GetSamplingRules, ...) and CloudWatch Logs vended delivery (CreateLogDelivery, ...) of a state machine support no resource-level permissions.',
     );
     for (const fn of invoked) {
-      acknowledgeWildcardResource(role, `${fn.functionArn}:*`, `The ${name} state machine invokes its step function ${fn.node.id}; CDK grants lambda:InvokeFunction on its qualified ARNs (versions, aliases) too.`);
+      acknowledgeWildcardResource(
+        role,
+        `${fn.functionArn}:*`,
+        `The ${name} state machine invokes its step function ${fn.node.id}; CDK grants lambda:InvokeFunction on its qualified ARNs (versions, aliases) too.`,
+      );
     }
     return machine;
   }
@@ -444,5 +536,3 @@ function withRetries<T extends sfn.TaskStateBase>(task: T): T {
 function grantTable(table: ITableV2, fn: AppFunction, actions: string[]): void {
   fn.addToRolePolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
 }
-
-

@@ -195,11 +195,20 @@ export class MilestoneStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API and dashboard' });
     new CfnOutput(this, 'UserPoolId', { value: this.directory.userPool.userPoolId });
-    new CfnOutput(this, 'UserPoolClientId', { value: this.directory.client.userPoolClientId, description: 'Dashboard app client (ID token audience)' });
-    new CfnOutput(this, 'SignInUrl', { value: this.directory.signInBaseUrl, description: 'Managed login (the dashboard sends people there to sign in)' });
+    new CfnOutput(this, 'UserPoolClientId', {
+      value: this.directory.client.userPoolClientId,
+      description: 'Dashboard app client (ID token audience)',
+    });
+    new CfnOutput(this, 'SignInUrl', {
+      value: this.directory.signInBaseUrl,
+      description: 'Managed login (the dashboard sends people there to sign in)',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'DocumentBucketName', { value: this.documents.bucket.bucketName });
-    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'Subscribe here (filter on message attributes) when notifications go to SNS' });
+    new CfnOutput(this, 'NotificationTopicArn', {
+      value: this.notifications.topic.topicArn,
+      description: 'Subscribe here (filter on message attributes) when notifications go to SNS',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
 
@@ -257,7 +266,7 @@ export class MilestoneStack extends Stack {
     acknowledgeWildcardResource(
       fn.role!,
       `${this.table.table.tableArn}/index/*`,
-      'Queries the milestone table\'s own global secondary indexes (due, party, schools); the wildcard stays inside this one table.',
+      "Queries the milestone table's own global secondary indexes (due, party, schools); the wildcard stays inside this one table.",
     );
   }
 
@@ -270,7 +279,12 @@ export class MilestoneStack extends Stack {
 /** `arn:<partition>:states:<region>:<account>:execution:<state machine name>:*` */
 function executionsOf(machine: IStateMachine): string {
   const name = Arn.split(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
-  return Stack.of(machine).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return Stack.of(machine).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${name}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** Put/Update/Delete of `IDEMPOTENCY#*` items only (the digest's once-per-day records). */

@@ -23,62 +23,79 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : und
 
 function required(body: Record<string, unknown>, field: string): string {
   const v = body[field];
-  if (typeof v !== 'string' || v.length === 0) throw new ApiError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   return v;
 }
 
 const operations: Record<string, Handler> = {
-  CreateStateMachine: (rt, b) => rt.createStateMachine({
-    name: required(b, 'name'),
-    definition: required(b, 'definition'),
-    ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
-    ...(str(b.type) ? { type: str(b.type)! } : {}),
-    ...(Array.isArray(b.tags) ? { tags: b.tags as { key?: string; value?: string }[] } : {}),
-  }),
-  UpdateStateMachine: (rt, b) => rt.updateStateMachine({
-    stateMachineArn: required(b, 'stateMachineArn'),
-    ...(str(b.definition) ? { definition: str(b.definition)! } : {}),
-    ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
-  }),
+  CreateStateMachine: (rt, b) =>
+    rt.createStateMachine({
+      name: required(b, 'name'),
+      definition: required(b, 'definition'),
+      ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
+      ...(str(b.type) ? { type: str(b.type)! } : {}),
+      ...(Array.isArray(b.tags) ? { tags: b.tags as { key?: string; value?: string }[] } : {}),
+    }),
+  UpdateStateMachine: (rt, b) =>
+    rt.updateStateMachine({
+      stateMachineArn: required(b, 'stateMachineArn'),
+      ...(str(b.definition) ? { definition: str(b.definition)! } : {}),
+      ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
+    }),
   DescribeStateMachine: (rt, b) => rt.describeStateMachine({ stateMachineArn: required(b, 'stateMachineArn') }),
-  ListStateMachines: (rt, b) => rt.listStateMachines({
-    ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
-    ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
-  }),
-  StartExecution: (rt, b) => rt.startExecution({
-    stateMachineArn: required(b, 'stateMachineArn'),
-    ...(str(b.name) ? { name: str(b.name)! } : {}),
-    ...(str(b.input) !== undefined ? { input: str(b.input)! } : {}),
-  }),
+  ListStateMachines: (rt, b) =>
+    rt.listStateMachines({
+      ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
+      ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
+    }),
+  StartExecution: (rt, b) =>
+    rt.startExecution({
+      stateMachineArn: required(b, 'stateMachineArn'),
+      ...(str(b.name) ? { name: str(b.name)! } : {}),
+      ...(str(b.input) !== undefined ? { input: str(b.input)! } : {}),
+    }),
   DescribeExecution: (rt, b) => rt.describeExecution({ executionArn: required(b, 'executionArn') }),
-  ListExecutions: (rt, b) => rt.listExecutions({
-    stateMachineArn: required(b, 'stateMachineArn'),
-    ...(str(b.statusFilter) ? { statusFilter: str(b.statusFilter) as never } : {}),
-    ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
-    ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
-  }),
-  GetExecutionHistory: (rt, b) => rt.getExecutionHistory({
-    executionArn: required(b, 'executionArn'),
-    ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
-    ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
-    ...(b.reverseOrder === true ? { reverseOrder: true } : {}),
-  }),
-  StopExecution: (rt, b) => rt.stopExecution({
-    executionArn: required(b, 'executionArn'),
-    ...(str(b.error) !== undefined ? { error: str(b.error)! } : {}),
-    ...(str(b.cause) !== undefined ? { cause: str(b.cause)! } : {}),
-  }),
+  ListExecutions: (rt, b) =>
+    rt.listExecutions({
+      stateMachineArn: required(b, 'stateMachineArn'),
+      ...(str(b.statusFilter) ? { statusFilter: str(b.statusFilter) as never } : {}),
+      ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
+      ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
+    }),
+  GetExecutionHistory: (rt, b) =>
+    rt.getExecutionHistory({
+      executionArn: required(b, 'executionArn'),
+      ...(num(b.maxResults) !== undefined ? { maxResults: num(b.maxResults)! } : {}),
+      ...(str(b.nextToken) ? { nextToken: str(b.nextToken)! } : {}),
+      ...(b.reverseOrder === true ? { reverseOrder: true } : {}),
+    }),
+  StopExecution: (rt, b) =>
+    rt.stopExecution({
+      executionArn: required(b, 'executionArn'),
+      ...(str(b.error) !== undefined ? { error: str(b.error)! } : {}),
+      ...(str(b.cause) !== undefined ? { cause: str(b.cause)! } : {}),
+    }),
   SendTaskSuccess: (rt, b) => rt.sendTaskSuccess({ taskToken: required(b, 'taskToken'), output: required(b, 'output') }),
-  SendTaskFailure: (rt, b) => rt.sendTaskFailure({
-    taskToken: required(b, 'taskToken'),
-    ...(str(b.error) !== undefined ? { error: str(b.error)! } : {}),
-    ...(str(b.cause) !== undefined ? { cause: str(b.cause)! } : {}),
-  }),
+  SendTaskFailure: (rt, b) =>
+    rt.sendTaskFailure({
+      taskToken: required(b, 'taskToken'),
+      ...(str(b.error) !== undefined ? { error: str(b.error)! } : {}),
+      ...(str(b.cause) !== undefined ? { cause: str(b.cause)! } : {}),
+    }),
   SendTaskHeartbeat: (rt, b) => rt.sendTaskHeartbeat({ taskToken: required(b, 'taskToken') }),
   DeleteStateMachine: (rt, b) => rt.deleteStateMachine({ stateMachineArn: required(b, 'stateMachineArn') }),
   DescribeStateMachineForExecution: (rt, b) => rt.describeStateMachineForExecution({ executionArn: required(b, 'executionArn') }),
-  TagResource: (rt, b) => rt.tagResource({ resourceArn: required(b, 'resourceArn'), tags: list(b, 'tags') as { key?: string; value?: string }[] }),
-  UntagResource: (rt, b) => rt.untagResource({ resourceArn: required(b, 'resourceArn'), tagKeys: list(b, 'tagKeys').filter((k): k is string => typeof k === 'string') }),
+  TagResource: (rt, b) =>
+    rt.tagResource({ resourceArn: required(b, 'resourceArn'), tags: list(b, 'tags') as { key?: string; value?: string }[] }),
+  UntagResource: (rt, b) =>
+    rt.untagResource({
+      resourceArn: required(b, 'resourceArn'),
+      tagKeys: list(b, 'tagKeys').filter((k): k is string => typeof k === 'string'),
+    }),
   ListTagsForResource: (rt, b) => rt.listTagsForResource({ resourceArn: required(b, 'resourceArn') }),
   RedriveExecution: (rt, b) => rt.redriveExecution({ executionArn: required(b, 'executionArn') }),
   ValidateStateMachineDefinition: (rt, b) => {
@@ -89,22 +106,27 @@ const operations: Record<string, Handler> = {
       ...(str(b.severity) ? { severity: str(b.severity)! } : {}),
     });
   },
-  TestState: (rt, b) => rt.testState({
-    definition: required(b, 'definition'),
-    ...(str(b.input) !== undefined ? { input: str(b.input)! } : {}),
-    ...(str(b.inspectionLevel) ? { inspectionLevel: str(b.inspectionLevel) as never } : {}),
-    ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
-    ...(str(b.stateName) ? { stateName: str(b.stateName)! } : {}),
-    ...(str(b.variables) !== undefined ? { variables: str(b.variables)! } : {}),
-    ...(b.mock && typeof b.mock === 'object' ? { mock: b.mock as never } : {}),
-    ...(str(b.context) !== undefined ? { context: str(b.context)! } : {}),
-    ...(b.stateConfiguration && typeof b.stateConfiguration === 'object' ? { stateConfiguration: b.stateConfiguration as never } : {}),
-  }),
+  TestState: (rt, b) =>
+    rt.testState({
+      definition: required(b, 'definition'),
+      ...(str(b.input) !== undefined ? { input: str(b.input)! } : {}),
+      ...(str(b.inspectionLevel) ? { inspectionLevel: str(b.inspectionLevel) as never } : {}),
+      ...(str(b.roleArn) ? { roleArn: str(b.roleArn)! } : {}),
+      ...(str(b.stateName) ? { stateName: str(b.stateName)! } : {}),
+      ...(str(b.variables) !== undefined ? { variables: str(b.variables)! } : {}),
+      ...(b.mock && typeof b.mock === 'object' ? { mock: b.mock as never } : {}),
+      ...(str(b.context) !== undefined ? { context: str(b.context)! } : {}),
+      ...(b.stateConfiguration && typeof b.stateConfiguration === 'object' ? { stateConfiguration: b.stateConfiguration as never } : {}),
+    }),
 };
 
 function list(body: Record<string, unknown>, field: string): unknown[] {
   const v = body[field];
-  if (!Array.isArray(v)) throw new ApiError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (!Array.isArray(v))
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   return v;
 }
 
@@ -154,7 +176,8 @@ export async function handleSfnRequest(runtime: Runtime, req: IncomingMessage, r
     } catch {
       throw new ApiError('SerializationException', 'The request body is not valid JSON');
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('SerializationException', 'The request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new ApiError('SerializationException', 'The request body must be a JSON object');
     const result = await handler(runtime, body);
     send(res, 200, toWire(result), requestId);
   } catch (err) {

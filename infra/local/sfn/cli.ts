@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): { command: string | undefined; flags: Record
 async function run(flags: Record<string, string>): Promise<number> {
   if (!flags.definition) throw new UsageError('run needs --definition FILE');
   const definition = readFileSync(flags.definition, 'utf8');
-  const inputText = flags['input-file'] ? readFileSync(flags['input-file'], 'utf8') : flags.input ?? '{}';
+  const inputText = flags['input-file'] ? readFileSync(flags['input-file'], 'utf8') : (flags.input ?? '{}');
   try {
     JSON.parse(inputText);
   } catch (err) {

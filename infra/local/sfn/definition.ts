@@ -118,22 +118,60 @@ const ALLOWED: Record<StateType, readonly string[]> = {
   Choice: [...COMMON, 'Choices', 'Default', 'Output', 'Assign'],
   Wait: [...COMMON, 'Next', 'End', 'Seconds', 'Timestamp', 'Output', 'Assign'],
   Parallel: [...COMMON, 'Next', 'End', 'Branches', 'Arguments', 'Output', 'Assign', 'Retry', 'Catch'],
-  Map: [...COMMON, 'Next', 'End', 'ItemProcessor', 'Iterator', 'Items', 'ItemSelector', 'MaxConcurrency', 'Output', 'Assign', 'Retry', 'Catch'],
+  Map: [
+    ...COMMON,
+    'Next',
+    'End',
+    'ItemProcessor',
+    'Iterator',
+    'Items',
+    'ItemSelector',
+    'MaxConcurrency',
+    'Output',
+    'Assign',
+    'Retry',
+    'Catch',
+  ],
   Succeed: [...COMMON, 'Output'],
   Fail: [...COMMON, 'Error', 'Cause'],
 };
 
 /** Fields that exist only in JSONPath states. */
 const JSONPATH_FIELDS = new Set([
-  'InputPath', 'OutputPath', 'Parameters', 'ResultPath', 'ResultSelector', 'Result', 'ItemsPath', 'MaxConcurrencyPath',
-  'TimeoutSecondsPath', 'HeartbeatSecondsPath', 'SecondsPath', 'TimestampPath', 'ErrorPath', 'CausePath',
-  'ToleratedFailurePercentagePath', 'ToleratedFailureCountPath', 'Variable', 'And', 'Or', 'Not',
+  'InputPath',
+  'OutputPath',
+  'Parameters',
+  'ResultPath',
+  'ResultSelector',
+  'Result',
+  'ItemsPath',
+  'MaxConcurrencyPath',
+  'TimeoutSecondsPath',
+  'HeartbeatSecondsPath',
+  'SecondsPath',
+  'TimestampPath',
+  'ErrorPath',
+  'CausePath',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCountPath',
+  'Variable',
+  'And',
+  'Or',
+  'Not',
 ]);
 
 /** Fields of the distributed Map only. */
-const DISTRIBUTED_MAP_FIELDS = new Set(['ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'Label']);
+const DISTRIBUTED_MAP_FIELDS = new Set([
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'ToleratedFailurePercentage',
+  'ToleratedFailureCount',
+  'Label',
+]);
 
-const CHOICE_OPERATORS = /^(String|Numeric|Boolean|Timestamp)(Equals|LessThan|GreaterThan|LessThanEquals|GreaterThanEquals|Matches)(Path)?$|^Is(Null|Present|Numeric|String|Boolean|Timestamp)$/;
+const CHOICE_OPERATORS =
+  /^(String|Numeric|Boolean|Timestamp)(Equals|LessThan|GreaterThan|LessThanEquals|GreaterThanEquals|Matches)(Path)?$|^Is(Null|Present|Numeric|String|Boolean|Timestamp)$/;
 
 const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]{0,79}$/u;
 
@@ -146,8 +184,10 @@ export function parseResource(arn: string): ResourceSpec | undefined {
   const service = m[1]!;
   const action = m[2]!;
   const suffix = m[3];
-  const pattern: IntegrationPattern = suffix === '.waitForTaskToken' ? 'callback' : suffix === '.sync:2' ? 'sync2' : suffix === '.sync' ? 'sync' : 'request-response';
-  if (service === 'lambda' && action === 'invoke' && (pattern === 'request-response' || pattern === 'callback')) return { arn, kind: 'lambda:invoke', pattern };
+  const pattern: IntegrationPattern =
+    suffix === '.waitForTaskToken' ? 'callback' : suffix === '.sync:2' ? 'sync2' : suffix === '.sync' ? 'sync' : 'request-response';
+  if (service === 'lambda' && action === 'invoke' && (pattern === 'request-response' || pattern === 'callback'))
+    return { arn, kind: 'lambda:invoke', pattern };
   if (service === 'dynamodb' && ['getItem', 'putItem', 'updateItem', 'deleteItem'].includes(action) && pattern === 'request-response') {
     return { arn, kind: `dynamodb:${action}` as ResourceKind, pattern };
   }
@@ -232,7 +272,8 @@ function compileGraph(
     ctx.problems.push(`${where}: field 'QueryLanguage' is not allowed here (set it on the states)`);
   }
   for (const key of Object.keys(raw)) {
-    if (id !== '' && !['StartAt', 'States', 'Comment', 'ProcessorConfig'].includes(key)) ctx.problems.push(`${where}: field '${key}' is not supported`);
+    if (id !== '' && !['StartAt', 'States', 'Comment', 'ProcessorConfig'].includes(key))
+      ctx.problems.push(`${where}: field '${key}' is not supported`);
   }
   const startAt = raw.StartAt;
   const states = raw.States;
@@ -251,7 +292,9 @@ function compileGraph(
   const scopeNames = new Set<string>();
   for (const state of Object.values(states)) {
     if (!isObject(state)) continue;
-    const collect = (assign: unknown) => { if (isObject(assign)) for (const k of Object.keys(assign)) scopeNames.add(k); };
+    const collect = (assign: unknown) => {
+      if (isObject(assign)) for (const k of Object.keys(assign)) scopeNames.add(k);
+    };
     collect(state.Assign);
     if (Array.isArray(state.Choices)) for (const r of state.Choices) if (isObject(r)) collect(r.Assign);
     if (Array.isArray(state.Catch)) for (const c of state.Catch) if (isObject(c)) collect(c.Assign);
@@ -274,7 +317,9 @@ function compileGraph(
   // Transitions must stay inside the graph, and every state must be reachable.
   const targetOk = (from: string, field: string, target: string | undefined) => {
     if (target !== undefined && !compiled.has(target) && Object.prototype.hasOwnProperty.call(states, target) === false) {
-      ctx.problems.push(`State '${from}': field '${field}' names the state '${target}', which does not exist${id ? ' in the same branch' : ''}`);
+      ctx.problems.push(
+        `State '${from}': field '${field}' names the state '${target}', which does not exist${id ? ' in the same branch' : ''}`,
+      );
     }
   };
   for (const s of compiled.values()) {
@@ -291,10 +336,12 @@ function compileGraph(
     reached.add(name);
     const s = compiled.get(name);
     if (!s) continue;
-    for (const t of [s.next, s.default, ...(s.choices ?? []).map((r) => r.next), ...s.catch.map((c) => c.next)]) if (t !== undefined) queue.push(t);
+    for (const t of [s.next, s.default, ...(s.choices ?? []).map((r) => r.next), ...s.catch.map((c) => c.next)])
+      if (t !== undefined) queue.push(t);
   }
   for (const name of compiled.keys()) {
-    if (!reached.has(name)) ctx.problems.push(`State '${name}': the state is not reachable from '${startAt}'${where === 'Top level' ? '' : ` (${where})`}`);
+    if (!reached.has(name))
+      ctx.problems.push(`State '${name}': the state is not reachable from '${startAt}'${where === 'Top level' ? '' : ` (${where})`}`);
   }
   const graph: CompiledGraph = { id, startAt, states: compiled, ...(owner ? { owner } : {}) };
   ctx.graphs.set(id, graph);
@@ -335,7 +382,8 @@ function compileState(
   for (const key of Object.keys(raw)) {
     if (ALLOWED[type].includes(key)) continue;
     if (JSONPATH_FIELDS.has(key)) at(key, `is a JSONPath field; it is not allowed in a JSONata state`);
-    else if (type === 'Map' && DISTRIBUTED_MAP_FIELDS.has(key)) at(key, `belongs to the distributed Map, which the local runtime does not support (inline Map only)`);
+    else if (type === 'Map' && DISTRIBUTED_MAP_FIELDS.has(key))
+      at(key, `belongs to the distributed Map, which the local runtime does not support (inline Map only)`);
     else if (key === 'Credentials') at(key, `is not supported by the local runtime`);
     else at(key, `is not supported in a ${type} state`);
   }
@@ -344,7 +392,9 @@ function compileState(
   const template = (value: unknown, field: string, opts: { result?: boolean; errorOutput?: boolean } = {}): Template | undefined => {
     if (value === undefined) return undefined;
     try {
-      return compileTemplate(value, field, (e) => expressions.push({ e, field, allowResult: !!opts.result, allowErrorOutput: !!opts.errorOutput }));
+      return compileTemplate(value, field, (e) =>
+        expressions.push({ e, field, allowResult: !!opts.result, allowErrorOutput: !!opts.errorOutput }),
+      );
     } catch (err) {
       problems.push(`State '${name}': ${(err as Error).message}`);
       return undefined;
@@ -357,9 +407,14 @@ function compileState(
       return undefined;
     }
     for (const key of Object.keys(value)) {
-      if (!VARIABLE_NAME.test(key)) at(`${field}.${key}`, 'is not a valid variable name (a letter or _ first, then letters, digits or _; at most 80 characters)');
+      if (!VARIABLE_NAME.test(key))
+        at(`${field}.${key}`, 'is not a valid variable name (a letter or _ first, then letters, digits or _; at most 80 characters)');
       else if (key === 'states') at(`${field}.${key}`, `assigns the reserved variable $states`);
-      else if (outerNames.includes(key)) at(`${field}.${key}`, `assigns the variable $${key}, which is assigned in an outer scope; a Parallel branch or Map iteration cannot assign a variable of an outer scope`);
+      else if (outerNames.includes(key))
+        at(
+          `${field}.${key}`,
+          `assigns the variable $${key}, which is assigned in an outer scope; a Parallel branch or Map iteration cannot assign a variable of an outer scope`,
+        );
     }
     return template(value, field, opts);
   };
@@ -387,47 +442,70 @@ function compileState(
   const catchers: Catcher[] = [];
   if (raw.Retry !== undefined) {
     if (!Array.isArray(raw.Retry)) at('Retry', 'must be an array of retriers');
-    else raw.Retry.forEach((r: unknown, i: number) => {
-      const f = `Retry[${i}]`;
-      if (!isObject(r)) return at(f, 'must be an object');
-      for (const key of Object.keys(r)) {
-        if (!['ErrorEquals', 'IntervalSeconds', 'MaxAttempts', 'BackoffRate', 'MaxDelaySeconds', 'JitterStrategy', 'Comment'].includes(key)) at(`${f}.${key}`, 'is not supported');
-      }
-      const errorEquals = checkErrorEquals(r.ErrorEquals, `${f}.ErrorEquals`, at, i === (raw.Retry as unknown[]).length - 1);
-      if (r.IntervalSeconds !== undefined && !isPositiveInteger(r.IntervalSeconds)) at(`${f}.IntervalSeconds`, 'must be a positive integer');
-      if (r.MaxAttempts !== undefined && !(typeof r.MaxAttempts === 'number' && Number.isInteger(r.MaxAttempts) && r.MaxAttempts >= 0 && r.MaxAttempts <= 99999999)) at(`${f}.MaxAttempts`, 'must be a non-negative integer');
-      if (r.BackoffRate !== undefined && !(typeof r.BackoffRate === 'number' && r.BackoffRate >= 1)) at(`${f}.BackoffRate`, 'must be a number greater than or equal to 1.0');
-      if (r.MaxDelaySeconds !== undefined && !isPositiveInteger(r.MaxDelaySeconds)) at(`${f}.MaxDelaySeconds`, 'must be a positive integer');
-      if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE') at(`${f}.JitterStrategy`, 'must be "FULL" or "NONE"');
-      retry.push({
-        errorEquals,
-        intervalSeconds: typeof r.IntervalSeconds === 'number' ? r.IntervalSeconds : 1,
-        maxAttempts: typeof r.MaxAttempts === 'number' ? r.MaxAttempts : 3,
-        backoffRate: typeof r.BackoffRate === 'number' ? r.BackoffRate : 2,
-        ...(typeof r.MaxDelaySeconds === 'number' ? { maxDelaySeconds: r.MaxDelaySeconds } : {}),
-        jitter: r.JitterStrategy === 'FULL' ? 'FULL' : 'NONE',
+    else
+      raw.Retry.forEach((r: unknown, i: number) => {
+        const f = `Retry[${i}]`;
+        if (!isObject(r)) return at(f, 'must be an object');
+        for (const key of Object.keys(r)) {
+          if (
+            !['ErrorEquals', 'IntervalSeconds', 'MaxAttempts', 'BackoffRate', 'MaxDelaySeconds', 'JitterStrategy', 'Comment'].includes(key)
+          )
+            at(`${f}.${key}`, 'is not supported');
+        }
+        const errorEquals = checkErrorEquals(r.ErrorEquals, `${f}.ErrorEquals`, at, i === (raw.Retry as unknown[]).length - 1);
+        if (r.IntervalSeconds !== undefined && !isPositiveInteger(r.IntervalSeconds))
+          at(`${f}.IntervalSeconds`, 'must be a positive integer');
+        if (
+          r.MaxAttempts !== undefined &&
+          !(typeof r.MaxAttempts === 'number' && Number.isInteger(r.MaxAttempts) && r.MaxAttempts >= 0 && r.MaxAttempts <= 99999999)
+        )
+          at(`${f}.MaxAttempts`, 'must be a non-negative integer');
+        if (r.BackoffRate !== undefined && !(typeof r.BackoffRate === 'number' && r.BackoffRate >= 1))
+          at(`${f}.BackoffRate`, 'must be a number greater than or equal to 1.0');
+        if (r.MaxDelaySeconds !== undefined && !isPositiveInteger(r.MaxDelaySeconds))
+          at(`${f}.MaxDelaySeconds`, 'must be a positive integer');
+        if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE')
+          at(`${f}.JitterStrategy`, 'must be "FULL" or "NONE"');
+        retry.push({
+          errorEquals,
+          intervalSeconds: typeof r.IntervalSeconds === 'number' ? r.IntervalSeconds : 1,
+          maxAttempts: typeof r.MaxAttempts === 'number' ? r.MaxAttempts : 3,
+          backoffRate: typeof r.BackoffRate === 'number' ? r.BackoffRate : 2,
+          ...(typeof r.MaxDelaySeconds === 'number' ? { maxDelaySeconds: r.MaxDelaySeconds } : {}),
+          jitter: r.JitterStrategy === 'FULL' ? 'FULL' : 'NONE',
+        });
       });
-    });
   }
   if (raw.Catch !== undefined) {
     if (!Array.isArray(raw.Catch)) at('Catch', 'must be an array of catchers');
-    else raw.Catch.forEach((c: unknown, i: number) => {
-      const f = `Catch[${i}]`;
-      if (!isObject(c)) return at(f, 'must be an object');
-      for (const key of Object.keys(c)) {
-        if (key === 'ResultPath') at(`${f}.ResultPath`, 'is a JSONPath field; it is not allowed in a JSONata state');
-        else if (!['ErrorEquals', 'Next', 'Output', 'Assign', 'Comment'].includes(key)) at(`${f}.${key}`, 'is not supported');
-      }
-      const errorEquals = checkErrorEquals(c.ErrorEquals, `${f}.ErrorEquals`, at, i === (raw.Catch as unknown[]).length - 1);
-      if (typeof c.Next !== 'string') at(`${f}.Next`, 'is missing (a state name)');
-      const cOutput = template(c.Output, `${f}/Output`, { errorOutput: true });
-      const cAssign = assignTemplate(c.Assign, `${f}/Assign`, { errorOutput: true });
-      catchers.push({ errorEquals, next: typeof c.Next === 'string' ? c.Next : '', ...(cOutput ? { output: cOutput } : {}), ...(cAssign ? { assign: cAssign } : {}) });
-    });
+    else
+      raw.Catch.forEach((c: unknown, i: number) => {
+        const f = `Catch[${i}]`;
+        if (!isObject(c)) return at(f, 'must be an object');
+        for (const key of Object.keys(c)) {
+          if (key === 'ResultPath') at(`${f}.ResultPath`, 'is a JSONPath field; it is not allowed in a JSONata state');
+          else if (!['ErrorEquals', 'Next', 'Output', 'Assign', 'Comment'].includes(key)) at(`${f}.${key}`, 'is not supported');
+        }
+        const errorEquals = checkErrorEquals(c.ErrorEquals, `${f}.ErrorEquals`, at, i === (raw.Catch as unknown[]).length - 1);
+        if (typeof c.Next !== 'string') at(`${f}.Next`, 'is missing (a state name)');
+        const cOutput = template(c.Output, `${f}/Output`, { errorOutput: true });
+        const cAssign = assignTemplate(c.Assign, `${f}/Assign`, { errorOutput: true });
+        catchers.push({
+          errorEquals,
+          next: typeof c.Next === 'string' ? c.Next : '',
+          ...(cOutput ? { output: cOutput } : {}),
+          ...(cAssign ? { assign: cAssign } : {}),
+        });
+      });
   }
 
   const state: Record<string, unknown> = {
-    name, type, graphId, end, retry, catch: catchers,
+    name,
+    type,
+    graphId,
+    end,
+    retry,
+    catch: catchers,
     ...(next !== undefined ? { next } : {}),
     ...(output ? { output } : {}),
     ...(assign ? { assign } : {}),
@@ -451,12 +529,17 @@ function compileState(
       if (typeof raw.Resource !== 'string') at('Resource', 'is required (a string)');
       else {
         const resource = parseResource(raw.Resource);
-        if (!resource) at('Resource', `names a resource the local runtime does not support: ${raw.Resource} (supported: arn:aws:states:::lambda:invoke[.waitForTaskToken], a Lambda function ARN, arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem, arn:aws:states:::states:startExecution[.sync:2|.sync|.waitForTaskToken])`);
+        if (!resource)
+          at(
+            'Resource',
+            `names a resource the local runtime does not support: ${raw.Resource} (supported: arn:aws:states:::lambda:invoke[.waitForTaskToken], a Lambda function ARN, arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem, arn:aws:states:::states:startExecution[.sync:2|.sync|.waitForTaskToken])`,
+          );
         else state.resource = resource;
       }
       const timeout = numberField('TimeoutSeconds', false);
       const heartbeat = numberField('HeartbeatSeconds', false);
-      if (timeout?.k === 'number' && heartbeat?.k === 'number' && heartbeat.v >= timeout.v) at('HeartbeatSeconds', 'must be smaller than TimeoutSeconds');
+      if (timeout?.k === 'number' && heartbeat?.k === 'number' && heartbeat.v >= timeout.v)
+        at('HeartbeatSeconds', 'must be smaller than TimeoutSeconds');
       if (timeout) state.timeoutSeconds = timeout;
       if (heartbeat) state.heartbeatSeconds = heartbeat;
       break;
@@ -470,16 +553,19 @@ function compileState(
           if (!isObject(r)) return at(f, 'must be an object');
           for (const key of Object.keys(r)) {
             if (['Condition', 'Next', 'Output', 'Assign', 'Comment'].includes(key)) continue;
-            if (JSONPATH_FIELDS.has(key) || CHOICE_OPERATORS.test(key)) at(`${f}.${key}`, 'is a JSONPath choice rule field; a JSONata Choice rule uses Condition');
+            if (JSONPATH_FIELDS.has(key) || CHOICE_OPERATORS.test(key))
+              at(`${f}.${key}`, 'is a JSONPath choice rule field; a JSONata Choice rule uses Condition');
             else at(`${f}.${key}`, 'is not supported');
           }
           if (r.Condition === undefined) at(`${f}.Condition`, 'is required (a JSONata expression or a boolean)');
-          else if (typeof r.Condition !== 'boolean' && !isExpressionString(r.Condition)) at(`${f}.Condition`, 'must be a JSONata expression {% … %} or a boolean');
+          else if (typeof r.Condition !== 'boolean' && !isExpressionString(r.Condition))
+            at(`${f}.Condition`, 'must be a JSONata expression {% … %} or a boolean');
           if (typeof r.Next !== 'string') at(`${f}.Next`, 'is required (a state name)');
           const condition = template(r.Condition, `${f}/Condition`);
           const rOutput = template(r.Output, `${f}/Output`);
           const rAssign = assignTemplate(r.Assign, `${f}/Assign`);
-          if (condition && typeof r.Next === 'string') rules.push({ condition, next: r.Next, ...(rOutput ? { output: rOutput } : {}), ...(rAssign ? { assign: rAssign } : {}) });
+          if (condition && typeof r.Next === 'string')
+            rules.push({ condition, next: r.Next, ...(rOutput ? { output: rOutput } : {}), ...(rAssign ? { assign: rAssign } : {}) });
         });
         state.choices = rules;
       }
@@ -495,12 +581,14 @@ function compileState(
       if (hasSeconds === hasTimestamp) problems.push(`State '${name}': exactly one of the fields 'Seconds' and 'Timestamp' must be set`);
       if (hasSeconds) {
         if (isExpressionString(raw.Seconds)) state.seconds = template(raw.Seconds, 'Seconds');
-        else if (typeof raw.Seconds === 'number' && Number.isInteger(raw.Seconds) && raw.Seconds >= 0 && raw.Seconds <= 99999999) state.seconds = { k: 'const', v: raw.Seconds };
+        else if (typeof raw.Seconds === 'number' && Number.isInteger(raw.Seconds) && raw.Seconds >= 0 && raw.Seconds <= 99999999)
+          state.seconds = { k: 'const', v: raw.Seconds };
         else at('Seconds', 'must be a non-negative integer or a JSONata expression');
       }
       if (hasTimestamp) {
         if (isExpressionString(raw.Timestamp)) state.timestamp = template(raw.Timestamp, 'Timestamp');
-        else if (typeof raw.Timestamp === 'string' && parseTimestamp(raw.Timestamp) !== undefined) state.timestamp = { k: 'const', v: raw.Timestamp };
+        else if (typeof raw.Timestamp === 'string' && parseTimestamp(raw.Timestamp) !== undefined)
+          state.timestamp = { k: 'const', v: raw.Timestamp };
         else at('Timestamp', 'must be an ISO 8601 timestamp (e.g. 2016-03-14T01:59:00Z) or a JSONata expression');
       }
       break;
@@ -531,15 +619,21 @@ function compileState(
     case 'Map': {
       const processorRaw = raw.ItemProcessor ?? raw.Iterator;
       const pf = raw.ItemProcessor !== undefined ? 'ItemProcessor' : 'Iterator';
-      if (raw.ItemProcessor !== undefined && raw.Iterator !== undefined) problems.push(`State '${name}': fields 'ItemProcessor' and 'Iterator' cannot both be set`);
+      if (raw.ItemProcessor !== undefined && raw.Iterator !== undefined)
+        problems.push(`State '${name}': fields 'ItemProcessor' and 'Iterator' cannot both be set`);
       if (!isObject(processorRaw)) at('ItemProcessor', 'is required (an object with StartAt and States)');
       else {
         const config = processorRaw.ProcessorConfig;
         if (config !== undefined) {
           if (!isObject(config)) at(`${pf}.ProcessorConfig`, 'must be an object');
           else {
-            for (const key of Object.keys(config)) if (key !== 'Mode' && key !== 'ExecutionType') at(`${pf}.ProcessorConfig.${key}`, 'is not supported');
-            if (config.Mode !== undefined && config.Mode !== 'INLINE') at(`${pf}.ProcessorConfig.Mode`, `is ${JSON.stringify(config.Mode)}; the local runtime supports the inline Map only (Mode INLINE)`);
+            for (const key of Object.keys(config))
+              if (key !== 'Mode' && key !== 'ExecutionType') at(`${pf}.ProcessorConfig.${key}`, 'is not supported');
+            if (config.Mode !== undefined && config.Mode !== 'INLINE')
+              at(
+                `${pf}.ProcessorConfig.Mode`,
+                `is ${JSON.stringify(config.Mode)}; the local runtime supports the inline Map only (Mode INLINE)`,
+              );
           }
         }
         const id = `${name}#items`;
@@ -564,13 +658,18 @@ function compileState(
   for (const { e, allowResult, allowErrorOutput } of expressions) {
     if (e.usesEval) problems.push(`State '${name}': field '${e.field}' calls $eval, which Step Functions does not provide (use $parse)`);
     if (e.statesMembers.has('result') && !allowResult) {
-      problems.push(`State '${name}': field '${e.field}' uses $states.result, which is only available in the Output and Assign of a Task, Map or Parallel state`);
+      problems.push(
+        `State '${name}': field '${e.field}' uses $states.result, which is only available in the Output and Assign of a Task, Map or Parallel state`,
+      );
     }
     if (e.statesMembers.has('errorOutput') && !allowErrorOutput) {
-      problems.push(`State '${name}': field '${e.field}' uses $states.errorOutput, which is only available in the Output and Assign of a Catcher`);
+      problems.push(
+        `State '${name}': field '${e.field}' uses $states.errorOutput, which is only available in the Output and Assign of a Catcher`,
+      );
     }
     for (const m of e.statesMembers) {
-      if (!['input', 'context', 'result', 'errorOutput', '*'].includes(m)) problems.push(`State '${name}': field '${e.field}' uses $states.${m}, which does not exist (input, result, errorOutput, context)`);
+      if (!['input', 'context', 'result', 'errorOutput', '*'].includes(m))
+        problems.push(`State '${name}': field '${e.field}' uses $states.${m}, which does not exist (input, result, errorOutput, context)`);
     }
   }
   return state as unknown as CompiledState;

@@ -44,7 +44,7 @@ export function isExpressionString(value: unknown): value is string {
 // ---------------------------------------------------------------------------------------------------
 
 const hashAlgorithms: Record<string, string> = {
-  'MD5': 'md5',
+  MD5: 'md5',
   'SHA-1': 'sha1',
   'SHA-256': 'sha256',
   'SHA-384': 'sha384',
@@ -59,7 +59,10 @@ const hashAlgorithms: Record<string, string> = {
  * "returned nothing"); a fractional number is cut towards zero.
  */
 function signatureError(fn: string, argument: number): JsonataError {
-  return new JsonataError('T0410', `Argument ${argument} of function "${fn}" does not match function signature`, { index: argument, token: fn });
+  return new JsonataError('T0410', `Argument ${argument} of function "${fn}" does not match function signature`, {
+    index: argument,
+    token: fn,
+  });
 }
 
 function noSurplus(fn: string, args: readonly unknown[], max: number): void {
@@ -76,7 +79,8 @@ function fnPartition(...args: unknown[]): unknown {
   noSurplus('partition', args, 2);
   const [array, size] = args;
   if (array === undefined) return undefined;
-  if (!Array.isArray(array)) throw new JsonataError('T0412', 'Argument 1 of function "partition" must be an array of undefined', { index: 1, token: 'partition' });
+  if (!Array.isArray(array))
+    throw new JsonataError('T0412', 'Argument 1 of function "partition" must be an array of undefined', { index: 1, token: 'partition' });
   if (array.length === 0) return undefined;
   if (size === undefined) return [array];
   const n = towardsZero('partition', size, 2);
@@ -238,7 +242,8 @@ function analyse(ast: AstNode): { members: Set<string>; usesEval: boolean } {
       }
     }
     if (n.type === 'variable' && n.value === 'states') members.add('*');
-    if (n.type === 'function' && (n.procedure as AstNode | undefined)?.type === 'variable' && (n.procedure as AstNode).value === 'eval') usesEval = true;
+    if (n.type === 'function' && (n.procedure as AstNode | undefined)?.type === 'variable' && (n.procedure as AstNode).value === 'eval')
+      usesEval = true;
     for (const key of Object.keys(n)) {
       if (key === 'position' || key === 'type' || key === 'value') continue;
       visit(n[key]);
@@ -253,7 +258,9 @@ function analyse(ast: AstNode): { members: Set<string>; usesEval: boolean } {
 /** A filter that is a number literal (`a[0]`, `a[-1]`): it selects by position, never reads the items. */
 function positionalOnly(stages: unknown): boolean {
   if (stages === undefined) return true;
-  return Array.isArray(stages) && (stages as AstNode[]).every((s) => s.type === 'filter' && (s.expr as AstNode | undefined)?.type === 'number');
+  return (
+    Array.isArray(stages) && (stages as AstNode[]).every((s) => s.type === 'filter' && (s.expr as AstNode | undefined)?.type === 'number')
+  );
 }
 
 /**
@@ -273,18 +280,39 @@ function refersOnly(node: AstNode | undefined): boolean {
       return true;
     case 'variable':
     case 'name':
-      return node.value !== '' && positionalOnly(node.stages) && positionalOnly(node.predicate) && node.group === undefined && node.focus === undefined && node.index === undefined && node.tuple === undefined;
+      return (
+        node.value !== '' &&
+        positionalOnly(node.stages) &&
+        positionalOnly(node.predicate) &&
+        node.group === undefined &&
+        node.focus === undefined &&
+        node.index === undefined &&
+        node.tuple === undefined
+      );
     case 'path':
-      return node.group === undefined && node.tuple === undefined && Array.isArray(node.steps) && (node.steps as AstNode[]).every((step, i) => (step.type === 'variable' ? i === 0 : step.type === 'name') && refersOnly(step));
+      return (
+        node.group === undefined &&
+        node.tuple === undefined &&
+        Array.isArray(node.steps) &&
+        (node.steps as AstNode[]).every((step, i) => (step.type === 'variable' ? i === 0 : step.type === 'name') && refersOnly(step))
+      );
     case 'block':
       return Array.isArray(node.expressions) && node.expressions.length === 1 && refersOnly((node.expressions as AstNode[])[0]);
     case 'unary':
       if (node.value === '[') return Array.isArray(node.expressions) && (node.expressions as AstNode[]).every(refersOnly);
-      if (node.value === '{') return Array.isArray(node.lhs) && (node.lhs as [AstNode, AstNode][]).every(([key, value]) => key.type === 'string' && refersOnly(value));
+      if (node.value === '{')
+        return (
+          Array.isArray(node.lhs) && (node.lhs as [AstNode, AstNode][]).every(([key, value]) => key.type === 'string' && refersOnly(value))
+        );
       return false;
     case 'function': {
       const procedure = node.procedure as AstNode | undefined;
-      return procedure?.type === 'variable' && procedure.value === 'parse' && Array.isArray(node.arguments) && (node.arguments as AstNode[]).every(refersOnly);
+      return (
+        procedure?.type === 'variable' &&
+        procedure.value === 'parse' &&
+        Array.isArray(node.arguments) &&
+        (node.arguments as AstNode[]).every(refersOnly)
+      );
     }
     default:
       return false;
@@ -318,7 +346,10 @@ export function compileExpression(source: string, field: string): CompiledExpres
     expr = parseExpression(text);
   } catch (err) {
     const e = err as { message?: string; code?: string; position?: number };
-    throw new Error(`field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`, { cause: err });
+    throw new Error(
+      `field '${field}': invalid JSONata expression '${text}': ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`,
+      { cause: err },
+    );
   }
   const ast = expr.ast() as unknown as AstNode;
   const { members, usesEval } = analyse(ast);
@@ -437,14 +468,18 @@ type Environment = { lookup(name: string): unknown };
 async function onEntry(_expr: unknown, _input: unknown, environment: Environment): Promise<void> {
   const limits = environment.lookup(LIMITS) as Limits | undefined;
   if (limits && ++limits.depth > MAX_EVALUATION_DEPTH) {
-    throw new JsonataError('U1001', `Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive. Depth=${limits.depth} max=${MAX_EVALUATION_DEPTH}`);
+    throw new JsonataError(
+      'U1001',
+      `Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive. Depth=${limits.depth} max=${MAX_EVALUATION_DEPTH}`,
+    );
   }
 }
 
 async function onExit(_expr: unknown, _input: unknown, environment: Environment, result: unknown): Promise<void> {
   const limits = environment.lookup(LIMITS) as Limits | undefined;
   if (limits) limits.depth--;
-  if ((Array.isArray(result) && result.length > MAX_ARRAY_ITEMS) || (typeof result === 'string' && result.length > MAX_STRING_CHARS)) throw memoryLimitError();
+  if ((Array.isArray(result) && result.length > MAX_ARRAY_ITEMS) || (typeof result === 'string' && result.length > MAX_STRING_CHARS))
+    throw memoryLimitError();
 }
 
 function evaluationError(e: CompiledExpression, where: string, detail: string): SfnError {

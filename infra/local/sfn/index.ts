@@ -8,7 +8,14 @@
  *   const api = await serveSfnApi(runtime, { port: 0 });   // SFNClient({ endpoint: api.endpoint })
  */
 export { createRuntime, Runtime } from './runtime.js';
-export type { RuntimeOptions, DescribeExecutionOutput, DescribeStateMachineOutput, ExecutionSummary, StateMachineSummary, ApiHistoryEvent } from './runtime.js';
+export type {
+  RuntimeOptions,
+  DescribeExecutionOutput,
+  DescribeStateMachineOutput,
+  ExecutionSummary,
+  StateMachineSummary,
+  ApiHistoryEvent,
+} from './runtime.js';
 export { serveSfnApi, handleSfnRequest } from './api-server.js';
 export type { SfnApiServer } from './api-server.js';
 export { LambdaRegistry } from './integrations.js';

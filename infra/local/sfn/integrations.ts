@@ -13,13 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { lambdaFunctionArn, lambdaFunctionName, type ArnContext } from './arn.js';
 import { SfnError, StatesErrors } from './errors.js';
 import type { ResourceKind } from './definition.js';
@@ -119,7 +113,11 @@ export function lambdaErrorFromThrown(thrown: unknown): SfnError {
   const cause = JSON.stringify({
     errorMessage: err.message,
     errorType,
-    stackTrace: (err.stack ?? '').split('\n').slice(1).map((line) => line.trim()).filter(Boolean),
+    stackTrace: (err.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim())
+      .filter(Boolean),
   });
   return new SfnError(errorType, cause);
 }
@@ -244,7 +242,8 @@ function jsonToSdkInput(value: unknown, key?: string): unknown {
 
 export async function invokeDynamoDb(client: DynamoDBClient | undefined, kind: ResourceKind, args: unknown): Promise<unknown> {
   if (!client) throw new SfnError(StatesErrors.TaskFailed, `No DynamoDB client is configured in the local runtime, so ${kind} cannot run`);
-  if (!args || typeof args !== 'object' || Array.isArray(args)) throw new SfnError('States.Runtime', `The ${kind} Arguments must be an object`);
+  if (!args || typeof args !== 'object' || Array.isArray(args))
+    throw new SfnError('States.Runtime', `The ${kind} Arguments must be an object`);
   const input = jsonToSdkInput(args) as never;
   try {
     switch (kind) {

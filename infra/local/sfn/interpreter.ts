@@ -170,7 +170,14 @@ export class Interpreter {
     return t ? evaluateTemplate(t, b, this.at(frame, state)) : undefined;
   }
 
-  private async evalNumber(field: NumberField | undefined, b: object, frame: FrameRecord, state: CompiledState, name: string, min: number): Promise<number | undefined> {
+  private async evalNumber(
+    field: NumberField | undefined,
+    b: object,
+    frame: FrameRecord,
+    state: CompiledState,
+    name: string,
+    min: number,
+  ): Promise<number | undefined> {
     if (!field) return undefined;
     if (field.k === 'number') return field.v;
     const v = await evaluateTemplate(field.t, b, this.at(frame, state));
@@ -213,7 +220,10 @@ export class Interpreter {
       // Anything not handled by the state's own error handling ends the execution (States.Runtime).
       if (!exec.running) return;
       const e = asSfnError(err);
-      this.finish(exec, 'FAILED', { error: e.error === StatesErrors.Runtime ? e.error : StatesErrors.Runtime, cause: e.causeText || e.message });
+      this.finish(exec, 'FAILED', {
+        error: e.error === StatesErrors.Runtime ? e.error : StatesErrors.Runtime,
+        cause: e.causeText || e.message,
+      });
     }
   }
 
@@ -229,7 +239,11 @@ export class Interpreter {
     frame.retryCounts = null;
     frame.retryTotal = 0;
     exec.header.transitions++;
-    frame.enteredEventId = this.emit(exec, frame, `${state.type}StateEntered`, 'stateEnteredEventDetails', { name: state.name, input: frame.input, inputDetails: { truncated: false } }).id;
+    frame.enteredEventId = this.emit(exec, frame, `${state.type}StateEntered`, 'stateEnteredEventDetails', {
+      name: state.name,
+      input: frame.input,
+      inputDetails: { truncated: false },
+    }).id;
     try {
       switch (state.type) {
         case 'Pass':
@@ -273,14 +287,20 @@ export class Interpreter {
     if (state.seconds) {
       const v = await evaluateTemplate(state.seconds, b, this.at(frame, state));
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 99999999) {
-        throw new SfnError(StatesErrors.QueryEvaluationError, `The Seconds of the Wait state '${state.name}' must be an integer between 0 and 99999999, not ${JSON.stringify(v)}`);
+        throw new SfnError(
+          StatesErrors.QueryEvaluationError,
+          `The Seconds of the Wait state '${state.name}' must be an integer between 0 and 99999999, not ${JSON.stringify(v)}`,
+        );
       }
       return now + v * 1000;
     }
     const v = await evaluateTemplate(state.timestamp!, b, this.at(frame, state));
     const ms = typeof v === 'string' ? parseTimestamp(v) : undefined;
     if (ms === undefined) {
-      throw new SfnError(StatesErrors.QueryEvaluationError, `The Timestamp of the Wait state '${state.name}' must be an ISO 8601 timestamp, not ${JSON.stringify(v)}`);
+      throw new SfnError(
+        StatesErrors.QueryEvaluationError,
+        `The Timestamp of the Wait state '${state.name}' must be an ISO 8601 timestamp, not ${JSON.stringify(v)}`,
+      );
     }
     return Math.max(now, ms);
   }
@@ -290,7 +310,10 @@ export class Interpreter {
     for (const rule of state.choices ?? []) {
       const v = await evaluateTemplate(rule.condition, b, this.at(frame, state));
       if (typeof v !== 'boolean') {
-        throw new SfnError(StatesErrors.QueryEvaluationError, `The Condition of a rule of the Choice state '${state.name}' returned ${JSON.stringify(v)}, not a boolean`);
+        throw new SfnError(
+          StatesErrors.QueryEvaluationError,
+          `The Condition of a rule of the Choice state '${state.name}' returned ${JSON.stringify(v)}, not a boolean`,
+        );
       }
       if (v) {
         // A matched rule's Output/Assign take the place of the state's top-level ones.
@@ -300,7 +323,10 @@ export class Interpreter {
       }
     }
     if (state.default === undefined) {
-      throw new SfnError(StatesErrors.NoChoiceMatched, `No Choice Rule matched and no Default is specified in the Choice state '${state.name}'`);
+      throw new SfnError(
+        StatesErrors.NoChoiceMatched,
+        `No Choice Rule matched and no Default is specified in the Choice state '${state.name}'`,
+      );
     }
     const assign = await this.evalOptional(state.assign, b, frame, state);
     const output = state.output ? await evaluateTemplate(state.output, b, this.at(frame, state)) : frame.input;
@@ -325,12 +351,18 @@ export class Interpreter {
     const seq = ++h.seq;
     frame.seq = seq;
     const token = resource.pattern === 'callback' ? makeTaskToken(h.arn, frame.id, seq) : undefined;
-    const b = this.bindings(exec, frame, { input: frame.input, context: this.context(exec, frame, token ? { Task: { Token: token } } : undefined) });
+    const b = this.bindings(exec, frame, {
+      input: frame.input,
+      context: this.context(exec, frame, token ? { Task: { Token: token } } : undefined),
+    });
     const args = state.arguments ? await evaluateTemplate(state.arguments, b, this.at(frame, state)) : frame.input;
     const timeout = await this.evalNumber(state.timeoutSeconds, b, frame, state, 'TimeoutSeconds', 1);
     const heartbeat = await this.evalNumber(state.heartbeatSeconds, b, frame, state, 'HeartbeatSeconds', 1);
     if (timeout !== undefined && heartbeat !== undefined && heartbeat >= timeout) {
-      throw new SfnError(StatesErrors.QueryEvaluationError, `The HeartbeatSeconds (${heartbeat}) of the state '${state.name}' must be smaller than its TimeoutSeconds (${timeout})`);
+      throw new SfnError(
+        StatesErrors.QueryEvaluationError,
+        `The HeartbeatSeconds (${heartbeat}) of the state '${state.name}' must be smaller than its TimeoutSeconds (${timeout})`,
+      );
     }
     const now = this.engine.nowMs();
     frame.args = args;
@@ -340,16 +372,23 @@ export class Interpreter {
     frame.heartbeatAt = heartbeat !== undefined ? now + heartbeat * 1000 : undefined;
     frame.invoked = false;
     frame.child = undefined;
-    frame.phase = resource.pattern === 'callback' ? 'callback' : resource.pattern === 'sync' || resource.pattern === 'sync2' ? 'sync' : 'task';
+    frame.phase =
+      resource.pattern === 'callback' ? 'callback' : resource.pattern === 'sync' || resource.pattern === 'sync2' ? 'sync' : 'task';
     const { resourceType, resource: res } = resourceParts(state);
     if (resource.kind === 'lambda:function') {
       this.emit(exec, frame, 'LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
-        resource: res, input: args, inputDetails: { truncated: false }, ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
+        resource: res,
+        input: args,
+        inputDetails: { truncated: false },
+        ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
       });
       this.emit(exec, frame, 'LambdaFunctionStarted');
     } else {
       this.emit(exec, frame, 'TaskScheduled', 'taskScheduledEventDetails', {
-        resourceType, resource: res, region: this.engine.region, parameters: args,
+        resourceType,
+        resource: res,
+        region: this.engine.region,
+        parameters: args,
         ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
         ...(heartbeat !== undefined ? { heartbeatInSeconds: heartbeat } : {}),
       });
@@ -465,7 +504,11 @@ export class Interpreter {
       if (state.type !== 'Wait') states.result = o.value;
       const b = this.bindings(exec, frame, states);
       const assign = await this.evalOptional(state.assign, b, frame, state);
-      const output = state.output ? await evaluateTemplate(state.output, b, this.at(frame, state)) : state.type === 'Wait' ? frame.input : o.value;
+      const output = state.output
+        ? await evaluateTemplate(state.output, b, this.at(frame, state))
+        : state.type === 'Wait'
+          ? frame.input
+          : o.value;
       return this.exit(exec, frame, state, output, assign);
     } catch (err) {
       return this.handleError(exec, frame, state, asSfnError(err));
@@ -513,7 +556,14 @@ export class Interpreter {
     return this.frameFailed(exec, frame, error, cause);
   }
 
-  private exit(exec: Exec, frame: FrameRecord, state: CompiledState, output: unknown, assign: unknown, next?: string): void | Promise<void> {
+  private exit(
+    exec: Exec,
+    frame: FrameRecord,
+    state: CompiledState,
+    output: unknown,
+    assign: unknown,
+    next?: string,
+  ): void | Promise<void> {
     const assigned = this.applyAssign(exec, frame, assign);
     exec.header.rng = exec.rng.state;
     const details: Record<string, unknown> = { name: state.name, output, outputDetails: { truncated: false } };
@@ -574,7 +624,8 @@ export class Interpreter {
     frame.vars = null; // the branch's variables vanish at its end
     exec.scopes.delete(frame.id);
     exec.touch(frame);
-    if (parentState.type === 'Map') this.emit(exec, parent, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', { name: parentState.name, index: frame.index });
+    if (parentState.type === 'Map')
+      this.emit(exec, parent, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', { name: parentState.name, index: frame.index });
     parent.pending = parent.pending! - 1;
     if (parentState.type === 'Map') parent.running = parent.running! - 1;
     exec.touch(parent);
@@ -610,7 +661,13 @@ export class Interpreter {
     if (frame.parentId === null) return this.finish(exec, 'FAILED', { error, cause });
     const parent = exec.frames.get(frame.parentId)!;
     const parentState = this.stateOf(exec, parent);
-    if (parentState.type === 'Map') this.emit(exec, parent, 'MapIterationFailed', 'mapIterationFailedEventDetails', { name: parentState.name, index: frame.index, error, cause });
+    if (parentState.type === 'Map')
+      this.emit(exec, parent, 'MapIterationFailed', 'mapIterationFailedEventDetails', {
+        name: parentState.name,
+        index: frame.index,
+        error,
+        cause,
+      });
     this.childrenFailed(exec, parent, parentState, error, cause);
   }
 
@@ -631,7 +688,14 @@ export class Interpreter {
   // ------------------------------------------------------------------------------------------------
 
   private restartPoint(exec: Exec, frame: FrameRecord): RestartPoint {
-    const point: RestartPoint = { state: frame.state, input: frame.input, vars: frame.vars, graphId: frame.graphId, index: frame.index, enteredAt: frame.enteredAt };
+    const point: RestartPoint = {
+      state: frame.state,
+      input: frame.input,
+      vars: frame.vars,
+      graphId: frame.graphId,
+      index: frame.index,
+      enteredAt: frame.enteredAt,
+    };
     if (frame.enteredEventId !== undefined) point.enteredEventId = frame.enteredEventId;
     const branches = frame.redo ?? (frame.phase === 'children' ? this.branchesPoint(exec, frame) : undefined);
     if (branches) point.branches = branches;
@@ -678,7 +742,8 @@ export class Interpreter {
     }
     const open: FrameRecord[] = [];
     for (const p of point.open) {
-      if (state.type === 'Map') this.emit(exec, frame, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name: state.name, index: p.index });
+      if (state.type === 'Map')
+        this.emit(exec, frame, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name: state.name, index: p.index });
       const child = this.newFrame(exec, frame, p.graphId!, p.index!, p.input);
       child.state = p.state;
       child.vars = p.vars;
@@ -719,13 +784,21 @@ export class Interpreter {
     h.rng = exec.rng.state;
     if (status === 'SUCCEEDED') {
       h.output = stringifyJson(result.output ?? null);
-      this.emit(exec, null, 'ExecutionSucceeded', 'executionSucceededEventDetails', { output: result.output ?? null, outputDetails: { truncated: false } });
+      this.emit(exec, null, 'ExecutionSucceeded', 'executionSucceededEventDetails', {
+        output: result.output ?? null,
+        outputDetails: { truncated: false },
+      });
     } else {
       if (result.error) h.error = result.error;
       if (result.cause) h.cause = result.cause;
       const details = { ...(result.error ? { error: result.error } : {}), ...(result.cause ? { cause: result.cause } : {}) };
       const type = status === 'FAILED' ? 'ExecutionFailed' : status === 'ABORTED' ? 'ExecutionAborted' : 'ExecutionTimedOut';
-      const key = status === 'FAILED' ? 'executionFailedEventDetails' : status === 'ABORTED' ? 'executionAbortedEventDetails' : 'executionTimedOutEventDetails';
+      const key =
+        status === 'FAILED'
+          ? 'executionFailedEventDetails'
+          : status === 'ABORTED'
+            ? 'executionAbortedEventDetails'
+            : 'executionTimedOutEventDetails';
       this.emit(exec, null, type, key, details);
     }
     if (status !== 'SUCCEEDED') {
@@ -754,20 +827,47 @@ export class Interpreter {
     const lambdaFn = state.resource!.kind === 'lambda:function';
     if (frame.phase === 'task') {
       if (outcome.ok) {
-        if (lambdaFn) this.emit(exec, frame, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: outcome.value, outputDetails: { truncated: false } });
-        else this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType, resource, output: outcome.value, outputDetails: { truncated: false } });
-      } else if (lambdaFn) this.emit(exec, frame, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', { error: outcome.error, cause: outcome.cause });
-      else this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', { resourceType, resource, error: outcome.error, cause: outcome.cause });
+        if (lambdaFn)
+          this.emit(exec, frame, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', {
+            output: outcome.value,
+            outputDetails: { truncated: false },
+          });
+        else
+          this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', {
+            resourceType,
+            resource,
+            output: outcome.value,
+            outputDetails: { truncated: false },
+          });
+      } else if (lambdaFn)
+        this.emit(exec, frame, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', { error: outcome.error, cause: outcome.cause });
+      else
+        this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', {
+          resourceType,
+          resource,
+          error: outcome.error,
+          cause: outcome.cause,
+        });
       return this.recordOutcome(exec, frame, outcome);
     }
     if (frame.phase === 'callback' || frame.phase === 'sync') {
       if (!outcome.ok) {
-        this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', { resourceType, resource, error: outcome.error, cause: outcome.cause });
+        this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', {
+          resourceType,
+          resource,
+          error: outcome.error,
+          cause: outcome.cause,
+        });
         if (frame.phase === 'sync') frame.child = undefined;
         return this.recordOutcome(exec, frame, outcome);
       }
       frame.invoked = true;
-      this.emit(exec, frame, 'TaskSubmitted', 'taskSubmittedEventDetails', { resourceType, resource, output: outcome.value, outputDetails: { truncated: false } });
+      this.emit(exec, frame, 'TaskSubmitted', 'taskSubmittedEventDetails', {
+        resourceType,
+        resource,
+        output: outcome.value,
+        outputDetails: { truncated: false },
+      });
       if (frame.phase === 'sync') frame.child = (outcome.value as { ExecutionArn: string }).ExecutionArn;
       exec.touch(frame);
       this.engine.checkpoint(exec);
@@ -789,8 +889,20 @@ export class Interpreter {
     if (!this.live(exec, frame, seq) || frame.phase !== 'callback') return false;
     const state = this.stateOf(exec, frame);
     const { resourceType, resource } = resourceParts(state);
-    if (outcome.ok) this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType, resource, output: outcome.value, outputDetails: { truncated: false } });
-    else this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', { resourceType, resource, error: outcome.error, cause: outcome.cause });
+    if (outcome.ok)
+      this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', {
+        resourceType,
+        resource,
+        output: outcome.value,
+        outputDetails: { truncated: false },
+      });
+    else
+      this.emit(exec, frame, 'TaskFailed', 'taskFailedEventDetails', {
+        resourceType,
+        resource,
+        error: outcome.error,
+        cause: outcome.cause,
+      });
     await this.recordOutcome(exec, frame, outcome);
     return true;
   }
@@ -808,13 +920,24 @@ export class Interpreter {
   }
 
   /** The child execution of a `.sync` task ended. */
-  async childEnded(exec: Exec, frame: FrameRecord | undefined, seq: number, child: ExecutionHeader, describe: Record<string, unknown>): Promise<void> {
+  async childEnded(
+    exec: Exec,
+    frame: FrameRecord | undefined,
+    seq: number,
+    child: ExecutionHeader,
+    describe: Record<string, unknown>,
+  ): Promise<void> {
     // The child may end before its StartExecution call has been recorded (frame.child still unset).
     if (!this.live(exec, frame, seq) || frame.phase !== 'sync' || (frame.child !== undefined && frame.child !== child.arn)) return;
     const state = this.stateOf(exec, frame);
     const { resourceType, resource } = resourceParts(state);
     if (child.status === 'SUCCEEDED') {
-      this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType, resource, output: describe, outputDetails: { truncated: false } });
+      this.emit(exec, frame, 'TaskSucceeded', 'taskSucceededEventDetails', {
+        resourceType,
+        resource,
+        output: describe,
+        outputDetails: { truncated: false },
+      });
       return this.recordOutcome(exec, frame, { ok: true, value: describe });
     }
     const cause = JSON.stringify(describe);
@@ -842,7 +965,11 @@ export class Interpreter {
         const state = this.stateOf(exec, frame);
         let error: string;
         let cause: string;
-        if (frame.heartbeatAt !== undefined && now >= frame.heartbeatAt && (frame.timeoutAt === undefined || frame.heartbeatAt <= frame.timeoutAt)) {
+        if (
+          frame.heartbeatAt !== undefined &&
+          now >= frame.heartbeatAt &&
+          (frame.timeoutAt === undefined || frame.heartbeatAt <= frame.timeoutAt)
+        ) {
           error = StatesErrors.HeartbeatTimeout;
           cause = `The task '${state.name}' did not send a heartbeat within ${frame.heartbeatSeconds} seconds`;
         } else if (frame.timeoutAt !== undefined && now >= frame.timeoutAt) {
@@ -856,7 +983,8 @@ export class Interpreter {
         if (frame.phase === 'sync' && frame.child) this.engine.dropped(exec, frame);
         frame.seq = ++exec.header.seq; // late results and the old token are now stale
         const { resourceType, resource } = resourceParts(state);
-        if (state.resource!.kind === 'lambda:function') this.emit(exec, frame, 'LambdaFunctionTimedOut', 'lambdaFunctionTimedOutEventDetails', { error, cause });
+        if (state.resource!.kind === 'lambda:function')
+          this.emit(exec, frame, 'LambdaFunctionTimedOut', 'lambdaFunctionTimedOutEventDetails', { error, cause });
         else this.emit(exec, frame, 'TaskTimedOut', 'taskTimedOutEventDetails', { resourceType, resource, error, cause });
         return this.recordOutcome(exec, frame, { ok: false, error, cause });
       }
@@ -885,7 +1013,11 @@ export class Interpreter {
     };
     exec.frames.set(frame.id, frame);
     exec.touch(frame);
-    this.emit(exec, frame, 'ExecutionStarted', 'executionStartedEventDetails', { input: exec.ctxExecution.Input, inputDetails: { truncated: false }, roleArn: h.roleArn });
+    this.emit(exec, frame, 'ExecutionStarted', 'executionStartedEventDetails', {
+      input: exec.ctxExecution.Input,
+      inputDetails: { truncated: false },
+      roleArn: h.roleArn,
+    });
     return frame;
   }
 }

@@ -98,7 +98,9 @@ export function withDoubles(value: unknown): unknown {
       if (copy !== undefined) (copy as unknown[]).push(d);
     }
     // JSONata marks sequences with own properties; a copy keeps them.
-    if (copy !== undefined) for (const k of Object.keys(value)) if (!/^\d+$/.test(k)) (copy as unknown as Record<string, unknown>)[k] = (value as unknown as Record<string, unknown>)[k];
+    if (copy !== undefined)
+      for (const k of Object.keys(value))
+        if (!/^\d+$/.test(k)) (copy as unknown as Record<string, unknown>)[k] = (value as unknown as Record<string, unknown>)[k];
   } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
     const keys = Object.keys(value);
     for (let i = 0; i < keys.length; i++) {

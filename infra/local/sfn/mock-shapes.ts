@@ -50,7 +50,11 @@ const SHAPES: Record<string, Shape> = {
   'dynamodb:putItem': writeOutput,
   'dynamodb:updateItem': writeOutput,
   'dynamodb:deleteItem': writeOutput,
-  'states:startExecution': { t: 'struct', members: { ExecutionArn: str, StartDate: { t: 'timestamp' } }, required: ['ExecutionArn', 'StartDate'] },
+  'states:startExecution': {
+    t: 'struct',
+    members: { ExecutionArn: str, StartDate: { t: 'timestamp' } },
+    required: ['ExecutionArn', 'StartDate'],
+  },
 };
 
 export type FieldValidationMode = 'STRICT' | 'PRESENT' | 'NONE';

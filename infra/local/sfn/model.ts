@@ -88,7 +88,9 @@ export interface BranchesPoint {
 }
 
 /** The header of an execution that starts now: RUNNING, with its counters at their start. */
-export function newExecutionHeader(fields: Omit<ExecutionHeader, 'status' | 'nextEventId' | 'nextFrameId' | 'seq' | 'transitions'>): ExecutionHeader {
+export function newExecutionHeader(
+  fields: Omit<ExecutionHeader, 'status' | 'nextEventId' | 'nextFrameId' | 'seq' | 'transitions'>,
+): ExecutionHeader {
   return { ...fields, status: 'RUNNING', nextEventId: 1, nextFrameId: 0, seq: 0, transitions: 0 };
 }
 

@@ -22,12 +22,28 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SystemClock, type Clock, type VirtualClock } from '../../../shared/clock.js';
-import { executionArn as makeExecutionArn, parseExecutionArn, parseStateMachineArn, stateMachineArn as makeStateMachineArn, validName, type ArnContext } from './arn.js';
+import {
+  executionArn as makeExecutionArn,
+  parseExecutionArn,
+  parseStateMachineArn,
+  stateMachineArn as makeStateMachineArn,
+  validName,
+  type ArnContext,
+} from './arn.js';
 import { compileDefinition, type CompiledMachine, type CompiledState } from './definition.js';
 import { ApiError, DefinitionError, SfnError, StatesErrors } from './errors.js';
 import { invokeDynamoDb, invokeLambda, LambdaRegistry, type LambdaHandler } from './integrations.js';
 import { Exec, Interpreter, parseTaskToken, type Engine } from './interpreter.js';
-import { newExecutionHeader, type ExecutionHeader, type ExecutionStatus, type FrameRecord, type HistoryEvent, type Outcome, type ParentLink, type StateMachineRecord } from './model.js';
+import {
+  newExecutionHeader,
+  type ExecutionHeader,
+  type ExecutionStatus,
+  type FrameRecord,
+  type HistoryEvent,
+  type Outcome,
+  type ParentLink,
+  type StateMachineRecord,
+} from './model.js';
 import { parseJsonText, stringifyJson } from './json-text.js';
 import { MemoryStore, SqliteStore, type CheckpointStore } from './store.js';
 import { testState, type TestStateInput, type TestStateOutput } from './test-state.js';
@@ -103,8 +119,16 @@ export interface DescribeExecutionOutput extends ExecutionSummary {
 function checkTags(tags: readonly { key?: string; value?: string }[], into: Record<string, string>): Record<string, string> {
   const out = { ...into };
   for (const t of tags) {
-    if (typeof t.key !== 'string' || t.key.length < 1 || t.key.length > 128) throw new ApiError('ValidationException', `1 validation error detected: Value at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128`);
-    if (t.value !== undefined && (typeof t.value !== 'string' || t.value.length > 256)) throw new ApiError('ValidationException', `1 validation error detected: Value at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256`);
+    if (typeof t.key !== 'string' || t.key.length < 1 || t.key.length > 128)
+      throw new ApiError(
+        'ValidationException',
+        `1 validation error detected: Value at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128`,
+      );
+    if (t.value !== undefined && (typeof t.value !== 'string' || t.value.length > 256))
+      throw new ApiError(
+        'ValidationException',
+        `1 validation error detected: Value at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256`,
+      );
     out[t.key] = t.value ?? '';
   }
   if (Object.keys(out).length > MAX_TAGS) throw new ApiError('TooManyTags', `Too many tags: a resource can have at most ${MAX_TAGS} tags`);
@@ -185,7 +209,8 @@ function apiEvent(e: HistoryEvent): ApiHistoryEvent {
     if (k === 'timestamp' || k === 'type' || k === 'id' || k === 'previousEventId') continue;
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const details: Record<string, unknown> = {};
-      for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) details[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson(dv ?? null) : dv;
+      for (const [dk, dv] of Object.entries(v as Record<string, unknown>))
+        details[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson(dv ?? null) : dv;
       out[k] = details;
     } else out[k] = v;
   }
@@ -237,7 +262,14 @@ export class Runtime implements Engine {
     this.#arnCtx = { region: this.region, accountId: this.accountId };
     const store = options.store ?? 'memory';
     this.store =
-      store === 'memory' ? new MemoryStore() : 'dataDir' in store ? new SqliteStore(store.dataDir, { commitEveryWrite: store.commitEveryWrite ?? false, ...(store.synchronous ? { synchronous: store.synchronous } : {}) }) : store;
+      store === 'memory'
+        ? new MemoryStore()
+        : 'dataDir' in store
+          ? new SqliteStore(store.dataDir, {
+              commitEveryWrite: store.commitEveryWrite ?? false,
+              ...(store.synchronous ? { synchronous: store.synchronous } : {}),
+            })
+          : store;
     this.lambdas = options.lambdas instanceof LambdaRegistry ? options.lambdas : new LambdaRegistry(this.#arnCtx, options.lambdas);
     this.dynamodb = options.dynamodb;
     this.deterministic = options.deterministic ?? this.clock.virtual;
@@ -325,7 +357,9 @@ export class Runtime implements Engine {
         );
         break;
       case 'states:startExecution':
-        work = Promise.resolve().then(() => this.#startChild(exec, frame, resource.pattern === 'sync' || resource.pattern === 'sync2', args));
+        work = Promise.resolve().then(() =>
+          this.#startChild(exec, frame, resource.pattern === 'sync' || resource.pattern === 'sync2', args),
+        );
         break;
       default:
         work = Promise.resolve().then(() => invokeDynamoDb(this.dynamodb, resource.kind, args));
@@ -352,7 +386,15 @@ export class Runtime implements Engine {
   dropped(exec: Exec, frame: FrameRecord): void {
     if (frame.phase === 'sync' && frame.child) {
       const child = this.#executions.get(frame.child)?.exec;
-      if (child?.running) this.#enqueue({ exec: child, run: () => this.#interp.finish(child, 'ABORTED', { error: 'States.Aborted', cause: `The parent execution ${exec.header.arn} stopped waiting for it` }) });
+      if (child?.running)
+        this.#enqueue({
+          exec: child,
+          run: () =>
+            this.#interp.finish(child, 'ABORTED', {
+              error: 'States.Aborted',
+              cause: `The parent execution ${exec.header.arn} stopped waiting for it`,
+            }),
+        });
     }
   }
 
@@ -467,7 +509,14 @@ export class Runtime implements Engine {
       const exec = entry?.exec;
       if (!exec?.running) continue;
       if (top.frameId === -1) {
-        this.#jobs.push({ exec, run: () => this.#interp.finish(exec, 'TIMED_OUT', { error: StatesErrors.Timeout, cause: 'The execution ran longer than its TimeoutSeconds' }) });
+        this.#jobs.push({
+          exec,
+          run: () =>
+            this.#interp.finish(exec, 'TIMED_OUT', {
+              error: StatesErrors.Timeout,
+              cause: 'The execution ran longer than its TimeoutSeconds',
+            }),
+        });
         fired = true;
         continue;
       }
@@ -609,9 +658,17 @@ export class Runtime implements Engine {
     for (const header of headers) {
       const exec = this.#executions.get(header.arn)?.exec;
       if (!exec) continue;
-      if (header.timeoutAt !== undefined) this.#timers.push({ due: header.timeoutAt, ordinal: header.ordinal, seq: 0, executionArn: header.arn, frameId: -1 });
+      if (header.timeoutAt !== undefined)
+        this.#timers.push({ due: header.timeoutAt, ordinal: header.ordinal, seq: 0, executionArn: header.arn, frameId: -1 });
       for (const frame of [...exec.frames.values()].sort((a, b) => a.id - b.id)) {
-        if (frame.timer) this.#timers.push({ due: frame.timer.due, ordinal: header.ordinal, seq: frame.timer.seq, executionArn: header.arn, frameId: frame.id });
+        if (frame.timer)
+          this.#timers.push({
+            due: frame.timer.due,
+            ordinal: header.ordinal,
+            seq: frame.timer.seq,
+            executionArn: header.arn,
+            frameId: frame.id,
+          });
         switch (frame.phase) {
           case 'enter':
           case 'attempt':
@@ -663,21 +720,39 @@ export class Runtime implements Engine {
   }
 
   /** CreateStateMachine. A definition the runtime cannot run is refused (InvalidDefinition) with the state and field. */
-  createStateMachine(input: { name: string; definition: string | object; roleArn?: string; type?: string; tags?: readonly { key?: string; value?: string }[] }): { stateMachineArn: string; creationDate: Date } {
-    if (typeof input.name !== 'string' || !validName(input.name)) throw new ApiError('InvalidName', `Invalid Name: '${String(input.name)}'`);
-    if (input.type !== undefined && input.type !== 'STANDARD') throw new ApiError('ValidationException', `The local runtime runs STANDARD state machines only, not ${input.type}`);
+  createStateMachine(input: {
+    name: string;
+    definition: string | object;
+    roleArn?: string;
+    type?: string;
+    tags?: readonly { key?: string; value?: string }[];
+  }): { stateMachineArn: string; creationDate: Date } {
+    if (typeof input.name !== 'string' || !validName(input.name))
+      throw new ApiError('InvalidName', `Invalid Name: '${String(input.name)}'`);
+    if (input.type !== undefined && input.type !== 'STANDARD')
+      throw new ApiError('ValidationException', `The local runtime runs STANDARD state machines only, not ${input.type}`);
     const text = typeof input.definition === 'string' ? input.definition : JSON.stringify(input.definition);
     const compiled = this.#compileOrThrow(text);
     const arn = this.stateMachineArn(input.name);
     const roleArn = input.roleArn ?? this.#defaultRoleArn;
     const existing = this.#machines.get(arn);
     if (existing) {
-      if (existing.record.definition === text && existing.record.roleArn === roleArn) return { stateMachineArn: arn, creationDate: new Date(existing.record.creationDate) };
+      if (existing.record.definition === text && existing.record.roleArn === roleArn)
+        return { stateMachineArn: arn, creationDate: new Date(existing.record.creationDate) };
       throw new ApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
     }
     const id = definitionId(text);
     const tags = input.tags ? checkTags(input.tags, {}) : undefined;
-    const record: StateMachineRecord = { arn, name: input.name, definition: text, roleArn, type: 'STANDARD', creationDate: this.nowMs(), revision: 1, ...(tags ? { tags } : {}) };
+    const record: StateMachineRecord = {
+      arn,
+      name: input.name,
+      definition: text,
+      roleArn,
+      type: 'STANDARD',
+      creationDate: this.nowMs(),
+      revision: 1,
+      ...(tags ? { tags } : {}),
+    };
     this.store.putDefinition(id, text);
     this.store.putStateMachine(record);
     this.store.flush();
@@ -686,7 +761,10 @@ export class Runtime implements Engine {
   }
 
   /** UpdateStateMachine: new executions run the new definition; running ones keep theirs. */
-  updateStateMachine(input: { stateMachineArn: string; definition?: string | object; roleArn?: string }): { updateDate: Date; revisionId: string } {
+  updateStateMachine(input: { stateMachineArn: string; definition?: string | object; roleArn?: string }): {
+    updateDate: Date;
+    revisionId: string;
+  } {
     const entry = this.#machine(input.stateMachineArn);
     const record = { ...entry.record };
     let compiled = entry.compiled;
@@ -712,7 +790,8 @@ export class Runtime implements Engine {
   /** Creates the state machine, or updates its definition when it exists (used by template loading). */
   putStateMachine(input: { name: string; definition: string | object; roleArn?: string }): { stateMachineArn: string } {
     const arn = this.stateMachineArn(input.name);
-    if (this.#machines.has(arn)) this.updateStateMachine({ stateMachineArn: arn, definition: input.definition, ...(input.roleArn ? { roleArn: input.roleArn } : {}) });
+    if (this.#machines.has(arn))
+      this.updateStateMachine({ stateMachineArn: arn, definition: input.definition, ...(input.roleArn ? { roleArn: input.roleArn } : {}) });
     else this.createStateMachine(input);
     return { stateMachineArn: arn };
   }
@@ -770,7 +849,10 @@ export class Runtime implements Engine {
     return this.#start(input, undefined);
   }
 
-  #start(input: { stateMachineArn: string; name?: string; input?: string }, parent: ParentLink | undefined): { executionArn: string; startDate: Date } {
+  #start(
+    input: { stateMachineArn: string; name?: string; input?: string },
+    parent: ParentLink | undefined,
+  ): { executionArn: string; startDate: Date } {
     const machine = this.#machine(input.stateMachineArn);
     const name = input.name ?? (this.deterministic ? hashUuid(`${machine.record.arn}:${this.#ordinal}`) : randomUUID());
     if (!validName(name)) throw new ApiError('InvalidName', `Invalid Name: '${name}'`);
@@ -830,9 +912,11 @@ export class Runtime implements Engine {
 
   /** The states:startExecution integration: starts the child (idempotently) and links it to the task. */
   #startChild(parentExec: Exec, frame: FrameRecord, waits: boolean, args: unknown): { ExecutionArn: string; StartDate: string } {
-    if (!args || typeof args !== 'object' || Array.isArray(args)) throw new SfnError('States.Runtime', 'The states:startExecution Arguments must be an object with StateMachineArn');
+    if (!args || typeof args !== 'object' || Array.isArray(args))
+      throw new SfnError('States.Runtime', 'The states:startExecution Arguments must be an object with StateMachineArn');
     const a = args as { StateMachineArn?: unknown; Input?: unknown; Name?: unknown };
-    if (typeof a.StateMachineArn !== 'string') throw new SfnError('States.Runtime', 'The states:startExecution Arguments need a StateMachineArn string');
+    if (typeof a.StateMachineArn !== 'string')
+      throw new SfnError('States.Runtime', 'The states:startExecution Arguments need a StateMachineArn string');
     const input = a.Input === undefined ? '{}' : typeof a.Input === 'string' ? a.Input : JSON.stringify(a.Input);
     // Without a Name, the name is derived from the attempt, so invoking it again after a crash starts nothing new.
     const name = typeof a.Name === 'string' ? a.Name : hashUuid(`${parentExec.header.arn}/${frame.id}/${frame.seq}`);
@@ -853,7 +937,10 @@ export class Runtime implements Engine {
     if (!link?.waits) return;
     const parent = this.#executions.get(link.executionArn)?.exec;
     if (!parent?.running) return;
-    const describe = this.#describeForSync(child, parent.machine.states.get(parent.frames.get(link.frameId)?.state ?? '')?.resource?.pattern === 'sync');
+    const describe = this.#describeForSync(
+      child,
+      parent.machine.states.get(parent.frames.get(link.frameId)?.state ?? '')?.resource?.pattern === 'sync',
+    );
     this.#enqueue({ exec: parent, run: () => this.#interp.childEnded(parent, parent.frames.get(link.frameId), link.seq, child, describe) });
   }
 
@@ -912,7 +999,10 @@ export class Runtime implements Engine {
   }
 
   /** ListExecutions, most recent first. */
-  listExecutions(input: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string }): { executions: ExecutionSummary[]; nextToken?: string } {
+  listExecutions(input: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string }): {
+    executions: ExecutionSummary[];
+    nextToken?: string;
+  } {
     this.#machine(input.stateMachineArn);
     this.store.flush();
     const all = (this.#byMachine.get(input.stateMachineArn) ?? []).filter((h) => !input.statusFilter || h.status === input.statusFilter);
@@ -933,7 +1023,10 @@ export class Runtime implements Engine {
     return { executions, ...(offset + max < all.length ? { nextToken: pageToken(offset + max) } : {}) };
   }
 
-  getExecutionHistory(input: { executionArn: string; maxResults?: number; nextToken?: string; reverseOrder?: boolean }): { events: ApiHistoryEvent[]; nextToken?: string } {
+  getExecutionHistory(input: { executionArn: string; maxResults?: number; nextToken?: string; reverseOrder?: boolean }): {
+    events: ApiHistoryEvent[];
+    nextToken?: string;
+  } {
     const entry = this.#execution(input.executionArn);
     this.store.flush();
     let events = this.store.history(entry.header.arn);
@@ -953,7 +1046,12 @@ export class Runtime implements Engine {
     const entry = this.#execution(input.executionArn);
     const exec = entry.exec;
     if (exec?.running) {
-      await this.#runJob(exec, () => this.#interp.finish(exec, 'ABORTED', { ...(input.error ? { error: input.error } : {}), ...(input.cause ? { cause: input.cause } : {}) }));
+      await this.#runJob(exec, () =>
+        this.#interp.finish(exec, 'ABORTED', {
+          ...(input.error ? { error: input.error } : {}),
+          ...(input.cause ? { cause: input.cause } : {}),
+        }),
+      );
     }
     return { stopDate: new Date(entry.header.stopDate ?? this.nowMs()) };
   }
@@ -1002,7 +1100,8 @@ export class Runtime implements Engine {
 
   async sendTaskSuccess(input: { taskToken: string; output: string }): Promise<Record<string, never>> {
     const { exec, seq, frameId } = this.#taskOf(input.taskToken);
-    if (typeof input.output !== 'string' || Buffer.byteLength(input.output) > MAX_PAYLOAD) throw new ApiError('InvalidOutput', 'The output must be JSON text of at most 256 KiB');
+    if (typeof input.output !== 'string' || Buffer.byteLength(input.output) > MAX_PAYLOAD)
+      throw new ApiError('InvalidOutput', 'The output must be JSON text of at most 256 KiB');
     let value: unknown;
     try {
       value = parseJsonText(input.output);
@@ -1017,8 +1116,11 @@ export class Runtime implements Engine {
   async sendTaskFailure(input: { taskToken: string; error?: string; cause?: string }): Promise<Record<string, never>> {
     const { exec, seq, frameId } = this.#taskOf(input.taskToken);
     if (input.error !== undefined && input.error.length > 256) throw new ApiError('ValidationException', 'error: at most 256 characters');
-    if (input.cause !== undefined && input.cause.length > 32768) throw new ApiError('ValidationException', 'cause: at most 32768 characters');
-    const accepted = await this.#runJob(exec, () => this.#interp.callback(exec, exec.frames.get(frameId), seq, { ok: false, error: input.error ?? '', cause: input.cause ?? '' }));
+    if (input.cause !== undefined && input.cause.length > 32768)
+      throw new ApiError('ValidationException', 'cause: at most 32768 characters');
+    const accepted = await this.#runJob(exec, () =>
+      this.#interp.callback(exec, exec.frames.get(frameId), seq, { ok: false, error: input.error ?? '', cause: input.cause ?? '' }),
+    );
     if (!accepted) throw new ApiError('TaskTimedOut', 'Task Timed Out: the task of this token is no longer waiting');
     return {};
   }
@@ -1070,7 +1172,14 @@ export class Runtime implements Engine {
   }
 
   /** DescribeStateMachineForExecution: the definition the execution runs (not the machine's latest). */
-  describeStateMachineForExecution(input: { executionArn: string }): { stateMachineArn: string; name: string; definition: string; roleArn: string; updateDate: Date; revisionId?: string } {
+  describeStateMachineForExecution(input: { executionArn: string }): {
+    stateMachineArn: string;
+    name: string;
+    definition: string;
+    roleArn: string;
+    updateDate: Date;
+    revisionId?: string;
+  } {
     const h = this.#execution(input.executionArn).header;
     const definition = this.store.getDefinition(h.definitionId);
     if (definition === undefined) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${h.arn}'`);
@@ -1120,11 +1229,16 @@ export class Runtime implements Engine {
   }
 
   #redriveStatus(h: ExecutionHeader): { redriveStatus: 'REDRIVABLE' | 'NOT_REDRIVABLE'; redriveStatusReason?: string } {
-    if (h.status === 'RUNNING') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is RUNNING and cannot be redriven' };
-    if (h.status === 'SUCCEEDED') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' };
+    if (h.status === 'RUNNING')
+      return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is RUNNING and cannot be redriven' };
+    if (h.status === 'SUCCEEDED')
+      return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' };
     if (!h.restart) return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution has no state to restart from' };
     if (h.stopDate !== undefined && this.nowMs() - h.stopDate > REDRIVE_WINDOW_MS) {
-      return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution stopped more than 14 days ago and can no longer be redriven' };
+      return {
+        redriveStatus: 'NOT_REDRIVABLE',
+        redriveStatusReason: 'Execution stopped more than 14 days ago and can no longer be redriven',
+      };
     }
     return { redriveStatus: 'REDRIVABLE' };
   }
@@ -1139,7 +1253,8 @@ export class Runtime implements Engine {
     const entry = this.#execution(input.executionArn);
     const h = entry.header;
     const status = this.#redriveStatus(h);
-    if (status.redriveStatus !== 'REDRIVABLE' || !h.restart) throw new ApiError('ExecutionNotRedrivable', `Execution ${h.arn} is not redrivable: ${status.redriveStatusReason}`);
+    if (status.redriveStatus !== 'REDRIVABLE' || !h.restart)
+      throw new ApiError('ExecutionNotRedrivable', `Execution ${h.arn} is not redrivable: ${status.redriveStatusReason}`);
     const text = this.store.getDefinition(h.definitionId);
     if (text === undefined) throw new ApiError('ExecutionNotRedrivable', `Execution ${h.arn} is not redrivable: its definition is gone`);
     const compiled = this.#compile(text, h.definitionId);
@@ -1158,8 +1273,19 @@ export class Runtime implements Engine {
     const exec = new Exec(h, compiled, () => this.nowMs());
     entry.exec = exec;
     const frame: FrameRecord = {
-      id: h.nextFrameId++, parentId: null, graphId: compiled.states.get(restart.state)?.graphId ?? '', index: 0, vars: restart.vars,
-      state: restart.state, input: restart.input, enteredAt: now, phase: 'enter', retryCounts: null, retryTotal: 0, seq: 0, lastEventId: h.nextEventId - 1,
+      id: h.nextFrameId++,
+      parentId: null,
+      graphId: compiled.states.get(restart.state)?.graphId ?? '',
+      index: 0,
+      vars: restart.vars,
+      state: restart.state,
+      input: restart.input,
+      enteredAt: now,
+      phase: 'enter',
+      retryCounts: null,
+      retryTotal: 0,
+      seq: 0,
+      lastEventId: h.nextEventId - 1,
     };
     if (restart.branches) {
       // A Parallel/Map that stopped while running branches goes on with them (the interpreter restores them).

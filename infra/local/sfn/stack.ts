@@ -39,7 +39,9 @@ async function importHandler(fn: LocalFunction, root: string, env: FunctionEnvir
   if (typeof entry !== 'string') return undefined;
   const exportName = fn.handler?.includes('.') ? fn.handler.slice(fn.handler.lastIndexOf('.') + 1) : 'handler';
   const file = path.resolve(root, entry);
-  const mod = env ? await importInFunctionEnvironment(file, fn.logicalId, env) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
+  const mod = env
+    ? await importInFunctionEnvironment(file, fn.logicalId, env)
+    : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   const handler = mod[exportName] ?? mod.handler ?? mod.default;
   if (typeof handler !== 'function') throw new Error(`Function '${fn.logicalId}': ${entry} exports no function '${exportName}'`);
   return handler as LambdaHandler;
@@ -73,7 +75,11 @@ export async function deployTemplate(runtime: Runtime, stack: LocalStack, option
     result.functions[fn.name] = fn.arn;
   }
   for (const sm of stack.stateMachines) {
-    const { stateMachineArn } = runtime.putStateMachine({ name: sm.name, definition: sm.definitionString, ...(sm.roleArn ? { roleArn: sm.roleArn } : {}) });
+    const { stateMachineArn } = runtime.putStateMachine({
+      name: sm.name,
+      definition: sm.definitionString,
+      ...(sm.roleArn ? { roleArn: sm.roleArn } : {}),
+    });
     result.stateMachines[sm.name] = stateMachineArn;
   }
   return result;

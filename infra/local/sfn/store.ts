@@ -121,9 +121,12 @@ export function storedRuntimeState(dataDir: string, fileName = 'stepfunctions.sq
   const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
   const db = new sqlite.DatabaseSync(file);
   try {
-    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name),
+    );
     if (!tables.has('history') || !tables.has('executions') || !tables.has('frames')) return null;
-    const row = db.prepare("SELECT max(json_extract(doc, '$.timestamp')) AS latest FROM history").get() as { latest: number | null } | undefined;
+    const row = db.prepare("SELECT max(json_extract(doc, '$.timestamp')) AS latest FROM history").get() as
+      { latest: number | null } | undefined;
     const running = db.prepare("SELECT count(*) AS n FROM executions WHERE status = 'RUNNING'").get() as { n: number };
     const timers = db
       .prepare(

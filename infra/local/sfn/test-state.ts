@@ -105,7 +105,11 @@ function targets(state: Record<string, unknown>): string[] {
  */
 function wrapperFor(input: TestStateInput): { text: string; name: string; original: Record<string, unknown> } {
   const parsed = parseJson(input.definition, 'State Machine Definition', 'InvalidDefinition');
-  if (!isObject(parsed)) throw new ApiError('InvalidDefinition', "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Definition must be a valid JSON object'");
+  if (!isObject(parsed))
+    throw new ApiError(
+      'InvalidDefinition',
+      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Definition must be a valid JSON object'",
+    );
   let name: string;
   let state: Record<string, unknown>;
   let queryLanguage: unknown;
@@ -116,7 +120,8 @@ function wrapperFor(input: TestStateInput): { text: string; name: string; origin
     state = { ...found };
     queryLanguage = parsed.QueryLanguage;
   } else {
-    if (input.stateName !== undefined) throw new ApiError('ValidationException', 'stateName is only allowed with a state machine definition');
+    if (input.stateName !== undefined)
+      throw new ApiError('ValidationException', 'stateName is only allowed with a state machine definition');
     name = 'TestState';
     state = { ...parsed };
   }
@@ -124,13 +129,19 @@ function wrapperFor(input: TestStateInput): { text: string; name: string; origin
   const mocked = input.mock !== undefined;
   // The service's words (measured on AWS; LocalStack's test_state_mock_validation.snapshot.json).
   if (!mocked && (state.Type === 'Parallel' || state.Type === 'Map')) {
-    throw new ApiError('InvalidDefinition', 'TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]');
+    throw new ApiError(
+      'InvalidDefinition',
+      'TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]',
+    );
   }
-  if (!mocked && isIntegrationPattern(state)) throw new ApiError('ValidationException', `TestState needs a mock to test the resource ${String(state.Resource)}`);
-  if (mocked && state.Type !== 'Task' && state.Type !== 'Parallel' && state.Type !== 'Map') throw new ApiError('ValidationException', `State type '${String(state.Type)}' is not supported when a mock is specified`);
+  if (!mocked && isIntegrationPattern(state))
+    throw new ApiError('ValidationException', `TestState needs a mock to test the resource ${String(state.Resource)}`);
+  if (mocked && state.Type !== 'Task' && state.Type !== 'Parallel' && state.Type !== 'Map')
+    throw new ApiError('ValidationException', `State type '${String(state.Type)}' is not supported when a mock is specified`);
   if (state.Type === 'Parallel' || state.Type === 'Map') {
     const task: Record<string, unknown> = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke' };
-    for (const key of ['Comment', 'QueryLanguage', 'Next', 'End', 'Output', 'Assign', 'Retry', 'Catch']) if (state[key] !== undefined) task[key] = state[key];
+    for (const key of ['Comment', 'QueryLanguage', 'Next', 'End', 'Output', 'Assign', 'Retry', 'Catch'])
+      if (state[key] !== undefined) task[key] = state[key];
     if (state.Type === 'Parallel' && state.Arguments !== undefined) task.Arguments = state.Arguments;
     state = task;
   } else if (typeof state.Resource === 'string' && /\.sync(:2)?$/.test(state.Resource)) {
@@ -160,7 +171,15 @@ function innerStateNames(state: Record<string, unknown>, out = new Set<string>()
 }
 
 const CONTEXT_FIELDS: Record<string, Record<string, 'string' | 'integer' | 'any'>> = {
-  Execution: { Id: 'string', Input: 'any', Name: 'string', RoleArn: 'string', StartTime: 'string', RedriveCount: 'integer', RedriveTime: 'string' },
+  Execution: {
+    Id: 'string',
+    Input: 'any',
+    Name: 'string',
+    RoleArn: 'string',
+    StartTime: 'string',
+    RedriveCount: 'integer',
+    RedriveTime: 'string',
+  },
   State: { EnteredTime: 'string', Name: 'string', RetryCount: 'integer' },
   StateMachine: { Id: 'string', Name: 'string' },
   Task: { Token: 'string' },
@@ -180,7 +199,9 @@ function contextObject(text: string, state: Record<string, unknown>): Record<str
     const fields = CONTEXT_FIELDS[key];
     if (!fields) throw invalid(`Field '${key}' is not allowed`);
     if (key === 'Task' && !(state.Type === 'Task' && isIntegrationPattern(state))) {
-      throw invalid("Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern");
+      throw invalid(
+        "Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern",
+      );
     }
     if (!isObject(value)) throw invalid(`${key} must be an object`);
     for (const [field, v] of Object.entries(value)) {
@@ -197,7 +218,10 @@ function nonNegative(config: TestStateConfiguration, field: 'retrierRetryCount' 
   const v = config[field];
   if (v === undefined) return undefined;
   if (!Number.isInteger(v) || v < 0) {
-    throw new ApiError('ValidationException', `1 validation error detected: Value '${String(v)}' at 'stateConfiguration.${field}' failed to satisfy constraint: Member must have value greater than or equal to 0`);
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(v)}' at 'stateConfiguration.${field}' failed to satisfy constraint: Member must have value greater than or equal to 0`,
+    );
   }
   return v;
 }
@@ -212,38 +236,62 @@ function checkStateConfiguration(config: TestStateConfiguration, state: Record<s
   const failures = nonNegative(config, 'mapIterationFailureCount');
   if (failures !== undefined) {
     // The service's words (measured on AWS; LocalStack's test_state_mock_validation.snapshot.json).
-    if (!mock) throw new ApiError('ValidationException', 'TestState does not support MapIterationFailureCount when a mock is not specified.');
-    if (state.Type !== 'Map') throw new ApiError('ValidationException', `TestState supports MapIterationFailureCount only for a Map state, not ${String(state.Type)}`);
+    if (!mock)
+      throw new ApiError('ValidationException', 'TestState does not support MapIterationFailureCount when a mock is not specified.');
+    if (state.Type !== 'Map')
+      throw new ApiError(
+        'ValidationException',
+        `TestState supports MapIterationFailureCount only for a Map state, not ${String(state.Type)}`,
+      );
     if (mock.ok && Array.isArray(mock.value) && failures > mock.value.length) {
       throw new ApiError('ValidationException', 'Map iteration failure count must be less than or equal to the number of Map iterations');
     }
   }
   if (config.errorCausedByState !== undefined) {
-    if (state.Type !== 'Map' && state.Type !== 'Parallel') throw new ApiError('ValidationException', `TestState supports ErrorCausedByState only for a Map or Parallel state, not ${String(state.Type)}`);
+    if (state.Type !== 'Map' && state.Type !== 'Parallel')
+      throw new ApiError(
+        'ValidationException',
+        `TestState supports ErrorCausedByState only for a Map or Parallel state, not ${String(state.Type)}`,
+      );
     if (!mock || mock.ok) throw new ApiError('ValidationException', 'TestState supports ErrorCausedByState only with a mocked errorOutput');
     if (!innerStateNames(state).has(config.errorCausedByState)) {
-      throw new ApiError('ValidationException', `ErrorCausedByState '${config.errorCausedByState}' is not a state of the ${String(state.Type)} state`);
+      throw new ApiError(
+        'ValidationException',
+        `ErrorCausedByState '${config.errorCausedByState}' is not a state of the ${String(state.Type)} state`,
+      );
     }
   }
   if (config.mapItemReaderData !== undefined) {
-    throw new ApiError('ValidationException', 'MapItemReaderData needs a Map state with an ItemReader (a distributed Map), which this runtime does not run');
+    throw new ApiError(
+      'ValidationException',
+      'MapItemReaderData needs a Map state with an ItemReader (a distributed Map), which this runtime does not run',
+    );
   }
 }
 
 function fieldValidationMode(mock: TestStateInput['mock']): FieldValidationMode {
   const mode = mock?.fieldValidationMode ?? 'STRICT';
   if (mode !== 'STRICT' && mode !== 'PRESENT' && mode !== 'NONE') {
-    throw new ApiError('ValidationException', `1 validation error detected: Value '${mode}' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]`);
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${mode}' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]`,
+    );
   }
   return mode;
 }
 
 /** A mocked result against the shape the state's work returns: Map/Parallel arrays, the task's API response. */
-function checkMockResult(mock: Outcome | undefined, input: TestStateInput, original: Record<string, unknown>, resourceKind: string | undefined): void {
+function checkMockResult(
+  mock: Outcome | undefined,
+  input: TestStateInput,
+  original: Record<string, unknown>,
+  resourceKind: string | undefined,
+): void {
   const mode = fieldValidationMode(input.mock);
   if (!mock?.ok) return;
   // The service's words (measured on AWS; LocalStack's test_state_mock_validation.snapshot.json).
-  if ((original.Type === 'Map' || original.Type === 'Parallel') && !Array.isArray(mock.value)) throw new ApiError('ValidationException', 'Mocked result must be an array.');
+  if ((original.Type === 'Map' || original.Type === 'Parallel') && !Array.isArray(mock.value))
+    throw new ApiError('ValidationException', 'Mocked result must be an array.');
   if (original.Type === 'Parallel' && Array.isArray(original.Branches) && (mock.value as unknown[]).length !== original.Branches.length) {
     throw new ApiError('ValidationException', 'Mocked result must contain the same number of items as number of Parallel branches.');
   }
@@ -321,7 +369,14 @@ class OneStateEngine implements Engine {
         try {
           const value =
             resource.kind === 'lambda:invoke' || resource.kind === 'lambda:function'
-              ? await invokeLambda({ registry: this.runtime.lambdas, kind: resource.kind, args, ...(resource.functionArn ? { functionArn: resource.functionArn } : {}), attemptKey: `test-state/${exec.header.arn}/${seq}`, nowMs: () => this.runtime.nowMs() })
+              ? await invokeLambda({
+                  registry: this.runtime.lambdas,
+                  kind: resource.kind,
+                  args,
+                  ...(resource.functionArn ? { functionArn: resource.functionArn } : {}),
+                  attemptKey: `test-state/${exec.header.arn}/${seq}`,
+                  nowMs: () => this.runtime.nowMs(),
+                })
               : resource.kind === 'states:startExecution'
                 ? startExecution(this.runtime, args)
                 : await invokeDynamoDb(this.runtime.dynamodb, resource.kind, args);
@@ -339,7 +394,8 @@ class OneStateEngine implements Engine {
 
 function startExecution(runtime: Runtime, args: unknown): { ExecutionArn: string; StartDate: string } {
   const a = (isObject(args) ? args : {}) as { StateMachineArn?: unknown; Input?: unknown; Name?: unknown };
-  if (typeof a.StateMachineArn !== 'string') throw new SfnError(StatesErrors.Runtime, 'The states:startExecution Arguments need a StateMachineArn string');
+  if (typeof a.StateMachineArn !== 'string')
+    throw new SfnError(StatesErrors.Runtime, 'The states:startExecution Arguments need a StateMachineArn string');
   try {
     const started = runtime.startExecution({
       stateMachineArn: a.StateMachineArn,
@@ -357,22 +413,30 @@ function mockOutcome(mock: TestStateInput['mock']): Outcome | undefined {
   if (!mock) return undefined;
   const hasResult = mock.result !== undefined;
   const hasError = mock.errorOutput !== undefined;
-  if (hasResult && hasError) throw new ApiError('ValidationException', 'A test mock should have only one of the following fields: [result, errorOutput].');
-  if (!hasResult && !hasError) throw new ApiError('ValidationException', 'A test mock needs one of the following fields: [result, errorOutput].');
+  if (hasResult && hasError)
+    throw new ApiError('ValidationException', 'A test mock should have only one of the following fields: [result, errorOutput].');
+  if (!hasResult && !hasError)
+    throw new ApiError('ValidationException', 'A test mock needs one of the following fields: [result, errorOutput].');
   if (hasResult) return { ok: true, value: parseJson(mock.result!, 'mock result', 'ValidationException') };
   return { ok: false, error: mock.errorOutput!.error ?? '', cause: mock.errorOutput!.cause ?? '' };
 }
 
 export async function testState(runtime: Runtime, input: TestStateInput): Promise<TestStateOutput> {
   const level = input.inspectionLevel ?? 'INFO';
-  if (!['INFO', 'DEBUG', 'TRACE'].includes(level)) throw new ApiError('ValidationException', `1 validation error detected: Value '${level}' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]`);
+  if (!['INFO', 'DEBUG', 'TRACE'].includes(level))
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${level}' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]`,
+    );
   const stateInput = parseJson(input.input ?? '{}', 'input', 'InvalidExecutionInput');
   const variables = input.variables === undefined ? undefined : parseJson(input.variables, 'variables', 'ValidationException');
-  if (variables !== undefined && !isObject(variables)) throw new ApiError('ValidationException', 'variables must be a JSON object of variable names and values');
+  if (variables !== undefined && !isObject(variables))
+    throw new ApiError('ValidationException', 'variables must be a JSON object of variable names and values');
   const mock = mockOutcome(input.mock);
   const { text, name, original } = wrapperFor(input);
   if (input.stateConfiguration) checkStateConfiguration(input.stateConfiguration, original, mock);
-  if (input.context !== undefined && !mock) throw new ApiError('ValidationException', 'TestState does not support Context when a mock is not specified.');
+  if (input.context !== undefined && !mock)
+    throw new ApiError('ValidationException', 'TestState does not support Context when a mock is not specified.');
   const context = input.context === undefined ? undefined : contextObject(input.context, original);
   let compiled;
   try {
@@ -434,7 +498,8 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
   const events = exec.events;
   const scheduled = events.find((e) => e.type === 'TaskScheduled' || e.type === 'LambdaFunctionScheduled');
   const succeeded = events.find((e) => e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded');
-  const details = (e: typeof scheduled, key: string): unknown => (e ? (Object.values(e).find((v) => isObject(v) && key in v) as Record<string, unknown> | undefined)?.[key] : undefined);
+  const details = (e: typeof scheduled, key: string): unknown =>
+    e ? (Object.values(e).find((v) => isObject(v) && key in v) as Record<string, unknown> | undefined)?.[key] : undefined;
   const data: NonNullable<TestStateOutput['inspectionData']> = { input: stringifyJson(stateInput) };
   const afterArguments = scheduled ? (details(scheduled, 'parameters') ?? details(scheduled, 'input')) : undefined;
   if (afterArguments !== undefined) data.afterArguments = stringifyJson(afterArguments);
@@ -450,7 +515,12 @@ export async function testState(runtime: Runtime, input: TestStateInput): Promis
   return out;
 }
 
-function errorDetailsOf(state: CompiledState, err: SfnError, status: TestStateOutput['status'], delaySeconds: number): NonNullable<TestStateOutput['inspectionData']>['errorDetails'] {
+function errorDetailsOf(
+  state: CompiledState,
+  err: SfnError,
+  status: TestStateOutput['status'],
+  delaySeconds: number,
+): NonNullable<TestStateOutput['inspectionData']>['errorDetails'] {
   if (status === 'RETRIABLE') {
     const retryIndex = state.retry.findIndex((r) => errorMatches(r.errorEquals, err.error));
     return { retryIndex, retryBackoffIntervalSeconds: delaySeconds };

@@ -42,7 +42,10 @@ function statePointers(raw: unknown, base = '', out = new Map<string, string>())
 
 /** `Retry[0].ErrorEquals` / `Assign.x` / `Choices[1]/Condition` → `/Retry/0/ErrorEquals`, `/Assign/x`, … */
 function fieldPointer(field: string): string {
-  return `/${field.replace(/\[(\d+)\]/g, '/$1').replace(/[./]+/g, '/').replace(/^\//, '')}`;
+  return `/${field
+    .replace(/\[(\d+)\]/g, '/$1')
+    .replace(/[./]+/g, '/')
+    .replace(/^\//, '')}`;
 }
 
 function codeOf(message: string): string {

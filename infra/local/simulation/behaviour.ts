@@ -182,7 +182,11 @@ export class BehaviourModel {
     const start = localDate(new Date(m.startedAt), this.timeZone);
     const waive = this.rates.waive[m.key] ?? 0;
     if (rng.chance(waive)) {
-      return { kind: 'waive', at: this.#after(rng, m.startedAt, rng.int(10, 60)), reason: WAIVE_REASONS[m.key] ?? 'Этап не требуется для школы' };
+      return {
+        kind: 'waive',
+        at: this.#after(rng, m.startedAt, rng.int(10, 60)),
+        reason: WAIVE_REASONS[m.key] ?? 'Этап не требуется для школы',
+      };
     }
     const profile = this.profile(m.assignee);
     const window = Math.max(0, daysBetween(start, m.deadline));
@@ -287,7 +291,12 @@ export class BehaviourModel {
           studentAccounts: school.students ?? 1,
         };
       case 'content-filter':
-        return { kind: 'content-filter', filterName: rng.pick(['SkyDNS', 'Интернет Цензор', 'NetPolice']), registryEntry: `${rng.int(1000, 20000)}`, enabledOn: actDate };
+        return {
+          kind: 'content-filter',
+          filterName: rng.pick(['SkyDNS', 'Интернет Цензор', 'NetPolice']),
+          registryEntry: `${rng.int(1000, 20000)}`,
+          enabledOn: actDate,
+        };
     }
   }
 }

@@ -73,7 +73,20 @@ interface ChildRun {
  */
 function runChild(o: ChaosOptions, dir: string, kill: KillPoint | null): Promise<ChildRun> {
   mkdirSync(dir, { recursive: true });
-  const args = ['--schools', String(o.schools), '--seed', String(o.seed), '--from', o.from, '--to', o.to, '--data', dir, '--out', path.join(dir, 'report.html')];
+  const args = [
+    '--schools',
+    String(o.schools),
+    '--seed',
+    String(o.seed),
+    '--from',
+    o.from,
+    '--to',
+    o.to,
+    '--data',
+    dir,
+    '--out',
+    path.join(dir, 'report.html'),
+  ];
   const child: ChildProcess = fork(path.join(o.root, 'infra/local/simulate.ts'), args, {
     cwd: o.root,
     detached: true,

@@ -57,7 +57,8 @@ export function fileDurability(folder: SimulationFolder): SimulationDurability {
   mkdirSync(path.dirname(folder.checkpointFile), { recursive: true });
   const tmp = `${folder.checkpointFile}.tmp`;
   return {
-    load: () => (existsSync(folder.checkpointFile) ? (JSON.parse(readFileSync(folder.checkpointFile, 'utf8')) as SimulationCheckpoint) : null),
+    load: () =>
+      existsSync(folder.checkpointFile) ? (JSON.parse(readFileSync(folder.checkpointFile, 'utf8')) as SimulationCheckpoint) : null,
     save: (checkpoint) => {
       // Written whole, then renamed over the old one: a process killed at any point leaves one of the two.
       // No fsync: a killed process loses nothing the kernel has (a power loss is not what this is for).
@@ -97,8 +98,12 @@ export function inspectResume(folder: SimulationFolder, start: number): ResumeIn
   const overdue = timers.filter((due) => due < clock);
   const next = saved.phase === 'running' ? saved.agenda.entries[0]?.at : undefined;
   const problems: string[] = [];
-  if (next !== undefined && next < clock) problems.push(`the clock resumes at ${iso(clock)}, after the next entry of the agenda (${iso(next)})`);
-  if (overdue.length > 0) problems.push(`${overdue.length} timer(s) of the runtime are due before the clock resumes at ${iso(clock)} (the first at ${iso(overdue[0])})`);
+  if (next !== undefined && next < clock)
+    problems.push(`the clock resumes at ${iso(clock)}, after the next entry of the agenda (${iso(next)})`);
+  if (overdue.length > 0)
+    problems.push(
+      `${overdue.length} timer(s) of the runtime are due before the clock resumes at ${iso(clock)} (the first at ${iso(overdue[0])})`,
+    );
   const line = [
     `Resuming (${saved.phase}): checkpoint at ${iso(saved.now)} after ${saved.stats.actions} entries`,
     `next entry at ${iso(next)}`,
@@ -110,10 +115,20 @@ export function inspectResume(folder: SimulationFolder, start: number): ResumeIn
 }
 
 /** The outbox dispatcher (its `deliver`, as the stream and the re-drive call it) with the local mailbox as its channel. */
-export function mailboxDelivery(folder: SimulationFolder, store: MilestoneStore, clock: Clock): { mailbox: Mailbox; deliverPending: () => Promise<void> } {
+export function mailboxDelivery(
+  folder: SimulationFolder,
+  store: MilestoneStore,
+  clock: Clock,
+): { mailbox: Mailbox; deliverPending: () => Promise<void> } {
   const mailbox = new Mailbox(folder.mailboxFile, clock);
   const logger = new Logger({ serviceName: 'simulation-outbox', logLevel: 'SILENT' });
-  const dispatcher = createDispatcher({ store, channel: mailbox, clock, logger, metrics: new Metrics({ namespace: 'CosSimulation', serviceName: 'simulation-outbox' }) });
+  const dispatcher = createDispatcher({
+    store,
+    channel: mailbox,
+    clock,
+    logger,
+    metrics: new Metrics({ namespace: 'CosSimulation', serviceName: 'simulation-outbox' }),
+  });
   return {
     mailbox,
     deliverPending: async () => {
@@ -168,8 +183,17 @@ export async function collectFinalState(input: {
     cursor = page.cursor;
   } while (cursor !== null);
   const all = input.mailbox.received();
-  const inbox = all.filter((line) => !line.duplicate).sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0));
-  return { table: input.table, milestones, events: input.events, inbox, pending: pending.sort(), mailbox: { received: all.length, duplicates: all.length - inbox.length } };
+  const inbox = all
+    .filter((line) => !line.duplicate)
+    .sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0));
+  return {
+    table: input.table,
+    milestones,
+    events: input.events,
+    inbox,
+    pending: pending.sort(),
+    mailbox: { received: all.length, duplicates: all.length - inbox.length },
+  };
 }
 
 /**

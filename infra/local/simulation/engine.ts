@@ -231,7 +231,17 @@ export class Simulation {
     });
     this.#startMs = Simulation.startInstant(options.program, options.from);
     this.#endMs = endOfLocalDay(options.to, this.#tz).getTime();
-    this.stats = { commands: {}, refused: [], signals: {}, activations: 0, observations: 0, actions: 0, executions: 0, runningExecutions: 0, transitions: 0 };
+    this.stats = {
+      commands: {},
+      refused: [],
+      signals: {},
+      activations: 0,
+      observations: 0,
+      actions: 0,
+      executions: 0,
+      runningExecutions: 0,
+      transitions: 0,
+    };
   }
 
   /** The instant the simulation starts at: the clock of the system must show it when `run` is called. */
@@ -247,7 +257,9 @@ export class Simulation {
     const durability = this.#options.durability;
     const saved = durability?.load() ?? null;
     if (saved === null && this.#now !== this.#startMs) {
-      throw new Error(`the clock shows ${new Date(this.#now).toISOString()}, the simulation starts at ${new Date(this.#startMs).toISOString()}`);
+      throw new Error(
+        `the clock shows ${new Date(this.#now).toISOString()}, the simulation starts at ${new Date(this.#startMs).toISOString()}`,
+      );
     }
     if (saved !== null && this.#now < saved.now) {
       throw new Error(`the clock shows ${new Date(this.#now).toISOString()}, before the checkpoint's ${new Date(saved.now).toISOString()}`);
@@ -287,14 +299,12 @@ export class Simulation {
   #save(phase: SimulationCheckpoint['phase']): void {
     const durability = this.#options.durability;
     if (!durability) return;
-    const schools = [...this.#schools.values()].map(
-      (s): SavedSchool => ({
-        id: s.school.id,
-        observeAt: s.observeAt,
-        misses: s.misses,
-        milestones: [...s.milestones.values()].map(({ def, ...t }) => ({ ...t, key: def.key })),
-      }),
-    );
+    const schools = [...this.#schools.values()].map((s): SavedSchool => ({
+      id: s.school.id,
+      observeAt: s.observeAt,
+      misses: s.misses,
+      milestones: [...s.milestones.values()].map(({ def, ...t }) => ({ ...t, key: def.key })),
+    }));
     durability.save({ phase, now: this.#now, agenda: this.#agenda.snapshot(), schools, stats: this.stats });
   }
 
@@ -342,7 +352,9 @@ export class Simulation {
       for (const c of this.region.contractors) await store.putContractor(c);
       const version = this.#options.programVersion ?? 1;
       await store.putSchools(version === 1 ? this.region.schools : this.region.schools.map((s) => ({ ...s, programVersion: version })));
-      await store.initMilestones(this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
+      await store.initMilestones(
+        this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))),
+      );
     }
     for (const school of this.region.schools) {
       const milestones = new Map<string, Tracked>();
@@ -481,7 +493,13 @@ export class Simulation {
         const evidence = this.behaviour.evidence(t.def, s.school, this.#now, t.attempt);
         // The documents the evidence rules require, generated, as the contractor would upload them.
         try {
-          await attachGeneratedDocuments({ store: this.#system.store, bucket: this.#system.documents ?? null }, t.def, s.school, contractorActor(t.assignee), new Date(this.#now));
+          await attachGeneratedDocuments(
+            { store: this.#system.store, bucket: this.#system.documents ?? null },
+            t.def,
+            s.school,
+            contractorActor(t.assignee),
+            new Date(this.#now),
+          );
         } catch (error) {
           // The milestone is no longer active in the store: the submission below is refused and counted.
           if (!(error instanceof AttachRefusedError)) throw error;
@@ -503,7 +521,8 @@ export class Simulation {
           // The sign-offs the program asks for, in its order (the school measured the standard speed), then the acceptance.
           for (const role of t.def.signOffs) {
             const signer = role === 'school-staff' ? schoolStaffActor(schoolId) : coordinator;
-            const measured = role === 'school-staff' && t.def.evidence === 'connection' ? { measuredMbps: requiredBandwidthMbps(s.school) } : {};
+            const measured =
+              role === 'school-staff' && t.def.evidence === 'connection' ? { measuredMbps: requiredBandwidthMbps(s.school) } : {};
             if (!(await this.#command(s, t, { type: 'signoff', ...measured }, signer))) return;
           }
           if ((await this.#command(s, t, { type: 'accept' }, coordinator)) && this.#unlocks(s, t)) await this.#observe(s);
@@ -564,7 +583,9 @@ export class Simulation {
       ...(durable ? { idempotencyKey: this.#idempotencyKey(schoolId, key, command.type), resumingAfterCrash: this.#resuming } : {}),
     });
     if (!outcome.ok) {
-      this.stats.refused.push(`${new Date(this.#now).toISOString()} ${schoolId}/${key} ${command.type}: ${outcome.code}: ${outcome.message}`);
+      this.stats.refused.push(
+        `${new Date(this.#now).toISOString()} ${schoolId}/${key} ${command.type}: ${outcome.code}: ${outcome.message}`,
+      );
       await this.#observe(s);
       return null;
     }

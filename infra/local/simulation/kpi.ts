@@ -15,8 +15,23 @@
  * Dates are calendar dates in the program's time zone.
  */
 import { addDays, endOfLocalDay, localDate } from '../../../shared/calendar.js';
-import type { District, IsoDate, LocalizedText, MilestoneEvent, MilestoneEventType, ProgramDefinition, School } from '../../../shared/program/model.js';
-import { closuresFromEvents, reachedAt, reachedBefore, targetProgress, type KpiMilestone, type KpiSchool } from '../../../shared/domain/kpi.js';
+import type {
+  District,
+  IsoDate,
+  LocalizedText,
+  MilestoneEvent,
+  MilestoneEventType,
+  ProgramDefinition,
+  School,
+} from '../../../shared/program/model.js';
+import {
+  closuresFromEvents,
+  reachedAt,
+  reachedBefore,
+  targetProgress,
+  type KpiMilestone,
+  type KpiSchool,
+} from '../../../shared/domain/kpi.js';
 
 export interface KpiInput {
   program: ProgramDefinition;
@@ -112,12 +127,25 @@ interface Reminder {
   escalated: boolean;
 }
 
-function closuresAndReminders(events: readonly MilestoneEvent[], timeZone: string): { closures: Closure[]; reminders: Reminder[]; bySchool: Map<string, KpiMilestone[]> } {
+function closuresAndReminders(
+  events: readonly MilestoneEvent[],
+  timeZone: string,
+): { closures: Closure[]; reminders: Reminder[]; bySchool: Map<string, KpiMilestone[]> } {
   const deadlines = new Map<string, IsoDate>();
   /** The deadline in force when the milestone was closed. */
   const deadlineAtClose = new Map<string, IsoDate | undefined>();
   const reminders: Reminder[] = [];
-  const ordered = [...events].sort((a, b) => (a.schoolId === b.schoolId ? (a.milestone === b.milestone ? a.version - b.version : a.milestone < b.milestone ? -1 : 1) : a.schoolId < b.schoolId ? -1 : 1));
+  const ordered = [...events].sort((a, b) =>
+    a.schoolId === b.schoolId
+      ? a.milestone === b.milestone
+        ? a.version - b.version
+        : a.milestone < b.milestone
+          ? -1
+          : 1
+      : a.schoolId < b.schoolId
+        ? -1
+        : 1,
+  );
   for (const e of ordered) {
     const id = `${e.schoolId}#${e.milestone}`;
     const at = Date.parse(e.at);

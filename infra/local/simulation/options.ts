@@ -78,7 +78,8 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   const schoolsText = (values.schools as string | undefined) ?? '750';
   if (!/^\d+$/.test(schoolsText)) throw new UsageError(`--schools must be a whole number, got "${schoolsText}"`);
   const schools = Number(schoolsText);
-  if (schools < 1 || schools > MAX_DEMO_REGION_SCHOOLS) throw new UsageError(`--schools must be from 1 to ${MAX_DEMO_REGION_SCHOOLS}, got ${schools}`);
+  if (schools < 1 || schools > MAX_DEMO_REGION_SCHOOLS)
+    throw new UsageError(`--schools must be from 1 to ${MAX_DEMO_REGION_SCHOOLS}, got ${schools}`);
   const seed = parseSeed((values.seed as string | undefined) ?? '1');
   const date = (name: 'from' | 'to', fallback: string): string => {
     const text = (values[name] as string | undefined) ?? fallback;
@@ -88,11 +89,24 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   const from = date('from', '2021-01-01');
   const to = date('to', '2024-12-31');
   if (from > to) throw new UsageError(`--to (${to}) is before --from (${from})`);
-  const safeSeed = String(seed).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
-  const out = path.resolve(cwd, (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`));
+  const safeSeed = String(seed)
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .slice(0, 40);
+  const out = path.resolve(
+    cwd,
+    (values.out as string | undefined) ?? path.join('.data', 'simulation', `report-${schools}-seed-${safeSeed}.html`),
+  );
   const data = values.data as string | undefined;
   if (data !== undefined && data.trim() === '') throw new UsageError('--data must name a folder');
   const versionText = (values['program-version'] as string | undefined) ?? '1';
   if (versionText !== '1' && versionText !== '2') throw new UsageError(`--program-version must be 1 or 2, got "${versionText}"`);
-  return { schools, seed, from, to, out, programVersion: Number(versionText) as 1 | 2, ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}) };
+  return {
+    schools,
+    seed,
+    from,
+    to,
+    out,
+    programVersion: Number(versionText) as 1 | 2,
+    ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}),
+  };
 }

@@ -49,7 +49,9 @@ export function progressChart(kpis: Kpis): string {
   const x = (date: string) => m.left + ((dayNumber(date) - x0) / (x1 - x0)) * (W - m.left - m.right);
   const y = (share: number) => H - m.bottom - share * (H - m.top - m.bottom);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="Share of schools done per milestone over time, with targets">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="Share of schools done per milestone over time, with targets">`,
+  );
   for (const share of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${num(y(share))}" y2="${num(y(share))}" class="grid"/>`);
     parts.push(`<text x="${m.left - 6}" y="${num(y(share) + 4)}" text-anchor="end" class="tick">${share * 100}%</text>`);
@@ -62,7 +64,9 @@ export function progressChart(kpis: Kpis): string {
   }
   kpis.milestones.forEach((ms, i) => {
     const points = kpis.series.map((p) => `${num(x(p.date))},${num(y(kpis.schools === 0 ? 0 : (p.done[ms.key] ?? 0) / kpis.schools))}`);
-    parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${colour(i)}" stroke-width="2"><title>${escapeHtml(ms.title.en)}</title></polyline>`);
+    parts.push(
+      `<polyline points="${points.join(' ')}" fill="none" stroke="${colour(i)}" stroke-width="2"><title>${escapeHtml(ms.title.en)}</title></polyline>`,
+    );
   });
   kpis.targets.forEach((t) => {
     const i = kpis.milestones.findIndex((ms) => ms.key === t.milestone);
@@ -77,7 +81,10 @@ export function progressChart(kpis: Kpis): string {
   });
   parts.push('</svg>');
   const legend = kpis.milestones
-    .map((ms, i) => `<span class="key"><i style="background:${colour(i)}"></i>${escapeHtml(ms.title.en)} <span class="ru">${escapeHtml(ms.title.ru)}</span></span>`)
+    .map(
+      (ms, i) =>
+        `<span class="key"><i style="background:${colour(i)}"></i>${escapeHtml(ms.title.en)} <span class="ru">${escapeHtml(ms.title.ru)}</span></span>`,
+    )
     .join('');
   return `${parts.join('')}<p class="legend">${legend}<span class="key"><i class="diamond"></i>target (expected share of all schools)</span></p>`;
 }
@@ -95,7 +102,9 @@ export function remindersChart(kpis: Kpis): string {
   const bar = Math.max(1, slot * 0.8);
   const y = (v: number) => H - m.bottom - (v / top) * (H - m.top - m.bottom);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="Reminders and escalations per month">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="Reminders and escalations per month">`,
+  );
   for (let v = 0; v <= top; v += step) {
     parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${num(y(v))}" y2="${num(y(v))}" class="grid"/>`);
     parts.push(`<text x="${m.left - 6}" y="${num(y(v) + 4)}" text-anchor="end" class="tick">${v}</text>`);
@@ -104,14 +113,20 @@ export function remindersChart(kpis: Kpis): string {
     const left = m.left + i * slot + (slot - bar) / 2;
     const title = `<title>${mo.month}: ${mo.reminders} reminders, ${mo.escalations} escalations</title>`;
     if (mo.reminders > 0) {
-      parts.push(`<rect x="${num(left)}" y="${num(y(mo.reminders))}" width="${num(bar)}" height="${num(y(0) - y(mo.reminders))}" fill="${REMINDER_COLOUR}">${title}</rect>`);
+      parts.push(
+        `<rect x="${num(left)}" y="${num(y(mo.reminders))}" width="${num(bar)}" height="${num(y(0) - y(mo.reminders))}" fill="${REMINDER_COLOUR}">${title}</rect>`,
+      );
     }
     if (mo.escalations > 0) {
       const base = y(mo.reminders);
-      parts.push(`<rect x="${num(left)}" y="${num(y(mo.reminders + mo.escalations))}" width="${num(bar)}" height="${num(base - y(mo.reminders + mo.escalations))}" fill="${ESCALATION_COLOUR}">${title}</rect>`);
+      parts.push(
+        `<rect x="${num(left)}" y="${num(y(mo.reminders + mo.escalations))}" width="${num(bar)}" height="${num(base - y(mo.reminders + mo.escalations))}" fill="${ESCALATION_COLOUR}">${title}</rect>`,
+      );
     }
     if (mo.month.endsWith('-01')) {
-      parts.push(`<text x="${num(left + bar / 2)}" y="${H - m.bottom + 18}" text-anchor="middle" class="tick">${mo.month.slice(0, 4)}</text>`);
+      parts.push(
+        `<text x="${num(left + bar / 2)}" y="${H - m.bottom + 18}" text-anchor="middle" class="tick">${mo.month.slice(0, 4)}</text>`,
+      );
     }
   });
   parts.push('</svg>');
@@ -181,7 +196,10 @@ function districtTable(kpis: Kpis): string {
     String(kpis.districts.reduce((s, d) => s + d.reminders, 0)),
     String(kpis.districts.reduce((s, d) => s + d.escalations, 0)),
   ];
-  return table(['District', 'Schools', ...kpis.milestones.map((m) => escapeHtml(m.title.en)), 'Reminders', 'Escalations'], [...rows, total]);
+  return table(
+    ['District', 'Schools', ...kpis.milestones.map((m) => escapeHtml(m.title.en)), 'Reminders', 'Escalations'],
+    [...rows, total],
+  );
 }
 
 function pairs(list: readonly (readonly [string, string])[]): string {

@@ -59,7 +59,8 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
   const durable = options.durable && options.dataDir ? simulationFolder(options.dataDir) : undefined;
   const start = Simulation.startInstant(options.program, options.from);
   const resuming = durable ? inspectResume(durable, start) : null;
-  if (resuming && resuming.problems.length > 0) throw new Error(`cannot resume the run in ${options.dataDir}: ${resuming.problems.join('; ')}`);
+  if (resuming && resuming.problems.length > 0)
+    throw new Error(`cannot resume the run in ${options.dataDir}: ${resuming.problems.join('; ')}`);
   const clock = new VirtualClock(durable ? resumeInstant(durable, start) : start);
   const stack = await startLocalStack({
     clock,
@@ -93,7 +94,11 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
       }
     }
     const signalProblems: string[] = [];
-    const sfn = new SFNClient({ endpoint: stack.sfnEndpoint, region: process.env.AWS_REGION ?? 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sfn = new SFNClient({
+      endpoint: stack.sfnEndpoint,
+      region: process.env.AWS_REGION ?? 'eu-central-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const signal = createWorkflowSignal({
       sfn,
       store: stack.store,
@@ -111,7 +116,9 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
       store: stack.store,
       signal,
       documents: { s3: stack.s3, bucket: stack.documentBucket },
-      ...(durable && delivery ? { durability: fileDurability(durable), mailbox: delivery.mailbox, deliverNotifications: delivery.deliverPending } : {}),
+      ...(durable && delivery
+        ? { durability: fileDurability(durable), mailbox: delivery.mailbox, deliverNotifications: delivery.deliverPending }
+        : {}),
       runtime: {
         advanceTo: (target) => runtime.advanceTo(target),
         idle: () => runtime.idle(),

@@ -29,8 +29,8 @@ export function AssignmentsPage({ me }: { me: Me }) {
             <p class="empty">{t('assignments.empty')}</p>
           ) : (
             <>
-            <ul class="assignment-list">
-              {items.map((a) => {
+              <ul class="assignment-list">
+                {items.map((a) => {
                   const k = keyOf(a);
                   const id = `as-${a.schoolId}-${a.milestone}`;
                   const canSubmit = a.status === 'active';
@@ -48,7 +48,15 @@ export function AssignmentsPage({ me }: { me: Me }) {
                         <StatusBadge status={a.status} overdue={a.overdue} />
                       </div>
                       {canSubmit && open !== k && (
-                        <button type="button" class="btn btn-primary" aria-expanded="false" onClick={() => { setSaved(null); setOpen(k); }}>
+                        <button
+                          type="button"
+                          class="btn btn-primary"
+                          aria-expanded="false"
+                          onClick={() => {
+                            setSaved(null);
+                            setOpen(k);
+                          }}
+                        >
                           {t('assignments.open')}
                         </button>
                       )}
@@ -68,8 +76,8 @@ export function AssignmentsPage({ me }: { me: Me }) {
                     </li>
                   );
                 })}
-            </ul>
-            <MoreButton list={list} />
+              </ul>
+              <MoreButton list={list} />
             </>
           )
         }
@@ -79,7 +87,19 @@ export function AssignmentsPage({ me }: { me: Me }) {
 }
 
 /** The form needs the school (its standard bandwidth, its planned kit and teachers). */
-function SubmitForm({ me, assignment, idPrefix, onDone, onCancel }: { me: Me; assignment: Assignment; idPrefix: string; onDone: () => void; onCancel: () => void }) {
+function SubmitForm({
+  me,
+  assignment,
+  idPrefix,
+  onDone,
+  onCancel,
+}: {
+  me: Me;
+  assignment: Assignment;
+  idPrefix: string;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
   const detail = useAsync(() => api.school(assignment.schoolId), [assignment.schoolId]);
   return (
     <AsyncView value={detail}>

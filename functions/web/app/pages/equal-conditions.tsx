@@ -42,7 +42,11 @@ function SplitTable({ report }: { report: ProgressReport }) {
   const gap = report.gap;
   return (
     <>
-      {gap && <p class="hint">{t('equal.gapHint', { a: groupName(gap.between[0], report.groupBy, i18n), b: groupName(gap.between[1], report.groupBy, i18n) })}</p>}
+      {gap && (
+        <p class="hint">
+          {t('equal.gapHint', { a: groupName(gap.between[0], report.groupBy, i18n), b: groupName(gap.between[1], report.groupBy, i18n) })}
+        </p>
+      )}
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="equal-h">
         <table class="heat-table equal-table" data-group-by={report.groupBy}>
           <HeatHead first={t(`equal.${report.groupBy}`)} milestones={report.milestones} />

@@ -18,8 +18,8 @@ export function NotificationsPage() {
             <p class="empty">{t('notifications.empty')}</p>
           ) : (
             <>
-            <ul class="notification-list">
-              {items.map((n) => (
+              <ul class="notification-list">
+                {items.map((n) => (
                   <li key={n.id} class={`card notification kind-${n.kind}`}>
                     <p class="notification-meta">
                       <span class={`badge badge-kind-${n.kind}`}>{t(`notifications.kind.${n.kind}`)}</span>{' '}
@@ -32,8 +32,8 @@ export function NotificationsPage() {
                     <p class="notification-body">{n.body[lang]}</p>
                   </li>
                 ))}
-            </ul>
-            <MoreButton list={list} />
+              </ul>
+              <MoreButton list={list} />
             </>
           )
         }

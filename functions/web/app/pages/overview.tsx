@@ -50,7 +50,10 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
           </p>
           {MILESTONES.map((m) => (
             <p class="stat stat-small" key={m.key}>
-              <a class={`stat-value${(overdue.byMilestone[m.key] ?? 0) > 0 ? ' is-late' : ''}`} href={href(['schools'], { milestone: m.key, overdue: 'true' })}>
+              <a
+                class={`stat-value${(overdue.byMilestone[m.key] ?? 0) > 0 ? ' is-late' : ''}`}
+                href={href(['schools'], { milestone: m.key, overdue: 'true' })}
+              >
                 {i18n.number(overdue.byMilestone[m.key] ?? 0)}
               </a>
               <span class="stat-label">{m.title[lang]}</span>
@@ -77,7 +80,11 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
                     {i18n.percent(cell.share)}
                   </span>
                   <span class="chart-sub">
-                    {t('overview.now', { share: i18n.percent(cell.share), reached: i18n.number(cell.reached), schools: i18n.number(report.total.schools) })}
+                    {t('overview.now', {
+                      share: i18n.percent(cell.share),
+                      reached: i18n.number(cell.reached),
+                      schools: i18n.number(report.total.schools),
+                    })}
                   </span>
                 </figcaption>
                 <ProgressChart

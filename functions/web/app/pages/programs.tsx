@@ -82,7 +82,11 @@ function VersionList({ me }: { me: Me }) {
           return (
             <section aria-labelledby="versions-h">
               <h2 id="versions-h">{t('programs.list')}</h2>
-              {error !== undefined && <p class="alert alert-error" role="alert">{errorText(error, i18n)}</p>}
+              {error !== undefined && (
+                <p class="alert alert-error" role="alert">
+                  {errorText(error, i18n)}
+                </p>
+              )}
               {current && (
                 <div class="toolbar">
                   <button type="button" class="btn btn-primary" onClick={() => void draftFrom(current)} disabled={busy} aria-busy={busy}>
@@ -93,7 +97,16 @@ function VersionList({ me }: { me: Me }) {
               <div class="table-wrap">
                 <table class="data-table versions-table">
                   <caption class="visually-hidden">{t('programs.list')}</caption>
-                  <ColumnHeads labels={[t('programs.list'), t('programs.status'), t('programs.updated'), t('programs.author'), t('programs.problemCount')]} numeric={[4]} />
+                  <ColumnHeads
+                    labels={[
+                      t('programs.list'),
+                      t('programs.status'),
+                      t('programs.updated'),
+                      t('programs.author'),
+                      t('programs.problemCount'),
+                    ]}
+                    numeric={[4]}
+                  />
                   <tbody>
                     {[...data.items].reverse().map((v) => (
                       <tr key={v.version} data-version={v.version} data-status={v.status}>
@@ -125,7 +138,9 @@ function VersionPage({ version }: { version: number }) {
   const i18n = useI18n();
   const { t } = i18n;
   const loaded = useAsync(() => api.programVersion(PROGRAM_ID, version), [version]);
-  const [notice, setNotice] = useState<string | null>(() => (new URLSearchParams(location.hash.split('?')[1] ?? '').get('created') ? t('programs.created', { n: version }) : null));
+  const [notice, setNotice] = useState<string | null>(() =>
+    new URLSearchParams(location.hash.split('?')[1] ?? '').get('created') ? t('programs.created', { n: version }) : null,
+  );
   const title = t('programs.version', { n: version });
   return (
     <>
@@ -187,10 +202,21 @@ function parseJson(text: string): { ok: true; value: Json } | { ok: false; reaso
   }
 }
 
-function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNotice: (text: string | null) => void; onPublished: () => void }) {
+function DraftEditor({
+  v,
+  onNotice,
+  onPublished,
+}: {
+  v: ProgramVersionView;
+  onNotice: (text: string | null) => void;
+  onPublished: () => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
-  const [saved, setSaved] = useState<{ text: string; problems: FieldError[] }>(() => ({ text: pretty(v.definition), problems: v.problems }));
+  const [saved, setSaved] = useState<{ text: string; problems: FieldError[] }>(() => ({
+    text: pretty(v.definition),
+    problems: v.problems,
+  }));
   const [text, setText] = useState(saved.text);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -278,7 +304,9 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
             spellcheck={false}
             value={text}
             aria-invalid={jsonError || problems.length > 0 ? 'true' : undefined}
-            aria-describedby={['definition-hint', jsonError ? 'definition-error' : '', problems.length > 0 ? 'problems-h' : ''].filter(Boolean).join(' ')}
+            aria-describedby={['definition-hint', jsonError ? 'definition-error' : '', problems.length > 0 ? 'problems-h' : '']
+              .filter(Boolean)
+              .join(' ')}
             onInput={(e) => setText(e.currentTarget.value)}
           />
           {jsonError && (
@@ -291,7 +319,12 @@ function DraftEditor({ v, onNotice, onPublished }: { v: ProgramVersionView; onNo
           <button type="submit" class="btn btn-primary" disabled={busy || !parsed.ok || !dirty} aria-busy={busy}>
             {t('programs.save')}
           </button>
-          <button type="button" class="btn btn-secondary" disabled={busy || dirty || problems.length > 0} onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            class="btn btn-secondary"
+            disabled={busy || dirty || problems.length > 0}
+            onClick={() => setConfirming(true)}
+          >
             {t('programs.publish')}
           </button>
           {dirty && <span class="muted">{t('programs.unsaved')}</span>}
@@ -316,7 +349,9 @@ function milestoneAt(field: string, definition: ReturnType<typeof parseJson>, la
   const m = /^definition\.milestones\.(\d+)(\.|$)/.exec(field);
   if (!m || !definition.ok) return undefined;
   const milestones = (definition.value as { milestones?: unknown }).milestones;
-  const entry = Array.isArray(milestones) ? (milestones[Number(m[1])] as { key?: unknown; title?: Record<string, unknown> } | undefined) : undefined;
+  const entry = Array.isArray(milestones)
+    ? (milestones[Number(m[1])] as { key?: unknown; title?: Record<string, unknown> } | undefined)
+    : undefined;
   const title = entry?.title?.[lang];
   return typeof title === 'string' ? title : typeof entry?.key === 'string' ? entry.key : undefined;
 }
@@ -366,7 +401,15 @@ export function lineOfField(definition: Json, field: string, text: string): { st
   return undefined;
 }
 
-function Problems({ problems, definition, onLocate }: { problems: readonly FieldError[]; definition: ReturnType<typeof parseJson>; onLocate?: (field: string) => void }) {
+function Problems({
+  problems,
+  definition,
+  onLocate,
+}: {
+  problems: readonly FieldError[];
+  definition: ReturnType<typeof parseJson>;
+  onLocate?: (field: string) => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   if (problems.length === 0) {
@@ -421,11 +464,17 @@ function ruleText(rule: DateRule, program: ProgramDefinition, i18n: I18n): strin
     case 'fixed':
       return t('programs.rule.fixed', { date: i18n.date(rule.date) });
     case 'cohort-year': {
-      const dayMonth = new Intl.DateTimeFormat(i18n.lang === 'ru' ? 'ru-RU' : 'en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(Date.UTC(2021, rule.month - 1, rule.day));
+      const dayMonth = new Intl.DateTimeFormat(i18n.lang === 'ru' ? 'ru-RU' : 'en-GB', {
+        day: 'numeric',
+        month: 'long',
+        timeZone: 'UTC',
+      }).format(Date.UTC(2021, rule.month - 1, rule.day));
       return t('programs.rule.cohort-year', { dayMonth });
     }
     case 'cohort-start':
-      return rule.offsetDays === 0 ? t('programs.rule.cohort-start') : t('programs.rule.cohort-start-offset', { sign: rule.offsetDays > 0 ? '+' : '−', n: Math.abs(rule.offsetDays) });
+      return rule.offsetDays === 0
+        ? t('programs.rule.cohort-start')
+        : t('programs.rule.cohort-start-offset', { sign: rule.offsetDays > 0 ? '+' : '−', n: Math.abs(rule.offsetDays) });
     case 'same-as': {
       const other = program.milestones.find((m) => m.key === rule.milestone);
       return t('programs.rule.same-as', { milestone: other?.title[i18n.lang] ?? rule.milestone });
@@ -487,7 +536,16 @@ function ProgramView({ definition }: { definition: Json }) {
       </h2>
       <div class="table-wrap">
         <table class="data-table milestones-table">
-          <ColumnHeads labels={[t('programs.milestone'), t('programs.dependsOn'), t('programs.plannedStart'), t('programs.deadline'), t('programs.evidence'), t('programs.reminders')]} />
+          <ColumnHeads
+            labels={[
+              t('programs.milestone'),
+              t('programs.dependsOn'),
+              t('programs.plannedStart'),
+              t('programs.deadline'),
+              t('programs.evidence'),
+              t('programs.reminders'),
+            ]}
+          />
           <tbody>
             {program.milestones.map((m) => (
               <tr key={m.key} data-milestone={m.key}>
@@ -546,7 +604,8 @@ function ruleOfKind(kind: RuleKind, old: Record<string, Json>, otherKey: string)
   }
 }
 
-const asRecord = (v: Json | undefined): Record<string, Json> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
+const asRecord = (v: Json | undefined): Record<string, Json> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
 
 /** A number where the input holds one, the text otherwise (the checks then name the field). */
 const numberOrText = (v: string): Json => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
@@ -580,7 +639,13 @@ function DeadlineEditor({ definition, onChange }: { definition: Json; onChange: 
         const id = (f: string) => `deadline-${key}-${f}`;
         const set = (field: string, value: Json) => update(i, { ...rule, [field]: value });
         return (
-          <div class="deadline-row" key={key} data-milestone={key} role="group" aria-label={`${t('programs.deadline')}: ${typeof title === 'string' ? title : key}`}>
+          <div
+            class="deadline-row"
+            key={key}
+            data-milestone={key}
+            role="group"
+            aria-label={`${t('programs.deadline')}: ${typeof title === 'string' ? title : key}`}
+          >
             <p class="deadline-title">{typeof title === 'string' ? title : key}</p>
             <div class="field-row">
               <SelectField
@@ -590,15 +655,45 @@ function DeadlineEditor({ definition, onChange }: { definition: Json; onChange: 
                 onValue={(v) => update(i, ruleOfKind(v as RuleKind, rule, keys.find((k) => k !== key) ?? key))}
                 options={RULE_KINDS.map((k) => ({ value: k, label: t(`programs.deadlineKind.${k}`) }))}
               />
-              {kind === 'fixed' && <InputField id={id('date')} label={t('programs.deadlineDate')} type="date" value={String(rule.date ?? '')} onValue={(v) => set('date', v)} />}
+              {kind === 'fixed' && (
+                <InputField
+                  id={id('date')}
+                  label={t('programs.deadlineDate')}
+                  type="date"
+                  value={String(rule.date ?? '')}
+                  onValue={(v) => set('date', v)}
+                />
+              )}
               {kind === 'cohort-year' && (
                 <>
-                  <InputField id={id('day')} label={t('programs.deadlineDay')} type="number" min={1} max={31} value={String(rule.day ?? '')} onValue={(v) => set('day', numberOrText(v))} />
-                  <InputField id={id('month')} label={t('programs.deadlineMonth')} type="number" min={1} max={12} value={String(rule.month ?? '')} onValue={(v) => set('month', numberOrText(v))} />
+                  <InputField
+                    id={id('day')}
+                    label={t('programs.deadlineDay')}
+                    type="number"
+                    min={1}
+                    max={31}
+                    value={String(rule.day ?? '')}
+                    onValue={(v) => set('day', numberOrText(v))}
+                  />
+                  <InputField
+                    id={id('month')}
+                    label={t('programs.deadlineMonth')}
+                    type="number"
+                    min={1}
+                    max={12}
+                    value={String(rule.month ?? '')}
+                    onValue={(v) => set('month', numberOrText(v))}
+                  />
                 </>
               )}
               {kind === 'cohort-start' && (
-                <InputField id={id('offset')} label={t('programs.deadlineOffset')} type="number" value={String(rule.offsetDays ?? 0)} onValue={(v) => set('offsetDays', numberOrText(v))} />
+                <InputField
+                  id={id('offset')}
+                  label={t('programs.deadlineOffset')}
+                  type="number"
+                  value={String(rule.offsetDays ?? 0)}
+                  onValue={(v) => set('offsetDays', numberOrText(v))}
+                />
               )}
               {kind === 'same-as' && (
                 <SelectField
@@ -606,7 +701,9 @@ function DeadlineEditor({ definition, onChange }: { definition: Json; onChange: 
                   label={t('programs.deadlineSameAs')}
                   value={String(rule.milestone ?? '')}
                   onValue={(v) => set('milestone', v)}
-                  options={keys.filter((k) => k !== key).map((k) => ({ value: k, label: String(asRecord(milestones[keys.indexOf(k)]!.title)?.[lang] ?? k) }))}
+                  options={keys
+                    .filter((k) => k !== key)
+                    .map((k) => ({ value: k, label: String(asRecord(milestones[keys.indexOf(k)]!.title)?.[lang] ?? k) }))}
                 />
               )}
             </div>

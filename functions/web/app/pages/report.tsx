@@ -93,28 +93,29 @@ function ReportTableView({ report }: { report: ProgressReport }) {
             </tr>
           </thead>
           <tbody>
-            {[...report.rows.map((r) => ({ name: groupName(r.group, report.groupBy, i18n), row: r, total: false })), { name: t('overview.total'), row: report.total, total: true }].map(
-              ({ name, row, total }) => (
-                <tr key={name} class={total ? 'total' : undefined}>
-                  <th scope="row">{name}</th>
-                  <td class="num">{i18n.number(row.schools)}</td>
-                  {report.milestones.map((k) => {
-                    const c = row.milestones[k] ?? { reached: 0, waived: 0, share: 0 };
-                    return [
-                      <td class="num" key={`${k}-r`}>
-                        {i18n.number(c.reached)}
-                      </td>,
-                      <td class="num muted" key={`${k}-w`}>
-                        {i18n.number(c.waived)}
-                      </td>,
-                      <td class={`num heat heat-${heat(c.share)}`} key={`${k}-s`}>
-                        {i18n.percent(c.share)}
-                      </td>,
-                    ];
-                  })}
-                </tr>
-              ),
-            )}
+            {[
+              ...report.rows.map((r) => ({ name: groupName(r.group, report.groupBy, i18n), row: r, total: false })),
+              { name: t('overview.total'), row: report.total, total: true },
+            ].map(({ name, row, total }) => (
+              <tr key={name} class={total ? 'total' : undefined}>
+                <th scope="row">{name}</th>
+                <td class="num">{i18n.number(row.schools)}</td>
+                {report.milestones.map((k) => {
+                  const c = row.milestones[k] ?? { reached: 0, waived: 0, share: 0 };
+                  return [
+                    <td class="num" key={`${k}-r`}>
+                      {i18n.number(c.reached)}
+                    </td>,
+                    <td class="num muted" key={`${k}-w`}>
+                      {i18n.number(c.waived)}
+                    </td>,
+                    <td class={`num heat heat-${heat(c.share)}`} key={`${k}-s`}>
+                      {i18n.percent(c.share)}
+                    </td>,
+                  ];
+                })}
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>

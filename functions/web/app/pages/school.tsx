@@ -191,7 +191,14 @@ function MilestoneItem(props: {
         )}
         {openAction && (
           <div id={`${hid}-${openAction}-form`}>
-            <ActionForm school={school} milestone={m} action={openAction} idPrefix={`${hid}-${openAction}`} onDone={() => onDone(openAction)} onCancel={() => onOpen(null)} />
+            <ActionForm
+              school={school}
+              milestone={m}
+              action={openAction}
+              idPrefix={`${hid}-${openAction}`}
+              onDone={() => onDone(openAction)}
+              onCancel={() => onOpen(null)}
+            />
           </div>
         )}
       </div>
@@ -321,7 +328,13 @@ function eventDetails(e: MilestoneEvent, i18n: I18n): string {
     case 'reminded':
       return `${i18n.level(e.level)} · ${t('event.daysToDeadline', { n: e.daysToDeadline })}`;
     case 'signed-off':
-      return [i18n.role(e.signOff.role), e.signOff.measuredMbps !== undefined ? `${t('field.measuredMbps')}: ${i18n.number(e.signOff.measuredMbps)}` : '', e.signOff.note ?? ''].filter(Boolean).join(' · ');
+      return [
+        i18n.role(e.signOff.role),
+        e.signOff.measuredMbps !== undefined ? `${t('field.measuredMbps')}: ${i18n.number(e.signOff.measuredMbps)}` : '',
+        e.signOff.note ?? '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
     case 'replanned':
       return `${t('school.deadline')}: ${t('event.from', { from: i18n.date(e.deadline.from), to: i18n.date(e.deadline.to) })} · ${e.reason}`;
   }
@@ -329,7 +342,8 @@ function eventDetails(e: MilestoneEvent, i18n: I18n): string {
 
 function evidenceSummary(ev: Evidence, i18n: I18n): string {
   const { t } = i18n;
-  if (ev.kind === 'content-filter') return `${ev.filterName}; ${t('evidence.registryEntry')}: ${ev.registryEntry}; ${t('evidence.enabledOn')}: ${i18n.date(ev.enabledOn)}`;
+  if (ev.kind === 'content-filter')
+    return `${ev.filterName}; ${t('evidence.registryEntry')}: ${ev.registryEntry}; ${t('evidence.enabledOn')}: ${i18n.date(ev.enabledOn)}`;
   const base = `${t('evidence.actNumber')} ${ev.actNumber}, ${i18n.date(ev.actDate)}`;
   switch (ev.kind) {
     case 'connection':

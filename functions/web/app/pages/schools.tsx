@@ -34,7 +34,15 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
 
   const apply = (e: Event) => {
     e.preventDefault();
-    navigate(href(['schools'], { district: form.district, milestone: form.milestone, status: form.status, overdue: form.overdue ? 'true' : undefined, q: form.q }));
+    navigate(
+      href(['schools'], {
+        district: form.district,
+        milestone: form.milestone,
+        status: form.status,
+        overdue: form.overdue ? 'true' : undefined,
+        q: form.q,
+      }),
+    );
   };
 
   const any = { value: '', label: t('schools.any') };
@@ -64,9 +72,21 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
           onValue={(v) => setForm({ ...form, status: v || undefined })}
           options={[any, ...MilestoneStatus.options.map((s) => ({ value: s, label: i18n.status(s) }))]}
         />
-        <InputField id="f-q" label={t('schools.search')} type="search" value={form.q ?? ''} onValue={(v) => setForm({ ...form, q: v || undefined })} maxLength={100} />
+        <InputField
+          id="f-q"
+          label={t('schools.search')}
+          type="search"
+          value={form.q ?? ''}
+          onValue={(v) => setForm({ ...form, q: v || undefined })}
+          maxLength={100}
+        />
         <div class="field field-check">
-          <input id="f-overdue" type="checkbox" checked={form.overdue === true} onChange={(e) => setForm({ ...form, overdue: e.currentTarget.checked || undefined })} />
+          <input
+            id="f-overdue"
+            type="checkbox"
+            checked={form.overdue === true}
+            onChange={(e) => setForm({ ...form, overdue: e.currentTarget.checked || undefined })}
+          />
           <label for="f-overdue">{t('schools.overdueOnly')}</label>
         </div>
         <div class="form-actions">
@@ -131,7 +151,12 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
               <span aria-live="polite">
                 {t('schools.page', { n: page + 1 })} · {t('schools.count', { n: data.items.length })}
               </span>
-              <button type="button" class="btn btn-secondary" disabled={!data.nextCursor} onClick={() => data.nextCursor && setCursors([...cursors, data.nextCursor])}>
+              <button
+                type="button"
+                class="btn btn-secondary"
+                disabled={!data.nextCursor}
+                onClick={() => data.nextCursor && setCursors([...cursors, data.nextCursor])}
+              >
                 {t('schools.next')} →
               </button>
             </nav>

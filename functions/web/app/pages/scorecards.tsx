@@ -68,7 +68,12 @@ function ScorecardTableView({ rows, at }: { rows: ScorecardRow[]; at: string }) 
   if (rows.length === 0) return <p>{t('scorecards.empty')}</p>;
   const sorted = sortRows(rows, sort, lang);
   const formatOf = (col: number) => (COLUMNS[col]?.kind === 'share' ? '0.0%' : COLUMNS[col]?.kind === 'days' ? '0.0' : '0');
-  const toggle = (column: Column) => setSort((s) => (s.column === column ? { column, descending: !s.descending } : { column, descending: COLUMNS.find((c) => c.key === column)!.kind !== 'text' }));
+  const toggle = (column: Column) =>
+    setSort((s) =>
+      s.column === column
+        ? { column, descending: !s.descending }
+        : { column, descending: COLUMNS.find((c) => c.key === column)!.kind !== 'text' },
+    );
   const show = (row: ScorecardRow, column: (typeof COLUMNS)[number]) => {
     const v = cellValue(row, column.key, lang);
     if (v === null) return t('none');
@@ -116,7 +121,11 @@ function ScorecardTableView({ rows, at }: { rows: ScorecardRow[]; at: string }) 
                       {r.name}
                     </th>
                   ) : (
-                    <td key={c.key} class={`${c.kind === 'text' ? '' : 'num'}${c.key === 'overdue' && r.overdue > 0 ? ' is-late' : ''}`} data-column={c.key}>
+                    <td
+                      key={c.key}
+                      class={`${c.kind === 'text' ? '' : 'num'}${c.key === 'overdue' && r.overdue > 0 ? ' is-late' : ''}`}
+                      data-column={c.key}
+                    >
                       {show(r, c)}
                     </td>
                   ),

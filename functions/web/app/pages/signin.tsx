@@ -19,7 +19,10 @@ export function SignInPage({ expired }: { expired: boolean }) {
 
   // Back from the sign-in page with a code: exchange it.
   useEffect(() => {
-    void completeSignIn().then((message) => message && setFlowError(t('signin.failed', { reason: message })), (e: Error) => setFlowError(t('signin.failed', { reason: e.message })));
+    void completeSignIn().then(
+      (message) => message && setFlowError(t('signin.failed', { reason: message })),
+      (e: Error) => setFlowError(t('signin.failed', { reason: e.message })),
+    );
   }, []);
 
   async function signIn() {
@@ -46,7 +49,9 @@ export function SignInPage({ expired }: { expired: boolean }) {
       await api.me(value);
       session.signIn(value);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? t('signin.rejected', { reason: err.detail ?? err.title }) : errorText(err, i18n));
+      setError(
+        err instanceof ApiError && err.status === 401 ? t('signin.rejected', { reason: err.detail ?? err.title }) : errorText(err, i18n),
+      );
     } finally {
       setBusy(false);
     }
@@ -74,7 +79,16 @@ export function SignInPage({ expired }: { expired: boolean }) {
       <details class="card">
         <summary>{t('signin.withToken')}</summary>
         <form onSubmit={submit} noValidate>
-          <TextAreaField id="token" label={t('signin.token')} hint={t('signin.tokenHint')} value={token} onValue={setToken} error={error} required rows={5} />
+          <TextAreaField
+            id="token"
+            label={t('signin.token')}
+            hint={t('signin.tokenHint')}
+            value={token}
+            onValue={setToken}
+            error={error}
+            required
+            rows={5}
+          />
           <div class="form-actions">
             <button type="submit" class="btn btn-secondary" disabled={busy} aria-busy={busy}>
               {t('signin.submit')}

@@ -33,7 +33,12 @@ function actorOf(me: Me): Actor | null {
  * district's schools, so their school's district is the coordinator's.
  */
 function managedOf(me: Me, user: DirectoryUser): ManagedUser {
-  return { role: user.role, district: user.district, schoolDistrict: user.role === 'school-staff' && me.role === 'district-coordinator' ? me.district : null, username: user.username };
+  return {
+    role: user.role,
+    district: user.district,
+    schoolDistrict: user.role === 'school-staff' && me.role === 'district-coordinator' ? me.district : null,
+    username: user.username,
+  };
 }
 
 function may(me: Me, action: UserAction, user: ManagedUser): boolean {
@@ -55,7 +60,10 @@ export function UsersPage({ me }: { me: Me }) {
   const [notice, setNotice] = useState<{ text: string; password?: string } | null>(null);
   const [confirming, setConfirming] = useState<Confirming | null>(null);
 
-  const intro = me.role === 'district-coordinator' ? t('users.intro.coordinator', { district: districtName(me.district, lang) }) : t('users.intro.manager');
+  const intro =
+    me.role === 'district-coordinator'
+      ? t('users.intro.coordinator', { district: districtName(me.district, lang) })
+      : t('users.intro.manager');
   return (
     <>
       <PageTitle title={t('users.title')}>{t('users.title')}</PageTitle>
@@ -83,14 +91,26 @@ export function UsersPage({ me }: { me: Me }) {
             />
           )}
           <AsyncView value={list}>
-            {(data) => <UserTable me={me} users={data.items} onAction={(user, action) => { setNotice(null); setConfirming({ user, action }); }} />}
+            {(data) => (
+              <UserTable
+                me={me}
+                users={data.items}
+                onAction={(user, action) => {
+                  setNotice(null);
+                  setConfirming({ user, action });
+                }}
+              />
+            )}
           </AsyncView>
         </section>
         <aside class="users-side">
           <InviteForm
             me={me}
             onInvited={(invited) => {
-              setNotice({ text: t('users.invited', { email: invited.user.email }), ...(invited.temporaryPassword ? { password: invited.temporaryPassword } : {}) });
+              setNotice({
+                text: t('users.invited', { email: invited.user.email }),
+                ...(invited.temporaryPassword ? { password: invited.temporaryPassword } : {}),
+              });
               list.reload();
             }}
           />
@@ -109,7 +129,15 @@ function scopeText(user: DirectoryUser, i18n: I18n): string {
   return user.org ?? user.school ?? i18n.t('none');
 }
 
-function UserTable({ me, users, onAction }: { me: Me; users: DirectoryUser[]; onAction: (user: DirectoryUser, action: 'disable' | 'enable') => void }) {
+function UserTable({
+  me,
+  users,
+  onAction,
+}: {
+  me: Me;
+  users: DirectoryUser[];
+  onAction: (user: DirectoryUser, action: 'disable' | 'enable') => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   if (users.length === 0) return <p class="empty">{t('users.empty')}</p>;
@@ -117,7 +145,9 @@ function UserTable({ me, users, onAction }: { me: Me; users: DirectoryUser[]; on
     <div class="table-wrap">
       <table class="data-table users-table">
         <caption class="visually-hidden">{t('users.list')}</caption>
-        <ColumnHeads labels={[t('users.name'), t('users.email'), t('users.role'), t('users.scope'), t('users.status'), t('users.actions')]} />
+        <ColumnHeads
+          labels={[t('users.name'), t('users.email'), t('users.role'), t('users.scope'), t('users.status'), t('users.actions')]}
+        />
         <tbody>
           {users.map((u) => {
             const status = statusOf(u);
@@ -133,7 +163,12 @@ function UserTable({ me, users, onAction }: { me: Me; users: DirectoryUser[]; on
                 </td>
                 <td>
                   {may(me, action, managedOf(me, u)) && (
-                    <button type="button" class="btn btn-secondary btn-small" onClick={() => onAction(u, action)} aria-label={`${t(`users.${action}`)}: ${u.name ?? u.email}`}>
+                    <button
+                      type="button"
+                      class="btn btn-secondary btn-small"
+                      onClick={() => onAction(u, action)}
+                      aria-label={`${t(`users.${action}`)}: ${u.name ?? u.email}`}
+                    >
                       {t(`users.${action}`)}
                     </button>
                   )}
@@ -148,7 +183,15 @@ function UserTable({ me, users, onAction }: { me: Me; users: DirectoryUser[]; on
 }
 
 /** The confirmation of a disable or enable: nothing is sent until the user says yes. */
-function ConfirmUserAction({ confirming, onCancel, onDone }: { confirming: Confirming; onCancel: () => void; onDone: (user: DirectoryUser) => void }) {
+function ConfirmUserAction({
+  confirming,
+  onCancel,
+  onDone,
+}: {
+  confirming: Confirming;
+  onCancel: () => void;
+  onDone: (user: DirectoryUser) => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const { user, action } = confirming;
@@ -222,7 +265,15 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
   const { t, lang } = i18n;
   const roles = invitableRoles(me);
   const coordinator = me.role === 'district-coordinator';
-  const empty: InviteValues = { name: '', email: '', role: roles.length === 1 ? roles[0]! : '', district: '', org: '', schoolDistrict: coordinator ? (me.district ?? '') : '', school: '' };
+  const empty: InviteValues = {
+    name: '',
+    email: '',
+    role: roles.length === 1 ? roles[0]! : '',
+    district: '',
+    org: '',
+    schoolDistrict: coordinator ? (me.district ?? '') : '',
+    school: '',
+  };
   const [values, setValues] = useState<InviteValues>(empty);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -234,8 +285,16 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
     [scope, values.schoolDistrict],
   );
 
-  const set = <K extends keyof InviteValues>(field: K) => (v: string) => setValues((old) => ({ ...old, [field]: v, ...(field === 'schoolDistrict' ? { school: '' } : {}) }));
-  const fieldProps = (field: keyof InviteValues) => ({ id: `invite-${field}`, value: values[field], onValue: set(field), error: errors[field] });
+  const set =
+    <K extends keyof InviteValues>(field: K) =>
+    (v: string) =>
+      setValues((old) => ({ ...old, [field]: v, ...(field === 'schoolDistrict' ? { school: '' } : {}) }));
+  const fieldProps = (field: keyof InviteValues) => ({
+    id: `invite-${field}`,
+    value: values[field],
+    onValue: set(field),
+    error: errors[field],
+  });
   const choose = { value: '', label: t('users.choose') };
   const districtOptions = [choose, ...sortedDistricts(lang).map((d) => ({ value: d.id, label: districtName(d.id, lang) }))];
 
@@ -247,9 +306,11 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
     if (!parsed.success) {
       const found = zodFieldErrors(parsed.error, i18n);
       // The role's missing scope ("a contractor needs a org") is a required field.
-      for (const issue of parsed.error.issues) if (issue.code === 'custom' && /needs/.test(issue.message)) found[String(issue.path[0])] = t('error.required');
+      for (const issue of parsed.error.issues)
+        if (issue.code === 'custom' && /needs/.test(issue.message)) found[String(issue.path[0])] = t('error.required');
       // An empty text field is missing, whatever format it would have needed.
-      for (const field of ['name', 'email', 'role'] as const) if (found[field] && values[field].trim() === '') found[field] = t('error.required');
+      for (const field of ['name', 'email', 'role'] as const)
+        if (found[field] && values[field].trim() === '') found[field] = t('error.required');
       setErrors(found);
       setFormError(t('form.fixErrors'));
       focusFirstError(formRef.current);
@@ -257,7 +318,14 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
     }
     const invitation = parsed.data;
     const actor = actorOf(me);
-    if (!actor || authorizeUserAction(actor, 'invite', { role: invitation.role, district: invitation.district ?? null, schoolDistrict: values.schoolDistrict || null }) !== null) {
+    if (
+      !actor ||
+      authorizeUserAction(actor, 'invite', {
+        role: invitation.role,
+        district: invitation.district ?? null,
+        schoolDistrict: values.schoolDistrict || null,
+      }) !== null
+    ) {
       setErrors({});
       setFormError(t('users.error.scope'));
       focusFirstError(formRef.current);
@@ -299,7 +367,16 @@ function InviteForm({ me, onInvited }: { me: Me; onInvited: (invited: InvitedUse
         options={[...(roles.length > 1 ? [choose] : []), ...roles.map((r) => ({ value: r, label: i18n.role(r) }))]}
       />
       {scope === 'district' && <SelectField {...fieldProps('district')} label={t('users.field.district')} options={districtOptions} />}
-      {scope === 'org' && <InputField {...fieldProps('org')} label={t('users.field.org')} hint={t('users.field.orgHint')} required maxLength={64} autoComplete="off" />}
+      {scope === 'org' && (
+        <InputField
+          {...fieldProps('org')}
+          label={t('users.field.org')}
+          hint={t('users.field.orgHint')}
+          required
+          maxLength={64}
+          autoComplete="off"
+        />
+      )}
       {scope === 'school' && (
         <>
           <SelectField
