@@ -4,6 +4,7 @@ import { decide, evolve, initialState, remind, reminderSchedule, type DecisionCo
 import type { Actor, Command, Contractor, District, MilestoneEvent, MilestoneState, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/index.js';
 import { computeKpis, formatKpiTable } from '../../infra/local/simulation/kpi.js';
+import { requiredDocuments } from '../domain/fixtures.js';
 
 const program = REFERENCE_PROGRAM;
 const TZ = program.timeZone;
@@ -61,7 +62,7 @@ class Log {
     const states = Object.fromEntries(
       [...this.#states].filter(([id]) => id.startsWith(`${s.id}#`)).map(([id, st]) => [id.split('#')[1]!, st]),
     );
-    return { program, school: s, milestone: key, states, contractors };
+    return { program, school: s, milestone: key, states, contractors, documents: requiredDocuments(key) };
   }
 
   run(s: School, key: string, command: Command, actor: Actor, at: string): void {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
+import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
 import { createCommandService } from '../../shared/commands/execute.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { MilestoneStatus } from '../../shared/program/model.js';
@@ -50,6 +51,8 @@ describe('the signal of an accepted command', () => {
 
     const { signal, reads } = countingSignal(h);
     const service = createCommandService({ store: h.store, program: REFERENCE_PROGRAM, clock: h.clock, signals: signal });
+    const connection = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
+    await attachGeneratedDocuments({ store: h.store, bucket: null }, connection, s, contractor(assignee), h.clock.now());
     const { outcome, signal: delivered } = await service.execute({
       schoolId: s.id,
       milestone: 'connection',
