@@ -128,7 +128,14 @@ export function migrationPreview(
       });
     }
     if (state.evidence && (state.status === 'submitted' || state.status === 'on-hold')) {
-      const issues = evidenceIssues(next, school, state.evidence, now, to.program.timeZone);
+      // Only what the new version raises: a submission that the old rules already found short (for
+      // example of documents this pure preview does not see) is not invalidated by the migration.
+      const before = new Set(
+        evidenceIssues(def, school, state.evidence, now, from.program.timeZone).map((i) => `${i.field}\n${i.message}`),
+      );
+      const issues = evidenceIssues(next, school, state.evidence, now, to.program.timeZone).filter(
+        (i) => !before.has(`${i.field}\n${i.message}`),
+      );
       if (issues.length > 0)
         out.invalidated.push({
           milestone: def.key,

@@ -11,7 +11,7 @@ import { MigrationPreview, ProgramVersionView } from '../../shared/api/program-v
 import { Job, SchoolDetail } from '../../shared/api/schemas.js';
 import { REFERENCE_PROGRAM_V2_DATA, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
 import { wholeHistory } from '../../shared/store/store.js';
-import { eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 const base = `/api/programs/${REFERENCE_PROGRAM_ID}/versions`;
@@ -51,6 +51,7 @@ async function connect(schoolId: string, urban: boolean): Promise<void> {
   const m = `/api/schools/${schoolId}/milestones/connection`;
   expect((await api.request('POST', `${m}/start`, { body: { assignee: api.contractorOrg } })).status).toBe(200);
   const evidence = { kind: 'connection', actNumber: 'АКТ-1', actDate: todayInOmsk(), bandwidthMbps: urban ? 120 : 60 };
+  await attachRequiredDocuments(api, schoolId, 'connection');
   expect((await api.request('POST', `${m}/submit`, { as: 'contractor', body: { evidence } })).status).toBe(200);
   expect((await api.request('POST', `${m}/signoff`, { as: 'schoolStaff', body: { measuredMbps: urban ? 110 : 55 } })).status).toBe(200);
   expect((await api.request('POST', `${m}/accept`, { body: {} })).status).toBe(200);

@@ -226,7 +226,7 @@ const cases: Case[] = [
     name: 'GET /api/reports/contractors',
     method: 'GET',
     path: () => '/api/reports/contractors',
-    expect: signedIn(200, { coordinator: 403, otherCoordinator: 403 }),
+    expect: signedIn(200, { coordinator: 403, otherCoordinator: 403, schoolStaff: 403, otherSchoolStaff: 403 }),
     check: (json, caller) => {
       const cards = Scorecards.parse(json);
       // The connection started above is open, and past its 2021 deadline.

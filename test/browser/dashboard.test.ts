@@ -516,6 +516,7 @@ describe('equal conditions and contractor scorecards', () => {
     const [open] = await allSchools('&milestone=connection&status=active');
     const org = open!.milestones.find((m) => m.key === 'connection')!.assignee!;
     const detail = await get<SchoolDetail>(`schools/${open!.id}`);
+    await attachDocuments(detail.school, 'connection', org);
     const submitted = await call(await contractorToken(org), 'POST', `schools/${open!.id}/milestones/connection/submit`, {
       evidence: evidenceFor('connection', detail.school, TODAY),
     });
