@@ -14,7 +14,7 @@ import {
 } from '../../shared/api/administration.js';
 import { Problem, ProgressReport, SchoolDetail } from '../../shared/api/schemas.js';
 import { schoolsToCsv } from '../../shared/region/csv-import.js';
-import { attachRequiredDocuments, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, settledItems, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 
@@ -171,7 +171,8 @@ describe('school profiles', () => {
     const all = (await api.stack.store.listAllSchools({ limit: 100 })).items.filter((x) => x.id !== api.school.id && !x.archived);
     const [a, b] = [all[5]!, all[6]!];
     const csv = schoolsToCsv([{ ...a, teachersToTrain: a.teachersToTrain + 1 }, b]);
-    const before = await api.items();
+    // Earlier tests' notifications are still being delivered in the background: compare once they settle.
+    const before = await settledItems(api);
     const dry = await api.request('POST', '/api/imports/schools/updates', { raw: csv, contentType: 'text/csv' });
     expect(dry.status).toBe(200);
     const preview = SchoolUpdatePreview.parse(dry.json);

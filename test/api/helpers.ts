@@ -256,3 +256,15 @@ export async function attachRequiredDocuments(
       throw new Error(`upload of ${rule.type} failed: ${r.ticket.status} ${r.ticket.text} ${r.confirm?.text ?? ''}`);
   }
 }
+
+/** The table's items once the outbox's deliveries of earlier commands have settled (two reads 500 ms apart agree). */
+export async function settledItems(api: ApiFixture): Promise<string[]> {
+  let last = await api.items();
+  return eventually(async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await api.items();
+    const same = JSON.stringify(now) === JSON.stringify(last);
+    last = now;
+    return same ? now : undefined;
+  }, 'the outbox to settle');
+}

@@ -11,7 +11,7 @@ import { MigrationPreview, ProgramVersionView } from '../../shared/api/program-v
 import { Job, SchoolDetail } from '../../shared/api/schemas.js';
 import { REFERENCE_PROGRAM_V2_DATA, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
 import { wholeHistory } from '../../shared/store/store.js';
-import { attachRequiredDocuments, eventually, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
+import { attachRequiredDocuments, eventually, settledItems, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 const base = `/api/programs/${REFERENCE_PROGRAM_ID}/versions`;
@@ -32,18 +32,6 @@ async function finished(jobId: string): Promise<Job> {
     `job ${jobId} to finish`,
     60_000,
   );
-}
-
-/** The table's items once the outbox's deliveries of earlier commands have settled. */
-async function settled(): Promise<string[]> {
-  let last = await api.items();
-  return eventually(async () => {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = await api.items();
-    const same = JSON.stringify(now) === JSON.stringify(last);
-    last = now;
-    return same ? now : undefined;
-  }, 'the outbox to settle');
 }
 
 /** Completes the connection of a school through the API (start, submit, sign-off, accept). */
@@ -76,7 +64,7 @@ describe('migration to version 2', () => {
     expect((await api.request('POST', `${base}/2/publish`)).status).toBe(200);
 
     // Only program managers; bad scopes are refused at their field; the preview writes nothing.
-    const before = await settled();
+    const before = await settledItems(api);
     for (const as of ['coordinator', 'contractor', 'viewer', 'schoolStaff'] as const) {
       expect((await api.request('POST', `${base}/2/migration-preview`, { as, body: scope })).status, as).toBe(403);
       expect((await api.request('POST', `${base}/2/migrations`, { as, body: scope })).status, as).toBe(403);
