@@ -55,33 +55,24 @@ export async function migrateSchool(
   const commands = createCommandService({ ...deps, programs, signals: deps.signal });
 
   await deps.store.initMilestones(plan.added.map((a) => initialState(to, record.school, a.milestone, now)));
-  for (const r of migrationReplans(plan)) {
-    const { outcome } = await commands.execute({
-      schoolId,
-      milestone: r.milestone,
-      command: r.command,
-      actor: target.actor,
-      idempotencyKey: `migration.${target.jobId}.${schoolId}.${r.milestone}`,
-    });
-    if (!outcome.ok)
-      return {
-        schoolId,
-        outcome: 'rejected',
-        status: outcome.status,
-        code: outcome.code,
-        detail: `re-plan of ${r.milestone}: ${outcome.message}`,
-      };
-  }
+  // The re-plans of moved milestones, then the waivers of open work on removed ones: one command each.
   const reason = `Не входит в версию ${target.version} программы`;
-  for (const removed of plan.removed) {
-    const state = record.milestones.find((m) => m.state.key === removed.milestone)?.state;
-    if (!state || isTerminal(state)) continue;
+  const steps = [
+    ...migrationReplans(plan).map((r) => ({ milestone: r.milestone, command: r.command, what: 're-plan' })),
+    ...plan.removed
+      .filter((removed) => {
+        const state = record.milestones.find((m) => m.state.key === removed.milestone)?.state;
+        return state !== undefined && !isTerminal(state);
+      })
+      .map((removed) => ({ milestone: removed.milestone, command: { type: 'waive' as const, reason }, what: 'waiver' })),
+  ];
+  for (const step of steps) {
     const { outcome } = await commands.execute({
       schoolId,
-      milestone: removed.milestone,
-      command: { type: 'waive', reason },
+      milestone: step.milestone,
+      command: step.command,
       actor: target.actor,
-      idempotencyKey: `migration.${target.jobId}.${schoolId}.${removed.milestone}`,
+      idempotencyKey: `migration.${target.jobId}.${schoolId}.${step.milestone}`,
     });
     if (!outcome.ok)
       return {
@@ -89,7 +80,7 @@ export async function migrateSchool(
         outcome: 'rejected',
         status: outcome.status,
         code: outcome.code,
-        detail: `waiver of ${removed.milestone}: ${outcome.message}`,
+        detail: `${step.what} of ${step.milestone}: ${outcome.message}`,
       };
   }
 
