@@ -127,27 +127,7 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
       ),
     };
 
-    const request = async (method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse> => {
-      const token = o.token !== undefined ? o.token : tokens[o.as ?? 'manager'];
-      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
-      let body: string | undefined;
-      if (o.raw !== undefined) {
-        body = o.raw;
-        if (o.contentType) headers['content-type'] = o.contentType;
-      } else if (o.body !== undefined) {
-        body = JSON.stringify(o.body);
-        headers['content-type'] = o.contentType ?? 'application/json';
-      }
-      const res = await fetch(`${stack.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = null;
-      }
-      return { status: res.status, headers: res.headers, text, json };
-    };
+    const request = httpClient(stack.url, (as) => tokens[as ?? 'manager']);
 
     const items = async (): Promise<string[]> => {
       const out: string[] = [];
@@ -168,6 +148,34 @@ export async function startApi(label: string, options: Partial<LocalStackOptions
     await stack.stop();
     throw error;
   }
+}
+
+/** A small HTTP client of the API at `baseUrl`: JSON or raw bodies, the caller's token (or `token`) as a bearer. */
+export function httpClient(
+  baseUrl: string,
+  tokenOf: (as: Caller | undefined) => string | null = () => null,
+): (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse> {
+  return async (method, path, o = {}) => {
+    const token = o.token !== undefined ? o.token : tokenOf(o.as);
+    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
+    let body: string | undefined;
+    if (o.raw !== undefined) {
+      body = o.raw;
+      if (o.contentType) headers['content-type'] = o.contentType;
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = o.contentType ?? 'application/json';
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
@@ -207,7 +215,7 @@ export interface UploadResult {
  * straight to the S3 server, confirm with the API.
  */
 export async function uploadDocument(
-  api: ApiFixture,
+  api: Pick<ApiFixture, 'request'>,
   schoolId: string,
   milestone: string,
   type: string,
@@ -236,7 +244,7 @@ export async function uploadDocument(
 
 /** Uploads a generated document of each required type of the milestone (what a submission needs). */
 export async function attachRequiredDocuments(
-  api: ApiFixture,
+  api: Pick<ApiFixture, 'request'>,
   schoolId: string,
   milestone: string,
   as: Caller | { token: string } = 'contractor',
