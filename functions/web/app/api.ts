@@ -46,13 +46,15 @@ function url(path: string, query?: Record<string, string | number | boolean | un
   return u.toString();
 }
 
-async function request<S extends z.ZodType>(
+export async function request<S extends z.ZodType>(
   schema: S,
   path: string,
   init: {
     method?: string;
     query?: Record<string, string | number | boolean | undefined>;
     body?: unknown;
+    /** A CSV file's text, sent as is (instead of a JSON body). */
+    csv?: string;
     headers?: Record<string, string>;
     token?: string;
   } = {},
@@ -61,12 +63,13 @@ async function request<S extends z.ZodType>(
   const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (init.csv !== undefined) headers['Content-Type'] = 'text/csv';
   let response: Response;
   try {
     response = await fetch(url(path, init.query), {
       method: init.method ?? 'GET',
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.csv ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
   } catch (e) {
     throw new ApiError(NETWORK_ERROR, 'network', (e as Error).message, [], undefined);

@@ -17,6 +17,8 @@ import { SchoolsPage } from './pages/schools.js';
 import { ScorecardsPage } from './pages/scorecards.js';
 import { SignInPage } from './pages/signin.js';
 import { UsersPage, usersAllowed } from './pages/users.js';
+import { ContractorsPage, contractorsAllowed } from './pages/contractors.js';
+import { ImportsPage, importsAllowed } from './pages/imports.js';
 import { signOutEverywhere } from './sign-in-flow.js';
 import { districtName } from './program.js';
 import { href, navigate, useRoute, type Route } from './router.js';
@@ -24,10 +26,16 @@ import { session } from './session.js';
 import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
-type Section = 'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'scorecards' | 'users' | 'programs';
+type Section =
+  'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'scorecards' | 'users' | 'programs' | 'contractors' | 'imports';
 
 function sectionsFor(me: Me): Section[] {
-  const admin: Section[] = [...(usersAllowed(me) ? ['users' as const] : []), ...(programsAllowed(me) ? ['programs' as const] : [])];
+  const admin: Section[] = [
+    ...(usersAllowed(me) ? ['users' as const] : []),
+    ...(contractorsAllowed(me) ? ['contractors' as const] : []),
+    ...(importsAllowed(me) ? ['imports' as const] : []),
+    ...(programsAllowed(me) ? ['programs' as const] : []),
+  ];
   return [...baseSections(me), ...admin];
 }
 
@@ -202,6 +210,10 @@ function Page({ me, route }: { me: Me; route: Route }) {
       return <ScorecardsPage me={me} />;
     case 'users':
       return usersAllowed(me) ? <UsersPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
+    case 'contractors':
+      return contractorsAllowed(me) ? <ContractorsPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
+    case 'imports':
+      return importsAllowed(me) ? <ImportsPage /> : <p role="alert">{t('error.forbidden')}</p>;
     case 'programs':
       return programsAllowed(me) ? (
         <ProgramsPage me={me} version={second} key={second ?? ''} />
