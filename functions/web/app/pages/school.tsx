@@ -6,12 +6,14 @@ import { ActionForm, availableActions, type FormAction } from '../forms.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { districtName, milestoneTitle } from '../program.js';
 import { AsyncView, MoreButton, PageTitle, StatusBadge, useAsync, usePaged } from '../ui.js';
+import { SchoolProfileTools } from '../school-profile-edit.js';
 
 export function SchoolPage({ me, schoolId }: { me: Me; schoolId: string }) {
   const { t } = useI18n();
   const detail = useAsync(() => api.school(schoolId), [schoolId]);
   const [historyNonce, setHistoryNonce] = useState(0);
   const [saved, setSaved] = useState<string | null>(null);
+  const [profileNotice, setProfileNotice] = useState<string | null>(null);
   const i18n = useI18n();
 
   return (
@@ -24,6 +26,11 @@ export function SchoolPage({ me, schoolId }: { me: Me; schoolId: string }) {
           </p>
           <div class="status-line" role="status" aria-live="polite">
             {saved && <p class="alert alert-success">{t('school.updated', { action: saved })}</p>}
+            {profileNotice && (
+              <p class="alert alert-info" data-testid="profile-notice">
+                {profileNotice}
+              </p>
+            )}
           </div>
           <div class="school-layout">
             <section aria-labelledby="timeline-h" class="school-main">
@@ -40,6 +47,15 @@ export function SchoolPage({ me, schoolId }: { me: Me; schoolId: string }) {
             </section>
             <aside class="school-side">
               <Profile school={d.school} />
+              <SchoolProfileTools
+                me={me}
+                detail={d}
+                onChanged={(message) => {
+                  setProfileNotice(message);
+                  detail.reload();
+                  setHistoryNonce((n) => n + 1);
+                }}
+              />
             </aside>
           </div>
           <History schoolId={schoolId} key={historyNonce} />
