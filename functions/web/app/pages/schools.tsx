@@ -6,6 +6,7 @@ import { useI18n } from '../i18n.js';
 import { districtName, MILESTONES, sortedDistricts } from '../program.js';
 import { href, navigate } from '../router.js';
 import { AsyncView, InputField, PageTitle, SelectField, StatusBadge, useAsync } from '../ui.js';
+import { BulkPanel, mayBulk } from '../bulk-panel.js';
 
 function filterFrom(params: URLSearchParams, me: Me): SchoolFilter {
   return {
@@ -31,6 +32,11 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
   useEffect(() => setCursors([undefined]), [filterKey]);
   const page = cursors.length - 1;
   const list = useAsync(() => api.schools(filter, cursors[page]), [filterKey, cursors[page]]);
+  // Schools ticked for a bulk action (program managers and coordinators).
+  const bulk = mayBulk(me);
+  const [selected, setSelected] = useState<string[]>([]);
+  const toggle = (id: string, on: boolean) =>
+    setSelected((old) => (on ? [...old.filter((x) => x !== id), id] : old.filter((x) => x !== id)));
 
   const apply = (e: Event) => {
     e.preventDefault();
@@ -112,6 +118,11 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
                   </caption>
                   <thead>
                     <tr>
+                      {bulk && (
+                        <th scope="col">
+                          <span class="visually-hidden">{t('bulk.select')}</span>
+                        </th>
+                      )}
                       <th scope="col">{t('schools.name')}</th>
                       <th scope="col">{t('schools.district')}</th>
                       <th scope="col">{t('schools.locality')}</th>
@@ -128,6 +139,17 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
                   <tbody>
                     {data.items.map((s) => (
                       <tr key={s.id}>
+                        {bulk && (
+                          <td>
+                            <input
+                              type="checkbox"
+                              data-select={s.id}
+                              aria-label={`${t('bulk.select')}: ${s.name}`}
+                              checked={selected.includes(s.id)}
+                              onChange={(e) => toggle(s.id, e.currentTarget.checked)}
+                            />
+                          </td>
+                        )}
                         <th scope="row">
                           <a href={href(['school', s.id])}>{s.name}</a>
                         </th>
@@ -163,6 +185,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
           </section>
         )}
       </AsyncView>
+      {bulk && selected.length > 0 && <BulkPanel selected={selected} onDone={list.reload} />}
     </>
   );
 }
