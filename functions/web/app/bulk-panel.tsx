@@ -3,16 +3,16 @@
  * contractor, waive, or move the deadline. The body is checked with the single-school command's own
  * schema before it is sent; the job's progress and every school's outcome are shown as it runs.
  */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { Job, Me } from '../../../shared/api/schemas.js';
 import { CommandBody } from '../../../shared/program/model.js';
-import { ApiError } from './api.js';
 import { followJob, regionApi } from './api-region.js';
 import { useI18n } from './i18n.js';
 import { JobView } from './pages/imports.js';
 import { milestoneTitle, MILESTONES } from './program.js';
-import { errorText, focusFirstError, InputField, SelectField } from './ui.js';
-import { apiFieldErrors, zodFieldErrors, type FieldErrors } from './validation.js';
+import { FormError, useFormState } from './form-state.js';
+import { InputField, SelectField } from './ui.js';
+import { apiFieldErrors, zodFieldErrors } from './validation.js';
 
 export const BULK_ACTIONS = ['reassign', 'waive', 'reschedule'] as const;
 type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -39,11 +39,8 @@ export function BulkPanel({ selected, onDone }: { selected: readonly string[]; o
   const [action, setAction] = useState<BulkAction>('reassign');
   const [milestone, setMilestone] = useState(MILESTONES[0]!.key);
   const [values, setValues] = useState<Record<string, string>>({});
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
   const [job, setJob] = useState<Job | null>(null);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const { formRef, errors, formError, busy, refuse, send } = useFormState();
   const field = (name: string) => ({
     id: `bulk-${name}`,
     value: values[name] ?? '',
@@ -54,44 +51,30 @@ export function BulkPanel({ selected, onDone }: { selected: readonly string[]; o
   async function submit(e: Event) {
     e.preventDefault();
     if (busy || selected.length === 0) return;
-    setFormError(null);
     const parsed = CommandBody[action].safeParse(bodyOf(action, values));
-    if (!parsed.success) {
-      setErrors(zodFieldErrors(parsed.error, i18n));
-      setFormError(t('form.fixErrors'));
-      focusFirstError(formRef.current);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const queued = await regionApi.bulk(action, milestone, { schoolIds: [...selected] }, parsed.data);
-      setJob(queued);
-      await followJob(queued.id, setJob);
-      onDone();
-    } catch (err) {
-      if (err instanceof ApiError && err.fieldErrors.length > 0) {
-        setErrors(
+    if (!parsed.success) return refuse(zodFieldErrors(parsed.error, i18n));
+    await send(
+      async () => {
+        const queued = await regionApi.bulk(action, milestone, { schoolIds: [...selected] }, parsed.data);
+        setJob(queued);
+        await followJob(queued.id, setJob);
+        onDone();
+      },
+      // The command's own body is `body` of the bulk request.
+      {
+        fields: (errors) =>
           apiFieldErrors(
-            err.fieldErrors.map((f) => ({ ...f, field: f.field.replace(/^body\.body\./, '') })),
+            errors.map((f) => ({ ...f, field: f.field.replace(/^body\.body\./, '') })),
             i18n,
           ),
-        );
-        setFormError(t('form.fixErrors'));
-      } else setFormError(errorText(err, i18n));
-    } finally {
-      setBusy(false);
-    }
+      },
+    );
   }
 
   return (
     <form ref={formRef} class="card bulk-panel" onSubmit={submit} noValidate aria-labelledby="bulk-h">
       <h2 id="bulk-h">{t('bulk.title', { n: selected.length })}</h2>
-      {formError && (
-        <div class="alert alert-error form-error" role="alert" tabIndex={-1}>
-          <p>{formError}</p>
-        </div>
-      )}
+      <FormError message={formError} />
       <SelectField
         id="bulk-action"
         label={t('bulk.action')}

@@ -6,7 +6,7 @@
  * milestones, and the timeline shows the new dates. Program managers also archive a school that closed
  * or merged into another (after a confirmation).
  */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { SchoolProfilePatch, type ProfileResult } from '../../../shared/api/administration.js';
 import type { Me, SchoolDetail } from '../../../shared/api/schemas.js';
 import { KitItem, SchoolArchive, type School } from '../../../shared/program/model.js';
@@ -14,7 +14,8 @@ import { allSchools, ApiError } from './api.js';
 import { regionApi } from './api-region.js';
 import { useI18n } from './i18n.js';
 import { districtName, milestoneTitle, sortedDistricts } from './program.js';
-import { ConfirmPanel, errorText, focusFirstError, InputField, SelectField, useAsync } from './ui.js';
+import { FormButtons, FormError, useFormState } from './form-state.js';
+import { ConfirmPanel, errorText, InputField, SelectField, useAsync } from './ui.js';
 import { apiFieldErrors, zodFieldErrors, type FieldErrors } from './validation.js';
 
 const COHORTS = [2021, 2022, 2023, 2024];
@@ -26,6 +27,9 @@ export function mayEditProfile(me: Me, school: School): boolean {
 }
 
 type Values = Record<string, string>;
+
+/** Someone else changed the school since the page read it (If-Match no longer holds). */
+const isConflict = (err: unknown) => err instanceof ApiError && (err.status === 409 || err.status === 412);
 
 function valuesOf(s: School): Values {
   const v: Values = {
@@ -76,6 +80,10 @@ export function SchoolProfileTools({ me, detail, onChanged }: { me: Me; detail: 
     ) : null;
   }
   const toggle = (which: Exclude<Open, null>) => setOpen(open === which ? null : which);
+  const done = (message: string) => {
+    setOpen(null);
+    onChanged(message);
+  };
   return (
     <div class="profile-tools">
       <div class="actions">
@@ -88,26 +96,8 @@ export function SchoolProfileTools({ me, detail, onChanged }: { me: Me; detail: 
           </button>
         )}
       </div>
-      {open === 'edit' && (
-        <ProfileForm
-          detail={detail}
-          onCancel={() => setOpen(null)}
-          onDone={(message) => {
-            setOpen(null);
-            onChanged(message);
-          }}
-        />
-      )}
-      {open === 'archive' && (
-        <ArchiveForm
-          detail={detail}
-          onCancel={() => setOpen(null)}
-          onDone={(message) => {
-            setOpen(null);
-            onChanged(message);
-          }}
-        />
-      )}
+      {open === 'edit' && <ProfileForm detail={detail} onCancel={() => setOpen(null)} onDone={done} />}
+      {open === 'archive' && <ArchiveForm detail={detail} onCancel={() => setOpen(null)} onDone={done} />}
     </div>
   );
 }
@@ -117,10 +107,7 @@ function ProfileForm({ detail, onDone, onCancel }: { detail: SchoolDetail; onDon
   const { t, lang } = i18n;
   const before = valuesOf(detail.school);
   const [values, setValues] = useState<Values>(before);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const { formRef, errors, formError, busy, refuse, send } = useFormState();
   const field = (name: string) => ({
     id: `profile-${name.replace('.', '-')}`,
     value: values[name] ?? '',
@@ -131,48 +118,22 @@ function ProfileForm({ detail, onDone, onCancel }: { detail: SchoolDetail; onDon
   async function submit(e: Event) {
     e.preventDefault();
     if (busy) return;
-    setFormError(null);
     const parsed = SchoolProfilePatch.safeParse(patchOf(before, values));
     if (!parsed.success) {
       const found = zodFieldErrors(parsed.error, i18n);
-      if (found[''] !== undefined) {
-        setErrors({});
-        setFormError(t('profile.nothingChanged'));
-        return;
-      }
-      setErrors(found);
-      setFormError(t('form.fixErrors'));
-      focusFirstError(formRef.current);
-      return;
+      // The schema's one whole-body rule: at least one field changes.
+      return found[''] !== undefined ? refuse({}, t('profile.nothingChanged')) : refuse(found);
     }
-    setErrors({});
-    setBusy(true);
-    try {
-      const result = await regionApi.editSchool(detail.school.id, parsed.data, detail.version);
-      onDone(savedMessage(result, i18n));
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 409 || err.status === 412)) {
-        onDone(t('profile.changedElsewhere'));
-      } else if (err instanceof ApiError && err.fieldErrors.length > 0) {
-        setErrors(apiFieldErrors(err.fieldErrors, i18n));
-        setFormError(t('form.fixErrors'));
-        focusFirstError(formRef.current);
-      } else {
-        setFormError(errorText(err, i18n));
-      }
-    } finally {
-      setBusy(false);
-    }
+    await send(async () => onDone(savedMessage(await regionApi.editSchool(detail.school.id, parsed.data, detail.version), i18n)), {
+      fields: (errors) => apiFieldErrors(errors, i18n),
+      other: (err) => (isConflict(err) ? (onDone(t('profile.changedElsewhere')), null) : undefined),
+    });
   }
 
   return (
     <form ref={formRef} class="card profile-form" onSubmit={submit} noValidate aria-labelledby="profile-form-h">
       <h3 id="profile-form-h">{t('profile.edit')}</h3>
-      {formError && (
-        <div class="alert alert-error form-error" role="alert" tabIndex={-1}>
-          <p>{formError}</p>
-        </div>
-      )}
+      <FormError message={formError} />
       <InputField {...field('name')} label={t('profile.name')} required maxLength={300} />
       <SelectField
         {...field('district')}
@@ -200,14 +161,7 @@ function ProfileForm({ detail, onDone, onCancel }: { detail: SchoolDetail; onDon
           <InputField key={item} {...field(`plannedKit.${item}`)} type="number" inputMode="numeric" label={i18n.kit(item)} />
         ))}
       </fieldset>
-      <div class="form-actions">
-        <button type="submit" class="btn btn-primary" disabled={busy} aria-busy={busy}>
-          {t('profile.save')}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
-          {t('cancel')}
-        </button>
-      </div>
+      <FormButtons label={t('profile.save')} busy={busy} onCancel={onCancel} />
     </form>
   );
 }
@@ -265,7 +219,7 @@ function ArchiveForm({ detail, onDone, onCancel }: { detail: SchoolDetail; onDon
       await regionApi.archiveSchool(school.id, SchoolArchive.parse(body()), detail.version);
       onDone(t('profile.archived'));
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 409 || err.status === 412)) onDone(t('profile.changedElsewhere'));
+      if (isConflict(err)) onDone(t('profile.changedElsewhere'));
       else setError(errorText(err, i18n));
     } finally {
       setBusy(false);
@@ -308,14 +262,7 @@ function ArchiveForm({ detail, onDone, onCancel }: { detail: SchoolDetail; onDon
           onCancel={() => setConfirming(false)}
         />
       ) : (
-        <div class="form-actions">
-          <button type="submit" class="btn btn-danger">
-            {t('profile.archive')}
-          </button>
-          <button type="button" class="btn btn-secondary" onClick={onCancel}>
-            {t('cancel')}
-          </button>
-        </div>
+        <FormButtons label={t('profile.archive')} busy={false} danger onCancel={onCancel} />
       )}
     </form>
   );

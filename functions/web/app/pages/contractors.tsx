@@ -6,7 +6,7 @@
  * open work is refused by the API with that work listed: the page shows it and offers to hand it to
  * another contractor in the same step.
  */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ContractorInput, type ContractorView } from '../../../../shared/api/administration.js';
 import type { FieldError, Me } from '../../../../shared/api/schemas.js';
 import { ContractorKind, type Contract } from '../../../../shared/program/model.js';
@@ -14,8 +14,9 @@ import { ApiError } from '../api.js';
 import { regionApi } from '../api-region.js';
 import { useI18n } from '../i18n.js';
 import { districtName, milestoneTitle, MILESTONES, sortedDistricts } from '../program.js';
-import { AsyncView, ColumnHeads, ConfirmPanel, errorText, focusFirstError, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
-import { issueMessage, type FieldErrors } from '../validation.js';
+import { FormButtons, FormError, useFormState } from '../form-state.js';
+import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
+import { zodFieldErrors, type FieldErrors } from '../validation.js';
 
 /** Who may open the register: program managers (the API lets only them change it). */
 export function contractorsAllowed(me: Me): boolean {
@@ -260,10 +261,7 @@ function ContractorForm({
   const i18n = useI18n();
   const { t, lang } = i18n;
   const [values, setValues] = useState<ContractorValues>(() => valuesOf(view));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const { formRef, errors, formError, busy, refuse, send } = useFormState();
   const editing = view !== null;
 
   const set = (field: 'id' | 'name' | 'kind' | 'emails') => (v: string) => setValues((old) => ({ ...old, [field]: v }));
@@ -280,44 +278,24 @@ function ContractorForm({
   async function submit(e: Event) {
     e.preventDefault();
     if (busy) return;
-    setFormError(null);
     const parsed = ContractorInput.safeParse(bodyOf(values));
-    if (!parsed.success) {
-      const found: FieldErrors = {};
-      for (const issue of parsed.error.issues) found[fieldOf(issue.path)] ??= issueMessage(issue, i18n);
-      setErrors(found);
-      setFormError(t('form.fixErrors'));
-      focusFirstError(formRef.current);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const { id, ...edit } = parsed.data;
-      onSaved(editing ? await regionApi.updateContractor(id, edit, view.version) : await regionApi.createContractor(parsed.data));
-    } catch (err) {
-      if (err instanceof ApiError && err.fieldErrors.length > 0) {
-        setErrors(apiErrors(err.fieldErrors));
-        setFormError(t('form.fixErrors'));
-      } else if (err instanceof ApiError && err.status === 409) {
-        setFormError(editing ? t('contractors.changedElsewhere') : t('contractors.idTaken'));
-      } else {
-        setFormError(errorText(err, i18n));
-      }
-      focusFirstError(formRef.current);
-    } finally {
-      setBusy(false);
-    }
+    if (!parsed.success) return refuse(zodFieldErrors(parsed.error, i18n, fieldOf));
+    const { id, ...edit } = parsed.data;
+    await send(
+      async () =>
+        onSaved(editing ? await regionApi.updateContractor(id, edit, view.version) : await regionApi.createContractor(parsed.data)),
+      {
+        fields: apiErrors,
+        other: (err) =>
+          err instanceof ApiError && err.status === 409 ? t(editing ? 'contractors.changedElsewhere' : 'contractors.idTaken') : undefined,
+      },
+    );
   }
 
   return (
     <form ref={formRef} class="card contractor-form" onSubmit={submit} noValidate aria-labelledby="contractor-form-h">
       <h2 id="contractor-form-h">{editing ? t('contractors.editTitle', { name: view.contractor.name }) : t('contractors.new')}</h2>
-      {formError && (
-        <div class="alert alert-error form-error" role="alert" tabIndex={-1}>
-          <p>{formError}</p>
-        </div>
-      )}
+      <FormError message={formError} />
       {!editing && (
         <InputField {...prop('id')} label={t('contractors.field.id')} hint={t('contractors.field.idHint')} required maxLength={64} />
       )}
@@ -397,14 +375,7 @@ function ContractorForm({
           {t('contractors.addContract')}
         </button>
       </fieldset>
-      <div class="form-actions">
-        <button type="submit" class="btn btn-primary" disabled={busy} aria-busy={busy}>
-          {t('contractors.save')}
-        </button>
-        <button type="button" class="btn btn-secondary" onClick={onCancel} disabled={busy}>
-          {t('cancel')}
-        </button>
-      </div>
+      <FormButtons label={t('contractors.save')} busy={busy} onCancel={onCancel} />
     </form>
   );
 }
