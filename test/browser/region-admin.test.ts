@@ -5,7 +5,8 @@
  * page; deactivating a contractor that holds open work shows that work and hands it over in the same
  * step; the manager edits a school and its timeline shows the new deadline, and an edit that crossed
  * someone else's is refused and the school shown as it is now; the update import's dry run shows the
- * change row by row before it is applied; a bulk action's outcome per school; and the school's staff
+ * change row by row before it is applied, new schools are imported by a job with each school's outcome,
+ * and the contractor register from CSV; a bulk action's outcome per school; and the school's staff
  * confirm the connection at their school. Russian by default, English after the switch.
  */
 import { randomBytes } from 'node:crypto';
@@ -125,7 +126,7 @@ describe('the contractor register', () => {
     await form.getByLabel('Действует до').fill('2030-12-31');
     await form.getByLabel('Районы договора').fill('atlantis');
     await save.click();
-    await expect.poll(() => page.locator('#contract-0-districts-error').textContent()).toContain('atlantis');
+    await expect.poll(() => page.locator('#contract-0-districts-error').textContent()).toBe('Такого района нет: atlantis.');
     expect(await form.getByLabel('Районы договора').getAttribute('aria-invalid')).toBe('true');
     expect(posts).toEqual([400]);
 
@@ -263,7 +264,7 @@ describe('school profiles', () => {
     await context.close();
   });
 
-  it("the update import's dry run shows the change row by row, and nothing is written until it is applied", async () => {
+  it("the update import's dry run shows the change row by row before it is applied; new schools import as a job; contractors from CSV", async () => {
     const school = schools.find((s) => !s.archived && s.id !== schools[0]!.id)!;
     const before = SchoolDetail.parse((await request('GET', `/api/schools/${school.id}`, { token: manager })).json).school;
     const csv = schoolsToCsv([{ ...before, teachersToTrain: before.teachersToTrain + 3 }]);
@@ -295,6 +296,26 @@ describe('school profiles', () => {
     const errors = page.getByTestId('import-errors');
     await errors.waitFor();
     expect(await errors.locator('tr[data-line="2"]').count()).toBeGreaterThan(0);
+
+    // A good file of new schools: a job that creates each school, its outcome per school.
+    const fresh = schoolsToCsv([{ ...before, id: 'sch-new-1', name: 'МБОУ «Новая школа»' }]);
+    await page.getByLabel('Файл CSV').setInputFiles({ name: 'new.csv', mimeType: 'text/csv', buffer: Buffer.from(fresh, 'utf8') });
+    await page.getByRole('button', { name: 'Загрузить' }).click();
+    const job = page.getByTestId('job');
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
+    expect(await job.locator('tr[data-school="sch-new-1"]').getAttribute('data-outcome')).toBe('ok');
+    expect((await request('GET', '/api/schools/sch-new-1', { token: manager })).status).toBe(200);
+
+    // The contractor register from CSV, all or nothing.
+    await page.getByLabel('Подрядчики и договоры').check();
+    const register = [
+      'id,name,kind,districts,emails,contract_number,contract_date,contract_milestone,contract_districts,contract_schools,contract_end',
+      'sup-csv,Поставщик из файла,equipment-supplier,,sup@example.org,П-1,2021-01-01,equipment,,,2030-12-31',
+    ].join('\n');
+    await page.getByLabel('Файл CSV').setInputFiles({ name: 'c.csv', mimeType: 'text/csv', buffer: Buffer.from(register, 'utf8') });
+    await page.getByRole('button', { name: 'Загрузить' }).click();
+    await page.getByText('Загружено подрядчиков: 1 (sup-csv).').waitFor();
+    expect((await request('GET', '/api/contractors/sup-csv', { token: manager })).status).toBe(200);
     await context.close();
   });
 

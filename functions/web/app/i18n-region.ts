@@ -64,6 +64,10 @@ export const regionRu = {
   'contractors.confirmWithReassign': 'Отключить подрядчика и передать его незавершённые работы выбранному подрядчику?',
   'contractors.deactivateAndReassign': 'Отключить и передать работы',
   'contractors.deactivated': 'Подрядчик «{name}» отключён; передано работ: {n}.',
+  'contractors.error.unknownDistrict': 'Такого района нет: {id}.',
+  'contractors.error.notServed': 'Подрядчик не работает в районе «{id}»: добавьте район в районы работы.',
+  'contractors.error.wrongKind': 'Этот этап выполняет другой исполнитель: {kind}.',
+  'contractors.error.numberTwice': 'Договор с таким номером уже есть в списке.',
 
   'profile.edit': 'Изменить профиль',
   'profile.name': 'Название',
@@ -193,6 +197,10 @@ export const regionEn: Record<RegionMessageKey, string> = {
   'contractors.confirmWithReassign': 'Deactivate the contractor and hand its open work to the chosen contractor?',
   'contractors.deactivateAndReassign': 'Deactivate and hand over the work',
   'contractors.deactivated': 'Contractor “{name}” deactivated; pieces of work handed over: {n}.',
+  'contractors.error.unknownDistrict': 'No such district: {id}.',
+  'contractors.error.notServed': 'The contractor does not serve “{id}”: add it to the districts served.',
+  'contractors.error.wrongKind': 'Another kind of contractor does this milestone: {kind}.',
+  'contractors.error.numberTwice': 'A contract with this number is listed already.',
 
   'profile.edit': 'Edit profile',
   'profile.name': 'Name',

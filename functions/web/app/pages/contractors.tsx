@@ -12,7 +12,7 @@ import type { FieldError, Me } from '../../../../shared/api/schemas.js';
 import { ContractorKind, type Contract } from '../../../../shared/program/model.js';
 import { ApiError } from '../api.js';
 import { regionApi } from '../api-region.js';
-import { useI18n } from '../i18n.js';
+import { useI18n, type I18n } from '../i18n.js';
 import { districtName, milestoneTitle, MILESTONES, sortedDistricts } from '../program.js';
 import { FormButtons, FormError, useFormState } from '../form-state.js';
 import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
@@ -96,11 +96,29 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return parts.join('.');
 }
 
-/** The API's field errors at the form's fields (`body.contracts.1.endDate`). */
-function apiErrors(errors: readonly FieldError[]): FieldErrors {
+/** The API's field errors at the form's fields (`body.contracts.1.endDate`), the register's rules in the page's language. */
+function apiErrors(errors: readonly FieldError[], i18n: I18n): FieldErrors {
   const out: FieldErrors = {};
-  for (const e of errors) out[fieldOf(e.field.replace(/^body\./, '').split('.'))] ??= e.reason;
+  for (const e of errors) out[fieldOf(e.field.replace(/^body\./, '').split('.'))] ??= localized(e.reason, i18n);
   return out;
+}
+
+function localized(reason: string, i18n: I18n): string {
+  if (i18n.lang === 'en') return reason;
+  const { t } = i18n;
+  const unknown = /^unknown district (\S+)/.exec(reason);
+  if (unknown) return t('contractors.error.unknownDistrict', { id: unknown[1]! });
+  const notServed = /does not serve district (\S+)/.exec(reason);
+  if (notServed) return t('contractors.error.notServed', { id: districtName(notServed[1], i18n.lang) });
+  const kind = /is done by a (\S+), not by/.exec(reason);
+  if (kind) return t('contractors.error.wrongKind', { kind: kindText(kind[1]!, i18n) });
+  if (/listed twice/.test(reason)) return t('contractors.error.numberTwice');
+  return reason;
+}
+
+function kindText(kind: string, i18n: I18n): string {
+  const known = ContractorKind.safeParse(kind);
+  return known.success ? i18n.t(`contractors.kind.${known.data}`) : kind === 'school' ? i18n.t('role.school-staff') : kind;
 }
 
 type Panel = { kind: 'new' } | { kind: 'edit'; view: ContractorView } | { kind: 'deactivate'; view: ContractorView };
@@ -285,7 +303,7 @@ function ContractorForm({
       async () =>
         onSaved(editing ? await regionApi.updateContractor(id, edit, view.version) : await regionApi.createContractor(parsed.data)),
       {
-        fields: apiErrors,
+        fields: (errors) => apiErrors(errors, i18n),
         other: (err) =>
           err instanceof ApiError && err.status === 409 ? t(editing ? 'contractors.changedElsewhere' : 'contractors.idTaken') : undefined,
       },
