@@ -1,13 +1,14 @@
 /**
  * The screens that run a region, in real headless Chromium against the local stack (a small seeded
  * region, no running workflows): a program manager registers a contractor (the page's own checks, then
- * the API's field error at its field), invites the contractor's user, who signs in through the sign-in
- * page; deactivating a contractor that holds open work shows that work and hands it over in the same
- * step; the manager edits a school and its timeline shows the new deadline, and an edit that crossed
- * someone else's is refused and the school shown as it is now; the update import's dry run shows the
- * change row by row before it is applied, new schools are imported by a job with each school's outcome,
- * and the contractor register from CSV; a bulk action's outcome per school; and the school's staff
- * confirm the connection at their school. Russian by default, English after the switch.
+ * the API's field error at its field) and edits its contract, and invites the contractor's user, who
+ * signs in through the sign-in page; deactivating a contractor that holds open work shows that work and
+ * hands it over in the same step; the manager edits a school and its timeline shows the new deadline,
+ * and an edit that crossed someone else's is refused and the school shown as it is now; the update
+ * import's dry run shows the change row by row before it is applied, new schools are imported by a job
+ * with each school's outcome (one is then archived from its page), and the contractor register from
+ * CSV; a bulk action's outcome per school; and the school's staff confirm the connection at their
+ * school. Russian by default, English after the switch.
  */
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -146,6 +147,14 @@ describe('the contractor register', () => {
       { number: 'С-2026-1', date: '2021-01-01', milestone: 'connection', districts: [], schools: [], endDate: '2030-12-31' },
     ]);
     await screenshot(page, 'contractors');
+
+    // Editing: the contract runs a year longer; the form sends the version it read.
+    await row.getByRole('button', { name: 'Изменить' }).click();
+    await form.getByLabel('Действует до').fill('2031-12-31');
+    await save.click();
+    await page.getByTestId('contractors-notice').getByText('Изменения подрядчика «ООО «Новая связь»» сохранены.').waitFor();
+    const edited = ContractorView.parse((await request('GET', '/api/contractors/isp-new', { token: manager })).json);
+    expect(edited).toMatchObject({ version: 2, contractor: { contracts: [expect.objectContaining({ endDate: '2031-12-31' })] } });
 
     // In English, the same register.
     await page.getByRole('group', { name: 'Язык' }).getByRole('button', { name: 'EN' }).click();
@@ -305,6 +314,19 @@ describe('school profiles', () => {
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     expect(await job.locator('tr[data-school="sch-new-1"]').getAttribute('data-outcome')).toBe('ok');
     expect((await request('GET', '/api/schools/sch-new-1', { token: manager })).status).toBe(200);
+
+    // The new school closes: archived from its page after a confirmation.
+    await page.evaluate(() => (location.hash = '#/school/sch-new-1'));
+    await page.getByRole('button', { name: 'Архивировать школу' }).click();
+    const archive = page.locator('form.archive-form');
+    await archive.getByRole('button', { name: 'Архивировать школу' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Да, архивировать' }).click();
+    await page.getByTestId('profile-notice').getByText('Школа перенесена в архив.').waitFor();
+    await page.getByTestId('archived').waitFor();
+    const archived = SchoolDetail.parse((await request('GET', '/api/schools/sch-new-1', { token: manager })).json);
+    expect(archived.school.archived).toMatchObject({ reason: 'closed', on: todayInOmsk() });
+    expect(archived.milestones.every((m) => m.status === 'waived' || m.status === 'completed')).toBe(true);
+    await page.evaluate(() => (location.hash = '#/imports'));
 
     // The contractor register from CSV, all or nothing.
     await page.getByLabel('Подрядчики и договоры').check();

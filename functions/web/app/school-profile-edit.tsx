@@ -70,12 +70,13 @@ type Open = 'edit' | 'archive' | null;
 
 /** The profile's tools under the profile card: edit, and (managers) archive. */
 export function SchoolProfileTools({ me, detail, onChanged }: { me: Me; detail: SchoolDetail; onChanged: (message: string) => void }) {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
   const [open, setOpen] = useState<Open>(null);
   if (!mayEditProfile(me, detail.school)) {
     return detail.school.archived ? (
       <p class="alert alert-info" data-testid="archived">
-        {t('profile.archivedOn', { date: detail.school.archived.on })}
+        {t('profile.archivedOn', { date: i18n.date(detail.school.archived.on) })}
       </p>
     ) : null;
   }
