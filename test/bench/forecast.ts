@@ -84,7 +84,8 @@ async function main(): Promise<void> {
               const target = targets.find((t) => t.milestone === f.milestone)!;
               const actual = targetReachedOn(target, finalSchools, TZ);
               const error = f.forecast && actual ? daysBetween(actual, f.forecast) : null;
-              const inRange = actual === null ? null : (f.low === null || f.low <= actual) && (f.high === null || actual <= f.high);
+              // A forecast without a date (no progress in the window) says the target is not reached at this pace: wrong when it was.
+              const inRange = actual === null ? null : f.low !== null && f.low <= actual && (f.high === null || actual <= f.high);
               lines.push({
                 seed,
                 from,
