@@ -175,31 +175,39 @@ const Env = z.object({ TABLE_NAME: z.string().min(1) });
 
 const logger = new Logger();
 const metrics = new Metrics();
-let dispatcher: ReturnType<typeof createDispatcher> | undefined;
 
-function instance(): ReturnType<typeof createDispatcher> {
-  if (!dispatcher) {
-    const env = Env.parse(process.env);
-    dispatcher = createDispatcher({
-      store: createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
-      channel: createChannel(channelConfigFromEnv(), logger),
-      clock: new SystemClock(),
-      logger,
-      metrics,
-    });
-  }
-  return dispatcher;
+/**
+ * The handler over its own clock: Lambda's (`handler`) uses the system clock; the local stack passes its
+ * clock (the demo's, or a simulation's virtual one), so a delivery is stamped with the time it happens
+ * at in that timeline, not with the machine's date.
+ */
+export function createHandler(options: { clock?: Clock } = {}) {
+  let dispatcher: ReturnType<typeof createDispatcher> | undefined;
+  const instance = (): ReturnType<typeof createDispatcher> => {
+    if (!dispatcher) {
+      const env = Env.parse(process.env);
+      dispatcher = createDispatcher({
+        store: createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
+        channel: createChannel(channelConfigFromEnv(), logger),
+        clock: options.clock ?? new SystemClock(),
+        logger,
+        metrics,
+      });
+    }
+    return dispatcher;
+  };
+  return async (event: unknown, context: Context): Promise<DynamoDBBatchResponse | RedriveResult> => {
+    logger.addContext(context);
+    metrics.addDimension('channel', process.env.NOTIFY_CHANNEL ?? 'unset');
+    try {
+      if (isStreamEvent(event)) return await instance().handleStream(event);
+      const request = RedriveRequest.safeParse(event);
+      if (!request.success) throw new Error(`Unexpected event: ${z.prettifyError(request.error)}`);
+      return await instance().redrive(request.data, () => context.getRemainingTimeInMillis());
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
 }
 
-export async function handler(event: unknown, context: Context): Promise<DynamoDBBatchResponse | RedriveResult> {
-  logger.addContext(context);
-  metrics.addDimension('channel', process.env.NOTIFY_CHANNEL ?? 'unset');
-  try {
-    if (isStreamEvent(event)) return await instance().handleStream(event);
-    const request = RedriveRequest.safeParse(event);
-    if (!request.success) throw new Error(`Unexpected event: ${z.prettifyError(request.error)}`);
-    return await instance().redrive(request.data, () => context.getRemainingTimeInMillis());
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+export const handler = createHandler();

@@ -1,27 +1,26 @@
 /**
- * The daily overdue sweep and the coordinators' digest, run by the 08:30 (Asia/Omsk) schedule with
+ * The coordinators' daily overdue digest, run by the 08:30 (Asia/Omsk) schedule with
  * `{"task": "daily-sweep", "scheduledTime": "<aws.scheduler.scheduled-time>"}`; "now" is the scheduled
  * time, so a retry or a replay works on the same day.
  *
- * 1. Open milestones whose next reminder falls due today (found with `listOpenByDeadline`): each of their
- *    schools must have a live workflow, or the reminder would never go out. The workflow signal's
- *    `ensureExecution` finds the running execution (the stored waiting tasks first, then the
- *    deterministic names) or starts the next one; a started execution reads the stored state and goes on
- *    from there (DESIGN.md §3.1).
- * 2. Overdue milestones, by district: every district coordinator gets one digest a day, at most once
- *    (an idempotency record per district and day).
+ * Overdue milestones (found with `listOpenByDeadline`), by district: every district coordinator gets one
+ * digest a day, at most once (an idempotency record per district and day).
  *
- * Thin on purpose: the rules (what is due, what is overdue) are the domain's, the writes the store's.
+ * Keeping the workflows alive is the workflow sweep's (functions/workflow/sweep.ts, 08:15): it checks
+ * the lifecycle of every open milestone, a superset of the schools with a reminder due today that this
+ * job used to check as well, and a re-created lifecycle sends the reminder that fell due while it was
+ * down. One sweep of the executions a day, not two.
+ *
+ * Thin on purpose: the rules (what is overdue) are the domain's, the writes the store's.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { addDays, endOfLocalDay, localDate } from '../../shared/calendar.js';
+import { addDays, localDate } from '../../shared/calendar.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
-import { daysOverdue, isOverdue, milestoneDefinition, nextReminder } from '../../shared/domain/index.js';
+import { daysOverdue, isOverdue, milestoneDefinition } from '../../shared/domain/index.js';
 import {
   IsoInstant,
   type MilestoneDefinition,
@@ -32,8 +31,6 @@ import {
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
 import { createStore, hashRequest, type MilestoneStore } from '../../shared/store/index.js';
-import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
-import { logTo } from '../common/log.js';
 import {
   channelConfigFromEnv,
   createChannel,
@@ -52,19 +49,12 @@ export type SweepRequest = z.infer<typeof SweepRequest>;
 
 export interface SweepResult {
   date: string;
-  dueReminders: number;
-  schoolsChecked: number;
-  executionsStarted: number;
-  /** Schools whose workflow could not be checked (no state machine configured, or an error). */
-  schoolsUnchecked: number;
   overdue: number;
   digestsSent: number;
 }
 
 export interface SweepDeps {
   store: MilestoneStore;
-  /** Absent until the workflows are part of the stack: then schools are only counted. */
-  workflows: Pick<WorkflowSignal, 'ensureExecution'> | null;
   channel: DeliveryChannel;
   program: ProgramDefinition;
   /** The program version each school follows (without it, every school follows `program`). */
@@ -79,7 +69,7 @@ const DIGEST_LINES = 40;
 const PAGE = 500;
 
 export function createSweep(deps: SweepDeps) {
-  const { store, workflows, channel, program, logger, metrics } = deps;
+  const { store, channel, program, logger, metrics } = deps;
   const tz = program.timeZone;
   /** The program of each school with an open milestone, by its version (profiles read once per run). */
   const programOf = new Map<string, ProgramDefinition>();
@@ -89,9 +79,7 @@ export function createSweep(deps: SweepDeps) {
   async function run(request: SweepRequest): Promise<SweepResult> {
     const now = request.scheduledTime ? new Date(request.scheduledTime) : deps.clock.now();
     const today = localDate(now, tz);
-    const endOfToday = endOfLocalDay(today, tz).getTime();
-    // Reminders go out up to `max(daysBefore)` days before a deadline, and forever after it.
-    const lookAhead = Math.max(0, ...program.milestones.flatMap((m) => m.reminders.daysBefore));
+    // Overdue means the due day is past, so the deadline is before today.
     programOf.clear();
     async function resolvePrograms(schoolIds: readonly string[]): Promise<void> {
       const missing = [...new Set(schoolIds)].filter((id) => !programOf.has(id));
@@ -103,67 +91,23 @@ export function createSweep(deps: SweepDeps) {
       }
     }
 
-    const dueSchools = new Set<string>();
     const overdue: MilestoneState[] = [];
-    let dueReminders = 0;
     let cursor: string | null = null;
     do {
-      const page = await store.listOpenByDeadline({ to: addDays(today, lookAhead), limit: PAGE, cursor });
+      const page = await store.listOpenByDeadline({ to: addDays(today, -1), limit: PAGE, cursor });
       await resolvePrograms(page.items.map((s) => s.schoolId));
       for (const state of page.items) {
-        const def = definitionOf(state);
-        if (!def) continue;
-        if (isOverdue(state, now, tz)) overdue.push(state);
-        const reminder = nextReminder(state, def.reminders, tz, now);
-        if (reminder && Date.parse(reminder.at) < endOfToday) {
-          dueReminders++;
-          dueSchools.add(state.schoolId);
-        }
+        if (definitionOf(state) && isOverdue(state, now, tz)) overdue.push(state);
       }
       cursor = page.cursor;
     } while (cursor !== null);
 
-    let started = 0;
-    let unchecked = 0;
-    for (const schoolId of [...dueSchools].sort()) {
-      if (!workflows) {
-        unchecked++;
-        continue;
-      }
-      try {
-        const record = await store.getSchool(schoolId);
-        const known = (record?.milestones ?? []).flatMap((m) => (m.task ? [m.task.executionArn] : []));
-        const live = await workflows.ensureExecution(schoolId, known);
-        if (live.started) {
-          started++;
-          logger.warn('school workflow was not running: started a new execution', { schoolId, executionArn: live.executionArn });
-        }
-      } catch (error) {
-        unchecked++;
-        logger.error('could not make sure the school workflow is running', { schoolId, error: error as Error });
-      }
-    }
-    if (!workflows && dueSchools.size > 0)
-      logger.warn('no school-program state machine configured: workflows not checked', { schools: dueSchools.size });
-
     const digestsSent = await sendDigests(overdue, now, today);
 
-    const result: SweepResult = {
-      date: today,
-      dueReminders,
-      schoolsChecked: dueSchools.size - unchecked,
-      executionsStarted: started,
-      schoolsUnchecked: unchecked,
-      overdue: overdue.length,
-      digestsSent,
-    };
-    metrics.addMetric('RemindersDueToday', MetricUnit.Count, dueReminders);
-    metrics.addMetric('WorkflowExecutionsRestarted', MetricUnit.Count, started);
-    metrics.addMetric('SchoolsUnchecked', MetricUnit.Count, unchecked);
+    const result: SweepResult = { date: today, overdue: overdue.length, digestsSent };
     metrics.addMetric('OverdueMilestones', MetricUnit.Count, overdue.length);
     metrics.addMetric('DigestsSent', MetricUnit.Count, digestsSent);
-    logger.info('daily sweep finished', { ...result });
-    if (unchecked > 0 && workflows) throw new Error(`Daily sweep: ${unchecked} school workflow(s) could not be checked`);
+    logger.info('daily digest finished', { ...result });
     return result;
   }
 
@@ -255,13 +199,7 @@ export function digestMessage(
 
 // ---------- the Lambda handler: configuration from the environment the template gives it ----------
 
-const Env = z.object({
-  TABLE_NAME: z.string().min(1),
-  SCHOOL_PROGRAM_STATE_MACHINE_ARN: z
-    .string()
-    .regex(/^arn:[\w-]+:states:/)
-    .optional(),
-});
+const Env = z.object({ TABLE_NAME: z.string().min(1) });
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -271,17 +209,8 @@ function instance(): ReturnType<typeof createSweep> {
   if (!sweep) {
     const env = Env.parse(process.env);
     const store = createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
-    const workflows = env.SCHOOL_PROGRAM_STATE_MACHINE_ARN
-      ? createWorkflowSignal({
-          sfn: new SFNClient({}),
-          store,
-          stateMachineArn: env.SCHOOL_PROGRAM_STATE_MACHINE_ARN,
-          log: logTo(logger),
-        })
-      : null;
     sweep = createSweep({
       store,
-      workflows,
       channel: createChannel(channelConfigFromEnv(), logger),
       program: REFERENCE_PROGRAM,
       programs: createProgramResolver(store),

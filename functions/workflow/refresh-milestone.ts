@@ -54,8 +54,9 @@ async function view(
   ctx: WorkflowContext,
   { state, program }: { state: MilestoneState; program: ProgramDefinition },
   event: RefreshEvent,
+  options: { catchUp?: boolean } = {},
 ): Promise<MilestoneView> {
-  const v = milestoneView(program, state, event.now, event.executionStartTime);
+  const v = milestoneView(program, state, event.now, event.executionStartTime, options);
   if (!v.continueAsNew) return v;
   const machine = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
   const name = await successorName(ctx.sfn, machine, (g) => lifecycleExecutionName(event.schoolId, event.key, g), event.executionName);
@@ -64,7 +65,7 @@ async function view(
 
 export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView> {
   const store = ctx.storeAt(event.now);
-  return view(ctx, await readState(ctx, store, event.schoolId, event.key), event);
+  return view(ctx, await readState(ctx, store, event.schoolId, event.key), event, { catchUp: true });
 }
 
 export type ReminderOutcome = 'sent' | 'already-sent' | 'not-due' | 'none';

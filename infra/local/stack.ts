@@ -298,15 +298,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 4. The functions, each imported from its `cos:entry` source and called through its exported
     //    handler, as Lambda would, each in exactly its own environment (its template variables and the
     //    local overrides; function-env.ts) although they share this process. Given a clock (virtual, or
-    //    the demo's), the API module's `createHandler` builds the same handler on that clock.
+    //    the demo's), a module's `createHandler` builds the same handler on that clock.
     for (const fn of local.functions) {
       const entry = fn.metadata[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue;
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
       const env = { ...fn.environment, ...overrides };
       const mod = await importInFunctionEnvironment(path.join(REPO_ROOT, entry), fn.logicalId, env);
+      // Every function module that exports `createHandler` (the API, the outbox dispatcher) is built on it.
       const handler =
-        fn === api && options.clock
+        options.clock && exportName === 'handler' && typeof mod.createHandler === 'function'
           ? runInFunctionEnvironment(env, () => (mod.createHandler as typeof createHandler)({ clock }))
           : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);

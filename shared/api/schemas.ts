@@ -446,6 +446,63 @@ export const Scorecards = z
   .meta({ id: 'Scorecards' });
 export type Scorecards = z.infer<typeof Scorecards>;
 
+// ---------- forecast ----------
+
+export const ForecastQuery = z
+  .object({
+    /** The date the forecast is made as of (its end, in the program's time zone); today by default. */
+    asOf: IsoDate.optional(),
+    /** The weeks the pace is measured over. */
+    weeks: z.coerce.number().int().min(1).max(26).default(8),
+  })
+  .strict();
+export type ForecastQuery = z.infer<typeof ForecastQuery>;
+
+/** One target and group (shared/domain/forecast.ts defines every figure). */
+export const ForecastRow = z
+  .object({
+    milestone: MilestoneKey,
+    targetDate: IsoDate,
+    targetShare: z.number().min(0).max(1),
+    scope: z.enum(['all', 'cohorts-due']),
+    /** The district, or null for the whole region. */
+    district: z.string().nullable(),
+    counted: z.number().int().min(0),
+    reached: z.number().int().min(0),
+    share: z.number().min(0).max(1),
+    needed: z.number().int().min(0),
+    /** Schools that reached the milestone in each of the last `weeks` weeks, oldest first. */
+    weekly: z.array(z.number().int().min(0)),
+    pacePerWeek: z.number().min(0),
+    /** When the target share is reached at that pace (when it was, if met); null when nothing moved in the window. */
+    forecast: IsoDate.nullable(),
+    /** The 80 % range (bootstrap over the weekly counts); `high` null: no upper end at this pace. */
+    low: IsoDate.nullable(),
+    high: IsoDate.nullable(),
+    status: z.enum(['met', 'on-track', 'late', 'stalled']),
+    open: z.number().int().min(0),
+    overdue: z.number().int().min(0),
+    holdingBack: z.array(
+      z
+        .object({
+          schoolId: Id,
+          name: z.string(),
+          status: MilestoneStatus,
+          deadline: IsoDate,
+          daysOverdue: z.number().int().min(0),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type ForecastRow = z.infer<typeof ForecastRow>;
+
+export const ForecastReport = z
+  .object({ asOf: IsoDate, weeks: z.number().int().min(1), rows: z.array(ForecastRow) })
+  .strict()
+  .meta({ id: 'ForecastReport' });
+export type ForecastReport = z.infer<typeof ForecastReport>;
+
 // ---------- notifications ----------
 
 export const NotificationItem = Notification.extend({ deliveredAt: IsoInstant.nullable() }).meta({ id: 'NotificationItem' });

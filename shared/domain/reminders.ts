@@ -164,3 +164,22 @@ export function nextReminder(state: MilestoneState, policy: ReminderPolicy, time
   }
   return null;
 }
+
+/**
+ * The reminder that fell due while nothing sent it: the latest one going out after the milestone last
+ * changed (`updatedAt`) and no later than `now`, or null. A sent reminder is a change of the milestone
+ * (its `reminded` event), so a reminder due before `updatedAt` was sent or superseded by what happened
+ * since (a submission, a hold, a new deadline); one due after it was missed, for example while the
+ * milestone's lifecycle was down. Only the latest of several missed ones is returned: it carries the
+ * highest escalation level, and sending each would flood the recipients with stale reminders.
+ */
+export function missedReminder(state: MilestoneState, policy: ReminderPolicy, timeZone: string, now: Date): Reminder | null {
+  const changedMs = Date.parse(state.updatedAt);
+  let missed: Reminder | null = null;
+  for (const r of reminders(state, policy, timeZone, addDays(localDate(new Date(changedMs), timeZone), -MAX_DAYS_OFF_IN_A_ROW))) {
+    const atMs = Date.parse(r.at);
+    if (atMs > now.getTime()) break;
+    if (atMs > changedMs) missed = r;
+  }
+  return missed;
+}

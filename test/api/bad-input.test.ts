@@ -232,6 +232,7 @@ describe('bad input never gets a 5xx and never writes', () => {
         )
         .map(([q, p]) => `${p}?${q}`),
       fc.constantFrom('asOf=2024-02-30', 'asOf=yesterday', 'groupBy=school', 'format=xml', 'x=1').map((q) => `/api/reports/progress?${q}`),
+      fc.constantFrom('asOf=2024-02-30', 'weeks=0', 'weeks=27', 'weeks=two', 'x=1').map((q) => `/api/reports/forecast?${q}`),
       badId.map((id) => `/api/schools/${id}`),
       badId.map((id) => `/api/schools/${id}/history`),
       badId.map((id) => `/api/jobs/${id}`),

@@ -14,6 +14,7 @@ import {
   Me,
   NotificationList,
   Problem,
+  ForecastReport,
   ProgressReport,
   SchoolDetail,
   SchoolList,
@@ -220,6 +221,20 @@ const cases: Case[] = [
       const report = ProgressReport.parse(json);
       if (caller === 'coordinator') expect(report.rows.map((r) => r.district)).toEqual([api.school.district]);
       if (caller === 'manager' || caller === 'viewer') expect(report.rows.length).toBeGreaterThan(30);
+    },
+  },
+  {
+    name: 'GET /api/reports/forecast',
+    method: 'GET',
+    path: () => '/api/reports/forecast?asOf=2021-06-01&weeks=4',
+    expect: signedIn(200, { contractor: 403, otherContractor: 403, schoolStaff: 403, otherSchoolStaff: 403 }),
+    check: (json, caller) => {
+      const report = ForecastReport.parse(json);
+      expect(report).toMatchObject({ asOf: '2021-06-01', weeks: 4 });
+      expect(report.rows.every((r) => r.weekly.length === 4)).toBe(true);
+      const districts = [...new Set(report.rows.map((r) => r.district))];
+      if (caller === 'coordinator') expect(districts).toEqual([null, api.school.district]);
+      if (caller === 'manager' || caller === 'viewer') expect(districts.length).toBeGreaterThan(30);
     },
   },
   {

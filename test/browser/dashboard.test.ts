@@ -11,21 +11,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import type { SchoolDetail } from '../../shared/api/schemas.js';
 import { VirtualClock } from '../../shared/clock.js';
-import type { Evidence, School } from '../../shared/program/model.js';
+import type { School } from '../../shared/program/model.js';
 import { buildWeb } from '../../functions/web/build.js';
-import { attachGeneratedDocuments } from '../../shared/documents/generated.js';
-import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { launchChromium, screenshot, SCREENSHOT_DIR } from '../support/browser.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
+import { at, browserHelpers, evidenceFor, until } from './helpers.js';
 
 const SCHOOLS = 60;
-/** 09:00 in Omsk. */
-const at = (date: string) => new Date(`${date}T03:00:00Z`);
 const TODAY = '2021-09-15';
 
 let stack: LocalStack;
@@ -33,135 +30,12 @@ let clock: VirtualClock;
 let browser: Browser;
 let managerToken: string;
 
-// ---------- the API, as the test's own client ----------
-
-async function call<T>(token: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${stack.url}/api/${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
-
-async function get<T>(route: string): Promise<T> {
-  const { status, json } = await call<T>(managerToken, 'GET', route);
-  if (status !== 200) throw new Error(`GET ${route}: ${status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function allSchools(query = ''): Promise<SchoolList['items']> {
-  const items: SchoolList['items'] = [];
-  let cursor: string | null = null;
-  do {
-    const page: SchoolList = await get(`schools?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`);
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return items;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/**
- * Moves the virtual clock and waits until the system has caught up: the workflows' timers fired in
- * order, the daily schedules run for every day passed, the streams delivered. The browser then talks to
- * a stack that is not busy with the past.
- */
-async function moveTo(date: string): Promise<void> {
-  await stack.runtime.advanceTo(at(date));
-  await until(
-    'the schedules to catch up with the virtual clock',
-    async () => {
-      const behind = stack.events.describe().filter((line) => {
-        const next = / next (\S+)$/.exec(line)?.[1];
-        return next !== undefined && Date.parse(next) <= clock.nowMs();
-      });
-      return behind.length === 0 ? true : undefined;
-    },
-    120_000,
-  );
-  await stack.runtime.idle();
-  await stack.events.drain();
-  await stack.idle();
-}
-
-const contractorToken = (org: string) => stack.token({ role: 'contractor', sub: `user-${org}`, org, name: 'Иван Сидоров' });
-
-function evidenceFor(key: string, school: School, actDate: string): Evidence {
-  const act = { actNumber: `АКТ-${school.id}-${key}`, actDate };
-  switch (key) {
-    case 'connection':
-      return { kind: 'connection', ...act, bandwidthMbps: school.urban ? 200 : 100 };
-    case 'equipment':
-      return {
-        kind: 'equipment',
-        ...act,
-        items: Object.entries(school.plannedKit).map(([item, quantity]) => ({ item, quantity })) as never,
-      };
-    case 'training':
-      return { kind: 'training', ...act, teachersTrained: school.teachersToTrain };
-    default:
-      throw new Error(`no evidence for ${key}`);
-  }
-}
-
-/** The documents a submission needs, generated and put in the bucket as a confirmed upload would be. */
-async function attachDocuments(school: School, key: string, org: string): Promise<void> {
-  const def = REFERENCE_PROGRAM.milestones.find((d) => d.key === key)!;
-  await attachGeneratedDocuments(
-    { store: stack.store, bucket: { s3: stack.s3, bucket: stack.documentBucket } },
-    def,
-    school,
-    { role: 'contractor', sub: `${org}-user`, org },
-    clock.now(),
-  );
-}
-
-/** A contractor submits, the school signs off where the program asks it, and the manager accepts, through the API, on the virtual clock's day. */
-async function completeViaApi(schoolId: string, key: string): Promise<void> {
-  const detail = await get<SchoolDetail>(`schools/${schoolId}`);
-  const m = detail.milestones.find((x) => x.key === key);
-  if (!m || m.status !== 'active' || !m.assignee) return;
-  const today = clock.now().toISOString().slice(0, 10);
-  await attachDocuments(detail.school, key, m.assignee);
-  const submitted = await call(await contractorToken(m.assignee), 'POST', `schools/${schoolId}/milestones/${key}/submit`, {
-    evidence: evidenceFor(key, detail.school, today),
-  });
-  if (submitted.status !== 200) throw new Error(`submit ${schoolId}/${key}: ${submitted.status} ${JSON.stringify(submitted.json)}`);
-  if (key === 'connection' || key === 'equipment') {
-    const staff = await stack.token({ role: 'school-staff', sub: `director-${schoolId}`, school: schoolId, name: 'Директор школы' });
-    const measured = key === 'connection' ? { measuredMbps: detail.school.urban ? 150 : 75 } : {};
-    const signed = await call(staff, 'POST', `schools/${schoolId}/milestones/${key}/signoff`, measured);
-    if (signed.status !== 200) throw new Error(`signoff ${schoolId}/${key}: ${signed.status} ${JSON.stringify(signed.json)}`);
-  }
-  const accepted = await call(managerToken, 'POST', `schools/${schoolId}/milestones/${key}/accept`, {});
-  if (accepted.status !== 200) throw new Error(`accept ${schoolId}/${key}: ${accepted.status} ${JSON.stringify(accepted.json)}`);
-}
-
-// ---------- the browser ----------
-
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    locale: 'ru-RU',
-    timezoneId: 'Asia/Omsk',
-    viewport: { width: 1366, height: 900 },
-    acceptDownloads: true,
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
-  return { context, page };
-}
+const { call, get, allSchools, moveTo, contractorToken, attachDocuments, completeViaApi, newPage } = browserHelpers(() => ({
+  stack,
+  clock,
+  browser,
+  managerToken,
+}));
 
 let subject: School;
 let subjectOrg: string;

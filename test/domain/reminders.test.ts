@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   escalationLevel,
+  missedReminder,
   nextReminder,
   parseReminderId,
   remind,
@@ -203,6 +204,24 @@ describe('nextReminder', () => {
     const late = nextReminder(state, policy, TZ, new Date('2025-06-01T00:00:00Z'))!;
     expect(late.at > '2025-06-01').toBe(true);
     expect(late.level).toBe('program-manager');
+  });
+});
+
+describe('missedReminder', () => {
+  it('is the latest reminder due since the milestone last changed, or none', () => {
+    const state = open({ updatedAt: '2021-11-20T05:00:00.000Z' });
+    // Nothing due yet, then the 30-days one, then the 7-days one (the latest of the two).
+    expect(missedReminder(state, policy, TZ, new Date('2021-12-01T02:59:59Z'))).toBeNull();
+    expect(missedReminder(state, policy, TZ, new Date('2021-12-01T03:00:00Z'))!.id).toMatch(/before:30$/);
+    expect(missedReminder(state, policy, TZ, new Date('2021-12-25T00:00:00Z'))!.id).toMatch(/before:7$/);
+    // Months down: the latest one, escalated to the program manager; a milestone years overdue costs no walk.
+    const late = missedReminder(state, policy, TZ, new Date('2022-03-01T00:00:00Z'))!;
+    expect(late).toMatchObject({ kind: 'overdue', level: 'program-manager' });
+    expect(late.at < '2022-03-01' && late.at > '2022-02-20').toBe(true);
+    // Sent (the `reminded` event changed the milestone at its time) or superseded by a later change: none.
+    expect(missedReminder({ ...state, updatedAt: '2021-12-01T03:00:00.000Z' }, policy, TZ, new Date('2021-12-02T00:00:00Z'))).toBeNull();
+    // Nothing while nobody's turn runs.
+    expect(missedReminder({ ...state, status: 'on-hold' }, policy, TZ, new Date('2021-12-25T00:00:00Z'))).toBeNull();
   });
 });
 

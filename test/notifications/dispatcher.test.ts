@@ -311,4 +311,15 @@ describe('the Lambda handler', () => {
     expect((await store.getNotification(n.id))!.deliveredAt).not.toBeNull();
     await expect(handler({ task: 'something-else' }, context)).rejects.toThrow(/Unexpected event/);
   });
+
+  it('stamps a delivery with the clock it is built on (the local stack passes its demo or virtual clock), not the machine date', async () => {
+    const n = notification('handler-2', 'handler-2');
+    await outbox(n.schoolId, [n]);
+    const { createHandler } = await import('../../functions/notifications/dispatcher.js');
+    const virtual = new VirtualClock('2022-02-01T05:30:00.000Z');
+    const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'dispatcher', awsRequestId: 'r-2' } as unknown as Context;
+
+    expect(await createHandler({ clock: virtual })(batch(record(n.id)), context)).toEqual({ batchItemFailures: [] });
+    expect((await store.getNotification(n.id))!.deliveredAt).toBe('2022-02-01T05:30:00.000Z');
+  });
 });

@@ -71,9 +71,9 @@ const statements = (entry: string) =>
   statementsOfFunction(s.resources, fnId(entry)).filter((st) => actionsOf(st).some((a) => a.startsWith('states:')));
 const executionsOf = (machineId: string) =>
   JSON.stringify(
-    statements(API)
-      .concat(statements(SWEEP))
-      .find((st) => JSON.stringify(st.Resource).includes(`"${machineId}"`) && actionsOf(st).includes('states:DescribeExecution'))?.Resource,
+    statements(API).find(
+      (st) => JSON.stringify(st.Resource).includes(`"${machineId}"`) && actionsOf(st).includes('states:DescribeExecution'),
+    )?.Resource,
   );
 
 describe('connectWorkflows', () => {
@@ -81,15 +81,15 @@ describe('connectWorkflows', () => {
     expect(nagFindings(s.nag)).toEqual([]);
   });
 
-  it('hands both state machine ARNs to the API and the sweep, not to the dispatcher', () => {
-    for (const entry of [API, SWEEP]) {
-      const vars = functionByEntry(s.resources, entry)[1].Properties!.Environment.Variables;
-      expect(vars[STATE_MACHINE_ENV.schoolProgram], entry).toEqual(ref(ids.program));
-      expect(vars[STATE_MACHINE_ENV.milestoneLifecycle], entry).toEqual(ref(ids.lifecycle));
+  it('hands both state machine ARNs to the API, not to the dispatcher or the daily digest (the workflow sweep keeps executions alive)', () => {
+    const vars = functionByEntry(s.resources, API)[1].Properties!.Environment.Variables;
+    expect(vars[STATE_MACHINE_ENV.schoolProgram]).toEqual(ref(ids.program));
+    expect(vars[STATE_MACHINE_ENV.milestoneLifecycle]).toEqual(ref(ids.lifecycle));
+    for (const entry of [DISPATCHER, SWEEP]) {
+      const env = functionByEntry(s.resources, entry)[1].Properties!.Environment.Variables;
+      expect(env[STATE_MACHINE_ENV.schoolProgram], entry).toBeUndefined();
+      expect(statements(entry), entry).toEqual([]);
     }
-    const dispatcher = functionByEntry(s.resources, DISPATCHER)[1].Properties!.Environment.Variables;
-    expect(dispatcher[STATE_MACHINE_ENV.schoolProgram]).toBeUndefined();
-    expect(statements(DISPATCHER)).toEqual([]);
   });
 
   it('lets the API start school programs and answer task tokens of both machines', () => {
@@ -103,14 +103,8 @@ describe('connectWorkflows', () => {
     for (const st of respond) expect(actionsOf(st).sort()).toEqual([...TASK_RESPONSE].sort());
   });
 
-  it('lets the sweep start school programs, but not answer task tokens', () => {
-    const sweep = statements(SWEEP);
-    expect(sweep.filter((st) => actionsOf(st).includes('states:StartExecution')).flatMap(resourcesOf)).toEqual([ref(ids.program)]);
-    expect(sweep.flatMap(actionsOf).filter((a) => TASK_RESPONSE.includes(a))).toEqual([]);
-  });
-
-  it('lets both describe executions of the two machines only', () => {
-    for (const entry of [API, SWEEP]) {
+  it('lets the API describe executions of the two machines only', () => {
+    for (const entry of [API]) {
       const describe = statements(entry).filter((st) => actionsOf(st).includes('states:DescribeExecution'));
       expect(describe, entry).toHaveLength(2);
       for (const st of describe) {

@@ -149,6 +149,53 @@ describe('re-created executions', () => {
   });
 });
 
+describe('reminders due while a lifecycle was down', () => {
+  it('sends the reminder that fell due while the lifecycle was stopped once when it is re-created, and never twice', async () => {
+    const s = school('sch-missed', 2023);
+    const h = await harness(omsk('2020-12-31', '10:00'));
+    const { milestone } = await connectionUnderWay(h, s);
+    const deadline = (await milestone()).state.deadline;
+    const before30 = `${s.id}:connection:${deadline}:before:30`;
+    const before7 = `${s.id}:connection:${deadline}:before:7`;
+    // Stopped before the 30-days reminder (1 December 2021, 09:00 Omsk), re-created by the sweep the next morning.
+    await h.advanceTo(omsk('2021-11-25'));
+    await stop(h, 'ms-sch-missed-connection-g1', h.lifecycleArn);
+    await h.advanceTo(omsk('2021-12-02', '08:15'));
+    expect(reminders(await h.events(s.id), 'connection')).toEqual([]);
+
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1 });
+    await h.advanceTo(omsk('2021-12-02', '08:20'));
+    let events = reminders(await h.events(s.id), 'connection');
+    expect(events.map((e) => e.reminderId)).toEqual([before30]);
+    // Sent when the lifecycle was back (the sweep's time, plus the one-second wait), not at its nominal time.
+    expect(Date.parse(events[0]!.at) - omsk('2021-12-02', '08:15').getTime()).toBeLessThanOrEqual(2_000);
+    // The new generation waits for the next one of the schedule.
+    expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/-g2$/) });
+
+    // Down and re-created once more: what was sent is not sent again.
+    await stop(h, 'ms-sch-missed-connection-g2', h.lifecycleArn);
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1 });
+    await h.advanceTo(omsk('2021-12-03'));
+    expect(reminders(await h.events(s.id), 'connection').map((e) => e.reminderId)).toEqual([before30]);
+
+    // The schedule goes on: the 7-days reminder at its own time, once.
+    await h.advanceTo(omsk('2021-12-25'));
+    events = reminders(await h.events(s.id), 'connection');
+    expect(events.map((e) => [e.reminderId, e.at])).toEqual([
+      [before30, events[0]!.at],
+      [before7, omsk('2021-12-24', '09:00').toISOString()],
+    ]);
+    const notes = (await h.store.listNotificationsFor({ type: 'contractor', org: (await milestone()).state.assignee! }, { limit: 100 }))
+      .items;
+    expect(
+      notes
+        .filter((n) => n.notification.schoolId === s.id && n.notification.kind !== 'status')
+        .map((n) => n.notification.id)
+        .sort(),
+    ).toHaveLength(2);
+  });
+});
+
 describe('a milestone started by hand', () => {
   it('gets its lifecycle at once: the command wakes the school program, whose Plan starts it', async () => {
     const s = school('sch-manual-1', 2023);

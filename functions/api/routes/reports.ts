@@ -3,11 +3,12 @@
  * of a date; and the contractors' scorecards.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ProgressQuery, ProgressReport, ScorecardQuery, Scorecards } from '../../../shared/api/schemas.js';
+import { ForecastQuery, ForecastReport, ProgressQuery, ProgressReport, ScorecardQuery, Scorecards } from '../../../shared/api/schemas.js';
 import { canRead } from '../../../shared/domain/index.js';
 import { scorecardScope } from '../../../shared/domain/permissions.js';
 import { scorecards } from '../../../shared/domain/scorecards.js';
 import { wholeHistory } from '../../../shared/store/store.js';
+import { forecastReport } from '../forecast.js';
 import { progressCsv, progressReport, scorecardsCsv } from '../reports.js';
 import { mapLimit } from '../views.js';
 import { COMMON_ERRORS, forbidden, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
@@ -92,6 +93,28 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
         return c.body(scorecardsCsv(body), 200) as never;
       }
       return c.json(body, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/reports/forecast',
+      tags: ['reports'],
+      summary:
+        'Forecast of the next target of each milestone, for the region and each district: the date at the pace of the last weeks, an 80 % range, and the schools holding it back',
+      description:
+        'The pace is the mean number of schools per week that reached the milestone over the last `weeks` weeks (default 8); the range is a bootstrap over those weekly counts. District coordinators get their district (and no region row beyond it).',
+      security,
+      request: { query: ForecastQuery },
+      responses: { 200: { description: 'The forecast', content: { 'application/json': { schema: ForecastReport } } }, ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      refuse(canRead(p.actor, { kind: 'reports' }));
+      const query = c.req.valid('query');
+      const summaries = await reads.allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
+      return c.json(forecastReport(deps.program, summaries, query.asOf, now(), query.weeks), 200);
     },
   );
 

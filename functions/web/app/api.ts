@@ -11,6 +11,7 @@ import {
   Me,
   NotificationList,
   Problem,
+  ForecastReport,
   ProgressReport,
   Scorecards,
   SchoolDetail,
@@ -125,6 +126,7 @@ export const api = {
   history: (id: string, cursor?: string) => request(HistoryPage, `schools/${encodeURIComponent(id)}/history`, { query: { cursor } }),
   progress: (asOf?: string, groupBy?: GroupBy) => request(ProgressReport, 'reports/progress', { query: { asOf, groupBy } }),
   scorecards: () => request(Scorecards, 'reports/contractors'),
+  forecast: (weeks?: number, asOf?: string) => request(ForecastReport, 'reports/forecast', { query: { weeks, asOf } }),
   command: (schoolId: string, milestone: string, action: CommandType, body: unknown, version: number) =>
     request(CommandResult, `schools/${encodeURIComponent(schoolId)}/milestones/${encodeURIComponent(milestone)}/${action}`, {
       method: 'POST',

@@ -1,10 +1,9 @@
 /**
  * The daily jobs, on EventBridge Scheduler in the program's time zone (Asia/Omsk):
  *
- * - 08:30 the overdue sweep and the coordinators' digest (`functions/schedules/daily-sweep.ts`): it
- *   finds the open milestones whose reminder is due, makes sure each of those schools has a live
- *   workflow (re-creating a lost one), and sends every district coordinator the list of overdue
- *   milestones of the district — before the 09:00 reminder wave;
+ * - 08:30 the coordinators' digest (`functions/schedules/daily-sweep.ts`): every district coordinator
+ *   gets the list of overdue milestones of the district — before the 09:00 reminder wave. (Lost
+ *   executions are the 08:15 workflow sweep's, in the workflows construct: one sweep of them a day);
  * - 08:45 the outbox re-drive: the dispatcher delivers every notification that is still pending (the
  *   stream normally delivers within seconds; this catches whatever its retries gave up on).
  *
@@ -51,7 +50,7 @@ export class DailySchedules extends Construct {
     this.sweep = props.functions.create(this, 'Sweep', {
       entry: DAILY_SWEEP_ENTRY,
       serviceName: 'daily-sweep',
-      description: 'Daily overdue sweep: keeps school workflows alive and sends the coordinators their digest',
+      description: 'Daily digest of overdue milestones to the district coordinators',
       timeout: Duration.minutes(10),
       memorySize: 512,
       invokedAsynchronously: true,

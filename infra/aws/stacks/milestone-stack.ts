@@ -229,8 +229,6 @@ export class MilestoneStack extends Stack {
    * - the API function gets `SCHOOL_PROGRAM_STATE_MACHINE_ARN` and `MILESTONE_LIFECYCLE_STATE_MACHINE_ARN`,
    *   `states:StartExecution` on the school program, `states:SendTaskSuccess/Failure/Heartbeat` on both,
    *   and `states:DescribeExecution` on their executions;
-   * - the daily sweep gets the same variables, `states:StartExecution` on the school program (to replace
-   *   a lost execution) and `states:DescribeExecution` on executions of both;
    * - both state machines get failed/timed-out/aborted alarms.
    */
   connectWorkflows(machines: WorkflowStateMachines): void {
@@ -240,7 +238,7 @@ export class MilestoneStack extends Stack {
       [STATE_MACHINE_ENV.schoolProgram]: machines.schoolProgram.stateMachineArn,
       [STATE_MACHINE_ENV.milestoneLifecycle]: machines.milestoneLifecycle.stateMachineArn,
     };
-    const clients: AppFunction[] = [this.api.handler, this.schedules.sweep];
+    const clients: AppFunction[] = [this.api.handler];
     for (const fn of clients) {
       for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
       machines.schoolProgram.grantStartExecution(fn);

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n.js';
 import { districtName, MILESTONES, PROGRAM, targetsFor } from '../program.js';
 import { heat, overdueCounts, reachedSeries } from '../progress.js';
 import { EqualConditions, HeatHead } from './equal-conditions.js';
+import { Forecast } from './forecast.js';
 import { href } from '../router.js';
 import { AsyncView, PageTitle, useAsync } from '../ui.js';
 
@@ -107,6 +108,8 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
           })}
         </div>
       </section>
+
+      <Forecast reloadKey={String(report.total.schools)} />
 
       <EqualConditions asOf={asOf} reloadKey={String(report.total.schools)} />
 
