@@ -93,6 +93,51 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
   }
 }
 
+/**
+ * Removes a document from the milestone's open submission: only while the milestone is active, and only
+ * if it is still there. Which documents may be removed (none a submission already carried) is the
+ * caller's rule; this is the conditional write. AttachRefusedError('not-active') when the submission is
+ * closed, ('upload-gone') when the document is gone.
+ */
+export async function detachDocument(ctx: StoreContext, document: DocumentRecord): Promise<void> {
+  try {
+    await ctx.client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: ctx.tableName,
+              Key: toItem(keys.milestone(document.schoolId, document.milestone)),
+              ConditionExpression: '#status = :active',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':active': toAttr('active') },
+            },
+          },
+          {
+            Delete: {
+              TableName: ctx.tableName,
+              Key: toItem(keys.document(document.schoolId, document.milestone, document.id)),
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+      throw new AttachRefusedError(
+        'not-active',
+        `milestone ${document.milestone} of school ${document.schoolId} has no open submission (it is not active)`,
+      );
+    }
+    if (reasons[1]?.Code === 'ConditionalCheckFailed')
+      throw new AttachRefusedError('upload-gone', `document ${document.id} was already removed`);
+    throw error;
+  }
+}
+
 /** The documents of a school (of one milestone, when given), oldest first within each milestone. */
 export async function listDocuments(ctx: StoreContext, schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
   const prefix = keys.documentPrefix(milestone === undefined ? undefined : MilestoneKey.parse(milestone));
