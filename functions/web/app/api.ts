@@ -46,7 +46,7 @@ function url(path: string, query?: Record<string, string | number | boolean | un
   return u.toString();
 }
 
-async function request<S extends z.ZodType>(
+export async function request<S extends z.ZodType>(
   schema: S,
   path: string,
   init: {

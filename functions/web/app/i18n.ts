@@ -6,6 +6,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { adminEn, adminRu } from './i18n-admin.js';
+import { documentsEn, documentsRu } from './i18n-documents.js';
 import type { CommandType, EscalationLevel, KitItem, MilestoneEventType, MilestoneStatus, Role } from '../../../shared/program/model.js';
 
 export type Lang = 'ru' | 'en';
@@ -285,6 +286,7 @@ const ru = {
   'scorecards.sheet': 'Подрядчики',
   'scorecards.file': 'cos-podryadchiki-{date}',
   ...adminRu,
+  ...documentsRu,
 };
 
 export type MessageKey = keyof typeof ru;
@@ -564,6 +566,7 @@ const en: Messages = {
   'scorecards.sheet': 'Contractors',
   'scorecards.file': 'cos-contractors-{date}',
   ...adminEn,
+  ...documentsEn,
 };
 
 const DICTIONARIES: Record<Lang, Messages> = { ru, en };
