@@ -173,6 +173,8 @@ describe('evidence documents and the review queue', () => {
         ['акт-подключения.pdf', sha256(act)],
       ].sort(),
     );
+    // The school's document list on the same page follows the uploads.
+    await expect.poll(() => page.getByTestId('school-documents').locator('tr[data-document]').count(), SLOW).toBe(3);
     await screenshot(page, 'documents-upload');
 
     await form.getByLabel('Номер акта').fill('АКТ-2021/17');

@@ -28,6 +28,10 @@ export function missingDocuments(milestone: string, attached: readonly Pick<Docu
   return documentRules(milestone).filter((r) => r.required && !types.has(r.type));
 }
 
+/** Told by the uploads of a form, so that the school's document list on the same page follows. */
+const DOCUMENTS_CHANGED = 'cos:documents-changed';
+const announceChange = (schoolId: string) => window.dispatchEvent(new CustomEvent(DOCUMENTS_CHANGED, { detail: schoolId }));
+
 const kb = (size: number, i18n: I18n) => i18n.t('docs.sizeKb', { n: i18n.number(Math.max(1, Math.round(size / 1024))) });
 
 function uploader(d: DocumentView, i18n: I18n): string {
@@ -197,6 +201,7 @@ export function DocumentUploads(props: {
       const d = await documentsApi.upload(schoolId, milestone, rule.type, file, checked.contentType);
       setNotice(t('docs.attached', { name: d.fileName }));
       attached.reload();
+      announceChange(schoolId);
     } catch (e) {
       setFileErrors((old) => ({ ...old, [rule.type]: refusal(e, file.name, i18n) }));
     } finally {
@@ -211,6 +216,7 @@ export function DocumentUploads(props: {
       await documentsApi.remove(schoolId, d.id);
       setNotice(t('docs.removed', { name: d.fileName }));
       attached.reload();
+      announceChange(schoolId);
     } catch (e) {
       setFileErrors((old) => ({ ...old, [rule.type]: errorText(e, i18n) }));
     }
@@ -289,6 +295,13 @@ export function SchoolDocuments({ me, school }: { me: Me; school: School }) {
   const i18n = useI18n();
   const { t } = i18n;
   const documents = useAsync(() => documentsApi.list(school.id), [school.id]);
+  useEffect(() => {
+    const follow = (e: Event) => {
+      if ((e as CustomEvent<string>).detail === school.id) documents.reload();
+    };
+    window.addEventListener(DOCUMENTS_CHANGED, follow);
+    return () => window.removeEventListener(DOCUMENTS_CHANGED, follow);
+  }, [school.id, documents.reload]);
   const dossierAllowed = me.role === 'program-manager' || (me.role === 'district-coordinator' && me.district === school.district);
   return (
     <section aria-labelledby="documents-h" class="documents-section" data-testid="school-documents">
