@@ -28,6 +28,23 @@ export class AttachRefusedError extends StoreError {
   }
 }
 
+/** The condition both attaching and removing a document carry: the milestone's submission is open (active). */
+function activeCheck(ctx: StoreContext, d: Pick<DocumentRecord, 'schoolId' | 'milestone'>) {
+  return {
+    ConditionCheck: {
+      TableName: ctx.tableName,
+      Key: toItem(keys.milestone(d.schoolId, d.milestone)),
+      ConditionExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': toAttr('active') },
+    },
+  };
+}
+
+function notActive(d: Pick<DocumentRecord, 'schoolId' | 'milestone'>): AttachRefusedError {
+  return new AttachRefusedError('not-active', `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`);
+}
+
 export async function putUploadIntent(ctx: StoreContext, intent: UploadIntent, expiresAt: number): Promise<void> {
   await ctx.client.send(
     new PutItemCommand({
@@ -56,20 +73,11 @@ export async function deleteUploadIntent(ctx: StoreContext, uploadId: string): P
 /** Writes the document and consumes the intent, while the milestone is active; AttachRefusedError otherwise. */
 export async function attachDocument(ctx: StoreContext, uploadId: string | null, document: DocumentRecord): Promise<void> {
   const d = DocumentRecord.parse(document);
-  const milestone = keys.milestone(d.schoolId, d.milestone);
   try {
     await ctx.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: ctx.tableName,
-              Key: toItem(milestone),
-              ConditionExpression: '#status = :active',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':active': toAttr('active') },
-            },
-          },
+          activeCheck(ctx, d),
           { Put: { TableName: ctx.tableName, Item: documentToItem(d), ConditionExpression: 'attribute_not_exists(PK)' } },
           ...(uploadId === null
             ? []
@@ -80,12 +88,7 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-      throw new AttachRefusedError(
-        'not-active',
-        `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`,
-      );
-    }
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(d);
     if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed') {
       throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
     }
@@ -104,15 +107,7 @@ export async function detachDocument(ctx: StoreContext, document: DocumentRecord
     await ctx.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: ctx.tableName,
-              Key: toItem(keys.milestone(document.schoolId, document.milestone)),
-              ConditionExpression: '#status = :active',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':active': toAttr('active') },
-            },
-          },
+          activeCheck(ctx, document),
           {
             Delete: {
               TableName: ctx.tableName,
@@ -126,12 +121,7 @@ export async function detachDocument(ctx: StoreContext, document: DocumentRecord
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-      throw new AttachRefusedError(
-        'not-active',
-        `milestone ${document.milestone} of school ${document.schoolId} has no open submission (it is not active)`,
-      );
-    }
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(document);
     if (reasons[1]?.Code === 'ConditionalCheckFailed')
       throw new AttachRefusedError('upload-gone', `document ${document.id} was already removed`);
     throw error;

@@ -61,7 +61,7 @@ import {
   readObject,
   type DocumentBucket,
 } from '../../../shared/documents/storage.js';
-import type { Actor, MilestoneEvent } from '../../../shared/program/model.js';
+import type { Actor, MilestoneEvent, School } from '../../../shared/program/model.js';
 import { AttachRefusedError } from '../../../shared/store/documents.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { milestoneStates } from '../views.js';
@@ -99,6 +99,20 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
     const school = await reads.profile(schoolId);
     allow(mayListDocuments(actor, school));
     return (await store.listDocuments(schoolId)).filter((d) => mayReadDocument(actor, school, d).ok);
+  }
+
+  /** One document the actor may read (403 otherwise, 404 when there is none). */
+  async function readableDocument(
+    actor: Actor,
+    schoolId: string,
+    documentId: string,
+  ): Promise<{ school: School; document: DocumentRecord }> {
+    const school = await reads.profile(schoolId);
+    allow(mayListDocuments(actor, school));
+    const document = await store.getDocument(schoolId, documentId);
+    if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
+    allow(mayReadDocument(actor, school, document));
+    return { school, document };
   }
 
   async function allEvents(schoolId: string): Promise<MilestoneEvent[]> {
@@ -340,11 +354,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const { actor } = c.get('principal');
       const { schoolId, documentId } = c.req.valid('param');
       const b = bucket();
-      const school = await reads.profile(schoolId);
-      allow(mayListDocuments(actor, school));
-      const document = await store.getDocument(schoolId, documentId);
-      if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
-      allow(mayReadDocument(actor, school, document));
+      const { document } = await readableDocument(actor, schoolId, documentId);
       const url = await presignDownload(b, document.key, document.fileName, document.contentType, {
         versionId: document.versionId,
         inline: true,
@@ -376,11 +386,7 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const { actor } = c.get('principal');
       const { schoolId, documentId } = c.req.valid('param');
       const b = bucket();
-      const school = await reads.profile(schoolId);
-      allow(mayListDocuments(actor, school));
-      const document = await store.getDocument(schoolId, documentId);
-      if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
-      allow(mayReadDocument(actor, school, document));
+      const { school, document } = await readableDocument(actor, schoolId, documentId);
       allow(mayRemoveDocument(actor, school, document));
       const carried = (await allEvents(schoolId)).some(
         (e) => e.type === 'submitted' && (e.documents ?? []).some((d) => d.id === document.id),
