@@ -13,7 +13,7 @@
  * their hashes. Russian and English labels are checked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentList } from '../../shared/api/documents.js';
 import { SchoolDetail } from '../../shared/api/schemas.js';
@@ -22,7 +22,7 @@ import type { School } from '../../shared/program/model.js';
 import { buildWeb } from '../../functions/web/build.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { todayInOmsk } from '../api/helpers.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, openDashboard, screenshot } from '../support/browser.js';
 import { cognitoEndpoint } from '../support/directory.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 
@@ -58,17 +58,7 @@ async function attached(): Promise<DocumentList['items']> {
   return DocumentList.parse((await api(managerToken, 'GET', `schools/${school.id}/documents`)).json).items;
 }
 
-async function newPage(token: string, hash: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
-  await page.goto(`${stack.url}/#token=${token}`);
-  await page.locator('[data-testid=whoami]').waitFor();
-  await page.evaluate((h) => (location.hash = h), hash);
-  return { context, page };
-}
+const newPage = (token: string, hash: string) => openDashboard(browser, stack.url, token, hash);
 
 beforeAll(async () => {
   await buildWeb();
