@@ -88,10 +88,10 @@ export function createApp(deps: ApiDeps) {
     );
   });
 
-  app.notFound((c) => {
+  app.notFound(async (c) => {
     const path = new URL(c.req.url).pathname;
     if (deps.web && (c.req.method === 'GET' || c.req.method === 'HEAD') && !path.startsWith('/api/')) {
-      const res = deps.web({
+      const res = await deps.web({
         path,
         method: c.req.method,
         ...(c.req.header('accept-encoding') ? { acceptEncoding: c.req.header('accept-encoding')! } : {}),

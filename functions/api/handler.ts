@@ -39,7 +39,8 @@ import { createStore } from '../../shared/store/store.js';
 import { logTo } from '../common/log.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal } from '../common/workflow-signal.js';
-import { serveWeb } from '../web/serve.js';
+import { allowConnections, serveWeb } from '../web/serve.js';
+import { uploadOrigin } from '../../shared/documents/storage.js';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
 import { JobEvent, lambdaJobQueue, runJob } from './jobs.js';
@@ -115,6 +116,23 @@ function build(options: HandlerOptions) {
   const jobs = createJobStore({ client: dynamodb, tableName: env.TABLE_NAME, clock });
   const jobsFunction = env.JOBS_FUNCTION_NAME ?? env.AWS_LAMBDA_FUNCTION_NAME;
   const deps = { store, program: REFERENCE_PROGRAM, programs: createProgramResolver(store), clock };
+  const documents = env.DOCUMENT_BUCKET
+    ? {
+        s3: new S3Client({}),
+        bucket: env.DOCUMENT_BUCKET,
+        ...(env.DOCUMENT_RETENTION_DAYS ? { retentionDays: Number(env.DOCUMENT_RETENTION_DAYS) } : {}),
+      }
+    : null;
+  // The dashboard may send evidence files to the bucket: the origin its presigned POSTs go to.
+  const uploadOrigins: Promise<string[]> = documents
+    ? uploadOrigin(documents).then(
+        (o) => [o],
+        (error: unknown) => {
+          log('error', 'the document store origin could not be resolved: the dashboard cannot upload', { error: String(error) });
+          return [];
+        },
+      )
+    : Promise.resolve([]);
   const app = createApp({
     ...deps,
     districts: OMSK_OBLAST_DISTRICTS,
@@ -126,7 +144,7 @@ function build(options: HandlerOptions) {
     signal,
     jobs,
     queue: jobsFunction ? lambdaJobQueue(new LambdaClient({}), jobsFunction) : null,
-    web: serveWeb,
+    web: async (request) => allowConnections(serveWeb(request), await uploadOrigins),
     users: env.USER_POOL_ID
       ? {
           directory: createUserDirectory({
@@ -138,13 +156,7 @@ function build(options: HandlerOptions) {
         }
       : null,
     signIn: env.AUTH_SIGN_IN_URL && env.AUTH_AUDIENCE ? signInConfig(env.AUTH_SIGN_IN_URL, env.AUTH_AUDIENCE) : null,
-    documents: env.DOCUMENT_BUCKET
-      ? {
-          s3: new S3Client({}),
-          bucket: env.DOCUMENT_BUCKET,
-          ...(env.DOCUMENT_RETENTION_DAYS ? { retentionDays: Number(env.DOCUMENT_RETENTION_DAYS) } : {}),
-        }
-      : null,
+    documents,
     rateLimit: env.API_RATE_PER_SECOND > 0 ? { perSecond: env.API_RATE_PER_SECOND, burst: Math.max(1, env.API_RATE_BURST) } : null,
     log,
     ...(env.API_VERSION ? { version: env.API_VERSION } : {}),

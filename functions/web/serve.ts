@@ -121,6 +121,22 @@ export function createWebServer(root: string = WEB_DIST_DIR): (request: WebReque
   };
 }
 
+/**
+ * The response with more origins the page may talk to (`connect-src`): the document store, where the
+ * browser sends an evidence file straight with a presigned POST.
+ */
+export function allowConnections(response: WebResponse | null, origins: readonly string[]): WebResponse | null {
+  const csp = response?.headers['Content-Security-Policy'];
+  if (!response || !csp || origins.length === 0) return response;
+  return {
+    ...response,
+    headers: {
+      ...response.headers,
+      'Content-Security-Policy': csp.replace("connect-src 'self'", `connect-src 'self' ${origins.join(' ')}`),
+    },
+  };
+}
+
 /** Serves the dashboard built into `WEB_DIST_DIR`. */
 export const serveWeb = createWebServer();
 

@@ -8,6 +8,10 @@
  * | contractor           | to a milestone assigned to its org       | the documents its own org uploaded     | no      |
  * | school-staff         | to any milestone of its school (its own work, and the acceptance documents it signs) | every document of its school | no |
  * | viewer               | no                                       | none: documents carry signatures and personal data; viewers read the register and the reports | no |
+ *
+ * Removing a document from an open submission: whoever may upload it again — the uploading contractor's
+ * organisation, or the school's staff for what the school uploaded — and only a document no submission
+ * has carried yet (that rule needs the history: the route checks it).
  */
 import type { Actor, MilestoneState, School } from '../program/model.js';
 import type { DocumentRecord } from './model.js';
@@ -55,6 +59,14 @@ export function mayUpload(actor: Actor, school: School, state: MilestoneState): 
     return deny('documents are uploaded by the contractor doing the work or by the school; managers review them');
   if (state.assignee === actor.org) return allowed;
   return deny(`milestone ${state.key} of school ${school.id} is not assigned to ${actor.org}`);
+}
+
+/** Removing a document from the open submission: the organisation (contractor or school) that uploaded it. */
+export function mayRemoveDocument(actor: Actor, school: School, document: DocumentRecord): Access {
+  const by = document.uploadedBy;
+  if (actor.role === 'contractor' && by.role === 'contractor' && by.org === actor.org) return allowed;
+  if (isSchoolStaff(actor, school) && by.role === 'school-staff' && by.org === school.id) return allowed;
+  return deny(`document ${document.id} is removed only by the organisation that uploaded it, while its submission is open`);
 }
 
 /** The school's dossier (history and every document): program managers and the school's district coordinator. */

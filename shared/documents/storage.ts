@@ -18,7 +18,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { DocumentContentType } from '../program/model.js';
-import { DOWNLOAD_TTL_SECONDS, MAX_DOCUMENT_BYTES, SNIFF_BYTES, UPLOAD_TTL_SECONDS, sniffContentType } from './model.js';
+import { DOWNLOAD_TTL_SECONDS, MAX_DOCUMENT_BYTES, PREFIX, SNIFF_BYTES, UPLOAD_TTL_SECONDS, sniffContentType } from './model.js';
 
 export interface DocumentBucket {
   s3: S3Client;
@@ -48,6 +48,16 @@ export async function presignUpload(b: DocumentBucket, key: string, contentType:
     Expires: UPLOAD_TTL_SECONDS,
   });
   return { url, fields, expiresAt: new Date(now.getTime() + UPLOAD_TTL_SECONDS * 1000).toISOString(), maxBytes: MAX_DOCUMENT_BYTES };
+}
+
+/**
+ * The origin the bucket's presigned POSTs go to (as the SDK resolves the endpoint: the bucket's own host
+ * in AWS, the configured endpoint elsewhere): the page that uploads must be allowed to reach it. Signing
+ * is local: nothing is sent.
+ */
+export async function uploadOrigin(b: DocumentBucket): Promise<string> {
+  const { url } = await createPresignedPost(b.s3, { Bucket: b.bucket, Key: PREFIX.incoming, Expires: 60 });
+  return new URL(url).origin;
 }
 
 export type Inspection =

@@ -28,6 +28,23 @@ export class AttachRefusedError extends StoreError {
   }
 }
 
+/** The condition both attaching and removing a document carry: the milestone's submission is open (active). */
+function activeCheck(ctx: StoreContext, d: Pick<DocumentRecord, 'schoolId' | 'milestone'>) {
+  return {
+    ConditionCheck: {
+      TableName: ctx.tableName,
+      Key: toItem(keys.milestone(d.schoolId, d.milestone)),
+      ConditionExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': toAttr('active') },
+    },
+  };
+}
+
+function notActive(d: Pick<DocumentRecord, 'schoolId' | 'milestone'>): AttachRefusedError {
+  return new AttachRefusedError('not-active', `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`);
+}
+
 export async function putUploadIntent(ctx: StoreContext, intent: UploadIntent, expiresAt: number): Promise<void> {
   await ctx.client.send(
     new PutItemCommand({
@@ -56,20 +73,11 @@ export async function deleteUploadIntent(ctx: StoreContext, uploadId: string): P
 /** Writes the document and consumes the intent, while the milestone is active; AttachRefusedError otherwise. */
 export async function attachDocument(ctx: StoreContext, uploadId: string | null, document: DocumentRecord): Promise<void> {
   const d = DocumentRecord.parse(document);
-  const milestone = keys.milestone(d.schoolId, d.milestone);
   try {
     await ctx.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: ctx.tableName,
-              Key: toItem(milestone),
-              ConditionExpression: '#status = :active',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':active': toAttr('active') },
-            },
-          },
+          activeCheck(ctx, d),
           { Put: { TableName: ctx.tableName, Item: documentToItem(d), ConditionExpression: 'attribute_not_exists(PK)' } },
           ...(uploadId === null
             ? []
@@ -80,15 +88,42 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-      throw new AttachRefusedError(
-        'not-active',
-        `milestone ${d.milestone} of school ${d.schoolId} has no open submission (it is not active)`,
-      );
-    }
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(d);
     if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed') {
       throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
     }
+    throw error;
+  }
+}
+
+/**
+ * Removes a document from the milestone's open submission: only while the milestone is active, and only
+ * if it is still there. Which documents may be removed (none a submission already carried) is the
+ * caller's rule; this is the conditional write. AttachRefusedError('not-active') when the submission is
+ * closed, ('upload-gone') when the document is gone.
+ */
+export async function detachDocument(ctx: StoreContext, document: DocumentRecord): Promise<void> {
+  try {
+    await ctx.client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          activeCheck(ctx, document),
+          {
+            Delete: {
+              TableName: ctx.tableName,
+              Key: toItem(keys.document(document.schoolId, document.milestone, document.id)),
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(document);
+    if (reasons[1]?.Code === 'ConditionalCheckFailed')
+      throw new AttachRefusedError('upload-gone', `document ${document.id} was already removed`);
     throw error;
   }
 }

@@ -193,6 +193,29 @@ describe('evidence documents', () => {
     expect(await api.items()).toEqual(before);
   });
 
+  it('lets the uploading organisation remove a document from the open submission, and nobody else; nothing of it stays', async () => {
+    const before = await api.items();
+    const beforeKeys = await allKeys();
+    const extra = await uploadDocument(api, api.school.id, 'connection', 'photo', {
+      bytes: samplePng(20, 20, [200, 10, 10]),
+      contentType: 'image/png',
+      fileName: 'wrong-room.png',
+    });
+    const id = DocumentView.parse(extra.confirm!.json).id;
+    const path = `/api/schools/${api.school.id}/documents/${id}`;
+    for (const as of ['otherContractor', 'viewer', 'manager', 'coordinator', 'schoolStaff'] as const) {
+      const r = await api.request('DELETE', path, { as });
+      expect(r.status, as).toBe(403);
+      expect(r.headers.get('content-type'), as).toContain('application/problem+json');
+    }
+    const removed = await api.request('DELETE', path, { as: 'contractor' });
+    expect(removed.status).toBe(204);
+    expect(DocumentList.parse((await documents()).json).items.map((d) => d.id)).not.toContain(id);
+    expect(await api.items()).toEqual(before);
+    expect(await allKeys()).toEqual(beforeKeys);
+    expect((await api.request('DELETE', path, { as: 'contractor' })).status).toBe(404);
+  });
+
   it('accepts the submission once every required document is attached; its audit event carries their hashes', async () => {
     const st = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
       bytes: speedTest,
@@ -218,6 +241,12 @@ describe('evidence documents', () => {
       body: { type: 'photo', fileName: 'late.png', contentType: 'image/png' },
     });
     expect(late.status).toBe(409);
+    // A document the submission carried is part of the record: it cannot be removed.
+    const before = await api.items();
+    const removal = await api.request('DELETE', `/api/schools/${api.school.id}/documents/${actId}`, { as: 'contractor' });
+    expect(removal.status).toBe(409);
+    expect(removal.json).toMatchObject({ code: 'submitted' });
+    expect(await api.items()).toEqual(before);
   });
 
   it('lets the manager, the coordinator and the school open a document through a short-lived link, with the confirmed bytes', async () => {

@@ -281,6 +281,9 @@ function mayPass(r: Request): boolean {
     r.caller === 'schoolStaff' ? school === api.school.id : r.caller === 'otherSchoolStaff' && school === otherSchool.id;
   // Evidence is uploaded (and the upload confirmed) by whoever does the work: a contractor, or the school's own staff.
   if (r.route.includes('/documents/uploads')) return r.caller === 'contractor' || r.caller === 'otherContractor' || staffOf(inSchool);
+  // A document is removed by the organisation that uploaded it (a contractor, or the school's staff).
+  if (r.route === 'DELETE /api/schools/{schoolId}/documents/{documentId}')
+    return r.caller === 'contractor' || r.caller === 'otherContractor' || staffOf(inSchool);
   const coordinates = (district: string) => inSchool !== '' && districtOf.get(inSchool) === district;
   if (r.route === 'PATCH /api/schools/{schoolId}') {
     // A coordinator edits the profiles of its own district's schools, and does not move them out of it.

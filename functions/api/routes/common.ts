@@ -40,7 +40,7 @@ export interface ApiDeps {
   /** Runs jobs asynchronously; without one, bulk actions and imports answer 503. */
   queue: JobQueue | null;
   /** Serves the dashboard's static files (`/`, `/assets/*`); null for paths that are not its. */
-  web?: (request: WebRequest) => WebResponse | null;
+  web?: (request: WebRequest) => WebResponse | null | Promise<WebResponse | null>;
   rateLimit?: RateLimit | null;
   /** The user directory and its audit (the users routes); without one, they answer 503. */
   users?: UsersDeps | null;

@@ -7,6 +7,8 @@
  *                                                           bytes, SHA-256) and attaches it to the open submission
  *   GET  /schools/{id}/documents                            the documents the caller may see, with their hashes
  *   GET  /schools/{id}/documents/{documentId}               a short-lived link to the document (the confirmed version)
+ *   DELETE /schools/{id}/documents/{documentId}             removes a document from the open submission, unless a
+ *                                                           submission already carried it
  *   GET  /schools/{id}/documents/verify                     the hash check: stored bytes against the recorded hashes
  *   GET  /schools/{id}/dossier                              a link to the school's dossier (ZIP: history CSV + documents)
  *
@@ -30,7 +32,14 @@ import {
   type DocumentCheck,
 } from '../../../shared/api/documents.js';
 import { SchoolParams } from '../../../shared/api/schemas.js';
-import { mayDownloadDossier, mayListDocuments, mayReadDocument, mayUpload, type Access } from '../../../shared/documents/access.js';
+import {
+  mayDownloadDossier,
+  mayListDocuments,
+  mayReadDocument,
+  mayRemoveDocument,
+  mayUpload,
+  type Access,
+} from '../../../shared/documents/access.js';
 import { buildDossier } from '../../../shared/documents/dossier.js';
 import {
   DOWNLOAD_TTL_SECONDS,
@@ -52,7 +61,7 @@ import {
   readObject,
   type DocumentBucket,
 } from '../../../shared/documents/storage.js';
-import type { Actor, MilestoneEvent } from '../../../shared/program/model.js';
+import type { Actor, MilestoneEvent, School } from '../../../shared/program/model.js';
 import { AttachRefusedError } from '../../../shared/store/documents.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { milestoneStates } from '../views.js';
@@ -90,6 +99,20 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
     const school = await reads.profile(schoolId);
     allow(mayListDocuments(actor, school));
     return (await store.listDocuments(schoolId)).filter((d) => mayReadDocument(actor, school, d).ok);
+  }
+
+  /** One document the actor may read (403 otherwise, 404 when there is none). */
+  async function readableDocument(
+    actor: Actor,
+    schoolId: string,
+    documentId: string,
+  ): Promise<{ school: School; document: DocumentRecord }> {
+    const school = await reads.profile(schoolId);
+    allow(mayListDocuments(actor, school));
+    const document = await store.getDocument(schoolId, documentId);
+    if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
+    allow(mayReadDocument(actor, school, document));
+    return { school, document };
   }
 
   async function allEvents(schoolId: string): Promise<MilestoneEvent[]> {
@@ -331,16 +354,57 @@ export function documentRoutes({ deps, reads, now }: RouteContext) {
       const { actor } = c.get('principal');
       const { schoolId, documentId } = c.req.valid('param');
       const b = bucket();
-      const school = await reads.profile(schoolId);
-      allow(mayListDocuments(actor, school));
-      const document = await store.getDocument(schoolId, documentId);
-      if (!document) throw notFound(`No document ${documentId} at school ${schoolId}.`);
-      allow(mayReadDocument(actor, school, document));
+      const { document } = await readableDocument(actor, schoolId, documentId);
       const url = await presignDownload(b, document.key, document.fileName, document.contentType, {
         versionId: document.versionId,
         inline: true,
       });
       return c.json({ url, expiresAt: new Date(now().getTime() + DOWNLOAD_TTL_SECONDS * 1000).toISOString() }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/schools/{schoolId}/documents/{documentId}',
+      tags: ['documents'],
+      summary: 'Remove a document from the open submission (before it is submitted)',
+      description:
+        'The organisation that uploaded it (the contractor, or the school for its own uploads), while the milestone is active. ' +
+        'A document a submission already carried is part of the record (its hash is in the audit) and stays.',
+      security,
+      request: { params: DocumentParams },
+      responses: {
+        204: { description: 'Removed' },
+        404: problem('No such school or document'),
+        409: problem('The milestone is not active, or a submission already carried the document'),
+        503: problem('Documents are not configured'),
+        ...COMMON_ERRORS,
+      },
+    }),
+    async (c) => {
+      const { actor } = c.get('principal');
+      const { schoolId, documentId } = c.req.valid('param');
+      const b = bucket();
+      const { school, document } = await readableDocument(actor, schoolId, documentId);
+      allow(mayRemoveDocument(actor, school, document));
+      const carried = (await allEvents(schoolId)).some(
+        (e) => e.type === 'submitted' && (e.documents ?? []).some((d) => d.id === document.id),
+      );
+      if (carried) {
+        throw new ApiProblem(409, `Document ${document.id} was part of a submission: its hash is in the audit, and it stays.`, {
+          type: PROBLEM_TYPES.conflict,
+          code: 'submitted',
+        });
+      }
+      try {
+        await store.detachDocument(document);
+      } catch (error) {
+        if (!(error instanceof AttachRefusedError)) throw error;
+        throw new ApiProblem(409, error.message, { type: PROBLEM_TYPES.conflict, code: error.reason });
+      }
+      await discard(b, document.key);
+      return c.body(null, 204);
     },
   );
 

@@ -19,6 +19,7 @@ import {
   type School,
 } from '../../../shared/program/model.js';
 import { api, ApiError } from './api.js';
+import { DocumentUploads, documentRules } from './documents.js';
 import { useI18n } from './i18n.js';
 import { evidenceKindOf, MILESTONES } from './program.js';
 import { errorText, focusFirstError, InputField, TextAreaField } from './ui.js';
@@ -152,6 +153,8 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
   const [formError, setFormError] = useState<string | null>(null);
   const [conflict, setConflict] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** Submit: the required documents not attached yet (the button waits for them). */
+  const [missingDocuments, setMissingDocuments] = useState<readonly unknown[]>([]);
   const formRef = useRef<HTMLFormElement>(null);
 
   const id = (field: string) => `${idPrefix}-${field.replace(/\./g, '-')}`;
@@ -209,6 +212,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
   }
 
   const kind = action === 'submit' ? evidenceKindOf(milestone.key) : undefined;
+  if (kind) for (const rule of documentRules(milestone.key)) shownFields.add(`documents.${rule.type}`);
   /** A bandwidth in Mbit/s, with the school's standard as its hint (the contractor's act, the school's own measurement). */
   const bandwidthField = (field: string, label: string) => (
     <InputField
@@ -339,6 +343,16 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
         </>
       )}
 
+      {kind && (
+        <DocumentUploads
+          schoolId={school.id}
+          milestone={milestone.key}
+          idPrefix={idPrefix}
+          errors={errors}
+          onMissing={setMissingDocuments}
+        />
+      )}
+
       {action === 'start' && (
         <InputField
           {...track('assignee', fieldProps('assignee'))}
@@ -368,7 +382,7 @@ export function ActionForm({ school, milestone, action, idPrefix, onDone, onCanc
         <button
           type="submit"
           class={`btn ${action === 'reject' || action === 'waive' ? 'btn-danger' : 'btn-primary'}`}
-          disabled={busy}
+          disabled={busy || (action === 'submit' && missingDocuments.length > 0)}
           aria-busy={busy}
         >
           {action === 'submit' || action === 'accept' || action === 'reject' || action === 'signoff'

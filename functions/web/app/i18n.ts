@@ -7,6 +7,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { adminEn, adminRu } from './i18n-admin.js';
 import { regionEn, regionRu } from './i18n-region.js';
+import { documentsEn, documentsRu } from './i18n-documents.js';
 import type { CommandType, EscalationLevel, KitItem, MilestoneEventType, MilestoneStatus, Role } from '../../../shared/program/model.js';
 
 export type Lang = 'ru' | 'en';
@@ -304,6 +305,7 @@ const ru = {
   'scorecards.file': 'cos-podryadchiki-{date}',
   ...adminRu,
   ...regionRu,
+  ...documentsRu,
 };
 
 export type MessageKey = keyof typeof ru;
@@ -601,6 +603,7 @@ const en: Messages = {
   'scorecards.file': 'cos-contractors-{date}',
   ...adminEn,
   ...regionEn,
+  ...documentsEn,
 };
 
 const DICTIONARIES: Record<Lang, Messages> = { ru, en };

@@ -12,6 +12,7 @@ import { NotificationsPage } from './pages/notifications.js';
 import { OverviewPage } from './pages/overview.js';
 import { ProgramsPage, programsAllowed } from './pages/programs.js';
 import { ReportPage } from './pages/report.js';
+import { ReviewPage, reviewAllowed } from './pages/review.js';
 import { SchoolPage } from './pages/school.js';
 import { SchoolsPage } from './pages/schools.js';
 import { ScorecardsPage } from './pages/scorecards.js';
@@ -27,7 +28,17 @@ import { ErrorBox, Loading, useAsync } from './ui.js';
 import './styles.css';
 
 type Section =
-  'overview' | 'schools' | 'assignments' | 'notifications' | 'report' | 'scorecards' | 'users' | 'programs' | 'contractors' | 'imports';
+  | 'overview'
+  | 'schools'
+  | 'assignments'
+  | 'review'
+  | 'notifications'
+  | 'report'
+  | 'scorecards'
+  | 'users'
+  | 'programs'
+  | 'contractors'
+  | 'imports';
 
 function sectionsFor(me: Me): Section[] {
   const admin: Section[] = [
@@ -36,7 +47,8 @@ function sectionsFor(me: Me): Section[] {
     ...(importsAllowed(me) ? ['imports' as const] : []),
     ...(programsAllowed(me) ? ['programs' as const] : []),
   ];
-  return [...baseSections(me), ...admin];
+  const [first, ...rest] = baseSections(me);
+  return [...(first ? [first] : []), ...(reviewAllowed(me) ? ['review' as const] : []), ...rest, ...admin];
 }
 
 function baseSections(me: Me): Section[] {
@@ -202,6 +214,8 @@ function Page({ me, route }: { me: Me; route: Route }) {
       return second ? <SchoolPage me={me} schoolId={second} key={second} /> : <p>{t('notFound')}</p>;
     case 'assignments':
       return <AssignmentsPage me={me} />;
+    case 'review':
+      return reviewAllowed(me) ? <ReviewPage me={me} /> : <p role="alert">{t('error.forbidden')}</p>;
     case 'notifications':
       return <NotificationsPage />;
     case 'report':

@@ -82,6 +82,7 @@ function localizeReason(e: FieldError, i18n: I18n, school?: School): string {
   if (school && e.field === 'evidence.bandwidthMbps' && /below/i.test(e.reason)) {
     return t('error.bandwidthBelow', { min: requiredBandwidthMbps(school) });
   }
+  if (e.field.startsWith('documents.') && /not attached/.test(e.reason)) return t('docs.requiredMissing');
   if (e.field === 'evidence.actDate' && /future/i.test(e.reason)) return t('error.actFuture');
   if (e.field === 'evidence.actDate' && /before/i.test(e.reason)) return t('error.actTooEarly');
   if (school && /^evidence\.items\./.test(e.field)) {

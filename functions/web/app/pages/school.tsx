@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Me, MilestoneView, SchoolDetail } from '../../../../shared/api/schemas.js';
 import type { Evidence, MilestoneEvent, School } from '../../../../shared/program/model.js';
 import { api } from '../api.js';
+import { SchoolDocuments } from '../documents.js';
 import { ActionForm, availableActions, type FormAction } from '../forms.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { districtName, milestoneTitle } from '../program.js';
@@ -58,6 +59,7 @@ export function SchoolPage({ me, schoolId }: { me: Me; schoolId: string }) {
               />
             </aside>
           </div>
+          {me.role !== 'viewer' && <SchoolDocuments me={me} school={d.school} key={`documents-${historyNonce}`} />}
           <History schoolId={schoolId} key={historyNonce} />
         </>
       )}
