@@ -333,6 +333,8 @@ export interface MilestoneStore extends ProgramVersionStore {
   deleteUploadIntent(uploadId: string): Promise<void>;
   /** Throws AttachRefusedError when the milestone is not active or the intent was consumed. */
   attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void>;
+  /** Documents of one milestone without an upload (generated evidence), in one transaction while it is active. */
+  attachDocuments(documents: readonly DocumentRecord[]): Promise<void>;
   listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]>;
   getDocument(schoolId: string, id: string): Promise<DocumentRecord | null>;
 }
@@ -435,6 +437,9 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
   attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void> {
     return documents.attachDocument(this.ctx, uploadId, document);
+  }
+  attachDocuments(records: readonly DocumentRecord[]): Promise<void> {
+    return documents.attachDocuments(this.ctx, records);
   }
   listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
     return documents.listDocuments(this.ctx, schoolId, milestone);
