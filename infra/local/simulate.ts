@@ -18,6 +18,7 @@ import { progressReporter } from './simulation/progress.js';
 import { simulateProgram, startSimulationSystem } from './simulation/run.js';
 import { collectFinalState, inspectResume, simulationFolder } from './simulation/durable.js';
 import { Simulation } from './simulation/engine.js';
+import { formatCallPeaks, meterServiceCalls } from './simulation/service-calls.js';
 
 async function main(): Promise<number> {
   let options;
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
   // Version 2 is written to the table published, as a program manager would have published it.
   if (options.programVersion === 2) await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
   const ready = performance.now();
+  // What each AWS service would see, per second of the simulation's virtual time (printed at the end).
+  const meter = meterServiceCalls(system.clock);
   // A parent that kills and restarts this process (npm run chaos) follows it over IPC.
   process.send?.({ type: 'ready' });
   try {
@@ -90,6 +93,7 @@ async function main(): Promise<number> {
         `${s.transitions} state transitions (${(s.transitions / simulatedSeconds).toFixed(0)}/s), ${commands} commands, ${s.activations} milestones started, ${s.executions} executions`,
       ].join('\n') + '\n',
     );
+    process.stderr.write(`${formatCallPeaks(meter, Simulation.startInstant(program, options.from))}\n`);
     if (s.refused.length > 0) {
       process.stderr.write(
         `${s.refused.length} command(s) refused (the people's view and the store disagreed):\n${s.refused
@@ -108,6 +112,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
+    meter.stop();
     await system.stop();
   }
 }

@@ -26,7 +26,7 @@ function bytesFor(
   return samplePdf([title, `School: ${school.id}`, `Milestone: ${def.key}`, `Date: ${at.toISOString().slice(0, 10)}`]);
 }
 
-/** Attaches the generated documents the milestone has none of yet; the records written. */
+/** Attaches the generated documents the milestone has none of yet, in one transaction; the records written. */
 export async function attachGeneratedDocuments(
   deps: { store: MilestoneStore; bucket: DocumentBucket | null },
   def: MilestoneDefinition,
@@ -56,8 +56,9 @@ export async function attachGeneratedDocuments(
       key,
       versionId,
     };
-    await deps.store.attachDocument(null, record);
     written.push(record);
   }
+  // One transaction for all of them (the milestone checked once), instead of one per document.
+  await deps.store.attachDocuments(written);
   return written;
 }

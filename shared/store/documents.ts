@@ -71,14 +71,31 @@ export async function deleteUploadIntent(ctx: StoreContext, uploadId: string): P
 }
 
 /** Writes the document and consumes the intent, while the milestone is active; AttachRefusedError otherwise. */
-export async function attachDocument(ctx: StoreContext, uploadId: string | null, document: DocumentRecord): Promise<void> {
-  const d = DocumentRecord.parse(document);
+export function attachDocument(ctx: StoreContext, uploadId: string | null, document: DocumentRecord): Promise<void> {
+  return attach(ctx, uploadId, [document]);
+}
+
+/**
+ * Writes documents of one milestone that came without an upload (generated evidence) in one
+ * transaction, while the milestone is active: all of them or none; AttachRefusedError otherwise.
+ */
+export function attachDocuments(ctx: StoreContext, documents: readonly DocumentRecord[]): Promise<void> {
+  return documents.length === 0 ? Promise.resolve() : attach(ctx, null, documents);
+}
+
+async function attach(ctx: StoreContext, uploadId: string | null, documents: readonly DocumentRecord[]): Promise<void> {
+  const parsed = documents.map((d) => DocumentRecord.parse(d));
+  const d = parsed[0]!;
+  if (parsed.some((o) => o.schoolId !== d.schoolId || o.milestone !== d.milestone))
+    throw new RangeError('the documents attached together belong to one milestone');
   try {
     await ctx.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
           activeCheck(ctx, d),
-          { Put: { TableName: ctx.tableName, Item: documentToItem(d), ConditionExpression: 'attribute_not_exists(PK)' } },
+          ...parsed.map((o) => ({
+            Put: { TableName: ctx.tableName, Item: documentToItem(o), ConditionExpression: 'attribute_not_exists(PK)' },
+          })),
           ...(uploadId === null
             ? []
             : [{ Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } }]),
@@ -89,7 +106,7 @@ export async function attachDocument(ctx: StoreContext, uploadId: string | null,
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
     if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(d);
-    if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed') {
+    if (reasons.slice(1).some((r) => r.Code === 'ConditionalCheckFailed')) {
       throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
     }
     throw error;

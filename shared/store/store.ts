@@ -335,6 +335,8 @@ export interface MilestoneStore extends ProgramVersionStore {
   attachDocument(uploadId: string | null, document: DocumentRecord): Promise<void>;
   /** Throws AttachRefusedError when the milestone is not active or the document is gone. */
   detachDocument(document: DocumentRecord): Promise<void>;
+  /** Documents of one milestone without an upload (generated evidence), in one transaction while it is active. */
+  attachDocuments(documents: readonly DocumentRecord[]): Promise<void>;
   listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]>;
   getDocument(schoolId: string, id: string): Promise<DocumentRecord | null>;
 }
@@ -440,6 +442,9 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
   detachDocument(document: DocumentRecord): Promise<void> {
     return documents.detachDocument(this.ctx, document);
+  }
+  attachDocuments(records: readonly DocumentRecord[]): Promise<void> {
+    return documents.attachDocuments(this.ctx, records);
   }
   listDocuments(schoolId: string, milestone?: string): Promise<DocumentRecord[]> {
     return documents.listDocuments(this.ctx, schoolId, milestone);

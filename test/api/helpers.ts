@@ -11,7 +11,13 @@ import { cognitoEndpoint, directoryToken, emulatorSigningKey } from '../support/
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 import type { School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
-import { samplePdf } from '../../shared/documents/samples.js';
+import {
+  uploadAs,
+  uploadRequiredDocumentsAs,
+  type PostAs,
+  type UploadFile,
+  type UploadResult as UploadResultOf,
+} from '../support/uploads.js';
 
 export type Caller =
   | 'manager'
@@ -194,27 +200,20 @@ export function todayInOmsk(now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Omsk', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
-/** A file for an upload: its bytes, the declared type and the name it is sent under. */
-export interface UploadFile {
-  bytes: Uint8Array;
-  contentType: 'application/pdf' | 'image/jpeg' | 'image/png';
-  fileName: string;
-  /** The size declared when the upload is requested (default: none). */
-  declaredSize?: number;
-}
+export type { UploadFile } from '../support/uploads.js';
+export type UploadResult = UploadResultOf<ApiResponse>;
 
-export interface UploadResult {
-  ticket: ApiResponse;
-  /** The status the S3 server answered the POST with (null when no ticket was issued). */
-  post: number | null;
-  confirm: ApiResponse | null;
+/** The API's POST as one of the fixture's callers, or with a token of its own. */
+function postAs(api: Pick<ApiFixture, 'request'>, as: Caller | { token: string }): PostAs<ApiResponse> {
+  const who = typeof as === 'string' ? { as } : { token: as.token };
+  return (path, body) => api.request('POST', path, { ...who, ...(body !== undefined ? { body } : {}) });
 }
 
 /**
  * Uploads one document the way the dashboard does: ask the API for a presigned POST, send the form
  * straight to the S3 server, confirm with the API.
  */
-export async function uploadDocument(
+export function uploadDocument(
   api: Pick<ApiFixture, 'request'>,
   schoolId: string,
   milestone: string,
@@ -222,47 +221,21 @@ export async function uploadDocument(
   file: UploadFile,
   as: Caller | { token: string } = 'contractor',
 ): Promise<UploadResult> {
-  const who = typeof as === 'string' ? { as } : { token: as.token };
-  const ticket = await api.request('POST', `/api/schools/${schoolId}/milestones/${milestone}/documents/uploads`, {
-    ...who,
-    body: {
-      type,
-      fileName: file.fileName,
-      contentType: file.contentType,
-      ...(file.declaredSize !== undefined ? { size: file.declaredSize } : {}),
-    },
-  });
-  if (ticket.status !== 201) return { ticket, post: null, confirm: null };
-  const form = new FormData();
-  for (const [k, v] of Object.entries(ticket.json.fields as Record<string, string>)) form.append(k, v);
-  form.append('file', new Blob([Buffer.from(file.bytes)], { type: file.contentType }), file.fileName);
-  const posted = await fetch(ticket.json.url as string, { method: 'POST', body: form });
-  await posted.arrayBuffer();
-  const confirm = await api.request('POST', `/api/schools/${schoolId}/documents/uploads/${ticket.json.uploadId as string}/confirm`, who);
-  return { ticket, post: posted.status, confirm };
+  return uploadAs(postAs(api, as), schoolId, milestone, type, file);
 }
 
 /** Uploads a generated document of each required type of the milestone (what a submission needs). */
-export async function attachRequiredDocuments(
+export function attachRequiredDocuments(
   api: Pick<ApiFixture, 'request'>,
   schoolId: string,
   milestone: string,
   as: Caller | { token: string } = 'contractor',
 ): Promise<void> {
-  const def = REFERENCE_PROGRAM.milestones.find((m) => m.key === milestone)!;
-  for (const rule of def.documents.filter((r) => r.required)) {
-    const bytes = samplePdf([rule.title.en, `${schoolId} / ${milestone}`]);
-    const r = await uploadDocument(
-      api,
-      schoolId,
-      milestone,
-      rule.type,
-      { bytes, contentType: 'application/pdf', fileName: `${rule.type}.pdf` },
-      as,
-    );
-    if (r.confirm?.status !== 201)
-      throw new Error(`upload of ${rule.type} failed: ${r.ticket.status} ${r.ticket.text} ${r.confirm?.text ?? ''}`);
-  }
+  return uploadRequiredDocumentsAs(
+    postAs(api, as),
+    REFERENCE_PROGRAM.milestones.find((m) => m.key === milestone)!,
+    schoolId,
+  );
 }
 
 /** The table's items once the outbox's deliveries of earlier commands have settled (two reads 500 ms apart agree). */

@@ -10,6 +10,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import type { Caller } from './load.helpers.js';
+import { uploadRequiredDocumentsAs } from '../support/uploads.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { mapLimit } from '../../functions/api/views.js';
 
 export interface ApiBenchSetup {
   stack: LocalStack;
@@ -46,6 +49,30 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
     const orgTokens = new Map<string, string>();
     for (const org of new Set(targets.map((t) => t.org)))
       orgTokens.set(org, await stack.token({ role: 'contractor', sub: `bench-contractor-${org}`, org }));
+
+    // A submission needs the evidence documents its milestone requires. A contractor uploads them once
+    // per milestone (presigned POST to the bucket, then the confirmation); they stay attached through a
+    // rejection, so every later submission of the same milestone carries them, as a resubmission does.
+    // Uploaded here, before the clock starts: the benchmarks measure the API's reads and commands, not
+    // the bucket's uploads.
+    const connection = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
+    await mapLimit(targets, 8, (t) => {
+      const token = orgTokens.get(t.org)!;
+      return uploadRequiredDocumentsAs(
+        async (path, body) => {
+          const res = await fetch(`${stack.url}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          });
+          const text = await res.text();
+          return { status: res.status, text, json: text ? (JSON.parse(text) as unknown) : null };
+        },
+        connection,
+        t.schoolId,
+      );
+    });
+    console.log(`their required documents uploaded (${connection.documents.filter((r) => r.required).length} per milestone)`);
     const perClient: Caller[] = [];
     for (let i = 0; i < callers; i++) {
       const mine = targets.filter((_, j) => j % callers === i);

@@ -43,6 +43,8 @@ const LAMBDA_MEMORY_GB = 256 / 1024;
 /** An assumed average billed duration in AWS (network round trips to DynamoDB, some cold starts). */
 const ASSUMED_AWS_MS = 100;
 const GOAL_TRANSITIONS = 200;
+/** General-education schools in the whole country. */
+const NATIONAL_SCHOOLS = 40_000;
 
 export const PRICES = {
   region: 'us-east-1',
@@ -342,6 +344,10 @@ async function main(): Promise<void> {
     console.log(line(`Lambda durations at ${ASSUMED_AWS_MS} ms per invocation`, assumed));
     console.log(
       `  Step Functions share of the total: ${fmt((100 * measured.stepFunctions) / total(measured), 0)} % (measured) / ${fmt((100 * assumed.stepFunctions) / total(assumed), 0)} % (assumed)`,
+    );
+    // The whole country: about 40,000 general-education schools, each with the same program (the cost is per school).
+    console.log(
+      `\nThe national scale, ${NATIONAL_SCHOOLS.toLocaleString('en-US')} schools, whole program: ${usd(total(measured) * NATIONAL_SCHOOLS)} with the local durations, ${usd(total(assumed) * NATIONAL_SCHOOLS)} at ${ASSUMED_AWS_MS} ms per invocation (about ${usd((total(assumed) * NATIONAL_SCHOOLS * 365.25) / days)} a year over the ${fmt(days / 365.25)} years simulated)`,
     );
     if (run.stats.refused.length > 0) console.log(`\nrefused commands (expected none):\n  ${run.stats.refused.slice(0, 10).join('\n  ')}`);
   } finally {

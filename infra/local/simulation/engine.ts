@@ -35,7 +35,8 @@ import type {
   School,
 } from '../../../shared/program/model.js';
 import { generateRegion, type Region, type Seed } from '../../../shared/region/index.js';
-import { wholeHistory, type MilestoneStore } from '../../../shared/store/index.js';
+import { wholeHistory, type MilestoneStore, type SchoolRecord } from '../../../shared/store/index.js';
+import { mapLimit } from '../../../functions/api/views.js';
 import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
 import { createHash } from 'node:crypto';
 import { Agenda, type AgendaEntry } from './agenda.js';
@@ -184,6 +185,8 @@ export type Action = { kind: 'observe'; schoolId: string } | { kind: ActionKind;
 const MANAGER: Actor = { role: 'program-manager', sub: 'sim-program-manager', name: 'Руководитель программы (симуляция)' };
 const MINUTE = 60_000;
 const RECHECK_DAYS = [1, 2, 4, 7];
+/** Schools whose workflows are started, or whose records are read, at the same time when the whole region is. */
+const IMPORT_CONCURRENCY = 16;
 
 function contractorActor(org: string): Actor {
   return { role: 'contractor', sub: `sim-${org}`, org };
@@ -378,15 +381,23 @@ export class Simulation {
       this.#schools.set(school.id, { school, milestones, observeAt: null, misses: 0 });
     }
     this.#save('imported');
-    for (const school of this.region.schools) await signal.ensureExecution(school.id);
+    // The schools' workflows start side by side, as an import job's would (their names are the schools',
+    // so the order they start in changes nothing); the people then look at every school, the reads side
+    // by side too, and take what they see in the region's order, so the agenda is the same in every run.
+    await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => signal.ensureExecution(school.id));
     await this.#system.runtime.idle();
-    for (const school of this.region.schools) await this.#observe(this.#schools.get(school.id)!);
+    const records = await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => this.#system.store.getSchool(school.id));
+    this.region.schools.forEach((school, i) => this.#noticed(this.#schools.get(school.id)!, records[i]!));
   }
 
   // ---------- noticing what the workflows did ----------
 
   async #observe(s: SimSchool): Promise<void> {
-    const record = await this.#system.store.getSchool(s.school.id);
+    this.#noticed(s, await this.#system.store.getSchool(s.school.id));
+  }
+
+  /** What the people make of a read of the school. */
+  #noticed(s: SimSchool, record: SchoolRecord | null): void {
     this.stats.observations++;
     if (!record) throw new Error(`school ${s.school.id} is not in the store`);
     for (const stored of record.milestones) {
@@ -610,8 +621,7 @@ export class Simulation {
   // ---------- the record ----------
 
   async #auditLog(): Promise<MilestoneEvent[]> {
-    const events: MilestoneEvent[] = [];
-    for (const school of this.region.schools) events.push(...(await wholeHistory(this.#system.store, school.id)));
-    return events;
+    const histories = await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => wholeHistory(this.#system.store, school.id));
+    return histories.flat();
   }
 }
