@@ -6,7 +6,7 @@
  * - `ses`: one e-mail per recipient address, from `SES_FROM_ADDRESS`; the addresses are the verified
  *   e-mails of the enabled users of the user pool (`USER_POOL_ID`) in the recipient's group — contractors
  *   of the organization (`custom:org`), coordinators of the district (`custom:district`), every program
- *   manager.
+ *   manager, every viewer (the weekly digest).
  * - `sns`: one message to `NOTIFY_TOPIC_ARN` with the recipient in message attributes (`recipientType`,
  *   `org`, `district`), so subscribers filter with a subscription filter policy.
  * - `log`: one structured log line (locally the dashboard shows the outbox itself).
@@ -152,6 +152,7 @@ export function recipientAttributes(recipient: Recipient): Record<string, string
     case 'district-coordinator':
       return { recipientType: recipient.type, district: recipient.district };
     case 'program-manager':
+    case 'viewer':
       return { recipientType: recipient.type };
   }
 }

@@ -62,7 +62,10 @@ export function notificationMessage(n: Notification): OutgoingMessage {
     recipient: n.recipient,
     subject: n.subject,
     body: n.body,
-    attributes: { kind: n.kind, level: n.level, schoolId: n.schoolId, milestone: n.milestone, deadline: n.deadline },
+    attributes:
+      n.kind === 'weekly-digest'
+        ? { kind: n.kind, week: n.week, asOf: n.asOf }
+        : { kind: n.kind, level: n.level, schoolId: n.schoolId, milestone: n.milestone, deadline: n.deadline },
   };
 }
 

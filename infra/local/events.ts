@@ -27,7 +27,7 @@ import type { Context } from 'aws-lambda';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../shared/clock.js';
-import { zonedInstant, localDate, addDays } from '../../shared/calendar.js';
+import { zonedInstant, localDate, addDays, weekday } from '../../shared/calendar.js';
 import type { CfnTemplate } from './template.js';
 import { lambdaContext } from './lambda-context.js';
 
@@ -384,11 +384,12 @@ export function nextFire(expression: string, timeZone: string, afterMs: number):
   for (const [field, v] of [
     ['day-of-month', dom],
     ['month', month],
-    ['day-of-week', dow],
     ['year', year],
   ] as const) {
-    if (v !== '*' && v !== '?') throw new Error(`unsupported cron ${field} "${v}" in ${expression} (only every day is supported locally)`);
+    if (v !== '*' && v !== '?')
+      throw new Error(`unsupported cron ${field} "${v}" in ${expression} (only days of the week are supported locally)`);
   }
+  const days = weekDays(dow!, expression);
   const list = (field: string, max: number): number[] => {
     if (field === '*') return Array.from({ length: max + 1 }, (_, i) => i);
     return field.split(',').flatMap((part) => {
@@ -401,8 +402,9 @@ export function nextFire(expression: string, timeZone: string, afterMs: number):
   const mins = list(minutes!, 59);
   const hrs = list(hours!, 23);
   const today = localDate(new Date(afterMs), timeZone);
-  for (let day = 0; day < 3; day++) {
+  for (let day = 0; day < 9; day++) {
     const date = addDays(today, day);
+    if (!days.has(weekday(date))) continue;
     for (const h of hrs) {
       for (const m of mins) {
         const at = zonedInstant(date, `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`, timeZone);
@@ -411,6 +413,30 @@ export function nextFire(expression: string, timeZone: string, afterMs: number):
     }
   }
   throw new Error(`no next time for ${expression}`);
+}
+
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** The days (0 = Sunday … 6 = Saturday) a cron day-of-week field names: `*`, `?`, `MON-FRI`, `MON,WED`, or 1–7 (1 = Sunday). */
+export function weekDays(field: string, expression: string): ReadonlySet<number> {
+  if (field === '*' || field === '?') return new Set([0, 1, 2, 3, 4, 5, 6]);
+  const day = (v: string): number => {
+    const named = DAY_NAMES.indexOf(v.toUpperCase());
+    if (named >= 0) return named;
+    if (/^[1-7]$/.test(v)) return Number(v) - 1;
+    throw new Error(`unsupported cron day-of-week "${field}" in ${expression}`);
+  };
+  const out = new Set<number>();
+  for (const part of field.split(',')) {
+    const [from, to] = part.split('-');
+    if (to === undefined) out.add(day(from!));
+    else
+      for (let d = day(from!), end = day(to); ; d = (d + 1) % 7) {
+        out.add(d);
+        if (d === end) break;
+      }
+  }
+  return out;
 }
 
 function startSchedule(o: ScheduleOptions): { stop: () => void; next: () => Date | null } {

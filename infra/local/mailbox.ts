@@ -43,6 +43,8 @@ export function destinationOf(recipient: Recipient): string {
       return `district-coordinator:${recipient.district}`;
     case 'program-manager':
       return 'program-manager';
+    case 'viewer':
+      return 'viewer';
   }
 }
 

@@ -34,7 +34,8 @@ import {
   MilestoneKey,
   MilestoneState,
   MilestoneStatus,
-  Notification,
+  MilestoneNotification,
+  DigestNotification,
   Role,
   School,
 } from '../program/model.js';
@@ -505,7 +506,11 @@ export type ForecastReport = z.infer<typeof ForecastReport>;
 
 // ---------- notifications ----------
 
-export const NotificationItem = Notification.extend({ deliveredAt: IsoInstant.nullable() }).meta({ id: 'NotificationItem' });
+const Delivered = { deliveredAt: IsoInstant.nullable() };
+/** A milestone's reminder, escalation or status change, or the weekly digest (no school, no milestone). */
+export const NotificationItem = z
+  .discriminatedUnion('kind', [MilestoneNotification.extend(Delivered), DigestNotification.extend(Delivered)])
+  .meta({ id: 'NotificationItem' });
 export type NotificationItem = z.infer<typeof NotificationItem>;
 
 export const NotificationQuery = z.object({ limit: Limit.default(50), cursor: Cursor.optional() }).strict();

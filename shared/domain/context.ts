@@ -10,7 +10,7 @@ import type {
   MilestoneEvent,
   MilestoneKey,
   MilestoneState,
-  Notification,
+  MilestoneNotification,
   ProgramDefinition,
   School,
 } from '../program/model.js';
@@ -38,7 +38,7 @@ export type Decision =
       /** To append, in order; versions are consecutive from the state's version + 1. */
       events: MilestoneEvent[];
       /** To write to the outbox in the same transaction as the events. */
-      notifications: Notification[];
+      notifications: MilestoneNotification[];
       /** The milestone state after the events (the item to write, conditional on the previous version). */
       state: MilestoneState;
     }

@@ -15,7 +15,7 @@ import type {
   MilestoneDefinition,
   MilestoneEvent,
   MilestoneState,
-  Notification,
+  MilestoneNotification as Notification,
   School,
 } from '../program/model.js';
 import type { Reminder } from './reminders.js';

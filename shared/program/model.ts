@@ -493,7 +493,17 @@ export type MilestoneEventType = MilestoneEvent['type'];
 
 // ---------- notifications (outbox) ----------
 
-export const Notification = z
+/** Who receives a notification: a contractor org, a district's coordinators, the program managers, or the viewers. */
+export const NotificationRecipient = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('contractor'), org: Id }).strict(),
+  z.object({ type: z.literal('district-coordinator'), district: Id }).strict(),
+  z.object({ type: z.literal('program-manager') }).strict(),
+  z.object({ type: z.literal('viewer') }).strict(),
+]);
+export type NotificationRecipient = z.infer<typeof NotificationRecipient>;
+
+/** A reminder, escalation or status change of one school's milestone. */
+export const MilestoneNotification = z
   .object({
     /** Deterministic: the same reminder computed twice has the same id, so it is sent once. */
     id: z.string().min(1).max(200),
@@ -501,18 +511,37 @@ export const Notification = z
     milestone: MilestoneKey,
     kind: z.enum(['reminder', 'escalation', 'status']),
     level: EscalationLevel,
-    /** Who receives it: a contractor org, a district's coordinators, or the program managers. */
-    recipient: z.discriminatedUnion('type', [
-      z.object({ type: z.literal('contractor'), org: Id }).strict(),
-      z.object({ type: z.literal('district-coordinator'), district: Id }).strict(),
-      z.object({ type: z.literal('program-manager') }).strict(),
-    ]),
+    recipient: NotificationRecipient,
     subject: LocalizedText,
     body: LocalizedText,
     createdAt: IsoInstant,
     deadline: IsoDate,
   })
   .strict();
+export type MilestoneNotification = z.infer<typeof MilestoneNotification>;
+
+/** The weekly digest for leadership: region-wide, tied to no school or milestone, one per week and recipient role. */
+export const DigestNotification = z
+  .object({
+    /** Deterministic per week and recipient role (`weekly-digest:<monday>:<role>`), so a week's digest is written once. */
+    id: z.string().min(1).max(200),
+    kind: z.literal('weekly-digest'),
+    /** The Monday of the week the digest is for. */
+    week: IsoDate,
+    /** The date its figures are as of. */
+    asOf: IsoDate,
+    recipient: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('program-manager') }).strict(),
+      z.object({ type: z.literal('viewer') }).strict(),
+    ]),
+    subject: LocalizedText,
+    body: LocalizedText,
+    createdAt: IsoInstant,
+  })
+  .strict();
+export type DigestNotification = z.infer<typeof DigestNotification>;
+
+export const Notification = z.discriminatedUnion('kind', [MilestoneNotification, DigestNotification]);
 export type Notification = z.infer<typeof Notification>;
 
 // ---------- administration (the audit of the register and of school profiles) ----------

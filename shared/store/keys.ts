@@ -231,6 +231,8 @@ export function recipientKey(r: Recipient): string {
       return `district-coordinator#${r.district}`;
     case 'program-manager':
       return 'program-manager';
+    case 'viewer':
+      return 'viewer';
   }
 }
 

@@ -40,6 +40,7 @@ import {
   MilestoneState,
   type MilestoneStatus,
   Notification,
+  NotificationRecipient,
   School,
 } from '../program/model.js';
 import { ProgramVersion } from '../program/versions.js';
@@ -316,6 +317,11 @@ export interface MilestoneStore extends ProgramVersionStore {
   /** Deletes the signal if it is still the one of `version`; false when a later commit replaced it, or it is gone. */
   clearSignal(schoolId: string, key: string, version: number): Promise<boolean>;
   getNotification(id: string): Promise<OutboxEntry | null>;
+  /**
+   * Writes a notification that no command causes (the weekly digest) to the outbox, on the condition that
+   * its id is free: true when this call wrote it, false when it was already there (a retry, a second run).
+   */
+  enqueueNotification(notification: Notification): Promise<boolean>;
   /** True when this call marked it; false when it was already delivered. */
   markDelivered(id: string, at: string): Promise<boolean>;
   /**
@@ -1069,6 +1075,22 @@ class DynamoMilestoneStore implements MilestoneStore {
     return item ? notificationFromItem(item) : null;
   }
 
+  async enqueueNotification(notification: Notification): Promise<boolean> {
+    try {
+      await this.ctx.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: notificationToItem(Notification.parse(notification)),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async markDelivered(id: string, at: string): Promise<boolean> {
     try {
       await this.ctx.client.send(
@@ -1113,7 +1135,7 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   listNotificationsFor(recipient: Recipient, page: PageOptions = {}): Promise<Page<OutboxEntry>> {
-    const partition = inboxPartition(Notification.shape.recipient.parse(recipient));
+    const partition = inboxPartition(NotificationRecipient.parse(recipient));
     return this.list(
       {
         q: 'inbox',

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { progressCsv, progressReport } from '../../functions/api/reports.js';
+import { digestText, weeklyDigest } from '../../functions/schedules/weekly-digest.js';
 import { reportTable } from '../../functions/web/app/export.js';
 import { createI18n } from '../../functions/web/app/i18n.js';
 import { reachedSeries } from '../../functions/web/app/progress.js';
@@ -14,6 +15,7 @@ import { districtSizeClass, groupedTally } from '../../shared/domain/equal-condi
 import { initialState } from '../../shared/domain/evolve.js';
 import { evolve } from '../../shared/domain/index.js';
 import { endOfKpiDay, tally, targetProgress, type KpiSchool } from '../../shared/domain/kpi.js';
+import { zonedInstant } from '../../shared/calendar.js';
 import type { Actor, MilestoneEvent, MilestoneState, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM as program } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
@@ -160,6 +162,67 @@ describe('the same histories through every consumer', () => {
         met: s.met,
       });
     }
+  });
+});
+
+describe('the weekly digest', () => {
+  // Mondays at 08:00 in Omsk: the digest's figures are as of the Sunday before.
+  const MONDAYS = ['2021-03-29', '2022-06-06', '2023-12-04', '2024-12-02'];
+
+  it('states the KPI table, the next targets and the forecast as the report and the simulation count them, in its text', () => {
+    let reachedSomewhere = 0;
+    for (const monday of MONDAYS) {
+      const now = zonedInstant(monday, '08:00', program.timeZone);
+      const digest = weeklyDigest(program, region.districts, summaries, now);
+      const sunday = new Date(Date.parse(`${monday}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+      expect(digest).toMatchObject({ week: monday, asOf: sunday });
+      const report = progressReport(program, districtIds, summaries, sunday, now);
+      const sim = computeKpis({ program, schools: region.schools, districts: region.districts, events, from: '2021-01-01', to: sunday });
+      const year = sim.years.at(-1)!;
+      const kpiSchools: KpiSchool[] = summaries.map((s) => ({ school: s.school, milestones: s.milestones }));
+      const { body } = digestText(program, region.districts, digest);
+      expect(digest.kpi.total).toEqual(report.total);
+      for (const k of keys) {
+        const cell = digest.kpi.total.milestones[k]!;
+        reachedSomewhere += cell.reached;
+        expect({ monday, k, reached: cell.reached, waived: cell.waived }).toEqual({
+          monday,
+          k,
+          reached: year.milestones[k]!.done,
+          waived: year.milestones[k]!.waived,
+        });
+        const title = program.milestones.find((m) => m.key === k)!.title.ru;
+        const percent = `${(cell.share * 100).toFixed(1).replace('.', ',')} %`;
+        expect(body.ru).toContain(
+          `• ${title}: ${cell.reached} из ${digest.kpi.total.schools} — ${percent} (в т. ч. освобождены: ${cell.waived})`,
+        );
+      }
+      // One next target per milestone, measured as the KPI definition measures it, and the region's forecast of it agrees.
+      expect(digest.targets.map((t) => t.milestone).sort()).toEqual([...new Set(program.targets.map((t) => t.milestone))].sort());
+      for (const t of digest.targets) {
+        const target = program.targets.find((x) => x.milestone === t.milestone && x.date === t.date)!;
+        const measured = targetProgress(target, kpiSchools, endOfKpiDay(program, t.date <= sunday ? t.date : sunday));
+        expect({ counted: t.counted, reached: t.reached }).toEqual({ counted: measured.counted, reached: measured.reached });
+        const f = digest.forecast.find((r) => r.milestone === t.milestone)!;
+        if (t.date > sunday) expect({ counted: f.counted, reached: f.reached }).toEqual({ counted: t.counted, reached: t.reached });
+        expect(body.ru).toContain(`${t.reached} из ${t.counted}`);
+      }
+      // The districts furthest behind are the lowest shares of the target's scope among the districts.
+      for (const w of digest.worstDistricts) {
+        const target = digest.targets.find((t) => t.milestone === w.milestone)!;
+        const districtProgress = targetProgress(
+          program.targets.find((x) => x.milestone === target.milestone && x.date === target.date)!,
+          kpiSchools.filter((s) => s.school.district === w.district),
+          endOfKpiDay(program, sunday),
+        );
+        expect({ reached: w.reached, counted: w.counted }).toEqual({
+          reached: districtProgress.reached,
+          counted: districtProgress.counted,
+        });
+        expect(body.ru).toContain(region.districts.find((d) => d.id === w.district)!.nameRu);
+      }
+    }
+    expect(reachedSomewhere).toBeGreaterThan(0);
   });
 });
 

@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../shared/clock.js';
-import type { Notification } from '../../shared/program/model.js';
+import type { MilestoneNotification as Notification } from '../../shared/program/model.js';
 import { createStore, keys, type MilestoneStore } from '../../shared/store/index.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

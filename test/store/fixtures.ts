@@ -1,5 +1,11 @@
 /** Small, valid values of the program model for the store tests. */
-import type { Contractor, MilestoneEvent, MilestoneState, Notification, School } from '../../shared/program/model.js';
+import type {
+  Contractor,
+  MilestoneEvent,
+  MilestoneState,
+  MilestoneNotification as Notification,
+  School,
+} from '../../shared/program/model.js';
 import { SYSTEM } from '../../shared/program/model.js';
 
 export function school(id: string, district = 'omsk', overrides: Partial<School> = {}): School {

@@ -32,6 +32,7 @@ import {
 const API = 'functions/api/handler.ts';
 const DISPATCHER = 'functions/notifications/dispatcher.ts';
 const SWEEP = 'functions/schedules/daily-sweep.ts';
+const WEEKLY_DIGEST = 'functions/schedules/weekly-digest.ts';
 const SIGNALS = 'functions/workflow/signal-dispatcher.ts';
 
 const DYNAMODB_WRITES = [
@@ -239,6 +240,20 @@ describe('least privilege', () => {
     expect(writing).toHaveLength(1);
     expect(writing[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IDEMPOTENCY#*'] } });
     expect(keys.idempotency('digest', 'x').PK.startsWith('IDEMPOTENCY#')).toBe(true);
+  });
+
+  it('lets the weekly digest read, and write only outbox items, without delivering anything itself', () => {
+    const statements = statementsOfFunction(s.resources, fnId(WEEKLY_DIGEST));
+    const actions = statements.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const other of ['dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'sns:Publish', 'ses:SendEmail']) {
+      expect(actions).not.toContain(other);
+    }
+    const writing = statements.filter(writes);
+    expect(writing.map(actionsOf)).toEqual([['dynamodb:PutItem']]);
+    expect(writing[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${OUTBOX_PREFIX}*`] } });
+    expect(env(WEEKLY_DIGEST).TABLE_NAME).toBeDefined();
+    expect(env(WEEKLY_DIGEST).NOTIFY_CHANNEL).toBeUndefined();
   });
 
   it('lets the API read and write items but never manage or delete the table', () => {
@@ -477,6 +492,18 @@ describe('the daily schedules', () => {
     expect(redrive.ScheduleExpression).toBe('cron(45 8 * * ? *)');
     expect(JSON.parse(sweep.Target.Input)).toEqual({ task: 'daily-sweep', scheduledTime: '<aws.scheduler.scheduled-time>' });
     expect(JSON.parse(redrive.Target.Input)).toEqual({ task: 'redrive-pending', scheduledTime: '<aws.scheduler.scheduled-time>' });
+  });
+
+  it("run the leadership's weekly digest on weekdays at 08:00 (the job keeps the week's first working day)", () => {
+    const weekly = all().filter((p) => target(p) === fnId(WEEKLY_DIGEST));
+    expect(weekly).toHaveLength(1);
+    expect(weekly[0]).toMatchObject({
+      ScheduleExpression: 'cron(0 8 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Asia/Omsk',
+      State: 'ENABLED',
+    });
+    expect(JSON.parse(weekly[0]!.Target.Input)).toEqual({ task: 'weekly-digest', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    expect(weekly[0]!.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 });
   });
 
   it('retry, then park undeliverable invocations in a DLQ', () => {

@@ -5,7 +5,7 @@
  * resubmission, hold and resume, waive.
  */
 import { describe, expect, it } from 'vitest';
-import type { Notification } from '../../shared/program/model.js';
+import type { MilestoneNotification, Notification } from '../../shared/program/model.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { type Harness } from './harness.js';
 import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
@@ -16,18 +16,22 @@ const harness = harnessPerTest();
 const at9 = (date: string) => omsk(date, '09:00').toISOString();
 
 /** Every notification of a school's milestone in the outbox, by the recipients the reminders can have. */
-async function outbox(h: Harness, schoolId: string, district: string, key: string, assignee: string): Promise<Notification[]> {
+async function outbox(h: Harness, schoolId: string, district: string, key: string, assignee: string): Promise<MilestoneNotification[]> {
   const recipients: Notification['recipient'][] = [
     { type: 'contractor', org: assignee },
     { type: 'district-coordinator', district },
     { type: 'program-manager' },
   ];
-  const all: Notification[] = [];
+  const all: MilestoneNotification[] = [];
   for (const recipient of recipients) {
     let cursor: string | null = null;
     do {
       const page = await h.store.listNotificationsFor(recipient, { limit: 1000, cursor });
-      all.push(...page.items.map((e) => e.notification).filter((n) => n.schoolId === schoolId && n.milestone === key));
+      all.push(
+        ...page.items
+          .map((e) => e.notification)
+          .filter((n): n is MilestoneNotification => n.kind !== 'weekly-digest' && n.schoolId === schoolId && n.milestone === key),
+      );
       cursor = page.cursor;
     } while (cursor !== null);
   }

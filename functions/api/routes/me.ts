@@ -3,7 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { AssignmentList, AssignmentQuery, Me, NotificationList, NotificationQuery, type Assignment } from '../../../shared/api/schemas.js';
 import { toView } from '../views.js';
 import { canRead } from '../../../shared/domain/index.js';
-import { COMMON_ERRORS, forbidden, refuse, router, security, type RouteContext } from './common.js';
+import { COMMON_ERRORS, refuse, router, security, type RouteContext } from './common.js';
 
 export function meRoutes({ deps, reads, now }: RouteContext) {
   const { store, program } = deps;
@@ -84,7 +84,7 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
       method: 'get',
       path: '/notifications',
       tags: ['me'],
-      summary: 'Your reminders and escalations, newest first',
+      summary: 'Your reminders, escalations and weekly digests, newest first',
       security,
       request: { query: NotificationQuery },
       responses: {
@@ -103,8 +103,7 @@ export function meRoutes({ deps, reads, now }: RouteContext) {
             ? ({ type: 'district-coordinator', district: a.district } as const)
             : a.role === 'program-manager'
               ? ({ type: 'program-manager' } as const)
-              : null;
-      if (!recipient) throw forbidden('Viewers receive no notifications.');
+              : ({ type: 'viewer' } as const);
       const page = await store.listNotificationsFor(recipient, { limit, cursor: cursor ?? null });
       return c.json({ items: page.items.map((e) => ({ ...e.notification, deliveredAt: e.deliveredAt })), nextCursor: page.cursor }, 200);
     },

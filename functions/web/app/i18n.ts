@@ -241,6 +241,8 @@ const ru = {
   'notifications.kind.reminder': 'Напоминание',
   'notifications.kind.escalation': 'Эскалация',
   'notifications.kind.status': 'Изменение статуса',
+  'notifications.kind.weekly-digest': 'Еженедельная сводка',
+  'notifications.week': 'неделя с {date}',
   'notifications.deadline': 'срок {date}',
 
   'report.title': 'Отчёт о выполнении',
@@ -539,6 +541,8 @@ const en: Messages = {
   'notifications.kind.reminder': 'Reminder',
   'notifications.kind.escalation': 'Escalation',
   'notifications.kind.status': 'Status change',
+  'notifications.kind.weekly-digest': 'Weekly digest',
+  'notifications.week': 'week of {date}',
   'notifications.deadline': 'deadline {date}',
 
   'report.title': 'Progress report',

@@ -58,7 +58,7 @@ function baseSections(me: Me): Section[] {
     case 'school-staff':
       return ['assignments', 'notifications'];
     case 'viewer':
-      return ['overview', 'schools', 'report', 'scorecards'];
+      return ['overview', 'schools', 'notifications', 'report', 'scorecards'];
     case 'district-coordinator':
       return ['overview', 'schools', 'notifications', 'report'];
     default:

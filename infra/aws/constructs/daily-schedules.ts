@@ -5,7 +5,10 @@
  *   gets the list of overdue milestones of the district — before the 09:00 reminder wave. (Lost
  *   executions are the 08:15 workflow sweep's, in the workflows construct: one sweep of them a day);
  * - 08:45 the outbox re-drive: the dispatcher delivers every notification that is still pending (the
- *   stream normally delivers within seconds; this catches whatever its retries gave up on).
+ *   stream normally delivers within seconds; this catches whatever its retries gave up on);
+ * - weekdays 08:00 the leadership's weekly digest (`functions/schedules/weekly-digest.ts`): written to the
+ *   outbox on the week's first working day of the production calendar (a run on a day off, or one that finds
+ *   the week's digest written, does nothing), and delivered by the dispatcher like any notification.
  *
  * Each target receives `{"task": ..., "scheduledTime": "<aws.scheduler.scheduled-time>"}`: the handler
  * takes "now" from the schedule (time is injected), so a retry or a local replay sees the same day.
@@ -21,6 +24,7 @@ import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
 import type { OperationalAlarms } from './operational-alarms.js';
 
 export const DAILY_SWEEP_ENTRY = 'functions/schedules/daily-sweep.ts';
+export const WEEKLY_DIGEST_ENTRY = 'functions/schedules/weekly-digest.ts';
 /** The region's time zone: schedules fire at local wall-clock times. */
 export const SCHEDULE_TIME_ZONE = TimeZone.ASIA_OMSK;
 
@@ -40,6 +44,9 @@ export class DailySchedules extends Construct {
   readonly sweep: AppFunction;
   readonly sweepSchedule: Schedule;
   readonly redriveSchedule: Schedule;
+  /** The leadership's weekly digest: reads the schools' summaries, writes to the outbox only. */
+  readonly weeklyDigest: AppFunction;
+  readonly weeklyDigestSchedule: Schedule;
   /** Invocations the scheduler could not deliver to its target. */
   readonly deadLetterQueue: Queue;
   readonly schedulerRole: Role;
@@ -57,6 +64,16 @@ export class DailySchedules extends Construct {
       environment: { ...props.tableEnvironment, ...props.deliveryEnvironment },
     });
 
+    this.weeklyDigest = props.functions.create(this, 'WeeklyDigest', {
+      entry: WEEKLY_DIGEST_ENTRY,
+      serviceName: 'weekly-digest',
+      description: "Weekly digest of the KPIs, targets, forecast and districts behind, to the program managers' and viewers' outbox",
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      invokedAsynchronously: true,
+      environment: { ...props.tableEnvironment },
+    });
+
     this.deadLetterQueue = new Queue(this, 'TargetDlq', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -71,7 +88,7 @@ export class DailySchedules extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
-      description: 'Invokes the daily sweep and the outbox re-drive',
+      description: 'Invokes the daily sweep, the outbox re-drive and the weekly digest',
     });
     const target = (fn: AppFunction, task: string) => {
       acknowledgeWildcardResource(
@@ -97,6 +114,11 @@ export class DailySchedules extends Construct {
       description: 'Daily re-drive of undelivered outbox notifications, 08:45 Omsk time',
       schedule: ScheduleExpression.cron({ minute: '45', hour: '8', timeZone: SCHEDULE_TIME_ZONE }),
       target: target(props.dispatcher, 'redrive-pending'),
+    });
+    this.weeklyDigestSchedule = new Schedule(this, 'WeeklyDigestSchedule', {
+      description: "Leadership's weekly digest on the week's first working day, weekdays 08:00 Omsk time",
+      schedule: ScheduleExpression.cron({ minute: '0', hour: '8', weekDay: 'MON-FRI', timeZone: SCHEDULE_TIME_ZONE }),
+      target: target(this.weeklyDigest, 'weekly-digest'),
     });
   }
 }

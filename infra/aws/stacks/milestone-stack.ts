@@ -23,7 +23,7 @@ import { OperationalAlarms } from '../constructs/operational-alarms.js';
 import { UserDirectory } from '../constructs/user-directory.js';
 import { MilestoneWorkflows } from '../constructs/workflows.js';
 import type { StageSettings } from '../settings.js';
-import { IDEMPOTENCY_PREFIX } from '../../../shared/store/keys.js';
+import { IDEMPOTENCY_PREFIX, OUTBOX_PREFIX } from '../../../shared/store/keys.js';
 
 /** CloudWatch namespace of the Powertools metrics of every function. */
 export const METRICS_NAMESPACE = 'CosMilestones';
@@ -186,6 +186,10 @@ export class MilestoneStack extends Stack {
     this.#acknowledgeIndexAccess(this.schedules.sweep);
     this.schedules.sweep.addToRolePolicy(idempotencyRecordsOnly(this.table.table));
     this.notifications.grantDelivery(this.schedules.sweep);
+    // The weekly digest reads the schools' summaries and its own outbox items, and writes outbox items only.
+    this.table.table.grant(this.schedules.weeklyDigest, 'dynamodb:GetItem', 'dynamodb:Query');
+    this.#acknowledgeIndexAccess(this.schedules.weeklyDigest);
+    this.schedules.weeklyDigest.addToRolePolicy(outboxWritesOnly(this.table.table));
 
     // ---- Extension point: the milestone workflows (infra/aws/constructs/workflows.ts) ----------------
     // connectWorkflows gives the API and the sweep the ARNs and the Step Functions permissions they need,
@@ -286,6 +290,15 @@ function executionsOf(machine: IStateMachine): string {
 }
 
 /** Put/Update/Delete of `IDEMPOTENCY#*` items only (the digest's once-per-day records). */
+function outboxWritesOnly(table: ITableV2) {
+  return new PolicyStatement({
+    sid: 'OutboxWritesOnly',
+    actions: ['dynamodb:PutItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${OUTBOX_PREFIX}*`] } },
+  });
+}
+
 function idempotencyRecordsOnly(table: ITableV2) {
   return new PolicyStatement({
     sid: 'IdempotencyRecordsOnly',

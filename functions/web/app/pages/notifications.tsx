@@ -4,7 +4,7 @@ import { milestoneTitle } from '../program.js';
 import { href } from '../router.js';
 import { AsyncView, MoreButton, PageTitle, usePaged } from '../ui.js';
 
-/** The reminders and escalations addressed to the signed-in user (or their organisation or district). */
+/** The reminders, escalations and weekly digests addressed to the signed-in user (or their organisation, district or role). */
 export function NotificationsPage() {
   const i18n = useI18n();
   const { t, lang } = i18n;
@@ -23,11 +23,13 @@ export function NotificationsPage() {
                   <li key={n.id} class={`card notification kind-${n.kind}`}>
                     <p class="notification-meta">
                       <span class={`badge badge-kind-${n.kind}`}>{t(`notifications.kind.${n.kind}`)}</span>{' '}
-                      <time dateTime={n.createdAt}>{i18n.dateTime(n.createdAt)}</time> · {milestoneTitle(n.milestone, lang)} ·{' '}
-                      {t('notifications.deadline', { date: i18n.date(n.deadline) })}
+                      <time dateTime={n.createdAt}>{i18n.dateTime(n.createdAt)}</time> ·{' '}
+                      {n.kind === 'weekly-digest'
+                        ? t('notifications.week', { date: i18n.date(n.week) })
+                        : `${milestoneTitle(n.milestone, lang)} · ${t('notifications.deadline', { date: i18n.date(n.deadline) })}`}
                     </p>
                     <h2 class="notification-subject">
-                      <a href={href(['school', n.schoolId])}>{n.subject[lang]}</a>
+                      {n.kind === 'weekly-digest' ? n.subject[lang] : <a href={href(['school', n.schoolId])}>{n.subject[lang]}</a>}
                     </h2>
                     <p class="notification-body">{n.body[lang]}</p>
                   </li>
