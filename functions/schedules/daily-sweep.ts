@@ -90,16 +90,19 @@ export function createSweep(deps: SweepDeps) {
     const now = request.scheduledTime ? new Date(request.scheduledTime) : deps.clock.now();
     const today = localDate(now, tz);
     const endOfToday = endOfLocalDay(today, tz).getTime();
-    // Reminders go out up to `max(daysBefore)` days before a deadline, and forever after it.
-    const lookAhead = Math.max(0, ...program.milestones.flatMap((m) => m.reminders.daysBefore));
+    // Every published version, read once per run; each school's program is the one of its version.
+    const catalog = deps.programs ? await deps.programs.catalog() : null;
+    const versions = catalog ? catalog.versions.map((v) => v.program) : [program];
+    // Reminders go out up to `max(daysBefore)` days (of any version) before a deadline, and forever after it.
+    const lookAhead = Math.max(0, ...versions.flatMap((p) => p.milestones.flatMap((m) => m.reminders.daysBefore)));
     programOf.clear();
     async function resolvePrograms(schoolIds: readonly string[]): Promise<void> {
       const missing = [...new Set(schoolIds)].filter((id) => !programOf.has(id));
       if (missing.length === 0) return;
-      const records = deps.programs ? await store.getSchools(missing, []) : [];
+      const records = catalog ? await store.getSchools(missing, []) : [];
       for (const [i, id] of missing.entries()) {
         const school = records[i]?.school;
-        programOf.set(id, school && deps.programs ? await deps.programs.forSchool(school) : program);
+        programOf.set(id, school && catalog ? catalog.of(school) : program);
       }
     }
 
