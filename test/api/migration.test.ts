@@ -170,7 +170,9 @@ describe('migration to version 2', () => {
     const { school } = api;
     const CF = 'content-filtering';
     // Three more schools, of other districts, move by a list.
-    const listed3 = (await api.stack.store.listAllSchools({ limit: 1000 })).items.filter((s) => s.programVersion === undefined && s.district !== api.otherDistrict).slice(0, 3);
+    const listed3 = (await api.stack.store.listAllSchools({ limit: 1000 })).items
+      .filter((s) => s.programVersion === undefined && s.district !== api.otherDistrict)
+      .slice(0, 3);
     const moved = await api.request('POST', `${base}/2/migrations`, {
       body: { scope: { kind: 'schools', schoolIds: listed3.map((s) => s.id) } },
     });
@@ -239,9 +241,8 @@ describe('migration to version 2', () => {
       },
     };
     const quiet = { logger: new Logger({ serviceName: 'sweep', logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'Test' }) };
-    // A day ahead: the stack's own sweep may have sent today's digests already.
-    const scheduledTime = new Date(Date.now() + 86_400_000).toISOString();
-    const sweep = (programs: boolean) =>
+    // Days ahead (a digest goes once per district and day): the stack's own sweep may have sent today's.
+    const sweep = (programs: boolean, days: number) =>
       createSweep({
         store: api.stack.store,
         workflows: null,
@@ -250,9 +251,11 @@ describe('migration to version 2', () => {
         ...(programs ? { programs: createProgramResolver(api.stack.store) } : {}),
         clock: new SystemClock(),
         ...quiet,
-      }).run({ task: 'daily-sweep', scheduledTime });
-    const v1Only = await sweep(false);
-    const ownVersions = await sweep(true);
+      }).run({ task: 'daily-sweep', scheduledTime: new Date(Date.now() + days * 86_400_000).toISOString() });
+    const v1Only = await sweep(false, 1);
+    expect(sent.map((m) => m.body.ru).join('\n')).not.toContain('Система контентной фильтрации');
+    sent.length = 0;
+    const ownVersions = await sweep(true, 2);
     expect(ownVersions.overdue).toBeGreaterThan(v1Only.overdue);
     expect(sent.map((m) => m.body.ru).join('\n')).toContain('Система контентной фильтрации');
 
