@@ -11,7 +11,7 @@
  * problem named at its field, fixes it and publishes; the published version is then read-only.
  */
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SchoolList } from '../../shared/api/schemas.js';
 import { ProgramVersionList } from '../../shared/api/program-versions.js';
@@ -19,7 +19,7 @@ import { REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
 import { UserList } from '../../shared/users/model.js';
 import { buildWeb } from '../../functions/web/build.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { cognitoEndpoint } from '../support/directory.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 
@@ -40,17 +40,7 @@ async function api(token: string, method: string, route: string, body?: unknown)
   return { status: res.status, json: await res.json() };
 }
 
-async function newPage(token: string, hash: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`page error: ${e.message}`);
-  });
-  await page.goto(`${stack.url}/#token=${token}`);
-  await page.locator('[data-testid=whoami]').waitFor();
-  await page.evaluate((h) => (location.hash = h), hash);
-  return { context, page };
-}
+const newPage = (token: string, hash: string) => signedInPage(browser, stack.url, token, hash);
 
 const usersOf = async (token: string) => UserList.parse((await api(token, 'GET', 'users')).json).items;
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { School } from '../../shared/program/model.js';
 import { buildWeb } from '../../functions/web/build.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { cognitoEndpoint } from '../support/directory.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 
@@ -53,14 +53,7 @@ it(
     timeout: 180_000,
   },
   async () => {
-    const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 } });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => {
-      throw new Error(`page error: ${e.message}`);
-    });
-    await page.goto(`${stack.url}/#token=${token}`);
-    await page.locator('[data-testid=whoami]').waitFor();
-    await page.evaluate(() => (location.hash = '#/programs/2'));
+    const { context, page } = await signedInPage(browser, stack.url, token, '#/programs/2');
     await page.getByRole('heading', { level: 1, name: 'Версия 2' }).waitFor();
     await page.getByTestId('no-problems').waitFor();
 
@@ -93,7 +86,7 @@ it(
     await panel.locator('#migration-district').selectOption(district);
     await panel.getByRole('button', { name: 'Показать изменения' }).click();
     const rows = panel.locator('[data-testid=migration-preview] tbody tr');
-    await expect.poll(() => rows.count()).toBe(inDistrict.length);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(inDistrict.length);
     for (const s of inDistrict) {
       expect(await panel.locator(`tr[data-school="${s.id}"] td[data-change="added"]`).innerText()).toBe(
         'Система контентной фильтрации (срок 01.09.2024)',
@@ -104,7 +97,7 @@ it(
 
     // The migration, confirmed; its outcome per school.
     await panel.getByRole('button', { name: `Перевести школы (${inDistrict.length})` }).click();
-    await page.locator('#confirm-migration').getByRole('button', { name: 'Да, перевести' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Да, перевести' }).click();
     const job = panel.locator('[data-testid=migration-job][data-status=done]');
     await job.waitFor({ timeout: 60_000 });
     expect(await job.getByRole('status').innerText()).toBe(

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -32,4 +32,25 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
+}
+
+/**
+ * A Russian-speaking user in Omsk signed in with `token` on the dashboard at `url`, at `hash`; an error
+ * thrown in the page fails the test.
+ */
+export async function signedInPage(
+  browser: Browser,
+  url: string,
+  token: string,
+  hash: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Omsk', viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`page error: ${e.message}`);
+  });
+  await page.goto(`${url}/#token=${token}`);
+  await page.locator('[data-testid=whoami]').waitFor();
+  await page.evaluate((h) => (location.hash = h), hash);
+  return { context, page };
 }
