@@ -112,7 +112,7 @@ it(
     await page.getByRole('heading', { level: 1, name: school.name }).waitFor();
     await page.getByText('Система контентной фильтрации').first().waitFor();
     expect((await stack.store.getSchool(school.id))!.school.programVersion).toBe(2);
-    await page.evaluate((id) => (location.hash = `#/schools/${id}`), elsewhere.id);
+    await page.evaluate((id) => (location.hash = `#/school/${id}`), elsewhere.id);
     await page.getByRole('heading', { level: 1, name: elsewhere.name }).waitFor();
     expect(await page.getByText('Система контентной фильтрации').count()).toBe(0);
     await context.close();

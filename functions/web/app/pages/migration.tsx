@@ -192,7 +192,7 @@ function PreviewTable({ preview, i18n }: { preview: MigrationPreview; i18n: I18n
               {preview.schools.map((s) => (
                 <tr key={s.schoolId} data-school={s.schoolId}>
                   <th scope="row">
-                    <a href={href(['schools', s.schoolId])}>{s.schoolId}</a>{' '}
+                    <a href={href(['school', s.schoolId])}>{s.schoolId}</a>{' '}
                     <span class="muted">{t('migration.fromTo', { from: s.from, to: s.to })}</span>
                   </th>
                   <td data-change="added">
@@ -249,7 +249,7 @@ function JobProgress({ job, i18n }: { job: Job; i18n: I18n }) {
               {job.results.map((r) => (
                 <tr key={r.schoolId} data-school={r.schoolId} data-outcome={r.outcome}>
                   <th scope="row">
-                    <a href={href(['schools', r.schoolId])}>{r.schoolId}</a>
+                    <a href={href(['school', r.schoolId])}>{r.schoolId}</a>
                   </th>
                   <td>{t(`migration.outcome.${r.outcome}`)}</td>
                   <td>{r.detail ?? ''}</td>
