@@ -83,12 +83,7 @@ export function groupedTally(
     const b = rows.get(between[1])!;
     gap = {
       between,
-      points: Object.fromEntries(
-        keys.map((k) => [
-          k,
-          gapPoints(a.milestones[k]!, b.milestones[k]!),
-        ]),
-      ),
+      points: Object.fromEntries(keys.map((k) => [k, gapPoints(a.milestones[k]!, b.milestones[k]!)])),
     };
   }
   return { groupBy, rows: out, total: withShares(total), gap };

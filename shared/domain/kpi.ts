@@ -89,7 +89,10 @@ export function countedSchools<T extends KpiSchool>(schools: readonly T[]): T[] 
 }
 
 export function emptyTally(keys: readonly string[]): KpiTally {
-  return { schools: 0, milestones: Object.fromEntries(keys.map((k) => [k, { schools: 0, completed: 0, waived: 0, reached: 0, share: 0 }])) };
+  return {
+    schools: 0,
+    milestones: Object.fromEntries(keys.map((k) => [k, { schools: 0, completed: 0, waived: 0, reached: 0, share: 0 }])),
+  };
 }
 
 /** Adds one school to a tally (nothing if archived); call `withShares` when done. */

@@ -86,7 +86,9 @@ it('says so when the local system is not running', async () => {
 it('publishes version 1 of the reference program on a table without it, and version 2 from its data file', async () => {
   // The first start wrote version 1; a deployed stack's table has none until the command writes it.
   expect((await admin('publish-reference')).stdout).toContain('was already published');
-  await stack.dynamodb.send(new DeleteItemCommand({ TableName: stack.tableName, Key: toItem(keys.programVersion(REFERENCE_PROGRAM_ID, 1)) }));
+  await stack.dynamodb.send(
+    new DeleteItemCommand({ TableName: stack.tableName, Key: toItem(keys.programVersion(REFERENCE_PROGRAM_ID, 1)) }),
+  );
   expect(await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 1)).toBeNull();
   expect((await admin('publish-reference')).stdout).toContain('published version 1');
   expect(await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 1)).toMatchObject({

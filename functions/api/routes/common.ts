@@ -185,7 +185,9 @@ export function schoolReads(store: MilestoneStore, programs: ProgramResolver): S
     async allSummaries(district) {
       // Each school's lines are those of the program version it follows.
       const milestones = milestonesOfVersion(await programs.catalog());
-      const out = await pages((cursor) => store.listSchoolSummaries({ ...(district ? { district } : {}), milestones, limit: 1000, cursor }));
+      const out = await pages((cursor) =>
+        store.listSchoolSummaries({ ...(district ? { district } : {}), milestones, limit: 1000, cursor }),
+      );
       for (const s of out) remember(s.school);
       return out;
     },
