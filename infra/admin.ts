@@ -6,6 +6,8 @@
  *   create-manager --email E --name N   invite a program manager
  *   list-users [--role ROLE]            every user (of one role)
  *   disable --email E | enable --email E
+ *   publish-reference [--version 1|2]    write the reference program as published version 1 (a new
+ *                                       deployment), or publish version 2 (content filtering) from its data
  *
  * Where: `--stack NAME` (a deployed stack: its outputs name the user pool and the table; AWS credentials
  * and region from the usual AWS variables or profile), or the local system running from `--data DIR`
@@ -24,17 +26,24 @@ import { createUserAudit, type UserAudit } from '../shared/users/audit.js';
 import { createUserDirectory, type UserDirectory } from '../shared/users/directory.js';
 import { Email, Invitation, scopeOf, type DirectoryUser } from '../shared/users/model.js';
 import type { LocalStackState } from './local/stack.js';
+import { ensureProgramVersion1, ensureReferenceVersion2, REFERENCE_PROGRAM_ID } from '../shared/programs/index.js';
+import { createStore } from '../shared/store/index.js';
+import type { ProgramVersionStore } from '../shared/store/store.js';
 
 const USAGE = `usage: npm run admin -- <command> [options] [--stack NAME | --data DIR]
   create-manager --email E --name N   invite the (first) program manager
   list-users [--role ROLE]            list users (${Role.options.join(', ')})
   disable --email E                   disable an account
   enable --email E                    enable it again
+  publish-reference [--version 1|2]   publish version 1 of the reference program (a new deployment) or version 2
+                                      (content filtering, from shared/program/data/reference-program-v2.json)
   --stack NAME   a deployed stack (e.g. CosMilestones-prod); otherwise the local system of --data (default .data)`;
 
 interface Target {
   directory: UserDirectory;
   audit: UserAudit;
+  /** The table's program versions. */
+  programs: ProgramVersionStore;
   where: string;
   close(): void;
 }
@@ -51,6 +60,7 @@ async function awsTarget(stackName: string): Promise<Target> {
   return {
     directory: createUserDirectory({ client: cognito, userPoolId, invitations: 'email' }),
     audit: createUserAudit(dynamodb, tableName),
+    programs: createStore({ client: dynamodb, tableName }),
     where: `stack ${stackName} (user pool ${userPoolId})`,
     close: () => {
       cognito.destroy();
@@ -71,6 +81,7 @@ function localTarget(dataDir: string): Target {
   return {
     directory: createUserDirectory({ client: cognito, userPoolId: running.userPoolId, invitations: 'return' }),
     audit: createUserAudit(dynamodb, running.tableName),
+    programs: createStore({ client: dynamodb, tableName: running.tableName }),
     where: `the local system at ${running.url}`,
     close: () => {
       cognito.destroy();
@@ -110,6 +121,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
       email: { type: 'string' },
       name: { type: 'string' },
       role: { type: 'string' },
+      version: { type: 'string' },
       stack: { type: 'string' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -154,6 +166,24 @@ export async function main(argv: string[], print: (line: string) => void = conso
         await target.directory.setEnabled(user.username, enabled);
         if (user.enabled !== enabled) await record(target, enabled ? 'user-enabled' : 'user-disabled', { ...user, enabled });
         print(`${email} ${enabled ? 'enabled' : 'disabled'}`);
+        return;
+      }
+      case 'publish-reference': {
+        const version = values.version ?? '1';
+        if (version !== '1' && version !== '2') throw new Error(`--version: 1 or 2, not ${version}\n${USAGE}`);
+        const now = new Date();
+        const wrote =
+          version === '1'
+            ? await ensureProgramVersion1(target.programs, now)
+            : await ensureReferenceVersion2(target.programs, now, 'published');
+        const stored = await target.programs.getProgramVersion(REFERENCE_PROGRAM_ID, Number(version));
+        if (!wrote && stored?.status !== 'published')
+          throw new Error(`version ${version} of ${REFERENCE_PROGRAM_ID} is a draft in ${target.where}: publish it in the dashboard`);
+        print(
+          wrote
+            ? `published version ${version} of ${REFERENCE_PROGRAM_ID} in ${target.where}`
+            : `version ${version} of ${REFERENCE_PROGRAM_ID} was already published in ${target.where} (${stored!.publishedAt}); nothing written`,
+        );
         return;
       }
       default:

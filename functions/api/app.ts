@@ -167,7 +167,7 @@ export function createApp(deps: ApiDeps) {
 
   const programs = deps.programs ?? createProgramResolver(store);
   const commands = createCommandService({ store, program, programs, clock: deps.clock, signals: deps.signal });
-  const context: RouteContext = { deps, commands, reads: schoolReads(store, program), programs, log, now };
+  const context: RouteContext = { deps, commands, reads: schoolReads(store, programs), programs, log, now };
   app.route('/api', meRoutes(context));
   app.route('/api', schoolRoutes(context));
   app.route('/api', commandRoutes(context));

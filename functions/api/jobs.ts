@@ -177,12 +177,15 @@ async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
   const done = new Set(job.results.map((r) => r.schoolId));
   // The milestones' initial state as of the upload, whichever attempt creates them.
   const at = new Date(job.createdAt);
+  // A school that joins follows the latest published version of the program.
+  const latest = deps.programs ? (await deps.programs.catalog()).latest : { version: 1, program: deps.program };
   await mapLimit(
     rows.filter((s) => !done.has(s.id) || job.results.some((r) => r.schoolId === s.id && r.outcome === 'ok')),
     deps.concurrency ?? 4,
-    async (school) => {
+    async (row) => {
+      const school: School = latest.version === 1 ? row : { ...row, programVersion: latest.version };
       if (!done.has(school.id)) {
-        const states = deps.program.milestones.map((m) => initialState(deps.program, school, m.key, at));
+        const states = latest.program.milestones.map((m) => initialState(latest.program, school, m.key, at));
         const result = await deps.jobs.importSchool(job.id, school, states);
         if (result === 'exists') {
           await deps.jobs.record(job.id, {

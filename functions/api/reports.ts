@@ -7,7 +7,8 @@ import type { ProgressReport, ProgressRow, Scorecards } from '../../shared/api/s
 import { localDate } from '../../shared/calendar.js';
 import { groupedTally, type GroupBy } from '../../shared/domain/equal-conditions.js';
 import { endOfKpiDay, targetProgress, type KpiSchool } from '../../shared/domain/kpi.js';
-import type { District, ProgramDefinition } from '../../shared/program/model.js';
+import type { District, ProgramDefinition, ProgramTarget } from '../../shared/program/model.js';
+import type { ProgramCatalog } from '../../shared/programs/resolver.js';
 import { countsOn } from '../../shared/program/targets.js';
 import { writeCsv } from '../../shared/region/csv.js';
 import type { SchoolSummary } from '../../shared/store/store.js';
@@ -24,15 +25,21 @@ export function progressReport(
   asOf: string | undefined,
   now: Date,
   groupBy: GroupBy = 'district',
+  catalog?: ProgramCatalog,
 ): ProgressReport {
   const date = asOf ?? localDate(now, program.timeZone);
   const until = endOfKpiDay(program, date);
-  const keys = program.milestones.map((m) => m.key);
+  const versions = catalog ? versionScopes(catalog) : null;
+  const keys = catalog ? [...catalog.keys] : program.milestones.map((m) => m.key);
   const known = new Set(districtIds);
-  // An archived school leaves the denominators from its archive date.
+  // An archived school leaves the denominators from its archive date; each school counts against its own version.
   const schools = records
     .filter((r) => known.has(r.school.district))
-    .map((r) => ({ ...kpiSchool(r), archived: !countsOn(r.school, date) }));
+    .map((r) => ({
+      ...kpiSchool(r),
+      archived: !countsOn(r.school, date),
+      ...(versions && catalog ? { follows: versions.follows(catalog.of(r.school)) } : {}),
+    }));
 
   const grouped = groupedTally(keys, schools, until, groupBy, districtIds);
   return {
@@ -42,7 +49,7 @@ export function progressReport(
     rows: grouped.rows.map(({ group, ...row }) => ({ group, ...(groupBy === 'district' ? { district: group } : {}), ...row })),
     total: grouped.total,
     gap: grouped.gap && { between: [grouped.gap.between[0], grouped.gap.between[1]], points: grouped.gap.points },
-    targets: program.targets.map((t) => {
+    targets: (versions?.targets ?? program.targets).map((t) => {
       const evaluated = t.date <= date;
       const p = targetProgress(t, schools, evaluated ? endOfKpiDay(program, t.date) : until);
       return {
@@ -57,6 +64,21 @@ export function progressReport(
       };
     }),
   };
+}
+
+/**
+ * Per program version, the milestones a school on it is counted for; the targets of every version (a
+ * target of a milestone counts the schools whose version has it), each once.
+ */
+function versionScopes(catalog: ProgramCatalog): { follows(program: ProgramDefinition): ReadonlySet<string>; targets: ProgramTarget[] } {
+  const sets = new Map(catalog.versions.map((v) => [v.program, new Set(v.program.milestones.map((m) => m.key))]));
+  const targets = new Map<string, ProgramTarget>();
+  for (const v of [...catalog.versions].reverse())
+    for (const t of v.program.targets) {
+      const id = JSON.stringify([t.milestone, t.date, t.scope, t.share]);
+      if (!targets.has(id)) targets.set(id, t);
+    }
+  return { follows: (program) => sets.get(program)!, targets: [...targets.values()] };
 }
 
 /** The report as CSV (UTF-8 with BOM, so that spreadsheet programs read Cyrillic): one line per group, a total, and the gap. */

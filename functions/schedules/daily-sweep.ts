@@ -80,14 +80,16 @@ export function createSweep(deps: SweepDeps) {
     const now = request.scheduledTime ? new Date(request.scheduledTime) : deps.clock.now();
     const today = localDate(now, tz);
     // Overdue means the due day is past, so the deadline is before today.
+    // Every published version, read once per run; each school's program is the one of its version.
+    const catalog = deps.programs ? await deps.programs.catalog() : null;
     programOf.clear();
     async function resolvePrograms(schoolIds: readonly string[]): Promise<void> {
       const missing = [...new Set(schoolIds)].filter((id) => !programOf.has(id));
       if (missing.length === 0) return;
-      const records = deps.programs ? await store.getSchools(missing, []) : [];
+      const records = catalog ? await store.getSchools(missing, []) : [];
       for (const [i, id] of missing.entries()) {
         const school = records[i]?.school;
-        programOf.set(id, school && deps.programs ? await deps.programs.forSchool(school) : program);
+        programOf.set(id, school && catalog ? catalog.of(school) : program);
       }
     }
 

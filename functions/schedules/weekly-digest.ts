@@ -36,6 +36,7 @@ import {
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../shared/region/districts.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
+import { createProgramResolver, milestonesOfVersion, type ProgramCatalog, type ProgramResolver } from '../../shared/programs/resolver.js';
 import type { SchoolSummary } from '../../shared/store/store.js';
 import { isWorkingDay } from '../../shared/working-days/index.js';
 import { forecastReport } from '../api/forecast.js';
@@ -101,6 +102,7 @@ export function weeklyDigest(
   districts: readonly District[],
   records: readonly SchoolSummary[],
   now: Date,
+  catalog?: ProgramCatalog,
 ): WeeklyDigest {
   const today = localDate(now, program.timeZone);
   const asOf = addDays(today, -1);
@@ -110,6 +112,8 @@ export function weeklyDigest(
     records,
     asOf,
     now,
+    'district',
+    catalog,
   );
   const next = forecastTargets(program, asOf);
   const targets = kpi.targets.filter((t) => next.some((n) => n.milestone === t.milestone && n.date === t.date));
@@ -271,6 +275,8 @@ export interface WeeklyDigestDeps {
   store: MilestoneStore;
   program: ProgramDefinition;
   districts: readonly District[];
+  /** The program version each school follows (without it, every school follows `program`). */
+  programs?: ProgramResolver;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -279,9 +285,10 @@ export interface WeeklyDigestDeps {
 export function createWeeklyDigest(deps: WeeklyDigestDeps) {
   const { store, program, districts, logger, metrics } = deps;
 
-  async function allSummaries(): Promise<SchoolSummary[]> {
+  async function allSummaries(catalog: ProgramCatalog | undefined): Promise<SchoolSummary[]> {
     const out: SchoolSummary[] = [];
-    const milestones = program.milestones.map((m) => m.key);
+    // Each school's lines are those of the program version it follows.
+    const milestones = catalog ? milestonesOfVersion(catalog) : program.milestones.map((m) => m.key);
     let cursor: string | null = null;
     do {
       const page = await store.listSchoolSummaries({ milestones, limit: 1000, cursor });
@@ -308,7 +315,8 @@ export function createWeeklyDigest(deps: WeeklyDigestDeps) {
     for (const recipient of DIGEST_RECIPIENTS) if (!(await store.getNotification(digestId(week, recipient)))) missing.push(recipient);
     if (missing.length === 0) return result('already-written');
 
-    const digest = weeklyDigest(program, districts, await allSummaries(), now);
+    const catalog = deps.programs ? await deps.programs.catalog() : undefined;
+    const digest = weeklyDigest(program, districts, await allSummaries(catalog), now, catalog);
     const text = digestText(program, districts, digest);
     let written = 0;
     for (const recipient of missing) {
@@ -342,10 +350,12 @@ export function createHandler(options: { clock?: Clock } = {}) {
   const instance = () => {
     if (!job) {
       const env = Env.parse(process.env);
+      const store = createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
       job = createWeeklyDigest({
-        store: createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
+        store,
         program: REFERENCE_PROGRAM,
         districts: OMSK_OBLAST_DISTRICTS,
+        programs: createProgramResolver(store),
         clock: options.clock ?? new SystemClock(),
         logger,
         metrics,

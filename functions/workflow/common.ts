@@ -15,8 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock.js';
-import { IsoInstant, type ProgramDefinition } from '../../shared/program/model.js';
-import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { IsoInstant } from '../../shared/program/model.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
 import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
 import { SystemClock } from '../../shared/clock.js';
@@ -168,9 +167,7 @@ export interface WorkflowContext {
   env: WorkflowEnv;
   dynamodb: DynamoDBClient;
   sfn: SFNClient;
-  /** The reference program (version 1). What a school follows comes from `programs`. */
-  program: ProgramDefinition;
-  /** The program version each school follows, cached per version. */
+  /** The program version each school follows, cached per version (there is no program "of every school"). */
   programs: ProgramResolver;
   /** A store whose clock is `now` (it stamps waiting tasks and idempotency records). */
   storeAt(now: string): MilestoneStore;
@@ -194,7 +191,6 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
     env: parsed,
     dynamodb,
     sfn,
-    program: REFERENCE_PROGRAM,
     programs: createProgramResolver(createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: new SystemClock() })),
     storeAt: (now) => createStore({ client: dynamodb, tableName: parsed.TABLE_NAME, clock: instantClock(now) }),
   };

@@ -341,6 +341,8 @@ export type ProgressQuery = z.infer<typeof ProgressQuery>;
 /** One KPI definition (shared/domain/kpi.ts): reached = completed or waived, archived schools not counted. */
 export const ProgressCell = z
   .object({
+    /** The denominator: the group's counted schools whose program version has the milestone. */
+    schools: z.number().int().min(0),
     /** Schools whose milestone was accepted on or before `asOf` (the end of that day in the program's time zone). */
     completed: z.number().int().min(0),
     /** Schools for which the milestone was waived on or before `asOf`. */

@@ -12,7 +12,7 @@
  *
  * Pure: no I/O, no clock reads.
  */
-import { addToTally, countedSchools, emptyTally, withShares, type KpiSchool, type KpiTally } from './kpi.js';
+import { addToTally, countedSchools, emptyTally, withShares, type KpiCell, type KpiSchool, type KpiTally } from './kpi.js';
 
 export const GROUP_BY = ['district', 'settlement', 'district-size'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -83,15 +83,13 @@ export function groupedTally(
     const b = rows.get(between[1])!;
     gap = {
       between,
-      points: Object.fromEntries(
-        keys.map((k) => [
-          k,
-          a.schools === 0 || b.schools === 0
-            ? null
-            : Math.round((a.milestones[k]!.reached / a.schools - b.milestones[k]!.reached / b.schools) * 1000) / 10,
-        ]),
-      ),
+      points: Object.fromEntries(keys.map((k) => [k, gapPoints(a.milestones[k]!, b.milestones[k]!)])),
     };
   }
   return { groupBy, rows: out, total: withShares(total), gap };
+}
+
+/** (share of a − share of b) × 100, rounded to 0.1, over each cell's own denominator; null when either has no school. */
+function gapPoints(a: KpiCell, b: KpiCell): number | null {
+  return a.schools === 0 || b.schools === 0 ? null : Math.round((a.reached / a.schools - b.reached / b.schools) * 1000) / 10;
 }

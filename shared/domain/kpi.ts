@@ -35,9 +35,21 @@ export interface KpiSchool {
   /** Archived schools are counted nowhere. */
   archived?: boolean;
   milestones: readonly KpiMilestone[];
+  /**
+   * The milestones of the programme version the school follows: it is in the denominator of those only
+   * (a milestone a later version added counts the schools on that version). Absent: every milestone.
+   */
+  follows?: ReadonlySet<string>;
+}
+
+/** Whether the school is counted for the milestone: it is in its programme version. */
+export function follows(school: Pick<KpiSchool, 'follows'>, key: string): boolean {
+  return school.follows === undefined || school.follows.has(key);
 }
 
 export interface KpiCell {
+  /** Counted schools whose programme version has the milestone: the denominator of its share. */
+  schools: number;
   /** Accepted by the instant. */
   completed: number;
   /** Waived by the instant. */
@@ -49,7 +61,7 @@ export interface KpiCell {
 }
 
 export interface KpiTally {
-  /** Counted (not archived) schools: the denominator. */
+  /** Counted (not archived) schools (each milestone's denominator is its cell's `schools`). */
   schools: number;
   milestones: Record<string, KpiCell>;
 }
@@ -77,16 +89,20 @@ export function countedSchools<T extends KpiSchool>(schools: readonly T[]): T[] 
 }
 
 export function emptyTally(keys: readonly string[]): KpiTally {
-  return { schools: 0, milestones: Object.fromEntries(keys.map((k) => [k, { completed: 0, waived: 0, reached: 0, share: 0 }])) };
+  return {
+    schools: 0,
+    milestones: Object.fromEntries(keys.map((k) => [k, { schools: 0, completed: 0, waived: 0, reached: 0, share: 0 }])),
+  };
 }
 
 /** Adds one school to a tally (nothing if archived); call `withShares` when done. */
 export function addToTally(tally: KpiTally, school: KpiSchool, until: number): void {
   if (school.archived) return;
   tally.schools++;
+  for (const [key, cell] of Object.entries(tally.milestones)) if (follows(school, key)) cell.schools++;
   for (const m of school.milestones) {
     const cell = tally.milestones[m.key];
-    if (!cell || !reachedBefore(m, until)) continue;
+    if (!cell || !follows(school, m.key) || !reachedBefore(m, until)) continue;
     cell.reached++;
     if (m.status === 'waived') cell.waived++;
     else cell.completed++;
@@ -95,7 +111,7 @@ export function addToTally(tally: KpiTally, school: KpiSchool, until: number): v
 
 /** Fills in the shares of a tally (rounded to four decimals, as reports print them). */
 export function withShares<T extends KpiTally>(tally: T): T {
-  for (const cell of Object.values(tally.milestones)) cell.share = shareOf(cell.reached, tally.schools);
+  for (const cell of Object.values(tally.milestones)) cell.share = shareOf(cell.reached, cell.schools);
   return tally;
 }
 
@@ -126,7 +142,7 @@ export function targetProgress(target: ProgramTarget, schools: readonly KpiSchoo
   let counted = 0;
   let reached = 0;
   for (const s of countedSchools(schools)) {
-    if (!inTargetScope(target, s.school)) continue;
+    if (!inTargetScope(target, s.school) || !follows(s, target.milestone)) continue;
     counted++;
     if (s.milestones.some((m) => m.key === target.milestone && reachedBefore(m, until))) reached++;
   }

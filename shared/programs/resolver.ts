@@ -18,6 +18,47 @@ export interface ProgramResolver {
   version(version: number): Promise<ProgramDefinition>;
   /** The version the school follows. */
   forSchool(school: Pick<School, 'programVersion'>): Promise<ProgramDefinition>;
+  /**
+   * Every published version at once, for a request that meets schools of several versions: one query
+   * for the list of versions, each definition validated once per process (published versions never change).
+   */
+  catalog(): Promise<ProgramCatalog>;
+}
+
+/** The published versions of a program, and the one each school follows, without a read per school. */
+export interface ProgramCatalog {
+  /** Published versions, in version order (version 1 first). */
+  readonly versions: readonly { version: number; program: ProgramDefinition }[];
+  /** The highest published version: what a school that joins now follows. */
+  readonly latest: { version: number; program: ProgramDefinition };
+  /** Every milestone key of any published version: version 1's in its order, then the ones later versions add. */
+  readonly keys: readonly string[];
+  /** The program of the school's version (version 1 when the school's version is not published: it never is). */
+  of(school: Pick<School, 'programVersion'>): ProgramDefinition;
+  /** The first published version that has the milestone, or null. */
+  definingVersion(key: string): number | null;
+}
+
+/** The catalog of some published versions (version 1 among them). */
+export function programCatalog(versions: readonly { version: number; program: ProgramDefinition }[]): ProgramCatalog {
+  const sorted = [...versions].sort((a, b) => a.version - b.version);
+  const first = sorted[0];
+  if (!first) throw new Error('a program catalog needs at least one published version');
+  const byVersion = new Map(sorted.map((v) => [v.version, v.program]));
+  const keys = [...new Set(sorted.flatMap((v) => v.program.milestones.map((m) => m.key)))];
+  return {
+    versions: sorted,
+    latest: sorted.at(-1)!,
+    keys,
+    of: (school) => byVersion.get(programVersionOf(school)) ?? first.program,
+    definingVersion: (key) => sorted.find((v) => v.program.milestones.some((m) => m.key === key))?.version ?? null,
+  };
+}
+
+/** Per school, the milestone keys of the program version it follows (for `listSchoolSummaries`). */
+export function milestonesOfVersion(catalog: ProgramCatalog): (school: School) => readonly string[] {
+  const keysOf = new Map(catalog.versions.map((v) => [v.program, v.program.milestones.map((m) => m.key)]));
+  return (school) => keysOf.get(catalog.of(school))!;
 }
 
 export class ProgramVersionUnavailable extends Error {
@@ -33,7 +74,7 @@ export class ProgramVersionUnavailable extends Error {
 }
 
 export function createProgramResolver(
-  store: Pick<ProgramVersionStore, 'getProgramVersion'>,
+  store: Pick<ProgramVersionStore, 'getProgramVersion' | 'listProgramVersions'>,
   programId: string = REFERENCE_PROGRAM.id,
 ): ProgramResolver {
   const cache = new Map<number, Promise<ProgramDefinition>>();
@@ -63,5 +104,13 @@ export function createProgramResolver(
     }
     return entry;
   }
-  return { programId, version, forSchool: (school) => version(programVersionOf(school)) };
+  async function catalog(): Promise<ProgramCatalog> {
+    const listed = await store.listProgramVersions(programId);
+    const numbers = new Set(listed.filter((v) => v.status === 'published').map((v) => v.version));
+    // Version 1 is always there: from the table, or (before it was written) from the code.
+    if (programId === REFERENCE_PROGRAM.id) numbers.add(1);
+    const sorted = [...numbers].sort((a, b) => a - b);
+    return programCatalog(await Promise.all(sorted.map(async (n) => ({ version: n, program: await version(n) }))));
+  }
+  return { programId, version, forSchool: (school) => version(programVersionOf(school)), catalog };
 }

@@ -183,8 +183,11 @@ export interface SchoolSummary {
 export interface SummaryListOptions extends PageOptions {
   /** A district's schools; all schools without. */
   district?: string;
-  /** The milestones whose lines are wanted (the program's). */
-  milestones: readonly string[];
+  /**
+   * The milestones whose lines are wanted (the program's), or per school (the milestones of the program
+   * version it follows: no read for a milestone its version does not have).
+   */
+  milestones: readonly string[] | ((school: School) => readonly string[]);
 }
 
 export interface CommitInput {
@@ -769,17 +772,26 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   async listSchoolSummaries(options: SummaryListOptions): Promise<Page<SchoolSummary>> {
-    const wanted = [...new Set(options.milestones.map((k) => MilestoneKey.parse(k)))].sort();
+    const keysOf = (list: readonly string[]) => [...new Set(list.map((k) => MilestoneKey.parse(k)))].sort();
+    const { milestones } = options;
+    const all = typeof milestones === 'function' ? null : keysOf(milestones);
+    const wantedBy = (school: School): string[] => (typeof milestones === 'function' ? keysOf(milestones(school)) : all!);
     const page = await this.list(schoolsSpec(options.district), options, schoolSummaryFromItem);
+    const wantedOf = new Map(page.items.map(({ school }) => [school.id, wantedBy(school)]));
     // Lines a profile lacks: read those milestone items (they may exist from before lines were kept).
-    const missing = page.items.flatMap(({ school, lines }) => wanted.filter((k) => !lines.has(k)).map((k) => keys.milestone(school.id, k)));
+    const missing = page.items.flatMap(({ school, lines }) =>
+      wantedOf
+        .get(school.id)!
+        .filter((k) => !lines.has(k))
+        .map((k) => keys.milestone(school.id, k)),
+    );
     const items = missing.length > 0 ? (await mapLimit(chunks(missing, BATCH_GET_KEYS), 4, (batch) => this.batchGet(batch))).flat() : [];
     const found = new Map(items.map((item) => [`${item[PK]?.S}|${item[SK]?.S}`, lineOf(milestoneFromItem(item).state)]));
     return {
       cursor: page.cursor,
       items: page.items.map(({ school, lines }) => ({
         school,
-        milestones: wanted.flatMap((k) => {
+        milestones: wantedOf.get(school.id)!.flatMap((k) => {
           const line = lines.get(k) ?? found.get(`${keys.schoolPartition(school.id)}|${keys.milestone(school.id, k).SK}`);
           return line ? [line] : [];
         }),

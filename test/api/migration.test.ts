@@ -4,13 +4,24 @@
  * exactly what the migration then does; the migration job moves the district's schools (the new
  * milestone created, its lifecycle running at the school whose connection is done, the audit event
  * `programVersionChanged`), leaves every other school untouched and loses no history event; the school
- * read shows a school "as of" either version; only program managers preview or migrate.
+ * read shows a school "as of" either version; only program managers preview or migrate. Afterwards every
+ * consumer reads each school's own version: the schools list and its milestone filter, the review queue,
+ * bulk actions, archiving, the update import, a new school's import (the latest published version), the
+ * daily sweep, and the progress report (a milestone of version 2 counts only the schools on version 2).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProfileResult, ReviewQueue, SchoolUpdatePreview } from '../../shared/api/administration.js';
 import { MigrationPreview, ProgramVersionView } from '../../shared/api/program-versions.js';
-import { Job, SchoolDetail } from '../../shared/api/schemas.js';
-import { REFERENCE_PROGRAM_V2_DATA, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
+import { Job, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { SystemClock } from '../../shared/clock.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { createProgramResolver, REFERENCE_PROGRAM_V2_DATA, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
+import { schoolsToCsv } from '../../shared/region/csv-import.js';
 import { wholeHistory } from '../../shared/store/store.js';
+import type { DeliveryChannel, OutgoingMessage, SendOutcome } from '../../functions/notifications/channels.js';
+import { createSweep } from '../../functions/schedules/daily-sweep.js';
 import { attachRequiredDocuments, eventually, settledItems, startApi, todayInOmsk, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
@@ -153,5 +164,125 @@ describe('migration to version 2', () => {
     const again = MigrationPreview.parse((await api.request('POST', `${base}/2/migration-preview`, { body: scope })).json);
     expect(again.schools).toEqual([]);
     expect(again.unchanged.sort()).toEqual(inDistrict.map((s) => s.id).sort());
+  });
+
+  it('every consumer reads the version each school follows', { timeout: 120_000 }, async () => {
+    const { school } = api;
+    const CF = 'content-filtering';
+    // Three more schools, of other districts, move by a list.
+    const listed3 = (await api.stack.store.listAllSchools({ limit: 1000 })).items
+      .filter((s) => s.programVersion === undefined && s.district !== api.otherDistrict)
+      .slice(0, 3);
+    const moved = await api.request('POST', `${base}/2/migrations`, {
+      body: { scope: { kind: 'schools', schoolIds: listed3.map((s) => s.id) } },
+    });
+    expect(moved.status).toBe(202);
+    expect(await finished(Job.parse(moved.json).id)).toMatchObject({ status: 'done', succeeded: 3 });
+    const all = (await api.stack.store.listAllSchools({ limit: 1000 })).items;
+    const onV2 = all.filter((s) => s.programVersion === 2);
+    const onV1 = all.filter((s) => s.programVersion === undefined);
+    expect(onV2.length).toBeGreaterThan(1);
+    expect(onV1.length).toBeGreaterThan(0);
+
+    // The list filter knows the milestone of version 2; a v1 school lists its own four milestones only.
+    const listed = SchoolList.parse((await api.request('GET', `/api/schools?milestone=${CF}&limit=100`)).json);
+    expect(listed.items.map((s) => s.id).sort()).toEqual(onV2.map((s) => s.id).sort());
+    const every = SchoolList.parse((await api.request('GET', '/api/schools?limit=100')).json).items;
+    expect(every.find((s) => s.id === school.id)!.milestones.map((m) => m.key)).toContain(CF);
+    expect(every.find((s) => s.id === onV1[0]!.id)!.milestones.map((m) => m.key)).not.toContain(CF);
+    const unknown = await api.request('GET', '/api/schools?milestone=nowhere');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain('query.milestone');
+
+    // The review queue: the school's content-filtering submission waits for the manager's acceptance.
+    const queue = ReviewQueue.parse((await api.request('GET', '/api/review-queue')).json);
+    expect(queue.items.filter((i) => i.milestone === CF).map((i) => [i.schoolId, i.waitingFor, i.title.en])).toEqual([
+      [school.id, 'acceptance', 'Content filtering'],
+    ]);
+
+    // Bulk: accepted for a v2 milestone; a v2 school waives it, a v1 school refuses it (not its milestone).
+    const [v2School, v1School] = [onV2.find((s) => s.id !== school.id)!, onV1[0]!];
+    const bulk = await api.request('POST', '/api/bulk/waive', {
+      body: { milestone: CF, filter: { schoolIds: [v2School.id, v1School.id] }, body: { reason: 'Фильтрация на уровне оператора связи' } },
+    });
+    expect(bulk.status).toBe(202);
+    const job = await finished(Job.parse(bulk.json).id);
+    expect(Object.fromEntries(job.results.map((r) => [r.schoolId, [r.outcome, r.code ?? null]]))).toEqual({
+      [v2School.id]: ['ok', null],
+      [v1School.id]: ['rejected', 'not-found'],
+    });
+    expect((await api.stack.store.getMilestone(v1School.id, CF)) ?? null).toBeNull();
+
+    // The progress report: content filtering's denominator is the schools on version 2, connection's every school.
+    const report = ProgressReport.parse((await api.request('GET', `/api/reports/progress?asOf=${todayInOmsk()}`)).json);
+    expect(report.milestones).toContain(CF);
+    expect(report.total.schools).toBe(all.length);
+    expect(report.total.milestones.connection!.schools).toBe(all.length);
+    expect(report.total.milestones[CF]).toEqual({
+      schools: onV2.length,
+      completed: 0,
+      waived: 1,
+      reached: 1,
+      share: Math.round((1 / onV2.length) * 10_000) / 10_000,
+    });
+    const otherRow = report.rows.find((r) => r.district === api.otherDistrict)!;
+    expect(otherRow.milestones[CF]).toMatchObject({ schools: 0, reached: 0, share: 0 });
+    expect(otherRow.milestones.connection!.schools).toBe(otherRow.schools);
+    // Its target (by 2024-09-01) counts the schools on version 2; today's waiver came after that date.
+    expect(report.targets.find((t) => t.milestone === CF)).toMatchObject({ counted: onV2.length, reached: 0, met: false });
+
+    // The daily sweep: the overdue content filtering of a v2 school is in its district's digest.
+    const sent: OutgoingMessage[] = [];
+    const channel: DeliveryChannel = {
+      name: 'log',
+      async send(message): Promise<SendOutcome> {
+        sent.push(message);
+        return 'sent';
+      },
+    };
+    const quiet = { logger: new Logger({ serviceName: 'sweep', logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'Test' }) };
+    // Days ahead (a digest goes once per district and day): the stack's own sweep may have sent today's.
+    const sweep = (programs: boolean, days: number) =>
+      createSweep({
+        store: api.stack.store,
+        channel,
+        program: REFERENCE_PROGRAM,
+        ...(programs ? { programs: createProgramResolver(api.stack.store) } : {}),
+        clock: new SystemClock(),
+        ...quiet,
+      }).run({ task: 'daily-sweep', scheduledTime: new Date(Date.now() + days * 86_400_000).toISOString() });
+    const v1Only = await sweep(false, 1);
+    expect(sent.map((m) => m.body.ru).join('\n')).not.toContain('Система контентной фильтрации');
+    sent.length = 0;
+    const ownVersions = await sweep(true, 2);
+    expect(ownVersions.overdue).toBeGreaterThan(v1Only.overdue);
+    expect(sent.map((m) => m.body.ru).join('\n')).toContain('Система контентной фильтрации');
+
+    // Archiving a v2 school waives its content filtering too.
+    const archived = ProfileResult.parse(
+      (await api.request('POST', `/api/schools/${v2School.id}/archive`, { body: { on: todayInOmsk(), reason: 'closed' } })).json,
+    );
+    expect(archived.milestones.map((m) => m.key)).not.toContain(CF); // already waived by the bulk job
+    const third = onV2.find((s) => s.id !== school.id && s.id !== v2School.id)!;
+    const archivedThird = ProfileResult.parse(
+      (await api.request('POST', `/api/schools/${third.id}/archive`, { body: { on: todayInOmsk(), reason: 'closed' } })).json,
+    );
+    expect(archivedThird.milestones.find((m) => m.key === CF)).toMatchObject({ status: 'waived' });
+
+    // The update import changes a profile, never the version the school follows.
+    const csv = schoolsToCsv([{ ...school, teachersToTrain: school.teachersToTrain + 1 }]);
+    const updated = await api.request('POST', '/api/imports/schools/updates?dryRun=false', { raw: csv, contentType: 'text/csv' });
+    expect(SchoolUpdatePreview.parse(updated.json).updated).toBe(1);
+    expect((await api.stack.store.getSchool(school.id))!.school.programVersion).toBe(2);
+
+    // A school imported now follows the latest published version: version 2, with content filtering.
+    const fresh = { ...onV1[0]!, id: 'joined-v2', name: 'МБОУ «Новая школа»' };
+    delete (fresh as { programVersion?: number }).programVersion;
+    const imported = await api.request('POST', '/api/imports/schools', { raw: schoolsToCsv([fresh]), contentType: 'text/csv' });
+    expect(imported.status).toBe(202);
+    expect(await finished(Job.parse(imported.json).id)).toMatchObject({ status: 'done', succeeded: 1 });
+    const joined = (await api.stack.store.getSchool('joined-v2'))!;
+    expect(joined.school.programVersion).toBe(2);
+    expect(joined.milestones.map((m) => m.state.key).sort()).toEqual(['connection', CF, 'equipment', 'onboarding', 'training']);
   });
 });

@@ -243,7 +243,7 @@ describe('the KPI rule', () => {
     ];
     expect(tally(['connection'], schools, until)).toEqual({
       schools: 3,
-      milestones: { connection: { completed: 1, waived: 1, reached: 2, share: 0.6667 } },
+      milestones: { connection: { schools: 3, completed: 1, waived: 1, reached: 2, share: 0.6667 } },
     });
   });
 

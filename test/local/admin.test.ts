@@ -1,16 +1,23 @@
 /**
  * `npm run admin` against a running local system with an empty table (no demo, no seeding): the first
  * program manager is created by the command, signs in through the sign-in pages with the temporary
- * password it printed, and from then on works through the API alone (here: invites a coordinator).
+ * password it printed, and from then on works through the API alone (here: invites a coordinator). The
+ * command also publishes the reference program: version 1 where a deployment has none (a deployed stack
+ * has no first start to write it), version 2 (content filtering) from its data file.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT, startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { InvitedUser, UserDetail } from '../../shared/users/model.js';
+import { REFERENCE_PROGRAM_DATA } from '../../shared/program/reference-program.js';
+import { REFERENCE_PROGRAM_ID, REFERENCE_PROGRAM_V2_DATA } from '../../shared/programs/index.js';
+import { keys } from '../../shared/store/keys.js';
+import { toItem } from '../../shared/store/marshall.js';
 import { cognitoEndpoint } from '../support/directory.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 import { signInThroughPages } from '../support/sign-in.js';
@@ -74,4 +81,26 @@ it('says so when the local system is not running', async () => {
       cwd: REPO_ROOT,
     }),
   ).rejects.toThrow(/not running/);
+});
+
+it('publishes version 1 of the reference program on a table without it, and version 2 from its data file', async () => {
+  // The first start wrote version 1; a deployed stack's table has none until the command writes it.
+  expect((await admin('publish-reference')).stdout).toContain('was already published');
+  await stack.dynamodb.send(
+    new DeleteItemCommand({ TableName: stack.tableName, Key: toItem(keys.programVersion(REFERENCE_PROGRAM_ID, 1)) }),
+  );
+  expect(await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 1)).toBeNull();
+  expect((await admin('publish-reference')).stdout).toContain('published version 1');
+  expect(await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 1)).toMatchObject({
+    status: 'published',
+    definition: JSON.parse(JSON.stringify(REFERENCE_PROGRAM_DATA)),
+  });
+
+  expect((await admin('publish-reference', '--version', '2')).stdout).toContain('published version 2');
+  const v2 = await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 2);
+  expect(v2).toMatchObject({ status: 'published', definition: REFERENCE_PROGRAM_V2_DATA });
+  // Once published, a version is never written again.
+  expect((await admin('publish-reference', '--version', '2')).stdout).toContain('nothing written');
+  expect(await stack.store.getProgramVersion(REFERENCE_PROGRAM_ID, 2)).toEqual(v2);
+  await expect(admin('publish-reference', '--version', '3')).rejects.toThrow(/--version: 1 or 2/);
 });

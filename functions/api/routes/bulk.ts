@@ -1,12 +1,11 @@
 /** Bulk jobs: one command on one milestone of every school a filter selects, run asynchronously. */
 import { createRoute, type z } from '@hono/zod-openapi';
 import { Job, JobParams, bulkRequestSchema, type BulkRequest } from '../../../shared/api/schemas.js';
-import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
+import { ApiProblem, PROBLEM_TYPES } from '../problem.js';
 import { HTTP_COMMANDS } from './commands.js';
-import { COMMON_ERRORS, forbidden, notFound, problem, router, security, type RouteContext } from './common.js';
+import { assertKnownMilestone, COMMON_ERRORS, forbidden, notFound, problem, router, security, type RouteContext } from './common.js';
 
-export function bulkRoutes({ deps }: RouteContext) {
-  const { program } = deps;
+export function bulkRoutes({ deps, programs }: RouteContext) {
   const app = router();
 
   // A sign-off is a person's own statement about their school: never sent in bulk.
@@ -32,11 +31,8 @@ export function bulkRoutes({ deps }: RouteContext) {
         if (p.actor.role !== 'program-manager' && p.actor.role !== 'district-coordinator') {
           throw forbidden('Bulk actions are for program managers and district coordinators.');
         }
-        if (!program.milestones.some((m) => m.key === request.milestone)) {
-          throw validationProblem([
-            { field: 'body.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` },
-          ]);
-        }
+        // A milestone of any published version; a school whose version lacks it refuses it in the job (`not-found`).
+        assertKnownMilestone(await programs.catalog(), request.milestone, 'body.milestone');
         const filter = { ...request.filter };
         if (p.actor.role === 'district-coordinator') {
           if (filter.district !== undefined && filter.district !== p.actor.district)

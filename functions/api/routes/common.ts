@@ -23,7 +23,7 @@ import type { UsersDeps } from './users.js';
 import type { SignInConfig } from '../../../shared/users/model.js';
 
 import type { Log } from '../../common/log.js';
-import type { ProgramResolver } from '../../../shared/programs/resolver.js';
+import { milestonesOfVersion, type ProgramCatalog, type ProgramResolver } from '../../../shared/programs/resolver.js';
 
 export type { Log };
 
@@ -138,8 +138,7 @@ export interface SchoolReads {
   remember(school: School): void;
 }
 
-export function schoolReads(store: MilestoneStore, program: ProgramDefinition): SchoolReads {
-  const milestoneKeys = program.milestones.map((m) => m.key);
+export function schoolReads(store: MilestoneStore, programs: ProgramResolver): SchoolReads {
   /**
    * Profiles are kept in memory for the reads that need only the profile; an edit or an archive here
    * replaces the entry at once, and every list and school read refreshes it from the table.
@@ -184,13 +183,21 @@ export function schoolReads(store: MilestoneStore, program: ProgramDefinition): 
       return out;
     },
     async allSummaries(district) {
+      // Each school's lines are those of the program version it follows.
+      const milestones = milestonesOfVersion(await programs.catalog());
       const out = await pages((cursor) =>
-        store.listSchoolSummaries({ ...(district ? { district } : {}), milestones: milestoneKeys, limit: 1000, cursor }),
+        store.listSchoolSummaries({ ...(district ? { district } : {}), milestones, limit: 1000, cursor }),
       );
       for (const s of out) remember(s.school);
       return out;
     },
   };
+}
+
+/** 400 unless some published version of the program has the milestone (`field`: where the request named it). */
+export function assertKnownMilestone(catalog: ProgramCatalog, key: string, field: string): void {
+  if (catalog.definingVersion(key) === null)
+    throw validationProblem([{ field, reason: `not a milestone of the program (${catalog.keys.join(', ')})` }]);
 }
 
 /** What a route module is built from. */

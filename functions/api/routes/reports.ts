@@ -13,7 +13,7 @@ import { progressCsv, progressReport, scorecardsCsv } from '../reports.js';
 import { mapLimit } from '../views.js';
 import { COMMON_ERRORS, forbidden, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
 
-export function reportRoutes({ deps, reads, now }: RouteContext) {
+export function reportRoutes({ deps, reads, programs, now }: RouteContext) {
   const app = router();
 
   app.openapi(
@@ -40,7 +40,7 @@ export function reportRoutes({ deps, reads, now }: RouteContext) {
       const format = query.format ?? negotiate(c.req.header('accept'));
       const districtIds = p.actor.role === 'district-coordinator' ? [p.actor.district] : deps.districts.map((d) => d.id);
       const summaries = await reads.allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
-      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now(), query.groupBy);
+      const report = progressReport(deps.program, districtIds, summaries, query.asOf, now(), query.groupBy, await programs.catalog());
       if (format === 'csv') {
         c.header('content-type', 'text/csv; charset=utf-8');
         c.header('content-disposition', `attachment; filename="progress-${report.asOf}.csv"`);

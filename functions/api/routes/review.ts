@@ -7,17 +7,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { ReviewQueue, type ReviewItem } from '../../../shared/api/administration.js';
 import { canRead } from '../../../shared/domain/index.js';
-import type { Actor, MilestoneState, School } from '../../../shared/program/model.js';
+import type { Actor, MilestoneDefinition, MilestoneState, School } from '../../../shared/program/model.js';
+import type { ProgramCatalog } from '../../../shared/programs/resolver.js';
 import { COMMON_ERRORS, refuse, router, security, type RouteContext } from './common.js';
 
-export function reviewRoutes({ deps, reads }: RouteContext) {
-  const { store, program } = deps;
-  const keys = program.milestones.map((m) => m.key);
+export function reviewRoutes({ deps, reads, programs }: RouteContext) {
+  const { store } = deps;
   const app = router();
 
-  /** Who the submission waits for now: the next sign-off's role, or the acceptance. */
-  function waitingFor(state: MilestoneState): ReviewItem['waitingFor'] | null {
-    const def = program.milestones.find((m) => m.key === state.key);
+  /** Who the submission waits for now: the next sign-off's role (of the school's program version), or the acceptance. */
+  function waitingFor(def: MilestoneDefinition | undefined, state: MilestoneState): ReviewItem['waitingFor'] | null {
     if (!def || state.status !== 'submitted') return null;
     return def.signOffs[state.signOffs.length] ?? 'acceptance';
   }
@@ -36,7 +35,7 @@ export function reviewRoutes({ deps, reads }: RouteContext) {
   }
 
   /** The submitted milestones the actor's scope holds, with their schools. */
-  async function submitted(actor: Actor): Promise<{ school: School; state: MilestoneState }[]> {
+  async function submitted(actor: Actor, catalog: ProgramCatalog): Promise<{ school: School; state: MilestoneState }[]> {
     if (actor.role === 'school-staff') {
       const record = await reads.loadSchool(actor.school);
       return record.milestones.filter((m) => m.state.status === 'submitted').map((m) => ({ school: record.school, state: m.state }));
@@ -44,7 +43,7 @@ export function reviewRoutes({ deps, reads }: RouteContext) {
     // The summaries on the schools index say which schools have a submission; only those are read.
     const summaries = await reads.allSummaries(actor.role === 'district-coordinator' ? actor.district : undefined);
     const ids = summaries.filter((s) => s.milestones.some((l) => l.status === 'submitted')).map((s) => s.school.id);
-    const records = await store.getSchools(ids, keys);
+    const records = await store.getSchools(ids, catalog.keys);
     return records.flatMap((r) =>
       r ? r.milestones.filter((m) => m.state.status === 'submitted').map((m) => ({ school: r.school, state: m.state })) : [],
     );
@@ -63,10 +62,11 @@ export function reviewRoutes({ deps, reads }: RouteContext) {
       const actor = c.get('principal').actor;
       refuse(canRead(actor, { kind: 'review-queue' }));
       const items: ReviewItem[] = [];
-      for (const { school, state } of await submitted(actor)) {
-        const waiting = waitingFor(state);
-        if (waiting === null || !mine(actor, waiting) || state.submittedAt === null) continue;
-        const def = program.milestones.find((m) => m.key === state.key)!;
+      const catalog = await programs.catalog();
+      for (const { school, state } of await submitted(actor, catalog)) {
+        const def = catalog.of(school).milestones.find((m) => m.key === state.key);
+        const waiting = waitingFor(def, state);
+        if (!def || waiting === null || !mine(actor, waiting) || state.submittedAt === null) continue;
         items.push({
           schoolId: school.id,
           schoolName: school.name,

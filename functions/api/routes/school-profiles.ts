@@ -35,8 +35,8 @@ import {
   type RouteContext,
 } from './common.js';
 
-export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteContext) {
-  const { store, program } = deps;
+export function schoolProfileRoutes({ deps, reads, commands, programs, log, now }: RouteContext) {
+  const { store } = deps;
   const app = router();
 
   /** The school at the version the caller read (If-Match), or a 409 that carries the current one. */
@@ -75,6 +75,8 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
     reads.remember(after);
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
     const changed: MilestoneState[] = [];
+    // The re-plans of the program version the school follows.
+    const program = await programs.forSchool(record.school);
     for (const r of replansFor(program, record.school, after, states)) {
       const { outcome } = await commands.execute({ schoolId: after.id, milestone: r.milestone, command: r.command, actor });
       if (outcome.ok) changed.push(outcome.state);
@@ -182,6 +184,7 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       const reason = into ? `Школа присоединена к «${into.name}» с ${archive.on}` : `Школа закрыта с ${archive.on}`;
       const result = await saveProfile(actor, record, { ...record.school, archived: archive }, 'archived', reason);
       const waived: MilestoneState[] = [];
+      const program = await programs.forSchool(record.school);
       for (const state of milestoneStates(program, record, now()).filter((s) => !isTerminal(s))) {
         const { outcome } = await commands.execute({ schoolId, milestone: state.key, command: { type: 'waive', reason }, actor });
         if (!outcome.ok) throw outcomeProblem(outcome);
@@ -258,8 +261,12 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
         r.school.archived ? [{ line: parsed.lines[i]!, column: 'id', reason: `school ${r.school.id} is archived` }] : [],
       );
       if (archived.length > 0) throw csvProblem(archived, dryRun ? 'checked' : 'updated');
-      const rows = parsed.schools.map((after, i) => {
+      // A row updates the profile, not the program version the school follows (a migration moves that).
+      const updates = parsed.schools.map((s, i) => keepProgramVersion(records[i]!.school, s));
+      const catalog = await programs.catalog();
+      const rows = updates.map((after, i) => {
         const record = records[i]!;
+        const program = catalog.of(record.school);
         const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
         return {
           line: parsed.lines[i]!,
@@ -277,7 +284,7 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
       if (!dryRun) {
         for (const [i, row] of rows.entries()) {
           if (row.changes.length === 0) continue;
-          await saveProfile(actor, records[i]!, parsed.schools[i]!, 'imported', 'CSV');
+          await saveProfile(actor, records[i]!, updates[i]!, 'imported', 'CSV');
           updated++;
         }
       }
@@ -286,4 +293,10 @@ export function schoolProfileRoutes({ deps, reads, commands, log, now }: RouteCo
   );
 
   return app;
+}
+
+/** The updated profile with the program version of the stored one. */
+function keepProgramVersion(stored: School, updated: School): School {
+  const { programVersion: _dropped, ...rest } = updated;
+  return stored.programVersion === undefined ? rest : { ...rest, programVersion: stored.programVersion };
 }

@@ -1,7 +1,7 @@
 /** Schools: the filtered, paginated list, one school with its milestones, and its audit history. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { programVersionOf } from '../../../shared/program/model.js';
-import { ProgramVersionUnavailable } from '../../../shared/programs/resolver.js';
+import { milestonesOfVersion, ProgramVersionUnavailable, type ProgramCatalog } from '../../../shared/programs/resolver.js';
 import {
   HistoryPage,
   HistoryQuery,
@@ -26,11 +26,10 @@ import {
   visibleMilestones,
 } from '../views.js';
 import { canRead } from '../../../shared/domain/index.js';
-import { COMMON_ERRORS, notFound, problem, refuse, router, security, type RouteContext } from './common.js';
+import { assertKnownMilestone, COMMON_ERRORS, notFound, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
-  const { store, program } = deps;
-  const milestoneKeys = program.milestones.map((m) => m.key);
+  const { store } = deps;
   const app = router();
 
   app.openapi(
@@ -49,12 +48,10 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
       const query = c.req.valid('query');
       refuse(canRead(p.actor, { kind: 'schools', district: query.district }));
       const district = p.actor.role === 'district-coordinator' ? p.actor.district : query.district;
-      if (query.milestone !== undefined && !program.milestones.some((m) => m.key === query.milestone)) {
-        throw validationProblem([
-          { field: 'query.milestone', reason: `not a milestone of the program (${program.milestones.map((m) => m.key).join(', ')})` },
-        ]);
-      }
-      return c.json(await listSchools({ ...query, district }), 200);
+      // A milestone of any published version: the schools on a version without it simply do not match.
+      const catalog = await programs.catalog();
+      if (query.milestone !== undefined) assertKnownMilestone(catalog, query.milestone, 'query.milestone');
+      return c.json(await listSchools({ ...query, district }, catalog), 200);
     },
   );
 
@@ -112,7 +109,7 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
       if (p.actor.role === 'contractor') {
         // What a contractor may see depends on the current assignees: read the milestones.
         const record = await reads.loadSchool(schoolId);
-        const visible = visibleMilestones(p, record.school, milestoneStates(program, record, now()));
+        const visible = visibleMilestones(p, record.school, milestoneStates(await programs.forSchool(record.school), record, now()));
         const page = await store.history(schoolId, { limit, cursor: cursor ?? null });
         return c.json({ items: visibleEvents(p, visible, page.items, await wholeHistory(store, schoolId)), nextCursor: page.cursor }, 200);
       }
@@ -128,7 +125,11 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
    * keeps those that match, and stops at `limit` matches or after scanning MAX_SCAN schools (then the
    * page may be short, and `nextCursor` continues the walk).
    */
-  async function listSchools(query: z.infer<typeof SchoolListQuery>): Promise<{ items: SchoolListItem[]; nextCursor: string | null }> {
+  async function listSchools(
+    query: z.infer<typeof SchoolListQuery>,
+    catalog: ProgramCatalog,
+  ): Promise<{ items: SchoolListItem[]; nextCursor: string | null }> {
+    const milestones = milestonesOfVersion(catalog);
     const MAX_SCAN = 500;
     const needsMilestones = query.milestone !== undefined || query.status !== undefined || query.overdue !== undefined;
     // Unfiltered, a page of the index is the page asked for; filtered, bigger pages mean fewer index reads.
@@ -144,7 +145,7 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
       // The index page carries each school's milestone summary: no read per school.
       const page = await store.listSchoolSummaries({
         ...(query.district ? { district: query.district } : {}),
-        milestones: milestoneKeys,
+        milestones,
         limit: PAGE,
         cursor: storeCursor,
       });
@@ -153,6 +154,7 @@ export function schoolRoutes({ deps, reads, programs, now }: RouteContext) {
         scanned++;
         reads.remember(summary.school);
         if (!matchesText(summary.school, query.q)) continue;
+        const program = catalog.of(summary.school);
         const lines = milestoneLines(program, summary, at);
         if (!matchesMilestones(program, lines, query, at)) continue;
         if (query.milestone !== undefined && !lines.some((s) => s.key === query.milestone)) continue;

@@ -8,6 +8,7 @@ import {
   AssignmentList,
   CommandResult,
   HistoryPage,
+  Job,
   Me,
   NotificationList,
   Problem,
@@ -18,7 +19,7 @@ import {
   SchoolList,
   type FieldError,
 } from '../../../shared/api/schemas.js';
-import { ProgramVersionList, ProgramVersionView } from '../../../shared/api/program-versions.js';
+import { MigrationPreview, ProgramVersionList, ProgramVersionView, type MigrationScope } from '../../../shared/api/program-versions.js';
 import type { CommandType, Role } from '../../../shared/program/model.js';
 import type { GroupBy } from '../../../shared/domain/equal-conditions.js';
 import type { Json } from '../../../shared/program/versions.js';
@@ -146,6 +147,14 @@ export const api = {
     request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}`, { method: 'PUT', body: { definition } }),
   publishProgramVersion: (programId: string, version: number) =>
     request(ProgramVersionView, `programs/${encodeURIComponent(programId)}/versions/${version}/publish`, { method: 'POST' }),
+  migrationPreview: (programId: string, version: number, scope: MigrationScope) =>
+    request(MigrationPreview, `programs/${encodeURIComponent(programId)}/versions/${version}/migration-preview`, {
+      method: 'POST',
+      body: scope,
+    }),
+  migrate: (programId: string, version: number, scope: MigrationScope) =>
+    request(Job, `programs/${encodeURIComponent(programId)}/versions/${version}/migrations`, { method: 'POST', body: scope }),
+  job: (jobId: string) => request(Job, `jobs/${encodeURIComponent(jobId)}`),
 };
 
 /** Every page of the school list (for the overview's own computations), 200 at a time. */

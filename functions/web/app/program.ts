@@ -3,6 +3,8 @@
  * overview targets, district names. They come from the same shared modules the server runs, bundled.
  */
 import { REFERENCE_PROGRAM } from '../../../shared/program/reference-program.js';
+import { loadProgram } from '../../../shared/program/load-program.js';
+import referenceV2 from '../../../shared/program/data/reference-program-v2.json' with { type: 'json' };
 import { expectedShareOfAll } from '../../../shared/program/targets.js';
 import type { District, EvidenceKind, MilestoneDefinition, ProgramTarget, School } from '../../../shared/program/model.js';
 import { OMSK_OBLAST_DISTRICTS } from '../../../shared/region/districts.js';
@@ -12,7 +14,8 @@ export const PROGRAM = REFERENCE_PROGRAM;
 export const MILESTONES: readonly MilestoneDefinition[] = PROGRAM.milestones;
 export const DISTRICTS: readonly District[] = OMSK_OBLAST_DISTRICTS;
 
-const byKey = new Map(MILESTONES.map((m) => [m.key, m]));
+/** Titles and evidence kinds of every milestone of the shipped versions (version 2 adds content filtering). */
+const byKey = new Map([...loadProgram(referenceV2).milestones, ...MILESTONES].map((m) => [m.key, m]));
 const districtById = new Map(DISTRICTS.map((d) => [d.id, d]));
 
 export function milestoneTitle(key: string, lang: Lang): string {

@@ -56,12 +56,12 @@ function SplitTable({ report }: { report: ProgressReport }) {
                 <th scope="row">{groupName(row.group, report.groupBy, i18n)}</th>
                 <td class="num">{i18n.number(row.schools)}</td>
                 {report.milestones.map((k) => {
-                  const c = row.milestones[k] ?? { reached: 0, share: 0 };
+                  const c = row.milestones[k] ?? { reached: 0, share: 0, schools: 0 };
                   return (
                     <td key={k} class={`heat heat-${heat(c.share)}`} data-milestone={k}>
                       <span class="heat-share">{i18n.percent(c.share)}</span>
                       <span class="heat-count">
-                        {c.reached}/{row.schools}
+                        {c.reached}/{c.schools}
                       </span>
                     </td>
                   );

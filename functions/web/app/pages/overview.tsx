@@ -125,13 +125,13 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
                   <th scope="row">{districtName(row.group, lang)}</th>
                   <td class="num">{i18n.number(row.schools)}</td>
                   {report.milestones.map((k) => {
-                    const c = row.milestones[k] ?? { reached: 0, share: 0 };
+                    const c = row.milestones[k] ?? { reached: 0, share: 0, schools: 0 };
                     return (
                       <td key={k} class={`heat heat-${heat(c.share)}`} data-district={row.group} data-milestone={k}>
                         <a href={href(['schools'], { district: row.group, milestone: k })}>
                           <span class="heat-share">{i18n.percent(c.share)}</span>
                           <span class="heat-count">
-                            {c.reached}/{row.schools}
+                            {c.reached}/{c.schools}
                           </span>
                         </a>
                       </td>
@@ -145,12 +145,12 @@ function Overview({ report, schools }: { report: ProgressReport; schools: School
                 <th scope="row">{t('overview.total')}</th>
                 <td class="num">{i18n.number(report.total.schools)}</td>
                 {report.milestones.map((k) => {
-                  const c = report.total.milestones[k] ?? { reached: 0, share: 0 };
+                  const c = report.total.milestones[k] ?? { reached: 0, share: 0, schools: 0 };
                   return (
                     <td key={k} class={`heat heat-${heat(c.share)}`} data-total={k}>
                       <span class="heat-share">{i18n.percent(c.share)}</span>
                       <span class="heat-count">
-                        {c.reached}/{report.total.schools}
+                        {c.reached}/{c.schools}
                       </span>
                     </td>
                   );

@@ -14,6 +14,7 @@ import type { Json } from '../../../../shared/program/versions.js';
 import { api, ApiError } from '../api.js';
 import { useI18n, type I18n } from '../i18n.js';
 import { PROGRAM } from '../program.js';
+import { MigrationPanel } from './migration.js';
 import { href, navigate } from '../router.js';
 import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
 
@@ -184,6 +185,7 @@ function PublishedVersion({ v }: { v: ProgramVersionView }) {
         <VersionBadge v={v} /> {v.publishedAt && t('programs.publishedAt', { date: i18n.dateTime(v.publishedAt) })}
       </p>
       <p class="alert alert-info">{t('programs.readOnly')}</p>
+      {v.version > 1 && <MigrationPanel programId={v.programId} version={v.version} />}
       <ProgramView definition={v.definition} />
       <details class="definition-json">
         <summary>{t('programs.definitionView')}</summary>
