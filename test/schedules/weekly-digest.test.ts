@@ -98,7 +98,7 @@ describe('the weekly digest', () => {
       new Date(at('2022-06-06')),
     );
     expect(report.total.schools).toBe(6);
-    expect(report.total.milestones.connection).toEqual({ completed: 0, waived: 3, reached: 3, share: 0.5 });
+    expect(report.total.milestones.connection).toEqual({ schools: 6, completed: 0, waived: 3, reached: 3, share: 0.5 });
 
     expect(digest.subject.ru).toBe('Еженедельная сводка ЦОС: неделя с 06.06.2022');
     const ru = digest.body.ru;
