@@ -70,7 +70,10 @@ export function progressReport(
  * Per program version, the milestones a school on it is counted for; the targets of every version (a
  * target of a milestone counts the schools whose version has it), each once.
  */
-function versionScopes(catalog: ProgramCatalog): { follows(program: ProgramDefinition): ReadonlySet<string>; targets: ProgramTarget[] } {
+export function versionScopes(catalog: ProgramCatalog): {
+  follows(program: ProgramDefinition): ReadonlySet<string>;
+  targets: ProgramTarget[];
+} {
   const sets = new Map(catalog.versions.map((v) => [v.program, new Set(v.program.milestones.map((m) => m.key))]));
   const targets = new Map<string, ProgramTarget>();
   for (const v of [...catalog.versions].reverse())

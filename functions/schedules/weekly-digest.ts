@@ -25,7 +25,6 @@ import { z } from 'zod';
 import type { ForecastRow, ProgressReport } from '../../shared/api/schemas.js';
 import { addDays, localDate, weekday } from '../../shared/calendar.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
-import { forecastTargets } from '../../shared/domain/forecast.js';
 import {
   IsoInstant,
   type DigestNotification,
@@ -39,7 +38,7 @@ import { createStore, type MilestoneStore } from '../../shared/store/index.js';
 import { createProgramResolver, milestonesOfVersion, type ProgramCatalog, type ProgramResolver } from '../../shared/programs/resolver.js';
 import type { SchoolSummary } from '../../shared/store/store.js';
 import { isWorkingDay } from '../../shared/working-days/index.js';
-import { forecastReport } from '../api/forecast.js';
+import { forecastReport, nextTargets } from '../api/forecast.js';
 import { progressReport } from '../api/reports.js';
 
 export const WeeklyDigestRequest = z
@@ -115,9 +114,9 @@ export function weeklyDigest(
     'district',
     catalog,
   );
-  const next = forecastTargets(program, asOf);
+  const next = nextTargets(program, asOf, catalog);
   const targets = kpi.targets.filter((t) => next.some((n) => n.milestone === t.milestone && n.date === t.date));
-  const rows = forecastReport(program, records, asOf, now, DIGEST_FORECAST_WEEKS).rows;
+  const rows = forecastReport(program, records, asOf, now, DIGEST_FORECAST_WEEKS, catalog).rows;
   const worstDistricts = rows
     .filter((r) => r.district === null && r.status !== 'met')
     .flatMap((region) =>
@@ -169,8 +168,12 @@ export function digestText(
   program: ProgramDefinition,
   districts: readonly District[],
   digest: WeeklyDigest,
+  catalog?: ProgramCatalog,
 ): { subject: LocalizedText; body: LocalizedText } {
-  const title = (key: string): LocalizedText => program.milestones.find((m) => m.key === key)?.title ?? { ru: key, en: key };
+  // A milestone's title in the latest version that has it (a later version adds milestones).
+  const programs = catalog ? catalog.versions.map((v) => v.program).reverse() : [program];
+  const title = (key: string): LocalizedText =>
+    programs.flatMap((p) => p.milestones).find((m) => m.key === key)?.title ?? { ru: key, en: key };
   const districtName = new Map(districts.map((d) => [d.id, { ru: d.nameRu, en: d.nameEn }]));
   const total = digest.kpi.total;
 
@@ -317,7 +320,7 @@ export function createWeeklyDigest(deps: WeeklyDigestDeps) {
 
     const catalog = deps.programs ? await deps.programs.catalog() : undefined;
     const digest = weeklyDigest(program, districts, await allSummaries(catalog), now, catalog);
-    const text = digestText(program, districts, digest);
+    const text = digestText(program, districts, digest, catalog);
     let written = 0;
     for (const recipient of missing) {
       const wrote = await store.enqueueNotification({

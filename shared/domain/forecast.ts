@@ -5,7 +5,8 @@
  * range, and the schools that hold it back.
  *
  * - Counting is the one KPI definition (kpi.ts): reached = completed or waived, archived schools counted
- *   nowhere, the denominator the counted schools in the target's scope (`inTargetScope`).
+ *   nowhere, the denominator the counted schools in the target's scope (`inTargetScope`) whose programme
+ *   version has the target's milestone (`follows`).
  * - The pace is the mean number of schools of the group that reached the milestone per week over the
  *   last `weeks` whole weeks before `asOf`. The point forecast is `asOf` plus the schools still needed
  *   divided by that pace.
@@ -25,7 +26,7 @@ import { localDate } from '../calendar.js';
 import type { IsoDate, MilestoneStatus, ProgramDefinition, ProgramTarget } from '../program/model.js';
 import { inTargetScope } from '../program/targets.js';
 import { Rng } from '../region/prng.js';
-import { reachedAt, type KpiMilestone, type KpiSchool } from './kpi.js';
+import { follows, reachedAt, type KpiMilestone, type KpiSchool } from './kpi.js';
 import { daysOverdue } from './overdue.js';
 
 /** What the forecast needs of a milestone: the KPI fields and the deadline (for "holding back"). */
@@ -122,7 +123,11 @@ export function targetReachedOn(
   district: string | null = null,
 ): IsoDate | null {
   const scope = schools.filter(
-    (s) => !s.archived && inTargetScope(target, s.school) && (district === null || s.school.district === district),
+    (s) =>
+      !s.archived &&
+      inTargetScope(target, s.school) &&
+      follows(s, target.milestone) &&
+      (district === null || s.school.district === district),
   );
   const k = requiredSchools(target.share, scope.length);
   if (k === 0) return null;
@@ -171,7 +176,7 @@ function forecastOne(
   const waiting: HoldingBack[] = [];
   let counted = 0;
   for (const s of group) {
-    if (s.archived || !inTargetScope(target, s.school)) continue;
+    if (s.archived || !inTargetScope(target, s.school) || !follows(s, target.milestone)) continue;
     counted++;
     const m = s.milestones.find((x) => x.key === target.milestone);
     const at = m ? reachedAt(m) : null;

@@ -14,7 +14,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileResult, ReviewQueue, SchoolUpdatePreview } from '../../shared/api/administration.js';
 import { MigrationPreview, ProgramVersionView } from '../../shared/api/program-versions.js';
-import { Job, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
+import { ForecastReport, Job, ProgressReport, SchoolDetail, SchoolList } from '../../shared/api/schemas.js';
 import { SystemClock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createProgramResolver, REFERENCE_PROGRAM_V2_DATA, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
@@ -230,6 +230,23 @@ describe('migration to version 2', () => {
     expect(otherRow.milestones.connection!.schools).toBe(otherRow.schools);
     // Its target (by 2024-09-01) counts the schools on version 2; today's waiver came after that date.
     expect(report.targets.find((t) => t.milestone === CF)).toMatchObject({ counted: onV2.length, reached: 0, met: false });
+
+    // The forecast: content filtering's target is forecast over the schools on version 2 only (the region and
+    // each district), connection's over every school; a district without a v2 school has nobody to count.
+    const fc = ForecastReport.parse((await api.request('GET', '/api/reports/forecast')).json);
+    const region = (key: string) => fc.rows.find((r) => r.milestone === key && r.district === null);
+    expect(region(CF)).toMatchObject({ targetDate: '2024-09-01', targetShare: 1, counted: onV2.length, reached: 1 });
+    expect(region(CF)!.open).toBe(onV2.length - 1);
+    expect(region('connection')!.counted).toBe(all.length);
+    const onV2In = (district: string) => onV2.filter((s) => s.district === district).length;
+    for (const row of fc.rows.filter((r) => r.milestone === CF && r.district !== null))
+      expect([row.district, row.counted]).toEqual([row.district, onV2In(row.district!)]);
+    expect(fc.rows.find((r) => r.milestone === CF && r.district === api.otherDistrict)).toMatchObject({ counted: 0, open: 0 });
+    expect(
+      region(CF)!
+        .holdingBack.map((h) => h.schoolId)
+        .every((id) => onV2.some((s) => s.id === id)),
+    ).toBe(true);
 
     // The daily sweep: the overdue content filtering of a v2 school is in its district's digest.
     const sent: OutgoingMessage[] = [];

@@ -1,7 +1,8 @@
 /**
  * The forecast from live progress (shared/domain/forecast.ts): exact on a steady pace, a range that
  * holds the point forecast, the KPI definition's counting (waived reached, archived left out, the
- * target's scope), the schools holding a target back, and a stalled group without a date.
+ * target's scope, the schools whose programme version has the milestone), the schools holding a target
+ * back, and a stalled group without a date.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +108,26 @@ describe('forecast', () => {
     expect(region!.holdingBack[0]!.daysOverdue).toBeGreaterThan(region!.holdingBack[1]!.daysOverdue);
     expect(region!.holdingBack[2]!.daysOverdue).toBe(0);
     expect(region).toMatchObject({ overdue: 2, open: 3, pacePerWeek: 0, status: 'stalled', forecast: null, low: null, high: null });
+  });
+
+  it('counts only the schools whose programme version has the target milestone', () => {
+    const other = new Set(['connection']);
+    const schools = [
+      school('on-it', 'a', '2022-02-01'),
+      school('open', 'a', null),
+      // A school on a version without the milestone: no row of it counts, even with an item left over.
+      school('elsewhere', 'b', null, { follows: other }),
+      school('elsewhere-done', 'b', '2022-03-01', { follows: other }),
+    ];
+    const rows = forecast(program, [target], schools, asOf);
+    expect(rows.map((r) => [r.district, r.counted, r.reached, r.open])).toEqual([
+      [null, 2, 1, 1],
+      ['a', 2, 1, 1],
+      ['b', 0, 0, 0],
+    ]);
+    expect(targetReachedOn(target, [school('on-it', 'a', '2022-02-01'), school('elsewhere', 'b', null, { follows: other })], TZ)).toBe(
+      '2022-02-01',
+    );
   });
 
   it('gives the date a met target was reached, and finds the next target of each milestone', () => {

@@ -114,7 +114,7 @@ export function reportRoutes({ deps, reads, programs, now }: RouteContext) {
       refuse(canRead(p.actor, { kind: 'reports' }));
       const query = c.req.valid('query');
       const summaries = await reads.allSummaries(p.actor.role === 'district-coordinator' ? p.actor.district : undefined);
-      return c.json(forecastReport(deps.program, summaries, query.asOf, now(), query.weeks), 200);
+      return c.json(forecastReport(deps.program, summaries, query.asOf, now(), query.weeks, await programs.catalog()), 200);
     },
   );
 

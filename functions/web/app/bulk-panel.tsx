@@ -9,7 +9,7 @@ import { CommandBody } from '../../../shared/program/model.js';
 import { followJob, regionApi } from './api-region.js';
 import { useI18n } from './i18n.js';
 import { JobView } from './pages/imports.js';
-import { milestoneTitle, MILESTONES } from './program.js';
+import { allMilestones, milestoneTitle } from './program.js';
 import { FormError, useFormState } from './form-state.js';
 import { InputField, SelectField } from './ui.js';
 import { apiFieldErrors, zodFieldErrors } from './validation.js';
@@ -37,7 +37,7 @@ export function BulkPanel({ selected, onDone }: { selected: readonly string[]; o
   const i18n = useI18n();
   const { t, lang } = i18n;
   const [action, setAction] = useState<BulkAction>('reassign');
-  const [milestone, setMilestone] = useState(MILESTONES[0]!.key);
+  const [milestone, setMilestone] = useState(allMilestones()[0]!.key);
   const [values, setValues] = useState<Record<string, string>>({});
   const [job, setJob] = useState<Job | null>(null);
   const { formRef, errors, formError, busy, refuse, send } = useFormState();
@@ -87,7 +87,7 @@ export function BulkPanel({ selected, onDone }: { selected: readonly string[]; o
         label={t('schools.milestone')}
         value={milestone}
         onValue={setMilestone}
-        options={MILESTONES.map((m) => ({ value: m.key, label: milestoneTitle(m.key, lang) }))}
+        options={allMilestones().map((m) => ({ value: m.key, label: milestoneTitle(m.key, lang) }))}
       />
       {action === 'reassign' && <InputField {...field('contractor')} label={t('bulk.contractor')} required maxLength={64} />}
       {action === 'reschedule' && <InputField {...field('deadline')} type="date" label={t('school.deadline')} required />}

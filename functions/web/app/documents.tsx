@@ -11,11 +11,11 @@ import type { DocumentRule, School } from '../../../shared/program/model.js';
 import { ApiError } from './api.js';
 import { checkFile, documentsApi } from './documents-api.js';
 import { useI18n, type I18n, type Lang } from './i18n.js';
-import { MILESTONES, milestoneTitle } from './program.js';
+import { milestoneDefinition, milestoneTitle } from './program.js';
 import { errorText, Loading, useAsync } from './ui.js';
 
 export function documentRules(milestone: string): readonly DocumentRule[] {
-  return MILESTONES.find((m) => m.key === milestone)?.documents ?? [];
+  return milestoneDefinition(milestone)?.documents ?? [];
 }
 
 export function documentTitle(milestone: string, type: string, lang: Lang): string {

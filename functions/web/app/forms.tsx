@@ -21,7 +21,7 @@ import {
 import { api, ApiError } from './api.js';
 import { DocumentUploads, documentRules } from './documents.js';
 import { useI18n } from './i18n.js';
-import { evidenceKindOf, MILESTONES } from './program.js';
+import { evidenceKindOf, milestoneDefinition } from './program.js';
 import { errorText, focusFirstError, InputField, TextAreaField } from './ui.js';
 import { apiFieldErrors, joinPath, zodFieldErrors, type FieldErrors } from './validation.js';
 
@@ -46,7 +46,7 @@ function actorOf(me: Me): Actor | null {
  */
 export function availableActions(me: Me, school: School, milestone: MilestoneState): FormAction[] {
   const actor = actorOf(me);
-  const def = MILESTONES.find((m) => m.key === milestone.key);
+  const def = milestoneDefinition(milestone.key);
   if (!actor || !def) return [];
   return FORM_ACTIONS.filter(
     (c) => ALLOWED_FROM[c].includes(milestone.status) && authorize(actor, c, school, milestone, def) === null && turnOf(c, def, milestone),

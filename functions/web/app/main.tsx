@@ -21,7 +21,7 @@ import { UsersPage, usersAllowed } from './pages/users.js';
 import { ContractorsPage, contractorsAllowed } from './pages/contractors.js';
 import { ImportsPage, importsAllowed } from './pages/imports.js';
 import { signOutEverywhere } from './sign-in-flow.js';
-import { districtName } from './program.js';
+import { districtName, loadPublishedPrograms, usePublishedMilestones } from './program.js';
 import { href, navigate, useRoute, type Route } from './router.js';
 import { session } from './session.js';
 import { ErrorBox, Loading, useAsync } from './ui.js';
@@ -72,6 +72,11 @@ function App() {
   const [token, setToken] = useState(session.token());
   const [expired, setExpired] = useState(false);
   const me = useAsync(() => (token ? api.me() : Promise.resolve(null)), [token]);
+  // The published programme versions, read once after sign-in; the whole page re-renders when they arrive.
+  usePublishedMilestones();
+  useEffect(() => {
+    if (me.data) void loadPublishedPrograms(api.programVersions);
+  }, [me.data]);
 
   useEffect(() => {
     storeLang(lang);

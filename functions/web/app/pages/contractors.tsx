@@ -13,7 +13,7 @@ import { ContractorKind, type Contract } from '../../../../shared/program/model.
 import { ApiError } from '../api.js';
 import { regionApi } from '../api-region.js';
 import { useI18n, type I18n } from '../i18n.js';
-import { districtName, milestoneTitle, MILESTONES, sortedDistricts } from '../program.js';
+import { allMilestones, districtName, milestoneTitle, sortedDistricts } from '../program.js';
 import { FormButtons, FormError, useFormState } from '../form-state.js';
 import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
 import { zodFieldErrors, type FieldErrors } from '../validation.js';
@@ -370,7 +370,7 @@ function ContractorForm({
               <SelectField
                 {...cp('milestone')}
                 label={t('contractors.field.milestone')}
-                options={[choose, ...MILESTONES.map((m) => ({ value: m.key, label: milestoneTitle(m.key, lang) }))]}
+                options={[choose, ...allMilestones().map((m) => ({ value: m.key, label: milestoneTitle(m.key, lang) }))]}
               />
               <InputField {...cp('districts')} label={t('contractors.field.contractDistricts')} hint={t('contractors.field.idsHint')} />
               <InputField {...cp('schools')} label={t('contractors.field.contractSchools')} hint={t('contractors.field.idsHint')} />

@@ -3,7 +3,7 @@ import type { Me } from '../../../../shared/api/schemas.js';
 import { MilestoneStatus } from '../../../../shared/program/model.js';
 import { api, type SchoolFilter } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { districtName, MILESTONES, sortedDistricts } from '../program.js';
+import { districtName, sortedDistricts, usePublishedMilestones } from '../program.js';
 import { href, navigate } from '../router.js';
 import { AsyncView, InputField, PageTitle, SelectField, StatusBadge, useAsync } from '../ui.js';
 import { BulkPanel, mayBulk } from '../bulk-panel.js';
@@ -21,6 +21,8 @@ function filterFrom(params: URLSearchParams, me: Me): SchoolFilter {
 export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams }) {
   const i18n = useI18n();
   const { t, lang } = i18n;
+  // Every milestone of any published version: a school's columns of milestones its version lacks read "none".
+  const milestones = usePublishedMilestones();
   const filter = filterFrom(params, me);
   const filterKey = JSON.stringify(filter);
 
@@ -69,7 +71,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
           label={t('schools.milestone')}
           value={form.milestone ?? ''}
           onValue={(v) => setForm({ ...form, milestone: v || undefined })}
-          options={[any, ...MILESTONES.map((m) => ({ value: m.key, label: m.title[lang] }))]}
+          options={[any, ...milestones.map((m) => ({ value: m.key, label: m.title[lang] }))]}
         />
         <SelectField
           id="f-status"
@@ -129,7 +131,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
                       <th scope="col" class="num">
                         {t('schools.cohort')}
                       </th>
-                      {MILESTONES.map((m) => (
+                      {milestones.map((m) => (
                         <th scope="col" key={m.key}>
                           {m.title[lang]}
                         </th>
@@ -156,7 +158,7 @@ export function SchoolsPage({ me, params }: { me: Me; params: URLSearchParams })
                         <td>{districtName(s.district, lang)}</td>
                         <td>{s.locality}</td>
                         <td class="num">{s.cohortYear}</td>
-                        {MILESTONES.map((m) => {
+                        {milestones.map((m) => {
                           const ms = s.milestones.find((x) => x.key === m.key);
                           return <td key={m.key}>{ms ? <StatusBadge status={ms.status} overdue={ms.overdue} compact /> : t('none')}</td>;
                         })}
