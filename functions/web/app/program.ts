@@ -52,9 +52,14 @@ const listeners = new Set<() => void>();
 
 /**
  * Reads the published versions once (`list`: the API's list of the reference program's versions); a
- * failure keeps the code's copies and is tried again at the next call.
+ * failure keeps the code's copies and is tried again at the next call. `again` reads them anew (after a
+ * version was published here).
  */
-export function loadPublishedPrograms(list: (programId: string) => Promise<ProgramVersionList>): Promise<void> {
+export function loadPublishedPrograms(
+  list: (programId: string) => Promise<ProgramVersionList>,
+  options: { again?: boolean } = {},
+): Promise<void> {
+  if (options.again) loading = null;
   loading ??= list(PROGRAM.id).then(
     (answer) => {
       const published = answer.items

@@ -13,7 +13,7 @@ import { CohortYear, ProgramDefinition, type DateRule, type MilestoneDefinition 
 import type { Json } from '../../../../shared/program/versions.js';
 import { api, ApiError } from '../api.js';
 import { useI18n, type I18n } from '../i18n.js';
-import { PROGRAM } from '../program.js';
+import { loadPublishedPrograms, PROGRAM } from '../program.js';
 import { MigrationPanel } from './migration.js';
 import { href, navigate } from '../router.js';
 import { AsyncView, ColumnHeads, ConfirmPanel, errorText, InputField, PageTitle, SelectField, useAsync } from '../ui.js';
@@ -167,6 +167,7 @@ function VersionPage({ version }: { version: number }) {
               onPublished={() => {
                 setNotice(t('programs.publishedDone', { n: version }));
                 loaded.reload();
+                void loadPublishedPrograms(api.programVersions, { again: true });
               }}
             />
           )
