@@ -9,11 +9,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { banner, demoTimeText } from './banner.js';
-import { startLocalStack } from './stack.js';
-import { SystemClock } from '../../shared/clock.js';
-import { demoClock, readDemoAnchor } from './demo.js';
-import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+// Only what starts the service processes is loaded before they start; the rest of the stack loads
+// (seconds, on a 2-core machine) while they start.
+import { startLocalServices } from './services.js';
 
 /** Messages of this process to start.ts. */
 export type ServeMessage = { type: 'log'; message: string } | { type: 'ready'; banner: string };
@@ -32,10 +30,27 @@ const say = (message: string) => send({ type: 'log', message });
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
+  const services = startLocalServices({ dataDir });
+  const [{ banner, demoTimeText }, { startLocalStack }, { SystemClock }, { demoClock, readDemoAnchor }, { REFERENCE_PROGRAM }] =
+    await Promise.all([
+      import('./banner.js'),
+      import('./stack.js'),
+      import('../../shared/clock.js'),
+      import('./demo.js'),
+      import('../../shared/program/reference-program.js'),
+    ]);
   // Signals are handled from the start: Ctrl-C while starting waits for the start, then stops it all.
   const anchor = readDemoAnchor(dataDir);
   const clock = anchor ? demoClock(anchor) : new SystemClock();
-  const starting = startLocalStack({ dataDir, port, clock, cdkOut: path.join(dataDir, 'cdk.out'), referenceVersion2: 'draft', log: say });
+  const starting = startLocalStack({
+    dataDir,
+    port,
+    clock,
+    services,
+    cdkOut: path.join(dataDir, 'cdk.out'),
+    referenceVersion2: 'draft',
+    log: say,
+  });
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

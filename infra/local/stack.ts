@@ -11,9 +11,7 @@
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,13 +27,11 @@ import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { ensureProgramVersion1, ensureReferenceVersion2 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
-import { createMilestoneApp } from '../aws/milestone-app.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
-import { freePort, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
-import { startS3Local, type S3Local } from './s3-local.js';
 import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
-import { startCognitoLocal } from './cognito-local.js';
+import { setSdkDefaults, startLocalServices, stopLocalServices, REGION, type LocalServices } from './services.js';
+import { cachedTemplate } from './template-cache.js';
 import { provisionLocalDirectory, signInAs, type LocalDirectory, type TokenClaims } from './directory.js';
 import { localSignIn } from './sign-in.js';
 import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
@@ -49,7 +45,6 @@ import { startEventSources, type EventHandler, type EventSources } from './event
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const API_ENTRY = 'functions/api/handler.ts';
 export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
-const REGION = 'eu-central-1';
 const ACCOUNT = '000000000000';
 
 export interface LocalStackOptions {
@@ -90,6 +85,11 @@ export interface LocalStackOptions {
   eventSources?: boolean;
   /** Per-user throttling of the API (requests/s and burst); default the handler's. */
   rateLimit?: { perSecond: number; burst: number } | false;
+  /**
+   * The service processes, already being started (startLocalServices, given the same data folder and
+   * endpoints); the stack owns them from then on. Default: the stack starts them itself.
+   */
+  services?: LocalServices;
   log?: (message: string) => void;
 }
 
@@ -127,27 +127,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/**
- * Synthesizes the CDK app in-process without bundling assets (the local stack runs the TypeScript
- * sources) and without the CDK's built-in CloudFormation validation: that check loads a WebAssembly
- * rule engine (2 to 20 s of every local start on a 2-core machine) and has nothing to say about a
- * template that only runs locally. `npm run synth`, `cdk deploy` and the template tests validate.
- */
-export function synthTemplate(outdir?: string): CfnTemplate {
-  const dir = outdir ?? mkdtempSync(path.join(tmpdir(), 'cos-synth-'));
-  try {
-    mkdirSync(dir, { recursive: true });
-    const { app, stack } = createMilestoneApp({
-      outdir: dir,
-      context: { 'aws:cdk:bundling-stacks': [] },
-      builtinCloudFormationValidation: false,
-    });
-    return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  } finally {
-    if (!outdir) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const clock = options.clock ?? new SystemClock();
   const log = options.log ?? (() => undefined);
@@ -158,21 +137,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.length = 0;
   };
 
+  // The service processes start side by side, beside the template and the modules loaded below.
+  const services = options.services ?? startLocalServices({ ...options, ...(dataDir ? { dataDir } : {}) });
+  stops.push(() => stopLocalServices(services));
+
   try {
-    // 1. The template: the contract of what runs.
-    const template = synthTemplate(options.cdkOut);
+    // 1. The template: the contract of what runs (read back when its sources are unchanged).
+    const template = options.cdkOut ? (await cachedTemplate(options.cdkOut)).template : (await import('./synth.js')).synthTemplate();
     const local = loadTemplate(template, { region: REGION, accountId: ACCOUNT });
     log(
       `synthesized ${Object.keys(template.Resources ?? {}).length} resources: ${local.functions.length} functions, ${local.stateMachines.length} state machines, ${local.tables.length} table(s)`,
     );
 
     // 2. DynamoDB Local and the template's tables.
-    let ddb: DynamoDbLocal | undefined;
-    if (!options.dynamodbEndpoint) {
-      ddb = await startDynamoDbLocal(dataDir ? { dataDir: path.join(dataDir, 'dynamodb') } : {});
-      stops.push(() => ddb!.stop());
-    }
-    const dynamodbEndpoint = options.dynamodbEndpoint ?? ddb!.endpoint;
+    const dynamodbEndpoint = options.dynamodbEndpoint ?? (await services.dynamodb!).endpoint;
     setSdkEnvironment({ dynamodb: dynamodbEndpoint });
     const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint });
     stops.push(() => dynamodb.destroy());
@@ -184,17 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 3. The user directory, the gateway (the dashboard's URL is the app client's callback) and the
     //    local services' endpoints, before any handler is imported: handlers read their environment.
-    let cognitoEndpoint = options.cognitoEndpoint;
-    if (!cognitoEndpoint) {
-      // With a data folder, the directory keeps its port: its issuer (`http://127.0.0.1:<port>/<pool>`) and so
-      // the tokens it issued stay valid across restarts, and after the demo history hands over.
-      const cognitoDir = dataDir ? path.join(dataDir, 'cognito') : undefined;
-      const cognito = await startCognitoLocal(
-        cognitoDir ? { dataDir: cognitoDir, port: await keptPort(path.join(cognitoDir, 'port')) } : {},
-      );
-      stops.push(() => cognito.stop());
-      cognitoEndpoint = cognito.endpoint;
-    }
+    const cognitoEndpoint = options.cognitoEndpoint ?? (await services.cognito!).endpoint;
     const signIn: { current?: ReturnType<typeof localSignIn> } = {};
     const handlers: Record<string, EventHandler> = {};
     const handlerOf = (name: string): EventHandler | undefined => {
@@ -205,10 +173,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_ENTRY);
     if (!api) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${API_ENTRY}`);
+    let serving = false;
     const gateway: HttpGateway = await startHttpGateway({
       handler: async (event, context) => {
+        // Until everything has started (the workflows deployed and resumed, the event sources running),
+        // the API is not there yet: `/healthz` and every route answer 503, never an early 200.
         const fn = handlers[api.logicalId];
-        if (!fn) throw new Error('the API function is not loaded yet');
+        if (!serving || !fn) return starting;
         return (await fn(event, context)) as never;
       },
       port: options.port ?? 0,
@@ -230,15 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(`user directory ${directory.userPoolId} on ${cognitoEndpoint}; sign-in at ${gateway.url}/oauth2/authorize`);
 
     // The local S3 server and the template's buckets, CORS open to the local dashboard only.
-    let s3Local: S3Local | undefined;
-    if (!options.s3Endpoint) {
-      s3Local = await startS3Local({
-        ...(dataDir ? { dataDir: path.join(dataDir, 's3') } : {}),
-        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
-      });
-      stops.push(() => s3Local!.stop());
-    }
-    const s3Endpoint = options.s3Endpoint ?? s3Local!.endpoint;
+    const s3Endpoint = options.s3Endpoint ?? (await services.s3!).endpoint;
     setSdkEnvironment({ s3: s3Endpoint });
     const s3 = new S3Client({ endpoint: s3Endpoint });
     stops.push(() => s3.destroy());
@@ -395,6 +358,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => rmSync(stateFile, { force: true }));
     }
 
+    serving = true;
     return {
       url: gateway.url,
       port: gateway.port,
@@ -425,6 +389,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+/** The gateway's answer while the stack is starting. */
+const starting = {
+  statusCode: 503,
+  headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+  body: JSON.stringify({ title: 'Starting', status: 503, detail: 'The system is starting; try again in a few seconds.' }),
+};
+
 /** What runs when the stack has its event sources turned off: nothing. */
 const noEventSources: EventSources = { describe: () => [], drain: async () => undefined, stop: async () => undefined };
 
@@ -445,9 +416,7 @@ function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: st
 
 /** The AWS SDK's own variables: every client made without options (the handlers') talks to the local services. */
 function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string; s3?: string }): void {
-  process.env.AWS_REGION ??= REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  setSdkDefaults();
   if (endpoints.dynamodb) process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
   if (endpoints.sfn) process.env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
   if (endpoints.lambda) process.env.AWS_ENDPOINT_URL_LAMBDA = endpoints.lambda;
@@ -470,21 +439,4 @@ function writeState(file: string, state: LocalStackState): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(state, null, 2));
   renameSync(tmp, file);
-}
-
-/** The port kept in `file` when it is free again, else a new free port (written there). */
-async function keptPort(file: string): Promise<number> {
-  const kept = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
-  const port = Number.isInteger(kept) && kept > 0 && (await portIsFree(kept)) ? kept : await freePort();
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${port}\n`);
-  return port;
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }

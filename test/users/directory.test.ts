@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionLocalDirectory, type LocalDirectory } from '../../infra/local/directory.js';
-import { synthTemplate } from '../../infra/local/stack.js';
+import { synthTemplate } from '../../infra/local/synth.js';
 import { Role } from '../../shared/program/model.js';
 import { createUserDirectory, UserExistsError, type UserDirectory } from '../../shared/users/directory.js';
 import { cognitoEndpoint } from '../support/directory.js';

@@ -22,7 +22,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { createStore, wholeHistory, type MilestoneStore } from '../../shared/store/index.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type SignalResult, type WorkflowSignal } from '../../functions/common/workflow-signal.js';
-import { synthTemplate } from '../../infra/local/stack.js';
+import { synthTemplate } from '../../infra/local/synth.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';
 import { loadTemplate, type CfnTemplate, type LocalStack } from '../../infra/local/template.js';
 import { createRuntime, type Runtime } from '../../infra/local/sfn/runtime.js';
