@@ -25,6 +25,12 @@ export interface CompiledExpression {
   readonly usesEval: boolean;
   /** True when the expression only refers to values and builds structures of them (see `refersOnly`). */
   readonly keepsExact: boolean;
+  /**
+   * A direct evaluator for the simplest expressions (see `compileFast`): it gives the value JSONata
+   * would give, or `SLOW` whenever anything is outside what it covers, and the expression then goes
+   * through JSONata.
+   */
+  readonly fast?: FastEvaluator;
 }
 
 /** A compiled field value. */
@@ -353,7 +359,152 @@ export function compileExpression(source: string, field: string): CompiledExpres
   }
   const ast = expr.ast() as unknown as AstNode;
   const { members, usesEval } = analyse(ast);
-  return { text, field, expr, statesMembers: members, usesEval, keepsExact: refersOnly(ast) };
+  const fast = usesEval ? undefined : compileFast(ast);
+  return { text, field, expr, statesMembers: members, usesEval, keepsExact: refersOnly(ast), ...(fast ? { fast } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fast path
+// ---------------------------------------------------------------------------------------------------
+
+/** What a fast evaluator returns when the expression must go through JSONata. */
+export const SLOW: unique symbol = Symbol('slow');
+type FastEvaluator = (bindings: Record<string, unknown>) => unknown;
+
+function onlyKeys(node: AstNode, allowed: readonly string[]): boolean {
+  // Own fields only: the parser's nodes inherit their token's (id, lbp, nud).
+  return Object.keys(node).every((key) => allowed.includes(key));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A number, string or boolean as JSONata gives it back unchanged (anything else: SLOW). */
+function primitive(v: unknown): unknown {
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) ? v : SLOW;
+    case 'string':
+      return v.length <= MAX_STRING_CHARS ? v : SLOW;
+    case 'boolean':
+      return v;
+    default:
+      return SLOW;
+  }
+}
+
+/**
+ * Compiles the expressions most states use into plain functions, leaving JSONata out: a variable or a
+ * path of plain field names from a variable (`$states.input.i`, `$x.y`) whose value is a number, string
+ * or boolean; number, string and boolean literals; and `+ - * / %`, `< <= > >=`, `= !=` between them.
+ * Each gives what JSONata gives (its `evaluateNumericExpression`, `evaluateComparisonExpression`,
+ * `evaluateEqualityExpression` on these types). Anything else at run time (a missing field, an array,
+ * an object, null, an exact whole number, a type JSONata would refuse, a result that is not finite)
+ * returns SLOW, and JSONata evaluates the expression with its own results and errors. Returns
+ * undefined when the expression's shape is not covered at all.
+ */
+function compileFast(node: AstNode): FastEvaluator | undefined {
+  switch (node.type) {
+    case 'number':
+    case 'string': {
+      if (!onlyKeys(node, ['type', 'value', 'position'])) return undefined;
+      const v = node.value;
+      if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string') return undefined;
+      return () => v;
+    }
+    case 'value': {
+      if (!onlyKeys(node, ['type', 'value', 'position']) || typeof node.value !== 'boolean') return undefined;
+      const v = node.value;
+      return () => v;
+    }
+    case 'variable': {
+      if (!onlyKeys(node, ['type', 'value', 'position'])) return undefined;
+      const name = node.value;
+      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+      return (b) => primitive(lookupVariable(b, name));
+    }
+    case 'path': {
+      if (!onlyKeys(node, ['type', 'steps']) || !Array.isArray(node.steps)) return undefined;
+      const steps = node.steps as AstNode[];
+      const first = steps[0];
+      if (steps.length < 2 || first?.type !== 'variable' || !onlyKeys(first, ['type', 'value', 'position'])) return undefined;
+      const name = first.value;
+      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+      const fields: string[] = [];
+      for (const step of steps.slice(1)) {
+        if (step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, ['type', 'value', 'position'])) return undefined;
+        fields.push(step.value);
+      }
+      return (b) => {
+        let v = lookupVariable(b, name);
+        for (const field of fields) {
+          if (!isPlainObject(v) || !Object.prototype.hasOwnProperty.call(v, field)) return SLOW;
+          v = v[field];
+        }
+        return primitive(v);
+      };
+    }
+    case 'binary': {
+      if (!onlyKeys(node, ['type', 'value', 'position', 'lhs', 'rhs'])) return undefined;
+      const op = node.value;
+      const lhs = compileFast(node.lhs as AstNode);
+      const rhs = lhs && compileFast(node.rhs as AstNode);
+      if (!lhs || !rhs) return undefined;
+      switch (op) {
+        case '+':
+        case '-':
+        case '*':
+        case '/':
+        case '%':
+          return (b) => {
+            const l = lhs(b);
+            if (typeof l !== 'number') return SLOW;
+            const r = rhs(b);
+            if (typeof r !== 'number') return SLOW;
+            const v = op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : l % r;
+            return Number.isFinite(v) ? v : SLOW;
+          };
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          return (b) => {
+            const l = lhs(b);
+            if (l === SLOW) return SLOW;
+            const r = rhs(b);
+            if (r === SLOW || typeof l !== typeof r || (typeof l !== 'number' && typeof l !== 'string')) return SLOW;
+            const x = l as number | string;
+            const y = r as number | string;
+            return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+          };
+        case '=':
+        case '!=':
+          return (b) => {
+            const l = lhs(b);
+            if (l === SLOW) return SLOW;
+            const r = rhs(b);
+            if (r === SLOW) return SLOW;
+            return op === '=' ? l === r : l !== r;
+          };
+        default:
+          return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A variable as JSONata's evaluation sees it: the bindings are copied into its environment with
+ * `for … in` (enumerable members, own or inherited), so a member of Object.prototype is no variable.
+ */
+function lookupVariable(b: Record<string, unknown>, name: string): unknown {
+  if (!(name in b) || (name in Object.prototype && !Object.prototype.propertyIsEnumerable.call(b, name))) return SLOW;
+  return b[name];
 }
 
 /**
@@ -495,6 +646,10 @@ function evaluationError(e: CompiledExpression, where: string, detail: string): 
  * service passes it on.
  */
 export async function evaluateExpression(e: CompiledExpression, bindings: object, where: string): Promise<unknown> {
+  if (e.fast) {
+    const v = e.fast(bindings as Record<string, unknown>);
+    if (v !== SLOW) return v;
+  }
   let raw: unknown;
   try {
     const scoped = Object.create(bindings) as Record<string, unknown>;
