@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTableCommand, DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -158,19 +159,22 @@ function checkpointed(options: { readOnly?: boolean } = {}): {
 } {
   const sqlite = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
   const db = new sqlite.DatabaseSync(path.join(dataDir, 'stepfunctions.sqlite'), options);
-  const rows = db.prepare('SELECT exec, doc FROM history ORDER BY exec, id').all() as { exec: string; doc: string }[];
+  // The events of each commit, per execution: one deflated JSON array per row.
+  const rows = db.prepare('SELECT exec, events FROM history_chunks ORDER BY exec, id').all() as { exec: string; events: Uint8Array }[];
   db.close();
   const succeeded = new Set<string>();
   const scheduled = new Set<string>();
   const last = new Map<string, { type: string; state: string }>();
   let state = '';
+  type Event = { type: string; stateEnteredEventDetails?: { name: string } };
   for (const row of rows) {
-    const e = JSON.parse(row.doc) as { type: string; stateEnteredEventDetails?: { name: string } };
     const exec = row.exec.split(':').pop()!;
-    if (e.stateEnteredEventDetails) state = e.stateEnteredEventDetails.name;
-    if (e.type === 'TaskScheduled') scheduled.add(`${exec}|${state}`);
-    if (e.type === 'TaskSucceeded') succeeded.add(`${exec}|${state}`);
-    last.set(exec, { type: e.type, state });
+    for (const e of JSON.parse(inflateRawSync(row.events).toString('utf8')) as Event[]) {
+      if (e.stateEnteredEventDetails) state = e.stateEnteredEventDetails.name;
+      if (e.type === 'TaskScheduled') scheduled.add(`${exec}|${state}`);
+      if (e.type === 'TaskSucceeded') succeeded.add(`${exec}|${state}`);
+      last.set(exec, { type: e.type, state });
+    }
   }
   const inFlight = new Set([...scheduled].filter((k) => !succeeded.has(k)));
   const waitingOnToken = new Set(

@@ -9,7 +9,11 @@
  *   survives a power loss, not only the process being killed). Group commit: `write` only notes which
  *   records changed (the runtime's own objects, by reference) and `flush` serializes each changed
  *   record once, whatever the number of transitions since the last flush, in one transaction with one
- *   sync. The runtime flushes only where every execution is between two transitions (after a
+ *   sync. The history events an execution added since the last flush go into one row of
+ *   `history_chunks` (keyed by the first event's id, with the latest event's time): their JSON array,
+ *   deflated, so a flush writes one small history row per execution instead of one row per event
+ *   (serializing and writing every event on its own took most of a durable transition's time). The
+ *   one-row-per-event `history` table of older files is still read, before the chunks. The runtime flushes only where every execution is between two transitions (after a
  *   checkpoint, between jobs), so what a flush writes is always a checkpointed state; a crash loses
  *   only transitions that had no effect outside, which resuming replays the same way.
  *   `commitEveryWrite` commits each transition on its own instead, and `synchronous: 'NORMAL'` syncs
@@ -22,6 +26,7 @@ import type * as Sqlite from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ExecutionHeader, FrameRecord, HistoryEvent, StateMachineRecord } from './model.js';
 import { parseJsonText } from './json-text.js';
@@ -125,7 +130,8 @@ export function storedRuntimeState(dataDir: string, fileName = 'stepfunctions.sq
       (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name),
     );
     if (!tables.has('history') || !tables.has('executions') || !tables.has('frames')) return null;
-    const row = db.prepare("SELECT max(json_extract(doc, '$.timestamp')) AS latest FROM history").get() as
+    const latest = tables.has('history_chunks') ? 'SELECT max(latest) FROM history_chunks' : 'SELECT NULL';
+    const row = db.prepare(`SELECT max((SELECT max(json_extract(doc, '$.timestamp')) FROM history), (${latest})) AS latest`).get() as
       { latest: number | null } | undefined;
     const running = db.prepare("SELECT count(*) AS n FROM executions WHERE status = 'RUNNING'").get() as { n: number };
     const timers = db
@@ -153,7 +159,7 @@ export class SqliteStore implements CheckpointStore {
   // What changed since the last flush, by reference: serialized once, at the flush.
   readonly #headers = new Map<string, ExecutionHeader>();
   readonly #frames = new Map<string, Map<number, FrameRecord | null>>();
-  #events: { arn: string; events: readonly HistoryEvent[] }[] = [];
+  readonly #events = new Map<string, HistoryEvent[]>();
 
   constructor(dataDir: string, options: { fileName?: string; commitEveryWrite?: boolean; synchronous?: 'FULL' | 'NORMAL' } = {}) {
     const fileName = options.fileName ?? 'stepfunctions.sqlite';
@@ -171,6 +177,7 @@ export class SqliteStore implements CheckpointStore {
       CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, status TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS frames (exec TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (exec, id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS history (exec TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (exec, id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS history_chunks (exec TEXT NOT NULL, id INTEGER NOT NULL, latest INTEGER NOT NULL, events BLOB NOT NULL, PRIMARY KEY (exec, id)) WITHOUT ROWID;
     `);
     const p = (sql: string) => this.#db.prepare(sql);
     this.#stmt = {
@@ -181,10 +188,11 @@ export class SqliteStore implements CheckpointStore {
       putExecution: p('INSERT OR REPLACE INTO executions (arn, status, doc) VALUES (?, ?, ?)'),
       putFrame: p('INSERT OR REPLACE INTO frames (exec, id, doc) VALUES (?, ?, ?)'),
       deleteFrame: p('DELETE FROM frames WHERE exec = ? AND id = ?'),
-      putEvent: p('INSERT OR REPLACE INTO history (exec, id, doc) VALUES (?, ?, ?)'),
+      putEvents: p('INSERT OR REPLACE INTO history_chunks (exec, id, latest, events) VALUES (?, ?, ?, ?)'),
       loadExecutions: p('SELECT doc FROM executions'),
       loadFrames: p('SELECT doc FROM frames WHERE exec = ? ORDER BY id'),
       history: p('SELECT doc FROM history WHERE exec = ? ORDER BY id'),
+      historyChunks: p('SELECT events FROM history_chunks WHERE exec = ? ORDER BY id'),
       begin: p('BEGIN'),
       commit: p('COMMIT'),
       rollback: p('ROLLBACK'),
@@ -215,7 +223,8 @@ export class SqliteStore implements CheckpointStore {
           else s.deleteFrame!.run(arn, id);
         }
       }
-      for (const { arn, events } of this.#events) for (const e of events) s.putEvent!.run(arn, e.id, JSON.stringify(e));
+      for (const [arn, events] of this.#events)
+        s.putEvents!.run(arn, events[0]!.id, events[events.length - 1]!.timestamp, deflateRawSync(JSON.stringify(events), { level: 1 }));
     } catch (err) {
       this.#inTransaction = false;
       s.rollback!.run();
@@ -223,7 +232,7 @@ export class SqliteStore implements CheckpointStore {
     } finally {
       this.#headers.clear();
       this.#frames.clear();
-      this.#events = [];
+      this.#events.clear();
     }
   }
   putDefinition(id: string, text: string): void {
@@ -250,7 +259,11 @@ export class SqliteStore implements CheckpointStore {
       for (const f of batch.frames) frames.set(f.id, f);
       for (const id of batch.deletedFrames) frames.set(id, null);
     }
-    if (batch.events.length > 0) this.#events.push({ arn, events: batch.events });
+    if (batch.events.length > 0) {
+      const events = this.#events.get(arn);
+      if (events) for (const e of batch.events) events.push(e);
+      else this.#events.set(arn, [...batch.events]);
+    }
     if (this.#commitEveryWrite) this.flush();
   }
   loadExecutions(): ExecutionHeader[] {
@@ -260,7 +273,10 @@ export class SqliteStore implements CheckpointStore {
     return (this.#stmt.loadFrames!.all(executionArn) as { doc: string }[]).map((r) => parseJsonText(r.doc) as FrameRecord);
   }
   history(executionArn: string): HistoryEvent[] {
-    return (this.#stmt.history!.all(executionArn) as { doc: string }[]).map((r) => parseJsonText(r.doc) as HistoryEvent);
+    const events = (this.#stmt.history!.all(executionArn) as { doc: string }[]).map((r) => parseJsonText(r.doc) as HistoryEvent);
+    for (const r of this.#stmt.historyChunks!.all(executionArn) as { events: Uint8Array }[])
+      for (const e of parseJsonText(inflateRawSync(r.events).toString('utf8')) as HistoryEvent[]) events.push(e);
+    return events;
   }
   close(): void {
     if (!this.#db.isOpen) return;
