@@ -131,8 +131,10 @@ export function storedRuntimeState(dataDir: string, fileName = 'stepfunctions.sq
     );
     if (!tables.has('history') || !tables.has('executions') || !tables.has('frames')) return null;
     const latest = tables.has('history_chunks') ? 'SELECT max(latest) FROM history_chunks' : 'SELECT NULL';
-    const row = db.prepare(`SELECT max((SELECT max(json_extract(doc, '$.timestamp')) FROM history), (${latest})) AS latest`).get() as
-      { latest: number | null } | undefined;
+    // An older file has one row per event, a newer one chunks (a two-argument max would be null when either is).
+    const row = db.prepare(`SELECT (SELECT max(json_extract(doc, '$.timestamp')) FROM history) AS a, (${latest}) AS b`).get() as
+      { a: number | null; b: number | null } | undefined;
+    const latestTransition = Math.max(row?.a ?? -Infinity, row?.b ?? -Infinity);
     const running = db.prepare("SELECT count(*) AS n FROM executions WHERE status = 'RUNNING'").get() as { n: number };
     const timers = db
       .prepare(
@@ -143,7 +145,11 @@ export function storedRuntimeState(dataDir: string, fileName = 'stepfunctions.sq
          ORDER BY due`,
       )
       .all() as { due: number }[];
-    return { latestTransition: typeof row?.latest === 'number' ? row.latest : null, running: running.n, timers: timers.map((t) => t.due) };
+    return {
+      latestTransition: Number.isFinite(latestTransition) ? latestTransition : null,
+      running: running.n,
+      timers: timers.map((t) => t.due),
+    };
   } finally {
     db.close();
   }
