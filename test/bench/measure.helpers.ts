@@ -85,14 +85,16 @@ export function descendantsCpuSeconds(): number {
 /**
  * One milestone per worker (requests in flight never touch the same one), stored, and `commit(worker)`:
  * the transactional commit of the store benchmarks (a reschedule with its version check, the audit
- * event and one outbox notification), each on the worker's own milestone.
+ * event and one outbox notification), each on the worker's own milestone of school `<schoolPrefix><worker>`.
+ * With the school's profile stored, the commit also writes the milestone's line in the school's summary.
  */
 export async function commitPerWorker(
   store: MilestoneStore,
   workers: number,
+  schoolPrefix = 'bench-',
 ): Promise<{ states: MilestoneState[]; commit: (worker: number) => Promise<void> }> {
   const states: MilestoneState[] = Array.from({ length: workers }, (_, w) =>
-    pending(`bench-${w}`, 'connection', { deadline: '2024-12-31' }),
+    pending(`${schoolPrefix}${w}`, 'connection', { deadline: '2024-12-31' }),
   );
   await store.initMilestones(states);
   const commit = async (worker: number) => {
