@@ -1,8 +1,10 @@
 /**
  * The workflow-signal dispatcher, fed by the table's stream (the signal items a commit writes: INSERT,
- * or MODIFY when a later commit of the same milestone replaces one). For each record it reads the signal
- * again (the command that wrote it usually delivered it at once and removed it: then there is nothing to
- * do) and delivers it with `WorkflowSignal.deliver`, which is idempotent on the workflow's side. A
+ * or MODIFY when a later commit of the same milestone replaces one). It is how the API's commands reach
+ * the workflow: they answer after their commit and leave the signal to it. For each record it reads the
+ * signal again (a bulk job or an earlier record may have delivered it and removed it: then there is
+ * nothing to do) and delivers it with `WorkflowSignal.deliver`, which signals the step the signal carries
+ * (the one the command saw waiting) and is idempotent on the workflow's side. A
  * delivery that fails is reported as that record's failure (`batchItemFailures`), so Lambda retries it;
  * whatever still fails after the retries is delivered by the daily workflow sweep.
  */

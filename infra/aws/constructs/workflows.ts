@@ -287,6 +287,8 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       alarms: props.alarms,
       alarmName: 'SignalStreamFailures',
       what: 'the workflow-signal stream event source',
+      // The API's commands answer before their signal is delivered: the workflow hears of them as soon as the stream has them.
+      maxBatchingWindow: Duration.seconds(0),
       removalPolicy: props.removalPolicy,
     });
     const schedulerRole = new Role(this, 'SweepSchedulerRole', {
