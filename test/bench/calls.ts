@@ -138,15 +138,22 @@ try {
   }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  // After the answer: the signal dispatcher's calls and the workflow steps' (the notification dispatcher
+  // runs beside them whatever the path, and its stream poll falls inside one window or the next: left out).
+  const steps = (r: TimedCommand) =>
+    Object.entries(r.after)
+      .filter(([fn]) => fn.startsWith('workflow-') && fn !== 'workflow-signals')
+      .reduce((n, [, c]) => n + c.length, 0);
   const summary = (rs: TimedCommand[]) => {
     const counts = rs.map((r) => r.before.length);
-    const after = rs.map((r) => Object.values(r.after).reduce((n, c) => n + c.length, 0));
     const dispatcher = rs.map((r) => r.after['workflow-signals']?.length ?? 0);
-    return { counts, after, dispatcher, sample: rs[0]! };
+    const workflow = rs.map(steps);
+    const total = rs.map((r, i) => counts[i]! + dispatcher[i]! + workflow[i]!);
+    return { counts, dispatcher, workflow, total, sample: rs[0]! };
   };
-  console.log(`\nService calls per accepted command (${SCHOOLS_PER_PATH} schools per path; load average ${loadavg()}):`);
+  console.log(`\nService calls per accepted command (${SCHOOLS_PER_PATH} schools per path, medians; load average ${loadavg()}):`);
   console.log(
-    `  ${'command'.padEnd(8)} ${'path'.padEnd(6)} ${'before the answer'.padEnd(18)} ${'after: dispatcher'.padEnd(18)} ${'after: all'.padEnd(11)} calls before the answer`,
+    `  ${'command'.padEnd(8)} ${'path'.padEnd(6)} ${'before the answer'.padEnd(18)} ${'after: dispatcher'.padEnd(18)} ${'after: workflow'.padEnd(16)} ${'total'.padEnd(6)} calls before the answer`,
   );
   const ratios: string[] = [];
   for (const name of ['submit', 'reject', 'signoff', 'accept', 'start']) {
@@ -156,7 +163,7 @@ try {
     });
     for (const [path, s] of rows) {
       console.log(
-        `  ${name.padEnd(8)} ${path.padEnd(6)} ${String(median(s.counts)).padEnd(18)} ${String(median(s.dispatcher)).padEnd(18)} ${String(median(s.after)).padEnd(11)} ${s.sample.before.join(', ')}`,
+        `  ${name.padEnd(8)} ${path.padEnd(6)} ${String(median(s.counts)).padEnd(18)} ${String(median(s.dispatcher)).padEnd(18)} ${String(median(s.workflow)).padEnd(16)} ${String(median(s.total)).padEnd(6)} ${s.sample.before.join(', ')}`,
       );
     }
     const was = rows.find(([p]) => p === 'today')?.[1];
@@ -167,7 +174,9 @@ try {
   console.log(`  before the answer, now against the baseline: ${ratios.join('; ')}`);
   for (const path of ['today', 'now'] as const) {
     const sample = results[path].get('submit')![0]!;
-    const after = Object.entries(sample.after).map(([fn, calls]) => `${fn}: ${calls.join(', ')}`);
+    const after = Object.entries(sample.after)
+      .filter(([fn]) => fn.startsWith('workflow-'))
+      .map(([fn, calls]) => `${fn}: ${calls.join(', ')}`);
     console.log(`  a submission's calls after the answer, ${path}: ${after.join('; ') || 'none'}`);
   }
   const now = [...results.now.entries()].filter(([n]) => n !== 'start').flatMap(([, rs]) => rs);
