@@ -162,8 +162,7 @@ export async function executeCommand(
     const contractors = needsContractors ? await store.listContractors() : [];
     // A submission carries every document attached to the milestone (checked against the evidence rules):
     // the milestone item read above lists them, unless it is from before items listed them.
-    const documents =
-      command.type === 'submit' ? (stored?.documents ?? (await store.listDocuments(schoolId, milestone)).map(refOf)) : [];
+    const documents = command.type === 'submit' ? (stored?.documents ?? (await store.listDocuments(schoolId, milestone)).map(refOf)) : [];
     const now = clock.now();
     const decision = decide({ program, school: record.school, milestone, states, contractors, documents }, command, actor, now);
     if (!decision.ok) {

@@ -67,13 +67,17 @@ function milestoneUpdate(
     return `#r${i}`;
   });
   const condition =
-    change.listed === null ? '#status = :active' : `#status = :active AND ${change.listed ? 'attribute_exists' : 'attribute_not_exists'}(#listed)`;
+    change.listed === null
+      ? '#status = :active'
+      : `#status = :active AND ${change.listed ? 'attribute_exists' : 'attribute_not_exists'}(#listed)`;
   if (change.listed === null) delete names['#listed'];
   return {
     Update: {
       TableName: ctx.tableName,
       Key: toItem(keys.milestone(d.schoolId, d.milestone)),
-      UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+      UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+        .join(' ')
+        .trim(),
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -142,7 +146,9 @@ async function attach(ctx: StoreContext, uploadId: string | null, documents: rea
             })),
             ...(uploadId === null
               ? []
-              : [{ Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } }]),
+              : [
+                  { Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } },
+                ]),
           ],
         }),
       );
