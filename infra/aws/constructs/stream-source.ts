@@ -28,6 +28,8 @@ export interface StreamSourceProps {
    * for: the workflow signals, which the API's commands leave to the stream after their answer.
    */
   readonly maxBatchingWindow?: Duration;
+  /** Records per invocation (default 10). */
+  readonly batchSize?: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -44,7 +46,7 @@ export function feedFromStream(scope: Construct, queueId: string, props: StreamS
   props.fn.addEventSource(
     new DynamoEventSource(props.table, {
       startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: 10,
+      batchSize: props.batchSize ?? 10,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
       retryAttempts: 5,
       bisectBatchOnError: true,
