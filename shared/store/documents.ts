@@ -42,9 +42,10 @@ export class AttachRefusedError extends StoreError {
 /**
  * The milestone item's part of attaching and removing documents: the condition both carry (the
  * milestone's submission is open: it is active) and the item's list of its documents (marshall.ts,
- * `doc:<id>`), kept in the same transaction as the `DOC#` items. `listed`: the item already lists its
- * documents (the usual case: the commit that started the milestone marked it); false for an item from
- * before items listed them, whose earlier documents (`earlier`) are listed now, once.
+ * `doc:<id>`), kept in the same transaction as the `DOC#` items. `listed`: true when the item already
+ * lists its documents (the usual case: the commit that started the milestone marked it); false for an
+ * item from before items listed them, whose earlier documents are in `add` and which is marked now;
+ * null (removing) when it does not matter.
  */
 function milestoneUpdate(
   ctx: StoreContext,
@@ -140,7 +141,11 @@ async function attach(ctx: StoreContext, uploadId: string | null, documents: rea
       await ctx.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            milestoneUpdate(ctx, d, { add: [...(earlier ?? []), ...parsed.map(refOf)], remove: [], listed: earlier === null }),
+            milestoneUpdate(ctx, d, {
+              add: [...new Map([...(earlier ?? []), ...parsed.map(refOf)].map((r) => [r.id, r])).values()],
+              remove: [],
+              listed: earlier === null,
+            }),
             ...parsed.map((o) => ({
               Put: { TableName: ctx.tableName, Item: documentToItem(o), ConditionExpression: 'attribute_not_exists(PK)' },
             })),
