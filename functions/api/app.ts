@@ -166,7 +166,9 @@ export function createApp(deps: ApiDeps) {
   // ---------- one route module per resource ----------
 
   const programs = deps.programs ?? createProgramResolver(store);
-  const commands = createCommandService({ store, program, programs, clock: deps.clock, signals: deps.signal });
+  // A command answers after its read and its commit; the workflow signal committed with it is delivered
+  // after the answer by the dispatcher the table's stream feeds (bulk jobs and migrations deliver theirs).
+  const commands = createCommandService({ store, program, programs, clock: deps.clock, signals: null });
   const context: RouteContext = { deps, commands, reads: schoolReads(store, programs), programs, log, now };
   app.route('/api', meRoutes(context));
   app.route('/api', schoolRoutes(context));

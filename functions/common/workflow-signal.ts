@@ -5,9 +5,10 @@
  * wait of the running one, reads it.
  *
  * The contract with the state machines:
- * - the milestone's waiting step gets the command. Its task token is read from the milestone item
- *   after the commit, so a wait that stored its token after the command read the school (and found the
- *   milestone unchanged) is signalled too:
+ * - the milestone's waiting step gets the command. Its task token is the one the signal carries (the
+ *   step waiting when the command read the milestone); when it carries none, or that step is gone, it is
+ *   read from the milestone item after the commit, so a wait that stored its token after the command read
+ *   the school (and found the milestone unchanged) is signalled too:
  *   - `hold`   → SendTaskFailure, error `Milestone.Held`
  *   - `waive`  → SendTaskFailure, error `Milestone.Waived`
  *   - anything else accepted → SendTaskSuccess, output `{"event": <event type>, "version": <new version>, "status": <new status>}`
@@ -34,7 +35,7 @@ import {
   TaskTimedOut,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { PendingSignal, StoredMilestone } from '../../shared/store/marshall.js';
+import type { PendingSignal, StoredMilestone, WaitingTask } from '../../shared/store/marshall.js';
 import type { MilestoneStore } from '../../shared/store/store.js';
 import { executionArnOf, findLifecycle, MAX_GENERATIONS, programExecutionName } from './executions.js';
 import { serviceLog, type Log } from './log.js';
@@ -72,12 +73,11 @@ export interface WorkflowSignal {
   /**
    * Delivers a pending signal of the outbox: signals the waiting step, or makes sure something will read
    * the stored state, then removes the signal from the outbox. Never throws: `failed` leaves the signal
-   * pending for the next attempt (the stream dispatcher's retries, then the sweep). `committed` (from the
-   * command that committed the signal): the milestone as committed, with the step that was waiting when
-   * the command read it; that step is signalled without reading the milestone again, which is read only
-   * when no step was waiting then or that step is gone.
+   * pending for the next attempt (the stream dispatcher's retries, then the sweep). The step the signal
+   * carries (`task`: the one waiting when the command read the milestone) is signalled without reading
+   * the milestone again, which is read only when the signal carries none or that step is gone.
    */
-  deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<SignalResult>;
+  deliver(signal: PendingSignal): Promise<SignalResult>;
   /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
   /** The school program plans again now (its plan changed: a migration): its waiting step is woken, or its live (or next) generation runs. */
@@ -134,7 +134,7 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
   /** Signals the step waiting on the milestone; `gone` when none is stored or it no longer waits (then its execution, as a hint). */
   async function signalWaitingStep(
     signal: PendingSignal,
-    stored: StoredMilestone,
+    stored: { task: WaitingTask | null; state: { version: number; status: string } },
     where: Record<string, unknown>,
     cleanUp: Promise<unknown>[],
   ): Promise<SignalResult | { gone: string | null }> {
@@ -246,12 +246,13 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     return wakeProgram({ schoolId: signal.schoolId, milestone: signal.milestone, status: state.status }, where);
   }
 
-  async function deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<SignalResult> {
+  async function deliver(signal: PendingSignal): Promise<SignalResult> {
     const where = { schoolId: signal.schoolId, milestone: signal.milestone, event: signal.event, version: signal.version };
     const cleanUp: Promise<unknown>[] = [];
     try {
       let result: SignalResult | null = null;
-      if (committed?.task && committed.state.version === signal.version) {
+      if (signal.task) {
+        const committed = { task: signal.task, state: { version: signal.version, status: signal.status } };
         const signalled = await signalWaitingStep(signal, committed, where, cleanUp);
         if (!('gone' in signalled)) result = signalled;
       }

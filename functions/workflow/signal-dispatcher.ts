@@ -1,8 +1,10 @@
 /**
  * The workflow-signal dispatcher, fed by the table's stream (the signal items a commit writes: INSERT,
- * or MODIFY when a later commit of the same milestone replaces one). For each record it reads the signal
- * again (the command that wrote it usually delivered it at once and removed it: then there is nothing to
- * do) and delivers it with `WorkflowSignal.deliver`, which is idempotent on the workflow's side. A
+ * or MODIFY when a later commit of the same milestone replaces one). It is how the API's commands reach
+ * the workflow: they answer after their commit and leave the signal to it. For each record it reads the
+ * signal again (a bulk job or an earlier record may have delivered it and removed it: then there is
+ * nothing to do) and delivers it with `WorkflowSignal.deliver`, which signals the step the signal carries
+ * (the one the command saw waiting) and is idempotent on the workflow's side. A
  * delivery that fails is reported as that record's failure (`batchItemFailures`), so Lambda retries it;
  * whatever still fails after the retries is delivered by the daily workflow sweep.
  */
@@ -24,23 +26,52 @@ export interface SignalDispatchDeps {
   signal: Pick<WorkflowSignal, 'deliver'>;
 }
 
-/** Delivers the pending signal each record names; answers the records whose delivery failed. */
+/** How many milestones' signals one invocation delivers at once (each milestone's records in their order). */
+export const DISPATCH_CONCURRENCY = 16;
+
+/**
+ * Delivers the pending signal each record names; answers the records whose delivery failed. Records of
+ * different milestones are delivered side by side (a burst of commands must not wait for one another's
+ * round trips); those of one milestone one after the other, in stream order.
+ */
 export async function dispatchSignals(deps: SignalDispatchDeps, records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
-  const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  const failed = new Set<string>();
+  const byMilestone = new Map<string, { id: string; key: { schoolId: string; milestone: string } }[]>();
   for (const record of records) {
     const key = keyOf.signal(record.dynamodb?.Keys as Record<string, { S?: string }> | undefined);
     if (!key) continue;
     const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
-    try {
-      const pending = await deps.store.getSignal(key.schoolId, key.milestone);
-      if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
-      const result = await deps.signal.deliver(pending);
-      if (result.kind === 'failed') failures.push({ itemIdentifier: id });
-    } catch (error) {
-      logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
-      failures.push({ itemIdentifier: id });
-    }
+    const group = `${key.schoolId}#${key.milestone}`;
+    byMilestone.set(group, [...(byMilestone.get(group) ?? []), { id, key }]);
   }
+  const groups = [...byMilestone.values()];
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      for (const [i, { id, key }] of group.entries()) {
+        try {
+          const pending = await deps.store.getSignal(key.schoolId, key.milestone);
+          if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
+          const result = await deps.signal.deliver(pending);
+          if (result.kind === 'failed') failed.add(id);
+        } catch (error) {
+          logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
+          failed.add(id);
+        }
+        // The milestone's later records wait for the retry of this one (its signal is the latest anyway).
+        if (failed.has(id)) {
+          for (const later of group.slice(i + 1)) failed.add(later.id);
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DISPATCH_CONCURRENCY, groups.length) }, worker));
+  const failures = records.flatMap((r) => {
+    const id = r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
+    return failed.has(id) ? [{ itemIdentifier: id }] : [];
+  });
   if (failures.length > 0)
     logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
   return { batchItemFailures: failures };

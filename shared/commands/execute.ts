@@ -1,8 +1,9 @@
 /**
  * The command service: running a command on one milestone of one school is authorise → load → decide →
  * commit (state, audit events, notifications, the idempotency record and the workflow signal the change
- * owes, in one transaction) → deliver the signal. The HTTP API, the bulk jobs, the simulation and the
- * tests all go through `createCommandService`; the workflow's own `start` uses `executeCommand` without
+ * owes, in one transaction) → deliver the signal (at once, or after the answer by the dispatcher the
+ * table's stream feeds). The HTTP API, the bulk jobs, the simulation and the tests all go through
+ * `createCommandService`; the workflow's own `start` uses `executeCommand` without
  * a signal (the workflow is the one acting). Nothing here knows about HTTP or AWS except through the
  * store and the signal port.
  *
@@ -16,7 +17,7 @@
  */
 import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
 import type { CommitInput, MilestoneStore } from '../store/store.js';
-import type { PendingSignal, StoredMilestone, WaitingTask } from '../store/marshall.js';
+import type { PendingSignal, WaitingTask } from '../store/marshall.js';
 import type { Clock } from '../clock.js';
 import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
 import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
@@ -159,8 +160,9 @@ export async function executeCommand(
     }
     const needsContractors = command.type === 'start' || command.type === 'reassign';
     const contractors = needsContractors ? await store.listContractors() : [];
-    // A submission carries every document attached to the milestone (checked against the evidence rules).
-    const documents = command.type === 'submit' ? (await store.listDocuments(schoolId, milestone)).map(refOf) : [];
+    // A submission carries every document attached to the milestone (checked against the evidence rules):
+    // the milestone item read above lists them, unless it is from before items listed them.
+    const documents = command.type === 'submit' ? (stored?.documents ?? (await store.listDocuments(schoolId, milestone)).map(refOf)) : [];
     const now = clock.now();
     const decision = decide({ program, school: record.school, milestone, states, contractors, documents }, command, actor, now);
     if (!decision.ok) {
@@ -186,6 +188,8 @@ export async function executeCommand(
               event: last.type,
               status: decision.state.status,
               at: now.toISOString(),
+              // The step waiting now: whoever delivers the signal signals it without reading the milestone again.
+              ...(stored?.task ? { task: stored.task } : {}),
             },
           }
         : {}),
@@ -277,14 +281,19 @@ function reject(schoolId: string, milestone: MilestoneKey, code: OutcomeCode, me
 export interface SignalPort {
   /**
    * Delivers a pending signal and removes it from the outbox; never throws (`failed` leaves it pending).
-   * `committed`: the milestone as committed, with the step that was waiting when the command read it
-   * (so that step is signalled without reading the milestone again).
+   * The step the signal names (`task`: the one waiting when the command read the milestone) is signalled
+   * without reading the milestone again.
    */
-  deliver(signal: PendingSignal, committed?: StoredMilestone): Promise<{ kind: string }>;
+  deliver(signal: PendingSignal): Promise<{ kind: string }>;
 }
 
 export interface CommandServiceDeps extends CommandDeps {
-  /** Without one, signals stay in the outbox for the dispatcher (a deployment's stream, the sweep). */
+  /**
+   * Where signals are delivered before the command answers (bulk jobs, migrations, the simulation: they
+   * want the workflow signalled in their own time). Null: the answer goes out after the read and the
+   * commit, and the signal, committed with the change, is delivered after it by the dispatcher the
+   * table's stream feeds (the API; in AWS and on the local stack alike), or else by the daily sweep.
+   */
   signals: SignalPort | null;
 }
 
@@ -300,7 +309,7 @@ export interface CommandService {
 
 /**
  * One command, start to end: authorise, load, decide, commit together with the signal the workflow is
- * owed, then deliver the signal at once. A delivery that fails leaves the signal in the outbox, where the
+ * owed, then (with a signal port) deliver the signal at once. A delivery that fails leaves the signal in the outbox, where the
  * dispatcher and the sweep find it; a replay under the same idempotency key delivers a signal the first
  * run left undelivered (for example because it crashed right after its commit).
  */
@@ -325,8 +334,8 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       if (!pending) return { outcome, signal: null };
       // The step waiting when the command read the school is signalled at once (the signal reads the
       // milestone again only when no step was waiting then, or that one is gone).
-      const committed = outcome.replayed ? undefined : { state: outcome.state, task: context.task };
-      return { outcome, signal: await deps.signals.deliver(pending, committed) };
+      const signal = !outcome.replayed && context.task ? { ...pending, task: context.task } : pending;
+      return { outcome, signal: await deps.signals.deliver(signal) };
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Evidence documents in the table: upload intents (an URL was issued, the file is not confirmed yet)
  * and the documents attached to a milestone. Attaching is one transaction: the milestone must still be
- * active (its submission open), the intent is consumed, and the document is written once.
+ * active (its submission open), the intent is consumed, the document is written once, and the milestone
+ * item lists it (so a submission reads its documents with the milestone, in the same Query).
  */
 import {
   DeleteItemCommand,
@@ -10,12 +11,22 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DocumentRecord, UploadIntent } from '../documents/model.js';
-import { Id, MilestoneKey } from '../program/model.js';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DocumentRecord, refOf, UploadIntent } from '../documents/model.js';
+import { DocumentRef, Id, MilestoneKey } from '../program/model.js';
 import { StoreError } from './errors.js';
 import { queryPartition } from './query.js';
 import { keys } from './keys.js';
-import { documentFromItem, documentToItem, toAttr, toItem, uploadFromItem, uploadToItem } from './marshall.js';
+import {
+  documentAttribute,
+  documentFromItem,
+  documentToItem,
+  DOCUMENTS_LISTED,
+  toAttr,
+  toItem,
+  uploadFromItem,
+  uploadToItem,
+} from './marshall.js';
 import type { StoreContext } from './store.js';
 
 /** The milestone's submission is not open (not active), or the upload was already used. */
@@ -28,15 +39,50 @@ export class AttachRefusedError extends StoreError {
   }
 }
 
-/** The condition both attaching and removing a document carry: the milestone's submission is open (active). */
-function activeCheck(ctx: StoreContext, d: Pick<DocumentRecord, 'schoolId' | 'milestone'>) {
+/**
+ * The milestone item's part of attaching and removing documents: the condition both carry (the
+ * milestone's submission is open: it is active) and the item's list of its documents (marshall.ts,
+ * `doc:<id>`), kept in the same transaction as the `DOC#` items. `listed`: true when the item already
+ * lists its documents (the usual case: the commit that started the milestone marked it); false for an
+ * item from before items listed them, whose earlier documents are in `add` and which is marked now;
+ * null (removing) when it does not matter.
+ */
+function milestoneUpdate(
+  ctx: StoreContext,
+  d: Pick<DocumentRecord, 'schoolId' | 'milestone'>,
+  change: { add: readonly DocumentRef[]; remove: readonly string[]; listed: boolean | null },
+) {
+  const names: Record<string, string> = { '#status': 'status', '#listed': DOCUMENTS_LISTED };
+  const values: Record<string, AttributeValue> = { ':active': toAttr('active') };
+  const sets = change.add.map((ref, i) => {
+    names[`#d${i}`] = documentAttribute(ref.id);
+    values[`:d${i}`] = toAttr(DocumentRef.parse(ref));
+    return `#d${i} = :d${i}`;
+  });
+  if (change.listed === false) {
+    values[':true'] = toAttr(true);
+    sets.push('#listed = :true');
+  }
+  const removes = change.remove.map((id, i) => {
+    names[`#r${i}`] = documentAttribute(id);
+    return `#r${i}`;
+  });
+  const condition =
+    change.listed === null
+      ? '#status = :active'
+      : `#status = :active AND ${change.listed ? 'attribute_exists' : 'attribute_not_exists'}(#listed)`;
+  if (change.listed === null) delete names['#listed'];
   return {
-    ConditionCheck: {
+    Update: {
       TableName: ctx.tableName,
       Key: toItem(keys.milestone(d.schoolId, d.milestone)),
-      ConditionExpression: '#status = :active',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':active': toAttr('active') },
+      UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+        .join(' ')
+        .trim(),
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },
   };
 }
@@ -88,28 +134,53 @@ async function attach(ctx: StoreContext, uploadId: string | null, documents: rea
   const d = parsed[0]!;
   if (parsed.some((o) => o.schoolId !== d.schoolId || o.milestone !== d.milestone))
     throw new RangeError('the documents attached together belong to one milestone');
-  try {
-    await ctx.client.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [
-          activeCheck(ctx, d),
-          ...parsed.map((o) => ({
-            Put: { TableName: ctx.tableName, Item: documentToItem(o), ConditionExpression: 'attribute_not_exists(PK)' },
-          })),
-          ...(uploadId === null
-            ? []
-            : [{ Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } }]),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const reasons = error.CancellationReasons ?? [];
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') throw notActive(d);
-    if (reasons.slice(1).some((r) => r.Code === 'ConditionalCheckFailed')) {
-      throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
+  // Usually the milestone item lists its documents already; one from before that lists its earlier ones now.
+  let earlier: DocumentRef[] | null = null;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            milestoneUpdate(ctx, d, {
+              add: [...new Map([...(earlier ?? []), ...parsed.map(refOf)].map((r) => [r.id, r])).values()],
+              remove: [],
+              listed: earlier === null,
+            }),
+            ...parsed.map((o) => ({
+              Put: { TableName: ctx.tableName, Item: documentToItem(o), ConditionExpression: 'attribute_not_exists(PK)' },
+            })),
+            ...(uploadId === null
+              ? []
+              : [
+                  { Delete: { TableName: ctx.tableName, Key: toItem(keys.upload(uploadId)), ConditionExpression: 'attribute_exists(PK)' } },
+                ]),
+          ],
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+        const old =
+          reasons[0].Item ??
+          (
+            await ctx.client.send(
+              new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.milestone(d.schoolId, d.milestone)), ConsistentRead: true }),
+            )
+          ).Item;
+        if (old?.['status']?.S !== 'active') throw notActive(d);
+        // Listed or not, other than this attempt assumed (a first listing ran beside it): try again as it is.
+        if (attempt >= 4) throw error;
+        const listed = old[DOCUMENTS_LISTED]?.BOOL === true;
+        earlier = listed ? null : (await listDocuments(ctx, d.schoolId, d.milestone)).map(refOf);
+        continue;
+      }
+      if (reasons.slice(1).some((r) => r.Code === 'ConditionalCheckFailed')) {
+        throw new AttachRefusedError('upload-gone', `upload ${uploadId ?? d.id} was already confirmed or has expired`);
+      }
+      throw error;
     }
-    throw error;
   }
 }
 
@@ -124,7 +195,7 @@ export async function detachDocument(ctx: StoreContext, document: DocumentRecord
     await ctx.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          activeCheck(ctx, document),
+          milestoneUpdate(ctx, document, { add: [], remove: [document.id], listed: null }),
           {
             Delete: {
               TableName: ctx.tableName,

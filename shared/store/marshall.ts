@@ -5,7 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { AdminEvent, Contractor, IsoInstant, MilestoneEvent, MilestoneState, Notification, School } from '../program/model.js';
+import { AdminEvent, Contractor, DocumentRef, IsoInstant, MilestoneEvent, MilestoneState, Notification, School } from '../program/model.js';
 import { ProgramVersion } from '../program/versions.js';
 import { DocumentRecord, UploadIntent } from '../documents/model.js';
 import { CorruptItemError } from './errors.js';
@@ -103,7 +103,22 @@ export type WaitingTask = z.infer<typeof WaitingTask>;
 export interface StoredMilestone {
   state: MilestoneState;
   task: WaitingTask | null;
+  /**
+   * The documents attached to the milestone, as the item lists them (one `doc:<id>` attribute each,
+   * oldest id first, as the milestone's `DOC#` items sort); undefined when the item does not list them
+   * (documents attached before the items listed them): then the `DOC#` items are the only list.
+   */
+  documents?: DocumentRef[];
 }
+
+/**
+ * A milestone item lists its attached documents: each as a `doc:<id>` attribute (the document's ref),
+ * written and removed in the same transaction as its `DOC#` item. The marker says the list is complete;
+ * an item without it (documents attached before items listed them) is read from its `DOC#` items.
+ */
+export const DOCUMENT_ATTR_PREFIX = 'doc:';
+export const DOCUMENTS_LISTED = 'documentsListed';
+export const documentAttribute = (id: string): string => `${DOCUMENT_ATTR_PREFIX}${id}`;
 
 export const Delivery = z.enum(['pending', 'delivered']);
 
@@ -238,10 +253,11 @@ export function milestoneToItem(state: MilestoneState): Item {
   return toItem({ ...keys.milestone(state.schoolId, state.key), [ENTITY]: Entity.milestone, ...milestoneIndexAttrs(state).set, ...state });
 }
 
-const taskAttrs = Object.values(TASK_ATTRS);
+const taskAttrs: readonly string[] = Object.values(TASK_ATTRS);
+const milestoneMeta = (k: string): boolean => taskAttrs.includes(k) || k === DOCUMENTS_LISTED || k.startsWith(DOCUMENT_ATTR_PREFIX);
 
 export function milestoneFromItem(item: Item): StoredMilestone {
-  const { fields, meta } = split(item, Entity.milestone, taskAttrs);
+  const { fields, meta } = split(item, Entity.milestone, milestoneMeta);
   const state = check(MilestoneState, fields, item);
   const hasTask = meta[TASK_ATTRS.token] !== undefined;
   const task = hasTask
@@ -257,7 +273,12 @@ export function milestoneFromItem(item: Item): StoredMilestone {
         item,
       )
     : null;
-  return { state, task };
+  if (meta[DOCUMENTS_LISTED] !== true) return { state, task };
+  const documents = Object.entries(meta)
+    .filter(([k]) => k.startsWith(DOCUMENT_ATTR_PREFIX))
+    .map(([, v]) => check(DocumentRef, v, item))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { state, task, documents };
 }
 
 export function eventToItem(event: MilestoneEvent): Item {
@@ -358,6 +379,12 @@ export const PendingSignal = z
     status: z.string().min(1),
     /** When it was committed. */
     at: IsoInstant,
+    /**
+     * The workflow step that was waiting on the milestone when the command read it (absent: none was, or
+     * the signal was written before signals carried it): its token is signalled without reading the
+     * milestone again.
+     */
+    task: WaitingTask.optional(),
   })
   .strict();
 export type PendingSignal = z.infer<typeof PendingSignal>;

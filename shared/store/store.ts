@@ -91,6 +91,7 @@ import {
   signalToItem,
   PendingSignal,
   DELIVERED_AT,
+  DOCUMENTS_LISTED,
   DELIVERED_TO,
   DELIVERY,
   TASK_ATTRS,
@@ -882,6 +883,12 @@ class DynamoMilestoneStore implements MilestoneStore {
     names['#entity'] = ENTITY;
     values[':entity'] = toAttr(Entity.milestone);
     sets.push('#entity = :entity');
+    if (events.some((e) => e.type === 'started')) {
+      // Started (from pending: no document can be attached yet): the item lists its documents from now on.
+      names['#listed'] = DOCUMENTS_LISTED;
+      values[':listed'] = toAttr(true);
+      sets.push('#listed = :listed');
+    }
     names['#version'] = 'version';
     values[':expected'] = toAttr(expectedVersion);
 

@@ -117,7 +117,8 @@ describe('the contractor register', () => {
       'sup-a,Поставщик А,equipment-supplier,,a@example.org,П-1,2021-01-01,equipment,,,2024-12-31',
       'sup-b,Поставщик Б,equipment-supplier,,,П-2,2021-01-01,connection,,,2024-12-31',
     ].join('\n');
-    const before = await api.items();
+    // The workflow hears of the commands above after their answers (from the table's stream): let it settle.
+    const before = await settledItems(api);
     const refused = await api.request('POST', '/api/imports/contractors', { raw: bad, contentType: 'text/csv' });
     expect(refused.status).toBe(400);
     expect(Problem.parse(refused.json).errors!.map((e) => e.line)).toEqual([3]);

@@ -42,13 +42,17 @@ describe('connection milestone, start to completion', () => {
     const before = SchoolDetail.parse((await api.request('GET', `/api/schools/${school.id}`)).json);
     expect(before.milestones.find((m) => m.key === 'connection')).toMatchObject({ status: 'pending', version: 0 });
 
-    // start: the school has no workflow yet, so the signal starts one (deterministic name, generation 1).
+    // start: the school has no workflow yet, so the signal (delivered after the answer, from the table's
+    // stream) starts one (deterministic name, generation 1).
     const started = await api.request('POST', `${base}/start`, { body: { assignee: contractorOrg } });
     expect(started.status).toBe(200);
     expect(started.headers.get('etag')).toBe('"1"');
     expect(CommandResult.parse(started.json).milestone).toMatchObject({ status: 'active', version: 1, assignee: contractorOrg });
     const programArn = executionArnOf(api.stack.schoolProgramArn!, executionName(school.id, 1));
-    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: programArn }))).status).toBe('RUNNING');
+    await eventually(
+      async () => (await sfn.send(new DescribeExecutionCommand({ executionArn: programArn })).catch(() => null))?.status === 'RUNNING',
+      'the school program to run',
+    );
 
     // The workflow reads the stored state and waits for the contractor's submission with a task token.
     const waiting = await eventually(async () => {

@@ -101,6 +101,9 @@ export function browserHelpers(state: () => BrowserTestState) {
     );
     await state().stack.runtime.idle();
     await state().stack.events.drain();
+    // The signals the stream delivered (the API's commands leave theirs to it) move the workflows on.
+    await state().stack.runtime.idle();
+    await state().stack.events.drain();
     await state().stack.idle();
   }
 

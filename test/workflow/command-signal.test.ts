@@ -1,7 +1,8 @@
 /**
  * The workflow signal of an accepted command goes to the step that was waiting when the command read
- * the school, without reading the milestone again; when that step is gone by then (the workflow moved
- * on), the signal reads the milestone and reaches the step waiting now.
+ * the school (the signal carries its token, in the outbox too), without reading the milestone again;
+ * when that step is gone by then (the workflow moved on), the signal reads the milestone and reaches the
+ * step waiting now.
  */
 import { describe, expect, it } from 'vitest';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
@@ -92,8 +93,10 @@ describe('the signal of an accepted command', () => {
     });
     if (!rejected.outcome.ok) throw new Error(rejected.outcome.message);
     const pending = (await h.store.getSignal(s.id, 'connection'))!;
+    // The outbox keeps the step the rejection saw waiting (the acceptance step); this one is older still.
+    expect(pending.task?.token).toBe(reviewing.task!.token);
     const { signal, reads } = countingSignal(h);
-    const result = await signal.deliver(pending, { state: rejected.outcome.state, task: seen.task });
+    const result = await signal.deliver({ ...pending, task: seen.task! });
     expect(result).toEqual({ kind: 'task-success', executionArn: reviewing.task!.executionArn });
     expect(reads.getMilestone).toBe(1);
     await waitsIn(h, milestone, 'active');

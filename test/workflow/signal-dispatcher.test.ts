@@ -77,4 +77,41 @@ describe('workflow-signal dispatcher', () => {
     expect(failing.batchItemFailures).toEqual([{ itemIdentifier: '101' }]);
     expect(await api.stack.store.getSignal(other.id, 'training')).not.toBeNull();
   });
+
+  it('delivers the milestones of a batch side by side, each milestone in stream order, a failed one holding back its later records', async () => {
+    // The stack's dispatcher no longer reads the stream (stopped above): these records are the only delivery.
+    const [a, b] = (await api.stack.store.listAllSchools({ limit: 100 })).items.filter((s) => s.id !== api.school.id).slice(1, 3);
+    await commandWithLostSignal(a!.id, 'connection');
+    await commandWithLostSignal(a!.id, 'training');
+    await commandWithLostSignal(b!.id, 'training');
+    const unreachable = unreachableSignal();
+    let inFlight = 0;
+    let most = 0;
+    const delivered: string[] = [];
+    const watched = {
+      deliver: async (pending: Parameters<typeof unreachable.deliver>[0]) => {
+        delivered.push(`${pending.schoolId}/${pending.milestone}`);
+        most = Math.max(most, ++inFlight);
+        try {
+          return await unreachable.deliver(pending);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const record = (schoolId: string, milestone: string, seq: string): DynamoDBRecord => {
+      const k = keys.signal(schoolId, milestone);
+      return { eventName: 'MODIFY', dynamodb: { SequenceNumber: seq, Keys: { PK: { S: k.PK }, SK: { S: k.SK } } } };
+    };
+    const result = await dispatchSignals({ store: api.stack.store, signal: watched }, [
+      record(a!.id, 'connection', '201'),
+      record(a!.id, 'training', '202'),
+      record(a!.id, 'connection', '203'),
+      record(b!.id, 'training', '204'),
+    ]);
+    expect(most).toBe(3);
+    // The second record of a's connection is not tried once its first failed: both go back to the stream.
+    expect(delivered.sort()).toEqual([`${a!.id}/connection`, `${a!.id}/training`, `${b!.id}/training`].sort());
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['201', '202', '203', '204']);
+  });
 });

@@ -71,7 +71,7 @@ export function commandRoutes({ deps, commands, now }: RouteContext) {
           ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
           ...(expectedVersion !== undefined ? { expectedVersion } : {}),
         });
-        // Committed with its workflow signal: a signal that could not be delivered now stays in the outbox.
+        // Committed with its workflow signal, which the stream-fed dispatcher delivers after this answer.
         if (!outcome.ok) throw outcomeProblem(outcome);
         c.header('etag', `"${outcome.state.version}"`);
         if (outcome.replayed) c.header('idempotent-replayed', 'true');

@@ -23,6 +23,13 @@ export interface StreamSourceProps {
   readonly alarmName: string;
   /** What the stream feeds, for the nag acknowledgement ("the outbox stream event source"). */
   readonly what: string;
+  /**
+   * How long Lambda gathers records before it invokes (default 1 s). Zero for a consumer someone waits
+   * for: the workflow signals, which the API's commands leave to the stream after their answer.
+   */
+  readonly maxBatchingWindow?: Duration;
+  /** Records per invocation (default 10). */
+  readonly batchSize?: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -39,8 +46,8 @@ export function feedFromStream(scope: Construct, queueId: string, props: StreamS
   props.fn.addEventSource(
     new DynamoEventSource(props.table, {
       startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
+      batchSize: props.batchSize ?? 10,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
       retryAttempts: 5,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,

@@ -287,6 +287,11 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       alarms: props.alarms,
       alarmName: 'SignalStreamFailures',
       what: 'the workflow-signal stream event source',
+      // The API's commands answer before their signal is delivered: the workflow hears of them as soon as
+      // the stream has them, and a burst goes out in few invocations (the dispatcher delivers the
+      // milestones of a batch side by side).
+      maxBatchingWindow: Duration.seconds(0),
+      batchSize: 100,
       removalPolicy: props.removalPolicy,
     });
     const schedulerRole = new Role(this, 'SweepSchedulerRole', {

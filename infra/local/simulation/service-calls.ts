@@ -55,11 +55,17 @@ class Counter {
 
 type Sender = { send(command: { constructor: { name: string } }, ...rest: unknown[]): Promise<unknown> };
 
+export interface MeterOptions {
+  /** Told of each call as it is made, in the caller's context (a benchmark attributes calls to the function making them). */
+  onCall?: (service: string, operation: string) => void;
+}
+
 /** Starts counting; one meter at a time per process. */
-export function meterServiceCalls(clock: Clock): ServiceCallMeter {
+export function meterServiceCalls(clock: Clock, options: MeterOptions = {}): ServiceCallMeter {
   const services = new Map<string, Counter>();
   const operations = new Map<string, Counter>();
   const count = (service: string, operation: string) => {
+    options.onCall?.(service, operation);
     const second = Math.floor(clock.nowMs() / 1000);
     const s = services.get(service) ?? services.set(service, new Counter()).get(service)!;
     s.add(second);
