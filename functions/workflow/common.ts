@@ -42,15 +42,41 @@ export type WorkflowEnv = z.infer<typeof WorkflowEnv>;
  */
 export const RENEW_AFTER_MS = 300 * 86_400_000;
 export const LATEST_WAKE_MS = 350 * 86_400_000;
+/**
+ * The latest wakes of executions that started in the same second (a whole region imported at once, or
+ * its renewals a year later) are spread over this window before `LATEST_WAKE_MS`, one whole second per
+ * execution chosen by a hash of its identity: otherwise they all hand over in one second, and at the
+ * national scale their StartExecution calls exceed Step Functions' quota (README, "The national scale").
+ */
+export const RENEWAL_SPREAD_MS = 14 * 86_400_000;
 
 /** The instant from which an execution that started at `startTime` hands over at its next step. */
 export function renewAt(startTime: string): number {
   return Date.parse(startTime) + RENEW_AFTER_MS;
 }
 
-/** The latest instant an execution that started at `startTime` may wait until. */
-export function latestWake(startTime: string): number {
-  return Date.parse(startTime) + LATEST_WAKE_MS;
+/**
+ * The latest instant an execution that started at `startTime` may wait until: `LATEST_WAKE_MS` after its
+ * start, less its own offset within `RENEWAL_SPREAD_MS` (the same for the same `execution` and start, so
+ * a retried step waits until the same instant; a successor, which starts later, draws a new one).
+ */
+export function latestWake(startTime: string, execution: string): number {
+  return Date.parse(startTime) + LATEST_WAKE_MS - renewalOffsetMs(`${execution}@${startTime}`);
+}
+
+/** Whole seconds in [0, RENEWAL_SPREAD_MS), spread evenly over the window by FNV-1a of `identity`. */
+export function renewalOffsetMs(identity: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < identity.length; i++) {
+    hash ^= identity.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  // A final avalanche, so that identities differing only in their last characters land far apart.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return (hash % (RENEWAL_SPREAD_MS / 1000)) * 1000;
 }
 
 /** Whole seconds from `nowMs` until `targetMs`, at least 1 (a task timeout of 0 is not allowed). */

@@ -59,7 +59,7 @@ export function milestoneView(
   const def = milestoneDefinition(program, state.key);
   if (!def) throw new WorkflowError(PERMANENT_ERROR, `milestone "${state.key}" is not part of program ${program.id}`);
   const now = new Date(nowIso);
-  const latest = latestWake(executionStartTime);
+  const latest = latestWake(executionStartTime, `${state.schoolId}#${state.key}`);
   const phase = WAIT_PHASE[state.status] ?? null;
   const missed = phase && options.catchUp ? missedReminder(state, def.reminders, program.timeZone, now) : null;
   const next = missed ?? (phase ? nextReminder(state, def.reminders, program.timeZone, now) : null);

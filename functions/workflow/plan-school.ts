@@ -164,7 +164,7 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     schoolId: event.schoolId,
     toStart,
     done,
-    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime)), nowMs),
+    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime, event.schoolId)), nowMs),
     continueAsNew,
     successorName: continueAsNew
       ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName)
