@@ -35,33 +35,27 @@ export type WorkflowEnv = z.infer<typeof WorkflowEnv>;
 
 /**
  * Standard executions live at most a year, so every execution hands over to a successor ("continue as
- * new", DESIGN.md §3.1): at the first step it takes once it is `RENEW_AFTER_MS` old, and no wait lasts
- * beyond `LATEST_WAKE_MS` after its start, so that an execution with nothing to do still wakes up to hand
- * over well before the limit. A wake that happens anyway (a reminder, a command) between the two hands
- * over at no extra timer.
+ * new", DESIGN.md §3.1) at its latest wake: no wait lasts beyond it, and the step that runs at or after
+ * it hands over. That instant is `LATEST_WAKE_MS` after the start less an offset of the execution's own
+ * within `RENEWAL_SPREAD_MS` (whole seconds, by a hash of its identity and start: the same on a retry,
+ * new for a successor). Executions that started in the same second (a whole region imported at once)
+ * therefore hand over on different days, not in one second a year later, and not at a reminder they
+ * share either (an execution that handed over at its first wake past a fixed age did: every lifecycle
+ * of a cohort wakes for the same reminder), so their StartExecution and SendTask calls stay under Step
+ * Functions' quotas at the national scale (README, "The national scale"). It costs one wake a year for
+ * an execution that would otherwise have renewed at a reminder.
  */
-export const RENEW_AFTER_MS = 300 * 86_400_000;
 export const LATEST_WAKE_MS = 350 * 86_400_000;
-/**
- * The latest wakes of executions that started in the same second (a whole region imported at once, or
- * its renewals a year later) are spread over this window before `LATEST_WAKE_MS`, one whole second per
- * execution chosen by a hash of its identity: otherwise they all hand over in one second, and at the
- * national scale their StartExecution calls exceed Step Functions' quota (README, "The national scale").
- */
 export const RENEWAL_SPREAD_MS = 14 * 86_400_000;
 
-/** The instant from which an execution that started at `startTime` hands over at its next step. */
-export function renewAt(startTime: string): number {
-  return Date.parse(startTime) + RENEW_AFTER_MS;
-}
-
-/**
- * The latest instant an execution that started at `startTime` may wait until: `LATEST_WAKE_MS` after its
- * start, less its own offset within `RENEWAL_SPREAD_MS` (the same for the same `execution` and start, so
- * a retried step waits until the same instant; a successor, which starts later, draws a new one).
- */
+/** The instant an execution that started at `startTime` waits until at the latest, and hands over at. */
 export function latestWake(startTime: string, execution: string): number {
   return Date.parse(startTime) + LATEST_WAKE_MS - renewalOffsetMs(`${execution}@${startTime}`);
+}
+
+/** Whether a step at `nowMs` of an execution that started at `startTime` hands over to a successor. */
+export function handsOver(startTime: string, execution: string, nowMs: number): boolean {
+  return nowMs >= latestWake(startTime, execution);
 }
 
 /** Whole seconds in [0, RENEWAL_SPREAD_MS), spread evenly over the window by FNV-1a of `identity`. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { milestoneDefinition, missedReminder, nextReminder } from '../../shared/domain/index.js';
 import { MilestoneStatus, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import { TaskPhase } from '../../shared/store/index.js';
-import { latestWake, renewAt, secondsUntil, WorkflowError, PERMANENT_ERROR } from './common.js';
+import { latestWake, secondsUntil, WorkflowError, PERMANENT_ERROR } from './common.js';
 
 /** The waiting phase of each status a lifecycle waits in; the other statuses end the lifecycle. */
 export const WAIT_PHASE: Partial<Record<MilestoneStatus, TaskPhase>> = {
@@ -75,7 +75,7 @@ export function milestoneView(
     waitSeconds: secondsUntil(wakeAt, now.getTime()),
     reminderId: next && nextAt <= latest ? next.id : null,
     reminderAt: next ? next.at : null,
-    continueAsNew: phase !== null && now.getTime() >= renewAt(executionStartTime),
+    continueAsNew: phase !== null && now.getTime() >= latest,
     successorName: null,
   };
 }

@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LATEST_WAKE_MS, latestWake, RENEW_AFTER_MS, RENEWAL_SPREAD_MS, renewalOffsetMs } from '../../functions/workflow/common.js';
+import { handsOver, LATEST_WAKE_MS, latestWake, RENEWAL_SPREAD_MS, renewalOffsetMs } from '../../functions/workflow/common.js';
 
 const START = '2021-01-01T00:00:00.000Z';
 
 describe('renewal spread', () => {
-  it('keeps every latest wake after the renewal point and within the window, on a whole second, the same on a retry', () => {
+  it('keeps every latest wake within the window, on a whole second, the same on a retry, and hands over there', () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1, maxLength: 80 }),
@@ -20,7 +20,8 @@ describe('renewal spread', () => {
           const after = wake - Date.parse(start);
           expect(after).toBeGreaterThan(LATEST_WAKE_MS - RENEWAL_SPREAD_MS);
           expect(after).toBeLessThanOrEqual(LATEST_WAKE_MS);
-          expect(after).toBeGreaterThan(RENEW_AFTER_MS);
+          expect(handsOver(start, name, wake)).toBe(true);
+          expect(handsOver(start, name, wake - 1)).toBe(false);
           expect(wake % 1000).toBe(0);
           expect(latestWake(start, name)).toBe(wake);
         },
