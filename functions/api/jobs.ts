@@ -13,6 +13,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import type { BulkFilter, JobOutcome } from '../../shared/api/schemas.js';
 import { createCommandService, type CommandDeps } from '../../shared/commands/execute.js';
+import { createStartPacer } from '../common/start-pacing.js';
 import { initialState, isOverdue } from '../../shared/domain/index.js';
 import type { Command, School } from '../../shared/program/model.js';
 import { MAX_JOB_ATTEMPTS, type JobRecord, type JobStore } from '../../shared/store/jobs.js';
@@ -179,6 +180,8 @@ async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
   const at = new Date(job.createdAt);
   // A school that joins follows the latest published version of the program.
   const latest = deps.programs ? (await deps.programs.catalog()).latest : { version: 1, program: deps.program };
+  // The workflows start at most IMPORT_SCHOOLS_PER_SECOND a second, under StartExecution's refill rate.
+  const pacer = createStartPacer();
   await mapLimit(
     rows.filter((s) => !done.has(s.id) || job.results.some((r) => r.schoolId === s.id && r.outcome === 'ok')),
     deps.concurrency ?? 4,
@@ -199,6 +202,7 @@ async function runImport(deps: JobRunnerDeps, job: JobRecord): Promise<number> {
         }
       }
       try {
+        await pacer.take();
         await deps.signal.ensureExecution(school.id);
       } catch (error) {
         deps.log('warn', 'imported school: workflow not started; the daily sweep will start it', {

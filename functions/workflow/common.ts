@@ -35,22 +35,42 @@ export type WorkflowEnv = z.infer<typeof WorkflowEnv>;
 
 /**
  * Standard executions live at most a year, so every execution hands over to a successor ("continue as
- * new", DESIGN.md §3.1): at the first step it takes once it is `RENEW_AFTER_MS` old, and no wait lasts
- * beyond `LATEST_WAKE_MS` after its start, so that an execution with nothing to do still wakes up to hand
- * over well before the limit. A wake that happens anyway (a reminder, a command) between the two hands
- * over at no extra timer.
+ * new", DESIGN.md §3.1) at its latest wake: no wait lasts beyond it, and the step that runs at or after
+ * it hands over. That instant is `LATEST_WAKE_MS` after the start less an offset of the execution's own
+ * within `RENEWAL_SPREAD_MS` (whole seconds, by a hash of its identity and start: the same on a retry,
+ * new for a successor). Executions that started in the same second (a whole region imported at once)
+ * therefore hand over on different days, not in one second a year later, and not at a reminder they
+ * share either (an execution that handed over at its first wake past a fixed age did: every lifecycle
+ * of a cohort wakes for the same reminder), so their StartExecution and SendTask calls stay under Step
+ * Functions' quotas at the national scale (README, "The national scale"). It costs one wake a year for
+ * an execution that would otherwise have renewed at a reminder.
  */
-export const RENEW_AFTER_MS = 300 * 86_400_000;
 export const LATEST_WAKE_MS = 350 * 86_400_000;
+export const RENEWAL_SPREAD_MS = 14 * 86_400_000;
 
-/** The instant from which an execution that started at `startTime` hands over at its next step. */
-export function renewAt(startTime: string): number {
-  return Date.parse(startTime) + RENEW_AFTER_MS;
+/** The instant an execution that started at `startTime` waits until at the latest, and hands over at. */
+export function latestWake(startTime: string, execution: string): number {
+  return Date.parse(startTime) + LATEST_WAKE_MS - renewalOffsetMs(`${execution}@${startTime}`);
 }
 
-/** The latest instant an execution that started at `startTime` may wait until. */
-export function latestWake(startTime: string): number {
-  return Date.parse(startTime) + LATEST_WAKE_MS;
+/** Whether a step at `nowMs` of an execution that started at `startTime` hands over to a successor. */
+export function handsOver(startTime: string, execution: string, nowMs: number): boolean {
+  return nowMs >= latestWake(startTime, execution);
+}
+
+/** Whole seconds in [0, RENEWAL_SPREAD_MS), spread evenly over the window by FNV-1a of `identity`. */
+export function renewalOffsetMs(identity: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < identity.length; i++) {
+    hash ^= identity.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  // A final avalanche, so that identities differing only in their last characters land far apart.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return (hash % (RENEWAL_SPREAD_MS / 1000)) * 1000;
 }
 
 /** Whole seconds from `nowMs` until `targetMs`, at least 1 (a task timeout of 0 is not allowed). */

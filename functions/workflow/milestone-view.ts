@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { milestoneDefinition, missedReminder, nextReminder } from '../../shared/domain/index.js';
 import { MilestoneStatus, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import { TaskPhase } from '../../shared/store/index.js';
-import { latestWake, renewAt, secondsUntil, WorkflowError, PERMANENT_ERROR } from './common.js';
+import { latestWake, secondsUntil, WorkflowError, PERMANENT_ERROR } from './common.js';
 
 /** The waiting phase of each status a lifecycle waits in; the other statuses end the lifecycle. */
 export const WAIT_PHASE: Partial<Record<MilestoneStatus, TaskPhase>> = {
@@ -59,7 +59,7 @@ export function milestoneView(
   const def = milestoneDefinition(program, state.key);
   if (!def) throw new WorkflowError(PERMANENT_ERROR, `milestone "${state.key}" is not part of program ${program.id}`);
   const now = new Date(nowIso);
-  const latest = latestWake(executionStartTime);
+  const latest = latestWake(executionStartTime, `${state.schoolId}#${state.key}`);
   const phase = WAIT_PHASE[state.status] ?? null;
   const missed = phase && options.catchUp ? missedReminder(state, def.reminders, program.timeZone, now) : null;
   const next = missed ?? (phase ? nextReminder(state, def.reminders, program.timeZone, now) : null);
@@ -75,7 +75,7 @@ export function milestoneView(
     waitSeconds: secondsUntil(wakeAt, now.getTime()),
     reminderId: next && nextAt <= latest ? next.id : null,
     reminderAt: next ? next.at : null,
-    continueAsNew: phase !== null && now.getTime() >= renewAt(executionStartTime),
+    continueAsNew: phase !== null && now.getTime() >= latest,
     successorName: null,
   };
 }

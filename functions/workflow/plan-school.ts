@@ -28,10 +28,10 @@ import {
   classified,
   ExecutionFields,
   instantClock,
+  handsOver,
   latestWake,
   parseEvent,
   PERMANENT_ERROR,
-  renewAt,
   requireArn,
   secondsUntil,
   workflowContext,
@@ -140,7 +140,7 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
   }
 
   const done = program.milestones.every((m) => isTerminal(states[m.key]!));
-  const continueAsNew = !done && nowMs >= renewAt(event.executionStartTime);
+  const continueAsNew = !done && handsOver(event.executionStartTime, event.schoolId, nowMs);
 
   const toStart: LifecycleToStart[] = [];
   if (!done && !continueAsNew) {
@@ -164,7 +164,7 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     schoolId: event.schoolId,
     toStart,
     done,
-    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime)), nowMs),
+    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime, event.schoolId)), nowMs),
     continueAsNew,
     successorName: continueAsNew
       ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName)

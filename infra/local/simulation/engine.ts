@@ -38,6 +38,7 @@ import { generateRegion, type Region, type Seed } from '../../../shared/region/i
 import { wholeHistory, type MilestoneStore, type SchoolRecord } from '../../../shared/store/index.js';
 import { mapLimit } from '../../../functions/api/views.js';
 import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
+import { IMPORT_SCHOOLS_PER_SECOND } from '../../../functions/common/start-pacing.js';
 import { createHash } from 'node:crypto';
 import { Agenda, type AgendaEntry } from './agenda.js';
 import { BehaviourModel, DAY_MS, type ActivationPlan, type BehaviourRates, type ReviewOutcome } from './behaviour.js';
@@ -384,7 +385,14 @@ export class Simulation {
     // The schools' workflows start side by side, as an import job's would (their names are the schools',
     // so the order they start in changes nothing); the people then look at every school, the reads side
     // by side too, and take what they see in the region's order, so the agenda is the same in every run.
-    await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => signal.ensureExecution(school.id));
+    // They start as the import job starts them, IMPORT_SCHOOLS_PER_SECOND a second (of the virtual clock,
+    // which the service meter counts in), under Step Functions' StartExecution quota.
+    for (let i = 0, second = 0; i < this.region.schools.length; i += IMPORT_SCHOOLS_PER_SECOND, second++) {
+      await this.#system.runtime.advanceTo(this.#startMs + second * 1000);
+      await mapLimit(this.region.schools.slice(i, i + IMPORT_SCHOOLS_PER_SECOND), IMPORT_CONCURRENCY, (school) =>
+        signal.ensureExecution(school.id),
+      );
+    }
     await this.#system.runtime.idle();
     const records = await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => this.#system.store.getSchool(school.id));
     this.region.schools.forEach((school, i) => this.#noticed(this.#schools.get(school.id)!, records[i]!));
