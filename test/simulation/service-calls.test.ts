@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { formatCallPeaks, meterServiceCalls } from '../../infra/local/simulation/service-calls.js';
+import { formatCallPeaks, meterServiceCalls, quotaUse } from '../../infra/local/simulation/service-calls.js';
 import { localDynamoClient } from '../support/dynamodb.js';
 import { machine, newRuntime, runDefinition, T0 } from '../sfn/helpers.js';
 
@@ -54,11 +54,32 @@ describe('meterServiceCalls', () => {
       expect(later.services.Lambda?.peakPerSecond).toBe(0);
       const text = formatCallPeaks(meter, Date.parse(T0));
       expect(text).toMatch(/Step Functions:StartExecution\s+1\s+1\s+0\s+-\s+quota 1,300 burst/);
+      expect(text).toMatch(/StartExecution\s+1,300 burst, then 300\/s\s+1\s+1\s+0  within: peak 0\.1 % of the burst/);
     } finally {
       meter.stop();
     }
     // Stopped: nothing more is counted.
     await dynamodb.send(new ListTablesCommand({ Limit: 1 }));
     expect(meter.peaks().services.DynamoDB?.calls).toBe(4);
+  });
+});
+
+describe('quotaUse', () => {
+  const quota = { burst: 1300, rate: 300 };
+  it('lets a burst up to the bucket through, then the refill rate', () => {
+    expect(quotaUse(new Map([[0, 1300]]), quota)).toEqual({ peak: 1300, busiestMinute: 22, throttled: 0 });
+    expect(quotaUse(new Map([[0, 1301]]), quota)).toMatchObject({ throttled: 1 });
+    // An emptied bucket refills 300 a second: 300 more a second later pass, 301 do not.
+    expect(quotaUse(new Map([[0, 1300], [1, 300]]), quota).throttled).toBe(0);
+    expect(quotaUse(new Map([[0, 1300], [1, 301]]), quota).throttled).toBe(1);
+    // Refilled after a quiet spell, never above the burst.
+    expect(quotaUse(new Map([[0, 1300], [10, 1300], [1000, 1301]]), quota).throttled).toBe(1);
+  });
+
+  it('takes the busiest 60 consecutive seconds for the sustained rate', () => {
+    const calls = new Map<number, number>();
+    for (let s = 0; s < 120; s++) calls.set(s * 2, 300);
+    // 30 busy seconds in any minute: 9,000 calls, 150 a second.
+    expect(quotaUse(calls, quota)).toEqual({ peak: 300, busiestMinute: 150, throttled: 0 });
   });
 });

@@ -32,6 +32,8 @@ export interface ServiceCallMeter {
    * the peak among the seconds from then on (the calls are all counted).
    */
   peaks(fromMs?: number): { services: Record<string, CallPeak>; operations: Record<string, CallPeak> };
+  /** Calls per virtual second (epoch seconds), summed over the named services and `service:operation`s. */
+  perSecond(keys: readonly string[]): Map<number, number>;
   stop(): void;
 }
 
@@ -126,36 +128,120 @@ export function meterServiceCalls(clock: Clock, options: MeterOptions = {}): Ser
       const from = Math.floor(fromMs / 1000);
       return { services: table(services, from), operations: table(operations, from) };
     },
+    perSecond: (keys) => {
+      const sum = new Map<number, number>();
+      for (const key of keys) {
+        const counter = services.get(key) ?? operations.get(key);
+        for (const [second, n] of counter?.perSecond ?? []) sum.set(second, (sum.get(second) ?? 0) + n);
+      }
+      return sum;
+    },
     stop: () => {
       for (const restore of restores.splice(0).reverse()) restore();
     },
   };
 }
 
-/** The quotas the design meets first (AWS defaults in large regions: burst, then per second). */
-export const QUOTAS: Record<string, string> = {
-  'Step Functions:StartExecution': '1,300 burst, then 300/s',
-  'Step Functions:SendTaskSuccess': '3,000 burst, then 500/s (SendTask* together)',
-  'Step Functions:SendTaskFailure': '3,000 burst, then 500/s (SendTask* together)',
-  Lambda: '1,000 concurrent executions',
-};
+/**
+ * The quotas the design meets first, AWS defaults in the large regions (us-east-1, where the cost
+ * benchmark's prices are from): a token bucket of `burst` calls refilled by `rate` per second, shared by
+ * the operations named. Lambda's is concurrency, not a rate: 1,000 executions at once, which as many
+ * invocations per second reach when each lasts up to a second (the bucket models that: it refills fully
+ * every second).
+ */
+export interface Quota {
+  name: string;
+  keys: readonly string[];
+  burst: number;
+  rate: number;
+  text: string;
+}
+
+export const QUOTAS: readonly Quota[] = [
+  { name: 'StartExecution', keys: ['Step Functions:StartExecution'], burst: 1300, rate: 300, text: '1,300 burst, then 300/s' },
+  {
+    name: 'SendTask*',
+    keys: ['Step Functions:SendTaskSuccess', 'Step Functions:SendTaskFailure', 'Step Functions:SendTaskHeartbeat'],
+    burst: 3000,
+    rate: 500,
+    text: '3,000 burst, then 500/s',
+  },
+  { name: 'Lambda concurrency', keys: ['Lambda'], burst: 1000, rate: 1000, text: '1,000 at once (invocations ≤ 1 s)' },
+];
+
+/** What a quota's token bucket makes of calls per second. */
+export interface QuotaUse {
+  /** The busiest second. */
+  peak: number;
+  /** The busiest 60 consecutive seconds, per second. */
+  busiestMinute: number;
+  /** Calls the bucket would refuse (throttled, to be retried). */
+  throttled: number;
+}
+
+export function quotaUse(perSecond: ReadonlyMap<number, number>, quota: Pick<Quota, 'burst' | 'rate'>): QuotaUse {
+  const seconds = [...perSecond.keys()].sort((a, b) => a - b);
+  let peak = 0;
+  let throttled = 0;
+  let tokens = quota.burst;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const second of seconds) {
+    const n = perSecond.get(second)!;
+    peak = Math.max(peak, n);
+    tokens = Math.min(quota.burst, tokens + quota.rate * (second - last));
+    last = second;
+    const served = Math.min(tokens, n);
+    throttled += n - served;
+    tokens -= served;
+  }
+  let busiest = 0;
+  let windowSum = 0;
+  let lo = 0;
+  for (let hi = 0; hi < seconds.length; hi++) {
+    windowSum += perSecond.get(seconds[hi]!)!;
+    while (seconds[hi]! - seconds[lo]! >= 60) windowSum -= perSecond.get(seconds[lo++]!)!;
+    busiest = Math.max(busiest, windowSum);
+  }
+  return { peak, busiestMinute: Math.ceil(busiest / 60), throttled };
+}
+
+/** Each quota against the run's calls: peak vs burst, the busiest minute vs the rate, and the verdict. */
+export function formatQuotaUse(meter: ServiceCallMeter): string {
+  return [
+    'Against the quotas (large regions; a token bucket of the burst refilled at the rate):',
+    `  ${'quota'.padEnd(20)} ${'limit'.padEnd(34)} ${'peak/s'.padStart(7)} ${'busiest min/s'.padStart(14)} ${'throttled'.padStart(10)}  verdict`,
+    ...QUOTAS.map((q) => {
+      const use = quotaUse(meter.perSecond(q.keys), q);
+      const verdict =
+        use.throttled === 0
+          ? `within: peak ${pct(use.peak, q.burst)} of the burst, busiest minute ${pct(use.busiestMinute, q.rate)} of the rate`
+          : `THROTTLED: ${use.throttled} calls over the quota`;
+      return `  ${q.name.padEnd(20)} ${q.text.padEnd(34)} ${String(use.peak).padStart(7)} ${String(use.busiestMinute).padStart(14)} ${String(use.throttled).padStart(10)}  ${verdict}`;
+    }),
+  ].join('\n');
+}
+
+const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)} %`;
 
 /** The peaks as lines: every service, then the operations a quota names; the import's second apart. */
 export function formatCallPeaks(meter: ServiceCallMeter, importMs: number): string {
   const all = meter.peaks();
   const after = meter.peaks(importMs + 1000);
+  const quotaOf = (k: string) => QUOTAS.find((q) => q.keys.includes(k));
   const rows = (pick: (p: ReturnType<ServiceCallMeter['peaks']>) => Record<string, CallPeak>, keys: string[]) =>
     keys.map((k) => {
       const a = pick(all)[k]!;
       const b = pick(after)[k];
-      const quota = QUOTAS[k] ? `  quota ${QUOTAS[k]}` : '';
+      const q = quotaOf(k);
+      const quota = q ? `  quota ${q.text}${q.keys.length > 1 ? ` (${q.name} together)` : ''}` : '';
       return `  ${k.padEnd(32)} ${String(a.calls).padStart(9)} ${String(a.peakPerSecond).padStart(8)} ${String(b?.peakPerSecond ?? 0).padStart(8)}  ${b?.peakAt ?? '-'}${quota}`;
     });
-  const quoted = Object.keys(all.operations).filter((k) => k in QUOTAS);
+  const quoted = Object.keys(all.operations).filter((k) => quotaOf(k) !== undefined);
   return [
     'Calls to AWS by second of virtual time (peak: the busiest second; "after": the busiest after the import\'s first second):',
     `  ${'service'.padEnd(32)} ${'calls'.padStart(9)} ${'peak/s'.padStart(8)} ${'after'.padStart(8)}  busiest second after the import`,
     ...rows((p) => p.services, Object.keys(all.services)),
     ...rows((p) => p.operations, quoted),
+    formatQuotaUse(meter),
   ].join('\n');
 }
