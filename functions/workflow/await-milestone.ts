@@ -9,9 +9,10 @@
  *
  * The lifecycle read the milestone at version `version` before it started waiting. If a command was
  * committed since — before the token was stored, so its signal found no token — the wait must not
- * start: the token is stored only at that version (the store refuses it otherwise), and the milestone is
- * read once more after storing; in both cases the step completes itself at once and the lifecycle
- * refreshes. A signal is therefore never lost between `Refresh` and `AwaitChange`.
+ * start: the token is stored only at that version and status (the store refuses it otherwise, and the
+ * step completes itself at once and the lifecycle refreshes). A command committed after the token was
+ * stored reads the milestone after its commit (functions/common/workflow-signal.ts) and finds the
+ * token. A signal is therefore never lost between `Refresh` and `AwaitChange`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -67,15 +68,14 @@ export async function awaitMilestone(ctx: WorkflowContext, event: AwaitMilestone
   };
 
   try {
+    // The write is conditional on the status and the version Refresh saw: once it succeeds, a command
+    // committed after it finds the token when it reads the milestone after its commit, so no second
+    // read is needed here.
     await store.setTaskToken(schoolId, key, { token, executionArn: event.executionArn, phase, expectedVersion: event.version });
   } catch (error) {
     if ((error as { code?: string }).code !== 'task-token-rejected') throw error;
     const current = await store.getMilestone(schoolId, key);
     return proceed((error as Error).message, current?.state ?? null);
-  }
-  const current = await store.getMilestone(schoolId, key);
-  if (!current || current.state.version !== event.version || current.state.status !== event.status) {
-    return proceed(`version ${event.version} → ${current?.state.version ?? 'gone'}`, current?.state ?? null);
   }
   return { waiting: true };
 }

@@ -22,8 +22,8 @@ import { z } from 'zod';
 import { zonedInstant } from '../../shared/calendar.js';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
-import { Id, SYSTEM, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
-import type { SchoolRecord } from '../../shared/store/index.js';
+import { Id, MilestoneState, SYSTEM, type ProgramDefinition } from '../../shared/program/model.js';
+import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
   ExecutionFields,
@@ -98,7 +98,15 @@ async function loadSchool(
     .filter((m) => !states[m.key])
     .map((m) => initialState(program, record.school, m.key, new Date(event.now)));
   if (missing.length > 0) {
-    await store.initMilestones(missing);
+    const { created } = await store.initMilestones(missing);
+    if (created === missing.length) {
+      // All of them created by this step, as given: the school need not be read again.
+      const milestones = [...record.milestones, ...missing.map((state) => ({ state: MilestoneState.parse(state), task: null }))].sort(
+        (a, b) => (a.state.key < b.state.key ? -1 : a.state.key > b.state.key ? 1 : 0),
+      );
+      return { record: { ...record, milestones }, states: Object.fromEntries(milestones.map((m) => [m.state.key, m.state])), program };
+    }
+    // Another step created some in between: read what is stored.
     const again = await store.getSchool(event.schoolId);
     if (!again) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
     return { record: again, states: Object.fromEntries(again.milestones.map((m) => [m.state.key, m.state])), program };
@@ -115,15 +123,31 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
 
   const started: string[] = [];
   const ready = readyToStart(program, states, nowMs);
+  // What is stored, as far as this step knows: the school it read, with the starts it committed since.
+  let known: SchoolRecord | null = record;
+  let contractors: ReturnType<MilestoneStore['listContractors']> | null = null;
   for (const key of ready) {
     const def = program.milestones.find((m) => m.key === key)!;
+    // The start decides against the school this step holds instead of reading it again (a start that
+    // meets a concurrent change is refused by the commit's version check and reads it then), and the
+    // contractors are read once for all the starts of this step, which act at the same instant.
+    const served: SchoolRecord | null = known;
+    known = null;
+    let reads = 0;
+    const view = Object.create(store) as MilestoneStore;
+    view.getSchool = (id) => (reads++ === 0 && served && id === event.schoolId ? Promise.resolve(served) : store.getSchool(id));
+    view.listContractors = () => (contractors ??= store.listContractors());
     const { outcome } = await executeCommand(
-      { store, program, programs: ctx.programs, clock: instantClock(event.now) },
+      { store: view, program, programs: ctx.programs, clock: instantClock(event.now) },
       // The program starts the lifecycle itself: the start owes no workflow signal.
       { schoolId: event.schoolId, milestone: def.key, command: { type: 'start' }, actor: SYSTEM, signal: false },
     );
     if (outcome.ok) {
       states[def.key] = outcome.state;
+      // Decided against the record held (read once, no conflict): it stays what is stored, with this start.
+      if (served && reads === 1 && served.milestones.some((m) => m.state.key === def.key)) {
+        known = { ...served, milestones: served.milestones.map((m) => (m.state.key === def.key ? { ...m, state: outcome.state } : m)) };
+      }
       started.push(def.key);
       logger.info('milestone started', {
         schoolId: event.schoolId,

@@ -75,17 +75,19 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
   const store = ctx.storeAt(event.now);
   const now = new Date(event.now);
   let outcome: ReminderOutcome = 'none';
+  // What this step knows to be stored now (read, or just committed by it): the view after the reminder is
+  // computed from it instead of reading the school again.
+  let known: { state: MilestoneState; program: ProgramDefinition } | null = null;
   if (event.reminderId !== null) {
     for (let attempt = 1; ; attempt++) {
       const record = await store.getSchool(event.schoolId);
       if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
       const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-      const decision = remind(
-        { program: await ctx.programs.forSchool(record.school), school: record.school, milestone: event.key, states, contractors: [] },
-        event.reminderId,
-        now,
-      );
+      const program = await ctx.programs.forSchool(record.school);
+      const decision = remind({ program, school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
+      const current = states[event.key];
       if (!decision.ok) {
+        known = current ? { state: current, program } : null;
         logger.info('reminder not sent', {
           schoolId: event.schoolId,
           key: event.key,
@@ -95,7 +97,6 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
         outcome = 'not-due';
         break;
       }
-      const current = states[event.key];
       try {
         await store.commit({
           schoolId: event.schoolId,
@@ -106,6 +107,7 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
           notifications: decision.notifications,
         });
         outcome = 'sent';
+        known = { state: decision.state, program };
         logger.info('reminder sent', {
           schoolId: event.schoolId,
           key: event.key,
@@ -127,7 +129,7 @@ export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent):
       }
     }
   }
-  const after = await view(ctx, await readState(ctx, store, event.schoolId, event.key), event);
+  const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
   return { ...after, reminder: outcome };
 }
 
