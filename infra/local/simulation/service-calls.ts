@@ -224,9 +224,9 @@ export function formatQuotaUse(meter: ServiceCallMeter): string {
 const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)} %`;
 
 /** The peaks as lines: every service, then the operations a quota names; the import's second apart. */
-export function formatCallPeaks(meter: ServiceCallMeter, importMs: number): string {
+export function formatCallPeaks(meter: ServiceCallMeter, importMs: number, importEndMs: number = importMs + 1000): string {
   const all = meter.peaks();
-  const after = meter.peaks(importMs + 1000);
+  const after = meter.peaks(Math.max(importEndMs, importMs + 1000));
   const quotaOf = (k: string) => QUOTAS.find((q) => q.keys.includes(k));
   const rows = (pick: (p: ReturnType<ServiceCallMeter['peaks']>) => Record<string, CallPeak>, keys: string[]) =>
     keys.map((k) => {
@@ -238,7 +238,7 @@ export function formatCallPeaks(meter: ServiceCallMeter, importMs: number): stri
     });
   const quoted = Object.keys(all.operations).filter((k) => quotaOf(k) !== undefined);
   return [
-    'Calls to AWS by second of virtual time (peak: the busiest second; "after": the busiest after the import\'s first second):',
+    'Calls to AWS by second of virtual time (peak: the busiest second; "after": the busiest once the import has started every school\'s workflow):',
     `  ${'service'.padEnd(32)} ${'calls'.padStart(9)} ${'peak/s'.padStart(8)} ${'after'.padStart(8)}  busiest second after the import`,
     ...rows((p) => p.services, Object.keys(all.services)),
     ...rows((p) => p.operations, quoted),
