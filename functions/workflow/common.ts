@@ -58,8 +58,26 @@ export function handsOver(startTime: string, execution: string, nowMs: number): 
   return nowMs >= latestWake(startTime, execution);
 }
 
+/**
+ * A school program wakes for its next planned start this much after it at the latest, by a hash of the
+ * school: the milestones a cohort starts on the same day start over its first hours (from local
+ * midnight), not every school's in one second, whose StartExecution calls would exceed the quota's
+ * burst at the national scale (README, "The national scale").
+ */
+export const START_SPREAD_MS = 6 * 3_600_000;
+
+/** When the program of `schoolId` wakes for a planned start at `plannedMs`. */
+export function plannedWake(plannedMs: number, schoolId: string): number {
+  return plannedMs + spreadOffsetMs(`start:${schoolId}`, START_SPREAD_MS);
+}
+
 /** Whole seconds in [0, RENEWAL_SPREAD_MS), spread evenly over the window by FNV-1a of `identity`. */
 export function renewalOffsetMs(identity: string): number {
+  return spreadOffsetMs(identity, RENEWAL_SPREAD_MS);
+}
+
+/** Whole seconds in [0, windowMs), spread evenly over the window by FNV-1a of `identity`. */
+export function spreadOffsetMs(identity: string, windowMs: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < identity.length; i++) {
     hash ^= identity.charCodeAt(i);
@@ -70,7 +88,7 @@ export function renewalOffsetMs(identity: string): number {
   hash ^= hash >>> 13;
   hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
   hash = (hash ^ (hash >>> 16)) >>> 0;
-  return (hash % (RENEWAL_SPREAD_MS / 1000)) * 1000;
+  return (hash % Math.max(1, Math.floor(windowMs / 1000))) * 1000;
 }
 
 /** Whole seconds from `nowMs` until `targetMs`, at least 1 (a task timeout of 0 is not allowed). */

@@ -30,6 +30,7 @@ import {
   instantClock,
   handsOver,
   latestWake,
+  plannedWake,
   parseEvent,
   PERMANENT_ERROR,
   requireArn,
@@ -188,7 +189,13 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     schoolId: event.schoolId,
     toStart,
     done,
-    waitSeconds: secondsUntil(Math.min(nextStart, latestWake(event.executionStartTime, event.schoolId)), nowMs),
+    waitSeconds: secondsUntil(
+      Math.min(
+        Number.isFinite(nextStart) ? plannedWake(nextStart, event.schoolId) : nextStart,
+        latestWake(event.executionStartTime, event.schoolId),
+      ),
+      nowMs,
+    ),
     continueAsNew,
     successorName: continueAsNew
       ? await successorName(ctx.sfn, programArn, (g) => programExecutionName(event.schoolId, g), event.executionName)

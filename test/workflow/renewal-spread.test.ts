@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { handsOver, LATEST_WAKE_MS, latestWake, RENEWAL_SPREAD_MS, renewalOffsetMs } from '../../functions/workflow/common.js';
+import {
+  handsOver,
+  LATEST_WAKE_MS,
+  latestWake,
+  plannedWake,
+  RENEWAL_SPREAD_MS,
+  renewalOffsetMs,
+  START_SPREAD_MS,
+} from '../../functions/workflow/common.js';
 
 const START = '2021-01-01T00:00:00.000Z';
 
@@ -51,5 +59,23 @@ describe('renewal spread', () => {
     const a = renewalOffsetMs(`sch-00001@${START}`);
     expect(renewalOffsetMs('sch-00001@2021-12-03T11:22:33.000Z')).not.toBe(a);
     expect(renewalOffsetMs(`sch-00002@${START}`)).not.toBe(a);
+  });
+});
+
+describe('planned-start spread', () => {
+  it('wakes a program for a planned start within START_SPREAD_MS after it, on a whole second, the same for the same school', () => {
+    const planned = Date.parse('2022-01-01T00:00:00+06:00');
+    const perSecond = new Map<number, number>();
+    for (let i = 1; i <= 40_000; i++) {
+      const id = `sch-${String(i).padStart(5, '0')}`;
+      const wake = plannedWake(planned, id);
+      expect(wake).toBeGreaterThanOrEqual(planned);
+      expect(wake).toBeLessThan(planned + START_SPREAD_MS);
+      expect(wake % 1000).toBe(0);
+      expect(plannedWake(planned, id)).toBe(wake);
+      perSecond.set(wake, (perSecond.get(wake) ?? 0) + 1);
+    }
+    // 40,000 schools over 21,600 seconds: about 2 a second, never a cohort at once.
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
   });
 });

@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { harnessPerTest } from './per-test.js';
+import { plannedWake } from '../../functions/workflow/common.js';
+
+/** A planned start at local midnight is taken in the school's own second of the day's first hours. */
+const plannedStart = (day: string, schoolId: string) => new Date(plannedWake(omsk(day, '00:00').getTime(), schoolId)).toISOString();
 
 const YEAR_MS = 365 * 86_400_000;
 const KEYS = ['connection', 'equipment', 'training', 'onboarding'];
@@ -47,7 +51,7 @@ describe('school program', () => {
 
     await h.advanceTo(omsk('2021-01-01', '08:00'));
     const connection = await state('connection');
-    expect(connection).toMatchObject({ status: 'active', startedAt: omsk('2021-01-01', '00:00').toISOString(), deadline: '2021-12-31' });
+    expect(connection).toMatchObject({ status: 'active', startedAt: plannedStart('2021-01-01', s.id), deadline: '2021-12-31' });
     expect(connection.assignee).not.toBeNull();
     // The 2022 cohort's equipment and training start in 2022.
     for (const key of ['equipment', 'training', 'onboarding']) expect((await state(key)).status).toBe('pending');
@@ -71,7 +75,7 @@ describe('school program', () => {
     await h.advanceTo(omsk('2022-01-01', '08:00'));
     const equipment = await state('equipment');
     const training = await state('training');
-    expect(equipment).toMatchObject({ status: 'active', startedAt: omsk('2022-01-01', '00:00').toISOString(), deadline: '2022-12-01' });
+    expect(equipment).toMatchObject({ status: 'active', startedAt: plannedStart('2022-01-01', s.id), deadline: '2022-12-01' });
     expect(training).toMatchObject({ status: 'active', deadline: '2022-12-01' });
     expect((await state('onboarding')).status).toBe('pending');
 
@@ -143,7 +147,7 @@ describe('school program', () => {
     await h.advanceTo(omsk('2024-01-02'));
     const equipment = await state('equipment');
     const training = await state('training');
-    expect(equipment).toMatchObject({ status: 'active', deadline: '2024-12-01', startedAt: omsk('2024-01-01', '00:00').toISOString() });
+    expect(equipment).toMatchObject({ status: 'active', deadline: '2024-12-01', startedAt: plannedStart('2024-01-01', s.id) });
     await h.advanceTo(omsk('2024-11-20'));
     await h.command(s.id, 'training', { type: 'submit', evidence: evidence('training', s, '2024-11-20') }, contractor(training.assignee!));
     await h.command(s.id, 'training', { type: 'accept' }, MANAGER);
