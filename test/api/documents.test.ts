@@ -14,7 +14,7 @@ import { HistoryPage } from '../../shared/api/schemas.js';
 import { MAX_DOCUMENT_BYTES } from '../../shared/documents/model.js';
 import { decodeJwt } from 'jose';
 import { samplePdf, samplePng } from '../../shared/documents/samples.js';
-import { startApi, todayInOmsk, uploadDocument, type ApiFixture } from './helpers.js';
+import { settledItems, startApi, todayInOmsk, uploadDocument, type ApiFixture } from './helpers.js';
 
 let api: ApiFixture;
 
@@ -96,7 +96,7 @@ describe('evidence documents', () => {
   });
 
   it('refuses a file over 20 MB: when declared, before any URL; when only stored, at confirmation — the object deleted and nothing attached', async () => {
-    const before = await api.items();
+    const before = await settledItems(api);
     const declared = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
       bytes: speedTest,
       contentType: 'application/pdf',
@@ -129,7 +129,7 @@ describe('evidence documents', () => {
   });
 
   it('refuses an executable renamed .pdf by its first bytes, deletes it and attaches nothing', async () => {
-    const before = await api.items();
+    const before = await settledItems(api);
     const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...new Array(200).fill(0)]);
     const r = await uploadDocument(api, api.school.id, 'connection', 'speed-test', {
       bytes: elf,
@@ -181,7 +181,7 @@ describe('evidence documents', () => {
   });
 
   it('refuses a submission without the speed-test result with a field error, and writes nothing', async () => {
-    const before = await api.items();
+    const before = await settledItems(api);
     const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: 120 };
     const r = await api.request('POST', `${base}/submit`, { as: 'contractor', body: { evidence } });
     expect(r.status).toBe(422);
@@ -194,7 +194,7 @@ describe('evidence documents', () => {
   });
 
   it('lets the uploading organisation remove a document from the open submission, and nobody else; nothing of it stays', async () => {
-    const before = await api.items();
+    const before = await settledItems(api);
     const beforeKeys = await allKeys();
     const extra = await uploadDocument(api, api.school.id, 'connection', 'photo', {
       bytes: samplePng(20, 20, [200, 10, 10]),
@@ -241,8 +241,9 @@ describe('evidence documents', () => {
       body: { type: 'photo', fileName: 'late.png', contentType: 'image/png' },
     });
     expect(late.status).toBe(409);
-    // A document the submission carried is part of the record: it cannot be removed.
-    const before = await api.items();
+    // A document the submission carried is part of the record: it cannot be removed. (The workflow hears
+    // of the submission after its answer, from the table's stream: the items are read once it has settled.)
+    const before = await settledItems(api);
     const removal = await api.request('DELETE', `/api/schools/${api.school.id}/documents/${actId}`, { as: 'contractor' });
     expect(removal.status).toBe(409);
     expect(removal.json).toMatchObject({ code: 'submitted' });
