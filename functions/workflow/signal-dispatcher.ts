@@ -16,6 +16,7 @@ import { keyOf, type MilestoneStore } from '../../shared/store/index.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { requireArn, workflowContext, WORKFLOW_ENV } from './common.js';
+import { mapLimit } from '../api/views.js';
 
 const logger = new Logger();
 
@@ -36,42 +37,35 @@ export const DISPATCH_CONCURRENCY = 16;
  */
 export async function dispatchSignals(deps: SignalDispatchDeps, records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
   const failed = new Set<string>();
+  const recordId = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
   const byMilestone = new Map<string, { id: string; key: { schoolId: string; milestone: string } }[]>();
   for (const record of records) {
     const key = keyOf.signal(record.dynamodb?.Keys as Record<string, { S?: string }> | undefined);
     if (!key) continue;
-    const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
     const group = `${key.schoolId}#${key.milestone}`;
-    byMilestone.set(group, [...(byMilestone.get(group) ?? []), { id, key }]);
+    const list = byMilestone.get(group) ?? [];
+    list.push({ id: recordId(record), key });
+    byMilestone.set(group, list);
   }
-  const groups = [...byMilestone.values()];
-  let next = 0;
-  const worker = async () => {
-    while (next < groups.length) {
-      const group = groups[next++]!;
-      for (const [i, { id, key }] of group.entries()) {
-        try {
-          const pending = await deps.store.getSignal(key.schoolId, key.milestone);
-          if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
-          const result = await deps.signal.deliver(pending);
-          if (result.kind === 'failed') failed.add(id);
-        } catch (error) {
-          logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
-          failed.add(id);
-        }
-        // The milestone's later records wait for the retry of this one (its signal is the latest anyway).
-        if (failed.has(id)) {
-          for (const later of group.slice(i + 1)) failed.add(later.id);
-          break;
-        }
+  await mapLimit([...byMilestone.values()], DISPATCH_CONCURRENCY, async (group) => {
+    for (const [i, { id, key }] of group.entries()) {
+      try {
+        const pending = await deps.store.getSignal(key.schoolId, key.milestone);
+        if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
+        const result = await deps.signal.deliver(pending);
+        if (result.kind === 'failed') failed.add(id);
+      } catch (error) {
+        logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
+        failed.add(id);
+      }
+      // The milestone's later records wait for the retry of this one (its signal is the latest anyway).
+      if (failed.has(id)) {
+        for (const later of group.slice(i + 1)) failed.add(later.id);
+        return;
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(DISPATCH_CONCURRENCY, groups.length) }, worker));
-  const failures = records.flatMap((r) => {
-    const id = r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
-    return failed.has(id) ? [{ itemIdentifier: id }] : [];
   });
+  const failures = records.filter((r) => failed.has(recordId(r))).map((r) => ({ itemIdentifier: recordId(r) }));
   if (failures.length > 0)
     logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
   return { batchItemFailures: failures };

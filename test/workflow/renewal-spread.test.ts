@@ -13,6 +13,10 @@ import {
   renewalOffsetMs,
   START_SPREAD_MS,
 } from '../../functions/workflow/common.js';
+import { milestoneView } from '../../functions/workflow/milestone-view.js';
+import { initialState } from '../../shared/domain/index.js';
+import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
+import { school } from './fixtures.js';
 
 const START = '2021-01-01T00:00:00.000Z';
 
@@ -77,5 +81,31 @@ describe('planned-start spread', () => {
     }
     // 40,000 schools over 21,600 seconds: about 2 a second, never a cohort at once.
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('the lifecycle view waits until its own latest wake and hands over there', () => {
+  const start = '2021-01-01T00:00:00.000Z';
+  // Active, with its deadline two years away: no reminder comes before the latest wake.
+  const active = (id: string) => ({
+    ...initialState(REFERENCE_PROGRAM, school(id, 2022), 'connection', new Date(start)),
+    status: 'active' as const,
+    deadline: '2023-12-31',
+  });
+
+  it('waits until latestWake, which differs between lifecycles started in the same second', () => {
+    const waits = ['sch-a', 'sch-b', 'sch-c'].map((id) => {
+      const view = milestoneView(REFERENCE_PROGRAM, active(id), start, start);
+      expect(view.continueAsNew).toBe(false);
+      expect(Date.parse(start) + view.waitSeconds * 1000).toBe(latestWake(start, `${id}#connection`));
+      return view.waitSeconds;
+    });
+    expect(new Set(waits).size).toBe(3);
+  });
+
+  it('hands over at its latest wake, not a second before', () => {
+    const wake = latestWake(start, 'sch-a#connection');
+    expect(milestoneView(REFERENCE_PROGRAM, active('sch-a'), new Date(wake - 1000).toISOString(), start).continueAsNew).toBe(false);
+    expect(milestoneView(REFERENCE_PROGRAM, active('sch-a'), new Date(wake).toISOString(), start).continueAsNew).toBe(true);
   });
 });
