@@ -22,8 +22,8 @@ import { z } from 'zod';
 import { zonedInstant } from '../../shared/calendar.js';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
-import { Id, MilestoneState, SYSTEM, type ProgramDefinition } from '../../shared/program/model.js';
-import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
+import { Id, MilestoneState, SYSTEM, type Contractor, type ProgramDefinition } from '../../shared/program/model.js';
+import type { SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
   ExecutionFields,
@@ -125,30 +125,32 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
   const started: string[] = [];
   const ready = readyToStart(program, states, nowMs);
   // What is stored, as far as this step knows: the school it read, with the starts it committed since.
-  let known: SchoolRecord | null = record;
-  let contractors: ReturnType<MilestoneStore['listContractors']> | null = null;
+  // Each start decides against it instead of reading the school again (a start that meets a concurrent
+  // change is refused by the commit's version check and reads it then); the contractors are read once
+  // for all the starts of this step, which act at the same instant.
+  let known: SchoolRecord | undefined = record;
+  let contractors: Contractor[] | null = null;
   for (const key of ready) {
     const def = program.milestones.find((m) => m.key === key)!;
-    // The start decides against the school this step holds instead of reading it again (a start that
-    // meets a concurrent change is refused by the commit's version check and reads it then), and the
-    // contractors are read once for all the starts of this step, which act at the same instant.
-    const served: SchoolRecord | null = known;
-    known = null;
-    let reads = 0;
-    const view = Object.create(store) as MilestoneStore;
-    view.getSchool = (id) => (reads++ === 0 && served && id === event.schoolId ? Promise.resolve(served) : store.getSchool(id));
-    view.listContractors = () => (contractors ??= store.listContractors());
-    const { outcome } = await executeCommand(
-      { store: view, program, programs: ctx.programs, clock: instantClock(event.now) },
+    contractors ??= await store.listContractors();
+    const { outcome, context } = await executeCommand(
+      { store, program, programs: ctx.programs, clock: instantClock(event.now) },
       // The program starts the lifecycle itself: the start owes no workflow signal.
-      { schoolId: event.schoolId, milestone: def.key, command: { type: 'start' }, actor: SYSTEM, signal: false },
+      {
+        schoolId: event.schoolId,
+        milestone: def.key,
+        command: { type: 'start' },
+        actor: SYSTEM,
+        signal: false,
+        contractors,
+        ...(known ? { school: known } : {}),
+      },
     );
+    // Accepted: the school it was decided against, with this start, is what is stored; refused: the next
+    // start reads the school.
+    known = outcome.ok && context.record ? withState(context.record, outcome.state) : undefined;
     if (outcome.ok) {
       states[def.key] = outcome.state;
-      // Decided against the record held (read once, no conflict): it stays what is stored, with this start.
-      if (served && reads === 1 && served.milestones.some((m) => m.state.key === def.key)) {
-        known = { ...served, milestones: served.milestones.map((m) => (m.state.key === def.key ? { ...m, state: outcome.state } : m)) };
-      }
       started.push(def.key);
       logger.info('milestone started', {
         schoolId: event.schoolId,
@@ -210,4 +212,8 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
 export async function handler(event: unknown, context?: Context): Promise<Plan> {
   if (context) logger.addContext(context);
   return classified('plan school', logger, () => planSchool(workflowContext(), parseEvent(PlanEvent, event, 'plan school')));
+}
+
+function withState(record: SchoolRecord, state: MilestoneState): SchoolRecord {
+  return { ...record, milestones: record.milestones.map((m) => (m.state.key === state.key ? { ...m, state } : m)) };
 }

@@ -16,11 +16,20 @@
  * store failure throw.
  */
 import { hashRequest, type IdempotencyLease } from '../store/idempotency.js';
-import type { CommitInput, MilestoneStore } from '../store/store.js';
+import type { CommitInput, MilestoneStore, SchoolRecord } from '../store/store.js';
 import type { PendingSignal, WaitingTask } from '../store/marshall.js';
 import type { Clock } from '../clock.js';
 import { authorizeFirst, decide, initialState, REJECTION_HTTP_STATUS, type RejectionCode, type RejectionIssue } from '../domain/index.js';
-import type { Actor, Command, MilestoneEvent, MilestoneKey, MilestoneState, ProgramDefinition, School } from '../program/model.js';
+import type {
+  Actor,
+  Command,
+  Contractor,
+  MilestoneEvent,
+  MilestoneKey,
+  MilestoneState,
+  ProgramDefinition,
+  School,
+} from '../program/model.js';
 import { createHash } from 'node:crypto';
 import { refOf } from '../documents/model.js';
 import type { ProgramResolver } from '../programs/resolver.js';
@@ -49,6 +58,14 @@ export interface CommandRequest {
   resumingAfterCrash?: boolean;
   /** The milestone version the caller saw (If-Match); a different current version is a conflict. */
   expectedVersion?: number;
+  /**
+   * The school as the caller read it at the instant it acts (the school program's Plan step, which starts
+   * several milestones in one step): the first decision is taken against it instead of reading the school
+   * again; a version conflict reads it.
+   */
+  school?: SchoolRecord;
+  /** The contractors, when the caller has read them (a start or a reassignment needs them). */
+  contractors?: readonly Contractor[];
   /**
    * Whether the change owes the school's workflow a signal (default true). False only for the workflow's
    * own steps (the program starting a milestone starts its lifecycle itself).
@@ -90,6 +107,8 @@ export type CommandOutcome = Accepted | Rejected;
 /** What the caller knows of the workflow after an accepted command (read before the commit). */
 export interface CommandContext {
   school: School | null;
+  /** The school the last decision was taken against (given by the caller or read), as it was before the commit. */
+  record: SchoolRecord | null;
   /**
    * The workflow step that was waiting on the milestone when the command was decided, if any (the
    * workflow signal reads the step waiting after the commit; this one only tells where it ran).
@@ -116,8 +135,9 @@ export async function executeCommand(
   deps: CommandDeps,
   request: CommandRequest,
 ): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
-  const context: CommandContext = { school: null, task: null, tasks: [] };
+  const context: CommandContext = { school: null, record: null, task: null, tasks: [] };
   const decideOnce = async (
+    attempt: number,
     lease?: IdempotencyLease,
   ): Promise<StoredOutcome | { accepted: Omit<Accepted, 'replayed'>; commit: CommitInput }> => {
     const { store, clock } = deps;
@@ -126,7 +146,8 @@ export async function executeCommand(
     // signing off; school staff doing anything but submit and sign off): nothing is read.
     const byRole = authorizeFirst(actor, command.type, null, null, null);
     if (byRole && !scopedOnly(actor, command.type)) return reject(schoolId, milestone, 'forbidden', byRole.message);
-    const record = await store.getSchool(schoolId);
+    const given = attempt === 1 && request.school?.school.id === schoolId ? request.school : null;
+    const record = given ?? (await store.getSchool(schoolId));
     const program = record && deps.programs ? await deps.programs.forSchool(record.school) : deps.program;
     const stored = record?.milestones.find((m) => m.state.key === milestone);
     const known = record && program.milestones.some((m) => m.key === milestone);
@@ -143,6 +164,7 @@ export async function executeCommand(
       return reject(schoolId, milestone, 'school-not-found', `school ${schoolId} does not exist`);
     }
     context.school = record.school;
+    context.record = record;
     context.tasks = record.milestones.flatMap((m) => (m.task ? [m.task] : []));
     context.task = stored?.task ?? null;
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
@@ -159,7 +181,7 @@ export async function executeCommand(
       };
     }
     const needsContractors = command.type === 'start' || command.type === 'reassign';
-    const contractors = needsContractors ? await store.listContractors() : [];
+    const contractors = needsContractors ? (request.contractors ?? (await store.listContractors())) : [];
     // A submission carries every document attached to the milestone (checked against the evidence rules):
     // the milestone item read above lists them, unless it is from before items listed them.
     const documents = command.type === 'submit' ? (stored?.documents ?? (await store.listDocuments(schoolId, milestone)).map(refOf)) : [];
@@ -199,7 +221,7 @@ export async function executeCommand(
   /** Decides and commits; a concurrent change is re-decided against the new state unless the caller pinned a version. */
   const run = async (lease?: IdempotencyLease): Promise<StoredOutcome> => {
     for (let attempt = 1; ; attempt++) {
-      const step = await decideOnce(lease);
+      const step = await decideOnce(attempt, lease);
       if (!('accepted' in step)) return step;
       try {
         await deps.store.commit(step.commit);
