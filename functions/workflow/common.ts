@@ -19,6 +19,7 @@ import { IsoInstant } from '../../shared/program/model.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
 import { createProgramResolver, type ProgramResolver } from '../../shared/programs/resolver.js';
 import { SystemClock } from '../../shared/clock.js';
+import { spreadOffsetMs } from '../../shared/spread.js';
 
 import { PERMANENT_ERROR, TRANSIENT_ERROR, WORKFLOW_ENV } from './contract.js';
 
@@ -74,21 +75,6 @@ export function plannedWake(plannedMs: number, schoolId: string): number {
 /** Whole seconds in [0, RENEWAL_SPREAD_MS), spread evenly over the window by FNV-1a of `identity`. */
 export function renewalOffsetMs(identity: string): number {
   return spreadOffsetMs(identity, RENEWAL_SPREAD_MS);
-}
-
-/** Whole seconds in [0, windowMs), spread evenly over the window by FNV-1a of `identity`. */
-export function spreadOffsetMs(identity: string, windowMs: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < identity.length; i++) {
-    hash ^= identity.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  // A final avalanche, so that identities differing only in their last characters land far apart.
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
-  hash = (hash ^ (hash >>> 16)) >>> 0;
-  return (hash % Math.max(1, Math.floor(windowMs / 1000))) * 1000;
 }
 
 /** Whole seconds from `nowMs` until `targetMs`, at least 1 (a task timeout of 0 is not allowed). */

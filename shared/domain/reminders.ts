@@ -7,7 +7,10 @@
  *   default) until the milestone closes. `until` caps the list, since that never ends by itself.
  * - The overdue ones count from the deadline's due day (`dueDay`: the deadline, or the next working day
  *   when it falls on a day off, Civil Code art. 193), as "overdue" does.
- * - Each goes out at `policy.localTime` (09:00) in the program's time zone; with `onWorkingDays` a
+ * - Each goes out at `policy.localTime` (09:00) in the program's time zone, plus the milestone's own
+ *   offset within `policy.spreadMinutes` (120: between 09:00 and 11:00; whole seconds, by a hash of the
+ *   school and the milestone, the same for every reminder of the milestone), so that the lifecycles of a
+ *   cohort, whose deadlines are the same, do not all wake in one second; with `onWorkingDays` a
  *   reminder that falls on a day off of the Russian production calendar (a weekend, a public holiday, a
  *   day off moved by the yearly decree) goes out on the next working day, and one due on a Saturday made
  *   a working day goes out that Saturday. A before-deadline reminder that the move would push past the due
@@ -23,6 +26,7 @@
  */
 import { addDays, daysBetween, localDate, zonedInstant } from '../calendar.js';
 import { dueDay, nextWorkingDay } from '../working-days/index.js';
+import { spreadOffsetMs } from '../spread.js';
 import type { EscalationLevel, Id, IsoDate, MilestoneKey, MilestoneState, ReminderPolicy } from '../program/model.js';
 
 export type ReminderKind = 'before' | 'overdue';
@@ -63,6 +67,11 @@ export function parseReminderId(id: string): ReminderIdParts | null {
   const m = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9-]{1,31}):(\d{4}-\d{2}-\d{2}):(before|overdue):([1-9]\d{0,4})$/.exec(id);
   if (!m) return null;
   return { schoolId: m[1]!, milestone: m[2]!, deadline: m[3]!, kind: m[4] as ReminderKind, n: Number(m[5]) };
+}
+
+/** How long after `policy.localTime` the reminders of a milestone go out: its own second of the window. */
+export function reminderOffsetMs(schoolId: Id, milestone: MilestoneKey, policy: Pick<ReminderPolicy, 'spreadMinutes'>): number {
+  return spreadOffsetMs(`remind:${schoolId}:${milestone}`, policy.spreadMinutes * 60_000);
 }
 
 const LEVEL_RANK: Readonly<Record<EscalationLevel, number>> = { assignee: 0, 'district-coordinator': 1, 'program-manager': 2 };
@@ -108,11 +117,12 @@ export function* reminders(state: MilestoneState, policy: ReminderPolicy, timeZo
   if (!hasReminders(state)) return;
   const startedMs = state.startedAt ? Date.parse(state.startedAt) : Number.NEGATIVE_INFINITY;
   const due = dueDay(state.deadline);
+  const offsetMs = reminderOffsetMs(state.schoolId, state.key, policy);
   let held: Reminder | null = null;
   for (const nominal of nominalReminders(state.deadline, due, policy, from)) {
     const date = policy.onWorkingDays ? nextWorkingDay(nominal.date) : nominal.date;
     if (nominal.kind === 'before' && date > due) continue;
-    const at = zonedInstant(date, policy.localTime, timeZone);
+    const at = new Date(zonedInstant(date, policy.localTime, timeZone).getTime() + offsetMs);
     if (at.getTime() < startedMs) continue;
     const reminder: Reminder = {
       id: reminderId({ schoolId: state.schoolId, milestone: state.key, deadline: state.deadline, kind: nominal.kind, n: nominal.n }),

@@ -192,11 +192,20 @@ export const ReminderPolicy = z
     daysBefore: z.array(z.number().int().min(1).max(365)).default([30, 7, 1]),
     /** Then one every N days while overdue. */
     overdueEveryDays: z.number().int().min(1).max(90).default(7),
-    /** Local time of day the reminders go out. */
+    /** Local time of day the reminders go out (from). */
     localTime: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
       .default('09:00'),
+    /**
+     * The reminders of one milestone go out this many minutes after `localTime` at the latest: each
+     * milestone of each school at its own second of the window (a hash of the school and the milestone,
+     * the same for all its reminders). A cohort's milestones share their deadlines, so without a window
+     * every lifecycle of the cohort would wake in one second; at the national scale that is tens of
+     * thousands of Lambda invocations at once, beyond the account's concurrency (README, "The national
+     * scale"). 0: all at `localTime` exactly.
+     */
+    spreadMinutes: z.number().int().min(0).max(360).default(120),
     /**
      * A reminder that falls on a day off of the Russian production calendar (weekend, public holiday, a
      * day off moved by the yearly decree) goes out on the next working day.
@@ -208,8 +217,17 @@ export const ReminderPolicy = z
       { afterDaysOverdue: 14, to: 'program-manager' },
     ]),
   })
-  .strict();
+  .strict()
+  .refine((p) => minutesOfDay(p.localTime) + p.spreadMinutes < 24 * 60, {
+    message: 'the reminders must go out on their day: localTime plus spreadMinutes must end before midnight',
+    path: ['spreadMinutes'],
+  });
 export type ReminderPolicy = z.infer<typeof ReminderPolicy>;
+
+function minutesOfDay(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
 
 export const EvidenceKind = z.enum(['connection', 'equipment', 'training', 'onboarding', 'content-filter']);
 export type EvidenceKind = z.infer<typeof EvidenceKind>;

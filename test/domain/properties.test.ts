@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zonedInstant } from '../../shared/calendar.js';
+import { localDate, zonedInstant } from '../../shared/calendar.js';
 import { dueDay, isWorkingDay } from '../../shared/working-days/index.js';
 import {
   decide,
@@ -14,6 +14,7 @@ import {
   isOverdue,
   isTerminal,
   nextReminder,
+  reminderOffsetMs,
   remind,
   reminderSchedule,
   type Decision,
@@ -323,12 +324,20 @@ describe('decider invariants', () => {
 });
 
 describe('reminder schedule invariants', () => {
-  const policyArb = fc.record({
-    daysBefore: fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { minLength: 0, maxLength: 4 }),
-    overdueEveryDays: fc.integer({ min: 1, max: 14 }),
-    localTime: fc.constantFrom('00:00', '09:00', '23:59'),
-    onWorkingDays: fc.boolean(),
-  });
+  const policyArb = fc
+    .tuple(
+      fc.record({
+        daysBefore: fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { minLength: 0, maxLength: 4 }),
+        overdueEveryDays: fc.integer({ min: 1, max: 14 }),
+        onWorkingDays: fc.boolean(),
+      }),
+      // The window must end on the reminder's day.
+      fc.oneof(
+        fc.record({ localTime: fc.constantFrom('00:00', '09:00'), spreadMinutes: fc.constantFrom(0, 1, 120, 360) }),
+        fc.record({ localTime: fc.constant('23:59'), spreadMinutes: fc.constant(0) }),
+      ),
+    )
+    .map(([rules, timing]) => ({ ...rules, ...timing }));
   /** A connection milestone started on 2020-01-01 and open (active or submitted) against `deadline`. */
   const openMilestone = (deadline: string, status: 'active' | 'submitted'): MilestoneState => ({
     ...initialState(program, urbanSchool, 'connection', new Date('2020-01-01')),
@@ -354,7 +363,12 @@ describe('reminder schedule invariants', () => {
           expect(new Set(list.map((r) => r.date)).size).toBe(list.length);
           list.forEach((r, i) => {
             if (i > 0) expect(Date.parse(r.at)).toBeGreaterThan(Date.parse(list[i - 1]!.at));
-            expect(r.at).toBe(zonedInstant(r.date, policy.localTime, tz).toISOString());
+            // At the milestone's own second of the window after the local time, on the reminder's date.
+            const offset = Date.parse(r.at) - zonedInstant(r.date, policy.localTime, tz).getTime();
+            expect(offset).toBe(reminderOffsetMs(state.schoolId, state.key, policy));
+            expect(offset).toBeGreaterThanOrEqual(0);
+            expect(offset).toBeLessThan(Math.max(1, policy.spreadMinutes * 60) * 1000);
+            expect(localDate(new Date(r.at), tz)).toBe(r.date);
             if (policy.onWorkingDays) expect(isWorkingDay(r.date), r.date).toBe(true);
             expect(r.due).toBe(dueDay(deadline));
             if (r.kind === 'before') expect(r.date <= r.due).toBe(true);

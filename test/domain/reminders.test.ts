@@ -4,6 +4,7 @@ import {
   missedReminder,
   nextReminder,
   parseReminderId,
+  reminderOffsetMs,
   remind,
   reminderId,
   reminderRecipients,
@@ -14,7 +15,8 @@ import type { MilestoneState } from '../../shared/program/model.js';
 import { MilestoneEvent, Notification, ReminderPolicy } from '../../shared/program/model.js';
 import { context, goodEvidence, program, stateWith, TZ, urbanSchool } from './fixtures.js';
 
-const policy = program.milestones[0]!.reminders;
+// The calendar rules at exact times: without the window that spreads a cohort's reminders (tested below).
+const policy = { ...program.milestones[0]!.reminders, spreadMinutes: 0 };
 const STARTED = '2021-03-01T05:00:00.000Z';
 const open = (extra: Partial<MilestoneState> = {}): MilestoneState =>
   stateWith('connection', { status: 'active', version: 1, assignee: 'omsk-net', startedAt: STARTED, ...extra });
@@ -59,7 +61,7 @@ describe('reminderSchedule', () => {
       'overdue:8 2024-05-06 03:00 district-coordinator -10',
     ]);
     // 2022-02-23 (Wednesday) is a holiday: the daily overdue reminder of that day joins the next one.
-    const daily = ReminderPolicy.parse({ daysBefore: [2, 1], overdueEveryDays: 1 });
+    const daily = ReminderPolicy.parse({ spreadMinutes: 0, daysBefore: [2, 1], overdueEveryDays: 1 });
     expect(brief(open({ deadline: '2022-02-21' }), daily, new Date('2022-02-26T00:00:00Z'))).toEqual([
       'before:1 2022-02-21 03:00 assignee 0',
       'overdue:1 2022-02-22 03:00 district-coordinator -1',
@@ -70,7 +72,7 @@ describe('reminderSchedule', () => {
 
   it('09:00 is local time of the given zone', () => {
     expect(brief(open(), policy, new Date('2021-12-02T00:00:00Z'), 'Europe/Moscow')).toEqual(['before:30 2021-12-01 06:00 assignee 40']);
-    const at1030 = ReminderPolicy.parse({ localTime: '10:30' });
+    const at1030 = ReminderPolicy.parse({ spreadMinutes: 0, localTime: '10:30' });
     expect(brief(open(), at1030, new Date('2021-12-02T00:00:00Z'))).toEqual(['before:30 2021-12-01 04:30 assignee 40']);
   });
 
@@ -87,13 +89,13 @@ describe('reminderSchedule', () => {
   });
 
   it('reminders landing on the same working day go out once, as the latest of them', () => {
-    const twoDays = ReminderPolicy.parse({ daysBefore: [2, 1] });
+    const twoDays = ReminderPolicy.parse({ spreadMinutes: 0, daysBefore: [2, 1] });
     expect(brief(open({ deadline: '2022-01-10' }), twoDays, new Date('2022-01-12T00:00:00Z'))).toEqual([
       'before:1 2022-01-10 03:00 assignee 0',
       'overdue:1 2022-01-11 03:00 district-coordinator -1',
     ]);
     // Deadline Thursday 2021-12-30: days 1–10 overdue (31 December to 9 January) are days off.
-    const daily = ReminderPolicy.parse({ daysBefore: [1], overdueEveryDays: 1 });
+    const daily = ReminderPolicy.parse({ spreadMinutes: 0, daysBefore: [1], overdueEveryDays: 1 });
     expect(brief(open({ deadline: '2021-12-30' }), daily, new Date('2022-01-12T00:00:00Z'))).toEqual([
       'before:1 2021-12-29 03:00 assignee 1',
       'overdue:11 2022-01-10 03:00 district-coordinator -11',
@@ -102,7 +104,7 @@ describe('reminderSchedule', () => {
   });
 
   it('without the working-day rule, reminders keep their day', () => {
-    const everyDay = ReminderPolicy.parse({ onWorkingDays: false });
+    const everyDay = ReminderPolicy.parse({ spreadMinutes: 0, onWorkingDays: false });
     expect(brief(open({ deadline: '2021-12-30' }), everyDay, new Date('2022-01-02T00:00:00Z')).at(-1)).toBe(
       'overdue:1 2021-12-31 03:00 district-coordinator -1',
     );
@@ -170,9 +172,9 @@ describe('escalation', () => {
   });
 
   it('follows the policy', () => {
-    const straightUp = ReminderPolicy.parse({ escalation: [{ afterDaysOverdue: 0, to: 'program-manager' }] });
+    const straightUp = ReminderPolicy.parse({ spreadMinutes: 0, escalation: [{ afterDaysOverdue: 0, to: 'program-manager' }] });
     expect(escalationLevel(straightUp, 0)).toBe('program-manager');
-    expect(escalationLevel(ReminderPolicy.parse({ escalation: [] }), 100)).toBe('assignee');
+    expect(escalationLevel(ReminderPolicy.parse({ spreadMinutes: 0, escalation: [] }), 100)).toBe('assignee');
   });
 
   it('recipients: whoever has the turn, plus the coordinator, plus the managers', () => {
@@ -226,6 +228,7 @@ describe('missedReminder', () => {
 });
 
 describe('remind', () => {
+  // The program's own policy: a reminder is due from its second of the 09:00–11:00 window, so these act at 11:00.
   const ctx = (state: MilestoneState) => context('connection', { connection: state });
   const ok = (d: Decision) => {
     if (!d.ok) throw new Error(`${d.rejection.code}: ${d.rejection.message}`);
@@ -237,13 +240,13 @@ describe('remind', () => {
 
   it('a due reminder: a `reminded` event by the system, the next version, one notification per recipient', () => {
     const state = open({ version: 5 });
-    const d = ok(remind(ctx(state), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T03:00:00Z')));
+    const d = ok(remind(ctx(state), 'omsk-school-17:connection:2021-12-31:before:7', new Date('2021-12-24T05:00:00Z')));
     expect(d.events).toEqual([
       {
         type: 'reminded',
         schoolId: 'omsk-school-17',
         milestone: 'connection',
-        at: '2021-12-24T03:00:00.000Z',
+        at: '2021-12-24T05:00:00.000Z',
         actor: { role: 'system', sub: 'system' },
         version: 6,
         reminderId: 'omsk-school-17:connection:2021-12-31:before:7',
@@ -251,7 +254,7 @@ describe('remind', () => {
         daysToDeadline: 17,
       },
     ]);
-    expect(d.state).toMatchObject({ version: 6, status: 'active', updatedAt: '2021-12-24T03:00:00.000Z' });
+    expect(d.state).toMatchObject({ version: 6, status: 'active', updatedAt: '2021-12-24T05:00:00.000Z' });
     expect(d.notifications).toHaveLength(1);
     const n = d.notifications[0]!;
     expect(n).toMatchObject({
@@ -266,7 +269,7 @@ describe('remind', () => {
   });
 
   it('escalates overdue work: coordinator from day 1, program manager from day 14', () => {
-    const day1 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:1', new Date('2022-01-11T03:00:00Z')));
+    const day1 = ok(remind(ctx(open()), 'omsk-school-17:connection:2021-12-31:overdue:1', new Date('2022-01-11T05:00:00Z')));
     expect(day1.notifications.map((n) => [n.kind, n.level, n.recipient.type])).toEqual([
       ['escalation', 'district-coordinator', 'contractor'],
       ['escalation', 'district-coordinator', 'district-coordinator'],
@@ -280,8 +283,8 @@ describe('remind', () => {
 
   it('the same reminder computed twice has the same notification ids', () => {
     const id = 'omsk-school-17:connection:2021-12-31:overdue:8';
-    const a = ok(remind(ctx(open()), id, new Date('2022-01-18T03:00:00Z')));
-    const b = ok(remind(ctx(open()), id, new Date('2022-01-18T03:05:00Z')));
+    const a = ok(remind(ctx(open()), id, new Date('2022-01-18T05:00:00Z')));
+    const b = ok(remind(ctx(open()), id, new Date('2022-01-18T05:05:00Z')));
     expect(b.notifications.map((n) => n.id)).toEqual(a.notifications.map((n) => n.id));
   });
 
@@ -312,5 +315,63 @@ describe('remind', () => {
       new Date('2024-01-20T00:00:00Z'),
     );
     expect(code(d)).toBe('not-allowed');
+  });
+});
+
+describe('the reminder window', () => {
+  const spread = program.milestones[0]!.reminders;
+
+  it('the reminders of a milestone go out at its own second of 09:00–11:00, the same every time, on their day', () => {
+    expect(spread.spreadMinutes).toBe(120);
+    const exact = reminderSchedule(open(), policy, TZ);
+    const spreadOut = reminderSchedule(open(), spread, TZ);
+    const offset = reminderOffsetMs('omsk-school-17', 'connection', spread);
+    expect(offset % 1000).toBe(0);
+    expect(offset).toBeLessThan(2 * 3_600_000);
+    expect(spreadOut.map((r) => r.id)).toEqual(exact.map((r) => r.id));
+    spreadOut.forEach((r, i) => {
+      expect(Date.parse(r.at) - Date.parse(exact[i]!.at)).toBe(offset);
+      expect(r.date).toBe(exact[i]!.date);
+    });
+    // Another milestone of the school, or the same milestone of another school: another second.
+    expect(reminderOffsetMs('omsk-school-17', 'equipment', spread)).not.toBe(offset);
+    expect(reminderOffsetMs('omsk-school-18', 'connection', spread)).not.toBe(offset);
+    // Due only from its second: nextReminder and remind agree.
+    const first = spreadOut[0]!;
+    expect(nextReminder(open(), spread, TZ, new Date(Date.parse(first.at) - 1))!.id).toBe(first.id);
+    expect(nextReminder(open(), spread, TZ, new Date(first.at))!.id).not.toBe(first.id);
+    const ctx = context('connection', { connection: open() });
+    expect(remind(ctx, first.id, new Date(Date.parse(first.at) - 1000)).ok).toBe(false);
+    expect(remind(ctx, first.id, new Date(first.at)).ok).toBe(true);
+  });
+
+  it('the lifecycles of a national cohort (40,000 schools, one deadline) wake over two hours, not in one second', () => {
+    const perSecond = new Map<number, number>();
+    for (let i = 0; i < 40_000; i++) {
+      const schoolId = `sch-${String(i).padStart(5, '0')}`;
+      const at = nextReminder({ ...open(), schoolId }, spread, TZ, new Date('2021-11-01T00:00:00Z'))!.at;
+      const second = Date.parse(at) / 1000;
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    const counts = [...perSecond.values()];
+    const seconds = [...perSecond.keys()];
+    // 40,000 over 7,200 seconds: about 5.6 a second; without the window all 40,000 in one.
+    expect(Math.max(...seconds) - Math.min(...seconds)).toBeLessThan(7_200);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(20);
+    expect(perSecond.size).toBeGreaterThan(6_900);
+    const withoutWindow = new Set(
+      Array.from(
+        { length: 100 },
+        (_, i) => nextReminder({ ...open(), schoolId: `sch-${i}` }, policy, TZ, new Date('2021-11-01T00:00:00Z'))!.at,
+      ),
+    );
+    expect(withoutWindow.size).toBe(1);
+  });
+
+  it('a window that would end after midnight is refused, with the field', () => {
+    const parsed = ReminderPolicy.safeParse({ localTime: '23:00', spreadMinutes: 60 });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]!.path).toEqual(['spreadMinutes']);
+    expect(ReminderPolicy.parse({ localTime: '22:00', spreadMinutes: 119 }).spreadMinutes).toBe(119);
   });
 });

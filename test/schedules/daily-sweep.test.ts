@@ -24,7 +24,7 @@ class RecordingChannel implements DeliveryChannel {
   }
 }
 
-/** 08:30 Asia/Omsk (UTC+6), a Friday; the 7-days-before reminder of a 31 December deadline goes out at 09:00. */
+/** 08:30 Asia/Omsk (UTC+6), a Friday; the 7-days-before reminder of a 31 December deadline goes out that morning (09:00–11:00). */
 const SCHEDULED = '2021-12-24T02:30:00Z';
 
 let store: MilestoneStore;

@@ -1,6 +1,7 @@
 /** People, schools and evidence for the workflow tests. */
 import { zonedInstant } from '../../shared/calendar.js';
 import { requiredBandwidthMbps } from '../../shared/domain/evidence.js';
+import { reminderOffsetMs } from '../../shared/domain/reminders.js';
 import type { Actor, Command, Contractor, Evidence, IsoDate, KitItem, MilestoneEvent, School } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/index.js';
@@ -25,6 +26,15 @@ export function signOff(key: string, s: School): Command {
 /** A local date and time in Omsk as an instant. */
 export function omsk(date: IsoDate, time = '12:00'): Date {
   return zonedInstant(date, time, TZ);
+}
+
+/**
+ * When a reminder of the reference program dated `date` goes out for a school's milestone: 09:00 in Omsk
+ * plus the milestone's own second of the reminder window, as an ISO instant.
+ */
+export function reminderAt(date: IsoDate, schoolId: string, key: string): string {
+  const policy = REFERENCE_PROGRAM.milestones.find((m) => m.key === key)!.reminders;
+  return new Date(omsk(date, policy.localTime).getTime() + reminderOffsetMs(schoolId, key, policy)).toISOString();
 }
 
 const region = generateRegion({ seed: 'workflow-tests', schools: 40 });

@@ -8,12 +8,10 @@ import { describe, expect, it } from 'vitest';
 import type { MilestoneNotification, Notification } from '../../shared/program/model.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { type Harness } from './harness.js';
-import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
+import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminderAt, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
-
-const at9 = (date: string) => omsk(date, '09:00').toISOString();
 
 /** Every notification of a school's milestone in the outbox, by the recipients the reminders can have. */
 async function outbox(h: Harness, schoolId: string, district: string, key: string, assignee: string): Promise<MilestoneNotification[]> {
@@ -41,6 +39,7 @@ async function outbox(h: Harness, schoolId: string, district: string, key: strin
 describe('milestone lifecycle', () => {
   it('reminds 30, 7 and 1 days before the deadline and every 7 days overdue, escalating, each exactly once', async () => {
     const s = school('sch-remind-1', 2023);
+    const at = (date: string) => reminderAt(date, s.id, 'connection');
     const h = await harness(omsk('2020-12-31', '10:00'));
     await h.seed([s], CONTRACTORS);
     await h.ensureProgram(s.id);
@@ -49,7 +48,7 @@ describe('milestone lifecycle', () => {
 
     // Connection is due on Friday 31 December 2021, a day off (as are 1–9 January 2022), so the deadline
     // ends with Monday 10 January; nobody submits until 26 January.
-    await h.advanceTo(omsk('2022-01-25', '10:00'));
+    await h.advanceTo(omsk('2022-01-25', '11:00')); // past the reminder window (09:00–11:00)
     const [lifecycle] = (await h.executions(h.lifecycleArn)).filter(
       (e) => e.name!.startsWith(`ms-${s.id}-connection-`) && e.status === 'RUNNING',
     );
@@ -61,7 +60,7 @@ describe('milestone lifecycle', () => {
         reminderId: `${s.id}:connection:2021-12-31:overdue:15`,
         executionName: lifecycle!.name,
         executionStartTime: lifecycle!.startDate!.toISOString(),
-        now: at9('2022-01-25'),
+        now: at('2022-01-25'),
       },
       {} as never,
     );
@@ -76,13 +75,13 @@ describe('milestone lifecycle', () => {
     const sent = reminders(await h.events(s.id), 'connection');
     expect(sent.map((e) => [e.at, e.reminderId, e.level, e.daysToDeadline])).toEqual([
       // Days to the due day, 10 January.
-      [at9('2021-12-01'), `${s.id}:connection:2021-12-31:before:30`, 'assignee', 40],
-      [at9('2021-12-24'), `${s.id}:connection:2021-12-31:before:7`, 'assignee', 17],
-      [at9('2021-12-30'), `${s.id}:connection:2021-12-31:before:1`, 'assignee', 11],
+      [at('2021-12-01'), `${s.id}:connection:2021-12-31:before:30`, 'assignee', 40],
+      [at('2021-12-24'), `${s.id}:connection:2021-12-31:before:7`, 'assignee', 17],
+      [at('2021-12-30'), `${s.id}:connection:2021-12-31:before:1`, 'assignee', 11],
       // Overdue days count from 10 January: nothing goes out during the New Year holidays.
-      [at9('2022-01-11'), `${s.id}:connection:2021-12-31:overdue:1`, 'district-coordinator', -1],
-      [at9('2022-01-18'), `${s.id}:connection:2021-12-31:overdue:8`, 'district-coordinator', -8],
-      [at9('2022-01-25'), `${s.id}:connection:2021-12-31:overdue:15`, 'program-manager', -15],
+      [at('2022-01-11'), `${s.id}:connection:2021-12-31:overdue:1`, 'district-coordinator', -1],
+      [at('2022-01-18'), `${s.id}:connection:2021-12-31:overdue:8`, 'district-coordinator', -8],
+      [at('2022-01-25'), `${s.id}:connection:2021-12-31:overdue:15`, 'program-manager', -15],
     ]);
 
     // The outbox holds the notifications of exactly these reminders: the assignee before the deadline,
@@ -92,12 +91,12 @@ describe('milestone lifecycle', () => {
     const byDay = new Map<string, string[]>();
     for (const n of reminderNotes) byDay.set(n.createdAt, [...(byDay.get(n.createdAt) ?? []), n.recipient.type].sort());
     expect([...byDay.entries()].sort()).toEqual([
-      [at9('2021-12-01'), ['contractor']],
-      [at9('2021-12-24'), ['contractor']],
-      [at9('2021-12-30'), ['contractor']],
-      [at9('2022-01-11'), ['contractor', 'district-coordinator']],
-      [at9('2022-01-18'), ['contractor', 'district-coordinator']],
-      [at9('2022-01-25'), ['contractor', 'district-coordinator', 'program-manager']],
+      [at('2021-12-01'), ['contractor']],
+      [at('2021-12-24'), ['contractor']],
+      [at('2021-12-30'), ['contractor']],
+      [at('2022-01-11'), ['contractor', 'district-coordinator']],
+      [at('2022-01-18'), ['contractor', 'district-coordinator']],
+      [at('2022-01-25'), ['contractor', 'district-coordinator', 'program-manager']],
     ]);
     expect(new Set(reminderNotes.map((n) => n.id)).size).toBe(reminderNotes.length);
   });
@@ -145,6 +144,7 @@ describe('milestone lifecycle', () => {
 
   it('holds a milestone without reminders and resumes where it was', async () => {
     const s = school('sch-hold-1', 2023);
+    const at = (date: string) => reminderAt(date, s.id, 'connection');
     const h = await harness(omsk('2020-12-31', '10:00'));
     await h.seed([s], CONTRACTORS);
     await h.ensureProgram(s.id);
@@ -166,7 +166,7 @@ describe('milestone lifecycle', () => {
     // Back to the schedule where it stands: the next reminder is the day-15 one, to the program manager.
     // (The deadline, 31 December, was a day off: it ended with 10 January, and day 15 is 25 January.)
     await h.advanceTo(omsk('2022-01-26'));
-    expect(reminders(await h.events(s.id), 'connection').map((e) => [e.at, e.level])).toEqual([[at9('2022-01-25'), 'program-manager']]);
+    expect(reminders(await h.events(s.id), 'connection').map((e) => [e.at, e.level])).toEqual([[at('2022-01-25'), 'program-manager']]);
 
     await h.command(s.id, 'connection', { type: 'submit', evidence: evidence('connection', s, '2022-01-26') }, contractor(assignee!));
     await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));

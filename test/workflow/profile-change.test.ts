@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { profileChanges, replansFor } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { School } from '../../shared/program/model.js';
-import { contractor, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
+import { contractor, evidence, MANAGER, omsk, reminderAt, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
@@ -64,13 +64,13 @@ describe('a school profile change under a running workflow', () => {
     await h.advanceTo(omsk('2021-12-15'));
     expect(reminders(await h.events(s.id), 'equipment')).toEqual([]);
 
-    // The new schedule: 30, 7 and 1 days before 1 December 2022, at 09:00 in Omsk.
+    // The new schedule: 30, 7 and 1 days before 1 December 2022, in the morning in Omsk (the milestone's second of 09:00–11:00).
     await h.advanceTo(omsk('2022-12-01', '08:00'));
     const sent = reminders(await h.events(s.id), 'equipment');
     expect(sent.map((e) => [e.at, e.reminderId])).toEqual([
-      [omsk('2022-11-01', '09:00').toISOString(), `${s.id}:equipment:2022-12-01:before:30`],
-      [omsk('2022-11-24', '09:00').toISOString(), `${s.id}:equipment:2022-12-01:before:7`],
-      [omsk('2022-11-30', '09:00').toISOString(), `${s.id}:equipment:2022-12-01:before:1`],
+      [reminderAt('2022-11-01', s.id, 'equipment'), `${s.id}:equipment:2022-12-01:before:30`],
+      [reminderAt('2022-11-24', s.id, 'equipment'), `${s.id}:equipment:2022-12-01:before:7`],
+      [reminderAt('2022-11-30', s.id, 'equipment'), `${s.id}:equipment:2022-12-01:before:1`],
     ]);
     const history = (await h.events(s.id)).filter((e) => e.milestone === 'equipment').map((e) => e.type);
     expect(history.slice(0, 2)).toEqual(['started', 'replanned']);

@@ -17,7 +17,7 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SignalResult } from '../../functions/common/workflow-signal.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { type HandlerWrapper, type Harness } from './harness.js';
-import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminders, school, schoolStaff, signOff } from './fixtures.js';
+import { contractor, CONTRACTORS, evidence, MANAGER, omsk, reminderAt, reminders, school, schoolStaff, signOff } from './fixtures.js';
 import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
@@ -157,7 +157,7 @@ describe('reminders due while a lifecycle was down', () => {
     const deadline = (await milestone()).state.deadline;
     const before30 = `${s.id}:connection:${deadline}:before:30`;
     const before7 = `${s.id}:connection:${deadline}:before:7`;
-    // Stopped before the 30-days reminder (1 December 2021, 09:00 Omsk), re-created by the sweep the next morning.
+    // Stopped before the 30-days reminder (1 December 2021, in 09:00–11:00 Omsk), re-created by the sweep the next morning.
     await h.advanceTo(omsk('2021-11-25'));
     await stop(h, 'ms-sch-missed-connection-g1', h.lifecycleArn);
     await h.advanceTo(omsk('2021-12-02', '08:15'));
@@ -183,7 +183,7 @@ describe('reminders due while a lifecycle was down', () => {
     events = reminders(await h.events(s.id), 'connection');
     expect(events.map((e) => [e.reminderId, e.at])).toEqual([
       [before30, events[0]!.at],
-      [before7, omsk('2021-12-24', '09:00').toISOString()],
+      [before7, reminderAt('2021-12-24', s.id, 'connection')],
     ]);
     const notes = (await h.store.listNotificationsFor({ type: 'contractor', org: (await milestone()).state.assignee! }, { limit: 100 }))
       .items;
@@ -263,7 +263,7 @@ describe('signals and waits that cross', () => {
     await h.advanceTo(omsk('2021-11-30'));
     const before = (await h.store.getMilestone(s.id, 'connection'))!.task!;
 
-    // At 09:00 on 1 December the wait times out and the reminder goes out; the submission is read, the
+    // On the morning of 1 December (at the milestone's second of 09:00–11:00) the wait times out and the reminder goes out; the submission is read, the
     // lifecycle waits again with a new token, then the submission commits.
     armed = true;
     await h.advanceTo(omsk('2021-12-01', '12:00'));
@@ -284,7 +284,7 @@ describe('signals and waits that cross', () => {
     await h.command(s.id, 'connection', signOff('connection', s), schoolStaff(s));
     const accepted = await h.command(s.id, 'connection', { type: 'accept' }, MANAGER);
     expect(accepted.signal).toMatchObject({ kind: 'task-success' });
-    expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([omsk('2021-12-01', '09:00').toISOString()]);
+    expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([reminderAt('2021-12-01', s.id, 'connection')]);
   });
 });
 
@@ -323,14 +323,14 @@ describe('signals while no step waits', () => {
     await h.ensureProgram(s.id);
     await h.advanceTo(omsk('2021-11-30'));
 
-    // On 1 December at 09:00 the wait times out, Remind sends the 30-day reminder and refreshes, and the
+    // On the morning of 1 December (at the milestone's second of 09:00–11:00) the wait times out, Remind sends the 30-day reminder and refreshes, and the
     // contractor submits just before the lifecycle waits again.
     armed = true;
     await h.advanceTo(omsk('2021-12-01', '12:00'));
     expect(armed).toBe(false);
     // The signal found no waiting step (the used token of the previous wait, then the running program).
     expect(raced).toMatchObject({ kind: 'execution-running' });
-    expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([omsk('2021-12-01', '09:00').toISOString()]);
+    expect(reminders(await h.events(s.id), 'connection').map((e) => e.at)).toEqual([reminderAt('2021-12-01', s.id, 'connection')]);
     // The wait noticed the newer version, did not start, and the lifecycle now waits for the acceptance.
     expect(await h.store.getMilestone(s.id, 'connection')).toMatchObject({ state: { status: 'submitted' }, task: { phase: 'acceptance' } });
 

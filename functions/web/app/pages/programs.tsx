@@ -510,13 +510,23 @@ function RuleCell({ program, m, field }: { program: ProgramDefinition; m: Milest
   );
 }
 
+/** `hh:mm` plus `minutes` (the window ends before midnight: the policy's rule). */
+function windowEnd(hhmm: string, minutes: number): string {
+  const [h, m] = hhmm.split(':').map(Number);
+  const total = (h ?? 0) * 60 + (m ?? 0) + minutes;
+  return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
+}
+
 function remindersText(m: MilestoneDefinition, i18n: I18n): string {
   const { t } = i18n;
   const r = m.reminders;
   const main = t('programs.remindersText', {
     days: [...r.daysBefore].sort((a, b) => b - a).join(', '),
     every: r.overdueEveryDays,
-    time: r.localTime,
+    time:
+      r.spreadMinutes > 0
+        ? t('programs.remindersWindow', { from: r.localTime, to: windowEnd(r.localTime, r.spreadMinutes) })
+        : t('programs.remindersAt', { time: r.localTime }),
     workingDays: r.onWorkingDays ? t('programs.workingDays') : '',
   });
   if (r.escalation.length === 0) return main;
