@@ -19,7 +19,8 @@ import type { Command, School } from '../../shared/program/model.js';
 import { MAX_JOB_ATTEMPTS, type JobRecord, type JobStore } from '../../shared/store/jobs.js';
 import type { WorkflowSignal } from '../common/workflow-signal.js';
 import type { Log } from '../common/log.js';
-import { mapLimit, matchesText } from './views.js';
+import { mapLimit } from '../../shared/map-limit.js';
+import { matchesText } from './views.js';
 import { migrateSchool, MigrationBody } from './migrate.js';
 
 export const JOB_EVENT_SOURCE = 'cos.bulk-job';

@@ -16,7 +16,7 @@ import { keyOf, type MilestoneStore } from '../../shared/store/index.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { requireArn, workflowContext, WORKFLOW_ENV } from './common.js';
-import { mapLimit } from '../api/views.js';
+import { mapLimit } from '../../shared/map-limit.js';
 
 const logger = new Logger();
 

@@ -124,6 +124,7 @@ import {
   type StoredMilestone,
   type TaskPhase,
 } from './marshall.js';
+import { mapLimit } from '../map-limit.js';
 
 export interface StoreOptions {
   client: DynamoDBClient;
@@ -376,19 +377,6 @@ const BATCH_GET_KEYS = 100;
 const TRANSACTION_ATTEMPTS = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
 
 /** One BatchWriteItem (at most 25 requests), its unprocessed items retried with backoff. */
 export async function batchWriteAll(client: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {

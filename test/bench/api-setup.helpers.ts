@@ -12,7 +12,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import type { Caller } from './load.helpers.js';
 import { uploadRequiredDocumentsAs } from '../support/uploads.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
-import { mapLimit } from '../../functions/api/views.js';
+import { mapLimit } from '../../shared/map-limit.js';
 
 export interface ApiBenchSetup {
   stack: LocalStack;

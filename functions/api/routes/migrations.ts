@@ -11,7 +11,7 @@ import type { SchoolMigration } from '../../../shared/domain/index.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
 import { previewSchool } from '../migrate.js';
 import { selectSchools } from '../jobs.js';
-import { mapLimit } from '../views.js';
+import { mapLimit } from '../../../shared/map-limit.js';
 import { COMMON_ERRORS, notFound, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function migrationRoutes({ deps, programs, now }: RouteContext) {

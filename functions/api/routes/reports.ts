@@ -10,7 +10,7 @@ import { scorecards } from '../../../shared/domain/scorecards.js';
 import { wholeHistory } from '../../../shared/store/store.js';
 import { forecastReport } from '../forecast.js';
 import { progressCsv, progressReport, scorecardsCsv } from '../reports.js';
-import { mapLimit } from '../views.js';
+import { mapLimit } from '../../../shared/map-limit.js';
 import { COMMON_ERRORS, forbidden, negotiate, problem, refuse, router, security, type RouteContext } from './common.js';
 
 export function reportRoutes({ deps, reads, programs, now }: RouteContext) {

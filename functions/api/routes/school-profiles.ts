@@ -20,7 +20,8 @@ import { School, type Actor, type AdminEvent, type MilestoneState } from '../../
 import { parseSchoolsCsv } from '../../../shared/region/csv-import.js';
 import type { SchoolRecord } from '../../../shared/store/index.js';
 import { ApiProblem, PROBLEM_TYPES, validationProblem } from '../problem.js';
-import { mapLimit, milestoneStates, toView } from '../views.js';
+import { mapLimit } from '../../../shared/map-limit.js';
+import { milestoneStates, toView } from '../views.js';
 import { outcomeProblem } from './commands.js';
 import {
   COMMON_ERRORS,

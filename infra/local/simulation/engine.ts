@@ -36,7 +36,7 @@ import type {
 } from '../../../shared/program/model.js';
 import { generateRegion, type Region, type Seed } from '../../../shared/region/index.js';
 import { wholeHistory, type MilestoneStore, type SchoolRecord } from '../../../shared/store/index.js';
-import { mapLimit } from '../../../functions/api/views.js';
+import { mapLimit } from '../../../shared/map-limit.js';
 import type { SignalResult, WorkflowSignal } from '../../../functions/common/workflow-signal.js';
 import { IMPORT_SCHOOLS_PER_SECOND } from '../../../functions/common/start-pacing.js';
 import { createHash } from 'node:crypto';
