@@ -7,6 +7,8 @@
 // loggers read the level when their modules load.
 import './quiet.helpers.js';
 import { spawn } from 'node:child_process';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import type { Caller } from './load.helpers.js';
@@ -31,10 +33,27 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
     const districts = [...new Set(schools.map((s) => s.district))];
     const manager = await stack.token({ role: 'program-manager', sub: 'bench-setup' });
 
-    // Writes need active milestones: the manager starts the connection of `writeSchools` schools (each
-    // start also starts that school's workflow, which then waits for the contractor's submission).
+    // Writes need active milestones. The write schools' workflows are started first, as the seeding of
+    // `npm start` starts every school's (a command that finds none starts it, with a warning each); each
+    // program starts the connection if its planned start has come, otherwise the manager starts it. Either
+    // way its lifecycle then waits for the contractor's submission.
+    const writeTo = schools.slice(0, writeSchools);
+    if (stack.schoolProgramArn) {
+      const signal = createWorkflowSignal({
+        sfn: new SFNClient({ endpoint: stack.sfnEndpoint }),
+        store: stack.store,
+        stateMachineArn: stack.schoolProgramArn,
+      });
+      await mapLimit(writeTo, 8, (school) => signal.ensureExecution(school.id));
+      await stack.runtime.idle();
+    }
     const targets: { schoolId: string; org: string }[] = [];
-    for (const school of schools.slice(0, writeSchools)) {
+    for (const school of writeTo) {
+      const started = (await stack.store.getMilestone(school.id, 'connection'))?.state;
+      if (started?.status === 'active' && started.assignee) {
+        targets.push({ schoolId: school.id, org: started.assignee });
+        continue;
+      }
       const res = await fetch(`${stack.url}/api/schools/${school.id}/milestones/connection/start`, {
         method: 'POST',
         headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
