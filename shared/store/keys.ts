@@ -79,7 +79,7 @@ export const INDEX = {
 
 /**
  * The "due" index keys are spread over this many partition keys so that a burst of writes (a bulk action
- * over every school, the 09:00 reminder wave) never lands on one GSI partition; reads query every shard
+ * over every school, the morning's reminder wave) never lands on one GSI partition; reads query every shard
  * and merge. Changing it needs a re-write of the GSI1 attributes of every open item.
  */
 export const DUE_SHARDS = 8;
