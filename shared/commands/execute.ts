@@ -116,6 +116,8 @@ export interface CommandContext {
   task: WaitingTask | null;
   /** Every waiting step of the school (to find its live execution). */
   tasks: WaitingTask[];
+  /** The workflow signal this call committed with the change (with the waiting step, if there was one), if it owed one. */
+  signal: PendingSignal | null;
 }
 
 export const OUTCOME_STATUS: Readonly<Record<OutcomeCode, number>> = {
@@ -135,7 +137,7 @@ export async function executeCommand(
   deps: CommandDeps,
   request: CommandRequest,
 ): Promise<{ outcome: CommandOutcome; context: CommandContext }> {
-  const context: CommandContext = { school: null, record: null, task: null, tasks: [] };
+  const context: CommandContext = { school: null, record: null, task: null, tasks: [], signal: null };
   const decideOnce = async (
     attempt: number,
     lease?: IdempotencyLease,
@@ -225,6 +227,7 @@ export async function executeCommand(
       if (!('accepted' in step)) return step;
       try {
         await deps.store.commit(step.commit);
+        context.signal = step.commit.signal ?? null;
         return step.accepted;
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'version-conflict' || request.expectedVersion !== undefined || attempt >= 3) throw error;
@@ -340,23 +343,12 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
     async execute(request) {
       const { outcome, context } = await executeCommand(deps, request);
       if (!outcome.ok || request.signal === false || !deps.signals) return { outcome, signal: null };
-      const last = outcome.events.at(-1);
-      const pending: PendingSignal | null = outcome.replayed
-        ? await deps.store.getSignal(request.schoolId, request.milestone)
-        : last
-          ? {
-              schoolId: outcome.schoolId,
-              milestone: outcome.milestone,
-              version: outcome.state.version,
-              event: last.type,
-              status: outcome.state.status,
-              at: deps.clock.now().toISOString(),
-            }
-          : null;
-      if (!pending) return { outcome, signal: null };
-      // The step waiting when the command read the school is signalled at once (the signal reads the
-      // milestone again only when no step was waiting then, or that one is gone).
-      const signal = !outcome.replayed && context.task ? { ...pending, task: context.task } : pending;
+      // The signal committed with the change, which names the step waiting when the command read the
+      // school: that step is signalled at once (the delivery reads the milestone again only when no step
+      // was waiting then, or that one is gone). A replay did not commit: it delivers what the first run
+      // left in the outbox, if anything.
+      const signal = outcome.replayed ? await deps.store.getSignal(request.schoolId, request.milestone) : context.signal;
+      if (!signal) return { outcome, signal: null };
       return { outcome, signal: await deps.signals.deliver(signal) };
     },
   };
