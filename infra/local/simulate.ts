@@ -19,7 +19,6 @@ import { simulateProgram, startSimulationSystem } from './simulation/run.js';
 import { collectFinalState, inspectResume, simulationFolder } from './simulation/durable.js';
 import { Simulation } from './simulation/engine.js';
 import { formatCallPeaks, meterServiceCalls } from './simulation/service-calls.js';
-import { IMPORT_SCHOOLS_PER_SECOND } from '../../functions/common/start-pacing.js';
 
 async function main(): Promise<number> {
   let options;
@@ -94,9 +93,9 @@ async function main(): Promise<number> {
         `${s.transitions} state transitions (${(s.transitions / simulatedSeconds).toFixed(0)}/s), ${commands} commands, ${s.activations} milestones started, ${s.executions} executions`,
       ].join('\n') + '\n',
     );
+    // The import's seconds are set apart from the rest of the run.
     const importMs = Simulation.startInstant(program, options.from);
-    // The import starts IMPORT_SCHOOLS_PER_SECOND schools a second: its seconds are set apart.
-    const importEndMs = importMs + Math.ceil(options.schools / IMPORT_SCHOOLS_PER_SECOND) * 1000;
+    const importEndMs = Simulation.importEndInstant(program, options.from, options.schools);
     process.stderr.write(`${formatCallPeaks(meter, importMs, importEndMs)}\n`);
     if (s.refused.length > 0) {
       process.stderr.write(

@@ -253,6 +253,11 @@ export class Simulation {
     return zonedInstant(from, '00:00', program.timeZone).getTime();
   }
 
+  /** The first instant after the import of `schools` schools (started IMPORT_SCHOOLS_PER_SECOND a second from the start). */
+  static importEndInstant(program: ProgramDefinition, from: IsoDate, schools: number): number {
+    return Simulation.startInstant(program, from) + Math.ceil(schools / IMPORT_SCHOOLS_PER_SECOND) * 1000;
+  }
+
   get #now(): number {
     return this.#system.clock.nowMs();
   }
