@@ -6,7 +6,7 @@
  * goes from either straight to its wait step, which ends or hands over when there is nothing to wait for.
  */
 import { z } from 'zod';
-import { milestoneDefinition, missedReminder, nextReminder } from '../../shared/domain/index.js';
+import { milestoneDefinition, nextReminder } from '../../shared/domain/index.js';
 import { MilestoneStatus, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import { TaskPhase } from '../../shared/store/index.js';
 import { latestWake, secondsUntil, WorkflowError, PERMANENT_ERROR } from './common.js';
@@ -42,29 +42,22 @@ export type MilestoneView = z.infer<typeof MilestoneView>;
 
 /**
  * The view without the successor's name (which needs a look at the executions, see `withSuccessor`).
- *
- * With `catchUp` (the `Refresh` step, where a lifecycle begins or a signal woke it), a reminder that fell
- * due since the milestone last changed and was not sent (`missedReminder`: the lifecycle was down when
- * it was due) is the one the wait is for, and the wait is the shortest there is: the lifecycle sends it
- * once, at once, then goes on with the schedule. `Remind` refreshes without it: what it just sent, or
- * found not due, is not sent again.
+ * The wait is for the next reminder strictly after `now`: a reminder that fell due while nothing sent it
+ * (`missedReminder`) is sent by `Refresh` before it computes this view, not after a wait.
  */
 export function milestoneView(
   program: ProgramDefinition,
   state: MilestoneState,
   nowIso: string,
   executionStartTime: string,
-  options: { catchUp?: boolean } = {},
 ): MilestoneView {
   const def = milestoneDefinition(program, state.key);
   if (!def) throw new WorkflowError(PERMANENT_ERROR, `milestone "${state.key}" is not part of program ${program.id}`);
   const now = new Date(nowIso);
   const latest = latestWake(executionStartTime, `${state.schoolId}#${state.key}`);
   const phase = WAIT_PHASE[state.status] ?? null;
-  const missed = phase && options.catchUp ? missedReminder(state, def.reminders, program.timeZone, now) : null;
-  const next = missed ?? (phase ? nextReminder(state, def.reminders, program.timeZone, now) : null);
-  // A missed reminder goes out after the shortest wait (its `at` is past).
-  const nextAt = missed ? now.getTime() : next ? Date.parse(next.at) : Number.POSITIVE_INFINITY;
+  const next = phase ? nextReminder(state, def.reminders, program.timeZone, now) : null;
+  const nextAt = next ? Date.parse(next.at) : Number.POSITIVE_INFINITY;
   const wakeAt = Math.min(nextAt, latest);
   return {
     schoolId: state.schoolId,

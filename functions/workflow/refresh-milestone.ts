@@ -1,19 +1,20 @@
 /**
  * Lifecycle step `Refresh` and `Remind`: read the milestone and say what the lifecycle does next (see
- * milestone-view.ts); `Remind` first sends the reminder or escalation its wait timed out for.
+ * milestone-view.ts); `Remind` first sends the reminder or escalation its wait timed out for, `Refresh`
+ * one that fell due while nothing sent it.
  *
- * Remind goes through the decider (`remind`): a `reminded` event and the outbox notifications in one
- * transaction with the version check. The reminder id is the one `Refresh` computed before the wait, and
- * the notification ids are derived from it, so a retried or repeated Remind finds them in the outbox
- * (the store refuses the whole commit) and nothing goes out twice. A reminder that stopped being due in
+ * Both send through the decider (`remind`): a `reminded` event and the outbox notifications in one
+ * transaction with the version check. The reminder id is the one computed before the wait (or the missed
+ * one's), and the notification ids are derived from it, so a retried or repeated step finds them in the
+ * outbox (the store refuses the whole commit) and nothing goes out twice. A reminder that stopped being due in
  * the meantime (the milestone was submitted, held, rescheduled) is refused by the decider and skipped.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { remind } from '../../shared/domain/index.js';
+import { milestoneDefinition, missedReminder, remind } from '../../shared/domain/index.js';
 import { Id, MilestoneKey, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
-import type { MilestoneStore } from '../../shared/store/index.js';
+import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
   ExecutionFields,
@@ -27,7 +28,7 @@ import {
   type WorkflowContext,
 } from './common.js';
 import { lifecycleExecutionName, successorName } from '../common/executions.js';
-import { milestoneView, type MilestoneView } from './milestone-view.js';
+import { milestoneView, WAIT_PHASE, type MilestoneView } from './milestone-view.js';
 
 export const RefreshEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();
 export type RefreshEvent = z.infer<typeof RefreshEvent>;
@@ -37,103 +38,111 @@ export type RemindEvent = z.infer<typeof RemindEvent>;
 
 const logger = new Logger();
 
-/** The milestone's state and the program its school follows, from one read of the school. */
-async function readState(
-  ctx: WorkflowContext,
-  store: MilestoneStore,
-  schoolId: string,
-  key: string,
-): Promise<{ state: MilestoneState; program: ProgramDefinition }> {
+/** One read of the school: its record, the milestone's state in it, and the program the school follows. */
+interface SchoolRead {
+  record: SchoolRecord;
+  state: MilestoneState;
+  program: ProgramDefinition;
+}
+
+async function readState(ctx: WorkflowContext, store: MilestoneStore, schoolId: string, key: string): Promise<SchoolRead> {
   const record = await store.getSchool(schoolId);
   const state = record?.milestones.find((m) => m.state.key === key)?.state;
   if (!record || !state) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
-  return { state, program: await ctx.programs.forSchool(record.school) };
+  return { record, state, program: await ctx.programs.forSchool(record.school) };
 }
 
 async function view(
   ctx: WorkflowContext,
   { state, program }: { state: MilestoneState; program: ProgramDefinition },
   event: RefreshEvent,
-  options: { catchUp?: boolean } = {},
 ): Promise<MilestoneView> {
-  const v = milestoneView(program, state, event.now, event.executionStartTime, options);
+  const v = milestoneView(program, state, event.now, event.executionStartTime);
   if (!v.continueAsNew) return v;
   const machine = requireArn(ctx.env, WORKFLOW_ENV.milestoneLifecycle);
   const name = await successorName(ctx.sfn, machine, (g) => lifecycleExecutionName(event.schoolId, event.key, g), event.executionName);
   return { ...v, successorName: name };
 }
 
-export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView> {
-  const store = ctx.storeAt(event.now);
-  return view(ctx, await readState(ctx, store, event.schoolId, event.key), event, { catchUp: true });
-}
-
 export type ReminderOutcome = 'sent' | 'already-sent' | 'not-due' | 'none';
 
-/** Sends the due reminder (at most once), then refreshes. */
-export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
-  const store = ctx.storeAt(event.now);
+/**
+ * Sends reminder `reminderId` at `now`, at most once: through the decider, committed with the version
+ * check, decided again against a newer state after a conflict. Starts from `first` (the caller's read of
+ * the school) when given. Returns what happened and the milestone as stored now when this step knows it
+ * (null after `already-sent`: the caller reads again).
+ */
+async function sendReminder(
+  ctx: WorkflowContext,
+  store: MilestoneStore,
+  event: RefreshEvent,
+  reminderId: string,
+  first?: SchoolRead,
+): Promise<{ outcome: ReminderOutcome; known: { state: MilestoneState; program: ProgramDefinition } | null }> {
   const now = new Date(event.now);
-  let outcome: ReminderOutcome = 'none';
-  // What this step knows to be stored now (read, or just committed by it): the view after the reminder is
-  // computed from it instead of reading the school again.
-  let known: { state: MilestoneState; program: ProgramDefinition } | null = null;
-  if (event.reminderId !== null) {
-    for (let attempt = 1; ; attempt++) {
-      const record = await store.getSchool(event.schoolId);
-      if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
-      const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-      const program = await ctx.programs.forSchool(record.school);
-      const decision = remind({ program, school: record.school, milestone: event.key, states, contractors: [] }, event.reminderId, now);
-      const current = states[event.key];
-      if (!decision.ok) {
-        known = current ? { state: current, program } : null;
-        logger.info('reminder not sent', {
-          schoolId: event.schoolId,
-          key: event.key,
-          reminderId: event.reminderId,
-          reason: decision.rejection.message,
-        });
-        outcome = 'not-due';
-        break;
-      }
-      try {
-        await store.commit({
-          schoolId: event.schoolId,
-          key: event.key,
-          expectedVersion: current?.version ?? 0,
-          state: decision.state,
-          events: decision.events,
-          notifications: decision.notifications,
-        });
-        outcome = 'sent';
-        known = { state: decision.state, program };
-        logger.info('reminder sent', {
-          schoolId: event.schoolId,
-          key: event.key,
-          reminderId: event.reminderId,
-          notifications: decision.notifications.length,
-        });
-        break;
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'duplicate-notification') {
-          outcome = 'already-sent';
-          break;
-        }
-        // Someone committed in between: decide again against the new state.
-        if (code === 'version-conflict' && attempt < 5) continue;
-        if (code === 'version-conflict')
-          throw new WorkflowError(TRANSIENT_ERROR, `reminder ${event.reminderId}: the milestone kept changing`, { cause: error });
-        throw error;
-      }
+  for (let attempt = 1; ; attempt++) {
+    const record = attempt === 1 && first ? first.record : await store.getSchool(event.schoolId);
+    if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+    const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
+    const program = attempt === 1 && first ? first.program : await ctx.programs.forSchool(record.school);
+    const decision = remind({ program, school: record.school, milestone: event.key, states, contractors: [] }, reminderId, now);
+    const current = states[event.key];
+    if (!decision.ok) {
+      logger.info('reminder not sent', { schoolId: event.schoolId, key: event.key, reminderId, reason: decision.rejection.message });
+      return { outcome: 'not-due', known: current ? { state: current, program } : null };
+    }
+    try {
+      await store.commit({
+        schoolId: event.schoolId,
+        key: event.key,
+        expectedVersion: current?.version ?? 0,
+        state: decision.state,
+        events: decision.events,
+        notifications: decision.notifications,
+      });
+      logger.info('reminder sent', { schoolId: event.schoolId, key: event.key, reminderId, notifications: decision.notifications.length });
+      return { outcome: 'sent', known: { state: decision.state, program } };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'duplicate-notification') return { outcome: 'already-sent', known: null };
+      // Someone committed in between: decide again against the new state.
+      if (code === 'version-conflict' && attempt < 5) continue;
+      if (code === 'version-conflict')
+        throw new WorkflowError(TRANSIENT_ERROR, `reminder ${reminderId}: the milestone kept changing`, { cause: error });
+      throw error;
     }
   }
+}
+
+/**
+ * Reads the milestone and says what the lifecycle does next. A reminder that fell due since the
+ * milestone last changed and was not sent (`missedReminder`: the lifecycle was down when it was due, or
+ * begins at the very instant it is due) is sent here and now, once, then the schedule goes on: the same
+ * reminder at the same instant as a wait that timed out for it would have sent, whichever way the
+ * lifecycle got here.
+ */
+export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+  const store = ctx.storeAt(event.now);
+  const read = await readState(ctx, store, event.schoolId, event.key);
+  const def = milestoneDefinition(read.program, event.key);
+  const missed =
+    def && WAIT_PHASE[read.state.status] ? missedReminder(read.state, def.reminders, read.program.timeZone, new Date(event.now)) : null;
+  if (!missed) return { ...(await view(ctx, read, event)), reminder: 'none' };
+  const { outcome, known } = await sendReminder(ctx, store, event, missed.id, read);
   const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
   return { ...after, reminder: outcome };
 }
 
-export async function refreshHandler(event: unknown, context?: Context): Promise<MilestoneView> {
+/** Sends the due reminder (at most once), then refreshes. */
+export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+  const store = ctx.storeAt(event.now);
+  const { outcome, known } =
+    event.reminderId !== null ? await sendReminder(ctx, store, event, event.reminderId) : { outcome: 'none' as const, known: null };
+  const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
+  return { ...after, reminder: outcome };
+}
+
+export async function refreshHandler(event: unknown, context?: Context): Promise<MilestoneView & { reminder: ReminderOutcome }> {
   if (context) logger.addContext(context);
   return classified('refresh', logger, () => refreshMilestone(workflowContext(), parseEvent(RefreshEvent, event, 'refresh')));
 }

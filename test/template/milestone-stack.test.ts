@@ -242,6 +242,20 @@ describe('least privilege', () => {
     expect(keys.idempotency('digest', 'x').PK.startsWith('IDEMPOTENCY#')).toBe(true);
   });
 
+  it('lets both lifecycle steps that send reminders (Refresh: a missed one, Remind: the one its wait timed out for) read the school and commit', () => {
+    const byHandler = (name: string) => {
+      const found = ofType(s.resources, 'AWS::Lambda::Function').filter(([, r]) => String(r.Properties?.Handler).endsWith(`.${name}`));
+      expect(found, name).toHaveLength(1);
+      return found[0]![0];
+    };
+    for (const handler of ['refreshHandler', 'remindHandler']) {
+      const actions = statementsOfFunction(s.resources, byHandler(handler)).flatMap(actionsOf);
+      // The school is one Query; the reminder, its event and its notifications one transaction of puts and updates.
+      expect(actions, handler).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+      for (const other of ['dynamodb:Scan', 'dynamodb:DeleteItem']) expect(actions, handler).not.toContain(other);
+    }
+  });
+
   it('lets the weekly digest read, and write only outbox items, without delivering anything itself', () => {
     const statements = statementsOfFunction(s.resources, fnId(WEEKLY_DIGEST));
     const actions = statements.flatMap(actionsOf);

@@ -167,8 +167,8 @@ describe('reminders due while a lifecycle was down', () => {
     await h.advanceTo(omsk('2021-12-02', '08:20'));
     let events = reminders(await h.events(s.id), 'connection');
     expect(events.map((e) => e.reminderId)).toEqual([before30]);
-    // Sent when the lifecycle was back (the sweep's time, plus the one-second wait), not at its nominal time.
-    expect(Date.parse(events[0]!.at) - omsk('2021-12-02', '08:15').getTime()).toBeLessThanOrEqual(2_000);
+    // Sent when the lifecycle was back (by its first step, at the sweep's instant), not at its nominal time.
+    expect(events[0]!.at).toBe(omsk('2021-12-02', '08:15').toISOString());
     // The new generation waits for the next one of the schedule.
     expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/-g2$/) });
 
@@ -193,6 +193,25 @@ describe('reminders due while a lifecycle was down', () => {
         .map((n) => n.notification.id)
         .sort(),
     ).toHaveLength(2);
+  });
+  it('a lifecycle that begins at the very instant a reminder is due sends it at that instant, as the wait it replaces would have', async () => {
+    // The same instant by either way: a wait timing out for the reminder, or a lifecycle (re-created, or
+    // resumed after a crash) whose first step reads the milestone then. Nothing differs but the path.
+    const s = school('sch-missed-at', 2023);
+    const h = await harness(omsk('2020-12-31', '10:00'));
+    const { milestone } = await connectionUnderWay(h, s);
+    const deadline = (await milestone()).state.deadline;
+    const due = reminderAt('2021-12-01', s.id, 'connection');
+    await h.advanceTo(omsk('2021-11-25'));
+    await stop(h, 'ms-sch-missed-at-connection-g1', h.lifecycleArn);
+    await h.advanceTo(due);
+    expect(reminders(await h.events(s.id), 'connection')).toEqual([]);
+
+    expect(await h.sweep()).toMatchObject({ lifecyclesStarted: 1 });
+    await h.advanceTo(new Date(Date.parse(due) + 60_000));
+    const events = reminders(await h.events(s.id), 'connection');
+    expect(events.map((e) => [e.reminderId, e.at])).toEqual([[`${s.id}:connection:${deadline}:before:30`, due]]);
+    expect((await milestone()).task).toMatchObject({ phase: 'submission', executionArn: expect.stringMatching(/-g2$/) });
   });
 });
 

@@ -20,6 +20,10 @@
  *              timeout = next └─ Lifecycle.Renew ─▶ Renew (startExecution of generation + 1) ▶ end
  *              reminder)
  *
+ * Refresh sends a reminder that fell due while no wait was there to time out for it (the lifecycle was
+ * down, or begins at that very instant) before it answers, so it goes out once and at the instant a
+ * timeout would have sent it, whichever way the lifecycle got there.
+ *
  * The wait step itself says when there is nothing to wait for (it fails its own token with
  * `Lifecycle.End` or `Lifecycle.Renew`), so no Choice state sits between reading and waiting: every
  * command and every reminder costs two state transitions, not three.
@@ -169,7 +173,7 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
         WORKFLOW_ENTRIES.refresh,
         'refreshHandler',
         'workflow-refresh',
-        'Milestone lifecycle: reads the milestone and the time to its next reminder',
+        'Milestone lifecycle: reads the milestone, sends a reminder that fell due unsent, and the time to its next reminder',
         {
           [WORKFLOW_ENV.table]: tableName,
           [WORKFLOW_ENV.milestoneLifecycle]: lifecycleRef.stateMachineArn,
@@ -238,7 +242,8 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     // ---- least-privilege grants ------------------------------------------------------------------
     grantTable(table, f.plan, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     grantTable(table, f.awaitProgram, ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
-    grantTable(table, f.refresh, ['dynamodb:GetItem']);
+    // Refresh reads the school (one Query) and sends a reminder that fell due while nothing sent it, as Remind does.
+    grantTable(table, f.refresh, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     grantTable(table, f.remind, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     grantTable(table, f.awaitMilestone, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     grantTable(table, f.close, ['dynamodb:GetItem', 'dynamodb:DeleteItem']);
@@ -353,7 +358,12 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       now: CONTEXT.now,
     };
 
-    const refresh = lambdaStep('Refresh', f.refresh, viewArgs, 'Read the milestone: status, version, time to the next reminder');
+    const refresh = lambdaStep(
+      'Refresh',
+      f.refresh,
+      viewArgs,
+      'Read the milestone (and send a reminder that fell due unsent): status, version, time to the next reminder',
+    );
     const remind = lambdaStep(
       'Remind',
       f.remind,
