@@ -39,12 +39,13 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
     // way its lifecycle then waits for the contractor's submission.
     const writeTo = schools.slice(0, writeSchools);
     if (stack.schoolProgramArn) {
-      const signal = createWorkflowSignal({
-        sfn: new SFNClient({ endpoint: stack.sfnEndpoint }),
-        store: stack.store,
-        stateMachineArn: stack.schoolProgramArn,
-      });
-      await mapLimit(writeTo, 8, (school) => signal.ensureExecution(school.id));
+      const sfn = new SFNClient({ endpoint: stack.sfnEndpoint });
+      const signal = createWorkflowSignal({ sfn, store: stack.store, stateMachineArn: stack.schoolProgramArn });
+      try {
+        await mapLimit(writeTo, 8, (school) => signal.ensureExecution(school.id));
+      } finally {
+        sfn.destroy();
+      }
       await stack.runtime.idle();
     }
     const targets: { schoolId: string; org: string }[] = [];

@@ -194,6 +194,7 @@ describe('reminders due while a lifecycle was down', () => {
         .sort(),
     ).toHaveLength(2);
   });
+
   it('a lifecycle that begins at the very instant a reminder is due sends it at that instant, as the wait it replaces would have', async () => {
     // The same instant by either way: a wait timing out for the reminder, or a lifecycle (re-created, or
     // resumed after a crash) whose first step reads the milestone then. Nothing differs but the path.
