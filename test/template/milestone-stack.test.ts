@@ -150,11 +150,11 @@ describe('every Lambda function', () => {
       ).toHaveLength(1);
   });
 
-  it('runs Node.js 22 or newer on arm64, with active tracing and JSON logs', () => {
+  it('runs Node.js 24 or newer on arm64, with active tracing and JSON logs', () => {
     for (const [id, f] of functions()) {
       const p = f.Properties!;
       expect(p.Runtime, id).toMatch(/^nodejs(\d+)\.x$/);
-      expect(Number(/^nodejs(\d+)\.x$/.exec(p.Runtime)![1]), id).toBeGreaterThanOrEqual(22);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(p.Runtime)![1]), id).toBeGreaterThanOrEqual(24);
       expect(p.Architectures, id).toEqual(['arm64']);
       expect(p.TracingConfig, id).toEqual({ Mode: 'Active' });
       expect(p.Handler, id).toBe(`index.${f.Metadata!['cos:handler']}`);

@@ -1,6 +1,6 @@
 /**
  * Every Lambda function of the system, built one way: a `NodejsFunction` bundled by the local esbuild
- * into one ESM file (AWS SDK included, so the cloud runs the same SDK version as a laptop), Node.js 22 on
+ * into one ESM file (AWS SDK included, so the cloud runs the same SDK version as a laptop), Node.js 24 on
  * arm64, JSON logs at the stage's level, Powertools service name and metrics namespace, X-Ray tracing,
  * its own log group with the stage's retention, its own role (only the grants its caller adds), a
  * dead-letter queue when it is invoked asynchronously, and error/throttle alarms.
@@ -35,8 +35,8 @@ import type { OperationalAlarms } from './operational-alarms.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Lambda runtime of every function: the same Node.js major as the project's own toolchain. */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
-const ESBUILD_TARGET = 'node22';
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
 
 /** Metadata keys on every AWS::Lambda::Function resource. */
 export const ENTRY_METADATA = 'cos:entry';
@@ -191,11 +191,6 @@ export class AppFunction extends NodejsFunction {
       role,
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, so active tracing needs Resource "*".',
-    );
-    acknowledgeNag(
-      this,
-      'AwsSolutions-L1',
-      "Node.js 22 on purpose: the same handlers run unchanged on the project's Node.js 22 toolchain locally (one code path).",
     );
   }
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the project needs on a fresh machine, and nothing when it is already there:
-# - npm packages, including Node.js 22 itself (the npm registry's `node` package carries the binaries,
+# - npm packages, including Node.js 24 itself (the npm registry's `node` package carries the binaries,
 #   and npm puts node_modules/.bin first on PATH for every script);
 # - Java 17+ for DynamoDB Local (Debian's openjdk-17-jre-headless);
 # - with --test: Debian's chromium for the browser tests.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../../.."
 
 stamp=node_modules/.package-lock.json
 if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-  echo "Installing npm packages (Node.js 22 included)..." >&2
+  echo "Installing npm packages (Node.js 24 included)..." >&2
   npm install --no-audit --no-fund --loglevel=error >&2
   touch "$stamp"
 fi
