@@ -42,7 +42,12 @@ export type SendOutcome = 'sent' | 'no-recipient';
  */
 export interface DeliveryLedger {
   readonly reached: ReadonlySet<string>;
-  record(destination: string): Promise<void>;
+  /**
+   * `last`: every other destination has it already (reached before, or in this attempt), so the same
+   * write may mark the notification delivered; a channel says so only for the last destination it
+   * reaches with no failure before it.
+   */
+  record(destination: string, options?: { last?: boolean }): Promise<void>;
 }
 
 export interface DeliveryChannel {
@@ -66,8 +71,8 @@ async function sendToEach(
   send: (destination: string) => Promise<unknown>,
 ): Promise<void> {
   const failures: { destination: string; reason: string }[] = [];
-  for (const destination of destinations) {
-    if (ledger.reached.has(destination)) continue;
+  const left = destinations.filter((destination) => !ledger.reached.has(destination));
+  for (const [i, destination] of left.entries()) {
     try {
       await send(destination);
     } catch (error) {
@@ -75,7 +80,7 @@ async function sendToEach(
       continue;
     }
     // Not caught: a destination that got the message but could not be recorded must stop this attempt.
-    await ledger.record(destination);
+    await ledger.record(destination, { last: i === left.length - 1 && failures.length === 0 });
   }
   if (failures.length > 0) throw new DeliveryError(failures);
 }

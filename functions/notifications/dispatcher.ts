@@ -10,9 +10,10 @@
  * Idempotent by notification id and per destination: a notification is re-read before sending and
  * skipped when it is already delivered; each destination it reaches (an e-mail address, the topic) is
  * recorded on it as it is sent, so a retry or the re-drive sends only to the destinations left (one
- * rejected address does not make the others receive it again); when none is left it is marked
- * delivered with a conditional write. A crash between a send and its record sends that one again on
- * retry (at least once), never zero times.
+ * rejected address does not make the others receive it again); the write that records the last one
+ * also marks it delivered (conditional on it being pending), and a notification with no destination
+ * left to record is marked by a conditional write of its own. A crash between a send and its record
+ * sends that one again on retry (at least once), never zero times.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -22,7 +23,7 @@ import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { IsoInstant, type Notification } from '../../shared/program/model.js';
 import { createStore, keyOf, type MilestoneStore } from '../../shared/store/index.js';
-import { channelConfigFromEnv, createChannel, type DeliveryChannel, type OutgoingMessage } from './channels.js';
+import { channelConfigFromEnv, createChannel, type DeliveryChannel, type DeliveryLedger, type OutgoingMessage } from './channels.js';
 
 export const RedriveRequest = z
   .object({
@@ -80,9 +81,18 @@ export function createDispatcher(deps: DispatcherDeps) {
       return 'missing';
     }
     if (entry.deliveredAt !== null) return 'already-delivered';
-    const ledger = { reached: new Set(entry.deliveredTo), record: (destination: string) => store.recordDestination(id, destination) };
+    // Set when the write that records the last destination also marked it (true), or found it delivered.
+    let settled: boolean | undefined;
+    const ledger: DeliveryLedger = {
+      reached: new Set(entry.deliveredTo),
+      record: async (destination, options) => {
+        if (options?.last) settled = await store.recordDestination(id, destination, { deliveredAt: clock.now().toISOString() });
+        else await store.recordDestination(id, destination);
+      },
+    };
     const outcome = await channel.send(notificationMessage(entry.notification), ledger);
-    const marked = await store.markDelivered(id, clock.now().toISOString());
+    // No destination was left to record (none, or all reached before a crash): marked on its own.
+    const marked = settled ?? (await store.markDelivered(id, clock.now().toISOString()));
     if (!marked) return 'already-delivered';
     logger.info('notification delivered', { notificationId: id, channel: channel.name, outcome, kind: entry.notification.kind });
     return outcome === 'no-recipient' ? 'no-recipient' : 'delivered';

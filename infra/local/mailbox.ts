@@ -90,7 +90,7 @@ export class Mailbox implements DeliveryChannel {
     };
     appendFileSync(this.file, `${JSON.stringify(line)}\n`);
     this.#seen.add(key);
-    await ledger.record(destination);
+    await ledger.record(destination, { last: true });
     return 'sent';
   }
 

@@ -331,10 +331,11 @@ export interface MilestoneStore extends ProgramVersionStore {
   markDelivered(id: string, at: string): Promise<boolean>;
   /**
    * Records that a notification reached one destination (an e-mail address, a topic), before the next
-   * is tried, so that a retry sends only to the destinations it has not reached. Throws when the
-   * notification is not in the outbox.
+   * is tried, so that a retry sends only to the destinations it has not reached. With `deliveredAt`
+   * (the last destination left) the same write marks it delivered, as `markDelivered` does: false, and
+   * nothing written, when it was delivered already. Throws when the notification is not in the outbox.
    */
-  recordDestination(id: string, destination: string): Promise<void>;
+  recordDestination(id: string, destination: string, options?: { deliveredAt?: string }): Promise<boolean>;
   /** A recipient's notifications, newest first. */
   listNotificationsFor(recipient: Recipient, page?: PageOptions): Promise<Page<OutboxEntry>>;
 
@@ -1123,21 +1124,39 @@ class DynamoMilestoneStore implements MilestoneStore {
     }
   }
 
-  async recordDestination(id: string, destination: string): Promise<void> {
+  async recordDestination(id: string, destination: string, options: { deliveredAt?: string } = {}): Promise<boolean> {
+    const append = '#to = list_append(if_not_exists(#to, :none), :one)';
+    const names: Record<string, string> = { '#to': DELIVERED_TO, '#pk': PK };
+    const values: Record<string, AttributeValue> = {
+      ':none': { L: [] },
+      ':one': { L: [toAttr(z.string().min(1).max(320).parse(destination))] },
+    };
+    const last = options.deliveredAt !== undefined;
+    if (last) {
+      Object.assign(names, { '#delivery': DELIVERY, '#at': DELIVERED_AT, '#gpk': INDEX.due.pk, '#gsk': INDEX.due.sk });
+      Object.assign(values, {
+        ':delivered': toAttr('delivered'),
+        ':pending': toAttr('pending'),
+        ':at': toAttr(IsoInstant.parse(options.deliveredAt)),
+      });
+    }
     try {
       await this.ctx.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: toItem(keys.notification(id)),
-          UpdateExpression: 'SET #to = list_append(if_not_exists(#to, :none), :one)',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#to': DELIVERED_TO, '#pk': PK },
-          ExpressionAttributeValues: { ':none': { L: [] }, ':one': { L: [toAttr(z.string().min(1).max(320).parse(destination))] } },
+          UpdateExpression: last ? `SET ${append}, #delivery = :delivered, #at = :at REMOVE #gpk, #gsk` : `SET ${append}`,
+          ConditionExpression: last ? 'attribute_exists(#pk) AND #delivery = :pending' : 'attribute_exists(#pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ...(last ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new StoreError('not-found', `notification ${id} is not in the outbox`);
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (last && error.Item) return false;
+      throw new StoreError('not-found', `notification ${id} is not in the outbox`);
     }
   }
 

@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
+  createChannel,
   SesChannel,
   type DeliveryChannel,
   type OutgoingMessage,
@@ -21,7 +22,7 @@ import {
   type SendOutcome,
 } from '../../functions/notifications/channels.js';
 import { createDispatcher, notificationIdOf } from '../../functions/notifications/dispatcher.js';
-import { dynamodbEndpoint } from '../support/dynamodb.js';
+import { dynamodbEndpoint, localDynamoClient } from '../support/dynamodb.js';
 import { createTestTable } from '../support/table.js';
 import { notification, pending, start } from '../store/fixtures.js';
 
@@ -287,6 +288,52 @@ describe('per-recipient delivery (e-mail through SES)', () => {
     } finally {
       await sink.stop();
     }
+  });
+});
+
+describe('the writes of a delivery', () => {
+  /** A dispatcher through the log channel, on a client of its own that names every DynamoDB operation it sends. */
+  function countedDispatcher(channelLogger: Parameters<typeof createChannel>[1] = logger) {
+    const calls: string[] = [];
+    const client = localDynamoClient();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    const channel = createChannel({ NOTIFY_CHANNEL: 'log' }, channelLogger);
+    return { dispatcher: createDispatcher({ store: createStore({ client, tableName, clock }), channel, clock, logger, metrics }), calls };
+  }
+
+  it('reads the notification, then records its last destination and marks it delivered in one write', async () => {
+    const n = notification('one-write', 'one-write');
+    await outbox(n.schoolId, [n]);
+    const { dispatcher, calls } = countedDispatcher();
+
+    expect((await dispatcher.handleStream(batch(record(n.id)))).batchItemFailures).toEqual([]);
+    expect(calls).toEqual(['GetItem', 'UpdateItem']);
+    expect(await store.getNotification(n.id)).toMatchObject({ deliveredAt: clock.now().toISOString(), deliveredTo: ['log'] });
+    expect((await store.listPendingNotifications({ limit: 1000 })).items.map((e) => e.notification.id)).not.toContain(n.id);
+
+    // A replay finds it delivered: one read, nothing sent or written.
+    calls.length = 0;
+    await dispatcher.handleStream(batch(record(n.id)));
+    expect(calls).toEqual(['GetItem']);
+  });
+
+  it('marks on its own a notification whose every destination was recorded before a crash', async () => {
+    const n = notification('crashed-before-mark', 'crashed-before-mark');
+    await outbox(n.schoolId, [n]);
+    await store.recordDestination(n.id, 'log');
+    const sent: string[] = [];
+    const { dispatcher, calls } = countedDispatcher({ info: (message: string) => void sent.push(message), warn: () => undefined });
+
+    expect((await dispatcher.handleStream(batch(record(n.id)))).batchItemFailures).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(calls).toEqual(['GetItem', 'UpdateItem']);
+    expect(await store.getNotification(n.id)).toMatchObject({ deliveredAt: clock.now().toISOString(), deliveredTo: ['log'] });
   });
 });
 

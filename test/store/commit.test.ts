@@ -261,8 +261,26 @@ describe('outbox', () => {
     expect(await store.markDelivered('outbox-0', '2022-02-01T03:00:09.000Z')).toBe(false);
     await expect(store.markDelivered('never-written', '2022-02-01T03:00:09.000Z')).rejects.toThrow(/not in the outbox/);
     expect(await store.getNotification('outbox-0')).toMatchObject({ deliveredAt: '2022-02-01T03:00:05.000Z' });
+
+    // The last destination's record marks it delivered in the same write; not again, and not a missing one.
+    await store.recordDestination('outbox-2', 'a@isp.example');
+    expect(await store.recordDestination('outbox-2', 'b@isp.example', { deliveredAt: '2022-02-01T03:00:07.000Z' })).toBe(true);
+    expect(await store.getNotification('outbox-2')).toMatchObject({
+      deliveredAt: '2022-02-01T03:00:07.000Z',
+      deliveredTo: ['a@isp.example', 'b@isp.example'],
+    });
+    expect(await store.recordDestination('outbox-2', 'c@isp.example', { deliveredAt: '2022-02-01T03:00:08.000Z' })).toBe(false);
+    expect(await store.getNotification('outbox-2')).toMatchObject({
+      deliveredAt: '2022-02-01T03:00:07.000Z',
+      deliveredTo: ['a@isp.example', 'b@isp.example'],
+    });
+    expect(await store.markDelivered('outbox-2', '2022-02-01T03:00:09.000Z')).toBe(false);
+    await expect(store.recordDestination('never-written', 'a@isp.example', { deliveredAt: '2022-02-01T03:00:09.000Z' })).rejects.toThrow(
+      /not in the outbox/,
+    );
     const stillPending = (await store.listPendingNotifications({ limit: 1000 })).items.map((e) => e.notification.id);
     expect(stillPending).not.toContain('outbox-0');
+    expect(stillPending).not.toContain('outbox-2');
     expect(stillPending).toContain('outbox-1');
 
     const inbox = await store.listNotificationsFor({ type: 'contractor', org: 'inbox-org' }, { limit: 3 });
