@@ -38,18 +38,29 @@ export type RemindEvent = z.infer<typeof RemindEvent>;
 
 const logger = new Logger();
 
-/** One read of the school: its record, the milestone's state in it, and the program the school follows. */
+/** One read of the school (one Query, with its milestones) and the program the school follows. */
 interface SchoolRead {
   record: SchoolRecord;
-  state: MilestoneState;
   program: ProgramDefinition;
 }
 
-async function readState(ctx: WorkflowContext, store: MilestoneStore, schoolId: string, key: string): Promise<SchoolRead> {
+async function readSchool(ctx: WorkflowContext, store: MilestoneStore, schoolId: string): Promise<SchoolRead> {
   const record = await store.getSchool(schoolId);
-  const state = record?.milestones.find((m) => m.state.key === key)?.state;
-  if (!record || !state) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
-  return { record, state, program: await ctx.programs.forSchool(record.school) };
+  if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${schoolId} does not exist`);
+  return { record, program: await ctx.programs.forSchool(record.school) };
+}
+
+/** The same read, with the milestone's state in it. */
+async function readState(
+  ctx: WorkflowContext,
+  store: MilestoneStore,
+  schoolId: string,
+  key: string,
+): Promise<SchoolRead & { state: MilestoneState }> {
+  const read = await readSchool(ctx, store, schoolId);
+  const state = read.record.milestones.find((m) => m.state.key === key)?.state;
+  if (!state) throw new WorkflowError(PERMANENT_ERROR, `milestone ${schoolId}/${key} does not exist`);
+  return { ...read, state };
 }
 
 async function view(
@@ -81,10 +92,8 @@ async function sendReminder(
 ): Promise<{ outcome: ReminderOutcome; known: { state: MilestoneState; program: ProgramDefinition } | null }> {
   const now = new Date(event.now);
   for (let attempt = 1; ; attempt++) {
-    const record = attempt === 1 && first ? first.record : await store.getSchool(event.schoolId);
-    if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${event.schoolId} does not exist`);
+    const { record, program } = attempt === 1 && first ? first : await readSchool(ctx, store, event.schoolId);
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
-    const program = attempt === 1 && first ? first.program : await ctx.programs.forSchool(record.school);
     const decision = remind({ program, school: record.school, milestone: event.key, states, contractors: [] }, reminderId, now);
     const current = states[event.key];
     if (!decision.ok) {
