@@ -131,12 +131,16 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     throw new Error(`school ${schoolId} has ${MAX_GENERATIONS} ended executions and none running`);
   }
 
-  /** Signals the step waiting on the milestone; `gone` when none is stored or it no longer waits (then its execution, as a hint). */
+  /**
+   * Signals the step waiting on the milestone; `gone` when none is stored or it no longer waits (then its
+   * execution, as a hint). `taken`: the commit took the step's token off the item, nothing to clear.
+   */
   async function signalWaitingStep(
     signal: PendingSignal,
     stored: { task: WaitingTask | null; state: { version: number; status: string } },
     where: Record<string, unknown>,
     cleanUp: Promise<unknown>[],
+    taken = false,
   ): Promise<SignalResult | { gone: string | null }> {
     const { task, state } = stored;
     if (!task) return { gone: null };
@@ -152,18 +156,21 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
         kind = 'task-success';
       }
       // The token is used up: drop it, unless the workflow has already stored its next one (beside the
-      // signal's own removal from the outbox, which waits for nothing else).
-      cleanUp.push(
-        store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch((error: unknown) => {
-          log('warn', 'could not clear a used task token', { ...where, error: String(error) });
-        }),
-      );
+      // signal's own removal from the outbox, which waits for nothing else), or the commit took it off
+      // the item already (the signal's own task).
+      if (!taken) {
+        cleanUp.push(
+          store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch((error: unknown) => {
+            log('warn', 'could not clear a used task token', { ...where, error: String(error) });
+          }),
+        );
+      }
       log('info', 'workflow signalled', { ...where, kind, executionArn: task.executionArn });
       return { kind, executionArn: task.executionArn };
     } catch (error) {
       if (!isStale(error)) throw error;
       log('info', 'the waiting step is gone; the stored state will be read by the workflow', { ...where, error: (error as Error).name });
-      await store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch(() => undefined);
+      if (!taken) await store.clearTaskToken(signal.schoolId, signal.milestone, { token: task.token }).catch(() => undefined);
       return { gone: task.executionArn };
     }
   }
@@ -253,7 +260,7 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
       let result: SignalResult | null = null;
       if (signal.task) {
         const committed = { task: signal.task, state: { version: signal.version, status: signal.status } };
-        const signalled = await signalWaitingStep(signal, committed, where, cleanUp);
+        const signalled = await signalWaitingStep(signal, committed, where, cleanUp, signal.taskTaken === true);
         if (!('gone' in signalled)) result = signalled;
       }
       if (!result) {

@@ -212,7 +212,8 @@ export async function executeCommand(
               event: last.type,
               status: decision.state.status,
               at: now.toISOString(),
-              // The step waiting now: whoever delivers the signal signals it without reading the milestone again.
+              // The step waiting now: the commit takes its token off the milestone, and whoever delivers
+              // the signal signals it without reading the milestone again.
               ...(stored?.task ? { task: stored.task } : {}),
             },
           }
@@ -226,8 +227,8 @@ export async function executeCommand(
       const step = await decideOnce(attempt, lease);
       if (!('accepted' in step)) return step;
       try {
-        await deps.store.commit(step.commit);
-        context.signal = step.commit.signal ?? null;
+        const committed = await deps.store.commit(step.commit);
+        context.signal = committed.signal;
         return step.accepted;
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'version-conflict' || request.expectedVersion !== undefined || attempt >= 3) throw error;

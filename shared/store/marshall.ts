@@ -385,6 +385,12 @@ export const PendingSignal = z
      * milestone again.
      */
     task: WaitingTask.optional(),
+    /**
+     * The commit took the task's token off the milestone item in the same write (signals written before
+     * commits did, or whose token had changed, lack it): the signal is the token's only holder, and
+     * whoever delivers it has no token to clear.
+     */
+    taskTaken: z.literal(true).optional(),
   })
   .strict();
 export type PendingSignal = z.infer<typeof PendingSignal>;

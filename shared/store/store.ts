@@ -90,6 +90,7 @@ import {
   signalFromItem,
   signalToItem,
   PendingSignal,
+  type WaitingTask,
   DELIVERED_AT,
   DOCUMENTS_LISTED,
   DELIVERED_TO,
@@ -204,7 +205,11 @@ export interface CommitInput {
   notifications?: Notification[];
   /** Stores the request's response with the state change (see idempotency.ts). */
   idempotency?: { lease: IdempotencyLease; response: unknown };
-  /** The workflow signal the change owes, kept in the outbox until delivered (replaces an older one of the milestone). */
+  /**
+   * The workflow signal the change owes, kept in the outbox until delivered (replaces an older one of the
+   * milestone). When it carries the step that was waiting, the commit takes that step's token off the
+   * milestone item (see `commit`): the signal returned says whether it did.
+   */
   signal?: PendingSignal;
 }
 
@@ -300,7 +305,7 @@ export interface MilestoneStore extends ProgramVersionStore {
   history(schoolId: string, options?: HistoryOptions): Promise<Page<MilestoneEvent>>;
 
   /** One transaction; throws VersionConflictError, DuplicateNotificationError, IdempotencyLeaseLostError. */
-  commit(input: CommitInput): Promise<{ version: number }>;
+  commit(input: CommitInput): Promise<{ version: number; signal: PendingSignal | null }>;
   withIdempotency<T>(
     scope: string,
     key: string,
@@ -843,12 +848,16 @@ class DynamoMilestoneStore implements MilestoneStore {
 
   // ---------- the transactional commit ----------
 
-  async commit(input: CommitInput): Promise<{ version: number }> {
+  async commit(input: CommitInput): Promise<{ version: number; signal: PendingSignal | null }> {
     const state = MilestoneState.parse(input.state);
     const events = input.events.map((e) => MilestoneEvent.parse(e));
     const notifications = [...new Map((input.notifications ?? []).map((n) => [n.id, Notification.parse(n)])).values()];
     const { schoolId, key, expectedVersion } = input;
     checkCommitShape(schoolId, key, expectedVersion, state, events);
+    const given = input.signal ? PendingSignal.parse(input.signal) : null;
+    if (given && (given.schoolId !== schoolId || given.milestone !== key || given.version !== state.version)) {
+      throw new RangeError(`the signal of a commit reports its own milestone and version (${schoolId}/${key} v${state.version})`);
+    }
 
     const stateFields = Object.entries(state);
     const index = milestoneIndexAttrs(state);
@@ -880,48 +889,108 @@ class DynamoMilestoneStore implements MilestoneStore {
     }
     names['#version'] = 'version';
     values[':expected'] = toAttr(expectedVersion);
+    // Version 0 is also the state of a milestone never stored (the decider's initial state).
+    const versionCondition = expectedVersion === 0 ? 'attribute_not_exists(PK) OR #version = :expected' : '#version = :expected';
 
-    const items: TransactWriteItem[] = [
-      {
+    /**
+     * The milestone's update. When the signal carries the step that was waiting, the same write takes
+     * that step's token off the item, on condition that it is still the one stored: from then on the
+     * signal in the outbox is the token's only holder (whoever delivers it has nothing to clear, and no
+     * later command finds a used token), and a step that stored a new token in between is left alone.
+     */
+    const milestoneUpdate = (takeTask: boolean): TransactWriteItem => {
+      if (!takeTask) {
+        return {
+          Update: {
+            TableName: this.table,
+            Key: toItem(keys.milestone(schoolId, key)),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: versionCondition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        };
+      }
+      const taskNames = Object.fromEntries(Object.values(TASK_ATTRS).map((attr, i) => [`#t${i}`, attr]));
+      return {
         Update: {
           TableName: this.table,
           Key: toItem(keys.milestone(schoolId, key)),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          // Version 0 is also the state of a milestone never stored (the decider's initial state).
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(PK) OR #version = :expected' : '#version = :expected',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${[...removes, ...Object.keys(taskNames)].join(', ')}`,
+          ConditionExpression: `(${versionCondition}) AND #t0 = :taskToken`,
+          ExpressionAttributeNames: { ...names, ...taskNames },
+          ExpressionAttributeValues: { ...values, ':taskToken': toAttr(given!.task!.token) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
-      },
-      ...events.map((e): TransactWriteItem => ({
-        Put: { TableName: this.table, Item: eventToItem(e), ConditionExpression: 'attribute_not_exists(PK)' },
-      })),
-      ...notifications.map((n): TransactWriteItem => ({
-        Put: { TableName: this.table, Item: notificationToItem(n), ConditionExpression: 'attribute_not_exists(PK)' },
-      })),
-    ];
-    const firstNotification = 1 + events.length;
-    // The milestone's line in the school's summary (see marshall.ts), when the school has a profile.
-    const summaryAt = items.length;
-    items.push({ Update: this.summaryUpdate(schoolId, [lineOf(state)]) });
-    if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
-    if (input.signal) {
-      const signal = PendingSignal.parse(input.signal);
-      if (signal.schoolId !== schoolId || signal.milestone !== key || signal.version !== state.version) {
-        throw new RangeError(`the signal of a commit reports its own milestone and version (${schoolId}/${key} v${state.version})`);
+      };
+    };
+    /*
+     * How the signal holds the waiting step's token. `take`: the signal carries the step the command
+     * read, and the commit takes its token off the item. `carried`: the command read no step, but an
+     * undelivered signal of the milestone holds a token an earlier commit took off the item (its step
+     * still waits for it): the new signal replaces that one and carries its token on, so that it is
+     * never overwritten and lost. The signal's Put finds out on its own (a condition on the item it
+     * replaces), so a commit reads nothing more in the usual case.
+     */
+    let take = given?.task !== undefined;
+    let carried: WaitingTask | null = null;
+    type Built = { items: TransactWriteItem[]; signal: PendingSignal | null; summaryAt: number; idempotencyAt: number; signalAt: number };
+    const build = (): Built => {
+      const items: TransactWriteItem[] = [
+        milestoneUpdate(take),
+        ...events.map((e): TransactWriteItem => ({
+          Put: { TableName: this.table, Item: eventToItem(e), ConditionExpression: 'attribute_not_exists(PK)' },
+        })),
+        ...notifications.map((n): TransactWriteItem => ({
+          Put: { TableName: this.table, Item: notificationToItem(n), ConditionExpression: 'attribute_not_exists(PK)' },
+        })),
+      ];
+      // The milestone's line in the school's summary (see marshall.ts), when the school has a profile.
+      const summaryAt = items.length;
+      items.push({ Update: this.summaryUpdate(schoolId, [lineOf(state)]) });
+      const idempotencyAt = input.idempotency ? items.length : -1;
+      if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
+      let signal: PendingSignal | null = null;
+      const signalAt = given ? items.length : -1;
+      if (given) {
+        const { task, taskTaken: _, ...rest } = given;
+        const held = take ? (task ?? null) : carried;
+        // Without a token to hold (none was waiting, or the one the command read changed since: see
+        // above), the signal is delivered to whichever step waits after the commit, read from the item then.
+        signal = held ? { ...rest, task: held, taskTaken: true } : rest;
+        items.push({
+          Put: {
+            TableName: this.table,
+            Item: signalToItem(signal),
+            ...(held
+              ? {}
+              : {
+                  ConditionExpression: 'attribute_not_exists(#taken)',
+                  ExpressionAttributeNames: { '#taken': 'taskTaken' },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+                }),
+          },
+        });
       }
-      items.push({ Put: { TableName: this.table, Item: signalToItem(signal) } });
-    }
-    if (items.length > MAX_TRANSACTION_ITEMS) {
-      throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
-    }
+      if (items.length > MAX_TRANSACTION_ITEMS) {
+        throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
+      }
+      return { items, signal, summaryAt, idempotencyAt, signalAt };
+    };
+    const firstNotification = 1 + events.length;
 
+    let { items, signal, summaryAt, idempotencyAt, signalAt } = build();
     let transactItems = items;
+    const rebuild = () => {
+      const withoutSummary = transactItems !== items;
+      ({ items, signal, summaryAt, idempotencyAt, signalAt } = build());
+      transactItems = withoutSummary ? items.filter((_, i) => i !== summaryAt) : items;
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
-        return { version: state.version };
+        return { version: state.version, signal };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
@@ -932,15 +1001,32 @@ class DynamoMilestoneStore implements MilestoneStore {
           attempt--;
           continue;
         }
-        const failedItem = (i: number) => failed(transactItems === items || i < summaryAt ? i : i - 1);
+        const sent = (i: number) => (transactItems === items || i < summaryAt ? i : i - 1);
+        const failedItem = (i: number) => failed(sent(i));
         if (failedItem(0)) {
           const current = reasons[0]?.Item ?? (await this.get(keys.milestone(schoolId, key)));
-          const version = current?.['version'];
-          throw new VersionConflictError(schoolId, key, expectedVersion, version ? (fromAttr(version) as number) : null);
+          const version = current?.['version'] ? (fromAttr(current['version']) as number) : null;
+          if (take && version === expectedVersion) {
+            // The version holds; the token the command read is no longer the one stored: commit without taking it.
+            take = false;
+            rebuild();
+            attempt--;
+            continue;
+          }
+          throw new VersionConflictError(schoolId, key, expectedVersion, version);
+        }
+        if (signalAt >= 0 && failedItem(signalAt)) {
+          // An undelivered signal holds a token taken off the item: carry it on (see above).
+          const old = reasons[sent(signalAt)]?.Item ?? (await this.get(keys.signal(schoolId, key)));
+          carried = old ? (signalFromItem(old).task ?? null) : null;
+          rebuild();
+          if (carried) attempt--;
+          else if (attempt >= TRANSACTION_ATTEMPTS) throw new TransactionConflictError(`commit of ${schoolId}/${key}`);
+          continue;
         }
         const duplicates = notifications.filter((_, i) => failedItem(firstNotification + i)).map((n) => n.id);
         if (duplicates.length > 0) throw new DuplicateNotificationError(duplicates);
-        if (input.idempotency && failedItem(items.length - 1)) {
+        if (input.idempotency && failedItem(idempotencyAt)) {
           throw new IdempotencyLeaseLostError(input.idempotency.lease.scope, input.idempotency.lease.key);
         }
         if (events.some((_, i) => failedItem(1 + i))) {

@@ -45,7 +45,7 @@ describe('commit', () => {
     const n = notification('status:c-1:connection:1', 'c-1', { kind: 'status' });
     expect(
       await store.commit({ schoolId: 'c-1', key: 'connection', expectedVersion: 0, state, events: [event], notifications: [n] }),
-    ).toEqual({ version: 1 });
+    ).toEqual({ version: 1, signal: null });
     expect((await store.getMilestone('c-1', 'connection'))?.state).toEqual(state);
     expect(await events('c-1')).toEqual([event]);
     expect(await store.getNotification(n.id)).toEqual({ notification: n, deliveredAt: null, deliveredTo: [] });

@@ -1,8 +1,10 @@
 /**
  * The workflow signal of an accepted command goes to the step that was waiting when the command read
- * the school (the signal carries its token, in the outbox too), without reading the milestone again;
- * when that step is gone by then (the workflow moved on), the signal reads the milestone and reaches the
- * step waiting now.
+ * the school (the signal carries its token, in the outbox too), without reading the milestone again; the
+ * commit takes that token off the milestone item, so the signal is its only holder and nothing is left
+ * to clear. When the token changed before the commit (the workflow moved on), the commit leaves it, and
+ * the signal reads the milestone and reaches the step waiting now. A signal left undelivered is replaced
+ * by the next commit's, which carries its token on.
  */
 import { describe, expect, it } from 'vitest';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
@@ -17,12 +19,13 @@ import { connectionUnderWay, harnessPerTest } from './per-test.js';
 
 const harness = harnessPerTest();
 
-/** The workflow signal over the harness's own store, counting the milestone reads it makes. */
+/** The workflow signal over the harness's own store, counting the milestone reads and the token clears it makes. */
 function countingSignal(h: Harness) {
-  const reads = { getMilestone: 0 };
+  const reads = { getMilestone: 0, clearTaskToken: 0 };
   const store: MilestoneStore = new Proxy(h.store, {
     get(target, key, receiver) {
       if (key === 'getMilestone') reads.getMilestone++;
+      if (key === 'clearTaskToken') reads.clearTaskToken++;
       const value = Reflect.get(target, key, receiver) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -62,7 +65,8 @@ describe('the signal of an accepted command', () => {
     });
     expect(outcome.ok).toBe(true);
     expect(delivered).toEqual({ kind: 'task-success', executionArn: before.task!.executionArn });
-    expect(reads.getMilestone).toBe(0);
+    // The commit took the step's token off the item: nothing is read, and nothing is left to clear.
+    expect(reads).toEqual({ getMilestone: 0, clearTaskToken: 0 });
     const after = await waitsIn(h, milestone, 'submitted');
     expect(after.task!.token).not.toBe(before.task!.token);
   });
@@ -84,21 +88,81 @@ describe('the signal of an accepted command', () => {
     const reviewing = await milestone();
     expect(reviewing.task?.phase).toBe('acceptance');
 
-    // The rejection is committed with its signal left in the outbox, then delivered with the stale step.
-    const rejected = await createCommandService({ store: h.store, program: REFERENCE_PROGRAM, clock: h.clock, signals: null }).execute({
+    // The rejection was decided on a read from before the workflow moved on (the submission step still
+    // waiting): its commit finds another token on the item, leaves it there, and its signal, left in the
+    // outbox, names no step.
+    const readEarlier: MilestoneStore = new Proxy(h.store, {
+      get(target, key, receiver) {
+        if (key === 'getSchool') {
+          return async (id: string) => {
+            const record = await target.getSchool(id);
+            return (
+              record && {
+                ...record,
+                milestones: record.milestones.map((m) => (m.state.key === 'connection' ? { ...m, task: seen.task } : m)),
+              }
+            );
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const rejected = await createCommandService({ store: readEarlier, program: REFERENCE_PROGRAM, clock: h.clock, signals: null }).execute({
       schoolId: s.id,
       milestone: 'connection',
       command: { type: 'reject', reason: 'Акт не подписан' },
       actor: MANAGER,
     });
     if (!rejected.outcome.ok) throw new Error(rejected.outcome.message);
+    expect((await milestone()).task?.token).toBe(reviewing.task!.token);
     const pending = (await h.store.getSignal(s.id, 'connection'))!;
-    // The outbox keeps the step the rejection saw waiting (the acceptance step); this one is older still.
-    expect(pending.task?.token).toBe(reviewing.task!.token);
+    expect(pending.task).toBeUndefined();
+    expect(pending.taskTaken).toBeUndefined();
+    // Delivered with the stale step (as a signal written before commits took tokens would be): that one
+    // is gone, so the milestone is read and the acceptance step, waiting now, is signalled.
     const { signal, reads } = countingSignal(h);
     const result = await signal.deliver({ ...pending, task: seen.task! });
     expect(result).toEqual({ kind: 'task-success', executionArn: reviewing.task!.executionArn });
     expect(reads.getMilestone).toBe(1);
+    await waitsIn(h, milestone, 'active');
+  });
+
+  it('a signal left in the outbox keeps the token its commit took: the next command carries it on', { timeout: 120_000 }, async () => {
+    const h = await harness(new Date('2020-12-31T04:00:00Z'));
+    const s = school('sch-signal-3', 2023);
+    const { milestone, assignee } = await connectionUnderWay(h, s);
+    const waiting = await milestone();
+    const connection = REFERENCE_PROGRAM.milestones.find((m) => m.key === 'connection')!;
+    await attachGeneratedDocuments({ store: h.store, bucket: null }, connection, s, contractor(assignee), h.clock.now());
+
+    // Two commands whose signals are not delivered: the first takes the waiting step's token off the
+    // item into its signal; the second reads no step and replaces that signal, carrying the token on.
+    const undelivered = createCommandService({ store: h.store, program: REFERENCE_PROGRAM, clock: h.clock, signals: null });
+    const submitted = await undelivered.execute({
+      schoolId: s.id,
+      milestone: 'connection',
+      command: { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      actor: contractor(assignee),
+    });
+    expect(submitted.outcome.ok).toBe(true);
+    expect((await milestone()).task).toBeNull();
+    expect((await h.store.getSignal(s.id, 'connection'))?.task?.token).toBe(waiting.task!.token);
+    const rejected = await undelivered.execute({
+      schoolId: s.id,
+      milestone: 'connection',
+      command: { type: 'reject', reason: 'Акт не подписан' },
+      actor: MANAGER,
+    });
+    expect(rejected.outcome.ok).toBe(true);
+    const pending = (await h.store.getSignal(s.id, 'connection'))!;
+    expect(pending).toMatchObject({ event: 'rejected', status: 'active', task: { token: waiting.task!.token }, taskTaken: true });
+    expect(pending.version).toBe((await milestone()).state.version);
+
+    // Delivered: the submission step, still waiting, gets it; the lifecycle reads the rejection and waits for a submission.
+    const { signal, reads } = countingSignal(h);
+    expect(await signal.deliver(pending)).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
+    expect(reads).toEqual({ getMilestone: 0, clearTaskToken: 0 });
     await waitsIn(h, milestone, 'active');
   });
 });
