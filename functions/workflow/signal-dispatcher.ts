@@ -1,18 +1,22 @@
 /**
  * The workflow-signal dispatcher, fed by the table's stream (the signal items a commit writes: INSERT,
- * or MODIFY when a later commit of the same milestone replaces one). It is how the API's commands reach
- * the workflow: they answer after their commit and leave the signal to it. For each record it reads the
- * signal again (a bulk job or an earlier record may have delivered it and removed it: then there is
- * nothing to do) and delivers it with `WorkflowSignal.deliver`, which signals the step the signal carries
- * (the one the command saw waiting) and is idempotent on the workflow's side. A
- * delivery that fails is reported as that record's failure (`batchItemFailures`), so Lambda retries it;
- * whatever still fails after the retries is delivered by the daily workflow sweep.
+ * or MODIFY when a later commit of the same milestone replaces one; and their removals, REMOVE, once
+ * delivered). It is how the API's commands reach the workflow: they answer after their commit and leave
+ * the signal to it. For each milestone of a batch only its last record counts: a removal means that
+ * whoever removed the signal delivered it (its command, a bulk job, the sweep), so there is nothing to
+ * do; a write is delivered as the record's new image has it (the earlier records are replaced by it),
+ * with `WorkflowSignal.deliver`, which signals the step the signal carries (the one the command saw
+ * waiting) and is idempotent on the workflow's side: a signal delivered in the meantime finds its step
+ * gone, and the step waiting now has read the state (nothing is signalled twice). The signal is not read
+ * again: only a record without its image (or one that does not parse) is looked up in the table. A delivery that fails is reported as the failure of the
+ * milestone's records (`batchItemFailures`), so Lambda retries them; whatever still fails after the
+ * retries is delivered by the daily workflow sweep.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { SystemClock } from '../../shared/clock.js';
-import { keyOf, type MilestoneStore } from '../../shared/store/index.js';
+import { keyOf, signalFromItem, type Item, type MilestoneStore, type PendingSignal } from '../../shared/store/index.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { requireArn, workflowContext, WORKFLOW_ENV } from './common.js';
@@ -31,44 +35,53 @@ export interface SignalDispatchDeps {
 export const DISPATCH_CONCURRENCY = 16;
 
 /**
- * Delivers the pending signal each record names; answers the records whose delivery failed. Records of
- * different milestones are delivered side by side (a burst of commands must not wait for one another's
- * round trips); those of one milestone one after the other, in stream order.
+ * Delivers the latest signal of each milestone the records name; answers the records whose delivery
+ * failed. Milestones are delivered side by side (a burst of commands must not wait for one another's
+ * round trips), each once.
  */
 export async function dispatchSignals(deps: SignalDispatchDeps, records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
   const failed = new Set<string>();
   const recordId = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
-  const byMilestone = new Map<string, { id: string; key: { schoolId: string; milestone: string } }[]>();
+  const byMilestone = new Map<string, { ids: string[]; key: { schoolId: string; milestone: string }; last: DynamoDBRecord }>();
   for (const record of records) {
     const key = keyOf.signal(record.dynamodb?.Keys as Record<string, { S?: string }> | undefined);
     if (!key) continue;
     const group = `${key.schoolId}#${key.milestone}`;
-    const list = byMilestone.get(group) ?? [];
-    list.push({ id: recordId(record), key });
-    byMilestone.set(group, list);
+    const entry = byMilestone.get(group) ?? { ids: [], key, last: record };
+    entry.ids.push(recordId(record));
+    entry.last = record;
+    byMilestone.set(group, entry);
   }
-  await mapLimit([...byMilestone.values()], DISPATCH_CONCURRENCY, async (group) => {
-    for (const [i, { id, key }] of group.entries()) {
-      try {
-        const pending = await deps.store.getSignal(key.schoolId, key.milestone);
-        if (!pending) continue; // delivered already (by its command, or an earlier record of the same milestone)
-        const result = await deps.signal.deliver(pending);
-        if (result.kind === 'failed') failed.add(id);
-      } catch (error) {
-        logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
-        failed.add(id);
-      }
-      // The milestone's later records wait for the retry of this one (its signal is the latest anyway).
-      if (failed.has(id)) {
-        for (const later of group.slice(i + 1)) failed.add(later.id);
-        return;
-      }
+  await mapLimit([...byMilestone.values()], DISPATCH_CONCURRENCY, async ({ ids, key, last }) => {
+    // Removed after the records before it: delivered (by its command, a bulk job, the sweep), nothing to do.
+    if (last.eventName === 'REMOVE') return;
+    try {
+      const pending = signalOf(last) ?? (await deps.store.getSignal(key.schoolId, key.milestone));
+      if (!pending) return; // delivered already (by its command, or an earlier batch) and removed
+      const result = await deps.signal.deliver(pending);
+      if (result.kind !== 'failed') return;
+    } catch (error) {
+      logger.error('could not read a pending workflow signal', { ...key, error: error as Error });
     }
+    // All the milestone's records go back to the stream: its retry delivers the latest again.
+    for (const id of ids) failed.add(id);
   });
   const failures = records.filter((r) => failed.has(recordId(r))).map((r) => ({ itemIdentifier: recordId(r) }));
   if (failures.length > 0)
     logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
   return { batchItemFailures: failures };
+}
+
+/** The signal a stream record wrote (its new image), or null when the record has none that parses. */
+function signalOf(record: DynamoDBRecord): PendingSignal | null {
+  const image = record.dynamodb?.NewImage;
+  if (!image) return null;
+  try {
+    return signalFromItem(image as unknown as Item);
+  } catch (error) {
+    logger.warn('a signal record whose image does not parse: reading the signal instead', { error: error as Error });
+    return null;
+  }
 }
 
 export async function handler(event: unknown, context?: Context): Promise<DynamoDBBatchResponse> {

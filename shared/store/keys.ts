@@ -43,6 +43,9 @@ export const ENTITY = 'entity';
 /** TTL attribute, epoch seconds (idempotency records, jobs and upload intents). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
+/** The sort key prefix of a workflow signal (stream filters select its removals by it). */
+export const SIGNAL_PREFIX = 'SIGNAL#';
+
 export const Entity = {
   school: 'school',
   milestone: 'milestone',
@@ -97,7 +100,7 @@ export const keys = {
   school: (schoolId: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: 'PROFILE' }),
   schoolPartition: (schoolId: string): string => `SCHOOL#${schoolId}`,
   milestone: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `MILESTONE#${key}` }),
-  signal: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `SIGNAL#${key}` }),
+  signal: (schoolId: string, key: string): Key => ({ PK: `SCHOOL#${schoolId}`, SK: `${SIGNAL_PREFIX}${key}` }),
   event: (e: { schoolId: string; milestone: string; at: string; version: number }): Key => ({
     PK: `SCHOOL#${e.schoolId}`,
     SK: `EVENT#${utc(e.at)}#${e.milestone}#${String(e.version).padStart(8, '0')}`,

@@ -441,7 +441,7 @@ describe('the notification path', () => {
     expect(s.resources[dlq]!.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('feeds workflow signals (new or replaced) from the stream to the signal dispatcher, with retries per record and a DLQ', () => {
+  it('feeds workflow signals (new, replaced or removed) from the stream to the signal dispatcher, with retries per record and a DLQ', () => {
     const mappings = ofType(s.resources, 'AWS::Lambda::EventSourceMapping').filter(
       ([, m]) => JSON.stringify(m.Properties!.FunctionName) === JSON.stringify(ref(fnId(SIGNALS))),
     );
@@ -453,10 +453,10 @@ describe('the notification path', () => {
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual({
-      eventName: ['INSERT', 'MODIFY'],
-      dynamodb: { NewImage: { entity: { S: ['signal'] } } },
-    });
+    expect(p.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern) as unknown)).toEqual([
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: ['signal'] } } } },
+      { eventName: ['REMOVE'], dynamodb: { Keys: { SK: { S: [{ prefix: 'SIGNAL#' }] } } } },
+    ]);
     expect(s.resources[p.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string]!.Type).toBe('AWS::SQS::Queue');
     const actions = statementsOfFunction(s.resources, fnId(SIGNALS)).flatMap(actionsOf);
     expect(actions).toEqual(

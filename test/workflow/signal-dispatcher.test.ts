@@ -13,6 +13,8 @@ import { createCommandService } from '../../shared/commands/execute.js';
 import type { Actor } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { keys } from '../../shared/store/keys.js';
+import { signalToItem, type PendingSignal } from '../../shared/store/marshall.js';
+import { programWaits } from '../../shared/store/program-wait.js';
 import { eventually, startApi, type ApiFixture } from '../api/helpers.js';
 
 let api: ApiFixture;
@@ -78,7 +80,7 @@ describe('workflow-signal dispatcher', () => {
     expect(await api.stack.store.getSignal(other.id, 'training')).not.toBeNull();
   });
 
-  it('delivers the milestones of a batch side by side, each milestone in stream order, a failed one holding back its later records', async () => {
+  it('delivers the milestones of a batch side by side, each once, a failed one returning all its records', async () => {
     // The stack's dispatcher no longer reads the stream (stopped above): these records are the only delivery.
     const [a, b] = (await api.stack.store.listAllSchools({ limit: 100 })).items.filter((s) => s.id !== api.school.id).slice(1, 3);
     await commandWithLostSignal(a!.id, 'connection');
@@ -93,6 +95,8 @@ describe('workflow-signal dispatcher', () => {
         delivered.push(`${pending.schoolId}/${pending.milestone}`);
         most = Math.max(most, ++inFlight);
         try {
+          // Long enough for the others to start (a refused connection fails at once).
+          await new Promise((resolve) => setTimeout(resolve, 100));
           return await unreachable.deliver(pending);
         } finally {
           inFlight--;
@@ -110,8 +114,60 @@ describe('workflow-signal dispatcher', () => {
       record(b!.id, 'training', '204'),
     ]);
     expect(most).toBe(3);
-    // The second record of a's connection is not tried once its first failed: both go back to the stream.
+    // a's connection is delivered once (its later record replaced the earlier); it failed: both go back to the stream.
     expect(delivered.sort()).toEqual([`${a!.id}/connection`, `${a!.id}/training`, `${b!.id}/training`].sort());
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['201', '202', '203', '204']);
+  });
+
+  it('delivers the signal as its record wrote it, without reading it again; a record of a signal delivered already signals nothing twice', async () => {
+    // The stack's dispatcher no longer reads the stream (stopped above): these records are the only delivery.
+    const c = (await api.stack.store.listAllSchools({ limit: 100 })).items.filter((s) => s.id !== api.school.id)[3]!;
+    await commandWithLostSignal(c.id, 'connection');
+    const written = (await api.stack.store.getSignal(c.id, 'connection'))!;
+    const k = keys.signal(c.id, 'connection');
+    const record: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: { SequenceNumber: '301', Keys: { PK: { S: k.PK }, SK: { S: k.SK } }, NewImage: signalToItem(written) as never },
+    };
+    const reads = { getSignal: 0 };
+    const store = {
+      getSignal: (schoolId: string, milestone: string) => {
+        reads.getSignal++;
+        return api.stack.store.getSignal(schoolId, milestone);
+      },
+    };
+    const results: string[] = [];
+    const real = createWorkflowSignal({
+      sfn: new SFNClient({ endpoint: api.stack.sfnEndpoint }),
+      store: api.stack.store,
+      stateMachineArn: api.stack.schoolProgramArn,
+      lifecycleStateMachineArn: api.stack.runtime.listStateMachines().stateMachines.find((m) => /lifecycle/i.test(m.name ?? ''))
+        ?.stateMachineArn,
+      programWaits: programWaits(api.stack.dynamodb, api.stack.tableName),
+      log: () => undefined,
+    });
+    const signal = { deliver: async (p: PendingSignal) => real.deliver(p).then((r) => (results.push(r.kind), r)) };
+
+    expect((await dispatchSignals({ store, signal }, [record])).batchItemFailures).toEqual([]);
+    expect(reads.getSignal).toBe(0);
+    expect(await api.stack.store.getSignal(c.id, 'connection')).toBeNull();
+    // (the school's program was not running: the signal started it)
+    expect(results).toEqual(['execution-started']);
+    // The program planned and the milestone's lifecycle waits at the version the signal reported.
+    await eventually(
+      async () => (await api.stack.store.getMilestone(c.id, 'connection'))?.task?.version === written.version,
+      'the lifecycle to wait',
+    );
+
+    // The same record again (a retried batch): the step waiting now has read that state, nothing is signalled.
+    expect((await dispatchSignals({ store, signal }, [record])).batchItemFailures).toEqual([]);
+    expect(results).toEqual(['execution-started', 'already-seen']);
+    expect(reads.getSignal).toBe(0);
+
+    // The write and, after it, the signal's removal in one batch (its command or a bulk job delivered it): nothing to do.
+    const removal: DynamoDBRecord = { eventName: 'REMOVE', dynamodb: { SequenceNumber: '302', Keys: record.dynamodb!.Keys! } };
+    expect((await dispatchSignals({ store, signal }, [record, removal])).batchItemFailures).toEqual([]);
+    expect(results).toEqual(['execution-started', 'already-seen']);
+    expect(reads.getSignal).toBe(0);
   });
 });

@@ -16,7 +16,8 @@
  * so the extra index storage and write size cost less than the second read.
  *
  * The stream (NEW_IMAGE) is for the outbox dispatcher: `outboxFilter()` selects newly inserted
- * notifications, so the dispatcher is invoked for nothing else.
+ * notifications, so the dispatcher is invoked for nothing else; and for the workflow-signal dispatcher
+ * (`signalFilters()`).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
@@ -29,7 +30,7 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, FilterRule } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ENTITY, Entity, INDEX, PK, SK, TTL_ATTRIBUTE } from '../../../shared/store/keys.js';
+import { ENTITY, Entity, INDEX, PK, SIGNAL_PREFIX, SK, TTL_ATTRIBUTE } from '../../../shared/store/keys.js';
 
 export interface MilestoneTableProps {
   /** Protects the table from deletion (on in production). */
@@ -65,12 +66,22 @@ export class MilestoneTable extends Construct {
     });
   }
 
-  /** Event-source filter for the workflow-signal dispatcher: signals written by a commit, new or replacing an older one. */
-  static signalFilter(): Record<string, unknown> {
-    return FilterCriteria.filter({
-      eventName: FilterRule.or('INSERT', 'MODIFY'),
-      dynamodb: { NewImage: { [ENTITY]: { S: FilterRule.isEqual(Entity.signal) } } },
-    });
+  /**
+   * Event-source filters for the workflow-signal dispatcher: signals written by a commit, new or
+   * replacing an older one; and their removals, which tell the dispatcher that the records of the
+   * milestone before them are delivered already (by the command that wrote them, a bulk job, the sweep).
+   */
+  static signalFilters(): Record<string, unknown>[] {
+    return [
+      FilterCriteria.filter({
+        eventName: FilterRule.or('INSERT', 'MODIFY'),
+        dynamodb: { NewImage: { [ENTITY]: { S: FilterRule.isEqual(Entity.signal) } } },
+      }),
+      FilterCriteria.filter({
+        eventName: FilterRule.isEqual('REMOVE'),
+        dynamodb: { Keys: { [SK]: { S: FilterRule.beginsWith(SIGNAL_PREFIX) } } },
+      }),
+    ];
   }
 
   /** Event-source filter for the outbox dispatcher: stream records of newly written notifications. */

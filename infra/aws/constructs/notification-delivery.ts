@@ -105,7 +105,7 @@ export class NotificationDelivery extends Construct {
     this.streamFailures = feedFromStream(this, 'StreamFailures', {
       table: props.table,
       fn: this.dispatcher,
-      filter: MilestoneTable.outboxFilter(),
+      filters: [MilestoneTable.outboxFilter()],
       alarms: props.alarms,
       alarmName: 'NotificationStreamFailures',
       what: 'the outbox stream event source',

@@ -16,8 +16,8 @@ import type { OperationalAlarms } from './operational-alarms.js';
 export interface StreamSourceProps {
   readonly table: ITable;
   readonly fn: AppFunction;
-  /** The event-source filter (MilestoneTable.outboxFilter(), …). */
-  readonly filter: Record<string, unknown>;
+  /** The event-source filters, any of which selects a record (MilestoneTable.outboxFilter(), …). */
+  readonly filters: Record<string, unknown>[];
   readonly alarms: OperationalAlarms;
   /** The name of the dead-letter queue's alarm. */
   readonly alarmName: string;
@@ -53,7 +53,7 @@ export function feedFromStream(scope: Construct, queueId: string, props: StreamS
       reportBatchItemFailures: true,
       maxRecordAge: Duration.hours(24),
       onFailure: new SqsDlq(failures),
-      filters: [props.filter],
+      filters: props.filters,
     }),
   );
   return failures;

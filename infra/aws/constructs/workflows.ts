@@ -288,7 +288,7 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     feedFromStream(this, 'SignalStreamFailures', {
       table,
       fn: f.signals,
-      filter: MilestoneTable.signalFilter(),
+      filters: MilestoneTable.signalFilters(),
       alarms: props.alarms,
       alarmName: 'SignalStreamFailures',
       what: 'the workflow-signal stream event source',
