@@ -59,7 +59,7 @@ export type SignalResult =
 
 export interface WorkflowSignalOptions {
   sfn: SFNClient;
-  store: Pick<MilestoneStore, 'getMilestone' | 'clearTaskToken' | 'clearSignal'>;
+  store: Pick<MilestoneStore, 'getMilestone' | 'getSignal' | 'clearTaskToken' | 'clearSignal'>;
   /** The school-program state machine; without it no execution is started (logged). */
   stateMachineArn: string | undefined;
   /** The milestone-lifecycle state machine: with it (and `programWaits`), a lost lifecycle is re-created by the next command. */
@@ -265,7 +265,17 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
       }
       if (!result) {
         const stored = await store.getMilestone(signal.schoolId, signal.milestone);
-        result = stored ? await notify(signal, stored, where, cleanUp) : { kind: 'skipped', reason: 'the milestone does not exist' };
+        if (stored && !stored.task && !signal.task) {
+          // No step named and none on the item: the commit may have carried on the token an earlier,
+          // undelivered signal held (its step still waits for it), into the stored signal.
+          const kept = await store.getSignal(signal.schoolId, signal.milestone);
+          if (kept?.task && kept.version === signal.version) {
+            const committed = { task: kept.task, state: { version: signal.version, status: signal.status } };
+            const signalled = await signalWaitingStep(signal, committed, where, cleanUp, kept.taskTaken === true);
+            if (!('gone' in signalled)) result = signalled;
+          }
+        }
+        result ??= stored ? await notify(signal, stored, where, cleanUp) : { kind: 'skipped', reason: 'the milestone does not exist' };
       }
       // Delivered: out of the outbox, unless a later commit replaced it (that one is delivered on its own).
       await Promise.all([...cleanUp, store.clearSignal(signal.schoolId, signal.milestone, signal.version)]);

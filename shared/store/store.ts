@@ -90,7 +90,6 @@ import {
   signalFromItem,
   signalToItem,
   PendingSignal,
-  type WaitingTask,
   DELIVERED_AT,
   DOCUMENTS_LISTED,
   DELIVERED_TO,
@@ -927,15 +926,15 @@ class DynamoMilestoneStore implements MilestoneStore {
     };
     /*
      * How the signal holds the waiting step's token. `take`: the signal carries the step the command
-     * read, and the commit takes its token off the item. `carried`: the command read no step, but an
-     * undelivered signal of the milestone holds a token an earlier commit took off the item (its step
-     * still waits for it): the new signal replaces that one and carries its token on, so that it is
-     * never overwritten and lost. The signal's Put finds out on its own (a condition on the item it
-     * replaces), so a commit reads nothing more in the usual case.
+     * read, and the commit takes its token off the item (a Put of the signal). Otherwise the command read
+     * no step (or the one it read changed since): the signal is written with an update that leaves the
+     * step an undelivered signal of the milestone holds, if there is one — a token an earlier commit took
+     * off the item, whose step still waits for it — so it is carried on and never overwritten and lost.
+     * Whoever delivers the signal reads the stored one (the dispatcher, the sweep) or finds it there
+     * (`WorkflowSignal.deliver`, when the milestone holds no token).
      */
     let take = given?.task !== undefined;
-    let carried: WaitingTask | null = null;
-    type Built = { items: TransactWriteItem[]; signal: PendingSignal | null; summaryAt: number; idempotencyAt: number; signalAt: number };
+    type Built = { items: TransactWriteItem[]; signal: PendingSignal | null; summaryAt: number; idempotencyAt: number };
     const build = (): Built => {
       const items: TransactWriteItem[] = [
         milestoneUpdate(take),
@@ -952,41 +951,41 @@ class DynamoMilestoneStore implements MilestoneStore {
       const idempotencyAt = input.idempotency ? items.length : -1;
       if (input.idempotency) items.push(completeInTransaction(this.ctx, input.idempotency.lease, input.idempotency.response));
       let signal: PendingSignal | null = null;
-      const signalAt = given ? items.length : -1;
       if (given) {
         const { task, taskTaken: _, ...rest } = given;
-        const held = take ? (task ?? null) : carried;
-        // Without a token to hold (none was waiting, or the one the command read changed since: see
-        // above), the signal is delivered to whichever step waits after the commit, read from the item then.
-        signal = held ? { ...rest, task: held, taskTaken: true } : rest;
-        items.push({
-          Put: {
-            TableName: this.table,
-            Item: signalToItem(signal),
-            ...(held
-              ? {}
-              : {
-                  ConditionExpression: 'attribute_not_exists(#taken)',
-                  ExpressionAttributeNames: { '#taken': 'taskTaken' },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                }),
-          },
-        });
+        if (take && task) {
+          signal = { ...rest, task, taskTaken: true };
+          items.push({ Put: { TableName: this.table, Item: signalToItem(signal) } });
+        } else {
+          signal = rest;
+          const { [PK]: _pk, [SK]: _sk, ...attrs } = signalToItem(signal);
+          const names: Record<string, string> = {};
+          const values: Record<string, AttributeValue> = {};
+          const sets = Object.entries(attrs).map(([attr, value], i) => {
+            names[`#s${i}`] = attr;
+            values[`:s${i}`] = value;
+            return `#s${i} = :s${i}`;
+          });
+          items.push({
+            Update: {
+              TableName: this.table,
+              Key: toItem(keys.signal(schoolId, key)),
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+            },
+          });
+        }
       }
       if (items.length > MAX_TRANSACTION_ITEMS) {
         throw new RangeError(`a commit writes at most ${MAX_TRANSACTION_ITEMS} items, this one ${items.length}`);
       }
-      return { items, signal, summaryAt, idempotencyAt, signalAt };
+      return { items, signal, summaryAt, idempotencyAt };
     };
     const firstNotification = 1 + events.length;
 
-    let { items, signal, summaryAt, idempotencyAt, signalAt } = build();
+    let { items, signal, summaryAt, idempotencyAt } = build();
     let transactItems = items;
-    const rebuild = () => {
-      const withoutSummary = transactItems !== items;
-      ({ items, signal, summaryAt, idempotencyAt, signalAt } = build());
-      transactItems = withoutSummary ? items.filter((_, i) => i !== summaryAt) : items;
-    };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.ctx.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
@@ -1001,28 +1000,20 @@ class DynamoMilestoneStore implements MilestoneStore {
           attempt--;
           continue;
         }
-        const sent = (i: number) => (transactItems === items || i < summaryAt ? i : i - 1);
-        const failedItem = (i: number) => failed(sent(i));
+        const failedItem = (i: number) => failed(transactItems === items || i < summaryAt ? i : i - 1);
         if (failedItem(0)) {
           const current = reasons[0]?.Item ?? (await this.get(keys.milestone(schoolId, key)));
           const version = current?.['version'] ? (fromAttr(current['version']) as number) : null;
           if (take && version === expectedVersion) {
             // The version holds; the token the command read is no longer the one stored: commit without taking it.
+            const withoutSummary = transactItems !== items;
             take = false;
-            rebuild();
+            ({ items, signal, summaryAt, idempotencyAt } = build());
+            transactItems = withoutSummary ? items.filter((_, i) => i !== summaryAt) : items;
             attempt--;
             continue;
           }
           throw new VersionConflictError(schoolId, key, expectedVersion, version);
-        }
-        if (signalAt >= 0 && failedItem(signalAt)) {
-          // An undelivered signal holds a token taken off the item: carry it on (see above).
-          const old = reasons[sent(signalAt)]?.Item ?? (await this.get(keys.signal(schoolId, key)));
-          carried = old ? (signalFromItem(old).task ?? null) : null;
-          rebuild();
-          if (carried) attempt--;
-          else if (attempt >= TRANSACTION_ATTEMPTS) throw new TransactionConflictError(`commit of ${schoolId}/${key}`);
-          continue;
         }
         const duplicates = notifications.filter((_, i) => failedItem(firstNotification + i)).map((n) => n.id);
         if (duplicates.length > 0) throw new DuplicateNotificationError(duplicates);

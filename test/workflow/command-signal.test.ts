@@ -21,11 +21,12 @@ const harness = harnessPerTest();
 
 /** The workflow signal over the harness's own store, counting the milestone reads and the token clears it makes. */
 function countingSignal(h: Harness) {
-  const reads = { getMilestone: 0, clearTaskToken: 0 };
+  const reads = { getMilestone: 0, getSignal: 0, clearTaskToken: 0 };
   const store: MilestoneStore = new Proxy(h.store, {
     get(target, key, receiver) {
       if (key === 'getMilestone') reads.getMilestone++;
       if (key === 'clearTaskToken') reads.clearTaskToken++;
+      if (key === 'getSignal') reads.getSignal++;
       const value = Reflect.get(target, key, receiver) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -66,7 +67,7 @@ describe('the signal of an accepted command', () => {
     expect(outcome.ok).toBe(true);
     expect(delivered).toEqual({ kind: 'task-success', executionArn: before.task!.executionArn });
     // The commit took the step's token off the item: nothing is read, and nothing is left to clear.
-    expect(reads).toEqual({ getMilestone: 0, clearTaskToken: 0 });
+    expect(reads).toEqual({ getMilestone: 0, getSignal: 0, clearTaskToken: 0 });
     const after = await waitsIn(h, milestone, 'submitted');
     expect(after.task!.token).not.toBe(before.task!.token);
   });
@@ -159,10 +160,13 @@ describe('the signal of an accepted command', () => {
     expect(pending).toMatchObject({ event: 'rejected', status: 'active', task: { token: waiting.task!.token }, taskTaken: true });
     expect(pending.version).toBe((await milestone()).state.version);
 
-    // Delivered: the submission step, still waiting, gets it; the lifecycle reads the rejection and waits for a submission.
+    // Delivered as the command that committed it would deliver it at once (it read no step): the milestone
+    // holds no token, so the stored signal is read, and the submission step, still waiting, gets it; the
+    // lifecycle reads the rejection and waits for a submission.
     const { signal, reads } = countingSignal(h);
-    expect(await signal.deliver(pending)).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
-    expect(reads).toEqual({ getMilestone: 0, clearTaskToken: 0 });
+    const { task: _task, taskTaken: _taken, ...asCommitted } = pending;
+    expect(await signal.deliver(asCommitted)).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
+    expect(reads).toEqual({ getMilestone: 1, getSignal: 1, clearTaskToken: 0 });
     await waitsIn(h, milestone, 'active');
   });
 });
