@@ -4,19 +4,19 @@
  * delivered). It is how the API's commands reach the workflow: they answer after their commit and leave
  * the signal to it. For each milestone of a batch only its last record counts: a removal means that
  * whoever removed the signal delivered it (its command, a bulk job, the sweep), so there is nothing to
- * do; a write is delivered as the record's new image has it (the earlier records are replaced by it),
- * with `WorkflowSignal.deliver`, which signals the step the signal carries (the one the command saw
- * waiting) and is idempotent on the workflow's side: a signal delivered in the meantime finds its step
- * gone, and the step waiting now has read the state (nothing is signalled twice). The signal is not read
- * again: only a record without its image (or one that does not parse) is looked up in the table. A delivery that fails is reported as the failure of the
- * milestone's records (`batchItemFailures`), so Lambda retries them; whatever still fails after the
- * retries is delivered by the daily workflow sweep.
+ * do; after a write, the signal is read (a later commit may have replaced it, or someone delivered and
+ * removed it since: then there is nothing to do) and delivered with `WorkflowSignal.deliver`, which
+ * signals the step the signal carries (the one the command saw waiting) and is idempotent on the
+ * workflow's side. The read is what keeps a busy milestone cheap: the record's own image would signal
+ * a replaced signal's step once more for every record, each then finding it gone. A delivery that
+ * fails is reported as the failure of the milestone's records (`batchItemFailures`), so Lambda retries
+ * them; whatever still fails after the retries is delivered by the daily workflow sweep.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { SystemClock } from '../../shared/clock.js';
-import { keyOf, signalFromItem, type Item, type MilestoneStore, type PendingSignal } from '../../shared/store/index.js';
+import { keyOf, type MilestoneStore } from '../../shared/store/index.js';
 import { programWaits } from '../../shared/store/program-wait.js';
 import { createWorkflowSignal, type WorkflowSignal } from '../common/workflow-signal.js';
 import { requireArn, workflowContext, WORKFLOW_ENV } from './common.js';
@@ -56,7 +56,7 @@ export async function dispatchSignals(deps: SignalDispatchDeps, records: readonl
     // Removed after the records before it: delivered (by its command, a bulk job, the sweep), nothing to do.
     if (last.eventName === 'REMOVE') return;
     try {
-      const pending = signalOf(last) ?? (await deps.store.getSignal(key.schoolId, key.milestone));
+      const pending = await deps.store.getSignal(key.schoolId, key.milestone);
       if (!pending) return; // delivered already (by its command, or an earlier batch) and removed
       const result = await deps.signal.deliver(pending);
       if (result.kind !== 'failed') return;
@@ -70,18 +70,6 @@ export async function dispatchSignals(deps: SignalDispatchDeps, records: readonl
   if (failures.length > 0)
     logger.warn('workflow signals not delivered; the stream retries them', { failed: failures.length, of: records.length });
   return { batchItemFailures: failures };
-}
-
-/** The signal a stream record wrote (its new image), or null when the record has none that parses. */
-function signalOf(record: DynamoDBRecord): PendingSignal | null {
-  const image = record.dynamodb?.NewImage;
-  if (!image) return null;
-  try {
-    return signalFromItem(image as unknown as Item);
-  } catch (error) {
-    logger.warn('a signal record whose image does not parse: reading the signal instead', { error: error as Error });
-    return null;
-  }
 }
 
 export async function handler(event: unknown, context?: Context): Promise<DynamoDBBatchResponse> {

@@ -13,8 +13,7 @@ import { createCommandService } from '../../shared/commands/execute.js';
 import type { Actor } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { keys } from '../../shared/store/keys.js';
-import { signalToItem, type PendingSignal } from '../../shared/store/marshall.js';
-import { programWaits } from '../../shared/store/program-wait.js';
+import type { PendingSignal } from '../../shared/store/marshall.js';
 import { eventually, startApi, type ApiFixture } from '../api/helpers.js';
 
 let api: ApiFixture;
@@ -119,16 +118,15 @@ describe('workflow-signal dispatcher', () => {
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['201', '202', '203', '204']);
   });
 
-  it('delivers the signal as its record wrote it, without reading it again; a record of a signal delivered already signals nothing twice', async () => {
+  it('reads the latest signal of a milestone once per batch; a record of a signal delivered already, or removed after it, signals nothing', async () => {
     // The stack's dispatcher no longer reads the stream (stopped above): these records are the only delivery.
     const c = (await api.stack.store.listAllSchools({ limit: 100 })).items.filter((s) => s.id !== api.school.id)[3]!;
     await commandWithLostSignal(c.id, 'connection');
-    const written = (await api.stack.store.getSignal(c.id, 'connection'))!;
     const k = keys.signal(c.id, 'connection');
-    const record: DynamoDBRecord = {
-      eventName: 'INSERT',
-      dynamodb: { SequenceNumber: '301', Keys: { PK: { S: k.PK }, SK: { S: k.SK } }, NewImage: signalToItem(written) as never },
-    };
+    const record = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seq: string): DynamoDBRecord => ({
+      eventName,
+      dynamodb: { SequenceNumber: seq, Keys: { PK: { S: k.PK }, SK: { S: k.SK } } },
+    });
     const reads = { getSignal: 0 };
     const store = {
       getSignal: (schoolId: string, milestone: string) => {
@@ -141,33 +139,25 @@ describe('workflow-signal dispatcher', () => {
       sfn: new SFNClient({ endpoint: api.stack.sfnEndpoint }),
       store: api.stack.store,
       stateMachineArn: api.stack.schoolProgramArn,
-      lifecycleStateMachineArn: api.stack.runtime.listStateMachines().stateMachines.find((m) => /lifecycle/i.test(m.name ?? ''))
-        ?.stateMachineArn,
-      programWaits: programWaits(api.stack.dynamodb, api.stack.tableName),
       log: () => undefined,
     });
     const signal = { deliver: async (p: PendingSignal) => real.deliver(p).then((r) => (results.push(r.kind), r)) };
 
-    expect((await dispatchSignals({ store, signal }, [record])).batchItemFailures).toEqual([]);
-    expect(reads.getSignal).toBe(0);
-    expect(await api.stack.store.getSignal(c.id, 'connection')).toBeNull();
+    // Two records of the milestone (its signal written, then replaced): one read, one delivery.
+    expect((await dispatchSignals({ store, signal }, [record('INSERT', '301'), record('MODIFY', '302')])).batchItemFailures).toEqual([]);
+    expect(reads.getSignal).toBe(1);
     // (the school's program was not running: the signal started it)
     expect(results).toEqual(['execution-started']);
-    // The program planned and the milestone's lifecycle waits at the version the signal reported.
-    await eventually(
-      async () => (await api.stack.store.getMilestone(c.id, 'connection'))?.task?.version === written.version,
-      'the lifecycle to wait',
-    );
+    expect(await api.stack.store.getSignal(c.id, 'connection')).toBeNull();
 
-    // The same record again (a retried batch): the step waiting now has read that state, nothing is signalled.
-    expect((await dispatchSignals({ store, signal }, [record])).batchItemFailures).toEqual([]);
-    expect(results).toEqual(['execution-started', 'already-seen']);
-    expect(reads.getSignal).toBe(0);
+    // The same records again (a retried batch): the signal is gone, nothing is delivered.
+    expect((await dispatchSignals({ store, signal }, [record('INSERT', '301'), record('MODIFY', '302')])).batchItemFailures).toEqual([]);
+    expect(reads.getSignal).toBe(2);
+    expect(results).toEqual(['execution-started']);
 
-    // The write and, after it, the signal's removal in one batch (its command or a bulk job delivered it): nothing to do.
-    const removal: DynamoDBRecord = { eventName: 'REMOVE', dynamodb: { SequenceNumber: '302', Keys: record.dynamodb!.Keys! } };
-    expect((await dispatchSignals({ store, signal }, [record, removal])).batchItemFailures).toEqual([]);
-    expect(results).toEqual(['execution-started', 'already-seen']);
-    expect(reads.getSignal).toBe(0);
+    // A write and, after it, the signal's removal in one batch (its command or a bulk job delivered it): nothing is read.
+    expect((await dispatchSignals({ store, signal }, [record('MODIFY', '303'), record('REMOVE', '304')])).batchItemFailures).toEqual([]);
+    expect(reads.getSignal).toBe(2);
+    expect(results).toEqual(['execution-started']);
   });
 });
