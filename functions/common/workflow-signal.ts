@@ -69,6 +69,15 @@ export interface WorkflowSignalOptions {
   log?: Log;
 }
 
+export interface DeliverOptions {
+  /**
+   * The signal as its command's commit returned it, not as the outbox holds it (the dispatcher and the
+   * sweep deliver what they read): one that names no step may be stored with the step of an earlier,
+   * undelivered signal (see `MilestoneStore.commit`), read when the milestone holds no token.
+   */
+  asCommitted?: boolean;
+}
+
 export interface WorkflowSignal {
   /**
    * Delivers a pending signal of the outbox: signals the waiting step, or makes sure something will read
@@ -77,7 +86,7 @@ export interface WorkflowSignal {
    * carries (`task`: the one waiting when the command read the milestone) is signalled without reading
    * the milestone again, which is read only when the signal carries none or that step is gone.
    */
-  deliver(signal: PendingSignal): Promise<SignalResult>;
+  deliver(signal: PendingSignal, options?: DeliverOptions): Promise<SignalResult>;
   /** The school's live program execution: an existing RUNNING one, or a newly started one. Throws on AWS errors. */
   ensureExecution(schoolId: string, knownExecutionArns?: readonly string[]): Promise<{ executionArn: string; started: boolean }>;
   /** The school program plans again now (its plan changed: a migration): its waiting step is woken, or its live (or next) generation runs. */
@@ -253,27 +262,25 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
     return wakeProgram({ schoolId: signal.schoolId, milestone: signal.milestone, status: state.status }, where);
   }
 
-  async function deliver(signal: PendingSignal): Promise<SignalResult> {
+  async function deliver(signal: PendingSignal, options: DeliverOptions = {}): Promise<SignalResult> {
     const where = { schoolId: signal.schoolId, milestone: signal.milestone, event: signal.event, version: signal.version };
     const cleanUp: Promise<unknown>[] = [];
+    /** The step a signal (this one, or the one stored) holds, signalled; null when it holds none or that step is gone. */
+    const toHeldStep = async (held: PendingSignal | null): Promise<SignalResult | null> => {
+      if (!held?.task) return null;
+      const committed = { task: held.task, state: { version: signal.version, status: signal.status } };
+      const signalled = await signalWaitingStep(signal, committed, where, cleanUp, held.taskTaken === true);
+      return 'gone' in signalled ? null : signalled;
+    };
     try {
-      let result: SignalResult | null = null;
-      if (signal.task) {
-        const committed = { task: signal.task, state: { version: signal.version, status: signal.status } };
-        const signalled = await signalWaitingStep(signal, committed, where, cleanUp, signal.taskTaken === true);
-        if (!('gone' in signalled)) result = signalled;
-      }
+      let result = await toHeldStep(signal);
       if (!result) {
         const stored = await store.getMilestone(signal.schoolId, signal.milestone);
-        if (stored && !stored.task && !signal.task) {
+        if (options.asCommitted && stored && !stored.task && !signal.task) {
           // No step named and none on the item: the commit may have carried on the token an earlier,
           // undelivered signal held (its step still waits for it), into the stored signal.
           const kept = await store.getSignal(signal.schoolId, signal.milestone);
-          if (kept?.task && kept.version === signal.version) {
-            const committed = { task: kept.task, state: { version: signal.version, status: signal.status } };
-            const signalled = await signalWaitingStep(signal, committed, where, cleanUp, kept.taskTaken === true);
-            if (!('gone' in signalled)) result = signalled;
-          }
+          if (kept?.version === signal.version) result = await toHeldStep(kept);
         }
         result ??= stored ? await notify(signal, stored, where, cleanUp) : { kind: 'skipped', reason: 'the milestone does not exist' };
       }

@@ -308,9 +308,10 @@ export interface SignalPort {
   /**
    * Delivers a pending signal and removes it from the outbox; never throws (`failed` leaves it pending).
    * The step the signal names (`task`: the one waiting when the command read the milestone) is signalled
-   * without reading the milestone again.
+   * without reading the milestone again. `asCommitted`: the signal as the commit returned it, not as the
+   * outbox holds it (see `MilestoneStore.commit`).
    */
-  deliver(signal: PendingSignal): Promise<{ kind: string }>;
+  deliver(signal: PendingSignal, options?: { asCommitted?: boolean }): Promise<{ kind: string }>;
 }
 
 export interface CommandServiceDeps extends CommandDeps {
@@ -350,7 +351,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService {
       // left in the outbox, if anything.
       const signal = outcome.replayed ? await deps.store.getSignal(request.schoolId, request.milestone) : context.signal;
       if (!signal) return { outcome, signal: null };
-      return { outcome, signal: await deps.signals.deliver(signal) };
+      return { outcome, signal: await deps.signals.deliver(signal, { asCommitted: !outcome.replayed }) };
     },
   };
 }

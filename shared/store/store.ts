@@ -898,28 +898,16 @@ class DynamoMilestoneStore implements MilestoneStore {
      * later command finds a used token), and a step that stored a new token in between is left alone.
      */
     const milestoneUpdate = (takeTask: boolean): TransactWriteItem => {
-      if (!takeTask) {
-        return {
-          Update: {
-            TableName: this.table,
-            Key: toItem(keys.milestone(schoolId, key)),
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: versionCondition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        };
-      }
-      const taskNames = Object.fromEntries(Object.values(TASK_ATTRS).map((attr, i) => [`#t${i}`, attr]));
+      const taskNames = takeTask ? Object.fromEntries(Object.values(TASK_ATTRS).map((attr, i) => [`#t${i}`, attr])) : {};
+      const removed = [...removes, ...Object.keys(taskNames)];
       return {
         Update: {
           TableName: this.table,
           Key: toItem(keys.milestone(schoolId, key)),
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${[...removes, ...Object.keys(taskNames)].join(', ')}`,
-          ConditionExpression: `(${versionCondition}) AND #t0 = :taskToken`,
-          ExpressionAttributeNames: { ...names, ...taskNames },
-          ExpressionAttributeValues: { ...values, ':taskToken': toAttr(given!.task!.token) },
+          UpdateExpression: `SET ${sets.join(', ')}${removed.length ? ` REMOVE ${removed.join(', ')}` : ''}`,
+          ConditionExpression: takeTask ? `(${versionCondition}) AND #taskToken = :taskToken` : versionCondition,
+          ExpressionAttributeNames: takeTask ? { ...names, ...taskNames, '#taskToken': TASK_ATTRS.token } : names,
+          ExpressionAttributeValues: takeTask ? { ...values, ':taskToken': toAttr(given!.task!.token) } : values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       };

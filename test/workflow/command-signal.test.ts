@@ -165,7 +165,10 @@ describe('the signal of an accepted command', () => {
     // lifecycle reads the rejection and waits for a submission.
     const { signal, reads } = countingSignal(h);
     const { task: _task, taskTaken: _taken, ...asCommitted } = pending;
-    expect(await signal.deliver(asCommitted)).toEqual({ kind: 'task-success', executionArn: waiting.task!.executionArn });
+    expect(await signal.deliver(asCommitted, { asCommitted: true })).toEqual({
+      kind: 'task-success',
+      executionArn: waiting.task!.executionArn,
+    });
     expect(reads).toEqual({ getMilestone: 1, getSignal: 1, clearTaskToken: 0 });
     await waitsIn(h, milestone, 'active');
   });
