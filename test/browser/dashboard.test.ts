@@ -144,10 +144,14 @@ describe('dashboard', () => {
     await page.locator('.notification-list, .empty').first().waitFor();
     await screenshot(page, 'contractor-notifications', { fullPage: false });
 
-    // Signing out forgets the token.
+    // Signing out forgets the token. The page then goes to the sign-in service's logout and back, so a
+    // read while it navigates meets no page: it is read again until the page is back.
     await page.getByRole('button', { name: 'Выйти' }).click();
     await page.getByRole('heading', { level: 1, name: 'Вход' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('cos.token'))).toBeNull();
+    await expect
+      .poll(() => page.evaluate(() => sessionStorage.getItem('cos.token')).catch(() => 'navigating'), { timeout: 10_000 })
+      .toBeNull();
+    await page.getByRole('heading', { level: 1, name: 'Вход' }).waitFor();
     await context.close();
   });
 
