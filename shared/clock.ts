@@ -72,11 +72,14 @@ export class VirtualClock implements Clock {
 export class OffsetClock implements Clock {
   readonly virtual = false;
   readonly offsetMs: number;
+  /** True when the wall clock is the system's (`Date.now`): the clock is then its offset alone. */
+  readonly onSystemTime: boolean;
   readonly #wallMs: () => number;
 
   constructor(offsetMs: number, wallMs: () => number = Date.now) {
     if (!Number.isFinite(offsetMs)) throw new RangeError(`OffsetClock: invalid offset ${String(offsetMs)}`);
     this.offsetMs = offsetMs;
+    this.onSystemTime = wallMs === Date.now;
     this.#wallMs = wallMs;
   }
 

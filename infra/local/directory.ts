@@ -110,11 +110,7 @@ export async function provisionLocalDirectory(options: {
   /** Keep the pool across starts (its ids are written here). */
   stateFile?: string;
 }): Promise<LocalDirectory> {
-  const client = new CognitoIdentityProviderClient({
-    endpoint: options.endpoint,
-    region: process.env.AWS_REGION ?? 'eu-central-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = directoryClient(options.endpoint);
   const pool = onlyResource(options.template, 'AWS::Cognito::UserPool');
   const attributes = customAttributes(options.template);
   let ids =
@@ -168,8 +164,21 @@ export async function provisionLocalDirectory(options: {
     writeFileSync(tmp, JSON.stringify(ids, null, 2));
     renameSync(tmp, options.stateFile);
   }
-  const issuer = `${options.endpoint}/${ids.userPoolId}`;
-  return { ...ids, endpoint: options.endpoint, client, issuer, jwksUrl: `${issuer}/.well-known/jwks.json` };
+  return localDirectory(options.endpoint, ids, client);
+}
+
+/** The directory of a pool already provisioned (by `provisionLocalDirectory`, e.g. in another thread). */
+export function localDirectory(endpoint: string, ids: LocalDirectoryIds, client = directoryClient(endpoint)): LocalDirectory {
+  const issuer = `${endpoint}/${ids.userPoolId}`;
+  return { userPoolId: ids.userPoolId, clientId: ids.clientId, endpoint, client, issuer, jwksUrl: `${issuer}/.well-known/jwks.json` };
+}
+
+function directoryClient(endpoint: string): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 /** Who a local token is for: a user of the directory, made on first use. */

@@ -36,6 +36,13 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
+/** The answer to every request while the system is starting: not there yet, never an early 200. */
+export const STARTING = {
+  statusCode: 503,
+  headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+  body: JSON.stringify({ title: 'Starting', status: 503, detail: 'The system is starting; try again in a few seconds.' }),
+};
+
 const MAX_BODY = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|x-www-form-urlencoded|javascript|csv))/i;
 

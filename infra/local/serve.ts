@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 // Only what starts the service processes is loaded before they start; the rest of the stack loads
 // (seconds, on a 2-core machine) while they start.
 import { startLocalServices } from './services.js';
+import { BACKGROUND_NICE } from './api-thread.js';
 
 /** Messages of this process to start.ts. */
 export type ServeMessage = { type: 'log'; message: string } | { type: 'ready'; banner: string };
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
     services,
     cdkOut: path.join(dataDir, 'cdk.out'),
     referenceVersion2: 'draft',
+    // The API answers on a thread of its own, before the workflows' work in the background (api-thread.ts).
+    apiThread: true,
+    backgroundNice: BACKGROUND_NICE,
     log: say,
   });
   let stopping = false;

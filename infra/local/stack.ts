@@ -12,6 +12,7 @@
  * port, against the run's DynamoDB Local and a table of their own.
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,7 +30,8 @@ import { createWorkflowSignal } from '../../functions/common/workflow-signal.js'
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
-import { startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
+import { STARTING, startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
+import { startApiThread, threadClock, type ApiThread } from './api-thread.js';
 import { setSdkDefaults, startLocalServices, stopLocalServices, REGION, type LocalServices } from './services.js';
 import { cachedTemplate } from './template-cache.js';
 import { provisionLocalDirectory, signInAs, type LocalDirectory, type TokenClaims } from './directory.js';
@@ -83,6 +85,21 @@ export interface LocalStackOptions {
    * default true. A program simulation turns them off: it drives time and delivery itself.
    */
   eventSources?: boolean;
+  /**
+   * Run the API function and its HTTP gateway in a thread of their own (api-thread.ts), as the API is a
+   * function of its own in AWS: its requests do not wait behind the workflows' work on the main thread.
+   * Needs a clock the thread can rebuild (the system clock, or the demo's offset from it) and no extra
+   * `routes`. `npm start` and the API benchmarks run so; default off (tests count the API's calls in
+   * this process, and run it on virtual clocks).
+   */
+  apiThread?: boolean;
+  /**
+   * With `apiThread`: once the stack serves, the main thread — the workflows, the local Step Functions
+   * runtime, the stream dispatchers and schedules: the background — runs at this nice value (Linux: a
+   * thread's own; raised only, as any process may), so that on a busy machine the API's requests come
+   * before the background's, as they have compute of their own in AWS. Default: left as it is.
+   */
+  backgroundNice?: number;
   /** Per-user throttling of the API (requests/s and burst); default the handler's. */
   rateLimit?: { perSecond: number; burst: number } | false;
   /**
@@ -114,8 +131,10 @@ export interface LocalStack {
   readonly directory: LocalDirectory;
   readonly template: CfnTemplate;
   readonly clock: Clock;
-  /** The API function as the gateway calls it. */
+  /** The API function as the gateway calls it (with `apiThread`: the main thread's instance, which runs the bulk jobs). */
   readonly apiHandler: ApiHandler;
+  /** The API's own thread, when it runs in one (`apiThread`). */
+  readonly apiThread: ApiThread | undefined;
   /** The school-program state machine, when the template has one. */
   readonly schoolProgramArn: string | undefined;
   /** The table's stream and the schedules, feeding their functions. */
@@ -174,20 +193,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_ENTRY);
     if (!api) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${API_ENTRY}`);
     let serving = false;
-    const gateway: HttpGateway = await startHttpGateway({
-      handler: async (event, context) => {
-        // Until everything has started (the workflows deployed and resumed, the event sources running),
-        // the API is not there yet: `/healthz` and every route answer 503, never an early 200.
-        const fn = handlers[api.logicalId];
-        if (!serving || !fn) return starting;
-        return (await fn(event, context)) as never;
-      },
-      port: options.port ?? 0,
-      ...(options.host ? { host: options.host } : {}),
-      functionName: api.name,
-      routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false, ...(options.routes ?? [])],
-    });
-    stops.push(() => gateway.close());
+    const clockInThread = options.apiThread ? threadClock(clock) : undefined;
+    if (options.apiThread && !clockInThread) throw new Error('apiThread needs the system clock or an offset from it');
+    if (options.apiThread && options.routes?.length) throw new Error('apiThread takes no extra routes');
+    const gateway: { url: string; port: number } = options.apiThread
+      ? await startApiThread({ port: options.port ?? 0, ...(options.host ? { host: options.host } : {}), functionName: api.name }, log)
+      : await startHttpGateway({
+          handler: async (event, context) => {
+            // Until everything has started (the workflows deployed and resumed, the event sources running),
+            // the API is not there yet: `/healthz` and every route answer 503, never an early 200.
+            const fn = handlers[api.logicalId];
+            if (!serving || !fn) return STARTING;
+            return (await fn(event, context)) as never;
+          },
+          port: options.port ?? 0,
+          ...(options.host ? { host: options.host } : {}),
+          functionName: api.name,
+          routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false, ...(options.routes ?? [])],
+        });
+    const apiThread = options.apiThread ? (gateway as ApiThread) : undefined;
+    stops.push(() => (apiThread ? apiThread.close() : (gateway as HttpGateway).close()));
     const callbackUrls = [`${gateway.url}/`, `http://localhost:${gateway.port}/`];
     const directory = await provisionLocalDirectory({
       endpoint: cognitoEndpoint,
@@ -286,6 +311,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         );
       }
     }
+    // The API thread loads its own instance of the API function meanwhile (a core of its own).
+    const apiLoaded = apiThread?.load({
+      entry: path.join(REPO_ROOT, API_ENTRY),
+      env: definedOnly({ ...process.env, ...api.environment, ...overrides }),
+      clock: clockInThread!,
+      signIn: { endpoint: cognitoEndpoint, ids: { userPoolId: directory.userPoolId, clientId: directory.clientId }, callbackUrls },
+    });
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
     runtime.resumeExecutions();
     const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
@@ -358,7 +390,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => rmSync(stateFile, { force: true }));
     }
 
+    await apiLoaded;
     serving = true;
+    apiThread?.serve();
+    if (apiThread && options.backgroundNice !== undefined && options.backgroundNice > getPriority(0)) {
+      // This thread only (Linux); the API thread keeps its own. A thread started later inherits it.
+      setPriority(0, options.backgroundNice);
+      log(
+        `the background (this process's main thread) runs at nice ${options.backgroundNice}; the API thread at ${apiThread.tid ? getPriority(apiThread.tid) : 'its own'}`,
+      );
+    }
     return {
       url: gateway.url,
       port: gateway.port,
@@ -377,6 +418,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       template,
       clock,
       apiHandler: handlers[api.logicalId] as ApiHandler,
+      apiThread,
       schoolProgramArn,
       events,
       token: (claims) => signInAs(directory, claims),
@@ -389,12 +431,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** The gateway's answer while the stack is starting. */
-const starting = {
-  statusCode: 503,
-  headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
-  body: JSON.stringify({ title: 'Starting', status: 503, detail: 'The system is starting; try again in a few seconds.' }),
-};
+/** The variables that have a value (what a process environment holds). */
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
 
 /** What runs when the stack has its event sources turned off: nothing. */
 const noEventSources: EventSources = { describe: () => [], drain: async () => undefined, stop: async () => undefined };

@@ -11,6 +11,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { fileURLToPath } from 'node:url';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
+import { BACKGROUND_NICE } from '../../infra/local/api-thread.js';
 import type { Caller } from './load.helpers.js';
 import { uploadRequiredDocumentsAs } from '../support/uploads.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
@@ -27,7 +28,20 @@ export interface ApiBenchSetup {
 /** Starts the stack and prepares `writeSchools` connection milestones for the writes, dealt among `callers` callers. */
 export async function setUpApiBench(callers: number, writeSchools: number): Promise<ApiBenchSetup> {
   console.log(`starting the local stack (750 schools) …`);
-  const stack = await startLocalStack({ seed: { seed: 1 }, startWorkflows: false, rateLimit: { perSecond: 2000, burst: 4000 } });
+  // As npm start runs it: the API on a thread of its own, the background at a lower priority.
+  // BENCH_API_THREAD=0 runs the API on the main thread, with the workflows, as before.
+  const apiThread = process.env.BENCH_API_THREAD !== '0';
+  console.log(
+    apiThread
+      ? `the API on a thread of its own, the background at nice ${BACKGROUND_NICE} (as npm start runs it)`
+      : 'the API on the main thread, with the workflows (BENCH_API_THREAD=0)',
+  );
+  const stack = await startLocalStack({
+    seed: { seed: 1 },
+    startWorkflows: false,
+    rateLimit: { perSecond: 2000, burst: 4000 },
+    ...(apiThread ? { apiThread, backgroundNice: BACKGROUND_NICE } : {}),
+  });
   try {
     const schools = (await stack.store.listAllSchools({ limit: 1000 })).items;
     const districts = [...new Set(schools.map((s) => s.district))];

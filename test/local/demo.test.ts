@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataFolderState, demoClock, generateDemoHistory, historyPeriod, readDemoAnchor, type DemoAnchor } from '../../infra/local/demo.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
+import { todayInOmsk } from '../api/helpers.js';
 
 const DEMO_DATE = '2023-03-15';
 
@@ -63,7 +64,7 @@ describe('npm start demo timeline', () => {
     expect(dataFolderState(dataDir)).toBe('anchored');
     expect(anchor.demoTime).toBe(new Date(historyPeriod(DEMO_DATE).endsAt).toISOString());
 
-    const stack = await startLocalStack({ dataDir, clock: demoClock(anchor) });
+    const stack = await startLocalStack({ dataDir, clock: demoClock(anchor), apiThread: true });
     try {
       firstStartedAt = Date.now();
       const now = stack.clock.nowMs();
@@ -90,12 +91,17 @@ describe('npm start demo timeline', () => {
     expect(dataFolderState(dataDir)).toBe('anchored');
     const again = readDemoAnchor(dataDir)!;
     expect(again).toEqual(anchor);
-    const stack = await startLocalStack({ dataDir, clock: demoClock(again) });
+    const stack = await startLocalStack({ dataDir, clock: demoClock(again), apiThread: true });
     try {
       const now = stack.clock.nowMs();
       const passed = Date.now() - firstStartedAt;
       const demoMs = Date.parse(anchor.demoTime);
       expect(now - demoMs).toBeGreaterThanOrEqual(passed);
+      // The API, on its own thread as npm start runs it, is on the demo clock too.
+      const token = await stack.token({ role: 'program-manager', sub: 'demo-manager' });
+      const report = await fetch(`${stack.url}/api/reports/progress`, { headers: { authorization: `Bearer ${token}` } });
+      expect(report.status).toBe(200);
+      expect(((await report.json()) as { asOf: string }).asOf).toBe(todayInOmsk(stack.clock.now()));
       const second = await counts(stack);
       expect(second.schools).toBe(first.schools);
       expect(second.byStatus).toEqual(first.byStatus);

@@ -23,6 +23,8 @@ beforeAll(async () => {
     tableName: `signin-${Date.now()}`,
     seed: false,
     startWorkflows: false,
+    // As npm start runs it: the sign-in pages are served by the API's own thread.
+    apiThread: true,
   });
   const directory = createUserDirectory({ client: stack.directory.client, userPoolId: stack.directory.userPoolId, invitations: 'return' });
   const invited = await directory.invite({ name: 'Ирина Петрова', email: 'irina@example.org', role: 'program-manager' });
