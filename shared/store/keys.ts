@@ -147,8 +147,9 @@ export const keyOf = {
   },
   signal(k: KeyAttributes): { schoolId: string; milestone: string } | null {
     const pk = /^SCHOOL#([^#]+)$/.exec(k?.[PK]?.S ?? '');
-    const sk = /^SIGNAL#([^#]+)$/.exec(k?.[SK]?.S ?? '');
-    return pk && sk ? { schoolId: pk[1]!, milestone: sk[1]! } : null;
+    const sk = k?.[SK]?.S ?? '';
+    const milestone = sk.startsWith(SIGNAL_PREFIX) ? sk.slice(SIGNAL_PREFIX.length) : '';
+    return pk && milestone !== '' && !milestone.includes('#') ? { schoolId: pk[1]!, milestone } : null;
   },
 };
 
