@@ -6,7 +6,8 @@
  * stream dispatchers, the schedules) runs on the main thread's event loop. Sharing that loop, an API read
  * waited behind whatever workflow work was queued before it (stalls of up to about 200 ms under the
  * open-loop load of `npm run bench -- api-open`). In its own thread the gateway answers on a loop that
- * runs only the API, on the machine's other core.
+ * runs only the API. On a 2-core machine the thread alone still competes with the background for the
+ * CPU; with the stack's `backgroundNice` the main thread yields to it (README, *Figures*).
  *
  * The thread starts the gateway at once (every request answers 503 "starting" until `serve()`), then
  * `load()` imports the API's entry module there, in exactly the function's environment (the thread's
@@ -17,7 +18,9 @@
  * bulk jobs), as Lambda runs them in any environment of the function.
  *
  * If the thread dies, it is started again on the same port with the same function (and the requests it
- * had in flight fail, as they would with a crashed Lambda environment).
+ * had in flight fail, as they would with a crashed Lambda environment). Started by the main thread, the
+ * new thread inherits the main thread's priority: after `backgroundNice`, the API no longer runs before
+ * the background until the next start (an unprivileged process cannot lower a nice value again).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
