@@ -19,10 +19,11 @@
  *
  * If the thread dies, it is started again on the same port with the same function (and the requests it
  * had in flight fail, as they would with a crashed Lambda environment). Started by the main thread, the
- * new thread inherits the main thread's priority: after `backgroundNice`, the API no longer runs before
- * the background until the next start (an unprivileged process cannot lower a nice value again).
+ * new thread inherits the main thread's priority, and an unprivileged process cannot lower a nice value
+ * again: so the main thread steps below it once more (`lowerMainThread`), down to nice 19 at most.
  */
 import { createRequire } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OffsetClock, SystemClock, type Clock } from '../../shared/clock.js';
@@ -70,6 +71,12 @@ export interface ApiThread {
   load(load: ApiThreadLoad): Promise<void>;
   /** From now on the API answers (before: 503 "starting"). */
   serve(): void;
+  /**
+   * Runs the calling (main) thread `nice` steps below the API thread from now on, and again after the
+   * thread is started anew (Linux: the calling thread only; nice values are only raised, as any process
+   * may, up to 19). The main thread's nice value after it.
+   */
+  lowerMainThread(nice: number): number;
   /** How many times the thread was started again after it died. */
   readonly restarts: number;
   /** The thread's id (to show it is not the main thread's). */
@@ -153,8 +160,17 @@ export async function startApiThread(start: ApiThreadStart, log: (message: strin
     });
 
   const first = await spawn(start.port);
+  // How far the main thread runs below the API thread (lowerMainThread).
+  let lead = 0;
+  const keepLead = () => {
+    if (lead <= 0) return;
+    const target = Math.min(19, (tid ? getPriority(tid) : getPriority(0)) + lead);
+    if (target > getPriority(0)) setPriority(0, target);
+  };
   const respawn = async () => {
     await spawn(first.port);
+    // The new thread inherited the main thread's priority: the main thread steps below it again.
+    keepLead();
     if (loaded) {
       const ready = expect('loaded');
       worker.postMessage({ type: 'load', load: loaded } satisfies ApiThreadCommand);
@@ -184,6 +200,11 @@ export async function startApiThread(start: ApiThreadStart, log: (message: strin
     serve() {
       serving = true;
       worker.postMessage({ type: 'serve' } satisfies ApiThreadCommand);
+    },
+    lowerMainThread(nice) {
+      lead = nice;
+      keepLead();
+      return getPriority(0);
     },
     async kill() {
       await worker.terminate();

@@ -12,7 +12,6 @@
  * port, against the run's DynamoDB Local and a table of their own.
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -95,9 +94,10 @@ export interface LocalStackOptions {
   apiThread?: boolean;
   /**
    * With `apiThread`: once the stack serves, the main thread — the workflows, the local Step Functions
-   * runtime, the stream dispatchers and schedules: the background — runs at this nice value (Linux: a
-   * thread's own; raised only, as any process may), so that on a busy machine the API's requests come
-   * before the background's, as they have compute of their own in AWS. Default: left as it is.
+   * runtime, the stream dispatchers and schedules: the background — runs this many nice steps below the
+   * API thread (Linux: a thread's own; see `ApiThread.lowerMainThread`), so that on a busy machine the
+   * API's requests come before the background's, as they have compute of their own in AWS. Default:
+   * left as it is.
    */
   backgroundNice?: number;
   /** Per-user throttling of the API (requests/s and burst); default the handler's. */
@@ -393,12 +393,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await apiLoaded;
     serving = true;
     apiThread?.serve();
-    if (apiThread && options.backgroundNice !== undefined && options.backgroundNice > getPriority(0)) {
-      // This thread only (Linux); the API thread keeps its own. A thread started later inherits it.
-      setPriority(0, options.backgroundNice);
-      log(
-        `the background (this process's main thread) runs at nice ${options.backgroundNice}; the API thread at ${apiThread.tid ? getPriority(apiThread.tid) : 'its own'}`,
-      );
+    if (apiThread && options.backgroundNice !== undefined && options.backgroundNice > 0) {
+      // This thread only (Linux); the API thread keeps its own, and a restarted one stays above it.
+      const nice = apiThread.lowerMainThread(options.backgroundNice);
+      log(`the background (this process's main thread) runs at nice ${nice}, ${options.backgroundNice} below the API thread`);
     }
     return {
       url: gateway.url,
