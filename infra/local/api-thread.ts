@@ -39,7 +39,7 @@ export const BACKGROUND_NICE = 5;
 export type ThreadClock = { kind: 'system' } | { kind: 'offset'; offsetMs: number };
 
 export interface ApiThreadLoad {
-  /** The API's entry module (absolute path) and its handler factory's export. */
+  /** The API's entry module (absolute path); the thread builds its handler with its `createHandler`. */
   entry: string;
   /** The function's whole environment: its template variables, the local overrides, the SDK's endpoints. */
   env: Record<string, string>;

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 // Only what starts the service processes is loaded before they start; the rest of the stack loads
 // (seconds, on a 2-core machine) while they start.
 import { startLocalServices } from './services.js';
-import { BACKGROUND_NICE } from './api-thread.js';
 
 /** Messages of this process to start.ts. */
 export type ServeMessage = { type: 'log'; message: string } | { type: 'ready'; banner: string };
@@ -32,14 +31,21 @@ const say = (message: string) => send({ type: 'log', message });
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const services = startLocalServices({ dataDir });
-  const [{ banner, demoTimeText }, { startLocalStack }, { SystemClock }, { demoClock, readDemoAnchor }, { REFERENCE_PROGRAM }] =
-    await Promise.all([
-      import('./banner.js'),
-      import('./stack.js'),
-      import('../../shared/clock.js'),
-      import('./demo.js'),
-      import('../../shared/program/reference-program.js'),
-    ]);
+  const [
+    { banner, demoTimeText },
+    { startLocalStack },
+    { BACKGROUND_NICE },
+    { SystemClock },
+    { demoClock, readDemoAnchor },
+    { REFERENCE_PROGRAM },
+  ] = await Promise.all([
+    import('./banner.js'),
+    import('./stack.js'),
+    import('./api-thread.js'),
+    import('../../shared/clock.js'),
+    import('./demo.js'),
+    import('../../shared/program/reference-program.js'),
+  ]);
   // Signals are handled from the start: Ctrl-C while starting waits for the start, then stops it all.
   const anchor = readDemoAnchor(dataDir);
   const clock = anchor ? demoClock(anchor) : new SystemClock();

@@ -29,7 +29,7 @@ import { createWorkflowSignal } from '../../functions/common/workflow-signal.js'
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
-import { STARTING, startHttpGateway, type HttpGateway, type LocalRoute } from './http-gateway.js';
+import { STARTING, startHttpGateway, type LocalRoute } from './http-gateway.js';
 import { startApiThread, threadClock, type ApiThread } from './api-thread.js';
 import { setSdkDefaults, startLocalServices, stopLocalServices, REGION, type LocalServices } from './services.js';
 import { cachedTemplate } from './template-cache.js';
@@ -196,23 +196,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clockInThread = options.apiThread ? threadClock(clock) : undefined;
     if (options.apiThread && !clockInThread) throw new Error('apiThread needs the system clock or an offset from it');
     if (options.apiThread && options.routes?.length) throw new Error('apiThread takes no extra routes');
-    const gateway: { url: string; port: number } = options.apiThread
+    const apiThread = options.apiThread
       ? await startApiThread({ port: options.port ?? 0, ...(options.host ? { host: options.host } : {}), functionName: api.name }, log)
-      : await startHttpGateway({
-          handler: async (event, context) => {
-            // Until everything has started (the workflows deployed and resumed, the event sources running),
-            // the API is not there yet: `/healthz` and every route answer 503, never an early 200.
-            const fn = handlers[api.logicalId];
-            if (!serving || !fn) return STARTING;
-            return (await fn(event, context)) as never;
-          },
-          port: options.port ?? 0,
-          ...(options.host ? { host: options.host } : {}),
-          functionName: api.name,
-          routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false, ...(options.routes ?? [])],
-        });
-    const apiThread = options.apiThread ? (gateway as ApiThread) : undefined;
-    stops.push(() => (apiThread ? apiThread.close() : (gateway as HttpGateway).close()));
+      : undefined;
+    const gateway: { url: string; port: number; close(): Promise<void> } =
+      apiThread ??
+      (await startHttpGateway({
+        handler: async (event, context) => {
+          // Until everything has started (the workflows deployed and resumed, the event sources running),
+          // the API is not there yet: `/healthz` and every route answer 503, never an early 200.
+          const fn = handlers[api.logicalId];
+          if (!serving || !fn) return STARTING;
+          return (await fn(event, context)) as never;
+        },
+        port: options.port ?? 0,
+        ...(options.host ? { host: options.host } : {}),
+        functionName: api.name,
+        routes: [(req, res, body) => signIn.current?.route(req, res, body) ?? false, ...(options.routes ?? [])],
+      }));
+    stops.push(() => gateway.close());
     const callbackUrls = [`${gateway.url}/`, `http://localhost:${gateway.port}/`];
     const directory = await provisionLocalDirectory({
       endpoint: cognitoEndpoint,
