@@ -15,7 +15,7 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { OpenLoopPlan, OpenLoopResult } from './api-open.helpers.js';
-import { runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
+import { generatorNice, runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
 import { fmt, percentile } from './load.helpers.js';
 import { descendantsCpuSeconds } from './measure.helpers.js';
 
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
         .join(' ')}):`,
     );
     const use = (u: typeof mixed) =>
-      `server ${fmt(u.server, 2)} cores, DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores`;
+      `server ${fmt(u.server, 2)} cores, DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores (nice ${generatorNice() ?? '?'})`;
     console.log(`    mixed: ${use(mixed)}; ${transitions} workflow state transitions`);
     console.log(`    baseline: ${use(bare)}`);
     const errors = reads.errors + writes.errors + mixed.result.skippedWrites;

@@ -6,7 +6,8 @@
 // First: the functions' own logs (every workflow step, every signal) would drown the figures; their
 // loggers read the level when their modules load.
 import './quiet.helpers.js';
-import { spawn } from 'node:child_process';
+import { getPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,10 @@ export interface ApiBenchSetup {
 
 /** Starts the stack and prepares `writeSchools` connection milestones for the writes, dealt among `callers` callers. */
 export async function setUpApiBench(callers: number, writeSchools: number): Promise<ApiBenchSetup> {
+  // Before the stack lowers this thread's priority: the load generators stand in for the users' browsers
+  // and are started at the machine's normal priority, not the background's (see startLauncher).
+  // BENCH_GENERATOR_BACKGROUND=1 starts them from the lowered thread instead, as before.
+  if (process.env.BENCH_GENERATOR_BACKGROUND !== '1') startLauncher();
   console.log(`starting the local stack (750 schools) …`);
   // As npm start runs it: the API on a thread of its own, the background at a lower priority.
   // BENCH_API_THREAD=0 runs the API on the main thread, with the workflows, as before;
@@ -126,14 +131,53 @@ export async function setUpApiBench(callers: number, writeSchools: number): Prom
   }
 }
 
+/**
+ * A thread that starts the load generator processes. A process inherits the nice value of the thread
+ * that starts it, and the stack lowers this process's main thread (the background: workflows, runtime,
+ * dispatchers) once it serves: a generator started from there would run at the background's priority
+ * and its own delays would count in every latency, as no user's browser shares the server's CPU. Started
+ * before the stack, this thread keeps the priority the process started with, and so do the generators.
+ */
+let launcher: { worker: Worker; nice: number } | undefined;
+function startLauncher(): { worker: Worker; nice: number } {
+  if (launcher) return launcher;
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     const { spawn } = require('node:child_process');
+     parentPort.on('message', ({ id, command, args, input }) => {
+       const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+       let out = '';
+       child.stdout.on('data', (c) => (out += c.toString()));
+       child.on('error', (error) => parentPort.postMessage({ id, error: String(error) }));
+       child.on('exit', (code) => parentPort.postMessage({ id, code, out }));
+       child.stdin.end(input);
+     });`,
+    { eval: true },
+  );
+  worker.unref();
+  launcher = { worker, nice: getPriority(0) };
+  return launcher;
+}
+
+let launched = 0;
 /** Runs a load generator script (`node --import tsx <script>`, the plan as JSON on stdin, the result as JSON on stdout). */
 export function runLoadProcess<Plan, Result>(script: URL, plan: Plan): Promise<Result> {
+  const { worker } = startLauncher();
+  const id = ++launched;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`load generator exited with ${code}`))));
-    child.stdin.end(JSON.stringify(plan));
+    const onMessage = (m: { id: number; code?: number | null; out?: string; error?: string }) => {
+      if (m.id !== id) return;
+      worker.off('message', onMessage);
+      worker.unref();
+      if (m.error !== undefined) reject(new Error(m.error));
+      else if (m.code !== 0) reject(new Error(`load generator exited with ${m.code}`));
+      else resolve(JSON.parse(m.out ?? '') as Result);
+    };
+    worker.on('message', onMessage);
+    worker.ref(); // until the generator has answered
+    worker.postMessage({ id, command: process.execPath, args: ['--import', 'tsx', fileURLToPath(script)], input: JSON.stringify(plan) });
   });
 }
+
+/** The nice value the load generators start with (the process's, before the stack lowered its main thread). */
+export const generatorNice = (): number | undefined => launcher?.nice;

@@ -16,7 +16,7 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { LoadPlan, LoadResult } from './api.helpers.js';
-import { runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
+import { generatorNice, runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
 import { fmt, percentile } from './load.helpers.js';
 import { descendantsCpuSeconds } from './measure.helpers.js';
 
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       `    a read takes ${fmt(alone.p50)} ms (p50) when it is alone; under load, ${CLIENTS} clients that ask again as soon as they are answered wait on average ${CLIENTS} / ${fmt(total.rps)} req/s = ${fmt((1000 * CLIENTS) / total.rps)} ms per request (Little's law; measured mean ${fmt(total.mean)} ms): the latency is the machine's throughput`,
     );
     const use = (u: ServerUse) =>
-      `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores`;
+      `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores (nice ${generatorNice() ?? '?'})`;
     const busy = (u: ServerUse) => u.cores + u.childCores + u.clientCores;
     console.log(
       `\n  machine (${cpus().length} cores, load average ${loadavg()
