@@ -156,9 +156,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   const batchSize = Number(p.BatchSize ?? 100);
   const maxRetries = Number(p.MaximumRetryAttempts ?? 2);
   const reportFailures = Array.isArray(p.FunctionResponseTypes) && p.FunctionResponseTypes.includes('ReportBatchItemFailures');
-  const patterns = ((p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
-    (f) => JSON.parse(f.Pattern) as Pattern,
-  );
+  const selects = recordSelector(p);
   const start = String(p.StartingPosition ?? 'LATEST');
   if (start !== 'TRIM_HORIZON' && start !== 'LATEST') throw new Error(`${o.id}: StartingPosition ${start} is not supported locally`);
 
@@ -215,7 +213,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
 
   async function deliver(records: _Record[]): Promise<void> {
     if (stopped) return;
-    const matching = records.filter((rec) => patterns.length === 0 || patterns.some((pat) => matches(pat, recordForFilter(rec))));
+    const matching = records.filter(selects);
     for (let i = 0; i < matching.length; i += batchSize) {
       let batch = matching.slice(i, i + batchSize);
       for (let attempt = 0; batch.length > 0; attempt++) {
@@ -299,6 +297,14 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       }
     },
   };
+}
+
+/** Whether an event source mapping (its properties in the template) hands a stream record to its function. */
+export function recordSelector(properties: Record<string, unknown>): (record: _Record) => boolean {
+  const patterns = ((properties.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
+    (f) => JSON.parse(f.Pattern) as Pattern,
+  );
+  return (record) => patterns.length === 0 || patterns.some((pat) => matches(pat, recordForFilter(record)));
 }
 
 function recordForFilter(rec: _Record): Record<string, unknown> {

@@ -10,7 +10,10 @@
  * - DynamoDB request units of the workflow functions: a proxy between their SDK clients and DynamoDB
  *   Local adds `ReturnConsumedCapacity: TOTAL` to every request and sums what DynamoDB Local reports
  *   (table and index units, transactions doubled, as on-demand billing counts them);
- * - the daily workflow sweep, sampled on the first of every month and scaled to every day.
+ * - the daily workflow sweep, sampled on the first of every month and scaled to every day;
+ * - the functions the table's stream feeds (the workflow-signal and outbox dispatchers), counted from the
+ *   stream the run wrote (stream-fed.helpers.ts): an invocation per record (an upper bound), their
+ *   DynamoDB units through the same proxy, and a message to the topic per notification.
  *
  * The people's own requests (commands, reading the school) are the API's cost, not the workflows', and
  * are not counted here.
@@ -22,6 +25,7 @@
  *   Step Functions Standard   $0.025 per 1,000 state transitions
  *   Lambda (arm64)            $0.20 per 1M requests, $0.0000133334 per GB-second
  *   DynamoDB on-demand        $0.625 per 1M write request units, $0.125 per 1M read request units
+ *   SNS                       $0.50 per 1M publishes (the deliveries to its subscribers are left out)
  *
  * `npm run bench -- cost` (SCHOOLS=60 SEED=cost-1 by default). Runs when imported; the default export
  * returns the same run.
@@ -33,7 +37,8 @@ import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { Simulation, type SimulatedSystem } from '../../infra/local/simulation/engine.js';
 import { WORKFLOW_ENTRIES, WORKFLOW_SWEEP_TIME } from '../../infra/aws/constructs/workflows.js';
-import { createHarness, type Harness } from '../workflow/harness.js';
+import { createHarness, workflowTemplate, type Harness } from '../workflow/harness.js';
+import { streamFedWork } from './stream-fed.helpers.js';
 
 const SCHOOLS = Number(process.env.SCHOOLS ?? 60);
 const SEED = process.env.SEED ?? 'cost-1';
@@ -54,6 +59,7 @@ export const PRICES = {
   lambdaPerGbSecond: 0.0000133334,
   dynamodbPerWru: 0.625 / 1_000_000,
   dynamodbPerRru: 0.125 / 1_000_000,
+  snsPerPublish: 0.5 / 1_000_000,
 } as const;
 
 // ---------- a counting proxy in front of DynamoDB Local ----------
@@ -215,6 +221,22 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const schoolIds = run.region.schools.map((s) => s.id);
 
+    // The stream-fed functions, from the stream the run wrote; their DynamoDB units apart from the workflows'.
+    const unitsBefore = { ...proxy.units };
+    const streamed = await streamFedWork({
+      template: workflowTemplate().template,
+      dynamodb: harness.dynamodb,
+      direct: ddb.endpoint,
+      counted: proxy.endpoint,
+      tableName: harness.tableName,
+      clock: harness.clock,
+    });
+    const streamUnits = zeroUnits();
+    for (const k of Object.keys(streamUnits) as (keyof Units)[]) {
+      streamUnits[k] = proxy.units[k] - unitsBefore[k];
+      proxy.units[k] = unitsBefore[k];
+    }
+
     // Transitions, from the histories: by state machine and state, and per school.
     const byState = new Map<string, number>();
     const bySchoolState = new Map<string, Map<string, number>>();
@@ -283,15 +305,22 @@ async function main(): Promise<void> {
       sweepRru: sweepDailyPerSchool.rru * days,
       sweepWru: sweepDailyPerSchool.wru * days,
       sweepGbSeconds: (sweepDailyPerSchool.ms / 1000) * (512 / 1024) * days,
+      streamInvocations: streamed.functions.reduce((a, f) => a + f.records, 0) / n,
+      streamGbSecondsMeasured: ((streamed.functions.reduce((a, f) => a + f.ms, 0) / 1000) * LAMBDA_MEMORY_GB) / n,
+      streamRru: streamUnits.rru / n,
+      streamWru: (streamUnits.wru + streamUnits.refusedWrites) / n,
+      publishes: streamed.notifications / n,
     };
     const cost = (gbSeconds: number) => ({
       stepFunctions: per.transitions * PRICES.stepFunctionsPerTransition,
-      lambdaRequests: (per.invocations + per.sweepRequests) * PRICES.lambdaPerRequest,
+      lambdaRequests: (per.invocations + per.sweepRequests + per.streamInvocations) * PRICES.lambdaPerRequest,
       lambdaDuration: (gbSeconds + per.sweepGbSeconds) * PRICES.lambdaPerGbSecond,
-      dynamodb: (per.rru + per.sweepRru) * PRICES.dynamodbPerRru + (per.wru + per.sweepWru) * PRICES.dynamodbPerWru,
+      dynamodb:
+        (per.rru + per.sweepRru + per.streamRru) * PRICES.dynamodbPerRru + (per.wru + per.sweepWru + per.streamWru) * PRICES.dynamodbPerWru,
+      sns: per.publishes * PRICES.snsPerPublish,
     });
-    const measured = cost(per.gbSecondsMeasured);
-    const assumed = cost(per.gbSecondsAssumed);
+    const measured = cost(per.gbSecondsMeasured + per.streamGbSecondsMeasured);
+    const assumed = cost(per.gbSecondsAssumed + (per.streamInvocations * ASSUMED_AWS_MS * LAMBDA_MEMORY_GB) / 1000);
     const total = (c: ReturnType<typeof cost>) => Object.values(c).reduce((a, b) => a + b, 0);
 
     const schoolCounts = [...perSchool.values()].sort((a, b) => a - b);
@@ -317,6 +346,15 @@ async function main(): Promise<void> {
     console.log(
       `  daily sweep (scaled)     ${fmt(per.sweepRru)} RRU, ${fmt(per.sweepWru)} WRU, ${fmt(per.sweepGbSeconds, 3)} GB-s over ${fmt(days, 0)} days`,
     );
+    console.log(
+      `  stream-fed functions     ${fmt(per.streamInvocations)} invocations (one per record, at most), ${fmt(per.streamRru)} RRU, ${fmt(per.streamWru)} WRU, ${fmt(per.streamGbSecondsMeasured, 3)} GB-s measured; ${fmt(per.publishes)} messages to the topic`,
+    );
+    for (const f of streamed.functions) {
+      const name = f.entry.replace(/^functions\//, '').replace(/\.ts$/, '');
+      console.log(
+        `    ${name.padEnd(36)} ${fmt(f.records / n).padStart(7)} records per school (${fmt(f.removals / n)} removals), at least ${fmt(Math.ceil(f.records / f.batchSize) / n)} invocations in batches of ${f.batchSize}`,
+      );
+    }
 
     console.log('\nTransitions per school by state:');
     for (const [state, count] of [...byState].sort((a, b) => b[1] - a[1]))
@@ -338,7 +376,7 @@ async function main(): Promise<void> {
     }
 
     const line = (label: string, c: ReturnType<typeof cost>) =>
-      `  ${label.padEnd(40)} Step Functions ${usd(c.stepFunctions * 1000).padStart(8)}  Lambda ${usd((c.lambdaRequests + c.lambdaDuration) * 1000).padStart(7)}  DynamoDB ${usd(c.dynamodb * 1000).padStart(7)}  total ${usd(total(c) * 1000).padStart(8)}`;
+      `  ${label.padEnd(40)} Step Functions ${usd(c.stepFunctions * 1000).padStart(8)}  Lambda ${usd((c.lambdaRequests + c.lambdaDuration) * 1000).padStart(7)}  DynamoDB ${usd(c.dynamodb * 1000).padStart(7)}  SNS ${usd(c.sns * 1000).padStart(7)}  total ${usd(total(c) * 1000).padStart(8)}`;
     console.log(`\nAWS cost per 1,000 schools for the whole program (${PRICES.region} list prices of ${PRICES.takenOn}):`);
     console.log(line('Lambda durations as measured locally', measured));
     console.log(line(`Lambda durations at ${ASSUMED_AWS_MS} ms per invocation`, assumed));
