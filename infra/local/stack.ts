@@ -18,6 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DOCUMENT_BUCKET_ENV } from '../aws/constructs/document-bucket.js';
+import { lambdaContext } from './lambda-context.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
@@ -378,6 +379,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => events.stop());
     for (const line of events.describe()) log(line);
 
+    // A stream switched on again over kept data (the demo history is written with it off: a fifth less
+    // work for DynamoDB Local) holds none of the notifications written before: the outbox dispatcher's
+    // re-drive, which its daily schedule also runs, delivers them now, beside the live system.
+    if (table.streamRestarted && options.eventSources !== false) {
+      const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
+      const redrive = dispatcher ? handlers[dispatcher.logicalId] : undefined;
+      if (!dispatcher || !redrive) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${DISPATCHER_ENTRY}`);
+      log(`the table's stream was off while its data was written: the outbox re-drive delivers what is pending`);
+      const running = Promise.resolve(
+        redrive(
+          { task: 'redrive-pending', scheduledTime: clock.now().toISOString() },
+          lambdaContext(dispatcher.name, { timeoutMs: 900_000 }),
+        ),
+      ).then(
+        (result) => log(`outbox re-drive: ${JSON.stringify(result)}`),
+        (error: unknown) => log(`outbox re-drive failed (its daily schedule tries again): ${String(error)}`),
+      );
+      stops.push(() => running);
+    }
+
     const stateFile = options.stateFile ?? (dataDir ? path.join(dataDir, 'local-stack.json') : undefined);
     if (stateFile) {
       writeState(stateFile, {
@@ -439,14 +460,32 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 /** What runs when the stack has its event sources turned off: nothing. */
 const noEventSources: EventSources = { describe: () => [], drain: async () => undefined, stop: async () => undefined };
 
-/** Appends every notification the dispatcher delivered to a JSON-lines file (the local mailbox). */
+/**
+ * Appends every notification the dispatcher delivered to a JSON-lines file (the local mailbox): those of
+ * a stream batch, and those a re-drive found pending and delivered.
+ */
 function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: string): EventHandler {
   return async (event, context) => {
+    const records = (event as { Records?: { dynamodb?: { Keys?: Record<string, { S?: string }> } }[] }).Records;
+    const ids: string[] = [];
+    if (records) {
+      for (const r of records) {
+        const id = keyOf.notification(r.dynamodb?.Keys);
+        if (id) ids.push(id);
+      }
+    } else {
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<MilestoneStore['listPendingNotifications']>> = await store.listPendingNotifications({
+          limit: 100,
+          ...(cursor ? { cursor } : {}),
+        });
+        ids.push(...page.items.map((entry) => entry.notification.id));
+        cursor = page.cursor;
+      } while (cursor !== null);
+    }
     const result = await handler(event, context);
-    const records = (event as { Records?: { dynamodb?: { Keys?: Record<string, { S?: string }> } }[] }).Records ?? [];
-    for (const r of records) {
-      const id = keyOf.notification(r.dynamodb?.Keys);
-      if (!id) continue;
+    for (const id of ids) {
       const entry = await store.getNotification(id);
       if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);
     }

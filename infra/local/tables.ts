@@ -9,6 +9,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
@@ -18,6 +19,7 @@ import {
   type LocalSecondaryIndex,
   type Projection,
   type StreamViewType,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 
 export interface CfnTemplate {
@@ -35,6 +37,11 @@ export interface CreatedTable {
   logicalId: string;
   tableName: string;
   created: boolean;
+  /**
+   * The table existed with its stream switched off (a simulation switches it off while it writes) and
+   * the stream was switched on again: it holds none of the writes made before.
+   */
+  streamRestarted: boolean;
 }
 
 const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable']);
@@ -128,7 +135,9 @@ export interface CreateTablesOptions {
 
 /**
  * Creates the template's tables on DynamoDB Local and waits until they are active. A table that exists
- * already (data kept across restarts) is left as it is (`created: false`).
+ * already (data kept across restarts) is left as it is (`created: false`), but for its stream: one the
+ * template has and the table has not (switched off by the simulation that wrote the data) is switched
+ * on again (`streamRestarted`).
  */
 export async function createTablesFromTemplate(
   client: DynamoDBClient,
@@ -146,23 +155,30 @@ export async function createTablesFromTemplate(
       if (!(error instanceof ResourceInUseException)) throw error;
       created = false;
     }
-    await waitActive(client, tableName);
+    const existing = await waitActive(client, tableName);
+    let streamRestarted = false;
+    const stream = def.input.StreamSpecification;
+    if (!created && stream?.StreamEnabled && !existing?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: stream }));
+      await waitActive(client, tableName);
+      streamRestarted = true;
+    }
     if (created && def.ttlAttribute) {
       await client.send(
         new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }),
       );
     }
-    out.push({ logicalId: def.logicalId, tableName, created });
+    out.push({ logicalId: def.logicalId, tableName, created, streamRestarted });
   }
   return out;
 }
 
-async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === undefined || g.IndexStatus === 'ACTIVE');
-    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return Table;
     if (Date.now() > deadline) throw new Error(`table ${tableName} not active after 30 s`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,11 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { MilestoneTable } from '../../infra/aws/constructs/milestone-table.js';
-import { tableDefinitions, type CfnTemplate } from '../../infra/local/tables.js';
+import { createTablesFromTemplate, tableDefinitions, type CfnTemplate } from '../../infra/local/tables.js';
 import { INDEX, TTL_ATTRIBUTE } from '../../shared/store/index.js';
 import { createTestTable, milestoneTableTemplate } from '../support/table.js';
 
@@ -78,6 +84,21 @@ describe('tables from the template on DynamoDB Local', () => {
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' });
+  });
+
+  it('switches the stream of a table kept with it off on again, and says so', async () => {
+    const { client, tableName } = await createTestTable('stream-off');
+    const item = { PK: { S: 'SCHOOL#sch-1' }, SK: { S: 'PROFILE' } };
+    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+    await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    const again = await createTablesFromTemplate(client, milestoneTableTemplate(), { tableName: () => tableName });
+    expect(again).toEqual([expect.objectContaining({ tableName, created: false, streamRestarted: true })]);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+    expect((await client.send(new GetItemCommand({ TableName: tableName, Key: item }))).Item).toEqual(item);
+    // On: left as it is.
+    const third = await createTablesFromTemplate(client, milestoneTableTemplate(), { tableName: () => tableName });
+    expect(third).toEqual([expect.objectContaining({ created: false, streamRestarted: false })]);
   });
 
   it('reads AWS::DynamoDB::Table too, and refuses what it cannot create', () => {

@@ -82,16 +82,14 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     // With nobody reading it, the table's stream only costs: DynamoDB Local keeps stream records for 24 h
     // of wall-clock time, and a write to any table gets slower with every other table on the same
     // instance whose stream holds records (tests and the benchmark run several simulations on one
-    // instance: 100 schools took 56 s, then 229 s, then 454 s on the third table). Switched off for
-    // this table only, and only when the data is thrown away afterwards: a table kept in a data folder
-    // is the one `npm start` goes on with, and its outbox dispatcher reads that stream (a durable run's
-    // folder is a kill test's, thrown away afterwards).
-    if (!options.dataDir || durable) {
-      const { Table } = await stack.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
-      // A durable run that is resumed finds it off already.
-      if (Table?.StreamSpecification?.StreamEnabled) {
-        await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
-      }
+    // instance: 100 schools took 56 s, then 229 s, then 454 s on the third table); writing the records
+    // alone is about a fifth of DynamoDB Local's work in a simulation. Switched off for this table, also
+    // when its data is kept (the demo history): the live stack switches it on again over that data and
+    // its outbox re-drive delivers the notifications the run left pending (stack.ts).
+    const { Table } = await stack.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
+    // A durable run that is resumed finds it off already.
+    if (Table?.StreamSpecification?.StreamEnabled) {
+      await stack.dynamodb.send(new UpdateTableCommand({ TableName: stack.tableName, StreamSpecification: { StreamEnabled: false } }));
     }
     const signalProblems: string[] = [];
     const sfn = new SFNClient({
