@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { IsoInstant, type Notification } from '../../shared/program/model.js';
 import { createStore, keyOf, type MilestoneStore } from '../../shared/store/index.js';
+import { REDRIVE_MIN_AGE_MS } from './redrive-age.js';
 import { channelConfigFromEnv, createChannel, type DeliveryChannel, type DeliveryLedger, type OutgoingMessage } from './channels.js';
 
 export const RedriveRequest = z
@@ -72,7 +73,7 @@ export function notificationMessage(n: Notification): OutgoingMessage {
 
 export function createDispatcher(deps: DispatcherDeps) {
   const { store, channel, clock, logger, metrics } = deps;
-  const minAgeMs = deps.redriveMinAgeMs ?? 10 * 60_000;
+  const minAgeMs = deps.redriveMinAgeMs ?? REDRIVE_MIN_AGE_MS;
 
   async function deliver(id: string): Promise<DeliveryOutcome> {
     const entry = await store.getNotification(id);

@@ -27,6 +27,7 @@ import { keyOf } from '../../shared/store/keys.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { ensureProgramVersion1, ensureReferenceVersion2 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
+import { REDRIVE_MIN_AGE_MS } from '../../functions/notifications/redrive-age.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
@@ -387,11 +388,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const redrive = dispatcher ? handlers[dispatcher.logicalId] : undefined;
       if (!dispatcher || !redrive) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${DISPATCHER_ENTRY}`);
       log(`the table's stream was off while its data was written: the outbox re-drive delivers what is pending`);
+      // Everything written before the stream was on, however young: the re-drive leaves what is younger than
+      // its minimum age at its scheduled time to the stream, so that time is now plus that age.
+      const scheduledTime = new Date(clock.nowMs() + REDRIVE_MIN_AGE_MS).toISOString();
       const running = Promise.resolve(
-        redrive(
-          { task: 'redrive-pending', scheduledTime: clock.now().toISOString() },
-          lambdaContext(dispatcher.name, { timeoutMs: 900_000 }),
-        ),
+        redrive({ task: 'redrive-pending', scheduledTime }, lambdaContext(dispatcher.name, { timeoutMs: 900_000 })),
       ).then(
         (result) => log(`outbox re-drive: ${JSON.stringify(result)}`),
         (error: unknown) => log(`outbox re-drive failed (its daily schedule tries again): ${String(error)}`),
