@@ -11,7 +11,7 @@
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -380,24 +380,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => events.stop());
     for (const line of events.describe()) log(line);
 
-    // A stream switched on again over kept data (the demo history is written with it off: a fifth less
-    // work for DynamoDB Local) holds none of the notifications written before: the outbox dispatcher's
-    // re-drive, which its daily schedule also runs, delivers them now, beside the live system.
-    if (table.streamRestarted && options.eventSources !== false) {
+    // A stream switched on again over kept data (the demo history is written with it off: less work for
+    // DynamoDB Local) holds none of the notifications written before: the outbox dispatcher's re-drive,
+    // which its daily schedule also runs, delivers them now, beside the live system. A stop cuts it short
+    // after the page in hand; a marker in the data folder makes the next start run it again.
+    const redriveMarker = dataDir ? path.join(dataDir, 'streams', 'outbox-redrive-pending') : undefined;
+    if ((table.streamRestarted || (redriveMarker && existsSync(redriveMarker))) && options.eventSources !== false) {
       const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
       const redrive = dispatcher ? handlers[dispatcher.logicalId] : undefined;
       if (!dispatcher || !redrive) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${DISPATCHER_ENTRY}`);
       log(`the table's stream was off while its data was written: the outbox re-drive delivers what is pending`);
+      if (redriveMarker) {
+        mkdirSync(path.dirname(redriveMarker), { recursive: true });
+        writeFileSync(redriveMarker, `${clock.now().toISOString()}\n`);
+      }
       // Everything written before the stream was on, however young: the re-drive leaves what is younger than
       // its minimum age at its scheduled time to the stream, so that time is now plus that age.
       const scheduledTime = new Date(clock.nowMs() + REDRIVE_MIN_AGE_MS).toISOString();
-      const running = Promise.resolve(
-        redrive({ task: 'redrive-pending', scheduledTime }, lambdaContext(dispatcher.name, { timeoutMs: 900_000 })),
-      ).then(
-        (result) => log(`outbox re-drive: ${JSON.stringify(result)}`),
-        (error: unknown) => log(`outbox re-drive failed (its daily schedule tries again): ${String(error)}`),
+      let stopping = false;
+      const context = lambdaContext(dispatcher.name, { timeoutMs: 900_000 });
+      const remaining = context.getRemainingTimeInMillis.bind(context);
+      context.getRemainingTimeInMillis = () => (stopping ? 0 : remaining());
+      const running = Promise.resolve(redrive({ task: 'redrive-pending', scheduledTime }, context)).then(
+        (result) => {
+          log(`outbox re-drive: ${JSON.stringify(result)}`);
+          if (redriveMarker && !(result as { truncated?: boolean }).truncated) rmSync(redriveMarker, { force: true });
+        },
+        (error: unknown) => log(`outbox re-drive failed (the next start and the daily schedule try again): ${String(error)}`),
       );
-      stops.push(() => running);
+      stops.push(async () => {
+        stopping = true;
+        await running;
+      });
     }
 
     const stateFile = options.stateFile ?? (dataDir ? path.join(dataDir, 'local-stack.json') : undefined);
