@@ -22,7 +22,7 @@ import {
   type HistoryMessage,
   DEFAULT_DEMO_DATE,
 } from './demo.js';
-import { simulateProgram, startSimulationSystem, type SimulationSystem } from './simulation/run.js';
+import { runProgram, startSimulationSystem, type SimulationSystem } from './simulation/run.js';
 import type { SimulationProgress } from './simulation/engine.js';
 import { banner } from './banner.js';
 import { demoHistoryRoutes } from './history-routes.js';
@@ -75,12 +75,14 @@ async function main(): Promise<void> {
     send({ type: 'ready', banner: await banner(system.stack, { root: options.root ?? process.cwd(), dataDir: options.dataDir, time }) });
   }
   let lastSent = 0;
-  const result = await simulateProgram(system, {
+  // The data is the history; no report is made of it, so the audit log is not read back at the end.
+  const run = await runProgram(system, {
     program,
     schools,
     seed,
     from: period.from,
     to: period.to,
+    auditLog: false,
     onProgress: (progress) => {
       latest = progress;
       const t = performance.now();
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   // The demo date's morning: the workflows' timers due before it fire too.
   await system.runtime.advanceTo(period.endsAt);
   await system.runtime.idle();
-  const s = result.run.stats;
+  const s = run.stats;
   const commands = Object.values(s.commands).reduce((a, b) => a + b, 0);
   send({ type: 'log', message: `history: ${s.transitions} state transitions, ${commands} commands, ${s.activations} milestones started` });
   if (s.refused.length > 0) send({ type: 'log', message: `history: ${s.refused.length} command(s) refused, e.g. ${s.refused[0]}` });

@@ -164,9 +164,9 @@ export function tableHeading(o: Pick<ProgramSimulationOptions, 'schools' | 'seed
   return `Yearly KPIs: ${o.schools} schools, seed ${String(o.seed)}, ${o.from} to ${o.to} (share of schools with the milestone completed or waived at 31 December; reminders and escalations sent in the year)`;
 }
 
-/** Runs the simulation on a started system and computes its results. */
-export async function simulateProgram(system: SimulatedSystem, options: ProgramSimulationOptions): Promise<ProgramSimulationResult> {
-  const simulation = new Simulation(system, {
+/** Runs the simulation on a started system: the data it leaves, and the audit log only when `auditLog` (default true). */
+export function runProgram(system: SimulatedSystem, options: ProgramSimulationOptions & { auditLog?: boolean }): Promise<SimulationRun> {
+  return new Simulation(system, {
     program: options.program,
     ...(options.programVersion ? { programVersion: options.programVersion } : {}),
     schools: options.schools,
@@ -176,8 +176,13 @@ export async function simulateProgram(system: SimulatedSystem, options: ProgramS
     ...(options.rates ? { rates: options.rates } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.durability ? { durability: options.durability } : {}),
-  });
-  const run = await simulation.run();
+    ...(options.auditLog === false ? { auditLog: false } : {}),
+  }).run();
+}
+
+/** Runs the simulation on a started system and computes its results. */
+export async function simulateProgram(system: SimulatedSystem, options: ProgramSimulationOptions): Promise<ProgramSimulationResult> {
+  const run = await runProgram(system, options);
   const kpis = computeKpis({
     program: options.program,
     schools: run.region.schools,
