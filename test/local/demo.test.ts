@@ -4,7 +4,7 @@
  * continues the timeline and loses nothing. Real components: the history process, DynamoDB Local on the
  * data folder, the local runtime, the stack.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,8 +77,13 @@ describe('npm start demo timeline', () => {
       expect(first.schools).toBe(20);
       expect(first.byStatus.completed ?? 0).toBeGreaterThan(0);
       expect((first.byStatus.active ?? 0) + (first.byStatus.submitted ?? 0)).toBeGreaterThan(0);
+      // The outbox re-drive the start began (a stop would cut it short): its marker goes when it is done.
+      const marker = path.join(dataDir, 'streams', 'outbox-redrive-pending');
+      const deadline = Date.now() + 120_000;
+      while (existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(existsSync(marker)).toBe(false);
     } finally {
-      await stack.stop(); // after the outbox re-drive it started
+      await stack.stop();
     }
     // The history was written with the table's stream off; the live stack switched it on again, and its
     // outbox re-drive delivered what the history left pending into the local mailbox. Work went late in
