@@ -499,12 +499,15 @@ function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: st
         cursor = page.cursor;
       } while (cursor !== null);
     }
-    const result = await handler(event, context);
-    for (const id of ids) {
-      const entry = await store.getNotification(id);
-      if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);
+    try {
+      return await handler(event, context);
+    } finally {
+      // Also when it throws (a re-drive does when some failed): what it delivered before is delivered.
+      for (const id of ids) {
+        const entry = await store.getNotification(id);
+        if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);
+      }
     }
-    return result;
   };
 }
 
