@@ -27,6 +27,7 @@ import { keyOf } from '../../shared/store/keys.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { ensureProgramVersion1, ensureReferenceVersion2 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
+import type { RedriveResult } from '../../functions/notifications/dispatcher.js';
 import { REDRIVE_MIN_AGE_MS } from '../../functions/notifications/redrive-age.js';
 import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
@@ -305,15 +306,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
       handlers[fn.logicalId] = withFunctionEnvironment(env, handler as EventHandler);
     }
-    if (dataDir) {
-      const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
-      if (dispatcher && handlers[dispatcher.logicalId]) {
-        handlers[dispatcher.logicalId] = recordDeliveries(
-          handlers[dispatcher.logicalId]!,
-          store,
-          path.join(dataDir, 'notifications.jsonl'),
-        );
-      }
+    // The outbox dispatcher: its deliveries go to the local mailbox, and it re-drives the outbox below.
+    const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
+    if (dataDir && dispatcher && handlers[dispatcher.logicalId]) {
+      handlers[dispatcher.logicalId] = recordDeliveries(handlers[dispatcher.logicalId]!, store, path.join(dataDir, 'notifications.jsonl'));
     }
     // The API thread loads its own instance of the API function meanwhile (a core of its own).
     const apiLoaded = apiThread?.load({
@@ -386,7 +382,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // after the page in hand; a marker in the data folder makes the next start run it again.
     const redriveMarker = dataDir ? path.join(dataDir, 'streams', 'outbox-redrive-pending') : undefined;
     if ((table.streamRestarted || (redriveMarker && existsSync(redriveMarker))) && options.eventSources !== false) {
-      const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
       const redrive = dispatcher ? handlers[dispatcher.logicalId] : undefined;
       if (!dispatcher || !redrive) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${DISPATCHER_ENTRY}`);
       log(`the table's stream was off while its data was written: the outbox re-drive delivers what is pending`);
@@ -404,7 +399,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const running = Promise.resolve(redrive({ task: 'redrive-pending', scheduledTime }, context)).then(
         (result) => {
           log(`outbox re-drive: ${JSON.stringify(result)}`);
-          if (redriveMarker && !(result as { truncated?: boolean }).truncated) rmSync(redriveMarker, { force: true });
+          if (redriveMarker && !(result as RedriveResult).truncated) rmSync(redriveMarker, { force: true });
         },
         (error: unknown) => log(`outbox re-drive failed (the next start and the daily schedule try again): ${String(error)}`),
       );

@@ -160,6 +160,7 @@ function startLauncher(): { worker: Worker; nice: number } {
 }
 
 let launched = 0;
+let inFlight = 0;
 /** Runs a load generator script (`node --import tsx <script>`, the plan as JSON on stdin, the result as JSON on stdout). */
 export function runLoadProcess<Plan, Result>(script: URL, plan: Plan): Promise<Result> {
   const { worker } = startLauncher();
@@ -168,13 +169,13 @@ export function runLoadProcess<Plan, Result>(script: URL, plan: Plan): Promise<R
     const onMessage = (m: { id: number; code?: number | null; out?: string; error?: string }) => {
       if (m.id !== id) return;
       worker.off('message', onMessage);
-      worker.unref();
+      if (--inFlight === 0) worker.unref();
       if (m.error !== undefined) reject(new Error(m.error));
       else if (m.code !== 0) reject(new Error(`load generator exited with ${m.code}`));
       else resolve(JSON.parse(m.out ?? '') as Result);
     };
     worker.on('message', onMessage);
-    worker.ref(); // until the generator has answered
+    if (inFlight++ === 0) worker.ref(); // until every generator has answered
     worker.postMessage({ id, command: process.execPath, args: ['--import', 'tsx', fileURLToPath(script)], input: JSON.stringify(plan) });
   });
 }
