@@ -193,16 +193,17 @@ const metrics = new Metrics();
 /**
  * The handler over its own clock: Lambda's (`handler`) uses the system clock; the local stack passes its
  * clock (the demo's, or a simulation's virtual one), so a delivery is stamped with the time it happens
- * at in that timeline, not with the machine's date.
+ * at in that timeline, not with the machine's date. Lambda's channel is the one `NOTIFY_CHANNEL`
+ * configures; the local stack passes its mailbox (infra/local/mailbox.ts), which keeps what arrives.
  */
-export function createHandler(options: { clock?: Clock } = {}) {
+export function createHandler(options: { clock?: Clock; channel?: DeliveryChannel } = {}) {
   let dispatcher: ReturnType<typeof createDispatcher> | undefined;
   const instance = (): ReturnType<typeof createDispatcher> => {
     if (!dispatcher) {
       const env = Env.parse(process.env);
       dispatcher = createDispatcher({
         store: createStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME }),
-        channel: createChannel(channelConfigFromEnv(), logger),
+        channel: options.channel ?? createChannel(channelConfigFromEnv(), logger),
         clock: options.clock ?? new SystemClock(),
         logger,
         metrics,
@@ -212,7 +213,7 @@ export function createHandler(options: { clock?: Clock } = {}) {
   };
   return async (event: unknown, context: Context): Promise<DynamoDBBatchResponse | RedriveResult> => {
     logger.addContext(context);
-    metrics.addDimension('channel', process.env.NOTIFY_CHANNEL ?? 'unset');
+    metrics.addDimension('channel', options.channel?.name ?? process.env.NOTIFY_CHANNEL ?? 'unset');
     try {
       if (isStreamEvent(event)) return await instance().handleStream(event);
       const request = RedriveRequest.safeParse(event);

@@ -10,6 +10,7 @@ import { generateRegion } from '../../shared/region/demo-region.js';
 import { OMSK_CITY_DISTRICT_ID } from '../../shared/region/districts.js';
 import type { TokenClaims } from './directory.js';
 import type { LocalStack } from './stack.js';
+import { MAILBOX_FILE } from './mailbox.js';
 
 export interface BannerOptions {
   /** Paths are shown relative to it. */
@@ -44,7 +45,7 @@ export async function banner(
     `  Health         ${base}/healthz`,
     `  Step Functions ${stack.sfnEndpoint}   (AWS_ENDPOINT_URL_SFN for the aws CLI / SDK)`,
     `  DynamoDB       ${stack.dynamodbEndpoint}   (table ${stack.tableName})`,
-    `  Notifications  delivered ones are appended to ${path.relative(root, path.join(dataDir, 'notifications.jsonl'))}`,
+    `  Notifications  the local mailbox: each one sent arrives in ${path.relative(root, path.join(dataDir, MAILBOX_FILE))}`,
     `  Function logs  ${path.relative(root, path.join(dataDir, 'logs', 'functions.log'))}   (LOG_LEVEL=debug npm start: on the console)`,
     `  Data           ${path.relative(root, dataDir)}/ (delete it to start from scratch)`,
     '',

@@ -34,6 +34,7 @@ import { OffsetClock } from '../../shared/clock.js';
 import { IsoDate } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import type { SimulationProgress } from './simulation/engine.js';
+import { MAILBOX_FILE } from './mailbox.js';
 
 /** Mid-program: the 2021 connections and the first equipment cohort are done, later cohorts under way or late. */
 export const DEFAULT_DEMO_DATE = '2022-02-01';
@@ -44,7 +45,7 @@ export const DEMO_TIME_OF_DAY = '10:00';
 const ANCHOR_FILE = 'demo-clock.json';
 const PARTIAL_FILE = 'demo-history.partial';
 /** What the history writes in the data folder: removed when a history was cut short, to start it over. */
-const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'cognito', 'auth', 'notifications.jsonl'];
+const HISTORY_PARTS = ['dynamodb', 'sfn', 'streams', 'cognito', 'auth', MAILBOX_FILE];
 const TMPFS = '/dev/shm';
 
 export interface DemoAnchor {

@@ -21,6 +21,9 @@ import path from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import type { DeliveryChannel, DeliveryLedger, OutgoingMessage, Recipient, SendOutcome } from '../../functions/notifications/channels.js';
 
+/** The local mailbox's file in a data folder of `npm start`. */
+export const MAILBOX_FILE = 'notifications.jsonl';
+
 export interface MailboxLine {
   /** The notification's id. */
   id: string;

@@ -11,7 +11,7 @@
  * `npm start` (start.ts, serve.ts) runs it with a data folder; tests and benchmarks run it in memory on a free
  * port, against the run's DynamoDB Local and a table of their own.
  */
-import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,13 +23,13 @@ import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { generateRegion } from '../../shared/region/demo-region.js';
-import { keyOf } from '../../shared/store/keys.js';
 import { createStore, type MilestoneStore } from '../../shared/store/store.js';
 import { ensureProgramVersion1, ensureReferenceVersion2 } from '../../shared/programs/index.js';
 import { createWorkflowSignal } from '../../functions/common/workflow-signal.js';
 import type { RedriveResult } from '../../functions/notifications/dispatcher.js';
+import type { DeliveryChannel } from '../../functions/notifications/channels.js';
 import { REDRIVE_MIN_AGE_MS } from '../../functions/notifications/redrive-age.js';
-import type { createHandler, ApiHandler } from '../../functions/api/handler.js';
+import type { ApiHandler } from '../../functions/api/handler.js';
 import { applyExpiry, createBucketsFromTemplate, startExpirySweep } from './buckets.js';
 import { importInFunctionEnvironment, runInFunctionEnvironment, withFunctionEnvironment } from './function-env.js';
 import { STARTING, startHttpGateway, type LocalRoute } from './http-gateway.js';
@@ -38,6 +38,7 @@ import { setSdkDefaults, startLocalServices, stopLocalServices, REGION, type Loc
 import { cachedTemplate } from './template-cache.js';
 import { provisionLocalDirectory, signInAs, type LocalDirectory, type TokenClaims } from './directory.js';
 import { localSignIn } from './sign-in.js';
+import { Mailbox, MAILBOX_FILE } from './mailbox.js';
 import { serveLambdaApi, type LambdaApiServer } from './lambda-api.js';
 import { createRuntime, type Runtime } from './sfn/runtime.js';
 import { serveSfnApi, type SfnApiServer } from './sfn/api-server.js';
@@ -291,26 +292,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // 4. The functions, each imported from its `cos:entry` source and called through its exported
     //    handler, as Lambda would, each in exactly its own environment (its template variables and the
     //    local overrides; function-env.ts) although they share this process. Given a clock (virtual, or
-    //    the demo's), a module's `createHandler` builds the same handler on that clock.
+    //    the demo's), a module's `createHandler` builds the same handler on that clock. With a data folder,
+    //    the outbox dispatcher's channel is the local mailbox there (mailbox.ts): what it sends arrives in
+    //    `notifications.jsonl` as it is sent, the stream's deliveries and the re-drive's alike.
+    const mailbox = dataDir ? new Mailbox(path.join(dataDir, MAILBOX_FILE), clock) : undefined;
     for (const fn of local.functions) {
       const entry = fn.metadata[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue;
       const exportName = (fn.metadata['cos:handler'] as string | undefined) ?? 'handler';
       const env = { ...fn.environment, ...overrides };
       const mod = await importInFunctionEnvironment(path.join(REPO_ROOT, entry), fn.logicalId, env);
+      const channel = entry === DISPATCHER_ENTRY ? mailbox : undefined;
       // Every function module that exports `createHandler` (the API, the outbox dispatcher) is built on it.
       const handler =
-        options.clock && exportName === 'handler' && typeof mod.createHandler === 'function'
-          ? runInFunctionEnvironment(env, () => (mod.createHandler as typeof createHandler)({ clock }))
+        (options.clock || channel) && exportName === 'handler' && typeof mod.createHandler === 'function'
+          ? runInFunctionEnvironment(env, () => (mod.createHandler as HandlerFactory)({ clock, ...(channel ? { channel } : {}) }))
           : mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.logicalId}: ${entry} exports no function ${exportName}`);
       handlers[fn.logicalId] = withFunctionEnvironment(env, handler as EventHandler);
     }
-    // The outbox dispatcher: its deliveries go to the local mailbox, and it re-drives the outbox below.
+    // The outbox dispatcher, which re-drives the outbox below.
     const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
-    if (dataDir && dispatcher && handlers[dispatcher.logicalId]) {
-      handlers[dispatcher.logicalId] = recordDeliveries(handlers[dispatcher.logicalId]!, store, path.join(dataDir, 'notifications.jsonl'));
-    }
     // The API thread loads its own instance of the API function meanwhile (a core of its own).
     const apiLoaded = apiThread?.load({
       entry: path.join(REPO_ROOT, API_ENTRY),
@@ -462,6 +464,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+/** A function module's `createHandler`: its handler on the local clock (and, for the outbox dispatcher, channel). */
+type HandlerFactory = (options: { clock: Clock; channel?: DeliveryChannel }) => unknown;
+
 /** The variables that have a value (what a process environment holds). */
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -469,42 +474,6 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 
 /** What runs when the stack has its event sources turned off: nothing. */
 const noEventSources: EventSources = { describe: () => [], drain: async () => undefined, stop: async () => undefined };
-
-/**
- * Appends every notification the dispatcher delivered to a JSON-lines file (the local mailbox): those of
- * a stream batch, and those a re-drive found pending and delivered.
- */
-function recordDeliveries(handler: EventHandler, store: MilestoneStore, file: string): EventHandler {
-  return async (event, context) => {
-    const records = (event as { Records?: { dynamodb?: { Keys?: Record<string, { S?: string }> } }[] }).Records;
-    const ids: string[] = [];
-    if (records) {
-      for (const r of records) {
-        const id = keyOf.notification(r.dynamodb?.Keys);
-        if (id) ids.push(id);
-      }
-    } else {
-      let cursor: string | null = null;
-      do {
-        const page: Awaited<ReturnType<MilestoneStore['listPendingNotifications']>> = await store.listPendingNotifications({
-          limit: 100,
-          ...(cursor ? { cursor } : {}),
-        });
-        ids.push(...page.items.map((entry) => entry.notification.id));
-        cursor = page.cursor;
-      } while (cursor !== null);
-    }
-    try {
-      return await handler(event, context);
-    } finally {
-      // Also when it throws (a re-drive does when some failed): what it delivered before is delivered.
-      for (const id of ids) {
-        const entry = await store.getNotification(id);
-        if (entry?.deliveredAt) appendFileSync(file, `${JSON.stringify({ deliveredAt: entry.deliveredAt, ...entry.notification })}\n`);
-      }
-    }
-  };
-}
 
 /** The AWS SDK's own variables: every client made without options (the handlers') talks to the local services. */
 function setSdkEnvironment(endpoints: { dynamodb?: string; sfn?: string; lambda?: string; s3?: string }): void {

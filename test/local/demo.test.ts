@@ -4,11 +4,12 @@
  * continues the timeline and loses nothing. Real components: the history process, DynamoDB Local on the
  * data folder, the local runtime, the stack.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataFolderState, demoClock, generateDemoHistory, historyPeriod, readDemoAnchor, type DemoAnchor } from '../../infra/local/demo.js';
+import { MAILBOX_FILE, readMailbox } from '../../infra/local/mailbox.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { todayInOmsk } from '../api/helpers.js';
 
@@ -89,16 +90,13 @@ describe('npm start demo timeline', () => {
     // outbox re-drive delivered what the history left pending into the local mailbox. Work went late in
     // the history: reminders and escalations among them (20 schools may have nothing overdue at the demo
     // date itself; the 750 of npm start do).
-    const mailbox = readFileSync(path.join(dataDir, 'notifications.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { id: string; kind: string; deliveredAt: string });
+    const mailbox = readMailbox(path.join(dataDir, MAILBOX_FILE));
     const kinds = new Map<string, number>();
-    for (const n of mailbox) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1);
+    for (const n of mailbox) kinds.set(n.attributes.kind!, (kinds.get(n.attributes.kind!) ?? 0) + 1);
     expect(kinds.get('reminder') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('escalation') ?? 0).toBeGreaterThan(0);
     expect(new Set(mailbox.map((n) => n.id)).size).toBe(mailbox.length);
-    for (const n of mailbox) expect(Date.parse(n.deliveredAt)).toBeGreaterThanOrEqual(Date.parse(anchor.demoTime));
+    for (const n of mailbox) expect(Date.parse(n.receivedAt)).toBeGreaterThanOrEqual(Date.parse(anchor.demoTime));
     delivered = mailbox.map((n) => n.id);
   });
 
@@ -133,8 +131,9 @@ describe('npm start demo timeline', () => {
       expect(left.filter((entry) => Date.parse(entry.notification.createdAt) < Date.parse(anchor.demoTime))).toEqual([]);
       for (const id of delivered) expect((await stack.store.getNotification(id))?.deliveredAt).toBeTruthy();
       // The stream was on already: no second re-drive, nothing delivered twice.
-      const lines = readFileSync(path.join(dataDir, 'notifications.jsonl'), 'utf8').split('\n').filter(Boolean);
-      expect(new Set(lines.map((l) => (JSON.parse(l) as { id: string }).id)).size).toBe(lines.length);
+      const lines = readMailbox(path.join(dataDir, MAILBOX_FILE));
+      expect(lines.filter((l) => l.duplicate)).toEqual([]);
+      expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
     } finally {
       await stack.stop();
     }

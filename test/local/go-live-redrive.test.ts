@@ -5,11 +5,12 @@
  * the outbox dispatcher.
  */
 import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAILBOX_FILE, readMailbox } from '../../infra/local/mailbox.js';
 import { startLocalStack } from '../../infra/local/stack.js';
 import { dynamodbEndpoint, localDynamoClient } from '../support/dynamodb.js';
 import { notification } from '../store/fixtures.js';
@@ -55,10 +56,9 @@ describe('the re-drive when a kept table gets its stream back', () => {
     } finally {
       await third.stop();
     }
-    const mailbox = readFileSync(path.join(dataDir, 'notifications.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { id: string }).id);
+    const lines = readMailbox(path.join(dataDir, MAILBOX_FILE));
+    expect(lines.filter((l) => l.duplicate)).toEqual([]);
+    const mailbox = lines.map((l) => l.id);
     expect(new Set(mailbox)).toEqual(new Set(ids));
     expect(mailbox.length).toBe(COUNT);
 
