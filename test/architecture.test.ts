@@ -85,3 +85,45 @@ describe('the table’s keys', () => {
     expect(ITEM_ACCESS.test(code(path.join(root, 'shared', 'store', 'jobs.ts')))).toBe(true);
   });
 });
+
+describe('the local stack loads no CDK library', () => {
+  // A restart reuses the synthesized template (infra/local/template-cache.ts): only a synthesis, imported
+  // when it is needed (infra/local/synth.ts), loads aws-cdk-lib, which takes about a second and hundreds
+  // of modules. So the modules the stack imports at load time must not import it, nor a construct.
+  const CDK = /^(?:aws-cdk-lib|constructs)(?:\/|$)/;
+
+  /** The imports a module runs when it is loaded: neither `import type` nor `import()`. */
+  function loadTimeImports(file: string): { local: string[]; packages: string[] } {
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+    const local = specifiers
+      .filter((s) => s.startsWith('.'))
+      .map((s) => path.resolve(path.dirname(file), s).replace(/\.js$/, '.ts'))
+      .filter((p) => p.startsWith(root));
+    return { local, packages: specifiers.filter((s) => !s.startsWith('.')) };
+  }
+
+  /** Every import chain from `entry` that reaches a CDK package. */
+  function cdkChains(entry: string): string[] {
+    const found: string[] = [];
+    const seen = new Set<string>();
+    const walk = (file: string, chain: string[]) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const { local, packages } = loadTimeImports(file);
+      const here = [...chain, path.relative(root, file)];
+      for (const p of packages.filter((p) => CDK.test(p))) found.push([...here, p].join(' -> '));
+      for (const next of local) walk(next, here);
+    };
+    walk(path.join(root, entry), []);
+    return found;
+  }
+
+  it('the local stack, the processes of npm start and what they import at load time do not import aws-cdk-lib', () => {
+    for (const entry of ['infra/local/stack.ts', 'infra/local/start.ts', 'infra/local/serve.ts', 'infra/local/demo-history.ts'])
+      expect(cdkChains(entry)).toEqual([]);
+  });
+  it('the check follows load-time imports (self-test on a construct)', () => {
+    expect(cdkChains('infra/aws/constructs/notification-delivery.ts').length).toBeGreaterThan(0);
+  });
+});

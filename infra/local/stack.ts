@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DOCUMENT_BUCKET_ENV } from '../aws/constructs/document-bucket.js';
+import { API_HANDLER_ENTRY, DISPATCHER_ENTRY, DOCUMENT_BUCKET_ENV } from '../aws/wiring.js';
 import { lambdaContext } from './lambda-context.js';
 import { SystemClock, type Clock } from '../../shared/clock.js';
 import { initialState } from '../../shared/domain/index.js';
@@ -48,8 +48,6 @@ import { deployTemplate, ENTRY_METADATA_KEY } from './sfn/stack.js';
 import { startEventSources, type EventHandler, type EventSources } from './events.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const API_ENTRY = 'functions/api/handler.ts';
-export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
 const ACCOUNT = '000000000000';
 
 export interface LocalStackOptions {
@@ -194,8 +192,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
       return fn ? handlers[fn.logicalId] : undefined;
     };
-    const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_ENTRY);
-    if (!api) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${API_ENTRY}`);
+    const api = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === API_HANDLER_ENTRY);
+    if (!api) throw new Error(`the template has no function with ${ENTRY_METADATA_KEY} ${API_HANDLER_ENTRY}`);
     let serving = false;
     const clockInThread = options.apiThread ? threadClock(clock) : undefined;
     if (options.apiThread && !clockInThread) throw new Error('apiThread needs the system clock or an offset from it');
@@ -315,7 +313,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dispatcher = local.functions.find((f) => f.metadata[ENTRY_METADATA_KEY] === DISPATCHER_ENTRY);
     // The API thread loads its own instance of the API function meanwhile (a core of its own).
     const apiLoaded = apiThread?.load({
-      entry: path.join(REPO_ROOT, API_ENTRY),
+      entry: path.join(REPO_ROOT, API_HANDLER_ENTRY),
       env: definedOnly({ ...process.env, ...api.environment, ...overrides }),
       clock: clockInThread!,
       signIn: { endpoint: cognitoEndpoint, ids: { userPoolId: directory.userPoolId, clientId: directory.clientId }, callbackUrls },

@@ -38,7 +38,7 @@ import { recordSelector } from '../../infra/local/events.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';
 import type { CfnTemplate } from '../../infra/local/template.js';
 import { ENTRY_METADATA_KEY } from '../../infra/local/sfn/stack.js';
-import { DISPATCHER_ENTRY } from '../../infra/aws/constructs/notification-delivery.js';
+import { DISPATCHER_ENTRY } from '../../infra/aws/wiring.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 
 export interface StreamFedFunction {

@@ -8,7 +8,7 @@ import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { recordSelector } from '../../infra/local/events.js';
 import { MilestoneTable } from '../../infra/aws/constructs/milestone-table.js';
-import { DISPATCHER_ENTRY } from '../../infra/aws/constructs/notification-delivery.js';
+import { DISPATCHER_ENTRY } from '../../infra/aws/wiring.js';
 import { WORKFLOW_ENTRIES } from '../../infra/aws/constructs/workflows.js';
 import { ENTITY, Entity, keys } from '../../shared/store/index.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';

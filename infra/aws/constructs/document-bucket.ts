@@ -20,9 +20,11 @@ import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnersh
 import { Construct, type IConstruct } from 'constructs';
 import { PREFIX } from '../../../shared/documents/model.js';
 import { acknowledgeNag, acknowledgeWildcardResource } from './nag.js';
+import { DOCUMENT_BUCKET_ENV } from '../wiring.js';
 
-/** Environment variables of the functions that use the bucket. */
-export const DOCUMENT_BUCKET_ENV = 'DOCUMENT_BUCKET';
+export { DOCUMENT_BUCKET_ENV };
+
+/** Environment variables of the functions that use the bucket (the bucket's name: DOCUMENT_BUCKET_ENV). */
 export const DOCUMENT_RETENTION_ENV = 'DOCUMENT_RETENTION_DAYS';
 
 export interface DocumentBucketProps {

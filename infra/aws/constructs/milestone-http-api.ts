@@ -24,11 +24,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AppFunction, AppFunctionFactory } from './app-function.js';
 import { acknowledgeNag } from './nag.js';
+import { API_HANDLER_ENTRY } from '../wiring.js';
 import type { OperationalAlarms } from './operational-alarms.js';
 import type { UserDirectory } from './user-directory.js';
-
-/** Source of the API Lambda handler (export `handler`). */
-export const API_HANDLER_ENTRY = 'functions/api/handler.ts';
 
 /** Routes that need no token: health, API description, and the dashboard's static files. */
 export const OPEN_ROUTES: readonly string[] = [

@@ -20,10 +20,9 @@ import { INDEX, OUTBOX_PREFIX } from '../../../shared/store/keys.js';
 import { MilestoneTable } from './milestone-table.js';
 import type { AppFunction, AppFunctionFactory } from './app-function.js';
 import { acknowledgeNag } from './nag.js';
+import { DISPATCHER_ENTRY } from '../wiring.js';
 import { feedFromStream } from './stream-source.js';
 import type { OperationalAlarms } from './operational-alarms.js';
-
-export const DISPATCHER_ENTRY = 'functions/notifications/dispatcher.ts';
 
 export interface NotificationDeliveryProps {
   readonly table: ITable;
