@@ -74,7 +74,7 @@ export class ProgramVersionUnavailable extends Error {
 }
 
 export function createProgramResolver(
-  store: Pick<ProgramVersionStore, 'getProgramVersion' | 'listProgramVersions'>,
+  store: Pick<ProgramVersionStore, 'getProgramVersion' | 'listProgramVersionStatuses'>,
   programId: string = REFERENCE_PROGRAM.id,
 ): ProgramResolver {
   const cache = new Map<number, Promise<ProgramDefinition>>();
@@ -105,7 +105,8 @@ export function createProgramResolver(
     return entry;
   }
   async function catalog(): Promise<ProgramCatalog> {
-    const listed = await store.listProgramVersions(programId);
+    // Numbers and statuses only: each definition is read once, by `version`, and kept.
+    const listed = await store.listProgramVersionStatuses(programId);
     const numbers = new Set(listed.filter((v) => v.status === 'published').map((v) => v.version));
     // Version 1 is always there: from the table, or (before it was written) from the code.
     if (programId === REFERENCE_PROGRAM.id) numbers.add(1);

@@ -44,6 +44,7 @@ export {
   type Page,
   type PageOptions,
   type ProgramVersionStore,
+  type ProgramVersionStatusLine,
   type SchoolRecord,
   type SchoolSummary,
   type StoreOptions,

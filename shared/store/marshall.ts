@@ -336,6 +336,13 @@ export function programVersionFromItem(item: Item): ProgramVersion {
   return check(ProgramVersion, { ...fields, definition }, item);
 }
 
+const ProgramVersionStatusLine = ProgramVersion.pick({ version: true, status: true }).strict();
+
+/** A version item read with only its number and status projected (`listProgramVersionStatuses`). */
+export function programVersionStatusFromItem(item: Item): z.infer<typeof ProgramVersionStatusLine> {
+  return check(ProgramVersionStatusLine, split(item, Entity.programVersion).fields, item);
+}
+
 /** A new, undelivered outbox item: in the pending shard of "due" and in the recipient's inbox. */
 export function notificationToItem(n: Notification): Item {
   return toItem({

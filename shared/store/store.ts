@@ -111,6 +111,7 @@ import {
   notificationFromItem,
   notificationToItem,
   programVersionFromItem,
+  programVersionStatusFromItem,
   programVersionToItem,
   schoolFromItem,
   schoolSummaryFromItem,
@@ -253,7 +254,15 @@ export interface ProgramVersionStore {
   getProgramVersion(programId: string, version: number): Promise<ProgramVersion | null>;
   /** Every version of a program, oldest first. */
   listProgramVersions(programId: string): Promise<ProgramVersion[]>;
+  /**
+   * The same versions with their number and status only, read without their definitions: what a catalog
+   * of the published versions needs (each definition is read once by number and kept; shared/programs).
+   */
+  listProgramVersionStatuses(programId: string): Promise<ProgramVersionStatusLine[]>;
 }
+
+/** A version of a program without its definition. */
+export type ProgramVersionStatusLine = Pick<ProgramVersion, 'version' | 'status'>;
 
 export interface MilestoneStore extends ProgramVersionStore {
   putSchool(school: School): Promise<void>;
@@ -1328,6 +1337,18 @@ class DynamoMilestoneStore implements MilestoneStore {
       ConsistentRead: true,
     });
     return items.map(programVersionFromItem);
+  }
+
+  async listProgramVersionStatuses(programId: string): Promise<ProgramVersionStatusLine[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ProjectionExpression: '#pk, #sk, #entity, #version, #status',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#entity': ENTITY, '#version': 'version', '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': toAttr(keys.programPartition(Id.parse(programId))), ':prefix': toAttr('VERSION#') },
+      ConsistentRead: true,
+    });
+    return items.map(programVersionStatusFromItem);
   }
 
   private async get(key: { PK: string; SK: string }): Promise<Item | undefined> {

@@ -3,7 +3,13 @@ import { createStore, StoreError, type MilestoneStore } from '../../shared/store
 import { VirtualClock } from '../../shared/clock.js';
 import { REFERENCE_PROGRAM, REFERENCE_PROGRAM_DATA } from '../../shared/program/reference-program.js';
 import type { Json, ProgramVersion } from '../../shared/program/versions.js';
-import { ensureProgramVersion1, nextVersionNumber, publishDraft, REFERENCE_PROGRAM_ID } from '../../shared/programs/index.js';
+import {
+  createProgramResolver,
+  ensureProgramVersion1,
+  nextVersionNumber,
+  publishDraft,
+  REFERENCE_PROGRAM_ID,
+} from '../../shared/programs/index.js';
 import { createTestTable } from '../support/table.js';
 
 const REFERENCE_PROGRAM_DATA_JSON: unknown = JSON.parse(JSON.stringify(REFERENCE_PROGRAM_DATA));
@@ -95,6 +101,21 @@ describe('program versions in the table', () => {
     expect(await code(store.saveProgramDraft(draft(2, {})))).toBe('version-published');
     expect((await store.getProgramVersion(REFERENCE_PROGRAM_ID, 2))!.definition).toEqual(fixed);
     expect(await nextVersionNumber(store, REFERENCE_PROGRAM_ID)).toBe(3);
+  });
+
+  it('the numbers and statuses of the versions are read without their definitions, and a catalog sees a version once it is published', async () => {
+    await store.saveProgramDraft(draft(4, structuredClone(REFERENCE_PROGRAM_DATA_JSON) as Json), { create: true });
+    const full = await store.listProgramVersions(REFERENCE_PROGRAM_ID);
+    expect(await store.listProgramVersionStatuses(REFERENCE_PROGRAM_ID)).toEqual(
+      full.map((v) => ({ version: v.version, status: v.status })),
+    );
+    // The resolver's catalog lists the published versions only; a draft joins it when it is published.
+    const programs = createProgramResolver(store);
+    expect((await programs.catalog()).versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(await publishDraft(store, REFERENCE_PROGRAM_ID, 4, manager, clock.now())).toMatchObject({ ok: true });
+    expect((await programs.catalog()).versions.map((v) => v.version)).toEqual([1, 2, 4]);
+    // Version 4 is a new version of the same program, read by number when the catalog first needs it.
+    expect((await programs.version(4)).milestones.map((m) => m.key)).toEqual(REFERENCE_PROGRAM.milestones.map((m) => m.key));
   });
 
   it('a definition of another program id is refused when published', async () => {
