@@ -170,16 +170,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       `synthesized ${Object.keys(template.Resources ?? {}).length} resources: ${local.functions.length} functions, ${local.stateMachines.length} state machines, ${local.tables.length} table(s)`,
     );
 
-    // 2. DynamoDB Local and the template's tables.
-    const dynamodbEndpoint = options.dynamodbEndpoint ?? (await services.dynamodb!).endpoint;
-    setSdkEnvironment({ dynamodb: dynamodbEndpoint });
-    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint });
-    stops.push(() => dynamodb.destroy());
-    const tables = await createTablesFromTemplate(dynamodb, template, options.tableName ? { tableName: () => options.tableName! } : {});
-    const table = tables[0];
-    if (!table || tables.length !== 1) throw new Error(`expected one table in the template, found ${tables.length}`);
-    const tableName = table.tableName;
-    const store = createStore({ client: dynamodb, tableName, clock });
+    // 2. DynamoDB Local and the template's tables, awaited where the runtime first needs them (step 3
+    //    waits for neither: DynamoDB Local's JVM is the slowest service to start).
+    const tablesReady = (async () => {
+      const dynamodbEndpoint = options.dynamodbEndpoint ?? (await services.dynamodb!).endpoint;
+      setSdkEnvironment({ dynamodb: dynamodbEndpoint });
+      const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint });
+      stops.push(() => dynamodb.destroy());
+      const tables = await createTablesFromTemplate(dynamodb, template, options.tableName ? { tableName: () => options.tableName! } : {});
+      const table = tables[0];
+      if (!table || tables.length !== 1) throw new Error(`expected one table in the template, found ${tables.length}`);
+      return { dynamodbEndpoint, dynamodb, tables, table, tableName: table.tableName };
+    })();
+    // A failure is thrown where it is awaited; this keeps it from also being an unhandled rejection.
+    tablesReady.catch(() => undefined);
 
     // 3. The user directory, the gateway (the dashboard's URL is the app client's callback) and the
     //    local services' endpoints, before any handler is imported: handlers read their environment.
@@ -244,6 +248,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!documentBucket) throw new Error(`no function of the template names a bucket of the template in ${DOCUMENT_BUCKET_ENV}`);
     log(`S3 on ${s3Endpoint}: ${local.buckets.map((b) => b.name).join(', ')}`);
 
+    const { dynamodbEndpoint, dynamodb, tables, table, tableName } = await tablesReady;
+    const store = createStore({ client: dynamodb, tableName, clock });
     const runtime = createRuntime({
       clock,
       store: dataDir ? { dataDir: path.join(dataDir, 'sfn') } : 'memory',
