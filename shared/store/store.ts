@@ -1329,26 +1329,24 @@ class DynamoMilestoneStore implements MilestoneStore {
   }
 
   async listProgramVersions(programId: string): Promise<ProgramVersion[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-      ExpressionAttributeValues: { ':pk': toAttr(keys.programPartition(Id.parse(programId))), ':prefix': toAttr('VERSION#') },
-      ConsistentRead: true,
-    });
-    return items.map(programVersionFromItem);
+    return (await this.programVersionItems(programId)).map(programVersionFromItem);
   }
 
   async listProgramVersionStatuses(programId: string): Promise<ProgramVersionStatusLine[]> {
-    const items = await this.queryAll({
+    return (await this.programVersionItems(programId, ['version', 'status'])).map(programVersionStatusFromItem);
+  }
+
+  /** Every version item of a program, oldest first; with `only`, just those attributes (and the keys and entity). */
+  private programVersionItems(programId: string, only?: readonly string[]): Promise<Item[]> {
+    const projected = only ? [ENTITY, ...only] : [];
+    return this.queryAll({
       TableName: this.table,
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ProjectionExpression: '#pk, #sk, #entity, #version, #status',
-      ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#entity': ENTITY, '#version': 'version', '#status': 'status' },
+      ...(only ? { ProjectionExpression: ['#pk', '#sk', ...projected.map((_, i) => `#a${i}`)].join(', ') } : {}),
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK, ...Object.fromEntries(projected.map((name, i) => [`#a${i}`, name])) },
       ExpressionAttributeValues: { ':pk': toAttr(keys.programPartition(Id.parse(programId))), ':prefix': toAttr('VERSION#') },
       ConsistentRead: true,
     });
-    return items.map(programVersionStatusFromItem);
   }
 
   private async get(key: { PK: string; SK: string }): Promise<Item | undefined> {
