@@ -11,8 +11,10 @@
  *   the school (and found the milestone unchanged) is signalled too:
  *   - `hold`   → SendTaskFailure, error `Milestone.Held`
  *   - `waive`  → SendTaskFailure, error `Milestone.Waived`
- *   - anything else accepted → SendTaskSuccess, output `{"event": <event type>, "version": <new version>, "status": <new status>}`
- *   (the failures carry the same JSON as their `cause`);
+ *   - anything else accepted → SendTaskSuccess, output `{"event": <event type>, "version": <new version>, "status": <new status>}`,
+ *     with `"committed": {"state": <the milestone at that version>, "programVersion": <n>}` when the
+ *     signal carries that state (the lifecycle's `Refresh` then starts from it without a read)
+ *   (the failures carry the same JSON, without `committed`, as their `cause`);
  * - `TaskDoesNotExist`, `InvalidToken`, `TaskTimedOut` mean the step is gone: not an error;
  * - when no waiting step answered, the milestone's own lifecycle must run (it reads the stored state at
  *   its next step): its stored execution, then its deterministic names `ms-<id>-<key>-g<n>` are asked.
@@ -161,7 +163,13 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
         await sfn.send(new SendTaskFailureCommand({ taskToken: task.token, error: failure, cause: payload }));
         kind = 'task-failure';
       } else {
-        await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output: payload }));
+        // The state as committed, when the signal carries the one it reports: the lifecycle's next step
+        // starts from it instead of reading the school again.
+        const committed = signal.committed?.state.version === state.version ? signal.committed : undefined;
+        const output = committed
+          ? JSON.stringify({ event: signal.event, version: state.version, status: state.status, committed })
+          : payload;
+        await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output }));
         kind = 'task-success';
       }
       // The token is used up: drop it, unless the workflow has already stored its next one (beside the

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { zonedInstant } from '../../shared/calendar.js';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
-import { Id, MilestoneState, SYSTEM, type Contractor, type ProgramDefinition } from '../../shared/program/model.js';
+import { Id, MilestoneState, programVersionOf, SYSTEM, type Contractor, type ProgramDefinition } from '../../shared/program/model.js';
 import type { SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
@@ -49,6 +49,12 @@ export type PlanEvent = z.infer<typeof PlanEvent>;
 export interface LifecycleToStart {
   key: string;
   name: string;
+  /**
+   * The milestone as this step knows it stored (read, or as its start committed it), and the school's
+   * program version: the lifecycle's first `Refresh` starts from it instead of reading the school (its
+   * wait is conditional on that version, so a change since is read then).
+   */
+  committed: { state: MilestoneState; programVersion: number };
 }
 
 export interface Plan {
@@ -175,7 +181,9 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
       const state = states[def.key]!;
       if (!WAIT_PHASE[state.status]) continue;
       const lifecycle = await findLifecycle(ctx.sfn, lifecycleArn, event.schoolId, def.key, tasks.get(def.key)?.executionArn);
-      if (!lifecycle.running) toStart.push({ key: def.key, name: lifecycle.name });
+      if (!lifecycle.running) {
+        toStart.push({ key: def.key, name: lifecycle.name, committed: { state, programVersion: programVersionOf(record.school) } });
+      }
     }
   }
 
@@ -205,7 +213,7 @@ export async function planSchool(ctx: WorkflowContext, event: PlanEvent): Promis
     fingerprint: fingerprintOf(program, states),
     started,
   };
-  logger.info('school planned', { ...plan });
+  logger.info('school planned', { ...plan, toStart: toStart.map((t) => t.name) });
   return plan;
 }
 

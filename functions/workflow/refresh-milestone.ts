@@ -13,7 +13,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { milestoneDefinition, missedReminder, remind } from '../../shared/domain/index.js';
-import { Id, MilestoneKey, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
+import { Id, MilestoneKey, MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
 import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
@@ -30,10 +30,18 @@ import {
 import { lifecycleExecutionName, successorName } from '../common/executions.js';
 import { milestoneView, WAIT_PHASE, type MilestoneView } from './milestone-view.js';
 
-export const RefreshEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();
+const StepEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();
+
+/**
+ * The milestone as a command committed it, and the program version of its school then: what the
+ * command's workflow signal brought the wait (functions/common/workflow-signal.ts). Null: read the school.
+ */
+export const Committed = z.object({ state: MilestoneState, programVersion: z.number().int().min(1) }).strict();
+
+export const RefreshEvent = StepEvent.extend({ committed: Committed.nullable().optional() }).strict();
 export type RefreshEvent = z.infer<typeof RefreshEvent>;
 
-export const RemindEvent = RefreshEvent.extend({ reminderId: z.string().min(1).nullable() }).strict();
+export const RemindEvent = StepEvent.extend({ reminderId: z.string().min(1).nullable() }).strict();
 export type RemindEvent = z.infer<typeof RemindEvent>;
 
 const logger = new Logger();
@@ -132,12 +140,24 @@ async function sendReminder(
  */
 export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
   const store = ctx.storeAt(event.now);
-  const read = await readState(ctx, store, event.schoolId, event.key);
+  const { committed } = event;
+  // After a command, the state its signal brought, as stored at its version: no read. Were the milestone
+  // changed again since, the wait that follows is refused at that version and the lifecycle reads it.
+  const read: { state: MilestoneState; program: ProgramDefinition; record?: SchoolRecord } =
+    committed && committed.state.schoolId === event.schoolId && committed.state.key === event.key
+      ? { state: committed.state, program: await ctx.programs.forSchool({ programVersion: committed.programVersion }) }
+      : await readState(ctx, store, event.schoolId, event.key);
   const def = milestoneDefinition(read.program, event.key);
   const missed =
     def && WAIT_PHASE[read.state.status] ? missedReminder(read.state, def.reminders, read.program.timeZone, new Date(event.now)) : null;
   if (!missed) return { ...(await view(ctx, read, event)), reminder: 'none' };
-  const { outcome, known } = await sendReminder(ctx, store, event, missed.id, read);
+  const { outcome, known } = await sendReminder(
+    ctx,
+    store,
+    event,
+    missed.id,
+    read.record ? { record: read.record, program: read.program } : undefined,
+  );
   const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
   return { ...after, reminder: outcome };
 }

@@ -30,6 +30,7 @@ import type {
   ProgramDefinition,
   School,
 } from '../program/model.js';
+import { programVersionOf } from '../program/model.js';
 import { createHash } from 'node:crypto';
 import { refOf } from '../documents/model.js';
 import type { ProgramResolver } from '../programs/resolver.js';
@@ -215,6 +216,8 @@ export async function executeCommand(
               // The step waiting now: the commit takes its token off the milestone, and whoever delivers
               // the signal signals it without reading the milestone again.
               ...(stored?.task ? { task: stored.task } : {}),
+              // What the workflow's next step would read: it starts from it instead.
+              committed: { state: decision.state, programVersion: programVersionOf(record.school) },
             },
           }
         : {}),

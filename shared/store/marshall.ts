@@ -398,6 +398,16 @@ export const PendingSignal = z
      * whoever delivers it has no token to clear.
      */
     taskTaken: z.literal(true).optional(),
+    /**
+     * The milestone as the command committed it (at `version`) and the program version of the school it
+     * was decided against: the workflow's next step starts from them instead of reading the school
+     * again. A commit after this one changes the version, which the lifecycle's wait is conditional on,
+     * so a step that started from an older state reads the stored one at once.
+     */
+    committed: z
+      .object({ state: MilestoneState, programVersion: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type PendingSignal = z.infer<typeof PendingSignal>;

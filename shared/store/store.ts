@@ -863,7 +863,13 @@ class DynamoMilestoneStore implements MilestoneStore {
     const { schoolId, key, expectedVersion } = input;
     checkCommitShape(schoolId, key, expectedVersion, state, events);
     const given = input.signal ? PendingSignal.parse(input.signal) : null;
-    if (given && (given.schoolId !== schoolId || given.milestone !== key || given.version !== state.version)) {
+    if (
+      given &&
+      (given.schoolId !== schoolId ||
+        given.milestone !== key ||
+        given.version !== state.version ||
+        (given.committed && given.committed.state.version !== state.version))
+    ) {
       throw new RangeError(`the signal of a commit reports its own milestone and version (${schoolId}/${key} v${state.version})`);
     }
 
@@ -963,11 +969,14 @@ class DynamoMilestoneStore implements MilestoneStore {
             values[`:s${i}`] = value;
             return `#s${i} = :s${i}`;
           });
+          // A committed state of an earlier signal kept on the item would describe an older version.
+          const drop = signal.committed ? '' : ' REMOVE #committed';
+          if (drop) names['#committed'] = 'committed';
           items.push({
             Update: {
               TableName: this.table,
               Key: toItem(keys.signal(schoolId, key)),
-              UpdateExpression: `SET ${sets.join(', ')}`,
+              UpdateExpression: `SET ${sets.join(', ')}${drop}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
             },

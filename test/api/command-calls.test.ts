@@ -2,7 +2,8 @@
  * An accepted command answers after two service calls: the school with its milestones (and, for a
  * submission, the documents the milestone item lists) in one Query, then the commit. The workflow signal
  * committed with it reaches the waiting step after the answer, through the table's stream and the signal
- * dispatcher, without reading the milestone again. Counted on the local stack by wrapping the SDK
+ * dispatcher, without reading the milestone again, and the lifecycle's next step starts from the state the
+ * signal brings instead of reading the school. Counted on the local stack by wrapping the SDK
  * clients' `send` (test/support/command-calls.ts; `npm run bench -- calls` prints the same figures).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,13 @@ describe('service calls of an accepted command', () => {
         expect(step.after['workflow-signals']).toEqual(['DynamoDB:GetItem', 'Step Functions:SendTaskSuccess', 'DynamoDB:DeleteItem']);
         expect(step.toSignal).not.toBeNull();
       }
+      // The lifecycle starts from the state the signal brought: no read of the school, only the wait's
+      // conditional write (the accept ends the lifecycle instead, and its close wakes the program).
+      for (const step of steps.slice(0, -1)) {
+        expect(step.after['workflow-refresh'] ?? []).toEqual([]);
+        expect(step.after['workflow-await-milestone']).toEqual(['DynamoDB:UpdateItem']);
+      }
+      expect(steps.at(-1)!.after['workflow-refresh'] ?? []).toEqual([]);
     },
   );
 });

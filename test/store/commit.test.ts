@@ -294,3 +294,60 @@ describe('outbox', () => {
     ]);
   });
 });
+
+describe('the state a signal carries', () => {
+  const signalOf = (state: MilestoneState, committed: boolean) => ({
+    schoolId: state.schoolId,
+    milestone: state.key,
+    version: state.version,
+    event: 'x',
+    status: state.status,
+    at: state.updatedAt,
+    ...(committed ? { committed: { state, programVersion: 2 } } : {}),
+  });
+
+  it('is stored with the signal, and dropped by a later signal that carries none', async () => {
+    const s0 = await begin('c-carry');
+    const started = start(s0, 'rostelecom');
+    await store.commit({
+      schoolId: 'c-carry',
+      key: 'connection',
+      expectedVersion: 0,
+      state: started.state,
+      events: [started.event],
+      signal: signalOf(started.state, true),
+    });
+    expect((await store.getSignal('c-carry', 'connection'))?.committed).toEqual({ state: started.state, programVersion: 2 });
+
+    // Replaced before it was delivered, by a signal that does not say: no older state is left beside it.
+    const later = reschedule(started.state, '2022-06-01');
+    await store.commit({
+      schoolId: 'c-carry',
+      key: 'connection',
+      expectedVersion: 1,
+      state: later.state,
+      events: [later.event],
+      signal: signalOf(later.state, false),
+    });
+    const replaced = await store.getSignal('c-carry', 'connection');
+    expect(replaced).toMatchObject({ version: 2 });
+    expect(replaced?.committed).toBeUndefined();
+  });
+
+  it('must be the state the commit writes', async () => {
+    const s0 = await begin('c-carry-2');
+    const started = start(s0, 'rostelecom');
+    const wrong = { ...signalOf(started.state, false), committed: { state: s0, programVersion: 1 } };
+    await expect(
+      store.commit({
+        schoolId: 'c-carry-2',
+        key: 'connection',
+        expectedVersion: 0,
+        state: started.state,
+        events: [started.event],
+        signal: wrong,
+      }),
+    ).rejects.toThrow(RangeError);
+    expect((await store.getMilestone('c-carry-2', 'connection'))?.state).toEqual(s0);
+  });
+});

@@ -363,6 +363,64 @@ describe('signals while no step waits', () => {
     expect(reminders(await h.events(s.id), 'connection')).toHaveLength(1);
   });
 
+  it('starts from the state a signal brings, and a command committed after it is read when the wait is refused', async () => {
+    const s = school('sch-stale-1', 2023);
+    let armed = false;
+    let seen: { status: string; version: number } | null = null;
+    let late: SignalResult | null = null;
+    // The manager rejects the submission after its signal reached the lifecycle and before the step that
+    // starts from the submitted state runs.
+    const wrap: HandlerWrapper = (fn, handler) => {
+      if (fn.entry !== WORKFLOW_ENTRIES.refresh) return handler;
+      return async (event, context) => {
+        const committed = (event as { schoolId: string; committed?: { state: { status: string; version: number } } | null }).committed;
+        if (armed && (event as { schoolId: string }).schoolId === s.id && committed?.state.status === 'submitted') {
+          armed = false;
+          seen = committed.state;
+          const { outcome, signal } = await createCommandService({
+            store: h!.store,
+            program: REFERENCE_PROGRAM,
+            clock: h!.clock,
+            signals: h!.signal,
+          }).execute({ schoolId: s.id, milestone: 'connection', command: { type: 'reject', reason: 'Акт не подписан' }, actor: MANAGER });
+          if (!outcome.ok) throw new Error(`reject refused: ${outcome.message}`);
+          late = signal as SignalResult | null;
+        }
+        return handler(event, context);
+      };
+    };
+    const h = await harness(omsk('2020-12-31', '10:00'), wrap);
+    const { milestone, assignee } = await connectionUnderWay(h, s);
+
+    armed = true;
+    const submitted = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
+    expect(submitted.signal).toMatchObject({ kind: 'task-success' });
+    await h.settle();
+    // The step started from the submission as committed, without reading the school...
+    expect(seen).toMatchObject({ status: 'submitted' });
+    // ...which the rejection outdated while no step waited: the wait at the submission's version was
+    // refused, the lifecycle read the milestone and now waits for the next submission at its version.
+    expect(late).not.toBeNull();
+    const now = await milestone();
+    expect(now.state).toMatchObject({ status: 'active', version: seen!.version + 1, rejections: 1 });
+    expect(now.task).toMatchObject({ phase: 'submission', version: now.state.version });
+
+    const again = await h.command(
+      s.id,
+      'connection',
+      { type: 'submit', evidence: evidence('connection', s, '2021-03-01') },
+      contractor(assignee),
+    );
+    expect(again.outcome).toMatchObject({ ok: true });
+    expect(again.signal).toMatchObject({ kind: 'task-success' });
+    expect((await milestone()).task).toMatchObject({ phase: 'acceptance' });
+  });
+
   it('does not lose a command committed while nothing runs: the signal starts the next generation', async () => {
     const s = school('sch-idle-1', 2023);
     const h = await harness(omsk('2020-12-31', '10:00'));

@@ -1,8 +1,9 @@
 /**
  * The milestone workflows (DESIGN.md §5): two Standard state machines in JSONata and their Lambda
- * functions. DynamoDB is the source of truth; an execution only drives (§3.1), so every step reads the
- * stored state, every wait is a task token stored with the state, and every execution can be replaced
- * by a new generation that continues where the school is.
+ * functions. DynamoDB is the source of truth; an execution only drives (§3.1), so every step starts
+ * from the stored state (read, or, after a command, as the command committed it: its signal carries it,
+ * and the wait that follows is conditional on that version), every wait is a task token stored with the
+ * state, and every execution can be replaced by a new generation that continues where the school is.
  *
  * School program (`school-<schoolId>-<generation>`, input `{"schoolId"}`):
  *
@@ -12,7 +13,7 @@
  *    │             └─ otherwise ─────────────────────────────────────────────────────▶ AwaitChange
  *    └──────── success (a lifecycle ended) or States.Timeout (next planned start) ◀───────┘
  *
- * Milestone lifecycle (`ms-<schoolId>-<key>-g<generation>`, input `{"schoolId","key"}`):
+ * Milestone lifecycle (`ms-<schoolId>-<key>-g<generation>`, input `{"schoolId","key","committed"}`, `committed` optional):
  *
  *   Refresh ─▶ AwaitChange ─┬─ success (a command was committed), Milestone.Held ─▶ Refresh
  *              (token on the  ├─ States.Timeout ─▶ Remind (the due reminder, once; reads again) ─▶ AwaitChange
@@ -361,8 +362,9 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
     const refresh = lambdaStep(
       'Refresh',
       f.refresh,
-      viewArgs,
-      'Read the milestone (and send a reminder that fell due unsent): status, version, time to the next reminder',
+      // After a command's signal, the milestone as the command committed it (no read); otherwise null.
+      { ...viewArgs, committed: '{% $exists($states.input.committed) ? $states.input.committed : null %}' },
+      'Read the milestone, or take it as the command just committed it (and send a reminder that fell due unsent): status, version, time to the next reminder',
     );
     const remind = lambdaStep(
       'Remind',
@@ -455,7 +457,12 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
       tasks.StepFunctionsStartExecution.jsonata(scope, 'StartLifecycle', {
         stateMachine: this.milestoneLifecycle,
         name: '{% $states.input.name %}',
-        input: sfn.TaskInput.fromObject({ schoolId: CONTEXT.schoolId, key: '{% $states.input.key %}' }),
+        input: sfn.TaskInput.fromObject({
+          schoolId: CONTEXT.schoolId,
+          key: '{% $states.input.key %}',
+          // The milestone as Plan knows it stored: the lifecycle's first Refresh starts from it.
+          committed: '{% $exists($states.input.committed) ? $states.input.committed : null %}',
+        }),
         comment: 'Fire and forget: the lifecycle drives the milestone and wakes the program when it ends',
       }),
     );
