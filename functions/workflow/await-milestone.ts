@@ -12,7 +12,8 @@
  * start: the token is stored only at that version and status (the store refuses it otherwise, and the
  * step completes itself at once and the lifecycle refreshes). A command committed after the token was
  * stored reads the milestone after its commit (functions/common/workflow-signal.ts) and finds the
- * token. A signal is therefore never lost between `Refresh` and `AwaitChange`.
+ * token. A signal is therefore never lost between `Refresh` and `AwaitChange`. The refusal returns the
+ * milestone as stored, which the step hands to the next `Refresh` (with the program version it was given).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -22,6 +23,7 @@ import { IsoInstant } from '../../shared/program/model.js';
 import { classified, parseEvent, sendTaskFailure, sendTaskSuccess, workflowContext, type WorkflowContext } from './common.js';
 import { LIFECYCLE_END_ERROR, LIFECYCLE_RENEW_ERROR } from './contract.js';
 import { WAIT_PHASE } from './milestone-view.js';
+import type { StoredMilestone, TaskTokenRejectedError } from '../../shared/store/index.js';
 
 export const AwaitMilestoneEvent = z
   .object({
@@ -34,6 +36,8 @@ export const AwaitMilestoneEvent = z
     version: z.number().int().min(0),
     /** The execution is old enough to hand over to its successor. */
     continueAsNew: z.boolean(),
+    /** The school's program version as Refresh (or Remind) knew it; absent from events of definitions before it was passed. */
+    programVersion: z.number().int().min(1).nullable().optional(),
     now: IsoInstant,
   })
   .strict();
@@ -56,12 +60,16 @@ export async function awaitMilestone(ctx: WorkflowContext, event: AwaitMilestone
   }
   const store = ctx.storeAt(event.now);
 
-  const proceed = async (reason: string, current: { status: string; version: number } | null): Promise<AwaitOutcome> => {
-    await store.clearTaskToken(schoolId, key, { token });
+  const proceed = async (reason: string, current: StoredMilestone | null): Promise<AwaitOutcome> => {
+    // The refused write stored nothing; only a token of this very step (an invocation repeated with it) is cleared.
+    if (current?.task?.token === token) await store.clearTaskToken(schoolId, key, { token });
+    const programVersion = event.programVersion ?? null;
     await sendTaskSuccess(ctx.sfn, token, {
       event: 'changed',
-      version: current?.version ?? event.version,
-      status: current?.status ?? event.status,
+      version: current?.state.version ?? event.version,
+      status: current?.state.status ?? event.status,
+      // The milestone as the refusal returned it: the lifecycle's Refresh starts from it without a read.
+      ...(current && programVersion !== null ? { committed: { state: current.state, programVersion } } : {}),
     });
     logger.info('milestone changed before the wait began: continuing at once', { schoolId, key, reason });
     return { waiting: false, reason };
@@ -74,8 +82,8 @@ export async function awaitMilestone(ctx: WorkflowContext, event: AwaitMilestone
     await store.setTaskToken(schoolId, key, { token, executionArn: event.executionArn, phase, expectedVersion: event.version });
   } catch (error) {
     if ((error as { code?: string }).code !== 'task-token-rejected') throw error;
-    const current = await store.getMilestone(schoolId, key);
-    return proceed((error as Error).message, current?.state ?? null);
+    const rejected = error as TaskTokenRejectedError;
+    return proceed(rejected.message, rejected.current ?? null);
   }
   return { waiting: true };
 }

@@ -13,7 +13,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { milestoneDefinition, missedReminder, remind } from '../../shared/domain/index.js';
-import { Id, MilestoneKey, MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
+import { Id, MilestoneKey, MilestoneState, programVersionOf, type ProgramDefinition } from '../../shared/program/model.js';
 import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
@@ -50,12 +50,23 @@ const logger = new Logger();
 interface SchoolRead {
   record: SchoolRecord;
   program: ProgramDefinition;
+  programVersion: number;
 }
+
+/** The milestone as this step knows it stored, with the program (and its version) the school follows. */
+interface Known {
+  state: MilestoneState;
+  program: ProgramDefinition;
+  programVersion: number;
+}
+
+/** What `Refresh` and `Remind` answer: the view, the reminder they sent, and the school's program version (for the wait). */
+export type StepOutput = MilestoneView & { reminder: ReminderOutcome; programVersion: number };
 
 async function readSchool(ctx: WorkflowContext, store: MilestoneStore, schoolId: string): Promise<SchoolRead> {
   const record = await store.getSchool(schoolId);
   if (!record) throw new WorkflowError(PERMANENT_ERROR, `school ${schoolId} does not exist`);
-  return { record, program: await ctx.programs.forSchool(record.school) };
+  return { record, program: await ctx.programs.forSchool(record.school), programVersion: programVersionOf(record.school) };
 }
 
 /** The same read, with the milestone's state in it. */
@@ -97,16 +108,16 @@ async function sendReminder(
   event: RefreshEvent,
   reminderId: string,
   first?: SchoolRead,
-): Promise<{ outcome: ReminderOutcome; known: { state: MilestoneState; program: ProgramDefinition } | null }> {
+): Promise<{ outcome: ReminderOutcome; known: Known | null }> {
   const now = new Date(event.now);
   for (let attempt = 1; ; attempt++) {
-    const { record, program } = attempt === 1 && first ? first : await readSchool(ctx, store, event.schoolId);
+    const { record, program, programVersion } = attempt === 1 && first ? first : await readSchool(ctx, store, event.schoolId);
     const states = Object.fromEntries(record.milestones.map((m) => [m.state.key, m.state]));
     const decision = remind({ program, school: record.school, milestone: event.key, states, contractors: [] }, reminderId, now);
     const current = states[event.key];
     if (!decision.ok) {
       logger.info('reminder not sent', { schoolId: event.schoolId, key: event.key, reminderId, reason: decision.rejection.message });
-      return { outcome: 'not-due', known: current ? { state: current, program } : null };
+      return { outcome: 'not-due', known: current ? { state: current, program, programVersion } : null };
     }
     try {
       await store.commit({
@@ -118,7 +129,7 @@ async function sendReminder(
         notifications: decision.notifications,
       });
       logger.info('reminder sent', { schoolId: event.schoolId, key: event.key, reminderId, notifications: decision.notifications.length });
-      return { outcome: 'sent', known: { state: decision.state, program } };
+      return { outcome: 'sent', known: { state: decision.state, program, programVersion } };
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'duplicate-notification') return { outcome: 'already-sent', known: null };
@@ -138,45 +149,49 @@ async function sendReminder(
  * reminder at the same instant as a wait that timed out for it would have sent, whichever way the
  * lifecycle got here.
  */
-export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+export async function refreshMilestone(ctx: WorkflowContext, event: RefreshEvent): Promise<StepOutput> {
   const store = ctx.storeAt(event.now);
   const { committed } = event;
   // After a command, the state its signal brought, as stored at its version: no read. Were the milestone
   // changed again since, the wait that follows is refused at that version and the lifecycle reads it.
-  const read: { state: MilestoneState; program: ProgramDefinition; record?: SchoolRecord } =
+  const read: Known & { record?: SchoolRecord } =
     committed && committed.state.schoolId === event.schoolId && committed.state.key === event.key
-      ? { state: committed.state, program: await ctx.programs.forSchool({ programVersion: committed.programVersion }) }
+      ? {
+          state: committed.state,
+          program: await ctx.programs.forSchool({ programVersion: committed.programVersion }),
+          programVersion: committed.programVersion,
+        }
       : await readState(ctx, store, event.schoolId, event.key);
   const def = milestoneDefinition(read.program, event.key);
   const missed =
     def && WAIT_PHASE[read.state.status] ? missedReminder(read.state, def.reminders, read.program.timeZone, new Date(event.now)) : null;
-  if (!missed) return { ...(await view(ctx, read, event)), reminder: 'none' };
+  if (!missed) return { ...(await view(ctx, read, event)), reminder: 'none', programVersion: read.programVersion };
   const { outcome, known } = await sendReminder(
     ctx,
     store,
     event,
     missed.id,
-    read.record ? { record: read.record, program: read.program } : undefined,
+    read.record ? { record: read.record, program: read.program, programVersion: read.programVersion } : undefined,
   );
-  const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
-  return { ...after, reminder: outcome };
+  const latest = known ?? (await readState(ctx, store, event.schoolId, event.key));
+  return { ...(await view(ctx, latest, event)), reminder: outcome, programVersion: latest.programVersion };
 }
 
 /** Sends the due reminder (at most once), then refreshes. */
-export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+export async function remindMilestone(ctx: WorkflowContext, event: RemindEvent): Promise<StepOutput> {
   const store = ctx.storeAt(event.now);
   const { outcome, known } =
     event.reminderId !== null ? await sendReminder(ctx, store, event, event.reminderId) : { outcome: 'none' as const, known: null };
-  const after = await view(ctx, known ?? (await readState(ctx, store, event.schoolId, event.key)), event);
-  return { ...after, reminder: outcome };
+  const latest = known ?? (await readState(ctx, store, event.schoolId, event.key));
+  return { ...(await view(ctx, latest, event)), reminder: outcome, programVersion: latest.programVersion };
 }
 
-export async function refreshHandler(event: unknown, context?: Context): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+export async function refreshHandler(event: unknown, context?: Context): Promise<StepOutput> {
   if (context) logger.addContext(context);
   return classified('refresh', logger, () => refreshMilestone(workflowContext(), parseEvent(RefreshEvent, event, 'refresh')));
 }
 
-export async function remindHandler(event: unknown, context?: Context): Promise<MilestoneView & { reminder: ReminderOutcome }> {
+export async function remindHandler(event: unknown, context?: Context): Promise<StepOutput> {
   if (context) logger.addContext(context);
   return classified('remind', logger, () => remindMilestone(workflowContext(), parseEvent(RemindEvent, event, 'remind')));
 }

@@ -3,6 +3,8 @@
  * `instanceof` across module copies: invalid-cursor, invalid-idempotency-key → 400, version-conflict / idempotency-conflict /
  * idempotency-in-progress / transaction-conflict → 409, corrupt-item → 500.
  */
+import type { StoredMilestone } from './marshall.js';
+
 export class StoreError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -99,6 +101,8 @@ export class TaskTokenRejectedError extends StoreError {
     readonly schoolId: string,
     readonly milestone: string,
     reason: string,
+    /** The milestone as stored when the token was refused (null: it does not exist), so the caller need not read it. */
+    readonly current: StoredMilestone | null = null,
   ) {
     super('task-token-rejected', `cannot store a task token on ${schoolId}/${milestone}: ${reason}`);
   }

@@ -1091,13 +1091,14 @@ class DynamoMilestoneStore implements MilestoneStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const old = error.Item ? milestoneFromItem(error.Item).state : null;
+      const stored = error.Item ? milestoneFromItem(error.Item) : null;
+      const old = stored?.state ?? null;
       const reason = !old
         ? 'the milestone does not exist'
         : old.status !== status
           ? `it is ${old.status}, waiting for ${task.phase} needs ${status}`
           : `it is at version ${old.version}, not ${String(task.expectedVersion)}`;
-      throw new TaskTokenRejectedError(schoolId, key, reason);
+      throw new TaskTokenRejectedError(schoolId, key, reason, stored);
     }
   }
 

@@ -363,17 +363,19 @@ describe('signals while no step waits', () => {
     expect(reminders(await h.events(s.id), 'connection')).toHaveLength(1);
   });
 
-  it('starts from the state a signal brings, and a command committed after it is read when the wait is refused', async () => {
+  it('starts from the state a signal brings, and a command committed after it is taken from the refused wait', async () => {
     const s = school('sch-stale-1', 2023);
     let armed = false;
     let seen: { status: string; version: number } | null = null;
     let late: SignalResult | null = null;
+    const handed: { status: string; version: number }[] = [];
     // The manager rejects the submission after its signal reached the lifecycle and before the step that
     // starts from the submitted state runs.
     const wrap: HandlerWrapper = (fn, handler) => {
       if (fn.entry !== WORKFLOW_ENTRIES.refresh) return handler;
       return async (event, context) => {
         const committed = (event as { schoolId: string; committed?: { state: { status: string; version: number } } | null }).committed;
+        if ((event as { schoolId: string }).schoolId === s.id && committed) handed.push(committed.state);
         if (armed && (event as { schoolId: string }).schoolId === s.id && committed?.state.status === 'submitted') {
           armed = false;
           seen = committed.state;
@@ -409,6 +411,8 @@ describe('signals while no step waits', () => {
     const now = await milestone();
     expect(now.state).toMatchObject({ status: 'active', version: seen!.version + 1, rejections: 1 });
     expect(now.task).toMatchObject({ phase: 'submission', version: now.state.version });
+    // The refused wait handed the lifecycle the milestone as its refusal returned it: no read there either.
+    expect(handed.at(-1)).toMatchObject({ status: 'active', version: now.state.version });
 
     const again = await h.command(
       s.id,

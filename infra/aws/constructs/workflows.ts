@@ -398,6 +398,7 @@ export class MilestoneWorkflows extends Construct implements WorkflowStateMachin
           status: '{% $states.input.status %}',
           version: '{% $states.input.version %}',
           continueAsNew: '{% $states.input.continueAsNew %}',
+          programVersion: '{% $exists($states.input.programVersion) ? $states.input.programVersion : null %}',
           now: CONTEXT.now,
         }),
         taskTimeout: sfn.Timeout.jsonata('{% $states.input.waitSeconds %}'),
