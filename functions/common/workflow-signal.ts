@@ -155,7 +155,8 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
   ): Promise<SignalResult | { gone: string | null }> {
     const { task, state } = stored;
     if (!task) return { gone: null };
-    const payload = JSON.stringify({ event: signal.event, version: state.version, status: state.status });
+    const reported = { event: signal.event, version: state.version, status: state.status };
+    const payload = JSON.stringify(reported);
     try {
       let kind: 'task-success' | 'task-failure';
       const failure = state.status === 'waived' ? WAIVED_ERROR : state.status === 'on-hold' && signal.event === 'held' ? HELD_ERROR : null;
@@ -165,10 +166,8 @@ export function createWorkflowSignal(options: WorkflowSignalOptions): WorkflowSi
       } else {
         // The state as committed, when the signal carries the one it reports: the lifecycle's next step
         // starts from it instead of reading the school again.
-        const committed = signal.committed?.state.version === state.version ? signal.committed : undefined;
-        const output = committed
-          ? JSON.stringify({ event: signal.event, version: state.version, status: state.status, committed })
-          : payload;
+        const output =
+          signal.committed?.state.version === state.version ? JSON.stringify({ ...reported, committed: signal.committed }) : payload;
         await sfn.send(new SendTaskSuccessCommand({ taskToken: task.token, output }));
         kind = 'task-success';
       }

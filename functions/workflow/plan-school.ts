@@ -23,7 +23,7 @@ import { zonedInstant } from '../../shared/calendar.js';
 import { executeCommand } from '../../shared/commands/execute.js';
 import { initialState, isTerminal } from '../../shared/domain/index.js';
 import { Id, MilestoneState, programVersionOf, SYSTEM, type Contractor, type ProgramDefinition } from '../../shared/program/model.js';
-import type { SchoolRecord } from '../../shared/store/index.js';
+import type { CommittedMilestone, SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
   ExecutionFields,
@@ -54,7 +54,7 @@ export interface LifecycleToStart {
    * program version: the lifecycle's first `Refresh` starts from it instead of reading the school (its
    * wait is conditional on that version, so a change since is read then).
    */
-  committed: { state: MilestoneState; programVersion: number };
+  committed: CommittedMilestone;
 }
 
 export interface Plan {

@@ -13,8 +13,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { milestoneDefinition, missedReminder, remind } from '../../shared/domain/index.js';
-import { Id, MilestoneKey, MilestoneState, programVersionOf, type ProgramDefinition } from '../../shared/program/model.js';
-import type { MilestoneStore, SchoolRecord } from '../../shared/store/index.js';
+import { Id, MilestoneKey, programVersionOf, type MilestoneState, type ProgramDefinition } from '../../shared/program/model.js';
+import { CommittedMilestone, type MilestoneStore, type SchoolRecord } from '../../shared/store/index.js';
 import {
   classified,
   ExecutionFields,
@@ -32,13 +32,8 @@ import { milestoneView, WAIT_PHASE, type MilestoneView } from './milestone-view.
 
 const StepEvent = z.object({ schoolId: Id, key: MilestoneKey, ...ExecutionFields }).strict();
 
-/**
- * The milestone as a command committed it, and the program version of its school then: what the
- * command's workflow signal brought the wait (functions/common/workflow-signal.ts). Null: read the school.
- */
-export const Committed = z.object({ state: MilestoneState, programVersion: z.number().int().min(1) }).strict();
-
-export const RefreshEvent = StepEvent.extend({ committed: Committed.nullable().optional() }).strict();
+/** The milestone as handed on (shared/store/marshall.ts); null: read the school. */
+export const RefreshEvent = StepEvent.extend({ committed: CommittedMilestone.nullable().optional() }).strict();
 export type RefreshEvent = z.infer<typeof RefreshEvent>;
 
 export const RemindEvent = StepEvent.extend({ reminderId: z.string().min(1).nullable() }).strict();

@@ -23,6 +23,7 @@ export {
   lineOf,
   notificationFromItem,
   PendingSignal,
+  CommittedMilestone,
   signalFromItem,
   toItem,
   type Item,

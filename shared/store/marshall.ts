@@ -371,6 +371,16 @@ export function notificationFromItem(item: Item): OutboxEntry {
 }
 
 /**
+ * A milestone as last committed, as its sender knows it, and the program version of its school then:
+ * handed to the lifecycle's `Refresh` (by a command's signal, a refused wait, or `Plan` starting the
+ * lifecycle) so that it starts from it instead of reading the school again. A commit after it changes
+ * the version, which the lifecycle's wait is conditional on, so a step that started from an older state
+ * reads the stored one at once.
+ */
+export const CommittedMilestone = z.object({ state: MilestoneState, programVersion: z.number().int().min(1) }).strict();
+export type CommittedMilestone = z.infer<typeof CommittedMilestone>;
+
+/**
  * The signal a committed command owes the school's workflow (DESIGN.md §3.1): written in the same
  * transaction as the state change, deleted once the workflow has it. One per milestone: a later commit
  * replaces it (the workflow only ever needs to hear of the latest state).
@@ -398,16 +408,8 @@ export const PendingSignal = z
      * whoever delivers it has no token to clear.
      */
     taskTaken: z.literal(true).optional(),
-    /**
-     * The milestone as the command committed it (at `version`) and the program version of the school it
-     * was decided against: the workflow's next step starts from them instead of reading the school
-     * again. A commit after this one changes the version, which the lifecycle's wait is conditional on,
-     * so a step that started from an older state reads the stored one at once.
-     */
-    committed: z
-      .object({ state: MilestoneState, programVersion: z.number().int().min(1) })
-      .strict()
-      .optional(),
+    /** The milestone as the command committed it (at `version`), and the program version it was decided against. */
+    committed: CommittedMilestone.optional(),
   })
   .strict();
 export type PendingSignal = z.infer<typeof PendingSignal>;

@@ -37,6 +37,10 @@ describe('service calls of an accepted command', () => {
       // Not counted: the school's first command also reads its program version and the contractors.
       const started = await run('start', 'manager', { assignee: api.contractorOrg }, 'submission');
       expect(started.before.at(-1)).toBe('DynamoDB:TransactWriteItems');
+      // The program's Plan started the lifecycles (this one and the others ready) with the state it knew:
+      // their first Refresh reads no school (only, being the function's first, the school's program
+      // version, which it keeps).
+      expect(started.after['workflow-refresh'] ?? []).not.toContain('DynamoDB:Query');
       await attachRequiredDocuments(api, school.id, 'connection');
 
       const evidence = { kind: 'connection', actNumber: 'АКТ-17', actDate: todayInOmsk(), bandwidthMbps: school.urban ? 120 : 60 };
