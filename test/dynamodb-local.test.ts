@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { QUICK_START_JAVA_OPTIONS, startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
+import { startLocalServices, stopLocalServices } from '../infra/local/services.js';
 import { localDynamoClient } from './support/dynamodb.js';
+import { createMilestoneTable } from './support/table.js';
 
 function alive(pid: number): boolean {
   try {
@@ -55,4 +61,53 @@ describe('embedded DynamoDB Local', () => {
       expect(await waitFor(() => !alive(java), 10_000)).toBe(true);
     });
   }
+
+  it("runs npm start's quick-start JVM options over a data folder, which a restart keeps", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cos-quick-jvm-'));
+    const clientOf = (endpoint: string) =>
+      new DynamoDBClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      // As serve.ts starts it: through the service processes, with the options for a server that mostly waits.
+      const services = startLocalServices({
+        dataDir,
+        dynamodbJavaOptions: QUICK_START_JAVA_OPTIONS,
+        cognitoEndpoint: 'unused',
+        s3Endpoint: 'unused',
+      });
+      const first = await services.dynamodb!;
+      const commandLine = readFileSync(`/proc/${javaPid(first.port)}/cmdline`, 'utf8').split('\0');
+      for (const option of QUICK_START_JAVA_OPTIONS) expect(commandLine).toContain(option);
+      const client = clientOf(first.endpoint);
+      const tableName = await createMilestoneTable(client, 'quick');
+      const Key = { PK: { S: 'SCHOOL#s1' }, SK: { S: 'PROFILE' } };
+      await client.send(new PutItemCommand({ TableName: tableName, Item: { ...Key, name: { S: 'Школа №1' } } }));
+      client.destroy();
+      await stopLocalServices(services);
+
+      const again = await startDynamoDbLocal({ dataDir: path.join(dataDir, 'dynamodb'), javaOptions: QUICK_START_JAVA_OPTIONS });
+      const reader = clientOf(again.endpoint);
+      try {
+        const out = await reader.send(new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }));
+        expect(out.Item?.name?.S).toBe('Школа №1');
+      } finally {
+        reader.destroy();
+        await again.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** The Java process of the DynamoDB Local listening on `port`. */
+function javaPid(port: number): number {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0] === 'java' && argv.includes(String(port))) return Number(pid);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  throw new Error(`no Java process listens on port ${port}`);
+}

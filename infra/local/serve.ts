@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Only what starts the service processes is loaded before they start; the rest of the stack loads
 // (seconds, on a 2-core machine) while they start.
+import { QUICK_START_JAVA_OPTIONS } from './dynamodb-local.js';
 import { startLocalServices } from './services.js';
 
 /** Messages of this process to start.ts. */
@@ -30,7 +31,8 @@ const say = (message: string) => send({ type: 'log', message });
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
-  const services = startLocalServices({ dataDir });
+  // DynamoDB Local as a server that starts often and mostly waits (its C1-only JVM answers sooner).
+  const services = startLocalServices({ dataDir, dynamodbJavaOptions: QUICK_START_JAVA_OPTIONS });
   const [
     { banner, demoTimeText },
     { startLocalStack },

@@ -30,12 +30,24 @@ export function setSdkDefaults(): void {
 
 /** Starts the services not given by endpoint, all at once, keeping their data in `dataDir` when given. */
 export function startLocalServices(
-  options: { dataDir?: string; dynamodbEndpoint?: string; cognitoEndpoint?: string; s3Endpoint?: string } = {},
+  options: {
+    dataDir?: string;
+    dynamodbEndpoint?: string;
+    cognitoEndpoint?: string;
+    s3Endpoint?: string;
+    /** DynamoDB Local's JVM options (dynamodb-local.ts: `JAVA_OPTIONS` unless given). */
+    dynamodbJavaOptions?: readonly string[];
+  } = {},
 ): LocalServices {
   setSdkDefaults();
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : undefined;
   const services: LocalServices = {};
-  if (!options.dynamodbEndpoint) services.dynamodb = startDynamoDbLocal(dataDir ? { dataDir: path.join(dataDir, 'dynamodb') } : {});
+  if (!options.dynamodbEndpoint) {
+    services.dynamodb = startDynamoDbLocal({
+      ...(dataDir ? { dataDir: path.join(dataDir, 'dynamodb') } : {}),
+      ...(options.dynamodbJavaOptions ? { javaOptions: options.dynamodbJavaOptions } : {}),
+    });
+  }
   if (!options.cognitoEndpoint) {
     // With a data folder, the directory keeps its port: its issuer (`http://127.0.0.1:<port>/<pool>`) and so
     // the tokens it issued stay valid across restarts, and after the demo history hands over.

@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { JAVA_OPTIONS, startDynamoDbLocal, type DynamoDbLocalOptions } from '../../infra/local/dynamodb-local.js';
+import { JAVA_OPTIONS, QUICK_START_JAVA_OPTIONS, startDynamoDbLocal, type DynamoDbLocalOptions } from '../../infra/local/dynamodb-local.js';
 import { createTablesFromTemplate } from '../../infra/local/tables.js';
 import { createStore, type MilestoneStore } from '../../shared/store/index.js';
 import { school } from '../store/fixtures.js';
@@ -57,6 +57,7 @@ const configs: Config[] = [
   { name: 'JVM: -XX:+UseSerialGC', java: [...JAVA_OPTIONS.filter((o) => !o.startsWith('-XX:+Use')), '-XX:+UseSerialGC'] },
   { name: 'JVM: -XX:+UseParallelGC', java: [...JAVA_OPTIONS.filter((o) => !o.startsWith('-XX:+Use')), '-XX:+UseParallelGC'] },
   { name: 'JVM: -XX:TieredStopAtLevel=1 (C1 only)', java: [...JAVA_OPTIONS, '-XX:TieredStopAtLevel=1'] },
+  { name: "JVM: npm start's server (C1 only, serial GC)", java: QUICK_START_JAVA_OPTIONS },
   { name: 'JVM: -Xshare:off (no class-data sharing)', java: [...JAVA_OPTIONS, '-Xshare:off'] },
   { name: 'JVM: -Xms512m -Xmx512m', java: [...JAVA_OPTIONS.filter((o) => !/^-Xm[sx]/.test(o)), '-Xms512m', '-Xmx512m'] },
   { name: '-delayTransientStatuses', extraArgs: ['-delayTransientStatuses'] },
