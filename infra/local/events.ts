@@ -74,56 +74,78 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
   const stoppers: (() => Promise<void> | void)[] = [];
   const descriptions: (() => string)[] = [];
   const drains: (() => Promise<void>)[] = [];
+  // The stream mappings start side by side (each reads its table's stream first); kept in template order.
+  const mappings: Promise<{ stop: () => Promise<void>; drain: () => Promise<void> }>[] = [];
 
-  for (const [id, r] of Object.entries(resources)) {
-    if (r.Type === 'AWS::Lambda::EventSourceMapping') {
-      const p = r.Properties ?? {};
-      const source = getAtt(p.EventSourceArn);
-      if (!source || source[1] !== 'StreamArn') throw new Error(`${id}: only table streams are supported as event sources locally`);
-      const table = options.tables[source[0]];
-      if (!table) throw new Error(`${id}: no local table for ${source[0]}`);
-      const fnId = ref(p.FunctionName) ?? getAtt(p.FunctionName)?.[0];
-      const handler = fnId ? options.handlers[fnId] : undefined;
-      if (!fnId || !handler) throw new Error(`${id}: no local handler for the function ${JSON.stringify(p.FunctionName)}`);
-      const mapping = await startStreamMapping({
-        id,
-        table,
-        functionName: fnId,
-        handler,
-        properties: p,
-        dynamodb: options.dynamodb,
-        streams: new DynamoDBStreamsClient({ endpoint: options.dynamodbEndpoint }),
-        pollMs: options.pollMs ?? 250,
-        ...(options.checkpointDir ? { checkpointFile: path.join(options.checkpointDir, `${id}.json`) } : {}),
-        log,
-      });
-      stoppers.push(mapping.stop);
-      drains.push(mapping.drain);
-      descriptions.push(() => `stream ${table} → ${fnId}`);
-    } else if (r.Type === 'AWS::Scheduler::Schedule') {
-      const p = r.Properties ?? {};
-      if (p.State === 'DISABLED') continue;
-      const target = (p.Target ?? {}) as Record<string, unknown>;
-      const fnId = getAtt(target.Arn)?.[0] ?? ref(target.Arn);
-      const handler = fnId ? options.handlers[fnId] : undefined;
-      if (!fnId || !handler) throw new Error(`${id}: no local handler for the target ${JSON.stringify(target.Arn)}`);
-      const schedule = startSchedule({
-        id,
-        expression: String(p.ScheduleExpression),
-        timeZone: typeof p.ScheduleExpressionTimezone === 'string' ? p.ScheduleExpressionTimezone : 'UTC',
-        input: typeof target.Input === 'string' ? target.Input : '{}',
-        retries: Number((target.RetryPolicy as { MaximumRetryAttempts?: number } | undefined)?.MaximumRetryAttempts ?? 0),
-        handler,
-        functionName: fnId,
-        clock: options.clock,
-        log,
-      });
-      stoppers.push(schedule.stop);
-      descriptions.push(
-        () =>
-          `schedule ${id} (${String(p.ScheduleExpression)} ${String(p.ScheduleExpressionTimezone ?? 'UTC')}) → ${fnId}, next ${schedule.next()?.toISOString() ?? 'never'}`,
-      );
+  try {
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === 'AWS::Lambda::EventSourceMapping') {
+        const p = r.Properties ?? {};
+        const source = getAtt(p.EventSourceArn);
+        if (!source || source[1] !== 'StreamArn') throw new Error(`${id}: only table streams are supported as event sources locally`);
+        const table = options.tables[source[0]];
+        if (!table) throw new Error(`${id}: no local table for ${source[0]}`);
+        const fnId = ref(p.FunctionName) ?? getAtt(p.FunctionName)?.[0];
+        const handler = fnId ? options.handlers[fnId] : undefined;
+        if (!fnId || !handler) throw new Error(`${id}: no local handler for the function ${JSON.stringify(p.FunctionName)}`);
+        mappings.push(
+          startStreamMapping({
+            id,
+            table,
+            functionName: fnId,
+            handler,
+            properties: p,
+            dynamodb: options.dynamodb,
+            streams: new DynamoDBStreamsClient({ endpoint: options.dynamodbEndpoint }),
+            pollMs: options.pollMs ?? 250,
+            ...(options.checkpointDir ? { checkpointFile: path.join(options.checkpointDir, `${id}.json`) } : {}),
+            log,
+          }),
+        );
+        descriptions.push(() => `stream ${table} → ${fnId}`);
+      } else if (r.Type === 'AWS::Scheduler::Schedule') {
+        const p = r.Properties ?? {};
+        if (p.State === 'DISABLED') continue;
+        const target = (p.Target ?? {}) as Record<string, unknown>;
+        const fnId = getAtt(target.Arn)?.[0] ?? ref(target.Arn);
+        const handler = fnId ? options.handlers[fnId] : undefined;
+        if (!fnId || !handler) throw new Error(`${id}: no local handler for the target ${JSON.stringify(target.Arn)}`);
+        const schedule = startSchedule({
+          id,
+          expression: String(p.ScheduleExpression),
+          timeZone: typeof p.ScheduleExpressionTimezone === 'string' ? p.ScheduleExpressionTimezone : 'UTC',
+          input: typeof target.Input === 'string' ? target.Input : '{}',
+          retries: Number((target.RetryPolicy as { MaximumRetryAttempts?: number } | undefined)?.MaximumRetryAttempts ?? 0),
+          handler,
+          functionName: fnId,
+          clock: options.clock,
+          log,
+        });
+        stoppers.push(schedule.stop);
+        descriptions.push(
+          () =>
+            `schedule ${id} (${String(p.ScheduleExpression)} ${String(p.ScheduleExpressionTimezone ?? 'UTC')}) → ${fnId}, next ${schedule.next()?.toISOString() ?? 'never'}`,
+        );
+      }
     }
+  } catch (error) {
+    // A resource the local stack cannot run: what started already stops again.
+    for (const m of await Promise.allSettled(mappings)) if (m.status === 'fulfilled') await m.value.stop();
+    for (const stopOne of stoppers) await stopOne();
+    throw error;
+  }
+  const started = await Promise.allSettled(mappings);
+  for (const m of started) {
+    if (m.status === 'fulfilled') {
+      stoppers.push(m.value.stop);
+      drains.push(m.value.drain);
+    }
+  }
+  const failed = started.find((m) => m.status === 'rejected');
+  if (failed) {
+    // What did start stops again: the caller gets no handle to stop it.
+    for (const stopOne of stoppers) await stopOne();
+    throw failed.reason;
   }
   return {
     describe: () => descriptions.map((d) => d()),

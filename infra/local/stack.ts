@@ -325,7 +325,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       signIn: { endpoint: cognitoEndpoint, ids: { userPoolId: directory.userPoolId, clientId: directory.clientId }, callbackUrls },
     });
     const deployed = await deployTemplate(runtime, local, { handlers: handlers as never });
-    runtime.resumeExecutions();
     const schoolProgramArn = local.functions.map((f) => f.environment.SCHOOL_PROGRAM_STATE_MACHINE_ARN).find((arn) => arn !== undefined);
     log(
       `state machines: ${Object.keys(deployed.stateMachines).join(', ') || 'none'}; functions: ${Object.keys(deployed.functions).length}`,
@@ -365,7 +364,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
 
-    // 6. The event sources: the table's stream to the dispatcher, the schedules on the clock.
+    // 6. The kept executions resume, then the event sources start: the table's stream to the dispatchers
+    //    (which signal those executions), the schedules on the clock. A restart's executions first catch
+    //    up with what fell due while it was stopped, which floods DynamoDB Local, so the start's own
+    //    requests above go before it. Executions started above (the seed's) run already.
+    runtime.resumeExecutions();
     const events: EventSources =
       options.eventSources === false
         ? noEventSources
