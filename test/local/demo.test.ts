@@ -108,6 +108,9 @@ describe('npm start demo timeline', () => {
     expect(again).toEqual(anchor);
     const stack = await startLocalStack({ dataDir, clock: demoClock(again), apiThread: true });
     try {
+      // The kept executions were resumed by the start (once: a second resume is refused).
+      expect(stack.runtime.stats().running).toBeGreaterThan(0);
+      expect(() => stack.runtime.resumeExecutions()).toThrow(/resumed already/);
       const now = stack.clock.nowMs();
       const passed = Date.now() - firstStartedAt;
       const demoMs = Date.parse(anchor.demoTime);
