@@ -132,7 +132,11 @@ describe('the contractor register', () => {
     expect(posts).toEqual([400]);
 
     await form.getByLabel('Районы договора').fill('');
+    // The answer first, so that a failure says what the API answered rather than only that no notice came.
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/contractors');
     await save.click();
+    const created = await answer;
+    expect(created.status(), await created.text()).toBe(201);
     await page.getByTestId('contractors-notice').getByText('Подрядчик «ООО «Новая связь»» добавлен.').waitFor();
     expect(posts).toEqual([400, 201]);
     const row = page.locator('tr[data-contractor="isp-new"]');
