@@ -16,11 +16,8 @@
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
-  GetRecordsCommand,
   GetShardIteratorCommand,
-  ExpiredIteratorException,
   TrimmedDataAccessException,
-  type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -30,6 +27,7 @@ import type { Clock } from '../../shared/clock.js';
 import { zonedInstant, localDate, addDays, weekday } from '../../shared/calendar.js';
 import type { CfnTemplate } from './template.js';
 import { lambdaContext } from './lambda-context.js';
+import { recordReader, type StreamRecord } from './stream-records.js';
 
 export type EventHandler = (event: unknown, context: Context) => Promise<unknown> | unknown;
 
@@ -77,6 +75,8 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
   // The stream mappings start side by side (each reads its table's stream first); kept in template order.
   const mappings: Promise<{ stop: () => Promise<void>; drain: () => Promise<void> }>[] = [];
 
+  // A resource the local stack cannot run, or a mapping that fails to start: what did start stops again.
+  let refused: { error: unknown } | undefined;
   try {
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type === 'AWS::Lambda::EventSourceMapping') {
@@ -129,23 +129,19 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
       }
     }
   } catch (error) {
-    // A resource the local stack cannot run: what started already stops again.
-    for (const m of await Promise.allSettled(mappings)) if (m.status === 'fulfilled') await m.value.stop();
-    for (const stopOne of stoppers) await stopOne();
-    throw error;
+    refused = { error };
   }
   const started = await Promise.allSettled(mappings);
   for (const m of started) {
     if (m.status === 'fulfilled') {
       stoppers.push(m.value.stop);
       drains.push(m.value.drain);
-    }
+    } else refused ??= { error: m.reason };
   }
-  const failed = started.find((m) => m.status === 'rejected');
-  if (failed) {
-    // What did start stops again: the caller gets no handle to stop it.
+  if (refused) {
+    // The caller gets no handle to stop what did start.
     for (const stopOne of stoppers) await stopOne();
-    throw failed.reason;
+    throw refused.error;
   }
   return {
     describe: () => descriptions.map((d) => d()),
@@ -198,6 +194,8 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
   };
   let stopped = false;
   let running: Promise<void> | null = null;
+  // The records as the stream sends them (see stream-records.ts).
+  const reader = recordReader(o.streams);
 
   async function refreshShards(): Promise<void> {
     let exclusiveStart: string | undefined;
@@ -233,7 +231,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
     } while (exclusiveStart);
   }
 
-  async function deliver(records: _Record[]): Promise<void> {
+  async function deliver(records: StreamRecord[]): Promise<void> {
     if (stopped) return;
     const matching = records.filter(selects);
     for (let i = 0; i < matching.length; i += batchSize) {
@@ -269,16 +267,17 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
       if (!iterator) continue;
       let out;
       try {
-        out = await o.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        out = await reader.getRecords(iterator, 1000);
       } catch (error) {
-        if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
+        const name = error instanceof Error ? error.name : '';
+        if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
           iterators.delete(shard); // looked at again (from its start) by the next refresh
           continue;
         }
         throw error;
       }
       iterators.set(shard, out.NextShardIterator ?? null);
-      if (out.Records?.length) {
+      if (out.Records.length) {
         any = true;
         await deliver(out.Records);
         if (stopped) return any; // not delivered to the end: read again on the next start
@@ -310,6 +309,7 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
     stop: async () => {
       stopped = true;
       await done;
+      reader.destroy();
       o.streams.destroy();
     },
     drain: async () => {
@@ -322,18 +322,21 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
 }
 
 /** Whether an event source mapping (its properties in the template) hands a stream record to its function. */
-export function recordSelector(properties: Record<string, unknown>): (record: _Record) => boolean {
+export function recordSelector(properties: Record<string, unknown>): (record: FilterableRecord) => boolean {
   const patterns = ((properties.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []).map(
     (f) => JSON.parse(f.Pattern) as Pattern,
   );
   return (record) => patterns.length === 0 || patterns.some((pat) => matches(pat, recordForFilter(record)));
 }
 
-function recordForFilter(rec: _Record): Record<string, unknown> {
+/** What a filter pattern looks at: a record as the stream sends it, or as the SDK returns it. */
+type FilterableRecord = Pick<StreamRecord, 'eventName'> & { dynamodb?: object };
+
+function recordForFilter(rec: FilterableRecord): Record<string, unknown> {
   return { eventName: rec.eventName, eventSource: 'aws:dynamodb', dynamodb: rec.dynamodb ?? {} };
 }
 
-const lambdaRecord = (streamArn: string) => (rec: _Record) => ({
+const lambdaRecord = (streamArn: string) => (rec: StreamRecord) => ({
   eventID: rec.eventID,
   eventName: rec.eventName,
   eventVersion: rec.eventVersion ?? '1.1',
@@ -342,8 +345,8 @@ const lambdaRecord = (streamArn: string) => (rec: _Record) => ({
   eventSourceARN: streamArn,
   dynamodb: {
     ...rec.dynamodb,
-    ...(rec.dynamodb?.ApproximateCreationDateTime
-      ? { ApproximateCreationDateTime: Math.floor(new Date(rec.dynamodb.ApproximateCreationDateTime).getTime() / 1000) }
+    ...(rec.dynamodb?.ApproximateCreationDateTime !== undefined
+      ? { ApproximateCreationDateTime: Math.floor(rec.dynamodb.ApproximateCreationDateTime) }
       : {}),
   },
 });
