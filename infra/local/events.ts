@@ -309,7 +309,6 @@ async function startStreamMapping(o: MappingOptions): Promise<{ stop: () => Prom
     stop: async () => {
       stopped = true;
       await done;
-      reader.destroy();
       o.streams.destroy();
     },
     drain: async () => {

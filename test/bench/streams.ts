@@ -118,7 +118,6 @@ async function main(): Promise<void> {
     row("the SDK's GetRecords = baseline", passes.sdk);
     row('recordReader (as the stream sends them)', passes.raw);
   } finally {
-    reader.destroy();
     streams.destroy();
     client.destroy();
     await ddb.stop();

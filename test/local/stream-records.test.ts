@@ -39,8 +39,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  reader.destroy();
   await dynamodb.send(new DeleteTableCommand({ TableName: table }));
+  streams.destroy();
 });
 
 async function firstIterator(): Promise<string> {
