@@ -38,14 +38,13 @@ describe('embedded DynamoDB Local', () => {
       const script = `
         import { startDynamoDbLocal } from ${JSON.stringify(new URL('../infra/local/dynamodb-local.ts', import.meta.url).pathname)};
         const d = await startDynamoDbLocal();
-        const { execSync } = await import('node:child_process');
-        const java = execSync('pgrep -f "DynamoDbLocalLoopback -port ' + d.port + '"').toString().trim().split('\\n')[0];
-        console.log(JSON.stringify({ java: Number(java) }));
-        if (${JSON.stringify(how)} === 'stop') { await d.stop(); process.exit(0); }
+        console.log(JSON.stringify({ port: d.port }));
+        // Told on stdin, once the test has found the Java process.
+        process.stdin.once('data', async () => { await d.stop(); process.exit(0); });
         setInterval(() => {}, 1000);
       `;
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'],
       });
       const line = await new Promise<string>((resolve, reject) => {
         let buf = '';
@@ -55,9 +54,12 @@ describe('embedded DynamoDB Local', () => {
         });
         child.once('exit', () => reject(new Error(`child exited early: ${buf}`)));
       });
-      const { java } = JSON.parse(line) as { java: number };
+      // The Java process itself: a pattern over command lines also matches the watchdog shell and the
+      // shell that runs the pattern's search, which is gone by the time it is looked at.
+      const java = javaPid((JSON.parse(line) as { port: number }).port);
       expect(alive(java)).toBe(true);
-      if (how !== 'stop') child.kill(how);
+      if (how === 'stop') child.stdin.write('stop\n');
+      else child.kill(how);
       expect(await waitFor(() => !alive(java), 10_000)).toBe(true);
     });
   }
