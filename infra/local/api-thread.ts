@@ -22,12 +22,11 @@
  * new thread inherits the main thread's priority, and an unprivileged process cannot lower a nice value
  * again: so the main thread steps below it once more (`lowerMainThread`), down to nice 19 at most.
  */
-import { createRequire } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OffsetClock, SystemClock, type Clock } from '../../shared/clock.js';
 import type { LocalDirectoryIds } from './directory.js';
+import { tsWorkerSource } from './ts-worker.js';
 
 /**
  * The nice value `npm start` and the API benchmarks give the background (the main thread: the workflows,
@@ -99,16 +98,7 @@ export function clockOf(spec: ThreadClock): Clock {
   return spec.kind === 'system' ? new SystemClock() : new OffsetClock(spec.offsetMs);
 }
 
-const WORKER_ENTRY = new URL('./api-thread-worker.ts', import.meta.url).href;
-
-/**
- * The thread's bootstrap: the TypeScript loader the project runs with (tsx), registered in the thread
- * whatever the parent runs under (tsx, or the test runner's own transform), then the thread's module.
- */
-function bootstrap(): string {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_ENTRY)}); })`;
-}
+const WORKER_ENTRY = new URL('./api-thread-worker.ts', import.meta.url);
 
 export async function startApiThread(start: ApiThreadStart, log: (message: string) => void = () => undefined): Promise<ApiThread> {
   let worker: Worker;
@@ -126,7 +116,11 @@ export async function startApiThread(start: ApiThreadStart, log: (message: strin
   let tid: number | undefined;
   const spawn = (port: number): Promise<{ url: string; port: number }> =>
     new Promise((resolve, reject) => {
-      worker = new Worker(bootstrap(), { eval: true, execArgv: [], workerData: { ...start, port } satisfies ApiThreadStart });
+      worker = new Worker(tsWorkerSource(WORKER_ENTRY), {
+        eval: true,
+        execArgv: [],
+        workerData: { ...start, port } satisfies ApiThreadStart,
+      });
       let listening = false;
       worker.on('message', (m: ApiThreadMessage) => {
         if (m.type === 'listening') {

@@ -13,12 +13,14 @@ import path from 'node:path';
 import { REFERENCE_PROGRAM } from '../../shared/program/reference-program.js';
 import { loadProgram } from '../../shared/program/load-program.js';
 import { ensureReferenceVersion2, REFERENCE_PROGRAM_V2_DATA } from '../../shared/programs/index.js';
-import { parseSimulateArgs, UsageError, USAGE } from './simulation/options.js';
+import type { ProgramDefinition } from '../../shared/program/model.js';
+import { parseSimulateArgs, UsageError, USAGE, type SimulateOptions } from './simulation/options.js';
 import { progressReporter } from './simulation/progress.js';
-import { simulateProgram, startSimulationSystem } from './simulation/run.js';
+import { defaultShards, simulateInShards } from './simulation/parallel.js';
+import { simulateProgram, startSimulationSystem, type ProgramSimulationResult } from './simulation/run.js';
 import { collectFinalState, inspectResume, simulationFolder } from './simulation/durable.js';
 import { Simulation } from './simulation/engine.js';
-import { formatCallPeaks, meterServiceCalls } from './simulation/service-calls.js';
+import { formatCallPeaks, meterServiceCalls, type ServiceCallMeter } from './simulation/service-calls.js';
 
 async function main(): Promise<number> {
   let options;
@@ -36,10 +38,26 @@ async function main(): Promise<number> {
   const program = options.programVersion === 2 ? loadProgram(REFERENCE_PROGRAM_V2_DATA) : REFERENCE_PROGRAM;
   const started = performance.now();
   const progress = progressReporter(process.stderr);
+  const shards = options.data ? 1 : (options.shards ?? defaultShards());
   const where = options.data ? `in ${options.data}` : 'in memory';
   process.stderr.write(
-    `Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock)…\n`,
+    `Starting the local system (synthesized app, DynamoDB Local ${where}, Step Functions runtime on a virtual clock${shards > 1 ? `; the schools in ${shards} threads` : ''})…\n`,
   );
+  if (shards > 1) {
+    let ready = started;
+    const result = await simulateInShards({
+      program,
+      ...options,
+      shards,
+      onReady: () => {
+        ready = performance.now();
+      },
+      onProgress: (p) => progress.update(p),
+    });
+    progress.done();
+    report(options, program, result, { started, ready, finished: performance.now() }, result.meter, result.signalProblems);
+    return 0;
+  }
   const resuming = options.data ? inspectResume(simulationFolder(options.data), Simulation.startInstant(program, options.from)) : null;
   if (resuming) process.stderr.write(`${resuming.line}\n`);
   const system = await startSimulationSystem({
@@ -66,8 +84,6 @@ async function main(): Promise<number> {
     });
     progress.done();
     const finished = performance.now();
-    mkdirSync(path.dirname(options.out), { recursive: true });
-    writeFileSync(options.out, result.html);
     if (options.data && system.mailbox) {
       const state = await collectFinalState({
         table: result.table,
@@ -80,43 +96,57 @@ async function main(): Promise<number> {
       writeFileSync(`${file}.tmp`, JSON.stringify(state));
       renameSync(`${file}.tmp`, file);
     }
-
-    const shown = path.relative(process.cwd(), options.out) || options.out;
-    process.stdout.write(`${result.table}\n\nReport: ${shown.startsWith('..') ? options.out : shown}\n`);
-
-    const s = result.run.stats;
-    const simulatedSeconds = (finished - ready) / 1000;
-    const commands = Object.values(s.commands).reduce((a, b) => a + b, 0);
-    process.stderr.write(
-      [
-        `Wall time ${((finished - started) / 1000).toFixed(1)} s (start-up ${((ready - started) / 1000).toFixed(1)} s, simulation ${simulatedSeconds.toFixed(1)} s)`,
-        `${s.transitions} state transitions (${(s.transitions / simulatedSeconds).toFixed(0)}/s), ${commands} commands, ${s.activations} milestones started, ${s.executions} executions`,
-      ].join('\n') + '\n',
-    );
-    // The import's seconds are set apart from the rest of the run.
-    const importMs = Simulation.startInstant(program, options.from);
-    const importEndMs = Simulation.importEndInstant(program, options.from, options.schools);
-    process.stderr.write(`${formatCallPeaks(meter, importMs, importEndMs)}\n`);
-    if (s.refused.length > 0) {
-      process.stderr.write(
-        `${s.refused.length} command(s) refused (the people's view and the store disagreed):\n${s.refused
-          .slice(0, 10)
-          .map((l) => `  ${l}`)
-          .join('\n')}\n`,
-      );
-    }
-    if (system.signalProblems.length > 0) {
-      process.stderr.write(
-        `${system.signalProblems.length} workflow signal problem(s):\n${system.signalProblems
-          .slice(0, 10)
-          .map((l) => `  ${l}`)
-          .join('\n')}\n`,
-      );
-    }
+    report(options, program, result, { started, ready, finished }, meter, system.signalProblems);
     return 0;
   } finally {
     meter.stop();
     await system.stop();
+  }
+}
+
+/** The report, the KPI table on stdout, and on stderr the timings, the calls to AWS and anything worth a look. */
+function report(
+  options: SimulateOptions,
+  program: ProgramDefinition,
+  result: ProgramSimulationResult,
+  times: { started: number; ready: number; finished: number },
+  meter: ServiceCallMeter,
+  signalProblems: readonly string[],
+): void {
+  const { started, ready, finished } = times;
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, result.html);
+  const shown = path.relative(process.cwd(), options.out) || options.out;
+  process.stdout.write(`${result.table}\n\nReport: ${shown.startsWith('..') ? options.out : shown}\n`);
+
+  const s = result.run.stats;
+  const simulatedSeconds = (finished - ready) / 1000;
+  const commands = Object.values(s.commands).reduce((a, b) => a + b, 0);
+  process.stderr.write(
+    [
+      `Wall time ${((finished - started) / 1000).toFixed(1)} s (start-up ${((ready - started) / 1000).toFixed(1)} s, simulation ${simulatedSeconds.toFixed(1)} s)`,
+      `${s.transitions} state transitions (${(s.transitions / simulatedSeconds).toFixed(0)}/s), ${commands} commands, ${s.activations} milestones started, ${s.executions} executions`,
+    ].join('\n') + '\n',
+  );
+  // The import's seconds are set apart from the rest of the run.
+  const importMs = Simulation.startInstant(program, options.from);
+  const importEndMs = Simulation.importEndInstant(program, options.from, options.schools);
+  process.stderr.write(`${formatCallPeaks(meter, importMs, importEndMs)}\n`);
+  if (s.refused.length > 0) {
+    process.stderr.write(
+      `${s.refused.length} command(s) refused (the people's view and the store disagreed):\n${s.refused
+        .slice(0, 10)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
+  }
+  if (signalProblems.length > 0) {
+    process.stderr.write(
+      `${signalProblems.length} workflow signal problem(s):\n${signalProblems
+        .slice(0, 10)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
   }
 }
 

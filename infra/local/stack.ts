@@ -177,7 +177,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       setSdkEnvironment({ dynamodb: dynamodbEndpoint });
       const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint });
       stops.push(() => dynamodb.destroy());
-      const tables = await createTablesFromTemplate(dynamodb, template, options.tableName ? { tableName: () => options.tableName! } : {});
+      const tables = await createTablesFromTemplate(dynamodb, template, {
+        ...(options.tableName ? { tableName: () => options.tableName! } : {}),
+        restartStream: options.eventSources !== false,
+      });
       const table = tables[0];
       if (!table || tables.length !== 1) throw new Error(`expected one table in the template, found ${tables.length}`);
       return { dynamodbEndpoint, dynamodb, tables, table, tableName: table.tableName };

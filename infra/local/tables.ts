@@ -131,6 +131,12 @@ export interface CreateTablesOptions {
   tableName?: (logicalId: string, templateName: string) => string;
   /** Only these logical ids. */
   only?: readonly string[];
+  /**
+   * Switch a switched-off stream on again (default true). A system that reads no stream (a simulation's,
+   * whose event sources are off) leaves it off: it would only switch it off again, and the shards of a
+   * parallel simulation start side by side over one table.
+   */
+  restartStream?: boolean;
 }
 
 /**
@@ -158,7 +164,7 @@ export async function createTablesFromTemplate(
     const existing = await waitActive(client, tableName);
     let streamRestarted = false;
     const stream = def.input.StreamSpecification;
-    if (!created && stream?.StreamEnabled && !existing?.StreamSpecification?.StreamEnabled) {
+    if (options.restartStream !== false && !created && stream?.StreamEnabled && !existing?.StreamSpecification?.StreamEnabled) {
       await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: stream }));
       await waitActive(client, tableName);
       streamRestarted = true;

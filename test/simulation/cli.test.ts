@@ -30,6 +30,8 @@ describe('simulate options', () => {
       programVersion: 2,
     });
     expect(() => parseSimulateArgs(['--program-version', '3'])).toThrow('--program-version must be 1 or 2');
+    expect(parseSimulateArgs(['--shards', '3'], '/repo')).toMatchObject({ shards: 3 });
+    expect(parseSimulateArgs(['--data', 'd', '--shards', '1'], '/repo')).toMatchObject({ shards: 1, data: path.resolve('/repo', 'd') });
     expect(parseSimulateArgs(['--help'])).toBe('help');
   });
 
@@ -57,6 +59,11 @@ describe('simulate options', () => {
     expect(refused(['--from', '2022-01-01', '--to', '2021-12-31'])).toContain('before');
     expect(refused(['--seed', ''])).toContain('--seed');
     expect(refused(['--bogus'])).toMatch(/bogus/);
+    expect(refused(['--shards', '0'])).toContain('--shards');
+    expect(refused(['--shards', '17'])).toContain('--shards');
+    expect(refused(['--shards', 'two'])).toContain('--shards');
+    // A resumable run keeps one timeline (its checkpoint is the whole agenda's).
+    expect(refused(['--data', 'd', '--shards', '2'])).toContain('--data');
   });
 });
 

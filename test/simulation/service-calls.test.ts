@@ -4,7 +4,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { formatCallPeaks, meterServiceCalls, quotaUse } from '../../infra/local/simulation/service-calls.js';
+import {
+  formatCallPeaks,
+  meterServiceCalls,
+  mergedCallMeter,
+  quotaUse,
+  type CallCounts,
+} from '../../infra/local/simulation/service-calls.js';
 import { localDynamoClient } from '../support/dynamodb.js';
 import { machine, newRuntime, runDefinition, T0 } from '../sfn/helpers.js';
 
@@ -52,6 +58,8 @@ describe('meterServiceCalls', () => {
       const later = meter.peaks(Date.parse(T0) + 1000);
       expect(later.services.DynamoDB).toEqual({ calls: 4, peakPerSecond: 1, peakAt: new Date(Date.parse(T0) + 60_000).toISOString() });
       expect(later.services.Lambda?.peakPerSecond).toBe(0);
+      // What a shard's thread sends for merging gives the same figures.
+      expect(mergedCallMeter([meter.snapshot()]).peaks(Date.parse(T0) + 1000)).toEqual(later);
       const text = formatCallPeaks(meter, Date.parse(T0));
       expect(text).toMatch(/Step Functions:StartExecution\s+1\s+1\s+0\s+-\s+quota 1,300 burst/);
       expect(text).toMatch(/StartExecution\s+1,300 burst, then 300\/s\s+1\s+1\s+0 {2}within: peak 0\.1 % of the burst/);
@@ -61,6 +69,50 @@ describe('meterServiceCalls', () => {
     // Stopped: nothing more is counted.
     await dynamodb.send(new ListTablesCommand({ Limit: 1 }));
     expect(meter.peaks().services.DynamoDB?.calls).toBe(4);
+  });
+});
+
+describe('mergedCallMeter', () => {
+  it('sums the shards second by second, so the peaks are those of the whole run', () => {
+    const t = Date.parse(T0) / 1000;
+    const a: CallCounts = {
+      services: {
+        DynamoDB: [
+          [t, 3],
+          [t + 60, 1],
+        ],
+      },
+      operations: {
+        'DynamoDB:Query': [
+          [t, 3],
+          [t + 60, 1],
+        ],
+      },
+    };
+    const b: CallCounts = {
+      services: { DynamoDB: [[t + 60, 4]], Lambda: [[t + 1, 2]] },
+      operations: { 'DynamoDB:Query': [[t + 60, 4]], 'Lambda:Invoke': [[t + 1, 2]] },
+    };
+    const meter = mergedCallMeter([a, b]);
+    const later = new Date((t + 60) * 1000).toISOString();
+    expect(meter.peaks().services).toEqual({
+      DynamoDB: { calls: 8, peakPerSecond: 5, peakAt: later },
+      Lambda: { calls: 2, peakPerSecond: 2, peakAt: new Date((t + 1) * 1000).toISOString() },
+    });
+    expect(meter.peaks().operations['DynamoDB:Query']).toEqual({ calls: 8, peakPerSecond: 5, peakAt: later });
+    expect([...meter.perSecond(['DynamoDB', 'Lambda'])].sort()).toEqual([
+      [t, 3],
+      [t + 1, 2],
+      [t + 60, 5],
+    ]);
+    // Of equally busy seconds the earliest, whichever shard counted it.
+    const tie = mergedCallMeter([
+      { services: { S3: [[t + 5, 2]] }, operations: {} },
+      { services: { S3: [[t + 2, 2]] }, operations: {} },
+    ]);
+    expect(tie.peaks().services.S3).toEqual({ calls: 4, peakPerSecond: 2, peakAt: new Date((t + 2) * 1000).toISOString() });
+    // A merged meter's snapshot merges again to the same.
+    expect(mergedCallMeter([meter.snapshot()]).peaks()).toEqual(meter.peaks());
   });
 });
 

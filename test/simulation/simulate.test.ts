@@ -10,6 +10,8 @@ import type { Notification } from '../../shared/program/model.js';
 import { REFERENCE_PROGRAM } from '../../shared/program/index.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
 import { simulateProgram, startSimulationSystem, type ProgramSimulationResult } from '../../infra/local/simulation/run.js';
+import { simulateInShards, type ParallelSimulationResult } from '../../infra/local/simulation/parallel.js';
+import { meterServiceCalls, type CallPeak } from '../../infra/local/simulation/service-calls.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
 
 const program = REFERENCE_PROGRAM;
@@ -61,11 +63,15 @@ async function simulate(seed: number, inspect?: (store: MilestoneStore, result: 
     dynamodbEndpoint: dynamodbEndpoint(),
     tableName: `simulation-${seed}-${randomBytes(4).toString('hex')}`,
   });
+  const meter = meterServiceCalls(system.clock);
   try {
     const result = await simulateProgram(system, { ...base, seed });
+    const calls = meter.peaks().services;
+    meter.stop();
     await inspect?.(system.store, result);
-    return { result, signalProblems: [...system.signalProblems] };
+    return { result, signalProblems: [...system.signalProblems], calls };
   } finally {
+    meter.stop();
     await system.stop();
   }
 }
@@ -74,16 +80,29 @@ describe('program simulation, 20 schools, 2021–2024', () => {
   let first: ProgramSimulationResult;
   let again: ProgramSimulationResult;
   let other: ProgramSimulationResult;
+  let sharded: ParallelSimulationResult;
   let view: StoreView;
   let signalProblems: string[];
+  let calls: Record<string, CallPeak>;
 
   beforeAll(async () => {
-    ({ result: first, signalProblems } = await simulate(11, async (store, result) => {
+    ({
+      result: first,
+      signalProblems,
+      calls,
+    } = await simulate(11, async (store, result) => {
       view = await readStore(store, result);
     }));
     ({ result: again } = await simulate(11));
     ({ result: other } = await simulate(12));
-  }, 600_000);
+    sharded = await simulateInShards({
+      ...base,
+      seed: 11,
+      shards: 3,
+      dynamodbEndpoint: dynamodbEndpoint(),
+      tableName: `simulation-sharded-${randomBytes(4).toString('hex')}`,
+    });
+  }, 900_000);
 
   it('finishes the program: people acted through the commands, the workflows drove every school', () => {
     const s = first.run.stats;
@@ -110,6 +129,23 @@ describe('program simulation, 20 schools, 2021–2024', () => {
     expect(again.html).toBe(first.html);
     expect(other.table).not.toBe(first.table);
     expect(other.html).not.toBe(first.html);
+  });
+
+  it('does in three threads side by side what it does in one: the same audit log, table, report, counts and calls', () => {
+    expect(sharded.table).toBe(first.table);
+    expect(sharded.html).toBe(first.html);
+    expect(sharded.run.events).toEqual(first.run.events);
+    expect(sharded.run.stats).toEqual(first.run.stats);
+    expect(sharded.signalProblems).toEqual([]);
+    // Every call to Lambda, S3 and Step Functions, and in the same virtual seconds (so the same peaks).
+    const shardedCalls = sharded.meter.peaks().services;
+    for (const service of ['Lambda', 'S3', 'Step Functions'])
+      expect({ service, ...shardedCalls[service] }).toEqual({ service, ...calls[service] });
+    // DynamoDB: as many but for what each shard reads once and keeps (the functions' caches, as each Lambda
+    // environment keeps its own) and the import's batches of 25 schools, cut per shard.
+    const dynamodb = { serial: calls.DynamoDB!.calls, sharded: shardedCalls.DynamoDB!.calls };
+    expect(dynamodb.sharded, JSON.stringify(dynamodb)).toBeGreaterThanOrEqual(dynamodb.serial);
+    expect(dynamodb.sharded - dynamodb.serial, JSON.stringify(dynamodb)).toBeLessThanOrEqual(2 * 8);
   });
 
   it('agrees with the store: milestones completed or waived at the end are the last year’s counts', () => {

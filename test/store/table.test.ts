@@ -101,6 +101,15 @@ describe('tables from the template on DynamoDB Local', () => {
     expect(third).toEqual([expect.objectContaining({ created: false, streamRestarted: false })]);
   });
 
+  it('leaves a switched-off stream off for a system that reads none (restartStream: false)', async () => {
+    const { client, tableName } = await createTestTable('stream-kept-off');
+    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+    const again = await createTablesFromTemplate(client, milestoneTableTemplate(), { tableName: () => tableName, restartStream: false });
+    expect(again).toEqual([expect.objectContaining({ tableName, created: false, streamRestarted: false })]);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.StreamSpecification?.StreamEnabled ?? false).toBe(false);
+  });
+
   it('reads AWS::DynamoDB::Table too, and refuses what it cannot create', () => {
     const template: CfnTemplate = {
       Resources: {

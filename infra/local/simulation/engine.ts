@@ -118,6 +118,15 @@ export interface SimulationOptions {
    * keeps the data, not a report: without it, its run ends with no such read (the result has no events).
    */
   auditLog?: boolean;
+  /**
+   * Drive one shard of the region: the schools whose place in the region's order is `index` modulo `count`
+   * (parallel.ts runs the shards side by side, one thread each, on one table). The schools of a region do
+   * not act on one another (an assignee is drawn from the school and the static contractors, every draw of
+   * the behaviour model is keyed by its school, and each school has its own workflows), so the shards
+   * together do what one run does. The caller writes the contractors once (`writeSharedData`); the import
+   * still starts each school's workflow in the second the whole region's import would.
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface SimulationProgress {
@@ -223,15 +232,25 @@ export class Simulation {
   readonly #schools = new Map<string, SimSchool>();
   readonly #startMs: number;
   readonly #endMs: number;
+  /** The schools this run drives, in the region's order (all of them unless it is one shard). */
+  readonly #driven: readonly School[];
 
   constructor(system: SimulatedSystem, options: SimulationOptions) {
     if (options.from > options.to) throw new RangeError(`the period ends (${options.to}) before it starts (${options.from})`);
+    const shard = options.shard;
+    if (
+      shard &&
+      !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)
+    )
+      throw new RangeError(`not a shard: ${shard.index} of ${shard.count}`);
+    if (shard && options.durability) throw new Error('a durable simulation runs as one shard');
     this.#system = system;
     this.#options = options;
     this.#program = options.program;
     this.#commands = createCommandService({ store: system.store, program: options.program, clock: system.clock, signals: system.signal });
     this.#tz = options.program.timeZone;
     this.region = generateRegion({ seed: options.seed, schools: options.schools });
+    this.#driven = shard ? this.region.schools.filter((_, i) => i % shard.count === shard.index) : this.region.schools;
     this.behaviour = new BehaviourModel({
       seed: options.seed,
       timeZone: this.#tz,
@@ -251,6 +270,11 @@ export class Simulation {
       runningExecutions: 0,
       transitions: 0,
     };
+  }
+
+  /** What the shards of a region share, written once before they run: the contractors. */
+  static async writeSharedData(store: MilestoneStore, region: Region): Promise<void> {
+    for (const c of region.contractors) await store.putContractor(c);
   }
 
   /** The instant the simulation starts at: the clock of the system must show it when `run` is called. */
@@ -362,15 +386,14 @@ export class Simulation {
   async #importRegion(imported: boolean): Promise<void> {
     const { store, signal } = this.#system;
     const at = new Date(this.#now);
+    const driven = this.#driven;
     if (!imported) {
-      for (const c of this.region.contractors) await store.putContractor(c);
+      if (!this.#options.shard) await Simulation.writeSharedData(store, this.region);
       const version = this.#options.programVersion ?? 1;
-      await store.putSchools(version === 1 ? this.region.schools : this.region.schools.map((s) => ({ ...s, programVersion: version })));
-      await store.initMilestones(
-        this.region.schools.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))),
-      );
+      await store.putSchools(version === 1 ? driven : driven.map((s) => ({ ...s, programVersion: version })));
+      await store.initMilestones(driven.flatMap((s) => this.#program.milestones.map((m) => initialState(this.#program, s, m.key, at))));
     }
-    for (const school of this.region.schools) {
+    for (const school of driven) {
       const milestones = new Map<string, Tracked>();
       for (const def of this.#program.milestones) {
         const state = initialState(this.#program, school, def.key, at);
@@ -396,16 +419,16 @@ export class Simulation {
     // so the order they start in changes nothing); the people then look at every school, the reads side
     // by side too, and take what they see in the region's order, so the agenda is the same in every run.
     // They start as the import job starts them, IMPORT_SCHOOLS_PER_SECOND a second (of the virtual clock,
-    // which the service meter counts in), under Step Functions' StartExecution quota.
+    // which the service meter counts in), under Step Functions' StartExecution quota; a shard starts its
+    // own schools in the seconds the whole region's import starts them.
     for (let i = 0, second = 0; i < this.region.schools.length; i += IMPORT_SCHOOLS_PER_SECOND, second++) {
+      const starting = this.region.schools.slice(i, i + IMPORT_SCHOOLS_PER_SECOND).filter((school) => this.#schools.has(school.id));
       await this.#system.runtime.advanceTo(this.#startMs + second * 1000);
-      await mapLimit(this.region.schools.slice(i, i + IMPORT_SCHOOLS_PER_SECOND), IMPORT_CONCURRENCY, (school) =>
-        signal.ensureExecution(school.id),
-      );
+      await mapLimit(starting, IMPORT_CONCURRENCY, (school) => signal.ensureExecution(school.id));
     }
     await this.#system.runtime.idle();
-    const records = await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => this.#system.store.getSchool(school.id));
-    this.region.schools.forEach((school, i) => this.#noticed(this.#schools.get(school.id)!, records[i]!));
+    const records = await mapLimit(driven, IMPORT_CONCURRENCY, (school) => this.#system.store.getSchool(school.id));
+    driven.forEach((school, i) => this.#noticed(this.#schools.get(school.id)!, records[i]!));
   }
 
   // ---------- noticing what the workflows did ----------
@@ -639,7 +662,7 @@ export class Simulation {
   // ---------- the record ----------
 
   async #auditLog(): Promise<MilestoneEvent[]> {
-    const histories = await mapLimit(this.region.schools, IMPORT_CONCURRENCY, (school) => wholeHistory(this.#system.store, school.id));
+    const histories = await mapLimit(this.#driven, IMPORT_CONCURRENCY, (school) => wholeHistory(this.#system.store, school.id));
     return histories.flat();
   }
 }

@@ -24,7 +24,12 @@ export interface SimulateOptions {
   data?: string;
   /** The version of the reference program every school follows (1, or 2 with content filtering). */
   programVersion: 1 | 2;
+  /** Threads the region is shared out to (parallel.ts); unset: one per core, at most four, or one with `data`. */
+  shards?: number;
 }
+
+/** The most threads `--shards` takes. */
+export const MAX_SHARDS = 16;
 
 export const USAGE = `Usage: npm run simulate -- [--schools N] [--seed S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
 
@@ -41,6 +46,9 @@ writes an HTML report. The same seed gives the same table and report.
                 simulation's own checkpoint, the local mailbox); a run killed at any point is resumed
                 by the same command, and ends with DIR/final-state.json (what the kill test compares)
   --program-version N   the reference program's version the schools follow: 1 (default) or 2 (adds content filtering)
+  --shards N    drive the schools in N threads side by side, each with its own workflow runtime on the
+                same DynamoDB Local (default: one per core, at most 4; the same table and report as one
+                thread); a run with --data runs in one
 `;
 
 export class UsageError extends Error {
@@ -66,6 +74,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
         out: { type: 'string' },
         data: { type: 'string' },
         'program-version': { type: 'string' },
+        shards: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -100,6 +109,14 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   if (data !== undefined && data.trim() === '') throw new UsageError('--data must name a folder');
   const versionText = (values['program-version'] as string | undefined) ?? '1';
   if (versionText !== '1' && versionText !== '2') throw new UsageError(`--program-version must be 1 or 2, got "${versionText}"`);
+  const shardsText = values.shards as string | undefined;
+  let shards: number | undefined;
+  if (shardsText !== undefined) {
+    shards = /^\d+$/.test(shardsText) ? Number(shardsText) : NaN;
+    if (!(shards >= 1 && shards <= MAX_SHARDS))
+      throw new UsageError(`--shards must be a whole number from 1 to ${MAX_SHARDS}, got "${shardsText}"`);
+    if (data !== undefined && shards > 1) throw new UsageError('--shards: a resumable run (--data) runs in one thread');
+  }
   return {
     schools,
     seed,
@@ -108,5 +125,6 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
     out,
     programVersion: Number(versionText) as 1 | 2,
     ...(data !== undefined ? { data: path.resolve(cwd, data) } : {}),
+    ...(shards !== undefined ? { shards } : {}),
   };
 }

@@ -35,6 +35,11 @@ export interface SystemOptions {
   from: IsoDate;
   /** An existing DynamoDB Local (tests share one); without it an in-memory one is started and stopped. */
   dynamodbEndpoint?: string;
+  /** An existing S3 server and user directory (the shards of a parallel run share the first's). */
+  s3Endpoint?: string;
+  cognitoEndpoint?: string;
+  /** Where the synthesized template is kept and read back (template-cache.ts); default synthesized afresh. */
+  cdkOut?: string;
   tableName?: string;
   /** Keep the system's data (DynamoDB, executions) in this folder, as `npm start` does; default in memory. */
   dataDir?: string;
@@ -72,6 +77,9 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
     // outbox, where the simulation counts them (and a durable one delivers them on its own timeline).
     eventSources: false,
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.cognitoEndpoint ? { cognitoEndpoint: options.cognitoEndpoint } : {}),
+    ...(options.cdkOut ? { cdkOut: options.cdkOut } : {}),
     ...(options.tableName ? { tableName: options.tableName } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
@@ -133,7 +141,8 @@ export async function startSimulationSystem(options: SystemOptions): Promise<Sim
   }
 }
 
-export interface ProgramSimulationOptions {
+/** What a run simulates: the program, the region and the period, and how the people behave. */
+export interface SimulationScope {
   program: ProgramDefinition;
   /** The version of the program `program` is (default 1); it must be published in the system's table. */
   programVersion?: number;
@@ -142,10 +151,15 @@ export interface ProgramSimulationOptions {
   from: IsoDate;
   to: IsoDate;
   rates?: Partial<BehaviourRates>;
+}
+
+export interface ProgramSimulationOptions extends SimulationScope {
   onProgress?: (p: SimulationProgress) => void;
   /** The command line shown in the report. */
   command?: string;
   durability?: SimulationDurability;
+  /** One shard of the region (engine.ts; parallel.ts runs them). */
+  shard?: { index: number; count: number };
 }
 
 export interface ProgramSimulationResult {
@@ -177,12 +191,17 @@ export function runProgram(system: SimulatedSystem, options: ProgramSimulationOp
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.durability ? { durability: options.durability } : {}),
     ...(options.auditLog === false ? { auditLog: false } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
   }).run();
 }
 
 /** Runs the simulation on a started system and computes its results. */
 export async function simulateProgram(system: SimulatedSystem, options: ProgramSimulationOptions): Promise<ProgramSimulationResult> {
-  const run = await runProgram(system, options);
+  return programResult(await runProgram(system, options), options);
+}
+
+/** The KPIs, the yearly table and the HTML report of a run. */
+export function programResult(run: SimulationRun, options: ProgramSimulationOptions): ProgramSimulationResult {
   const kpis = computeKpis({
     program: options.program,
     schools: run.region.schools,

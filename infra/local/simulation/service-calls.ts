@@ -34,23 +34,32 @@ export interface ServiceCallMeter {
   peaks(fromMs?: number): { services: Record<string, CallPeak>; operations: Record<string, CallPeak> };
   /** Calls per virtual second (epoch seconds), summed over the named services and `service:operation`s. */
   perSecond(keys: readonly string[]): Map<number, number>;
+  /** The counts so far, as plain data (a shard's thread sends them to the thread that merges them). */
+  snapshot(): CallCounts;
   stop(): void;
+}
+
+/** Calls per virtual second (epoch seconds), by service and by `service:operation`. */
+export interface CallCounts {
+  services: Record<string, [second: number, calls: number][]>;
+  operations: Record<string, [second: number, calls: number][]>;
 }
 
 class Counter {
   calls = 0;
   readonly perSecond = new Map<number, number>();
 
-  add(second: number): void {
-    this.calls++;
-    this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + 1);
+  add(second: number, n = 1): void {
+    this.calls += n;
+    this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + n);
   }
 
-  /** The busiest second at or after `from` (epoch seconds). */
+  /** The busiest second at or after `from` (epoch seconds), the earliest of equals. */
   peak(from: number): { peak: number; at: number } {
     let peak = 0;
     let at = NaN;
-    for (const [second, n] of this.perSecond) if (second >= from && n > peak) [peak, at] = [n, second];
+    // Of seconds as busy as each other, the earliest: the same whatever order they were counted in.
+    for (const [second, n] of this.perSecond) if (second >= from && (n > peak || (n === peak && second < at))) [peak, at] = [n, second];
     return { peak, at };
   }
 }
@@ -114,7 +123,17 @@ export function meterServiceCalls(clock: Clock, options: MeterOptions = {}): Ser
     runtime.invoke = invoke;
   });
 
-  const table = (m: Map<string, Counter>, from: number) =>
+  return {
+    ...countsView(services, operations),
+    stop: () => {
+      for (const restore of restores.splice(0).reverse()) restore();
+    },
+  };
+}
+
+/** The peaks and the per-second sums of counters by service and by operation. */
+function countsView(services: ReadonlyMap<string, Counter>, operations: ReadonlyMap<string, Counter>): Omit<ServiceCallMeter, 'stop'> {
+  const table = (m: ReadonlyMap<string, Counter>, from: number) =>
     Object.fromEntries(
       [...m]
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -123,6 +142,7 @@ export function meterServiceCalls(clock: Clock, options: MeterOptions = {}): Ser
           return [k, { calls: c.calls, peakPerSecond: peak, peakAt: Number.isNaN(at) ? '-' : new Date(at * 1000).toISOString() }];
         }),
     );
+  const plain = (m: ReadonlyMap<string, Counter>) => Object.fromEntries([...m].map(([k, c]) => [k, [...c.perSecond]]));
   return {
     peaks: (fromMs = -Infinity) => {
       const from = Math.floor(fromMs / 1000);
@@ -136,9 +156,31 @@ export function meterServiceCalls(clock: Clock, options: MeterOptions = {}): Ser
       }
       return sum;
     },
-    stop: () => {
-      for (const restore of restores.splice(0).reverse()) restore();
-    },
+    snapshot: () => ({ services: plain(services), operations: plain(operations) }),
+  };
+}
+
+/**
+ * The meter of a run made of several (the shards of a simulation, each metered in its own thread): the
+ * calls of every second summed over them, so its peaks are those of the whole run on one timeline.
+ */
+export function mergedCallMeter(parts: readonly CallCounts[]): ServiceCallMeter {
+  const merge = (pick: (c: CallCounts) => CallCounts['services']) => {
+    const out = new Map<string, Counter>();
+    for (const part of parts) {
+      for (const [key, seconds] of Object.entries(pick(part))) {
+        const counter = out.get(key) ?? out.set(key, new Counter()).get(key)!;
+        for (const [second, n] of seconds) counter.add(second, n);
+      }
+    }
+    return out;
+  };
+  return {
+    ...countsView(
+      merge((c) => c.services),
+      merge((c) => c.operations),
+    ),
+    stop: () => undefined,
   };
 }
 
