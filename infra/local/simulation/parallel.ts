@@ -152,9 +152,9 @@ export function mergeStats(parts: readonly SimulationStats[]): SimulationStats {
 
 /** Runs the simulation in `shards` threads and puts their results together as one run's. */
 export async function simulateInShards(options: ParallelSimulationOptions): Promise<ParallelSimulationResult> {
-  const { shards: count, command: _command, dynamodbEndpoint: _endpoint, tableName, onReady, onProgress, ...scope } = options;
+  const { shards: count, command: _command, dynamodbEndpoint, tableName, onReady, onProgress, ...scope } = options;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shards must be a whole number from 1, got ${count}`);
-  const services = startLocalServices(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {});
+  const services = startLocalServices(dynamodbEndpoint ? { dynamodbEndpoint } : {});
   const cdkOut = mkdtempSync(path.join(tmpdir(), 'simulation-cdk-'));
   try {
     const [dynamodb, s3, cognito] = await Promise.all([services.dynamodb, services.s3, services.cognito]);
@@ -176,7 +176,7 @@ export async function simulateInShards(options: ParallelSimulationOptions): Prom
         {
           ...scope,
           shard: { index, count },
-          dynamodbEndpoint: options.dynamodbEndpoint ?? dynamodb!.endpoint,
+          dynamodbEndpoint: dynamodbEndpoint ?? dynamodb!.endpoint,
           s3Endpoint: s3!.endpoint,
           cognitoEndpoint: cognito!.endpoint,
           ...(tableName ? { tableName } : {}),
