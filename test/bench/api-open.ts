@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { OpenLoopPlan, OpenLoopResult } from './api-open.helpers.js';
 import { generatorNice, runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
 import { fmt, percentile } from './load.helpers.js';
-import { descendantsCpuSeconds } from './measure.helpers.js';
+import { descendantsCpuSeconds, threadCores, threadCpuSeconds, threadsLine } from './measure.helpers.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       runLoadProcess<OpenLoopPlan, OpenLoopResult>(new URL('./api-open.helpers.ts', import.meta.url), plan);
     const measured = async (plan: OpenLoopPlan) => {
       const cpu = process.cpuUsage();
+      const threads = threadCpuSeconds();
       const children = descendantsCpuSeconds();
       const started = performance.now();
       const result = await load(plan);
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       return {
         result,
         server: (used.user + used.system) / 1e6 / seconds,
+        threads: threadCores(threads, threadCpuSeconds(), seconds, stack.apiThread?.tid),
         child: (descendantsCpuSeconds() - children) / seconds,
         client: result.cpuSeconds / seconds,
       };
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
         .join(' ')}):`,
     );
     const use = (u: typeof mixed) =>
-      `server ${fmt(u.server, 2)} cores, DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores (nice ${generatorNice() ?? '?'})`;
+      `server ${fmt(u.server, 2)} cores (${threadsLine(u.threads)}), DynamoDB Local ${fmt(u.child, 2)} cores, load generator ${fmt(u.client, 2)} cores (nice ${generatorNice() ?? '?'})`;
     console.log(`    mixed: ${use(mixed)}; ${transitions} workflow state transitions`);
     console.log(`    baseline: ${use(bare)}`);
     const errors = reads.errors + writes.errors + mixed.result.skippedWrites;

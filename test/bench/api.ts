@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { LoadPlan, LoadResult } from './api.helpers.js';
 import { generatorNice, runLoadProcess, setUpApiBench } from './api-setup.helpers.js';
 import { fmt, percentile } from './load.helpers.js';
-import { descendantsCpuSeconds } from './measure.helpers.js';
+import { descendantsCpuSeconds, threadCores, threadCpuSeconds, threadsLine, type ThreadCores } from './measure.helpers.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -31,6 +31,8 @@ const WRITE_KINDS = ['submit', 'reject'];
 interface ServerUse {
   /** Cores the server process used (CPU seconds per second). */
   cores: number;
+  /** The same by thread. */
+  threads: ThreadCores;
   /** Share of the time its event loop was busy. */
   loopBusy: number;
   /** Cores the load generator used. */
@@ -40,28 +42,35 @@ interface ServerUse {
 }
 
 /** Starts measuring; the returned function gives the cores this process and its children used since, and the seconds. */
-function cpuMeter(): () => { cores: number; childCores: number; seconds: number } {
+function cpuMeter(apiTid: number | undefined): () => { cores: number; threads: ThreadCores; childCores: number; seconds: number } {
   const cpu = process.cpuUsage();
+  const threads = threadCpuSeconds();
   const children = descendantsCpuSeconds();
   const started = performance.now();
   return () => {
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    return { cores: (used.user + used.system) / 1e6 / seconds, childCores: (descendantsCpuSeconds() - children) / seconds, seconds };
+    return {
+      cores: (used.user + used.system) / 1e6 / seconds,
+      threads: threadCores(threads, threadCpuSeconds(), seconds, apiTid),
+      childCores: (descendantsCpuSeconds() - children) / seconds,
+      seconds,
+    };
   };
 }
 
 /** Runs the load generator in a process of its own and measures what this (the server's) process used meanwhile. */
-async function measured(plan: LoadPlan): Promise<{ result: LoadResult; use: ServerUse }> {
+async function measured(plan: LoadPlan, apiTid: number | undefined): Promise<{ result: LoadResult; use: ServerUse }> {
   const loop = performance.eventLoopUtilization();
-  const meter = cpuMeter();
+  const meter = cpuMeter(apiTid);
   const result = await load(plan);
   // The load generator has exited by now, so it is no longer among the descendants.
-  const { cores, childCores, seconds } = meter();
+  const { cores, threads, childCores, seconds } = meter();
   return {
     result,
     use: {
       cores,
+      threads,
       childCores,
       loopBusy: performance.eventLoopUtilization(loop).utilization,
       clientCores: (result.cpuSeconds ?? NaN) / seconds,
@@ -99,6 +108,7 @@ async function main(): Promise<void> {
   const { stack, schoolIds, districts, perClient } = await setUpApiBench(CLIENTS, WRITE_SCHOOLS);
   try {
     const base = { url: stack.url, clients: CLIENTS, writeShare: WRITE_SHARE, seconds: SECONDS, perClient, schoolIds, districts };
+    const apiTid = stack.apiThread?.tid;
 
     // DynamoDB Local's JVM and V8 compile their hot paths during the first seconds of load (a cold JVM
     // spends about five times the CPU per query of a warm one): the same load runs first, unmeasured.
@@ -106,19 +116,19 @@ async function main(): Promise<void> {
     await load({ ...base, seconds: WARMUP_SECONDS, phase: 'mixed' });
     // The service time: the same reads one at a time, so nothing waits for a core.
     console.log(`unloaded: 1 client, reads only, 5 s …`);
-    const { result: unloaded } = await measured({ ...base, clients: 1, writeShare: 0, seconds: 5, phase: 'mixed' });
+    const { result: unloaded } = await measured({ ...base, clients: 1, writeShare: 0, seconds: 5, phase: 'mixed' }, apiTid);
     console.log(
       `mixed load: ${CLIENTS} clients (in a load-generator process of their own, not on the server's event loop), ${SECONDS} s …`,
     );
-    const { result: mixed, use: mixedUse } = await measured({ ...base, phase: 'mixed' });
+    const { result: mixed, use: mixedUse } = await measured({ ...base, phase: 'mixed' }, apiTid);
     console.log(`bare route (/healthz): ${CLIENTS} clients, ${SECONDS} s …`);
-    const { result: bare, use: bareUse } = await measured({ ...base, phase: 'healthz' });
+    const { result: bare, use: bareUse } = await measured({ ...base, phase: 'healthz' }, apiTid);
 
     // The floor under every read: the store's one-query read of a school, straight against DynamoDB
     // Local from this process, with the same number of concurrent callers and no HTTP or API in between.
     console.log(`store alone (getSchool, no HTTP): ${CLIENTS} callers, ${Math.min(SECONDS, 10)} s …`);
     const direct: number[] = [];
-    const storeMeter = cpuMeter();
+    const storeMeter = cpuMeter(apiTid);
     const directEnd = performance.now() + Math.min(SECONDS, 10) * 1000;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -169,7 +179,7 @@ async function main(): Promise<void> {
       `    a read takes ${fmt(alone.p50)} ms (p50) when it is alone; under load, ${CLIENTS} clients that ask again as soon as they are answered wait on average ${CLIENTS} / ${fmt(total.rps)} req/s = ${fmt((1000 * CLIENTS) / total.rps)} ms per request (Little's law; measured mean ${fmt(total.mean)} ms): the latency is the machine's throughput`,
     );
     const use = (u: ServerUse) =>
-      `server ${fmt(u.cores, 2)} cores, event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores (nice ${generatorNice() ?? '?'})`;
+      `server ${fmt(u.cores, 2)} cores (${threadsLine(u.threads)}), the main thread's event loop busy ${fmt(100 * u.loopBusy, 0)} %, DynamoDB Local ${fmt(u.childCores, 2)} cores; load generator ${fmt(u.clientCores, 2)} cores (nice ${generatorNice() ?? '?'})`;
     const busy = (u: ServerUse) => u.cores + u.childCores + u.clientCores;
     console.log(
       `\n  machine (${cpus().length} cores, load average ${loadavg()

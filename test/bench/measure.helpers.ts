@@ -1,8 +1,9 @@
-/** Measuring helpers shared by the benchmarks: closed-loop windows, the CPU of child processes. */
+/** Measuring helpers shared by the benchmarks: closed-loop windows, the CPU of child processes and of this process's threads. */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MilestoneState } from '../../shared/program/model.js';
 import type { MilestoneStore } from '../../shared/store/index.js';
 import { notification, pending, reschedule } from '../store/fixtures.js';
+import { fmt } from './load.helpers.js';
 
 export interface Window {
   ops: number;
@@ -112,4 +113,61 @@ export async function commitPerWorker(
     states[worker] = state;
   };
   return { states, commit };
+}
+
+/** CPU seconds used so far by each thread of this process, by thread id (Linux /proc; empty elsewhere). */
+export function threadCpuSeconds(): Map<number, number> {
+  const tick = 100; // USER_HZ on Linux
+  const threads = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / tick);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}
+
+/** How the server process's CPU divides between its threads, in cores (CPU seconds per second). */
+export interface ThreadCores {
+  /** The API's own thread (NaN when the API runs on the main thread). */
+  api: number;
+  /** The main thread: the background (workflows, the Step Functions runtime, the stream dispatchers), and the API when it has no thread. */
+  main: number;
+  /** Every other thread: V8's (garbage collection, compilers) and libuv's. */
+  helpers: number;
+}
+
+/** The cores each kind of thread used between two `threadCpuSeconds()` readings `seconds` apart. */
+export function threadCores(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  seconds: number,
+  apiTid: number | undefined,
+): ThreadCores {
+  let api = 0;
+  let main = 0;
+  let helpers = 0;
+  for (const [tid, cpu] of after) {
+    const used = cpu - (before.get(tid) ?? 0);
+    if (tid === apiTid) api += used;
+    else if (tid === process.pid) main += used;
+    else helpers += used;
+  }
+  return { api: apiTid === undefined ? NaN : api / seconds, main: main / seconds, helpers: helpers / seconds };
+}
+
+/** The server's cores by thread, as the API benchmarks print them. */
+export function threadsLine(t: ThreadCores): string {
+  const api = Number.isNaN(t.api) ? '' : `the API's thread ${fmt(t.api, 2)}, `;
+  return `${api}the main thread ${fmt(t.main, 2)}, V8's and libuv's ${fmt(t.helpers, 2)}`;
 }
