@@ -8,10 +8,10 @@
  * in the school's summary (4 items). A second row commits to milestones whose school has no profile: the
  * store's first transaction is then cancelled on the summary line and sent again without it.
  *
- * Then the cost of a TransactWriteItems itself: transactions of 1 to 4 plain items, with and without
- * conditions and a ClientRequestToken, beside PutItem, a conditional UpdateItem and a BatchWriteItem,
- * each a fixed number of requests, with the CPU DynamoDB Local's JVM spent per request (the steadier
- * figure when the machine is loaded).
+ * Then the same two with 1 to 16 requests in flight, and the cost of a TransactWriteItems itself:
+ * transactions of 1 to 4 plain items, with and without conditions and a ClientRequestToken, beside
+ * PutItem, a conditional UpdateItem and a BatchWriteItem, each a fixed number of requests, with the CPU
+ * DynamoDB Local's JVM spent per request (the steadier figure when the machine is loaded).
  *
  * `npm run bench -- store`. Runs when imported; the default export returns the same run.
  */
@@ -94,10 +94,51 @@ async function main(): Promise<void> {
       `  ratio commit/PutItem: ${(c.perSecond / p.perSecond).toFixed(2)}  (a commit writes 4 items in one TransactWriteItems, all or nothing)`,
     );
 
+    await byConcurrency(commit, put);
     await transactionShapes(client, tableName);
   } finally {
     await ddb.stop();
   }
+}
+
+/** Requests per row and pass of the breakdown by requests in flight. */
+const IN_FLIGHT_REQUESTS = { commit: 300, put: 900 };
+const IN_FLIGHT = [1, 2, 4, 8, 16];
+
+/**
+ * The commit and PutItem with 1 to 16 requests in flight: the ratio depends on it, as DynamoDB Local's
+ * JVM runs every request's SQLite work on one thread, where the commits queue; the JVM CPU per request
+ * says whether the extra requests in flight cost it work or only wait.
+ */
+async function byConcurrency(commit: (worker: number) => Promise<void>, put: (worker: number) => Promise<void>): Promise<void> {
+  const totals = IN_FLIGHT.map(() => ({ commit: { ops: 0, ms: 0, jvm: 0 }, put: { ops: 0, ms: 0, jvm: 0 } }));
+  // Two passes, the second in reverse order, so that the machine's load hits every row alike.
+  for (const order of [IN_FLIGHT.map((_, i) => i), IN_FLIGHT.map((_, i) => IN_FLIGHT.length - 1 - i)]) {
+    for (const i of order) {
+      for (const [kind, op] of [
+        ['commit', commit],
+        ['put', put],
+      ] as const) {
+        const cpu = descendantsCpuSeconds();
+        const w = await measureCount(IN_FLIGHT[i]!, IN_FLIGHT_REQUESTS[kind], op);
+        const t = totals[i]![kind];
+        t.jvm += descendantsCpuSeconds() - cpu;
+        t.ops += w.ops;
+        t.ms += w.ms;
+      }
+    }
+  }
+  console.log(
+    `By requests in flight: 2 × ${IN_FLIGHT_REQUESTS.commit} commits and 2 × ${IN_FLIGHT_REQUESTS.put} PutItems per row (in order, then in reverse); JVM CPU per request`,
+  );
+  IN_FLIGHT.forEach((n, i) => {
+    const rate = (t: { ops: number; ms: number }) => (t.ops / t.ms) * 1000;
+    const jvm = (t: { ops: number; jvm: number }) => (t.jvm * 1000) / t.ops;
+    const { commit: c, put: p } = totals[i]!;
+    console.log(
+      `  ${String(n).padStart(2)} in flight: commit ${rate(c).toFixed(0).padStart(5)}/s (JVM ${jvm(c).toFixed(2)} ms)   PutItem ${rate(p).toFixed(0).padStart(5)}/s (JVM ${jvm(p).toFixed(2)} ms)   ratio ${(rate(c) / rate(p)).toFixed(2)}`,
+    );
+  });
 }
 
 /** What a TransactWriteItems costs DynamoDB Local, by shape, beside the single-item writes. */
