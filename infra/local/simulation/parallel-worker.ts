@@ -39,8 +39,8 @@ try {
   tell({ type: 'loaded' });
   await next('start');
   system = await startSimulationSystem({
-    program: start.program,
-    from: start.from,
+    program: start.scope.program,
+    from: start.scope.from,
     dynamodbEndpoint: start.dynamodbEndpoint,
     s3Endpoint: start.s3Endpoint,
     cognitoEndpoint: start.cognitoEndpoint,
@@ -48,21 +48,21 @@ try {
     ...(start.tableName ? { tableName: start.tableName } : {}),
   });
   // Version 2 is written to the table published, as a program manager would have published it.
-  if (start.shard.index === 0 && start.programVersion === 2) await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
+  if (start.shard.index === 0 && start.scope.programVersion === 2)
+    await ensureReferenceVersion2(system.store, system.clock.now(), 'published');
   // Counted from here, as one timeline counts them: the shared data the first shard writes is the run's.
   const meter = meterServiceCalls(system.clock);
   tell({ type: 'ready' });
   if (start.shard.index === 0) {
     await next('prepare');
-    await Simulation.writeSharedData(system.store, generateRegion({ seed: start.seed, schools: start.schools }));
+    await Simulation.writeSharedData(system.store, generateRegion({ seed: start.scope.seed, schools: start.scope.schools }));
     tell({ type: 'prepared' });
   }
   await next('run');
   let shown = 0;
-  const { shard, dynamodbEndpoint: _d, s3Endpoint: _s, cognitoEndpoint: _c, tableName: _t, cdkOut: _o, ...scope } = start;
   const run = await runProgram(system, {
-    ...scope,
-    shard,
+    ...start.scope,
+    shard: start.shard,
     onProgress: (progress) => {
       const now = performance.now();
       if (now - shown < PROGRESS_MS && progress.fraction < 1) return;

@@ -31,7 +31,9 @@ export function defaultShards(): number {
 }
 
 /** What a shard's thread is started with (worker data: plain data only). */
-export interface ShardStart extends SimulationScope {
+export interface ShardStart {
+  /** The whole run's scope: every shard generates the same region and drives its share of it. */
+  scope: SimulationScope;
   shard: { index: number; count: number };
   dynamodbEndpoint: string;
   s3Endpoint: string;
@@ -174,7 +176,7 @@ export async function simulateInShards(options: ParallelSimulationOptions): Prom
     const shards = Array.from({ length: count }, (_, index) =>
       startShard(
         {
-          ...scope,
+          scope,
           shard: { index, count },
           dynamodbEndpoint: dynamodbEndpoint ?? dynamodb!.endpoint,
           s3Endpoint: s3!.endpoint,
