@@ -107,6 +107,17 @@ describe('the contractor register', () => {
     await expect.poll(() => page.locator('#contractor-name-error').textContent()).toBe('Обязательное поле.');
     expect(await page.locator('#contractor-kind-error').count()).toBe(1);
     expect(posts).toEqual([]);
+    // Once drawn, the focus is on the form's message, the first of what it refused.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('form-error') ?? false)).toBe(true);
+    // A field the user goes to before that frame keeps the focus: what they type next goes into it.
+    const focused = await page.evaluate(async () => {
+      document.querySelector<HTMLFormElement>('form.contractor-form')!.requestSubmit();
+      document.getElementById('contractor-name')!.focus();
+      await new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame)));
+      return document.activeElement?.id;
+    });
+    expect(focused).toBe('contractor-name');
+    expect(posts).toEqual([]);
 
     await form.getByLabel('Код').fill('isp-new');
     await form.getByLabel('Название').fill('ООО «Новая связь»');

@@ -301,9 +301,18 @@ export function SelectField(
   );
 }
 
-/** Moves the focus to a form's first invalid field, or its error message, once the page has drawn them. */
+/**
+ * Moves the focus to a form's first invalid field, or its error message, once the page has drawn them;
+ * unless the user has put it somewhere else in between (started correcting a field): the keys they type
+ * next must not land elsewhere.
+ */
 export function focusFirstError(form: HTMLFormElement | null): void {
-  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus());
+  const before = document.activeElement;
+  requestAnimationFrame(() => {
+    const now = document.activeElement;
+    if (now !== before && now !== null && now !== document.body) return;
+    form?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
+  });
 }
 
 /** A table's head row: one column header per label. */
