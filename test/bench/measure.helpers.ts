@@ -51,22 +51,33 @@ export async function measureWindow(concurrency: number, ms: number, op: (worker
   return summarise(latencies, performance.now() - start);
 }
 
+/**
+ * A process's or thread's `stat` file (Linux /proc): its parent's id and the CPU seconds it used so far
+ * (user and system; USER_HZ is 100 on Linux). Null when it has ended meanwhile.
+ */
+function readStat(path: string): { ppid: number; cpuSeconds: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
 /** CPU seconds used so far by the descendants of this process (Linux /proc; NaN elsewhere). */
 export function descendantsCpuSeconds(): number {
   try {
-    const tick = 100; // USER_HZ on Linux
     const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
     const parentOf = new Map<number, number>();
     const cpu = new Map<number, number>();
     for (const pid of procs) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        parentOf.set(Number(pid), Number(fields[1]));
-        cpu.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / tick);
-      } catch {
-        // the process ended meanwhile
-      }
+      const stat = readStat(`/proc/${pid}/stat`);
+      if (!stat) continue;
+      parentOf.set(Number(pid), stat.ppid);
+      cpu.set(Number(pid), stat.cpuSeconds);
     }
     let total = 0;
     for (const [pid, seconds] of cpu) {
@@ -117,7 +128,6 @@ export async function commitPerWorker(
 
 /** CPU seconds used so far by each thread of this process, by thread id (Linux /proc; empty elsewhere). */
 export function threadCpuSeconds(): Map<number, number> {
-  const tick = 100; // USER_HZ on Linux
   const threads = new Map<number, number>();
   let tids: string[];
   try {
@@ -126,13 +136,8 @@ export function threadCpuSeconds(): Map<number, number> {
     return threads;
   }
   for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      // the thread ended meanwhile
-    }
+    const stat = readStat(`/proc/self/task/${tid}/stat`);
+    if (stat) threads.set(Number(tid), stat.cpuSeconds);
   }
   return threads;
 }
